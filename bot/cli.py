@@ -1,0 +1,120 @@
+"""The `sis-maint` command: serve, migrate, check-config, simulator."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Mapping, Sequence
+
+from bot.config import load_settings
+from bot.errors import ConfigError
+from bot.startup import StartupError, database_url, simulator_environ, slack_credentials
+
+EXIT_CONFIG = 2
+
+
+def cmd_migrate(_args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+    """Apply database migrations."""
+    from storage.db import upgrade  # noqa: PLC0415
+
+    url = database_url(environ)
+    upgrade(url)
+    print("Database is up to date.")
+    return 0
+
+
+def cmd_check_config(_args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+    """Validate the configuration and the credentials it names."""
+    settings, source = load_settings(environ)
+    creds = simulator_environ(settings, environ)
+    problems = []
+    for name, env in settings.environments.items():
+        try:
+            env.credentials(name, creds)
+        except ConfigError as exc:
+            problems.append(str(exc))
+    print(f"Configuration from {source}: {len(settings.environments)} environment(s).")
+    for name, env in settings.environments.items():
+        print(f"  {name}: {env.label} — {env.base_url} school {env.school} ({env.driver} driver)")
+    if not settings.approvers and not any(e.approvers for e in settings.environments.values()):
+        print("  warning: no approvers are configured, so nobody can approve a window.")
+    for problem in problems:
+        print(f"  error: {problem}", file=sys.stderr)
+    return EXIT_CONFIG if problems else 0
+
+
+def cmd_simulator(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+    """Run the Coursedog simulator with the configured schools."""
+    from coursedog.simulator import SchoolState, serve  # noqa: PLC0415
+
+    settings, _ = load_settings(environ)
+    creds = simulator_environ(settings, environ)
+    users = {}
+    for name, env in settings.environments.items():
+        email, password = env.credentials(name, creds)
+        users[email] = password.get_secret_value()
+    schools = {env.school: SchoolState() for env in settings.environments.values()}
+    port = args.port or settings.simulator.port
+    serve(args.host, port, schools=schools, users=users, wire=settings.wire())
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+    """Run the bot."""
+    from bot.serve import run  # noqa: PLC0415 - keeps `--help` and check-config fast
+
+    settings, source = load_settings(environ)
+    token, secret, app_token = slack_credentials(environ)
+    return run(
+        settings,
+        source,
+        environ,
+        token=token,
+        secret=secret,
+        app_token=app_token,
+        host=args.host,
+        port=args.port,
+        socket_mode=bool(app_token) and not args.http,
+    )
+
+
+def parser() -> argparse.ArgumentParser:
+    """The argument parser."""
+    p = argparse.ArgumentParser(prog="sis-maint", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+    s = sub.add_parser("serve", help="run the bot (HTTP mode, or Socket Mode with SLACK_APP_TOKEN)")
+    s.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+    s.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
+    s.add_argument("--http", action="store_true", help="HTTP mode even if SLACK_APP_TOKEN is set")
+    s.set_defaults(func=cmd_serve)
+    sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
+    sub.add_parser("check-config", help="validate the configuration").set_defaults(
+        func=cmd_check_config
+    )
+    m = sub.add_parser("simulator", help="run the local Coursedog simulator")
+    m.add_argument("--host", default="127.0.0.1")
+    m.add_argument("--port", type=int, default=0, help="default: simulator.port from the config")
+    m.set_defaults(func=cmd_simulator)
+    return p
+
+
+def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
+    """Entry point of the console script."""
+    args = parser().parse_args(argv)
+    logging.basicConfig(
+        level=os.environ.get("LOG_LEVEL", "INFO").upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return int(args.func(args, os.environ if environ is None else environ))
+    except (ConfigError, StartupError) as exc:
+        print(f"sis-maint: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except KeyboardInterrupt:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,199 @@
+"""Configuration: one TOML file named by SIS_MAINT_CONFIG, validated once at start.
+
+Secrets never live in the file: it names the environment variables that hold them.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from datetime import timedelta
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from bot.domain.durations import parse_duration
+from bot.errors import ConfigError, InputError
+from coursedog.wire import WireConfig
+
+ENV_NAME = r"^[A-Z_][A-Z0-9_]*$"
+SHORT_NAME = r"^[a-z][a-z0-9_-]{0,31}$"
+SLACK_USER = r"^[UW][A-Z0-9]{2,}$"
+
+
+def _duration(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    try:
+        return parse_duration(value)
+    except InputError as exc:
+        raise ValueError(f"{value!r} is not a duration such as 45m, 2h, 1h30m or 1d") from exc
+
+
+def _zone(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name)") from exc
+    return value
+
+
+Duration = Annotated[timedelta, BeforeValidator(_duration)]
+ZoneName = Annotated[str, BeforeValidator(_zone)]
+SlackUserId = Annotated[str, Field(pattern=SLACK_USER)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Defaults(_Strict):
+    """Policy shared by every environment unless it says otherwise."""
+
+    time_zone: ZoneName = "America/New_York"
+    max_duration: Duration = timedelta(hours=72)
+
+
+class EnvironmentConfig(_Strict):
+    """One Coursedog instance (staging, production, sandbox)."""
+
+    label: str = Field(min_length=1, max_length=80)
+    base_url: str = Field(pattern=r"^https?://[^\s/]+(:\d+)?/?$")
+    school: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,128}$")
+    driver: Literal["api", "assisted"] = "api"
+    email_env: str = Field(pattern=ENV_NAME)
+    password_env: str = Field(pattern=ENV_NAME)
+    aliases: list[Annotated[str, Field(pattern=SHORT_NAME)]] = []
+    time_zone: ZoneName | None = None
+    max_duration: Duration | None = None
+    approvers: list[SlackUserId] = []
+
+    def credentials(self, name: str, environ: Mapping[str, str]) -> tuple[str, SecretStr]:
+        """Email and password from the environment, or a ConfigError naming what is missing."""
+        missing = [v for v in (self.email_env, self.password_env) if not environ.get(v)]
+        if missing:
+            raise ConfigError(
+                f"environments.{name}: set {' and '.join(missing)} "
+                "(the Coursedog service user's email and password)"
+            )
+        return environ[self.email_env], SecretStr(environ[self.password_env])
+
+
+class SimulatorConfig(_Strict):
+    """A Coursedog simulator started inside the bot (demo and sandbox only)."""
+
+    embedded: bool = False
+    port: int = Field(default=8787, ge=0, le=65535)
+    demo_email: str = "integration@example.edu"
+    demo_password: str = "demo-password"  # noqa: S105 - the simulator's own demo user
+
+
+class Settings(_Strict):
+    """The whole validated configuration."""
+
+    approvals_channel: str = Field(min_length=1, max_length=80)
+    approvers: list[SlackUserId] = []
+    defaults: Defaults = Defaults()
+    environments: dict[Annotated[str, Field(pattern=SHORT_NAME)], EnvironmentConfig]
+    coursedog_api: dict[str, str | bool] = {}
+    simulator: SimulatorConfig = SimulatorConfig()
+    reconcile_interval_seconds: int = Field(default=60, ge=5, le=3600)
+
+    @field_validator("environments")
+    @classmethod
+    def _at_least_one(cls, value: dict[str, EnvironmentConfig]) -> dict[str, EnvironmentConfig]:
+        if not value:
+            raise ValueError("define at least one environment")
+        return value
+
+    @field_validator("coursedog_api")
+    @classmethod
+    def _wire_valid(cls, value: dict[str, str | bool]) -> dict[str, str | bool]:
+        WireConfig.from_mapping(value)  # raises ValueError naming the key
+        return value
+
+    def wire(self) -> WireConfig:
+        """The Coursedog paths and field names, with this deployment's overrides."""
+        return WireConfig.from_mapping(self.coursedog_api)
+
+    @model_validator(mode="after")
+    def _names_unique(self) -> Settings:
+        seen: dict[str, str] = {}
+        for name, env in self.environments.items():
+            for alias in (name, *env.aliases):
+                if alias in seen and seen[alias] != name:
+                    raise ValueError(f"name or alias {alias!r} is used by {seen[alias]} and {name}")
+                seen[alias] = name
+        return self
+
+    def environment_names(self) -> dict[str, str]:
+        """Lower-case names and aliases -> canonical environment name."""
+        names: dict[str, str] = {}
+        for name, env in self.environments.items():
+            names[name] = name
+            names.update({alias: name for alias in env.aliases})
+        return names
+
+    def time_zone(self, env: str) -> str:
+        """The environment's zone, else the default zone."""
+        return self.environments[env].time_zone or self.defaults.time_zone
+
+    def max_duration(self, env: str) -> timedelta:
+        """The longest window the environment's policy allows."""
+        return self.environments[env].max_duration or self.defaults.max_duration
+
+    def approvers_for(self, env: str) -> frozenset[str]:
+        """Slack user ids who may approve a window on ``env``."""
+        return frozenset(self.approvers) | frozenset(self.environments[env].approvers)
+
+
+def _format(exc: ValidationError, source: str) -> str:
+    lines = [f"{source} is not valid:"]
+    for err in exc.errors():
+        key = ".".join(str(part) for part in err["loc"]) or "(top level)"
+        msg = err["msg"].removeprefix("Value error, ")
+        lines.append(f"  {key}: {msg}")
+    return "\n".join(lines)
+
+
+def parse_settings(data: Mapping[str, Any], source: str = "configuration") -> Settings:
+    """Validate a parsed document; errors name each offending key."""
+    try:
+        return Settings.model_validate(dict(data))
+    except ValidationError as exc:
+        raise ConfigError(_format(exc, source)) from None
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> tuple[Settings, str]:
+    """Load SIS_MAINT_CONFIG's file, else the embedded defaults; return them and their source."""
+    environ = os.environ if environ is None else environ
+    path = environ.get("SIS_MAINT_CONFIG")
+    if not path:
+        text = resources.files("bot").joinpath("default_config.toml").read_text("utf-8")
+        return parse_settings(tomllib.loads(text), "embedded defaults"), "embedded defaults"
+    file = Path(path)
+    try:
+        text = file.read_text("utf-8")
+    except OSError as exc:
+        raise ConfigError(
+            f"SIS_MAINT_CONFIG names {path}, which cannot be read: {exc.strerror}"
+        ) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+    return parse_settings(data, path), path

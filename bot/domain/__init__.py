@@ -1,0 +1,1 @@
+"""Pure domain rules: no Slack, no SQL, no HTTP."""

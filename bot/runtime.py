@@ -1,0 +1,115 @@
+"""Assembles the running bot from settings: database, Coursedog clients, worker, Slack app."""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import Mapping
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+
+from slack_bolt import App
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.clock import Clock, SystemClock
+from bot.config import Settings
+from bot.services.reconciler import Reconciler, ScheduleApi
+from bot.services.windows import WindowService
+from bot.slack.app import create_app
+from bot.slack.context import SlackDeps
+from bot.slack.notifier import SlackNotifier
+from bot.worker import Worker
+from coursedog.client import CoursedogClient
+from storage.db import DEFAULT_DATABASE_URL, make_engine, make_sessions
+
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+
+
+def slack_client(token: str, api_url: str | None = None) -> WebClient:
+    """A Web API client; ``api_url`` (SLACK_API_URL) points it at GovSlack or a stand-in."""
+    base = (api_url or DEFAULT_SLACK_API_URL).rstrip("/") + "/"
+    client = WebClient(token=token, base_url=base)
+    client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=2))
+    return client
+
+
+def coursedog_clients(settings: Settings, environ: Mapping[str, str]) -> dict[str, CoursedogClient]:
+    """One client per environment, with credentials from the environment variables it names."""
+    wire = settings.wire()
+    clients = {}
+    for name, env in settings.environments.items():
+        email, password = env.credentials(name, environ)
+        clients[name] = CoursedogClient(
+            base_url=env.base_url,
+            school=env.school,
+            email=email,
+            password=password.get_secret_value(),
+            wire=wire,
+        )
+    return clients
+
+
+@dataclass
+class Runtime:
+    """The running parts, built once and passed in; nothing global."""
+
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    windows: WindowService
+    worker: Worker
+    notifier: SlackNotifier
+    app: App
+    clients: Mapping[str, ScheduleApi] = field(default_factory=dict)
+
+    def start(self) -> None:
+        """Start background work."""
+        self.worker.start()
+        # Pick up whatever a previous run left unfinished.
+        self.worker.kick(self.worker.environments_in_play())
+
+    def stop(self) -> None:
+        """Stop background work and release connections."""
+        self.worker.stop()
+        for client in self.clients.values():
+            close = getattr(client, "close", None)
+            if close is not None:
+                close()
+        self.engine.dispose()
+
+
+def build_runtime(
+    settings: Settings,
+    *,
+    slack: WebClient,
+    signing_secret: str,
+    clients: Mapping[str, ScheduleApi],
+    database_url: str | None = None,
+    clock: Clock | None = None,
+    owner: str | None = None,
+    listener_executor: Executor | None = None,
+) -> Runtime:
+    """Wire everything together; the caller starts it."""
+    clock = clock or SystemClock()
+    engine = make_engine(database_url or os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL)
+    sessions = make_sessions(engine)
+    windows = WindowService(settings, sessions, clock)
+    labels = {name: env.label for name, env in settings.environments.items()}
+    notifier = SlackNotifier(slack, sessions, clock, windows, labels)
+    reconciler = Reconciler(
+        settings,
+        sessions,
+        clock,
+        clients,
+        owner=owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}",
+    )
+    worker = Worker(reconciler, notifier.publish, interval=settings.reconcile_interval_seconds)
+    deps = SlackDeps(settings=settings, windows=windows, notifier=notifier, worker=worker)
+    app = create_app(
+        deps, client=slack, signing_secret=signing_secret, listener_executor=listener_executor
+    )
+    return Runtime(settings, engine, sessions, windows, worker, notifier, app, clients)

@@ -1,0 +1,1 @@
+"""Local stand-ins for trying and testing the bot without a Slack workspace."""

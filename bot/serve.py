@@ -1,0 +1,105 @@
+"""Starting the bot for real: simulator (when embedded), database checks, Slack, serving."""
+
+from __future__ import annotations
+
+import logging
+import signal
+from collections.abc import Mapping
+from types import FrameType
+
+from slack_sdk.errors import SlackApiError
+
+from bot.config import Settings
+from bot.runtime import build_runtime, coursedog_clients, slack_client
+from bot.server import serve_http, serve_socket_mode
+from bot.startup import StartupError, database_url, simulator_environ
+from storage.db import current_revision, head_revision, make_engine
+
+log = logging.getLogger(__name__)
+
+
+def _check_database(url: str) -> None:
+    engine = make_engine(url)
+    try:
+        current = current_revision(engine)
+    except Exception as exc:
+        raise StartupError(f"The database at DATABASE_URL cannot be reached: {exc}") from None
+    finally:
+        engine.dispose()
+    if current != head_revision():
+        raise StartupError(
+            f"The database is at revision {current or 'none'}, not {head_revision()}: "
+            "run `sis-maint migrate` first (the Makefile's `run` target does)."
+        )
+
+
+def _start_simulator(settings: Settings, environ: Mapping[str, str]) -> object:
+    from coursedog.simulator import SchoolState, Simulator  # noqa: PLC0415
+
+    users = {}
+    for name, env in settings.environments.items():
+        email, password = env.credentials(name, environ)
+        users[email] = password.get_secret_value()
+    schools = {env.school: SchoolState() for env in settings.environments.values()}
+    sim = Simulator(users=users, schools=schools, wire=settings.wire())
+    try:
+        url = sim.start("127.0.0.1", settings.simulator.port)
+    except OSError as exc:
+        raise StartupError(
+            f"The embedded Coursedog simulator cannot listen on port {settings.simulator.port}: "
+            f"{exc.strerror}. Change simulator.port in the configuration."
+        ) from None
+    log.info("embedded Coursedog simulator at %s (state: %s/_sim/state)", url, url)
+    return sim
+
+
+def run(
+    settings: Settings,
+    source: str,
+    environ: Mapping[str, str],
+    *,
+    token: str,
+    secret: str,
+    app_token: str | None,
+    host: str,
+    port: int,
+    socket_mode: bool,
+) -> int:
+    """Serve until interrupted; returns the exit code."""
+    environ = simulator_environ(settings, environ)
+    url = database_url(environ)
+    _check_database(url)
+    clients = coursedog_clients(settings, environ)
+    slack = slack_client(token, environ.get("SLACK_API_URL"))
+    try:
+        identity = slack.auth_test()
+    except SlackApiError as exc:
+        raise StartupError(
+            f"Slack refused SLACK_BOT_TOKEN ({exc.response.get('error')}); check the token."
+        ) from None
+    except OSError as exc:
+        raise StartupError(f"Slack's Web API cannot be reached: {exc}") from None
+    simulator = _start_simulator(settings, environ) if settings.simulator.embedded else None
+    runtime = build_runtime(
+        settings, slack=slack, signing_secret=secret, clients=clients, database_url=url
+    )
+    log.info("configuration from %s; Slack bot %s", source, identity.get("user_id"))
+
+    def _stop(signum: int, _frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _stop)
+    runtime.start()
+    try:
+        if socket_mode and app_token:
+            serve_socket_mode(runtime.app, app_token, runtime.app.client)
+        else:
+            serve_http(runtime.app, host, port)
+    except KeyboardInterrupt:
+        log.info("stopping")
+    finally:
+        runtime.stop()
+        stop = getattr(simulator, "stop", None)
+        if stop is not None:
+            stop()
+    return 0

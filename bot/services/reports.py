@@ -1,0 +1,40 @@
+"""What the reconciler tells people about an environment, one window at a time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from coursedog.models import Schedule
+
+
+class ReportKind(StrEnum):
+    """The outcomes worth a message in a window's thread."""
+
+    SWITCHED_OFF = "switched_off"
+    ALREADY_OFF = "already_off"
+    OFF_FAILED = "off_failed"
+    RESTORED = "restored"
+    RESTORE_FAILED = "restore_failed"
+    HANDED_OVER = "handed_over"
+    ASSISTED = "assisted"
+
+
+@dataclass(frozen=True)
+class Report:
+    """One outcome on one environment for one window."""
+
+    window_id: int
+    environment: str
+    kind: ReportKind
+    before: Schedule | None = None
+    after: Schedule | None = None
+    detail: str = ""
+    # Set when a window changed state because of this outcome (failed, or recovered).
+    window_state: str | None = None
+
+    @property
+    def dedup_key(self) -> str:
+        """One message per window, environment, outcome and resulting switch state."""
+        after = self.after.describe() if self.after else "-"
+        return f"report:{self.window_id}:{self.environment}:{self.kind}:{after}:{self.detail[:60]}"

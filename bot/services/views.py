@@ -1,0 +1,76 @@
+"""Read-only snapshots of ledger rows, safe to hand to renderers after the session closes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.domain.states import WindowState
+from storage.models import Window
+
+
+@dataclass(frozen=True)
+class EnvironmentView:
+    """Where one environment of a window stands."""
+
+    name: str
+    status: str
+    detail: str | None
+
+
+@dataclass(frozen=True)
+class WindowView:
+    """Everything a message about a window needs."""
+
+    id: int
+    state: WindowState
+    requester_id: str
+    reason: str
+    environments: tuple[EnvironmentView, ...]
+    requested_at: datetime
+    starts_at: datetime | None
+    ends_at: datetime | None
+    duration: timedelta
+    time_zone: str
+    decided_by: str | None
+    decided_at: datetime | None
+    ended_by: str | None
+    ended_at: datetime | None
+    failure_reason: str | None
+    channel_id: str | None
+    card_ts: str | None
+
+    @property
+    def number(self) -> str:
+        """MW-12."""
+        return f"MW-{self.id}"
+
+    @property
+    def environment_names(self) -> tuple[str, ...]:
+        """The environments' short names."""
+        return tuple(e.name for e in self.environments)
+
+    @classmethod
+    def of(cls, window: Window) -> WindowView:
+        """Snapshot a window row."""
+        return cls(
+            id=window.id,
+            state=WindowState(window.state),
+            requester_id=window.requester_id,
+            reason=window.reason,
+            environments=tuple(
+                EnvironmentView(e.environment, e.status, e.detail) for e in window.environments
+            ),
+            requested_at=window.requested_at,
+            starts_at=window.starts_at,
+            ends_at=window.ends_at,
+            duration=timedelta(seconds=window.duration_seconds),
+            time_zone=window.time_zone,
+            decided_by=window.decided_by,
+            decided_at=window.decided_at,
+            ended_by=window.ended_by,
+            ended_at=window.ended_at,
+            failure_reason=window.failure_reason,
+            channel_id=window.channel_id,
+            card_ts=window.card_ts,
+        )

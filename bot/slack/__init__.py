@@ -1,0 +1,1 @@
+"""The Slack surface: Bolt app, thin listeners, pure Block Kit rendering."""

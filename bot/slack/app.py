@@ -1,0 +1,33 @@
+"""The Bolt app: built from settings and services; nothing is created at import time."""
+
+from __future__ import annotations
+
+from concurrent.futures import Executor
+
+from slack_bolt import App
+from slack_sdk import WebClient
+
+from bot.slack import errors
+from bot.slack.context import SlackDeps
+from bot.slack.listeners import actions, commands
+
+
+def create_app(
+    deps: SlackDeps,
+    *,
+    client: WebClient,
+    signing_secret: str,
+    listener_executor: Executor | None = None,
+) -> App:
+    """A Bolt app with every listener registered."""
+    app = App(
+        listener_executor=listener_executor,
+        client=client,
+        signing_secret=signing_secret,
+        token_verification_enabled=False,
+        raise_error_for_unhandled_request=False,
+    )
+    errors.register(app)
+    commands.register(app, deps)
+    actions.register(app, deps)
+    return app

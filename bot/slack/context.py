@@ -1,0 +1,27 @@
+"""What the listeners are handed: the services, the settings, the notifier, the worker."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Protocol
+
+from bot.config import Settings
+from bot.services.windows import WindowService
+from bot.slack.notifier import SlackNotifier
+
+
+class Kicker(Protocol):
+    """Asks the worker to reconcile environments soon."""
+
+    def kick(self, environments: Iterable[str]) -> None: ...
+
+
+@dataclass(frozen=True)
+class SlackDeps:
+    """Dependencies of the Slack listeners."""
+
+    settings: Settings
+    windows: WindowService
+    notifier: SlackNotifier
+    worker: Kicker

@@ -1,0 +1,52 @@
+"""Buttons on the approval card."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+
+from bot.slack import ids
+from bot.slack.context import SlackDeps
+from bot.slack.errors import answering_errors
+from bot.slack.payloads import WindowAction, parse_window_action
+from bot.slack.text import user
+
+
+def register(app: App, deps: SlackDeps) -> None:
+    """Attach the Approve and Deny listeners."""
+
+    @app.action(ids.APPROVE)
+    def on_approve(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        ack()
+        with answering_errors(respond):
+            _approve(deps, parse_window_action(body))
+
+    @app.action(ids.DENY)
+    def on_deny(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        ack()
+        with answering_errors(respond):
+            _deny(deps, parse_window_action(body))
+
+
+def _approve(deps: SlackDeps, action: WindowAction) -> None:
+    view = deps.windows.approve(window_id=action.window_id, approver=action.user_id)
+    deps.notifier.refresh_card(view)
+    envs = ", ".join(f"`{e}`" for e in view.environment_names)
+    deps.notifier.in_thread(
+        view,
+        f"approved:{view.id}",
+        f":white_check_mark: Approved by {user(action.user_id)}. Switching merges off on {envs}…",
+    )
+    deps.worker.kick(view.environment_names)
+
+
+def _deny(deps: SlackDeps, action: WindowAction) -> None:
+    view = deps.windows.deny(window_id=action.window_id, approver=action.user_id)
+    deps.notifier.refresh_card(view)
+    deps.notifier.direct(
+        view.requester_id,
+        f"denied:{view.id}",
+        f":x: Your request {view.number} was denied by {user(action.user_id)}. "
+        "Nothing was switched off.",
+    )

@@ -1,0 +1,105 @@
+"""Posting to Slack from outside a request: thread reports, card refreshes, direct messages."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy import delete
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.clock import Clock
+from bot.services.reports import Report
+from bot.services.views import WindowView
+from bot.services.windows import WindowService
+from bot.slack.blocks import card_text, render_card, render_report
+from storage import ledger
+from storage.models import SlackNotice
+
+log = logging.getLogger(__name__)
+
+
+class SlackNotifier:
+    """Posts each notice at most once per dedup key and keeps approval cards current."""
+
+    def __init__(
+        self,
+        client: WebClient,
+        sessions: sessionmaker[Session],
+        clock: Clock,
+        windows: WindowService,
+        labels: Mapping[str, str],
+    ) -> None:
+        self._client = client
+        self._sessions = sessions
+        self._clock = clock
+        self._windows = windows
+        self._labels = labels
+
+    def post_once(
+        self, key: str, channel: str, text: str, *, thread_ts: str | None = None
+    ) -> str | None:
+        """Post ``text`` unless a notice with ``key`` was posted already; return its ts."""
+        with self._sessions.begin() as session:
+            notice = ledger.claim_notice(session, key, channel, thread_ts, self._clock.now())
+            if notice is None:
+                return None
+            notice_id = notice.id
+        try:
+            reply = self._client.chat_postMessage(
+                channel=channel, text=text, thread_ts=thread_ts, unfurl_links=False
+            )
+        except SlackApiError as exc:
+            log.error("posting notice %s failed: %s", key, exc.response.get("error"))
+            with self._sessions.begin() as session:
+                # Not posted: free the key so a later attempt may post it.
+                session.execute(delete(SlackNotice).where(SlackNotice.id == notice_id))
+            return None
+        ts = str(reply.get("ts"))
+        with self._sessions.begin() as session:
+            row = session.get(SlackNotice, notice_id)
+            if row is not None:
+                row.ts = ts
+        return ts
+
+    def in_thread(self, view: WindowView, key: str, text: str) -> None:
+        """Post once in the window's card thread (or to the requester when there is no card)."""
+        if view.channel_id and view.card_ts:
+            self.post_once(key, view.channel_id, text, thread_ts=view.card_ts)
+        else:
+            self.post_once(key, view.requester_id, text)
+
+    def refresh_card(self, view: WindowView) -> None:
+        """Re-render the approval card in place."""
+        if not (view.channel_id and view.card_ts):
+            return
+        try:
+            self._client.chat_update(
+                channel=view.channel_id,
+                ts=view.card_ts,
+                text=card_text(view),
+                blocks=render_card(view, self._labels),
+            )
+        except SlackApiError as exc:
+            log.error("updating the card of %s failed: %s", view.number, exc.response.get("error"))
+
+    def direct(self, user_id: str, key: str, text: str) -> None:
+        """A direct message to one person, once per key."""
+        self.post_once(key, user_id, text)
+
+    def publish(self, reports: list[Report]) -> None:
+        """Tell each window's thread what happened to its environments; refresh its card."""
+        touched: dict[int, WindowView] = {}
+        for report in reports:
+            view = touched.get(report.window_id) or self._windows.get(report.window_id)
+            touched[report.window_id] = view
+            self.in_thread(view, report.dedup_key, render_report(report, self._labels))
+        for window_id in touched:
+            self.refresh_card(self._windows.get(window_id))
+
+    def message_payload(self, view: WindowView) -> dict[str, Any]:
+        """The card as chat.postMessage arguments."""
+        return {"text": card_text(view), "blocks": render_card(view, self._labels)}

@@ -1,0 +1,45 @@
+"""What the bot needs before it can start, and the errors that say what is missing."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from bot.config import Settings
+from storage.db import DEFAULT_DATABASE_URL
+
+README_SLACK = "README.md, section 'Create the Slack app' (and docs/slack-app.md)"
+
+
+class StartupError(Exception):
+    """The bot cannot start; the message says what to do."""
+
+
+def database_url(environ: Mapping[str, str]) -> str:
+    """DATABASE_URL, else the SQLite file in the working directory."""
+    return environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
+
+
+def slack_credentials(environ: Mapping[str, str]) -> tuple[str, str, str | None]:
+    """Bot token, signing secret, app token; or a StartupError naming every missing variable."""
+    token = environ.get("SLACK_BOT_TOKEN", "")
+    app_token = environ.get("SLACK_APP_TOKEN") or None
+    secret = environ.get("SLACK_SIGNING_SECRET", "")
+    missing = [] if token else ["SLACK_BOT_TOKEN"]
+    if not app_token and not secret:
+        missing.append("SLACK_SIGNING_SECRET (HTTP mode) or SLACK_APP_TOKEN (Socket Mode)")
+    if missing:
+        raise StartupError(
+            "Slack credentials are missing: set " + " and ".join(missing) + ".\n"
+            f"How to create the Slack app from manifest.yml and get them: {README_SLACK}."
+        )
+    return token, secret, app_token
+
+
+def simulator_environ(settings: Settings, environ: Mapping[str, str]) -> dict[str, str]:
+    """With the embedded simulator, unset Coursedog credentials fall back to its demo user."""
+    merged = dict(environ)
+    if settings.simulator.embedded:
+        for env in settings.environments.values():
+            merged.setdefault(env.email_env, settings.simulator.demo_email)
+            merged.setdefault(env.password_env, settings.simulator.demo_password)
+    return merged

@@ -1,0 +1,92 @@
+"""The background worker: runs the reconciler when the ledger changes and on a periodic tick."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable
+
+from bot.services.reconciler import Reconciler
+from bot.services.reports import Report
+
+log = logging.getLogger(__name__)
+
+Publish = Callable[[list[Report]], None]
+
+
+class Worker:
+    """One thread that reconciles environments it is told about, and all of them periodically."""
+
+    def __init__(self, reconciler: Reconciler, publish: Publish, *, interval: float) -> None:
+        self._reconciler = reconciler
+        self._publish = publish
+        self._interval = interval
+        self._dirty: set[str] = set()
+        self._busy = False
+        self._stopping = False
+        self._cond = threading.Condition()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Start the worker thread."""
+        self._thread = threading.Thread(target=self._run, name="sis-maint-worker", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Finish the pass in progress and stop."""
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def kick(self, environments: Iterable[str]) -> None:
+        """Reconcile these environments as soon as possible."""
+        with self._cond:
+            self._dirty.update(environments)
+            self._cond.notify_all()
+
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        """Block until nothing is queued or running (for tests and orderly shutdown)."""
+        with self._cond:
+            return self._cond.wait_for(lambda: not self._dirty and not self._busy, timeout)
+
+    def environments_in_play(self) -> set[str]:
+        """Environments that need a pass (held, or waiting to be restored)."""
+        return self._reconciler.environments_in_play()
+
+    def run_once(self, environments: Iterable[str] | None = None) -> list[Report]:
+        """One synchronous pass over the given environments, or over all in play."""
+        envs = (
+            set(environments)
+            if environments is not None
+            else self._reconciler.environments_in_play()
+        )
+        reports: list[Report] = []
+        for env in sorted(envs):
+            try:
+                found = self._reconciler.reconcile(env)
+                reports.extend(found)
+                if found:
+                    self._publish(found)
+            except Exception:
+                # A bug or a database outage must not kill the worker; the next tick retries.
+                log.exception("reconciling %s failed", env)
+        return reports
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                self._cond.wait_for(lambda: self._dirty or self._stopping, self._interval)
+                if self._stopping:
+                    return
+                envs = set(self._dirty)
+                self._dirty.clear()
+                tick = not envs
+                self._busy = True
+            try:
+                self.run_once(None if tick else envs)
+            finally:
+                with self._cond:
+                    self._busy = False
+                    self._cond.notify_all()

@@ -1,0 +1,261 @@
+"""A small synchronous client for the parts of the Coursedog API the bot needs."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from types import TracebackType
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from coursedog import wire
+from coursedog.models import MergeRun, Schedule, ScheduleSnapshot
+from coursedog.responses import Call, decode, parse
+from coursedog.retry import HOPELESS, NOT_SENT, RetryPolicy, parse_retry_after, wait_before_retry
+from coursedog.wire import DEFAULT_WIRE, WireConfig
+
+logger = logging.getLogger("coursedog")
+
+DEFAULT_RETRY = RetryPolicy()
+
+
+class CoursedogClient:
+    """One Coursedog instance (host + school), shared safely between threads."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        school: str,
+        email: str,
+        password: str,
+        http: httpx.Client | None = None,
+        wire: WireConfig = DEFAULT_WIRE,
+        retry: RetryPolicy = DEFAULT_RETRY,
+        sleep: Callable[[float], None] = time.sleep,
+        timeout: float = 10.0,
+    ) -> None:
+        url = httpx.URL(base_url)
+        if url.scheme not in ("http", "https") or not url.host:
+            raise ValueError("base_url must be an http(s) URL such as https://app.coursedog.com")
+        if not school:
+            raise ValueError("school must be the School Unique ID")
+        # Rebuilt without user info or query, so no credential can ride along in the URL.
+        self._base = f"{url.scheme}://{url.netloc.decode()}{url.path.rstrip('/')}"
+        self._host = url.netloc.decode()
+        self._school = school
+        self._email = email
+        self._password = password
+        self._owns_http = http is None
+        self._http = http if http is not None else httpx.Client(follow_redirects=False)
+        self._wire = wire
+        self._retry = retry
+        self._sleep = sleep
+        self._timeout = httpx.Timeout(timeout)
+        self._token: str | None = None
+        self._token_lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"CoursedogClient(host={self._host!r}, school={self._school!r})"
+
+    def __enter__(self) -> CoursedogClient:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    @property
+    def host(self) -> str:
+        """The Coursedog host, e.g. app.coursedog.com."""
+        return self._host
+
+    @property
+    def school(self) -> str:
+        """The School Unique ID this client addresses."""
+        return self._school
+
+    # --- public operations -----------------------------------------------------
+
+    def read_schedule(self) -> ScheduleSnapshot:
+        """Read both schedule switches and the enabled saved state."""
+        cfg = self._wire
+        schedule_obj = self._read_schedule_object()
+        call = self._call("GET", cfg.schedule_read_path)
+        schedule = parse(call, wire.schedule_from_wire, schedule_obj, cfg)
+        raw_state = self._request("GET", cfg.save_state_path)
+        call = self._call("GET", cfg.save_state_path)
+        save_state_id = parse(call, wire.save_state_id_from_wire, raw_state)
+        return ScheduleSnapshot(schedule=schedule, save_state_id=save_state_id)
+
+    def write_schedule(self, schedule: Schedule) -> None:
+        """Set both switches to the given absolute value (never a toggle)."""
+        cfg = self._wire
+        # An assumed PUT may replace the whole object, so unrelated fields are carried over.
+        current = self._read_schedule_object() if cfg.schedule_write_keeps_other_fields else None
+        body = wire.schedule_reply(wire.schedule_to_wire(schedule, cfg, current), cfg)
+        self._request(cfg.schedule_write_method, cfg.schedule_write_path, json=body, write=True)
+        logger.info("wrote %s to %s for %s", schedule.describe(), self._host, self._school)
+
+    def post_activity_comment(self, text: str) -> None:
+        """Add a comment to the Merge Settings Activity tab."""
+        if not text.strip():
+            raise ValueError("an Activity comment must not be empty")
+        body = wire.comment_body(text, self._wire)
+        self._request(self._wire.comment_method, self._wire.comment_path, json=body, write=True)
+
+    def merge_history(self, schedule_type: str, size: int = 5) -> list[MergeRun]:
+        """Return the latest section merges of one schedule type, newest first."""
+        if schedule_type not in wire.SCHEDULE_TYPES:
+            raise ValueError(f"schedule_type must be one of {', '.join(wire.SCHEDULE_TYPES)}")
+        if not 1 <= size <= 100:
+            raise ValueError("size must be between 1 and 100")
+        path = self._wire.merge_history_path
+        raw = self._request("GET", path, params=wire.merge_history_params(schedule_type, size))
+        return parse(self._call("GET", path), wire.merge_runs_from_wire, raw, schedule_type)
+
+    def merge_settings_url(self) -> str:
+        """Link to this school's Merge Settings page in the Coursedog web app."""
+        return wire.merge_settings_link(self._host, self._school, self._wire)
+
+    def merge_report_url(self, report_id: str) -> str:
+        """Link to one merge report in the Coursedog web app."""
+        return wire.merge_report_link(self._host, self._school, report_id, self._wire)
+
+    def close(self) -> None:
+        """Close the HTTP client, but only if this object created it."""
+        if self._owns_http:
+            self._http.close()
+
+    # --- the one request path --------------------------------------------------
+
+    def _call(self, method: str, template: str) -> Call:
+        return Call(self._host, self._school, wire.operation_label(method, template))
+
+    def _read_schedule_object(self) -> dict[str, Any]:
+        path = self._wire.schedule_read_path
+        raw = self._request("GET", path)
+        return parse(self._call("GET", path), wire.schedule_object_from_reply, raw, self._wire)
+
+    def _request(
+        self,
+        method: str,
+        template: str,
+        *,
+        json: Mapping[str, Any] | None = None,
+        params: Mapping[str, str | int] | None = None,
+        write: bool = False,
+    ) -> Any:
+        call = self._call(method, template)
+        url = self._base + template.format(school=quote(self._school, safe=""))
+        token = self._current_token()
+        response = self._send(call, method, url, json=json, params=params, write=write, token=token)
+        if response.status_code == 401:
+            logger.info(
+                "%s refused the session for %s; logging in again", self._host, call.operation
+            )
+            token = self._fresh_token(stale=token)
+            response = self._send(
+                call, method, url, json=json, params=params, write=write, token=token
+            )
+        if response.is_success:
+            return decode(response, call, expect_json=not write)
+        raise call.api_error(response, write=write, secrets=(self._password, self._token))
+
+    def _send(
+        self,
+        call: Call,
+        method: str,
+        url: str,
+        *,
+        json: Mapping[str, Any] | None,
+        params: Mapping[str, str | int] | None,
+        write: bool,
+        token: str | None,
+    ) -> httpx.Response:
+        """Send with bounded retries; return the final answer or raise TransportError."""
+        headers = {"Accept": "application/json"}
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+            headers["Cookie"] = f"token={token}"
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                response = self._http.request(
+                    method, url, json=json, params=params, headers=headers, timeout=self._timeout
+                )
+            except httpx.TransportError as exc:
+                self._sleep(self._transport_wait(call, exc, attempt, write=write))
+                continue
+            logger.debug("%s %s -> %s", call.operation, self._school, response.status_code)
+            retry_after = parse_retry_after(response.headers.get("Retry-After"), time.time())
+            wait = wait_before_retry(
+                self._retry,
+                status=response.status_code,
+                retry_after=retry_after,
+                attempt=attempt,
+                write=write,
+            )
+            if wait is None:
+                return response
+            self._log_retry(call, str(response.status_code), wait, attempt)
+            self._sleep(wait)
+
+    def _transport_wait(
+        self, call: Call, exc: httpx.TransportError, attempt: int, *, write: bool
+    ) -> float:
+        """Return the wait before another try, or raise when there must be none."""
+        if write and not isinstance(exc, NOT_SENT):
+            raise call.lost_answer(exc) from exc
+        if isinstance(exc, HOPELESS) or attempt >= self._retry.max_attempts:
+            raise call.unreachable(exc, attempt) from exc
+        wait = self._retry.backoff(attempt)
+        self._log_retry(call, type(exc).__name__, wait, attempt)
+        return wait
+
+    def _log_retry(self, call: Call, what: str, wait: float, attempt: int) -> None:
+        logger.warning(
+            "%s for %s at %s: %s; retrying in %.2fs (attempt %d of %d)",
+            call.operation, self._school, self._host, what, wait, attempt + 1,
+            self._retry.max_attempts,
+        )  # fmt: skip
+
+    # --- session ---------------------------------------------------------------
+
+    def _current_token(self) -> str:
+        with self._token_lock:
+            if self._token is None:
+                self._token = self._login()
+            return self._token
+
+    def _fresh_token(self, *, stale: str) -> str:
+        with self._token_lock:
+            # Another thread may already have replaced the refused token.
+            if self._token in (None, stale):
+                self._token = None
+                self._token = self._login()
+            return self._token
+
+    def _login(self) -> str:
+        path = self._wire.login_path
+        call = self._call("POST", path)
+        body = wire.login_body(self._email, self._password, self._wire)
+        response = self._send(
+            call, "POST", self._base + path, json=body, params=None, write=False, token=None
+        )
+        if response.status_code in (400, 401, 403, 422):
+            raise call.login_refused(response.status_code, self._email)
+        if not response.is_success:
+            raise call.api_error(response, write=False, secrets=(self._password,))
+        token = parse(call, wire.token_from_wire, decode(response, call, expect_json=True))
+        logger.info("logged in to %s as %s", self._host, self._email)
+        return token

@@ -1,0 +1,81 @@
+"""The exceptions the Coursedog client raises; none of them ever carries a secret.
+
+CoursedogError
+ +-- TransportError          no usable answer came back
+ |    +-- OutcomeUnknown     a write went out but its answer was lost: settle by reading
+ +-- ApiError(status)        Coursedog answered with an error status
+ |    +-- Unauthorized       credentials refused, or a fresh session refused again
+ |    +-- Forbidden          the API user may not do this
+ |    |    +-- SettingsLocked  a write to merge settings was refused (locked or read-only)
+ |    +-- NotFound
+ |    +-- RateLimited(retry_after)
+ |    +-- ServerError        5xx
+ +-- BadResponse             the answer did not have the expected shape
+"""
+
+from __future__ import annotations
+
+
+class CoursedogError(Exception):
+    """Base class for everything the client raises."""
+
+    def __init__(self, message: str, *, host: str = "", school: str = "", operation: str = ""):
+        super().__init__(message)
+        self.message = message
+        self.host = host
+        self.school = school
+        self.operation = operation
+
+
+class TransportError(CoursedogError):
+    """Coursedog could not be reached, or sent no usable answer."""
+
+
+class OutcomeUnknown(TransportError):
+    """A write was sent but its answer was lost; it may or may not have been applied."""
+
+
+class ApiError(CoursedogError):
+    """Coursedog answered with an HTTP error status."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int,
+        host: str = "",
+        school: str = "",
+        operation: str = "",
+        retry_after: float | None = None,
+    ):
+        super().__init__(message, host=host, school=school, operation=operation)
+        self.status = status
+        self.retry_after = retry_after
+
+
+class Unauthorized(ApiError):
+    """The credentials were refused, or a freshly opened session was refused again."""
+
+
+class Forbidden(ApiError):
+    """The API user is not allowed to do this."""
+
+
+class SettingsLocked(Forbidden):
+    """Merge settings cannot be changed through the API (phase-locked, or a read-only user)."""
+
+
+class NotFound(ApiError):
+    """The school or the resource does not exist on this host."""
+
+
+class RateLimited(ApiError):
+    """Coursedog asked the client to slow down for longer than it is willing to wait."""
+
+
+class ServerError(ApiError):
+    """Coursedog failed (5xx). After a write, read back before assuming it was not applied."""
+
+
+class BadResponse(CoursedogError):
+    """The answer was not the JSON shape the client expects."""

@@ -1,0 +1,56 @@
+"""Typed values the Coursedog client hands to its callers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+
+def _on_off(flag: bool) -> str:
+    return "on" if flag else "off"
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """The two merge schedule switches of one Coursedog instance."""
+
+    nightly: bool
+    realtime: bool
+
+    ALL_OFF: ClassVar[Schedule]
+
+    def describe(self) -> str:
+        """Return a short human form such as "nightly on, real-time off"."""
+        return f"nightly {_on_off(self.nightly)}, real-time {_on_off(self.realtime)}"
+
+    def is_off(self) -> bool:
+        """Return True when neither schedule would start a merge."""
+        return not self.nightly and not self.realtime
+
+
+Schedule.ALL_OFF = Schedule(nightly=False, realtime=False)
+ALL_OFF = Schedule.ALL_OFF
+
+
+@dataclass(frozen=True)
+class ScheduleSnapshot:
+    """A schedule as read, with the saved state that was enabled at that moment."""
+
+    schedule: Schedule
+    save_state_id: str | None
+
+
+@dataclass(frozen=True)
+class MergeRun:
+    """One entry of the merge history, newest first in the lists the client returns."""
+
+    id: str | None
+    schedule_type: str
+    status: str
+    succeeded: bool | None
+    started_at: str | None = None
+
+    @property
+    def running(self) -> bool:
+        """Return True while the merge has not finished."""
+        return self.succeeded is None

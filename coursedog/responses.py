@@ -1,0 +1,146 @@
+"""Turning Coursedog's answers into values or into typed errors with plain messages."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, TypedDict, TypeVar
+
+import httpx
+
+from coursedog import errors
+from coursedog.retry import parse_retry_after
+
+T = TypeVar("T")
+_DETAIL_LIMIT = 160
+
+
+class _Where(TypedDict):
+    host: str
+    school: str
+    operation: str
+
+
+@dataclass(frozen=True)
+class Call:
+    """Who was asked what: the context every message names."""
+
+    host: str
+    school: str
+    operation: str
+
+    def _where(self) -> _Where:
+        return {"host": self.host, "school": self.school, "operation": self.operation}
+
+    def bad_response(self, detail: str) -> errors.BadResponse:
+        """Build the error for an answer of the wrong shape."""
+        return errors.BadResponse(
+            f"Coursedog at {self.host} answered {self.operation} (school {self.school}) "
+            f"in an unexpected shape: {detail}",
+            **self._where(),
+        )
+
+    def lost_answer(self, exc: Exception) -> errors.OutcomeUnknown:
+        """Build the error for a write whose answer never came."""
+        return errors.OutcomeUnknown(
+            f"Sent {self.operation} to Coursedog at {self.host} (school {self.school}) but the "
+            f"answer was lost ({type(exc).__name__}); read back to learn whether it was applied",
+            **self._where(),
+        )
+
+    def unreachable(self, exc: Exception, attempts: int) -> errors.TransportError:
+        """Build the error for a request that got no answer."""
+        return errors.TransportError(
+            f"Could not reach Coursedog at {self.host} for {self.operation} "
+            f"(school {self.school}) after {attempts} attempt(s): {type(exc).__name__}",
+            **self._where(),
+        )
+
+    def login_refused(self, status: int, email: str) -> errors.ApiError:
+        """Build the error for a login that was not accepted."""
+        if status in (400, 422):
+            # The documented and the observed password key differ; a 400 hints at that.
+            return errors.ApiError(
+                f"Coursedog at {self.host} rejected the login body ({status} for "
+                f"{self.operation}); check coursedog_api.password_field",
+                status=status,
+                **self._where(),
+            )
+        return errors.Unauthorized(
+            f"Coursedog at {self.host} refused the login of {email} ({status} for "
+            f"{self.operation}); check the service user's credentials",
+            status=status,
+            **self._where(),
+        )
+
+    def api_error(
+        self, response: httpx.Response, *, write: bool, secrets: Iterable[str | None]
+    ) -> errors.ApiError:
+        """Build the error for an error status, with the server's own words if short."""
+        status = response.status_code
+        retry_after = parse_retry_after(response.headers.get("Retry-After"), time.time())
+        cls = _error_class(status, write=write)
+        message = f"Coursedog at {self.host} answered {status} for {self.operation}"
+        message += f" (school {self.school})"
+        if cls is errors.SettingsLocked:
+            message += ": merge settings cannot be changed (locked, or the API user is read-only)"
+        elif cls is errors.Unauthorized:
+            message += " even after a fresh login"
+        elif retry_after is not None:
+            message += f" and asked to wait {retry_after:.0f}s"
+        detail = _server_detail(response, secrets)
+        if detail:
+            message += f" - {detail}"
+        return cls(message, status=status, retry_after=retry_after, **self._where())
+
+
+def decode(response: httpx.Response, call: Call, *, expect_json: bool) -> Any:
+    """Return the JSON body of a successful answer (None when empty or not needed)."""
+    if not response.content:
+        return None
+    try:
+        return response.json()
+    except ValueError as exc:
+        if not expect_json:
+            return None
+        raise call.bad_response("the body is not JSON") from exc
+
+
+def parse(call: Call, parser: Callable[..., T], *args: Any) -> T:
+    """Run a wire parser, turning its ValueError into BadResponse."""
+    try:
+        return parser(*args)
+    except ValueError as exc:
+        raise call.bad_response(str(exc)) from exc
+
+
+def _server_detail(response: httpx.Response, secrets: Iterable[str | None]) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return ""
+    detail = (body.get("message") or body.get("error")) if isinstance(body, dict) else None
+    if not isinstance(detail, str):
+        return ""
+    # Never trust a server not to echo what it was sent.
+    for secret in secrets:
+        if secret:
+            detail = detail.replace(secret, "***")
+    return detail[:_DETAIL_LIMIT]
+
+
+def _error_class(status: int, *, write: bool) -> type[errors.ApiError]:
+    if status == 401:
+        return errors.Unauthorized
+    if status == 423 or (status == 403 and write):
+        return errors.SettingsLocked
+    if status == 403:
+        return errors.Forbidden
+    if status == 404:
+        return errors.NotFound
+    if status == 429:
+        return errors.RateLimited
+    if status >= 500:
+        return errors.ServerError
+    return errors.ApiError

@@ -1,0 +1,253 @@
+"""A local stand-in for Coursedog over real HTTP, for tests, demos and a sandbox.
+
+It serves the calls in `coursedog.wire` with the same WireConfig and the same mapping
+functions as the client, keeps per-school state in memory, and can inject faults.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from coursedog.models import Schedule
+from coursedog.simulator_faults import Fault, FaultBook
+from coursedog.simulator_http import SimulatorServer
+from coursedog.wire import DEFAULT_WIRE, WireConfig
+
+TOKEN_LIFETIME = 24 * 3600.0
+DEFAULT_USERS = {"sis-maint@example.edu": "simulator-only"}
+DEFAULT_SCHOOL = "demo_university"
+SCHOOL_SETTINGS = ("nightly", "realtime", "locked", "save_state_id")
+
+
+class UnknownSchoolError(LookupError):
+    """The simulator holds no school of that name."""
+
+
+@dataclass
+class SchoolState:
+    """Everything the simulator knows about one school."""
+
+    nightly: bool = True
+    realtime: bool = True
+    save_state_id: str = "ss-1"
+    locked: bool = False
+    comments: list[str] = field(default_factory=list)
+    writes: int = 0
+    merge_history: list[dict[str, Any]] = field(default_factory=list)
+    # Other fields of the schedule object, which a write that replaces it would lose.
+    extra_fields: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def schedule(self) -> Schedule:
+        """The two switches as a Schedule."""
+        return Schedule(nightly=self.nightly, realtime=self.realtime)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready view."""
+        return {
+            "nightly": self.nightly,
+            "realtime": self.realtime,
+            "save_state_id": self.save_state_id,
+            "locked": self.locked,
+            "writes": self.writes,
+            "comments": list(self.comments),
+            "merge_history": list(self.merge_history),
+            "extra_fields": dict(self.extra_fields),
+        }
+
+
+class Simulator:
+    """An in-memory Coursedog serving HTTP on a background thread."""
+
+    def __init__(
+        self,
+        *,
+        users: dict[str, str] | None = None,
+        schools: dict[str, SchoolState] | None = None,
+        latency: float = 0.0,
+        wire: WireConfig = DEFAULT_WIRE,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.users = dict(users) if users is not None else dict(DEFAULT_USERS)
+        self.schools = dict(schools) if schools is not None else {DEFAULT_SCHOOL: SchoolState()}
+        self.latency = latency
+        self.wire = wire
+        self.faults = FaultBook()
+        self.lock = threading.RLock()
+        self.stopping = threading.Event()
+        self._clock = clock
+        self._tokens: dict[str, float] = {}
+        self._requests: list[tuple[str, str]] = []
+        self._server: SimulatorServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # --- lifecycle -------------------------------------------------------------
+
+    def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        """Start serving in the background and return the base URL."""
+        if self._server is not None:
+            raise RuntimeError("the simulator is already running")
+        self.stopping.clear()
+        self._server = SimulatorServer((host, port), self)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.01},  # how quickly stop() returns
+            name="coursedog-simulator",
+            daemon=True,
+        )
+        self._thread.start()
+        return self.base_url
+
+    def stop(self) -> None:
+        """Stop serving; connections held open by faults are released."""
+        server, thread = self._server, self._thread
+        if server is None:
+            return
+        self.stopping.set()
+        server.shutdown()
+        server.server_close()
+        if thread is not None:
+            thread.join(timeout=5)
+        self._server = self._thread = None
+
+    def __enter__(self) -> Simulator:
+        if self._server is None:
+            self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        """The URL clients should use, e.g. http://127.0.0.1:8123."""
+        if self._server is None:
+            raise RuntimeError("the simulator is not running")
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    # --- state -----------------------------------------------------------------
+
+    def school(self, name: str) -> SchoolState:
+        """Return the live state of a school."""
+        with self.lock:
+            try:
+                return self.schools[name]
+            except KeyError:
+                known = ", ".join(sorted(self.schools)) or "none"
+                raise UnknownSchoolError(
+                    f"the simulator has no school {name!r} (known: {known})"
+                ) from None
+
+    def set_school(self, name: str, changes: dict[str, Any]) -> SchoolState:
+        """Create or update a school from a mapping of settings."""
+        unknown = sorted(set(changes) - set(SCHOOL_SETTINGS))
+        if unknown:
+            raise ValueError(f"unknown school settings: {', '.join(unknown)}")
+        for key, value in changes.items():
+            expected = str if key == "save_state_id" else bool
+            if not isinstance(value, expected):
+                raise ValueError(f"{key} must be a {expected.__name__}")
+        with self.lock:
+            state = self.schools.setdefault(name, SchoolState())
+            for key, value in changes.items():
+                setattr(state, key, value)
+            return state
+
+    def add_merge_item(self, school: str, item: dict[str, Any]) -> None:
+        """Put a merge-history item (wire shape) at the top of a school's history."""
+        if not isinstance(item.get("mergeReport") or item.get("inProgressMerge"), dict):
+            raise ValueError("a merge item needs a mergeReport or an inProgressMerge object")
+        with self.lock:
+            self.school(school).merge_history.insert(0, item)
+
+    def state(self) -> dict[str, Any]:
+        """Return every school's state, the faults and the latency, JSON-ready."""
+        with self.lock:
+            schools = {name: s.as_dict() for name, s in sorted(self.schools.items())}
+        return {"schools": schools, "faults": self.faults.describe(), "latency": self.latency}
+
+    # --- faults and sessions ---------------------------------------------------
+
+    def inject(self, fault: Fault) -> None:
+        """Add a fault for the requests it matches."""
+        self.faults.add(fault)
+
+    def clear_faults(self) -> None:
+        """Remove every fault."""
+        self.faults.clear()
+
+    def revoke_sessions(self) -> None:
+        """Invalidate every token, as a web login by the same user does."""
+        with self.lock:
+            self._tokens.clear()
+
+    def issue_token(self, email: str, password: str) -> str | None:
+        """Return a new token for valid credentials, else None."""
+        expected = self.users.get(email)
+        if expected is None or not secrets.compare_digest(expected, password):
+            return None
+        token = secrets.token_urlsafe(24)
+        with self.lock:
+            self._tokens[token] = self._clock()
+        return token
+
+    def token_valid(self, token: str | None) -> bool:
+        """Return True for a token issued less than 24 hours ago and not revoked."""
+        with self.lock:
+            issued = self._tokens.get(token or "")
+            return issued is not None and self._clock() - issued < TOKEN_LIFETIME
+
+    def issued_tokens(self) -> list[str]:
+        """Return the tokens currently valid or expired but not revoked."""
+        with self.lock:
+            return list(self._tokens)
+
+    # --- request log -----------------------------------------------------------
+
+    def record(self, method: str, path: str) -> None:
+        """Note one request received."""
+        with self.lock:
+            self._requests.append((method, path))
+
+    @property
+    def requests(self) -> list[tuple[str, str]]:
+        """Every (method, path) received so far, oldest first."""
+        with self.lock:
+            return list(self._requests)
+
+    def calls(self, method: str, path_contains: str) -> int:
+        """Count the requests with this method whose path contains the fragment."""
+        return sum(1 for m, p in self.requests if m == method and path_contains in p)
+
+
+def _block() -> None:
+    """Wait until interrupted."""
+    threading.Event().wait()
+
+
+def serve(
+    host: str,
+    port: int,
+    *,
+    schools: dict[str, SchoolState],
+    users: dict[str, str],
+    latency: float = 0.0,
+    wire: WireConfig = DEFAULT_WIRE,
+) -> None:
+    """Run a simulator in the foreground until Ctrl-C."""
+    sim = Simulator(users=users, schools=schools, latency=latency, wire=wire)
+    url = sim.start(host, port)
+    print(f"Coursedog simulator at {url} (schools: {', '.join(sorted(schools))})", flush=True)
+    print(f"State: {url}/_sim/state  Press Ctrl-C to stop.", flush=True)
+    try:
+        _block()
+    except KeyboardInterrupt:
+        print("Stopping the Coursedog simulator.", flush=True)
+    finally:
+        sim.stop()

@@ -1,0 +1,165 @@
+"""Ledger queries. Functions take the caller's session and never commit."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import exists, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from storage.models import (
+    AuditEvent,
+    Baseline,
+    EnvironmentLease,
+    RemoteWrite,
+    SlackNotice,
+    Window,
+    WindowEnvironment,
+)
+
+
+def add_audit(
+    session: Session,
+    *,
+    at: datetime,
+    actor: str,
+    action: str,
+    window_id: int | None = None,
+    environment: str | None = None,
+    detail: str = "",
+    data: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one event to the audit trail."""
+    event = AuditEvent(
+        at=at,
+        actor=actor,
+        action=action,
+        window_id=window_id,
+        environment=environment,
+        detail=detail,
+        data=data or {},
+    )
+    session.add(event)
+    return event
+
+
+def audit_trail(session: Session, window_id: int) -> Sequence[AuditEvent]:
+    """A window's events, oldest first."""
+    stmt = select(AuditEvent).where(AuditEvent.window_id == window_id).order_by(AuditEvent.id)
+    return session.scalars(stmt).all()
+
+
+def get_window(session: Session, window_id: int, *, lock: bool = False) -> Window | None:
+    """A window by number, optionally locked for update."""
+    stmt = select(Window).where(Window.id == window_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    return session.scalars(stmt).first()
+
+
+def windows_on(session: Session, environment: str, states: Iterable[str]) -> Sequence[Window]:
+    """Windows in ``states`` that cover ``environment``, oldest first."""
+    stmt = (
+        select(Window)
+        .join(WindowEnvironment)
+        .where(WindowEnvironment.environment == environment, Window.state.in_(list(states)))
+        .order_by(Window.id)
+    )
+    return session.scalars(stmt).all()
+
+
+def window_environments(
+    session: Session, environment: str, statuses: Iterable[str]
+) -> Sequence[WindowEnvironment]:
+    """The per-window rows of ``environment`` in the given statuses."""
+    stmt = (
+        select(WindowEnvironment)
+        .where(
+            WindowEnvironment.environment == environment,
+            WindowEnvironment.status.in_(list(statuses)),
+        )
+        .order_by(WindowEnvironment.window_id)
+    )
+    return session.scalars(stmt).all()
+
+
+def environments_in_play(
+    session: Session, window_states: Iterable[str], row_statuses: Iterable[str]
+) -> set[str]:
+    """Environments with a holding window, a pending restore, or a held baseline."""
+    holding = select(WindowEnvironment.environment).where(
+        exists().where(
+            Window.id == WindowEnvironment.window_id, Window.state.in_(list(window_states))
+        )
+        | WindowEnvironment.status.in_(list(row_statuses))
+    )
+    held = select(Baseline.environment).where(Baseline.released_at.is_(None))
+    return set(session.scalars(holding.union(held)).all())
+
+
+def held_baseline(session: Session, environment: str) -> Baseline | None:
+    """The baseline taken before the first window that still holds ``environment``."""
+    stmt = select(Baseline).where(
+        Baseline.environment == environment, Baseline.released_at.is_(None)
+    )
+    return session.scalars(stmt).first()
+
+
+def acquire_lease(
+    session: Session, environment: str, owner: str, now: datetime, ttl: timedelta
+) -> int | None:
+    """Take the environment's lease if free or expired; return its epoch, or None if busy."""
+    row = session.get(EnvironmentLease, environment, with_for_update=True)
+    if row is None:
+        try:
+            with session.begin_nested():
+                session.add(
+                    EnvironmentLease(
+                        environment=environment, owner=owner, lease_until=now + ttl, epoch=1
+                    )
+                )
+        except IntegrityError:
+            return None
+        return 1
+    if row.owner not in (None, owner) and row.lease_until is not None and row.lease_until > now:
+        return None
+    row.owner, row.lease_until, row.epoch = owner, now + ttl, row.epoch + 1
+    return row.epoch
+
+
+def release_lease(session: Session, environment: str, owner: str, epoch: int) -> bool:
+    """Give the lease back if this owner still holds that epoch."""
+    result = session.execute(
+        update(EnvironmentLease)
+        .where(
+            EnvironmentLease.environment == environment,
+            EnvironmentLease.owner == owner,
+            EnvironmentLease.epoch == epoch,
+        )
+        .values(owner=None, lease_until=None)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+def pending_writes(session: Session, environment: str) -> Sequence[RemoteWrite]:
+    """Intents that were never settled (their writer died or lost its lease)."""
+    stmt = select(RemoteWrite).where(
+        RemoteWrite.environment == environment, RemoteWrite.status == "pending"
+    )
+    return session.scalars(stmt).all()
+
+
+def claim_notice(
+    session: Session, dedup_key: str, channel: str, thread_ts: str | None, now: datetime
+) -> SlackNotice | None:
+    """Reserve a notice key; None when it was already posted (or is being posted)."""
+    notice = SlackNotice(dedup_key=dedup_key, channel=channel, thread_ts=thread_ts, created_at=now)
+    try:
+        with session.begin_nested():
+            session.add(notice)
+    except IntegrityError:
+        return None
+    return notice

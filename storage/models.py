@@ -1,0 +1,212 @@
+"""SQLAlchemy models of the ledger: windows, baselines, audit trail, due actions, remote writes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from storage.types import UTCDateTime
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Declarative base: UTC datetimes everywhere, stable constraint names."""
+
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON()}
+
+
+class Window(Base):
+    """One requested outage over one or more environments (shown as MW-<id>)."""
+
+    __tablename__ = "windows"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    requester_id: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    ticket: Mapped[str | None] = mapped_column(String(200))
+    requested_at: Mapped[datetime]
+    # None means "as soon as it is approved"; set at approval.
+    starts_at: Mapped[datetime | None]
+    ends_at: Mapped[datetime | None]
+    duration_seconds: Mapped[int] = mapped_column(Integer)
+    time_zone: Mapped[str] = mapped_column(String(64))
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[datetime | None]
+    ended_by: Mapped[str | None] = mapped_column(String(64))
+    ended_at: Mapped[datetime | None]
+    failure_reason: Mapped[str | None] = mapped_column(Text)
+    channel_id: Mapped[str | None] = mapped_column(String(64))
+    card_ts: Mapped[str | None] = mapped_column(String(32))
+
+    environments: Mapped[list[WindowEnvironment]] = relationship(
+        back_populates="window",
+        lazy="selectin",
+        cascade="all, delete-orphan",
+        order_by="WindowEnvironment.position",
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def number(self) -> str:
+        """The id people see and type: MW-12."""
+        return f"MW-{self.id}"
+
+    @property
+    def environment_names(self) -> list[str]:
+        """Environment short names in the order they were requested."""
+        return [e.environment for e in self.environments]
+
+
+class WindowEnvironment(Base):
+    """One environment of a window and where that environment stands for this window."""
+
+    __tablename__ = "window_environments"
+
+    window_id: Mapped[int] = mapped_column(ForeignKey("windows.id"), primary_key=True)
+    environment: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    # pending -> off -> ending -> restored | handed_over ; failed at any step
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    detail: Mapped[str | None] = mapped_column(Text)
+
+    window: Mapped[Window] = relationship(back_populates="environments")
+
+
+class Baseline(Base):
+    """The schedule read just before the first overlapping window switched an environment off."""
+
+    __tablename__ = "baselines"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    environment: Mapped[str] = mapped_column(String(64))
+    nightly: Mapped[bool] = mapped_column(Boolean)
+    realtime: Mapped[bool] = mapped_column(Boolean)
+    save_state_id: Mapped[str | None] = mapped_column(String(128))
+    captured_at: Mapped[datetime]
+    window_id: Mapped[int] = mapped_column(ForeignKey("windows.id"))
+    released_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        # At most one held baseline per environment.
+        Index(
+            "uq_baselines_held",
+            "environment",
+            unique=True,
+            sqlite_where=text("released_at IS NULL"),
+            postgresql_where=text("released_at IS NULL"),
+        ),
+    )
+
+
+class AuditEvent(Base):
+    """Append-only record of everything that happened, with before/after where it applies."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64))
+    window_id: Mapped[int | None] = mapped_column(ForeignKey("windows.id"), index=True)
+    environment: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class DueAction(Base):
+    """A thing to do at a time; the scheduler's only source of truth."""
+
+    __tablename__ = "due_actions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    window_id: Mapped[int | None] = mapped_column(ForeignKey("windows.id"), index=True)
+    environment: Mapped[str | None] = mapped_column(String(64))
+    due_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    lease_owner: Mapped[str | None] = mapped_column(String(128))
+    lease_until: Mapped[datetime | None]
+    lease_epoch: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    dedup_key: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime]
+    done_at: Mapped[datetime | None]
+
+    __table_args__ = (Index("ix_due_actions_status_due_at", "status", "due_at"),)
+
+
+class EnvironmentLease(Base):
+    """Who may talk to an environment's Coursedog right now (one reconciler at a time)."""
+
+    __tablename__ = "environment_leases"
+
+    environment: Mapped[str] = mapped_column(String(64), primary_key=True)
+    owner: Mapped[str | None] = mapped_column(String(128))
+    lease_until: Mapped[datetime | None]
+    epoch: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class RemoteWrite(Base):
+    """Intent row written before every remote change, settled after it."""
+
+    __tablename__ = "remote_writes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    environment: Mapped[str] = mapped_column(String(64), index=True)
+    operation: Mapped[str] = mapped_column(String(32))
+    window_id: Mapped[int | None] = mapped_column(ForeignKey("windows.id"))
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    desired: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # pending -> applied | failed | unknown
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        Index(
+            "uq_remote_writes_in_flight",
+            "environment",
+            unique=True,
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
+    )
+
+
+class SlackNotice(Base):
+    """A Slack message the bot posts at most once per dedup key."""
+
+    __tablename__ = "slack_notices"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dedup_key: Mapped[str] = mapped_column(String(200), unique=True)
+    channel: Mapped[str] = mapped_column(String(64))
+    thread_ts: Mapped[str | None] = mapped_column(String(32))
+    ts: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime]

@@ -1,0 +1,80 @@
+"""Every rendered message is valid Block Kit with a plain-text fallback."""
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from slack_sdk.models.blocks import Block
+
+from bot.domain.states import WindowState
+from bot.services.reports import Report, ReportKind
+from bot.services.views import EnvironmentView, WindowView
+from bot.slack.blocks import card_text, render_card, render_help, render_report
+from bot.slack.text import escape, local_time, slack_time
+from coursedog.models import Schedule
+
+LABELS = {"prod": "Production"}
+
+
+def view(state: WindowState, reason: str = "Banner patch") -> WindowView:
+    start = datetime(2026, 12, 5, 22, 0, tzinfo=UTC)
+    return WindowView(
+        id=3,
+        state=state,
+        requester_id="U0REQUEST1",
+        reason=reason,
+        environments=(EnvironmentView("prod", "off", None),),
+        requested_at=start,
+        starts_at=None if state == WindowState.REQUESTED else start,
+        ends_at=None if state == WindowState.REQUESTED else start + timedelta(hours=2),
+        duration=timedelta(hours=2),
+        time_zone="America/Chicago",
+        decided_by=None if state == WindowState.REQUESTED else "U0APPROVE1",
+        decided_at=None,
+        ended_by=None,
+        ended_at=None,
+        failure_reason="prod: timeout" if state == WindowState.FAILED else None,
+        channel_id="C0APPROVALS",
+        card_ts="1.1",
+    )
+
+
+def assert_valid(blocks: list[dict[str, Any]]) -> None:
+    assert 0 < len(blocks) <= 50
+    for raw in blocks:
+        parsed = Block.parse(raw)
+        assert parsed is not None
+        parsed.validate_json()
+
+
+@pytest.mark.parametrize("state", list(WindowState))
+def test_card_in_every_state_is_valid(state: WindowState) -> None:
+    assert_valid(render_card(view(state), LABELS))
+    assert "MW-3" in card_text(view(state))
+
+
+def test_help_is_valid() -> None:
+    assert_valid(render_help("`x` is not a command I know."))
+
+
+@pytest.mark.parametrize("kind", list(ReportKind))
+def test_every_report_renders(kind: ReportKind) -> None:
+    text = render_report(
+        Report(3, "prod", kind, Schedule(True, True), Schedule(False, False), "MW-4"), LABELS
+    )
+    assert "`prod` (Production)" in text and len(text) < 3000
+
+
+def test_user_text_cannot_mention_everyone_or_forge_links() -> None:
+    blocks = render_card(
+        view(WindowState.REQUESTED, "<!channel> see <https://evil.example|docs> & go"), LABELS
+    )
+    text = str(blocks)
+    assert "<!channel>" not in text and "<https://evil" not in text
+    assert escape("<!here> & <@U1>") == "&lt;!here&gt; &amp; &lt;@U1&gt;"
+
+
+def test_times_show_local_offset_and_slack_token() -> None:
+    when = datetime(2026, 12, 6, 4, 0, tzinfo=UTC)
+    assert local_time(when, "America/Chicago") == "Sat 5 Dec 2026 22:00 CST (UTC-06:00)"
+    assert slack_time(when, "America/Chicago").startswith(f"<!date^{int(when.timestamp())}^")

@@ -1,0 +1,74 @@
+"""The console script as a newcomer meets it."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_cli(
+    *args: str, env: dict[str, str] | None = None, cwd: Path = ROOT
+) -> subprocess.CompletedProcess[str]:
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SLACK_", "SIS_MAINT_", "DATABASE_URL"))
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
+        env={**base, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=cwd,
+        check=False,
+    )
+
+
+def test_serve_without_slack_credentials_names_them_and_the_readme() -> None:
+    result = run_cli("serve")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "SLACK_BOT_TOKEN" in result.stderr and "SLACK_SIGNING_SECRET" in result.stderr
+    assert (
+        "SLACK_APP_TOKEN" in result.stderr
+        and "README.md" in result.stderr
+        and "manifest.yml" in result.stderr
+    )
+
+
+def test_serve_with_only_the_bot_token_names_the_rest() -> None:
+    result = run_cli("serve", env={"SLACK_BOT_TOKEN": "xoxb-1"})
+    assert (
+        result.returncode == 2
+        and "SLACK_BOT_TOKEN" not in result.stderr.split("set ")[1].split(".")[0]
+    )
+
+
+def test_invalid_config_fails_naming_the_key(tmp_path: Path) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text('approvals_channel = "C1"\n[environments.prod]\nlabel = "P"\n')
+    result = run_cli("check-config", env={"SIS_MAINT_CONFIG": str(config)})
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "environments.prod.base_url: Field required" in result.stderr
+
+
+def test_serve_refuses_an_unmigrated_database(tmp_path: Path) -> None:
+    result = run_cli(
+        "serve",
+        env={
+            "SLACK_BOT_TOKEN": "xoxb-1",
+            "SLACK_SIGNING_SECRET": "s",
+            "DATABASE_URL": f"sqlite:///{tmp_path}/x.db",
+        },
+    )
+    assert result.returncode == 2 and "run `sis-maint migrate` first" in result.stderr
+
+
+def test_migrate_then_check_config(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/ledger.db"
+    assert run_cli("migrate", env={"DATABASE_URL": url}).returncode == 0
+    result = run_cli("check-config")
+    assert result.returncode == 0 and "embedded defaults" in result.stdout

@@ -1,0 +1,100 @@
+from typing import Any
+
+import pytest
+
+from bot.config import load_settings, parse_settings
+from bot.errors import ConfigError
+
+
+def document(**overrides: Any) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "approvals_channel": "C0APPROVALS",
+        "approvers": ["U0APPROVE1"],
+        "environments": {
+            "prod": {
+                "label": "Production",
+                "base_url": "https://app.coursedog.com",
+                "school": "stateu_banner",
+                "email_env": "CD_EMAIL",
+                "password_env": "CD_PASSWORD",
+                "aliases": ["production"],
+            }
+        },
+    }
+    doc.update(overrides)
+    return doc
+
+
+def test_valid_document() -> None:
+    settings = parse_settings(document())
+    assert settings.environment_names() == {"prod": "prod", "production": "prod"}
+    assert settings.time_zone("prod") == "America/New_York"
+    assert settings.approvers_for("prod") == {"U0APPROVE1"}
+
+
+@pytest.mark.parametrize(
+    ("change", "key"),
+    [
+        ({"approvals_channel": ""}, "approvals_channel"),
+        ({"approvers": ["bob"]}, "approvers.0"),
+        ({"environments": {}}, "environments"),
+        ({"surprise": 1}, "surprise"),
+        ({"defaults": {"time_zone": "Mars/Olympus"}}, "defaults.time_zone"),
+        ({"defaults": {"max_duration": "forever"}}, "defaults.max_duration"),
+        ({"coursedog_api": {"no_such_key": "x"}}, "coursedog_api"),
+    ],
+)
+def test_invalid_documents_name_the_key(change: dict[str, Any], key: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_settings(document(**change), "site.toml")
+    assert f"  {key}" in str(info.value) and "site.toml is not valid" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("school", ""), ("base_url", "ftp://x"), ("driver", "robot"), ("email_env", "lower case")],
+)
+def test_invalid_environment_fields_name_the_key(field: str, value: str) -> None:
+    doc = document()
+    doc["environments"]["prod"][field] = value
+    with pytest.raises(ConfigError, match=rf"environments\.prod\.{field}"):
+        parse_settings(doc)
+
+
+def test_missing_environment_key_is_named() -> None:
+    doc = document()
+    del doc["environments"]["prod"]["school"]
+    with pytest.raises(ConfigError, match=r"environments\.prod\.school: Field required"):
+        parse_settings(doc)
+
+
+def test_alias_clash_is_refused() -> None:
+    doc = document()
+    doc["environments"]["staging"] = {**doc["environments"]["prod"], "aliases": ["production"]}
+    with pytest.raises(ConfigError, match="'production' is used by prod and staging"):
+        parse_settings(doc)
+
+
+def test_credentials_come_from_the_named_variables() -> None:
+    env = parse_settings(document()).environments["prod"]
+    email, password = env.credentials("prod", {"CD_EMAIL": "a@b.edu", "CD_PASSWORD": "s3cret"})
+    assert email == "a@b.edu" and password.get_secret_value() == "s3cret"
+    assert "s3cret" not in repr(password)
+    with pytest.raises(ConfigError, match="set CD_PASSWORD"):
+        env.credentials("prod", {"CD_EMAIL": "a@b.edu"})
+
+
+def test_embedded_defaults_load_and_file_errors_are_specific(tmp_path: Any) -> None:
+    settings, source = load_settings({})
+    assert source == "embedded defaults" and settings.simulator.embedded
+    with pytest.raises(ConfigError, match="cannot be read"):
+        load_settings({"SIS_MAINT_CONFIG": str(tmp_path / "missing.toml")})
+    bad = tmp_path / "bad.toml"
+    bad.write_text("approvals_channel = ")
+    with pytest.raises(ConfigError, match="is not valid TOML"):
+        load_settings({"SIS_MAINT_CONFIG": str(bad)})
+
+
+def test_example_config_is_valid() -> None:
+    settings, _ = load_settings({"SIS_MAINT_CONFIG": "config.example.toml"})
+    assert set(settings.environments) == {"prod", "staging"}

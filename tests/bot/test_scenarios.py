@@ -1,0 +1,309 @@
+"""The walking skeleton through the front door: signed requests, real HTTP, real databases."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import urlencode
+
+import pytest
+
+from bot.slack import ids
+from coursedog.simulator_faults import Fault
+from tests.harness import (
+    APPROVALS,
+    APPROVER,
+    APPROVER_2,
+    REQUESTER,
+    STRANGER,
+    Bot,
+    buttons,
+    running_bot,
+)
+
+
+@pytest.fixture
+def bot(database_url: str) -> Iterator[Bot]:
+    with running_bot(database_url) as running:
+        yield running
+
+
+def ephemeral(response) -> str:  # type: ignore[no-untyped-def]
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body.get("response_type") == "ephemeral"
+    return str(body.get("text", ""))
+
+
+def test_request_approve_and_switch_off_then_end_restores_baseline(bot: Bot) -> None:
+    reply = ephemeral(bot.command(REQUESTER, "start prod 2h Banner patch"))
+    assert "MW-1" in reply and "`prod`" in reply and "2h" in reply
+
+    card = bot.wait_card(1)
+    assert card.channel == APPROVALS
+    text = str(card.blocks)
+    for expected in ("MW-1", "Production", "Banner patch", f"<@{REQUESTER}>"):
+        assert expected in text
+    assert buttons(card) == [ids.APPROVE, ids.DENY]
+    assert bot.sim.school("state_u_prod").schedule.nightly is True
+
+    assert bot.click(APPROVER, ids.APPROVE, "1").status_code == 200
+    assert bot.settle()
+    prod = bot.sim.school("state_u_prod")
+    assert (prod.nightly, prod.realtime) == (False, False)
+    card = bot.card(1)
+    assert buttons(card) == [] and f"Approved by <@{APPROVER}>" in str(card.blocks)
+    thread = "\n".join(bot.thread(1))
+    assert "switched off and verified" in thread
+    assert "Was nightly on, real-time on" in thread
+
+    reply = ephemeral(bot.command(REQUESTER, "end MW-1"))
+    assert "Ending *MW-1*" in reply
+    assert bot.settle()
+    prod = bot.sim.school("state_u_prod")
+    assert (prod.nightly, prod.realtime) == (True, True)
+    assert "restored and verified" in "\n".join(bot.thread(1))
+    assert prod.writes == 2
+
+
+def test_two_environments_switch_off_only_what_was_on_and_restore_exactly_that(bot: Bot) -> None:
+    assert "MW-1" in ephemeral(bot.command(REQUESTER, "start prod,staging 90m"))
+    bot.wait_card(1)
+    bot.click(APPROVER, ids.APPROVE, "1")
+    assert bot.settle()
+    staging = bot.sim.school("state_u_staging")
+    assert (staging.nightly, staging.realtime) == (False, False)
+    thread = "\n".join(bot.thread(1))
+    assert "`staging` (Staging)" in thread and "Was nightly on, real-time off" in thread
+
+    ephemeral(bot.command(APPROVER_2, "end mw-1"))  # an approver may end someone else's window
+    assert bot.settle()
+    staging = bot.sim.school("state_u_staging")
+    prod = bot.sim.school("state_u_prod")
+    assert (staging.nightly, staging.realtime) == (True, False)
+    assert (prod.nightly, prod.realtime) == (True, True)
+
+
+def test_environment_with_nothing_on_is_not_written(bot: Bot) -> None:
+    ephemeral(bot.command(REQUESTER, "start sandbox 45m"))
+    bot.wait_card(1)
+    bot.click(APPROVER, ids.APPROVE, "1")
+    assert bot.settle()
+    assert "no merge schedule was on" in "\n".join(bot.thread(1))
+    ephemeral(bot.command(REQUESTER, "end sandbox"))
+    assert bot.settle()
+    assert bot.sim.school("state_u_sandbox").writes == 0
+    assert bot.sim.calls("PUT", "integrationSchedule") == 0
+
+
+def test_deny_updates_card_and_tells_the_requester(bot: Bot) -> None:
+    ephemeral(bot.command(REQUESTER, "start prod 2h"))
+    bot.wait_card(1)
+    bot.click(APPROVER, ids.DENY, "1")
+    assert bot.settle()
+    card = bot.card(1)
+    assert buttons(card) == [] and f"Denied by <@{APPROVER}>" in str(card.blocks)
+    dms = bot.slack.direct_messages(REQUESTER)
+    assert len(dms) == 1 and "MW-1 was denied" in dms[0].text
+    assert bot.sim.school("state_u_prod").writes == 0
+    # Ending a denied window is refused with the reason.
+    assert "denied, so there is nothing to end" in ephemeral(bot.command(REQUESTER, "end MW-1"))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "start nowhere 2h",
+            "no environment called `nowhere`. Known: `prod`, `sandbox`, `staging`",
+        ),
+        ("start prod two-hours", "`two-hours` is not a duration"),
+        ("start prod 0m", "at least one minute"),
+        ("start prod 3d", "longer than prod allows (2d)"),
+        ("start staging 4d", "longer than staging allows (3d)"),
+        ("start prod", "Say for how long"),
+        ("", "The command is empty"),
+        ("end MW-99", "There is no window MW-99"),
+        ("end prod", "No window holds prod off right now"),
+        ("end", "Say which window to end"),
+    ],
+)
+def test_bad_input_gets_a_specific_message_and_changes_nothing(
+    bot: Bot, text: str, expected: str
+) -> None:
+    assert expected in ephemeral(bot.command(REQUESTER, text))
+    assert bot.settle()
+    assert bot.cards() == []
+    assert bot.sim.school("state_u_prod").writes == 0
+
+
+def test_unknown_subcommand_shows_help(bot: Bot) -> None:
+    body = bot.command(REQUESTER, "frobnicate prod").json()
+    assert body["response_type"] == "ephemeral"
+    text = str(body["blocks"])
+    assert "`frobnicate` is not a command I know" in text
+    assert "start prod 2h Banner patch" in text
+
+
+def test_help_lists_grammar_with_examples(bot: Bot) -> None:
+    body = bot.command(REQUESTER, "help").json()
+    text = str(body["blocks"])
+    for fragment in (
+        "start <env>[,<env>] <duration> [reason]",
+        "end <MW-n | env>",
+        "start prod,staging 90m",
+        "1h30m",
+    ):
+        assert fragment in text
+
+
+@pytest.mark.parametrize(
+    ("user", "expected"),
+    [
+        (STRANGER, "You are not an approver for prod"),
+        (REQUESTER, "not an approver"),
+    ],
+)
+def test_only_an_approver_other_than_the_requester_may_decide(
+    bot: Bot, user: str, expected: str
+) -> None:
+    ephemeral(bot.command(REQUESTER, "start prod 2h"))
+    bot.wait_card(1)
+    assert bot.click(user, ids.APPROVE, "1").status_code == 200
+    assert bot.settle()
+    assert any(expected in r["text"] for r in bot.responses())
+    assert buttons(bot.card(1)) == [ids.APPROVE, ids.DENY]
+    assert bot.sim.school("state_u_prod").writes == 0
+
+
+def test_approver_cannot_approve_own_request(bot: Bot) -> None:
+    ephemeral(bot.command(APPROVER, "start prod 2h"))
+    bot.wait_card(1)
+    bot.click(APPROVER, ids.APPROVE, "1")
+    assert bot.settle()
+    assert any(
+        "You requested MW-1, so another approver must approve it" in r["text"]
+        for r in bot.responses()
+    )
+    assert bot.sim.school("state_u_prod").writes == 0
+
+
+def test_stranger_cannot_end_someone_elses_window(bot: Bot) -> None:
+    ephemeral(bot.command(REQUESTER, "start prod 2h"))
+    bot.wait_card(1)
+    bot.click(APPROVER, ids.APPROVE, "1")
+    assert bot.settle()
+    assert "Only the requester" in ephemeral(bot.command(STRANGER, "end MW-1"))
+    assert bot.sim.school("state_u_prod").nightly is False
+
+
+def test_second_click_on_a_decided_card_is_refused(bot: Bot) -> None:
+    ephemeral(bot.command(REQUESTER, "start prod 2h"))
+    card = bot.wait_card(1)
+    bot.click(APPROVER, ids.APPROVE, "1", card)
+    assert bot.settle()
+    bot.click(APPROVER_2, ids.DENY, "1", card)
+    assert bot.settle()
+    assert any(f"MW-1 was already active by <@{APPROVER}>" in r["text"] for r in bot.responses())
+    assert bot.sim.school("state_u_prod").writes == 1
+
+
+def test_simultaneous_clicks_make_one_decision_and_one_write(bot: Bot) -> None:
+    ephemeral(bot.command(REQUESTER, "start prod 2h"))
+    card = bot.wait_card(1)
+    clickers = [APPROVER, APPROVER_2] * 5
+    with ThreadPoolExecutor(len(clickers)) as pool:
+        statuses = list(
+            pool.map(lambda u: bot.click(u, ids.APPROVE, "1", card).status_code, clickers)
+        )
+    assert statuses == [200] * len(clickers)
+    assert bot.settle()
+    refusals = [r for r in bot.responses() if "was already active" in r["text"]]
+    assert len(refusals) == len(clickers) - 1
+    assert bot.sim.school("state_u_prod").writes == 1
+    approvals = [t for t in bot.thread(1) if t.startswith(":white_check_mark: Approved by")]
+    assert len(approvals) == 1
+
+
+def test_coursedog_error_marks_window_failed_and_never_claims_success(bot: Bot) -> None:
+    ephemeral(bot.command(REQUESTER, "start prod 2h"))
+    bot.wait_card(1)
+    bot.sim.inject(
+        Fault(
+            method="PUT", path_contains="integrationSchedule", kind="status", status=500, times=10
+        )
+    )
+    bot.click(APPROVER, ids.APPROVE, "1")
+    assert bot.settle()
+    thread = "\n".join(bot.thread(1))
+    assert "could not switch merges off" in thread and "500" in thread
+    assert "switched off and verified" not in thread
+    assert "needs a person" in thread
+    assert "Needs a person" in str(bot.card(1).blocks)
+    assert bot.sim.school("state_u_prod").nightly is True
+    assert bot.runtime.windows.get(1).state == "failed"
+
+
+def test_coursedog_timeout_after_applying_is_settled_by_reading(bot: Bot) -> None:
+    ephemeral(bot.command(REQUESTER, "start prod 2h"))
+    bot.wait_card(1)
+    bot.sim.inject(
+        Fault(
+            method="PUT", path_contains="integrationSchedule", kind="timeout_after_apply", hold=3.0
+        )
+    )
+    bot.click(APPROVER, ids.APPROVE, "1")
+    assert bot.settle(timeout=20)
+    assert "switched off and verified" in "\n".join(bot.thread(1))
+    assert bot.sim.calls("PUT", "integrationSchedule") == 1
+    assert bot.runtime.windows.get(1).state == "active"
+
+
+def test_failed_window_recovers_on_the_next_pass(bot: Bot) -> None:
+    ephemeral(bot.command(REQUESTER, "start prod 2h"))
+    bot.wait_card(1)
+    bot.sim.inject(
+        Fault(method="GET", path_contains="integrationSchedule", kind="status", status=503, times=2)
+    )
+    bot.click(APPROVER, ids.APPROVE, "1")
+    assert bot.settle()
+    assert bot.runtime.windows.get(1).state == "failed"
+    bot.runtime.worker.run_once()
+    assert bot.settle()
+    assert bot.runtime.windows.get(1).state == "active"
+    assert "back in effect" in "\n".join(bot.thread(1))
+
+
+@pytest.mark.parametrize("problem", ["bad-signature", "stale"])
+def test_forged_or_stale_signature_is_rejected(bot: Bot, problem: str) -> None:
+    body = urlencode({"command": ids.COMMAND, "text": "start prod 2h", "user_id": REQUESTER})
+    if problem == "bad-signature":
+        response = bot.post(body, "application/x-www-form-urlencoded", secret="wrong")
+    else:
+        response = bot.post(
+            body, "application/x-www-form-urlencoded", timestamp=int(time.time()) - 3600
+        )
+    assert response.status_code == 401
+    assert bot.slack.calls == [] or bot.cards() == []
+
+
+def test_end_by_environment_when_window_covers_several_asks_for_the_number(bot: Bot) -> None:
+    ephemeral(bot.command(REQUESTER, "start prod,staging 2h"))
+    bot.wait_card(1)
+    bot.click(APPROVER, ids.APPROVE, "1")
+    assert bot.settle()
+    assert "also covers staging; `end MW-1` ends it on all of them" in ephemeral(
+        bot.command(REQUESTER, "end prod")
+    )
+
+
+def test_card_that_cannot_be_posted_withdraws_the_request(database_url: str) -> None:
+    with running_bot(database_url) as bot:
+        bot.slack.fail("chat.postMessage", "not_in_channel")
+        assert "MW-1" in ephemeral(bot.command(REQUESTER, "start prod 2h"))
+        assert bot.settle()
+        assert any(
+            "withdrawn" in r["text"] and "not_in_channel" in r["text"] for r in bot.responses()
+        )
+        assert bot.runtime.windows.get(1).state == "cancelled"

@@ -1,0 +1,320 @@
+"""The bot running for real over HTTP, with Slack and Coursedog stood in for on free ports."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import itertools
+import json
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+from waitress.server import create_server
+
+from bot.config import Settings, parse_settings
+from bot.runtime import Runtime, build_runtime, slack_client
+from bot.sandbox.slack_api import Message, SlackStandIn
+from bot.server import wsgi_app
+from bot.slack import ids
+from coursedog.client import CoursedogClient
+from coursedog.retry import RetryPolicy
+from coursedog.simulator import SchoolState, Simulator
+
+SIGNING_SECRET = "test-signing-secret-0123456789"
+EMAIL = "svc-sis-maint@example.edu"
+PASSWORD = "pw-never-shown-4711"
+APPROVALS = "C0APPROVALS"
+OPS = "C0OPS00000"
+REQUESTER = "U0REQUEST1"
+APPROVER = "U0APPROVE1"
+APPROVER_2 = "U0APPROVE2"
+STRANGER = "U0STRANGER"
+
+
+def settings_document(base_url: str, **overrides: Any) -> dict[str, Any]:
+    """A configuration with prod, staging and sandbox on the simulator."""
+
+    def env(label: str, school: str) -> dict[str, Any]:
+        return {
+            "label": label,
+            "base_url": base_url,
+            "school": school,
+            "email_env": "CD_EMAIL",
+            "password_env": "CD_PASSWORD",
+        }
+
+    doc: dict[str, Any] = {
+        "approvals_channel": APPROVALS,
+        "approvers": [APPROVER, APPROVER_2],
+        "environments": {
+            "prod": {
+                **env("Production", "state_u_prod"),
+                "aliases": ["production"],
+                "max_duration": "2d",
+            },
+            "staging": env("Staging", "state_u_staging"),
+            "sandbox": env("Sandbox", "state_u_sandbox"),
+        },
+    }
+    doc.update(overrides)
+    return doc
+
+
+def buttons(message: Message) -> list[str]:
+    """The action ids of the buttons a message shows."""
+    return [
+        element["action_id"]
+        for block in message.blocks
+        if block.get("type") == "actions"
+        for element in block.get("elements", [])
+    ]
+
+
+class ManualClock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self._now = start or datetime(2026, 12, 5, 15, 0, tzinfo=UTC)
+        self._lock = threading.Lock()
+
+    def now(self) -> datetime:
+        """The current instant."""
+        with self._lock:
+            return self._now
+
+    def advance(self, delta: timedelta) -> None:
+        """Move time forward."""
+        with self._lock:
+            self._now += delta
+
+
+class Bot:
+    """Drives the running app through its front door: signed HTTP requests."""
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        url: str,
+        slack: SlackStandIn,
+        sim: Simulator,
+        listeners: TrackingExecutor,
+    ) -> None:
+        self.runtime = runtime
+        self.listeners = listeners
+        self.url = url
+        self.slack = slack
+        self.sim = sim
+        self.http = httpx.Client(timeout=10)
+        self._n = itertools.count(1)
+
+    def post(
+        self,
+        body: str,
+        content_type: str,
+        *,
+        secret: str = SIGNING_SECRET,
+        timestamp: int | None = None,
+    ) -> httpx.Response:
+        """POST a body to /slack/events signed as Slack signs it."""
+        ts = str(int(time.time()) if timestamp is None else timestamp)
+        base = f"v0:{ts}:{body}".encode()
+        signature = "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+        headers = {
+            "Content-Type": content_type,
+            "X-Slack-Request-Timestamp": ts,
+            "X-Slack-Signature": signature,
+        }
+        return self.http.post(self.url, content=body, headers=headers)
+
+    def command(self, user: str, text: str) -> httpx.Response:
+        """Type ``/sis-maint <text>`` as ``user``."""
+        n = next(self._n)
+        form = {
+            "token": "legacy",
+            "team_id": "T0TEAM000",
+            "channel_id": OPS,
+            "user_id": user,
+            "command": ids.COMMAND,
+            "text": text,
+            "response_url": self.slack.response_url(f"cmd-{n}"),
+            "trigger_id": f"trigger-{n}",
+            "api_app_id": "A0APP0000",
+        }
+        return self.post(urlencode(form), "application/x-www-form-urlencoded")
+
+    def click(
+        self, user: str, action_id: str, value: str, message: Message | None = None
+    ) -> httpx.Response:
+        """Press a button as ``user`` on ``message`` (by default the newest approval card)."""
+        message = message or self.card()
+        n = next(self._n)
+        payload = {
+            "type": "block_actions",
+            "team": {"id": "T0TEAM000"},
+            "user": {"id": user},
+            "api_app_id": "A0APP0000",
+            "container": {
+                "type": "message",
+                "message_ts": message.ts,
+                "channel_id": message.channel,
+            },
+            "channel": {"id": message.channel},
+            "message": {"ts": message.ts, "text": message.text},
+            "response_url": self.slack.response_url(f"click-{n}"),
+            "trigger_id": f"trigger-{n}",
+            "actions": [
+                {
+                    "action_id": action_id,
+                    "block_id": ids.BLOCK_DECISION,
+                    "value": value,
+                    "type": "button",
+                    "action_ts": "1",
+                }
+            ],
+        }
+        return self.post(
+            urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded"
+        )
+
+    def cards(self) -> list[Message]:
+        """Approval cards in the approvals channel, oldest first."""
+        return [
+            m
+            for m in self.slack.messages.values()
+            if m.channel == APPROVALS and m.thread_ts is None
+        ]
+
+    def card(self, number: int | None = None) -> Message:
+        """The card of MW-<number>, or the newest card."""
+        cards = self.cards()
+        if number is None:
+            return cards[-1]
+        return next(c for c in cards if f"MW-{number}:" in c.text)
+
+    def wait_card(self, number: int) -> Message:
+        """Wait until MW-<number>'s card is posted and recorded, then return it."""
+        assert self.slack.wait_for(lambda: any(f"MW-{number}:" in c.text for c in self.cards()))
+        assert self.settle()
+        return self.card(number)
+
+    def thread(self, number: int) -> list[str]:
+        """Texts posted in MW-<number>'s thread."""
+        card = self.card(number)
+        return [m.text for m in self.slack.thread(card.channel, card.ts)]
+
+    def responses(self) -> list[dict[str, Any]]:
+        """Everything posted to response_urls."""
+        return list(self.slack.responses)
+
+    def settle(self, timeout: float = 10.0) -> bool:
+        """Wait until request work after the acknowledgements and the worker are both idle."""
+        deadline = time.monotonic() + timeout
+        for _ in range(3):  # a listener may kick the worker, whose reports never call back
+            if not self.listeners.wait_idle(deadline - time.monotonic()):
+                return False
+            if not self.runtime.worker.wait_idle(max(0.0, deadline - time.monotonic())):
+                return False
+        return True
+
+
+class TrackingExecutor(ThreadPoolExecutor):
+    """A listener pool that can tell when all submitted work has finished."""
+
+    def __init__(self) -> None:
+        super().__init__(max_workers=8, thread_name_prefix="listener")
+        self._pending = 0
+        self._cond = threading.Condition()
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:  # type: ignore[override]
+        """Submit and count."""
+        with self._cond:
+            self._pending += 1
+
+        def run() -> Any:
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                with self._cond:
+                    self._pending -= 1
+                    self._cond.notify_all()
+
+        return super().submit(run)
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Block until nothing is pending."""
+        with self._cond:
+            return self._cond.wait_for(lambda: self._pending == 0, max(0.0, timeout))
+
+
+@contextmanager
+def running_bot(
+    database_url: str,
+    *,
+    schools: Mapping[str, SchoolState] | None = None,
+    settings: Settings | None = None,
+    clock: Any = None,
+    latency: float = 0.0,
+) -> Iterator[Bot]:
+    """Start the simulator, the Slack stand-in and the bot on free ports; stop them after."""
+    sim = Simulator(
+        users={EMAIL: PASSWORD},
+        schools=dict(schools)
+        if schools is not None
+        else {
+            "state_u_prod": SchoolState(nightly=True, realtime=True),
+            "state_u_staging": SchoolState(nightly=True, realtime=False),
+            "state_u_sandbox": SchoolState(nightly=False, realtime=False),
+        },
+        latency=latency,
+    )
+    base = sim.start()
+    slack = SlackStandIn()
+    api_url = slack.start()
+    settings = settings or parse_settings(settings_document(base))
+    clients = {
+        name: CoursedogClient(
+            base_url=env.base_url,
+            school=env.school,
+            email=EMAIL,
+            password=PASSWORD,
+            retry=RetryPolicy(max_attempts=2, base_backoff=0.0, max_backoff=0.0),
+            timeout=2.0,
+        )
+        for name, env in settings.environments.items()
+    }
+    listeners = TrackingExecutor()
+    runtime = build_runtime(
+        settings,
+        slack=slack_client(slack.token, api_url),
+        signing_secret=SIGNING_SECRET,
+        clients=clients,
+        database_url=database_url,
+        clock=clock,
+        owner="test-bot",
+        listener_executor=listeners,
+    )
+    server = create_server(wsgi_app(runtime.app), host="127.0.0.1", port=0, threads=4)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    runtime.start()
+    port = server.effective_port  # type: ignore[union-attr]
+    bot = Bot(runtime, f"http://127.0.0.1:{port}/slack/events", slack, sim, listeners)
+    try:
+        yield bot
+    finally:
+        bot.settle()
+        bot.http.close()
+        server.task_dispatcher.shutdown(cancel_pending=False, timeout=5)
+        server.close()
+        thread.join(5)
+        runtime.stop()
+        listeners.shutdown(wait=True)
+        slack.stop()
+        sim.stop()
