@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import httpx
+from waitress import wasyncore
 from waitress.server import create_server
 
 from bot.config import Settings, parse_settings
@@ -300,8 +301,20 @@ def running_bot(
         owner="test-bot",
         listener_executor=listeners,
     )
-    server = create_server(wsgi_app(runtime.app), host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
+    socket_map: dict[int, Any] = {}
+    server = create_server(
+        wsgi_app(runtime.app), map=socket_map, host="127.0.0.1", port=0, threads=4
+    )
+    stopping = threading.Event()
+
+    def serve() -> None:
+        # waitress has no stop(): run its loop in small steps and close it from this thread.
+        while not stopping.is_set():
+            wasyncore.loop(timeout=0.02, map=socket_map, count=1)
+        server.task_dispatcher.shutdown(cancel_pending=False, timeout=5)
+        wasyncore.close_all(socket_map)
+
+    thread = threading.Thread(target=serve, daemon=True)
     thread.start()
     runtime.start()
     port = server.effective_port  # type: ignore[union-attr]
@@ -311,8 +324,7 @@ def running_bot(
     finally:
         bot.settle()
         bot.http.close()
-        server.task_dispatcher.shutdown(cancel_pending=False, timeout=5)
-        server.close()
+        stopping.set()
         thread.join(5)
         runtime.stop()
         listeners.shutdown(wait=True)
