@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from concurrent.futures import Executor
 
 from slack_bolt import App
@@ -12,6 +13,13 @@ from bot.slack.context import SlackDeps
 from bot.slack.listeners import actions, commands
 
 
+class _QuietTokenNotice(logging.Filter):
+    """Bolt warns that SLACK_BOT_TOKEN is unused when a client is given; that is intended."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
 def create_app(
     deps: SlackDeps,
     *,
@@ -20,6 +28,7 @@ def create_app(
     listener_executor: Executor | None = None,
 ) -> App:
     """A Bolt app with every listener registered."""
+    logging.getLogger("slack_bolt.App").addFilter(_QuietTokenNotice())
     app = App(
         listener_executor=listener_executor,
         client=client,

@@ -8,9 +8,11 @@ from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlencode
 
 import pytest
+from sqlalchemy import select
 
 from bot.slack import ids
 from coursedog.simulator_faults import Fault
+from storage.models import AuditEvent, Baseline, RemoteWrite
 from tests.harness import (
     APPROVALS,
     APPROVER,
@@ -307,3 +309,57 @@ def test_card_that_cannot_be_posted_withdraws_the_request(database_url: str) -> 
             "withdrawn" in r["text"] and "not_in_channel" in r["text"] for r in bot.responses()
         )
         assert bot.runtime.windows.get(1).state == "cancelled"
+
+
+def test_overlapping_windows_keep_merges_off_until_the_last_one_ends(bot: Bot) -> None:
+    ephemeral(bot.command(REQUESTER, "start prod 2h first"))
+    bot.wait_card(1)
+    bot.click(APPROVER, ids.APPROVE, "1")
+    assert bot.settle()
+    bot.sim.set_school("state_u_prod", {"nightly": False, "realtime": False})
+    ephemeral(bot.command(REQUESTER, "start prod,staging 3h second"))
+    bot.wait_card(2)
+    bot.click(APPROVER, ids.APPROVE, "2")
+    assert bot.settle()
+
+    assert "held by MW-1 and MW-2; say which one" in ephemeral(bot.command(REQUESTER, "end prod"))
+    ephemeral(bot.command(REQUESTER, "end MW-1"))
+    assert bot.settle()
+    prod = bot.sim.school("state_u_prod")
+    assert (prod.nightly, prod.realtime) == (False, False)
+    assert "stays off, because MW-2 still holds it" in "\n".join(bot.thread(1))
+
+    ephemeral(bot.command(REQUESTER, "end MW-2"))
+    assert bot.settle()
+    prod = bot.sim.school("state_u_prod")
+    # The baseline is the one read before the first window, not the state the second one saw.
+    assert (prod.nightly, prod.realtime) == (True, True)
+    assert "restored and verified" in "\n".join(bot.thread(2))
+
+
+def test_ledger_explains_every_remote_change(bot: Bot) -> None:
+    ephemeral(bot.command(REQUESTER, "start prod 2h Banner patch"))
+    bot.wait_card(1)
+    bot.click(APPROVER, ids.APPROVE, "1")
+    assert bot.settle()
+    ephemeral(bot.command(REQUESTER, "end MW-1"))
+    assert bot.settle()
+    with bot.runtime.sessions.begin() as s:
+        actions = list(s.scalars(select(AuditEvent.action).order_by(AuditEvent.id)))
+        writes = list(s.scalars(select(RemoteWrite).order_by(RemoteWrite.id)))
+        baselines = list(s.scalars(select(Baseline)))
+        assert actions == [
+            "requested",
+            "approved",
+            "baseline_recorded",
+            "schedule_written",
+            "ended",
+            "schedule_written",
+            "baseline_restored",
+        ]
+        assert [(w.status, w.desired) for w in writes] == [
+            ("applied", {"nightly": False, "realtime": False}),
+            ("applied", {"nightly": True, "realtime": True}),
+        ]
+        assert len(baselines) == 1 and baselines[0].released_at is not None
+    assert bot.sim.school("state_u_prod").writes == len(writes)
