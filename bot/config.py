@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields
 from datetime import timedelta
 from importlib import resources
 from pathlib import Path
@@ -66,6 +67,26 @@ class Defaults(_Strict):
 
     time_zone: ZoneName = "America/New_York"
     max_duration: Duration = timedelta(hours=72)
+    horizon: Duration = timedelta(days=90)
+    remind_before_start: Duration = timedelta(minutes=60)
+    remind_before_end: Duration = timedelta(minutes=15)
+    auto_reenable: bool = True
+    nag_every: Duration = timedelta(minutes=30)
+    escalate_after: int = Field(default=3, ge=1, le=100)
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The rules in force for one environment (its own values over the defaults)."""
+
+    time_zone: str
+    max_duration: timedelta
+    horizon: timedelta
+    remind_before_start: timedelta
+    remind_before_end: timedelta
+    auto_reenable: bool
+    nag_every: timedelta
+    escalate_after: int
 
 
 class EnvironmentConfig(_Strict):
@@ -80,6 +101,11 @@ class EnvironmentConfig(_Strict):
     aliases: list[Annotated[str, Field(pattern=SHORT_NAME)]] = []
     time_zone: ZoneName | None = None
     max_duration: Duration | None = None
+    remind_before_start: Duration | None = None
+    remind_before_end: Duration | None = None
+    auto_reenable: bool | None = None
+    nag_every: Duration | None = None
+    escalate_after: int | None = Field(default=None, ge=1, le=100)
     approvers: list[SlackUserId] = []
 
     def credentials(self, name: str, environ: Mapping[str, str]) -> tuple[str, SecretStr]:
@@ -112,6 +138,8 @@ class Settings(_Strict):
     coursedog_api: dict[str, str | bool] = {}
     simulator: SimulatorConfig = SimulatorConfig()
     reconcile_interval_seconds: int = Field(default=60, ge=5, le=3600)
+    watchdog_interval_seconds: int = Field(default=300, ge=10, le=86400)
+    scheduler_poll_seconds: float = Field(default=5.0, ge=0.05, le=300)
 
     @field_validator("environments")
     @classmethod
@@ -148,13 +176,37 @@ class Settings(_Strict):
             names.update({alias: name for alias in env.aliases})
         return names
 
+    def policy(self, env: str) -> Policy:
+        """The environment's own policy values, falling back to the defaults."""
+        own, base = self.environments[env], self.defaults
+
+        def pick(name: str) -> Any:
+            value = getattr(own, name, None)
+            return getattr(base, name) if value is None else value
+
+        return Policy(**{f.name: pick(f.name) for f in fields(Policy)})
+
+    def window_policy(self, environments: Sequence[str]) -> Policy:
+        """The strictest combination for a window over several environments."""
+        each = [self.policy(env) for env in environments]
+        return Policy(
+            time_zone=each[0].time_zone,
+            max_duration=min(p.max_duration for p in each),
+            horizon=min(p.horizon for p in each),
+            remind_before_start=max(p.remind_before_start for p in each),
+            remind_before_end=max(p.remind_before_end for p in each),
+            auto_reenable=all(p.auto_reenable for p in each),
+            nag_every=min(p.nag_every for p in each),
+            escalate_after=min(p.escalate_after for p in each),
+        )
+
     def time_zone(self, env: str) -> str:
         """The environment's zone, else the default zone."""
-        return self.environments[env].time_zone or self.defaults.time_zone
+        return self.policy(env).time_zone
 
     def max_duration(self, env: str) -> timedelta:
         """The longest window the environment's policy allows."""
-        return self.environments[env].max_duration or self.defaults.max_duration
+        return self.policy(env).max_duration
 
     def approvers_for(self, env: str) -> frozenset[str]:
         """Slack user ids who may approve a window on ``env``."""

@@ -17,6 +17,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
+from bot.jobs import Jobs
+from bot.scheduler import Scheduler
 from bot.services.reconciler import Reconciler, ScheduleApi
 from bot.services.windows import WindowService
 from bot.slack.app import create_app
@@ -62,18 +64,22 @@ class Runtime:
     sessions: sessionmaker[Session]
     windows: WindowService
     worker: Worker
+    scheduler: Scheduler
     notifier: SlackNotifier
     app: App
     clients: Mapping[str, ScheduleApi] = field(default_factory=dict)
 
-    def start(self) -> None:
-        """Start background work."""
+    def start(self, *, scheduler: bool = True) -> None:
+        """Start background work (tests drive the scheduler by hand)."""
         self.worker.start()
+        if scheduler:
+            self.scheduler.start()
         # Pick up whatever a previous run left unfinished.
         self.worker.kick(self.worker.environments_in_play())
 
     def stop(self) -> None:
         """Stop background work and release connections."""
+        self.scheduler.stop()
         self.worker.stop()
         for client in self.clients.values():
             close = getattr(client, "close", None)
@@ -97,19 +103,32 @@ def build_runtime(
     clock = clock or SystemClock()
     engine = make_engine(database_url or os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL)
     sessions = make_sessions(engine)
-    windows = WindowService(settings, sessions, clock)
+    owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+    wake = _Wake()
+    windows = WindowService(settings, sessions, clock, on_scheduled=wake)
     labels = {name: env.label for name, env in settings.environments.items()}
     notifier = SlackNotifier(slack, sessions, clock, windows, labels)
-    reconciler = Reconciler(
-        settings,
-        sessions,
-        clock,
-        clients,
-        owner=owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}",
-    )
+    reconciler = Reconciler(settings, sessions, clock, clients, owner=owner)
     worker = Worker(reconciler, notifier.publish, interval=settings.reconcile_interval_seconds)
-    deps = SlackDeps(settings=settings, windows=windows, notifier=notifier, worker=worker)
+    jobs = Jobs(settings, clock, notifier, worker)
+    scheduler = Scheduler(
+        sessions, clock, jobs.handlers(), owner=owner, poll_seconds=settings.scheduler_poll_seconds
+    )
+    wake.scheduler = scheduler
+    deps = SlackDeps(
+        settings=settings, clock=clock, windows=windows, notifier=notifier, worker=worker
+    )
     app = create_app(
         deps, client=slack, signing_secret=signing_secret, listener_executor=listener_executor
     )
-    return Runtime(settings, engine, sessions, windows, worker, notifier, app, clients)
+    return Runtime(settings, engine, sessions, windows, worker, scheduler, notifier, app, clients)
+
+
+class _Wake:
+    """Lets services wake the scheduler without knowing it (it is built after them)."""
+
+    scheduler: Scheduler | None = None
+
+    def __call__(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.wake()

@@ -316,7 +316,7 @@ def running_bot(
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
-    runtime.start()
+    runtime.start(scheduler=False)
     port = server.effective_port  # type: ignore[union-attr]
     bot = Bot(runtime, f"http://127.0.0.1:{port}/slack/events", slack, sim, listeners)
     try:

@@ -8,11 +8,12 @@ help
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.domain.durations import parse_duration
+from bot.domain.when import WhenSpec, parse_when
 from bot.errors import InputError, UnknownCommand
 
 MAX_REASON = 500
@@ -29,6 +30,35 @@ class StartCommand:
 
 
 @dataclass(frozen=True)
+class ScheduleCommand:
+    """Switch environments off at a set time, if approved before then."""
+
+    environments: tuple[str, ...]
+    when: WhenSpec
+    reason: str
+
+    @property
+    def starts_at(self) -> datetime:
+        """The start instant (UTC)."""
+        return self.when.start.at
+
+    @property
+    def ends_at(self) -> datetime:
+        """The end instant (UTC): a wall time given with `until`, else start + duration."""
+        if self.when.end is not None:
+            return self.when.end.at
+        assert self.when.duration is not None
+        return self.when.start.at + self.when.duration
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """What the reader should know about the times (an ambiguous wall time, say)."""
+        return tuple(
+            n for n in (self.when.start.note, self.when.end.note if self.when.end else None) if n
+        )
+
+
+@dataclass(frozen=True)
 class EndCommand:
     """End a window now, by its number or by an environment it holds."""
 
@@ -37,23 +67,41 @@ class EndCommand:
 
 
 @dataclass(frozen=True)
+class ExtendCommand:
+    """Move a window's end later."""
+
+    window_id: int
+    by: timedelta
+
+
+@dataclass(frozen=True)
 class HelpCommand:
     """Show the grammar."""
 
 
-Command = StartCommand | EndCommand | HelpCommand
+Command = StartCommand | ScheduleCommand | EndCommand | ExtendCommand | HelpCommand
 
 HELP_LINES: tuple[tuple[str, str], ...] = (
     ("start <env>[,<env>] <duration> [reason]", "ask to switch merges off now, for a while"),
+    (
+        "schedule <env>[,<env>] <day> <time> [zone] <duration | until <time>> [reason]",
+        "switch merges off at a set time, e.g. tonight or next Saturday",
+    ),
     ("end <MW-n | env>", "end a window now and switch back on what was on before"),
+    ("extend <MW-n> <duration>", "move a window's end later (reminders move with it)"),
     ("help", "this list"),
 )
 EXAMPLES: tuple[str, ...] = (
     "start prod 2h Banner patch",
     "start prod,staging 90m",
     "start staging 1h30m Ellucian hotfix",
+    "schedule prod 2026-12-05 22:00 4h Banner upgrade",
+    "schedule prod sat 02:30 1h",
+    "schedule prod tomorrow 22:00 until 06:00",
+    "schedule prod,staging sat 01:00 America/Chicago 3h",
     "end MW-12",
     "end prod",
+    "extend MW-12 1h",
 )
 
 
@@ -81,8 +129,18 @@ def resolve_environments(text: str, known: Mapping[str, str]) -> tuple[str, ...]
     return tuple(names)
 
 
-def parse_command(text: str, environments: Mapping[str, str]) -> Command:
-    """Parse what follows ``/sis-maint``. ``environments`` maps lower-case names and aliases."""
+def parse_command(
+    text: str,
+    environments: Mapping[str, str],
+    *,
+    now: datetime | None = None,
+    zone_of: Callable[[str], str] | None = None,
+) -> Command:
+    """Parse what follows ``/sis-maint``.
+
+    ``environments`` maps lower-case names and aliases to canonical names; ``now`` and
+    ``zone_of`` (an environment's time zone) are needed to read wall times in ``schedule``.
+    """
     words = text.split()
     if not words:
         raise InputError("The command is empty. Try `/sis-maint help`.")
@@ -91,8 +149,14 @@ def parse_command(text: str, environments: Mapping[str, str]) -> Command:
         return HelpCommand()
     if verb == "start":
         return _parse_start(args, environments)
+    if verb == "schedule":
+        if now is None or zone_of is None:
+            raise ValueError("parsing `schedule` needs now and zone_of")
+        return _parse_schedule(args, environments, now, zone_of)
     if verb == "end":
         return _parse_end(args, environments)
+    if verb == "extend":
+        return _parse_extend(args)
     raise UnknownCommand(f"`{words[0]}` is not a command I know.")
 
 
@@ -111,6 +175,22 @@ def _parse_start(args: list[str], environments: Mapping[str, str]) -> StartComma
     return StartCommand(environments=envs, duration=duration, reason=reason)
 
 
+def _parse_schedule(
+    args: list[str], environments: Mapping[str, str], now: datetime, zone_of: Callable[[str], str]
+) -> ScheduleCommand:
+    if not args:
+        raise InputError(
+            "Say which environments, when and for how long, e.g. "
+            "`schedule prod 2026-12-05 22:00 4h Banner upgrade`."
+        )
+    envs = resolve_environments(args[0], environments)
+    when = parse_when(args[1:], now=now, zone=zone_of(envs[0]))
+    reason = " ".join(when.rest)
+    if len(reason) > MAX_REASON:
+        raise InputError(f"The reason is {len(reason)} characters; keep it under {MAX_REASON}.")
+    return ScheduleCommand(environments=envs, when=when, reason=reason)
+
+
 def _parse_end(args: list[str], environments: Mapping[str, str]) -> EndCommand:
     if len(args) != 1:
         raise InputError("Say which window to end: `end MW-12` or `end prod`.")
@@ -121,3 +201,10 @@ def _parse_end(args: list[str], environments: Mapping[str, str]) -> EndCommand:
     if len(envs) > 1:
         raise InputError("End one window at a time: `end MW-12` or `end prod`.")
     return EndCommand(environment=envs[0])
+
+
+def _parse_extend(args: list[str]) -> ExtendCommand:
+    window_id = parse_window_id(args[0]) if args else None
+    if len(args) != 2 or window_id is None:
+        raise InputError("Say which window and by how much: `extend MW-12 1h`.")
+    return ExtendCommand(window_id=window_id, by=parse_duration(args[1]))

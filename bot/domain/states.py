@@ -10,6 +10,7 @@ stateDiagram-v2
     requested --> expired: no decision before start
     approved --> active: start time reached
     approved --> cancelled
+    approved --> expired: its whole time passed while the bot was down
     active --> ended
     active --> failed: Coursedog refused or could not be verified
     failed --> active: a later attempt verified
@@ -42,7 +43,7 @@ S = WindowState
 
 _EDGES: dict[WindowState, frozenset[WindowState]] = {
     S.REQUESTED: frozenset({S.APPROVED, S.ACTIVE, S.DENIED, S.CANCELLED, S.EXPIRED}),
-    S.APPROVED: frozenset({S.ACTIVE, S.CANCELLED}),
+    S.APPROVED: frozenset({S.ACTIVE, S.CANCELLED, S.EXPIRED}),
     S.ACTIVE: frozenset({S.ENDED, S.FAILED}),
     S.FAILED: frozenset({S.ACTIVE, S.ENDED}),
     S.ENDED: frozenset(),

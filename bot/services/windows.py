@@ -1,10 +1,10 @@
-"""Requesting, deciding and ending windows. These change the ledger only; never Coursedog."""
+"""Requesting, deciding, ending and extending windows. Ledger only; never Coursedog."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
@@ -12,9 +12,11 @@ from sqlalchemy.orm.exc import StaleDataError
 from bot.clock import Clock
 from bot.config import Settings
 from bot.domain.durations import format_duration
-from bot.domain.grammar import EndCommand, StartCommand
+from bot.domain.grammar import EndCommand
 from bot.domain.states import HOLDING, WindowState, transition
-from bot.errors import Conflict, InputError, NotFound, PermissionDenied
+from bot.errors import Conflict, InputError, NotFound
+from bot.services import timetable
+from bot.services.access import check_approver, check_may_manage, label
 from bot.services.views import WindowView
 from storage import ledger
 from storage.models import Window, WindowEnvironment
@@ -25,51 +27,72 @@ S = WindowState
 class WindowService:
     """Everything people do to windows, each in one short transaction."""
 
-    def __init__(self, settings: Settings, sessions: sessionmaker[Session], clock: Clock) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        sessions: sessionmaker[Session],
+        clock: Clock,
+        on_scheduled: Callable[[], None] | None = None,
+    ) -> None:
         self._settings = settings
         self._sessions = sessions
         self._clock = clock
+        self._on_scheduled = on_scheduled or (lambda: None)
 
-    def request(self, *, requester: str, command: StartCommand) -> WindowView:
-        """Record a request to switch environments off as soon as it is approved."""
-        for env in command.environments:
-            limit = self._settings.max_duration(env)
-            if command.duration > limit:
-                raise InputError(
-                    f"{format_duration(command.duration)} is longer than {env} allows "
-                    f"({format_duration(limit)}). Ask for less, or extend later."
-                )
+    def request(
+        self,
+        *,
+        requester: str,
+        environments: Sequence[str],
+        duration: timedelta,
+        reason: str,
+        starts_at: datetime | None = None,
+        ends_at: datetime | None = None,
+        time_zone: str | None = None,
+    ) -> WindowView:
+        """Record a request: now-on-approval when ``starts_at`` is None, else for a set time."""
+        policy = self._settings.window_policy(environments)
         now = self._clock.now()
+        if starts_at is not None:
+            ends_at = ends_at or starts_at + duration
+            duration = ends_at - starts_at
+            self._check_times(starts_at, ends_at, now, policy.horizon)
+        self._check_duration(environments, duration)
         with self._sessions.begin() as session:
             window = Window(
                 state=S.REQUESTED,
                 requester_id=requester,
-                reason=command.reason,
+                reason=reason,
                 requested_at=now,
-                starts_at=None,
-                ends_at=None,
-                duration_seconds=int(command.duration.total_seconds()),
-                time_zone=self._settings.time_zone(command.environments[0]),
+                starts_at=starts_at,
+                ends_at=ends_at,
+                duration_seconds=int(duration.total_seconds()),
+                time_zone=time_zone or policy.time_zone,
             )
             window.environments = [
                 WindowEnvironment(environment=env, position=i, status="pending")
-                for i, env in enumerate(command.environments)
+                for i, env in enumerate(environments)
             ]
             session.add(window)
             session.flush()
+            # Undecided by its start (or, for "now" requests, by the end of its span): expired.
+            timetable.plan_expiry(session, window, starts_at or now + duration, now)
             ledger.add_audit(
                 session,
                 at=now,
                 actor=requester,
                 action="requested",
                 window_id=window.id,
-                detail=command.reason,
+                detail=reason,
                 data={
-                    "environments": list(command.environments),
+                    "environments": list(environments),
                     "duration_seconds": window.duration_seconds,
+                    "starts_at": starts_at.isoformat() if starts_at else None,
                 },
             )
-            return WindowView.of(window)
+            view = WindowView.of(window)
+        self._on_scheduled()
+        return view
 
     def attach_card(self, window_id: int, channel: str, ts: str) -> None:
         """Remember where the approval card was posted (its thread carries the story)."""
@@ -83,34 +106,55 @@ class WindowService:
             return WindowView.of(self._load(session, window_id, lock=False))
 
     def approve(self, *, window_id: int, approver: str) -> WindowView:
-        """Approve a requested window; it becomes active at once."""
-        with self._decision(window_id, approver, "approve") as window:
+        """Approve a request: active at once if its start has come, else scheduled."""
+        with self._decision(window_id, approver, "approve") as (session, window):
             now = self._clock.now()
-            window.state = transition(window.state, S.ACTIVE)
-            window.starts_at = now
-            window.ends_at = now + timedelta(seconds=window.duration_seconds)
+            policy = self._settings.window_policy(window.environment_names)
+            if window.starts_at is None:
+                if now >= window.requested_at + timedelta(seconds=window.duration_seconds):
+                    raise Conflict(
+                        f"{label(window)} waited longer than it would have lasted; "
+                        "request a new window."
+                    )
+                window.starts_at = now
+                window.ends_at = now + timedelta(seconds=window.duration_seconds)
+            assert window.ends_at is not None
+            if window.ends_at <= now:
+                raise Conflict(f"{label(window)}'s time is already over; request a new window.")
             window.decided_by, window.decided_at = approver, now
+            timetable.cancel_all(session, window, now)
+            if window.starts_at <= now:
+                window.state = transition(window.state, S.ACTIVE)
+                timetable.plan_end(session, window, policy, now)
+            else:
+                window.state = transition(window.state, S.APPROVED)
+                timetable.plan_start(session, window, policy, now)
+        self._on_scheduled()
         return WindowView.of(window)
 
     def deny(self, *, window_id: int, approver: str) -> WindowView:
-        """Deny a requested window; nothing is switched."""
-        with self._decision(window_id, approver, "deny") as window:
+        """Deny a request; nothing is switched."""
+        with self._decision(window_id, approver, "deny") as (session, window):
+            now = self._clock.now()
             window.state = transition(window.state, S.DENIED)
-            window.decided_by, window.decided_at = approver, self._clock.now()
+            window.decided_by, window.decided_at = approver, now
             for row in window.environments:
                 row.status = "released"
+            timetable.cancel_all(session, window, now)
         return WindowView.of(window)
 
     def cancel_undelivered(self, window_id: int, reason: str) -> None:
         """Withdraw a request whose approval card could not be posted (nobody could approve it)."""
         with self._unit("cancel") as session:
+            now = self._clock.now()
             window = self._load(session, window_id)
             window.state = transition(window.state, S.CANCELLED)
             for row in window.environments:
                 row.status = "released"
+            timetable.cancel_all(session, window, now)
             ledger.add_audit(
                 session,
-                at=self._clock.now(),
+                at=now,
                 actor="system",
                 action="cancelled",
                 window_id=window.id,
@@ -121,21 +165,71 @@ class WindowService:
         """End a holding window now; the reconciler then restores what was on before."""
         with self._unit("end") as session:
             window = self._resolve_end_target(session, command)
-            self._check_may_manage(window, actor, "end")
+            check_may_manage(self._settings, window, actor, "end")
             if window.state not in HOLDING:
-                raise Conflict(
-                    f"{window_label(window)} is {window.state}, so there is nothing to end."
-                )
-            now = self._clock.now()
-            window.state = transition(window.state, S.ENDED)
-            window.ended_by, window.ended_at = actor, now
-            for row in window.environments:
-                row.status = "ending"
-            ledger.add_audit(session, at=now, actor=actor, action="ended", window_id=window.id)
+                raise Conflict(f"{label(window)} is {window.state}, so there is nothing to end.")
+            end_window(session, window, actor, self._clock.now())
             session.flush()
             return WindowView.of(window)
 
+    def extend(self, *, actor: str, window_id: int, by: timedelta) -> WindowView:
+        """Move the end of a scheduled or holding window, and every reminder with it."""
+        with self._unit("extend") as session:
+            window = self._load(session, window_id)
+            check_may_manage(self._settings, window, actor, "extend")
+            if window.state not in (*HOLDING, S.APPROVED):
+                raise Conflict(f"{label(window)} is {window.state}, so it cannot be extended.")
+            assert window.starts_at is not None and window.ends_at is not None
+            now = self._clock.now()
+            new_end = max(window.ends_at, now) + by
+            self._check_duration(window.environment_names, new_end - window.starts_at)
+            old_end, window.ends_at = window.ends_at, new_end
+            window.duration_seconds = int((new_end - window.starts_at).total_seconds())
+            if window.state in HOLDING:
+                # An approved window plans its end when it starts; a holding one replans now.
+                timetable.cancel_end_actions(session, window, now)
+                policy = self._settings.window_policy(window.environment_names)
+                timetable.plan_end(session, window, policy, now)
+            ledger.add_audit(
+                session,
+                at=now,
+                actor=actor,
+                action="extended",
+                window_id=window.id,
+                detail=f"by {format_duration(by)}",
+                data={"from": old_end.isoformat(), "to": new_end.isoformat()},
+            )
+            session.flush()
+            view = WindowView.of(window)
+        self._on_scheduled()
+        return view
+
     # -- helpers -------------------------------------------------------------------------
+
+    def _check_duration(self, environments: Sequence[str], duration: timedelta) -> None:
+        if duration <= timedelta(0):
+            raise InputError("The window must end after it starts.")
+        for env in environments:
+            limit = self._settings.max_duration(env)
+            if duration > limit:
+                raise InputError(
+                    f"{format_duration(duration)} is longer than {env} allows "
+                    f"({format_duration(limit)}). Ask for less, or extend later."
+                )
+
+    @staticmethod
+    def _check_times(
+        starts_at: datetime, ends_at: datetime, now: datetime, horizon: timedelta
+    ) -> None:
+        if starts_at <= now:
+            raise InputError("That start time is in the past. Use `start` to begin now.")
+        if starts_at > now + horizon:
+            raise InputError(
+                f"That start is more than {format_duration(horizon)} ahead; "
+                "schedule it closer to the date."
+            )
+        if ends_at <= starts_at:
+            raise InputError("The window must end after it starts.")
 
     @contextmanager
     def _unit(self, verb: str) -> Iterator[Session]:
@@ -149,14 +243,16 @@ class WindowService:
             ) from None
 
     @contextmanager
-    def _decision(self, window_id: int, approver: str, verb: str) -> Iterator[Window]:
+    def _decision(
+        self, window_id: int, approver: str, verb: str
+    ) -> Iterator[tuple[Session, Window]]:
         with self._unit(verb) as session:
             window = self._load(session, window_id)
             if window.state != S.REQUESTED:
                 who = f" by <@{window.decided_by}>" if window.decided_by else ""
-                raise Conflict(f"{window_label(window)} was already {window.state}{who}.")
-            self._check_approver(window, approver, verb)
-            yield window
+                raise Conflict(f"{label(window)} was already {window.state}{who}.")
+            check_approver(self._settings, window, approver, verb)
+            yield session, window
             ledger.add_audit(
                 session,
                 at=self._clock.now(),
@@ -172,36 +268,6 @@ class WindowService:
             raise NotFound(f"There is no window MW-{window_id}.")
         return window
 
-    def _approvers(self, window: Window) -> frozenset[str]:
-        sets = [self._settings.approvers_for(env) for env in window.environment_names]
-        return frozenset.intersection(*sets) if sets else frozenset()
-
-    def _check_approver(self, window: Window, user: str, verb: str) -> None:
-        approvers = self._approvers(window)
-        if not approvers:
-            raise PermissionDenied(
-                f"No approvers are configured for {', '.join(window.environment_names)}: "
-                "add Slack user ids to `approvers` in the configuration file."
-            )
-        if user not in approvers:
-            raise PermissionDenied(
-                f"You are not an approver for {', '.join(window.environment_names)}, so you "
-                f"cannot {verb} {window_label(window)}. Approvers: "
-                + ", ".join(f"<@{a}>" for a in sorted(approvers))
-            )
-        if user == window.requester_id:
-            raise PermissionDenied(
-                f"You requested {window_label(window)}, so another approver must {verb} it."
-            )
-
-    def _check_may_manage(self, window: Window, user: str, verb: str) -> None:
-        if user == window.requester_id or user in self._approvers(window):
-            return
-        raise PermissionDenied(
-            f"Only the requester (<@{window.requester_id}>) or an approver can {verb} "
-            f"{window_label(window)}."
-        )
-
     def _resolve_end_target(self, session: Session, command: EndCommand) -> Window:
         if command.window_id is not None:
             return self._load(session, command.window_id)
@@ -210,20 +276,25 @@ class WindowService:
         if not holding:
             raise Conflict(f"No window holds {env} off right now.")
         if len(holding) > 1:
-            ids = " and ".join(window_label(w) for w in holding)
+            ids = " and ".join(label(w) for w in holding)
             raise InputError(
-                f"{env} is held by {ids}; say which one, e.g. `end {window_label(holding[-1])}`."
+                f"{env} is held by {ids}; say which one, e.g. `end {label(holding[-1])}`."
             )
         window = self._load(session, holding[0].id)
         others = [e for e in window.environment_names if e != env]
         if others:
             raise InputError(
-                f"{window_label(window)} also covers {', '.join(others)}; "
-                f"`end {window_label(window)}` ends it on all of them."
+                f"{label(window)} also covers {', '.join(others)}; "
+                f"`end {label(window)}` ends it on all of them."
             )
         return window
 
 
-def window_label(window: Window | WindowView) -> str:
-    """MW-12."""
-    return f"MW-{window.id}"
+def end_window(session: Session, window: Window, actor: str, now: datetime) -> None:
+    """Move a holding window to ended and hand its environments to the reconciler."""
+    window.state = transition(window.state, S.ENDED)
+    window.ended_by, window.ended_at = actor, now
+    for row in window.environments:
+        row.status = "ending"
+    timetable.cancel_all(session, window, now)
+    ledger.add_audit(session, at=now, actor=actor, action="ended", window_id=window.id)

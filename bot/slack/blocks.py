@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from bot.domain.durations import format_duration
 from bot.domain.grammar import EXAMPLES, HELP_LINES
-from bot.domain.states import WindowState
-from bot.services.reports import Report, ReportKind
+from bot.domain.states import HOLDING, WindowState
 from bot.services.views import WindowView
 from bot.slack import ids
 from bot.slack.payloads import window_button_value
-from bot.slack.text import escape, slack_time, user
+from bot.slack.text import escape, local_and_utc, slack_time, user
 
 Block = dict[str, Any]
 S = WindowState
@@ -50,7 +50,16 @@ def _context(text: str) -> Block:
 def _when(view: WindowView) -> tuple[str, str]:
     if view.starts_at is None or view.ends_at is None:
         return "as soon as approved", f"{format_duration(view.duration)} after approval"
-    return slack_time(view.starts_at, view.time_zone), slack_time(view.ends_at, view.time_zone)
+
+    def both(at: datetime) -> str:
+        return f"{slack_time(at, view.time_zone)}\n_{local_and_utc(at, view.time_zone)}_"
+
+    return both(view.starts_at), both(view.ends_at)
+
+
+def is_overdue(view: WindowView, now: datetime) -> bool:
+    """Past its end and still holding merges off."""
+    return view.state in HOLDING and view.ends_at is not None and view.ends_at <= now
 
 
 def card_text(view: WindowView) -> str:
@@ -61,7 +70,7 @@ def card_text(view: WindowView) -> str:
     )
 
 
-def render_card(view: WindowView, labels: Mapping[str, str]) -> list[Block]:
+def render_card(view: WindowView, labels: Mapping[str, str], now: datetime) -> list[Block]:
     """The approval card; its buttons disappear once the window is decided."""
     start, end = _when(view)
     envs = "\n".join(
@@ -112,6 +121,10 @@ def render_card(view: WindowView, labels: Mapping[str, str]) -> list[Block]:
         )
     if view.failure_reason:
         blocks.append(_context(f":warning: {escape(view.failure_reason)}"))
+    if is_overdue(view, now):
+        blocks.append(
+            _context(":rotating_light: *Overdue*: past its end and merges are still off.")
+        )
     return blocks
 
 
@@ -126,20 +139,25 @@ def _decision_line(view: WindowView) -> str:
     return (" · " + ", ".join(parts)) if parts else ""
 
 
-def render_confirmation(view: WindowView, channel: str) -> str:
+def render_confirmation(view: WindowView, channel: str, notes: Sequence[str] = ()) -> str:
     """The requester's ephemeral confirmation."""
     envs = ", ".join(f"`{e}`" for e in view.environment_names)
-    where = (
-        channel
-        if channel.startswith("#")
-        else f"<#{channel}>"
-        if channel[:1] in "CG"
-        else f"#{channel}"
-    )
-    return (
-        f":memo: *{view.number}* requested: merges off on {envs} for "
-        f"{format_duration(view.duration)}, starting as soon as an approver agrees in {where}."
-    )
+    is_id = channel[:1] in "CG" and channel.isupper()
+    where = f"<#{channel}>" if is_id else f"#{channel.lstrip('#')}"
+    if view.starts_at is None or view.ends_at is None:
+        text = (
+            f":memo: *{view.number}* requested: merges off on {envs} for "
+            f"{format_duration(view.duration)}, starting as soon as an approver agrees in {where}."
+        )
+    else:
+        text = (
+            f":memo: *{view.number}* requested: merges off on {envs}\n"
+            f"from {local_and_utc(view.starts_at, view.time_zone)}\n"
+            f"to {local_and_utc(view.ends_at, view.time_zone)} "
+            f"({format_duration(view.duration)}).\nAn approver must agree in {where} before the "
+            "start, or the request expires."
+        )
+    return "\n".join([text, *(f":information_source: {escape(n)}" for n in notes)])
 
 
 def render_help(error: str | None = None) -> list[Block]:
@@ -160,48 +178,3 @@ def render_help(error: str | None = None) -> list[Block]:
 def help_text() -> str:
     """The plain-text fallback of the help message."""
     return "sis-maint commands: " + "; ".join(usage for usage, _ in HELP_LINES)
-
-
-def render_report(report: Report, labels: Mapping[str, str]) -> str:
-    """One thread message for one outcome on one environment."""
-    env = f"`{report.environment}` ({escape(labels.get(report.environment, report.environment))})"
-    before = report.before.describe() if report.before else "unknown"
-    after = report.after.describe() if report.after else "unknown"
-    match report.kind:
-        case ReportKind.SWITCHED_OFF:
-            text = (
-                f":no_entry: {env}: merges switched off and verified by reading back. "
-                f"Was {before}; now {after}."
-            )
-        case ReportKind.ALREADY_OFF:
-            text = (
-                f":information_source: {env}: no merge schedule was on ({before}); "
-                "nothing to switch off."
-            )
-        case ReportKind.OFF_FAILED:
-            text = (
-                f":warning: {env}: could not switch merges off: {escape(report.detail)}. "
-                "The bot retries on its own; check Merge Settings if the outage is about to begin."
-            )
-        case ReportKind.RESTORED:
-            text = (
-                f":white_check_mark: {env}: schedule restored and verified: {after} "
-                f"(during the window: {before})."
-            )
-        case ReportKind.RESTORE_FAILED:
-            text = (
-                f":warning: {env}: could not restore the schedule: {escape(report.detail)}. "
-                "The bot retries on its own; until then merges stay off."
-            )
-        case ReportKind.HANDED_OVER:
-            text = f":lock: {env}: stays off, because {report.detail} still holds it."
-        case ReportKind.ASSISTED:
-            text = (
-                f":raised_hand: {env} is switched by hand: in Coursedog's Merge Settings set it to "
-                f"{after} (now {before}), then save. The bot checks by reading and reports here."
-            )
-    if report.window_state == S.FAILED:
-        text += "\nThe window is marked *needs a person*."
-    elif report.window_state == S.ACTIVE:
-        text += "\nThe window is back in effect."
-    return text

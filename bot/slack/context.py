@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
+from bot.clock import Clock
 from bot.config import Settings
 from bot.services.windows import WindowService
 from bot.slack.notifier import SlackNotifier
@@ -22,6 +23,7 @@ class SlackDeps:
     """Dependencies of the Slack listeners."""
 
     settings: Settings
+    clock: Clock
     windows: WindowService
     notifier: SlackNotifier
     worker: Kicker

@@ -15,7 +15,8 @@ from bot.clock import Clock
 from bot.services.reports import Report
 from bot.services.views import WindowView
 from bot.services.windows import WindowService
-from bot.slack.blocks import card_text, render_card, render_report
+from bot.slack.blocks import card_text, render_card
+from bot.slack.messages import render_report
 from storage import ledger
 from storage.models import SlackNotice
 
@@ -39,8 +40,19 @@ class SlackNotifier:
         self._windows = windows
         self._labels = labels
 
+    @property
+    def sessions(self) -> sessionmaker[Session]:
+        """The ledger's session factory."""
+        return self._sessions
+
     def post_once(
-        self, key: str, channel: str, text: str, *, thread_ts: str | None = None
+        self,
+        key: str,
+        channel: str,
+        text: str,
+        *,
+        thread_ts: str | None = None,
+        blocks: list[dict[str, Any]] | None = None,
     ) -> str | None:
         """Post ``text`` unless a notice with ``key`` was posted already; return its ts."""
         with self._sessions.begin() as session:
@@ -50,7 +62,7 @@ class SlackNotifier:
             notice_id = notice.id
         try:
             reply = self._client.chat_postMessage(
-                channel=channel, text=text, thread_ts=thread_ts, unfurl_links=False
+                channel=channel, text=text, thread_ts=thread_ts, blocks=blocks, unfurl_links=False
             )
         except SlackApiError as exc:
             log.error("posting notice %s failed: %s", key, exc.response.get("error"))
@@ -65,12 +77,14 @@ class SlackNotifier:
                 row.ts = ts
         return ts
 
-    def in_thread(self, view: WindowView, key: str, text: str) -> None:
+    def in_thread(
+        self, view: WindowView, key: str, text: str, *, blocks: list[dict[str, Any]] | None = None
+    ) -> None:
         """Post once in the window's card thread (or to the requester when there is no card)."""
         if view.channel_id and view.card_ts:
-            self.post_once(key, view.channel_id, text, thread_ts=view.card_ts)
+            self.post_once(key, view.channel_id, text, thread_ts=view.card_ts, blocks=blocks)
         else:
-            self.post_once(key, view.requester_id, text)
+            self.post_once(key, view.requester_id, text, blocks=blocks)
 
     def refresh_card(self, view: WindowView) -> None:
         """Re-render the approval card in place."""
@@ -81,7 +95,7 @@ class SlackNotifier:
                 channel=view.channel_id,
                 ts=view.card_ts,
                 text=card_text(view),
-                blocks=render_card(view, self._labels),
+                blocks=render_card(view, self._labels, self._clock.now()),
             )
         except SlackApiError as exc:
             log.error("updating the card of %s failed: %s", view.number, exc.response.get("error"))
@@ -102,4 +116,7 @@ class SlackNotifier:
 
     def message_payload(self, view: WindowView) -> dict[str, Any]:
         """The card as chat.postMessage arguments."""
-        return {"text": card_text(view), "blocks": render_card(view, self._labels)}
+        return {
+            "text": card_text(view),
+            "blocks": render_card(view, self._labels, self._clock.now()),
+        }

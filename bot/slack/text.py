@@ -28,3 +28,8 @@ def slack_time(when: datetime, zone: str) -> str:
 def user(user_id: str) -> str:
     """A user mention."""
     return f"<@{user_id}>"
+
+
+def local_and_utc(when: datetime, zone: str) -> str:
+    """The wall time in ``zone`` with its offset, and the same instant in UTC."""
+    return f"{local_time(when, zone)} = {when.astimezone(ZoneInfo('UTC')):%Y-%m-%d %H:%M} UTC"

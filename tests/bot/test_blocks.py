@@ -9,11 +9,14 @@ from slack_sdk.models.blocks import Block
 from bot.domain.states import WindowState
 from bot.services.reports import Report, ReportKind
 from bot.services.views import EnvironmentView, WindowView
-from bot.slack.blocks import card_text, render_card, render_help, render_report
+from bot.slack import messages
+from bot.slack.blocks import card_text, render_card, render_help
+from bot.slack.messages import render_report
 from bot.slack.text import escape, local_time, slack_time
 from coursedog.models import Schedule
 
 LABELS = {"prod": "Production"}
+NOW = datetime(2026, 12, 5, 21, 0, tzinfo=UTC)
 
 
 def view(state: WindowState, reason: str = "Banner patch") -> WindowView:
@@ -49,7 +52,7 @@ def assert_valid(blocks: list[dict[str, Any]]) -> None:
 
 @pytest.mark.parametrize("state", list(WindowState))
 def test_card_in_every_state_is_valid(state: WindowState) -> None:
-    assert_valid(render_card(view(state), LABELS))
+    assert_valid(render_card(view(state), LABELS, NOW))
     assert "MW-3" in card_text(view(state))
 
 
@@ -67,7 +70,7 @@ def test_every_report_renders(kind: ReportKind) -> None:
 
 def test_user_text_cannot_mention_everyone_or_forge_links() -> None:
     blocks = render_card(
-        view(WindowState.REQUESTED, "<!channel> see <https://evil.example|docs> & go"), LABELS
+        view(WindowState.REQUESTED, "<!channel> see <https://evil.example|docs> & go"), LABELS, NOW
     )
     text = str(blocks)
     assert "<!channel>" not in text and "<https://evil" not in text
@@ -78,3 +81,29 @@ def test_times_show_local_offset_and_slack_token() -> None:
     when = datetime(2026, 12, 6, 4, 0, tzinfo=UTC)
     assert local_time(when, "America/Chicago") == "Sat 5 Dec 2026 22:00 CST (UTC-06:00)"
     assert slack_time(when, "America/Chicago").startswith(f"<!date^{int(when.timestamp())}^")
+
+
+def test_overdue_card_says_so() -> None:
+    late = datetime(2026, 12, 6, 1, 0, tzinfo=UTC)
+    assert "Overdue" in str(render_card(view(WindowState.ACTIVE), LABELS, late))
+    assert "Overdue" not in str(render_card(view(WindowState.ACTIVE), LABELS, NOW))
+    assert "Overdue" not in str(render_card(view(WindowState.ENDED), LABELS, late))
+
+
+def test_every_thread_message_with_buttons_is_valid() -> None:
+    active = view(WindowState.ACTIVE)
+    for text in (
+        messages.remind_end(active, late=True),
+        messages.overdue(active, 3, ["U0APPROVE1"], late=False),
+    ):
+        assert_valid(messages.with_choices(active, text))
+    for text in (
+        messages.remind_start(view(WindowState.APPROVED), "1h", late=False),
+        messages.started(active, late=False),
+        messages.missed(active),
+        messages.expired(active),
+        messages.auto_ended(active, late=False),
+        messages.escalation(active),
+        messages.extended(active, "U0REQUEST1", "30m"),
+    ):
+        assert_valid([{"type": "section", "text": {"type": "mrkdwn", "text": text}}])

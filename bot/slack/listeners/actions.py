@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
+from bot.domain.durations import format_duration
+from bot.domain.grammar import EndCommand
 from bot.slack import ids
+from bot.slack.announce import announce_end, announce_extension
 from bot.slack.context import SlackDeps
 from bot.slack.errors import answering_errors
 from bot.slack.payloads import WindowAction, parse_window_action
@@ -21,6 +25,25 @@ def register(app: App, deps: SlackDeps) -> None:
         ack()
         with answering_errors(respond):
             _approve(deps, parse_window_action(body))
+
+    @app.action(ids.EXTEND_30)
+    @app.action(ids.EXTEND_60)
+    def on_extend(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        ack()
+        with answering_errors(respond):
+            action = parse_window_action(body)
+            by = timedelta(minutes=ids.EXTEND_MINUTES[action.action_id])
+            view = deps.windows.extend(actor=action.user_id, window_id=action.window_id, by=by)
+            announce_extension(deps, view, action.user_id, format_duration(by))
+
+    @app.action(ids.REENABLE)
+    def on_reenable(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        ack()
+        with answering_errors(respond):
+            action = parse_window_action(body)
+            command = EndCommand(window_id=action.window_id)
+            view = deps.windows.end(actor=action.user_id, command=command)
+            announce_end(deps, view, action.user_id)
 
     @app.action(ids.DENY)
     def on_deny(ack: Ack, body: dict[str, Any], respond: Respond) -> None:

@@ -1,0 +1,143 @@
+"""Handlers for due actions: lease transaction -> timed service -> notices. Thin, like listeners."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import timedelta
+
+from bot.clock import Clock
+from bot.config import Settings
+from bot.domain.durations import format_duration
+from bot.scheduler import Handler, Lease
+from bot.services import timed, timetable
+from bot.services.access import approvers_of
+from bot.services.timed import Outcome, Timed
+from bot.slack import messages
+from bot.slack.context import Kicker
+from bot.slack.notifier import SlackNotifier
+from storage import ledger
+
+# A notice this much after its due time says it is late (the bot was down or busy).
+LATE_AFTER = timedelta(minutes=2)
+
+
+class Jobs:
+    """One handler per kind of due action."""
+
+    def __init__(
+        self, settings: Settings, clock: Clock, notifier: SlackNotifier, worker: Kicker
+    ) -> None:
+        self._settings = settings
+        self._clock = clock
+        self._notifier = notifier
+        self._worker = worker
+
+    def handlers(self) -> dict[str, Handler]:
+        """Kind -> handler, for the scheduler."""
+        return {
+            timetable.EXPIRE: self.expire,
+            timetable.REMIND_START: self.remind_start,
+            timetable.START: self.start,
+            timetable.REMIND_END: self.remind_end,
+            timetable.END: self.end,
+            timetable.NAG: self.nag,
+        }
+
+    def _late(self, lease: Lease) -> bool:
+        return self._clock.now() - lease.action.due_at > LATE_AFTER
+
+    def expire(self, lease: Lease) -> None:
+        """Nobody decided: tell the requester, update the card."""
+        with lease.transaction() as session:
+            result = timed.on_expire(session, lease.action.window_id, self._clock.now())
+        if result.view is None:
+            return
+        self._notifier.refresh_card(result.view)
+        self._notifier.direct(
+            result.view.requester_id, lease.action.dedup_key, messages.expired(result.view)
+        )
+
+    def remind_start(self, lease: Lease) -> None:
+        """Before the start: the thread and the requester."""
+        with lease.transaction() as session:
+            result = timed.on_remind_start(session, lease.action.window_id, self._clock.now())
+        view = result.view
+        if view is None or view.starts_at is None:
+            return
+        lead = format_duration(max(view.starts_at - self._clock.now(), timedelta(minutes=1)))
+        text = messages.remind_start(view, lead, self._late(lease))
+        self._notifier.in_thread(view, lease.action.dedup_key, text)
+        self._notifier.direct(view.requester_id, f"{lease.action.dedup_key}:dm", text)
+
+    def start(self, lease: Lease) -> None:
+        """The start time: activate, tell the thread, let the reconciler switch off."""
+        with lease.transaction() as session:
+            result = timed.on_start(
+                self._settings, session, lease.action.window_id, self._clock.now()
+            )
+        view = result.view
+        if view is None:
+            return
+        self._notifier.refresh_card(view)
+        if result.outcome is Outcome.MISSED:
+            self._notifier.in_thread(view, lease.action.dedup_key, messages.missed(view))
+            return
+        self._notifier.in_thread(
+            view, lease.action.dedup_key, messages.started(view, self._late(lease))
+        )
+        self._worker.kick(view.environment_names)
+
+    def remind_end(self, lease: Lease) -> None:
+        """Shortly before the end, with Extend / Re-enable buttons."""
+        with lease.transaction() as session:
+            result = timed.on_remind_end(session, lease.action.window_id, self._clock.now())
+        view = result.view
+        if view is None:
+            return
+        text = messages.remind_end(view, self._late(lease))
+        self._notifier.in_thread(
+            view, lease.action.dedup_key, text, blocks=messages.with_choices(view, text)
+        )
+
+    def end(self, lease: Lease) -> None:
+        """The end time: restore by policy, or start asking someone to."""
+        with lease.transaction() as session:
+            result = timed.on_end(
+                self._settings, session, lease.action.window_id, self._clock.now()
+            )
+        self._after_end(lease, result)
+
+    def nag(self, lease: Lease) -> None:
+        """Another "time to re-enable" notice; escalates after the configured number."""
+        number = timetable.nag_number(lease.action.dedup_key)
+        with lease.transaction() as session:
+            now = self._clock.now()
+            result = timed.on_nag(self._settings, session, lease.action.window_id, number, now)
+        self._after_end(lease, result)
+
+    def _after_end(self, lease: Lease, result: Timed) -> None:
+        view = result.view
+        if view is None:
+            return
+        late = self._late(lease)
+        self._notifier.refresh_card(view)
+        if result.outcome is Outcome.ENDED:
+            self._notifier.in_thread(view, lease.action.dedup_key, messages.auto_ended(view, late))
+            self._worker.kick(view.environment_names)
+            return
+        approvers = self._approvers(view.id) if result.escalate else []
+        text = messages.overdue(view, result.number, approvers, late)
+        self._notifier.in_thread(
+            view, lease.action.dedup_key, text, blocks=messages.with_choices(view, text)
+        )
+        stamp = int(view.ends_at.timestamp()) if view.ends_at else 0
+        self._direct_all(approvers, f"escalate:{view.id}:{stamp}", messages.escalation(view))
+
+    def _approvers(self, window_id: int) -> list[str]:
+        with self._notifier.sessions.begin() as session:
+            window = ledger.get_window(session, window_id)
+            return sorted(approvers_of(self._settings, window)) if window else []
+
+    def _direct_all(self, users: Iterable[str], key: str, text: str) -> None:
+        for user_id in users:
+            self._notifier.direct(user_id, f"{key}:{user_id}", text)

@@ -1,0 +1,167 @@
+"""The scheduler: runs due actions from the ledger, each exactly once, on any number of replicas.
+
+Claiming happens in a short transaction (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, an
+immediate write transaction on SQLite). The action then runs outside that transaction; its
+ledger effect commits together with the action's completion, and only if the lease epoch is
+still this owner's, so a process that was paused past its lease changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import timedelta
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.clock import Clock
+from storage import due
+from storage.due import ClaimedAction
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 5
+
+
+class LeaseLost(Exception):
+    """Another owner took the action over; this run must change nothing."""
+
+
+class Lease:
+    """Handed to an action's handler: the one way to commit the action's ledger effect."""
+
+    def __init__(self, scheduler: Scheduler, action: ClaimedAction) -> None:
+        self._scheduler = scheduler
+        self.action = action
+        self.committed = False
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A unit of work that also completes the action; raises LeaseLost if not ours."""
+        with self._scheduler.sessions.begin() as session:
+            row = due.held(session, self.action, self._scheduler.owner)
+            if row is None:
+                raise LeaseLost(f"action {self.action.id} is no longer leased to this process")
+            yield session
+            due.finish(row, self._scheduler.clock.now())
+        self.committed = True
+
+
+Handler = Callable[[Lease], None]
+
+
+class Scheduler:
+    """Runs due actions; wakes on its poll interval and whenever a near action is added."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        clock: Clock,
+        handlers: Mapping[str, Handler],
+        *,
+        owner: str,
+        poll_seconds: float = 5.0,
+        lease: timedelta = timedelta(minutes=2),
+        batch: int = 50,
+    ) -> None:
+        self.sessions = sessions
+        self.clock = clock
+        self.owner = owner
+        self._handlers = handlers
+        self._poll = poll_seconds
+        self._lease = lease
+        self._batch = batch
+        self._cond = threading.Condition()
+        self._woken = False
+        self._stopping = False
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Run in a background thread."""
+        self._thread = threading.Thread(target=self._loop, name="sis-maint-scheduler", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop after the action in progress."""
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def wake(self) -> None:
+        """An action was added: re-check the next due time instead of sleeping through it."""
+        with self._cond:
+            self._woken = True
+            self._cond.notify_all()
+
+    def run_due(self) -> int:
+        """Run everything due now; returns how many actions ran."""
+        ran = 0
+        while True:
+            with self.sessions.begin() as session:
+                claimed = due.claim_due(
+                    session,
+                    owner=self.owner,
+                    now=self.clock.now(),
+                    lease=self._lease,
+                    limit=self._batch,
+                )
+            if not claimed:
+                return ran
+            for action in claimed:
+                self._run(action)
+                ran += 1
+
+    def seconds_until_next(self) -> float:
+        """How long the loop may sleep: until the next due time, at most one poll interval."""
+        with self.sessions.begin() as session:
+            when = due.next_due_at(session)
+        if when is None:
+            return self._poll
+        return max(0.0, min(self._poll, (when - self.clock.now()).total_seconds()))
+
+    def _run(self, action: ClaimedAction) -> None:
+        handler = self._handlers.get(action.kind)
+        lease = Lease(self, action)
+        try:
+            if handler is None:
+                raise LookupError(f"no handler for action kind {action.kind!r}")
+            handler(lease)
+            if not lease.committed:
+                with lease.transaction():
+                    pass
+        except LeaseLost as exc:
+            log.warning("%s", exc)
+        except Exception as exc:
+            log.exception("action %s (%s) failed", action.id, action.kind)
+            self._give_back(action, exc)
+
+    def _give_back(self, action: ClaimedAction, exc: Exception) -> None:
+        now = self.clock.now()
+        with self.sessions.begin() as session:
+            row = due.held(session, action, self.owner)
+            if row is None:
+                return
+            error = f"{type(exc).__name__}: {exc}"[:500]
+            if action.attempts >= MAX_ATTEMPTS:
+                due.finish(row, now, status="failed", error=error)
+            else:
+                due.retry_later(row, now + timedelta(seconds=15 * 2**action.attempts), error)
+
+    def _loop(self) -> None:
+        while True:
+            try:
+                self.run_due()
+                wait = self.seconds_until_next()
+            except Exception:
+                # The database may be briefly unreachable; try again on the next poll.
+                log.exception("scheduler pass failed")
+                wait = self._poll
+            with self._cond:
+                if not self._woken and not self._stopping:
+                    self._cond.wait(wait)
+                self._woken = False
+                if self._stopping:
+                    return

@@ -1,0 +1,114 @@
+"""Which due actions a window has: planned when it is requested, approved or extended."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from bot.config import Policy
+from storage import due
+from storage.models import Window
+
+EXPIRE = "expire"
+REMIND_START = "remind_before_start"
+START = "start"
+REMIND_END = "remind_before_end"
+END = "end"
+NAG = "nag"
+WATCHDOG = "watchdog"
+
+END_KINDS = (REMIND_END, END, NAG)
+ALL_KINDS = (EXPIRE, REMIND_START, START, *END_KINDS)
+
+
+def _stamp(at: datetime) -> int:
+    return int(at.timestamp())
+
+
+def plan_expiry(session: Session, window: Window, expires_at: datetime, now: datetime) -> None:
+    """A request not decided by ``expires_at`` expires."""
+    due.schedule_action(
+        session,
+        kind=EXPIRE,
+        due_at=expires_at,
+        dedup_key=f"{EXPIRE}:{window.id}",
+        now=now,
+        window_id=window.id,
+    )
+
+
+def plan_start(session: Session, window: Window, policy: Policy, now: datetime) -> None:
+    """An approved window: remind before the start, then start."""
+    assert window.starts_at is not None
+    remind_at = window.starts_at - policy.remind_before_start
+    stamp = _stamp(window.starts_at)
+    if remind_at > now:
+        due.schedule_action(
+            session,
+            kind=REMIND_START,
+            due_at=remind_at,
+            dedup_key=f"{REMIND_START}:{window.id}:{stamp}",
+            now=now,
+            window_id=window.id,
+        )
+    due.schedule_action(
+        session,
+        kind=START,
+        due_at=window.starts_at,
+        dedup_key=f"{START}:{window.id}:{stamp}",
+        now=now,
+        window_id=window.id,
+    )
+
+
+def plan_end(session: Session, window: Window, policy: Policy, now: datetime) -> None:
+    """An active window: remind before the end, then end (or start nagging)."""
+    assert window.ends_at is not None
+    remind_at = window.ends_at - policy.remind_before_end
+    stamp = _stamp(window.ends_at)
+    if remind_at > now:
+        due.schedule_action(
+            session,
+            kind=REMIND_END,
+            due_at=remind_at,
+            dedup_key=f"{REMIND_END}:{window.id}:{stamp}",
+            now=now,
+            window_id=window.id,
+        )
+    due.schedule_action(
+        session,
+        kind=END,
+        due_at=window.ends_at,
+        dedup_key=f"{END}:{window.id}:{stamp}",
+        now=now,
+        window_id=window.id,
+    )
+
+
+def plan_nag(session: Session, window: Window, number: int, at: datetime, now: datetime) -> None:
+    """The ``number``-th "time to re-enable" notice for the window's current end."""
+    assert window.ends_at is not None
+    due.schedule_action(
+        session,
+        kind=NAG,
+        due_at=at,
+        dedup_key=f"{NAG}:{window.id}:{_stamp(window.ends_at)}:{number}",
+        now=now,
+        window_id=window.id,
+    )
+
+
+def nag_number(dedup_key: str) -> int:
+    """Which notice in the series a nag action is (the last part of its key)."""
+    return int(dedup_key.rsplit(":", 1)[1])
+
+
+def cancel_end_actions(session: Session, window: Window, now: datetime) -> None:
+    """Drop reminders and the end of the window's current end time (extended or ended)."""
+    due.cancel_actions(session, window.id, END_KINDS, now)
+
+
+def cancel_all(session: Session, window: Window, now: datetime) -> None:
+    """Drop every pending action of a window that is over."""
+    due.cancel_actions(session, window.id, ALL_KINDS, now)

@@ -1,0 +1,187 @@
+"""Thread messages and direct messages: reports, reminders, overdue notices. Pure functions."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from bot.domain.states import WindowState
+from bot.services.reports import Report, ReportKind
+from bot.services.views import WindowView
+from bot.slack import ids
+from bot.slack.payloads import window_button_value
+from bot.slack.text import escape, local_and_utc, slack_time, user
+
+Block = dict[str, Any]
+S = WindowState
+LATE = ":turtle: _Late: the bot was not running when this was due._\n"
+
+
+def render_report(report: Report, labels: Mapping[str, str]) -> str:
+    """One thread message for one outcome on one environment."""
+    env = f"`{report.environment}` ({escape(labels.get(report.environment, report.environment))})"
+    before = report.before.describe() if report.before else "unknown"
+    after = report.after.describe() if report.after else "unknown"
+    match report.kind:
+        case ReportKind.SWITCHED_OFF:
+            text = (
+                f":no_entry: {env}: merges switched off and verified by reading back. "
+                f"Was {before}; now {after}."
+            )
+        case ReportKind.ALREADY_OFF:
+            text = (
+                f":information_source: {env}: no merge schedule was on ({before}); "
+                "nothing to switch off."
+            )
+        case ReportKind.OFF_FAILED:
+            text = (
+                f":warning: {env}: could not switch merges off: {escape(report.detail)}. "
+                "The bot retries on its own; check Merge Settings if the outage is about to begin."
+            )
+        case ReportKind.RESTORED:
+            text = (
+                f":white_check_mark: {env}: schedule restored and verified: {after} "
+                f"(during the window: {before})."
+            )
+        case ReportKind.RESTORE_FAILED:
+            text = (
+                f":warning: {env}: could not restore the schedule: {escape(report.detail)}. "
+                "The bot retries on its own; until then merges stay off."
+            )
+        case ReportKind.HANDED_OVER:
+            text = f":lock: {env}: stays off, because {report.detail} still holds it."
+        case ReportKind.ASSISTED:
+            text = (
+                f":raised_hand: {env} is switched by hand: in Coursedog's Merge Settings set it to "
+                f"{after} (now {before}), then save. The bot checks by reading and reports here."
+            )
+    if report.window_state == S.FAILED:
+        text += "\nThe window is marked *needs a person*."
+    elif report.window_state == S.ACTIVE:
+        text += "\nThe window is back in effect."
+    return text
+
+
+def end_choices(window_id: int) -> Block:
+    """Extend 30m / Extend 1h / Re-enable now."""
+    value = window_button_value(window_id)
+
+    def button(action_id: str, text: str, style: str | None = None) -> dict[str, Any]:
+        element: dict[str, Any] = {
+            "type": "button",
+            "action_id": action_id,
+            "text": {"type": "plain_text", "text": text},
+            "value": value,
+        }
+        if style:
+            element["style"] = style
+        return element
+
+    return {
+        "type": "actions",
+        "block_id": ids.BLOCK_END_CHOICES,
+        "elements": [
+            button(ids.EXTEND_30, "Extend 30m"),
+            button(ids.EXTEND_60, "Extend 1h"),
+            button(ids.REENABLE, "Re-enable now", "primary"),
+        ],
+    }
+
+
+def _section(text: str) -> Block:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+def with_choices(view: WindowView, text: str) -> list[Block]:
+    """A message and the end-choice buttons under it."""
+    return [_section(text), end_choices(view.id)]
+
+
+def _envs(view: WindowView) -> str:
+    return ", ".join(f"`{e}`" for e in view.environment_names)
+
+
+def remind_start(view: WindowView, lead: str, late: bool) -> str:
+    """Before the start, in the thread and to the requester."""
+    assert view.starts_at is not None
+    return (LATE if late else "") + (
+        f":alarm_clock: {view.number} starts in about {lead}, at "
+        f"{slack_time(view.starts_at, view.time_zone)}: merges on {_envs(view)} will be "
+        "switched off then. Edits made in Coursedog during the window reach the SIS only "
+        "after merges are back on."
+    )
+
+
+def started(view: WindowView, late: bool) -> str:
+    """The start time came."""
+    assert view.ends_at is not None
+    return (LATE if late else "") + (
+        f":arrow_forward: {view.number} has started; switching merges off on {_envs(view)} "
+        f"until {slack_time(view.ends_at, view.time_zone)}…"
+    )
+
+
+def missed(view: WindowView) -> str:
+    """An approved window whose whole time passed while the bot was down."""
+    return (
+        f":warning: {view.number}'s whole time passed while the bot was not running, so "
+        "nothing was switched off. Check whether the SIS maintenance happened; request a "
+        "new window if it was postponed."
+    )
+
+
+def expired(view: WindowView) -> str:
+    """Nobody decided in time."""
+    return (
+        f":zzz: {view.number} expired: nobody approved or denied it before its start. "
+        "Nothing was switched off; request it again if it is still needed."
+    )
+
+
+def remind_end(view: WindowView, late: bool) -> str:
+    """Shortly before the end."""
+    assert view.ends_at is not None
+    return (LATE if late else "") + (
+        f":hourglass: {view.number} ends at {slack_time(view.ends_at, view.time_zone)}. "
+        f"Is the SIS maintenance on {_envs(view)} done? Extend, or switch merges back on now."
+    )
+
+
+def auto_ended(view: WindowView, late: bool) -> str:
+    """The end time came and policy re-enables by itself."""
+    return (LATE if late else "") + (
+        f":checkered_flag: {view.number} reached its end. Restoring the schedules recorded "
+        "before the window…"
+    )
+
+
+def overdue(view: WindowView, number: int, approvers: Sequence[str], late: bool) -> str:
+    """The end has passed and merges are still held off: ask someone to act."""
+    assert view.ends_at is not None
+    text = (LATE if late else "") + (
+        f":rotating_light: Time to re-enable: {view.number} was due to end at "
+        f"{slack_time(view.ends_at, view.time_zone)}, and merges on {_envs(view)} are still "
+        f"off (reminder {number}). {user(view.requester_id)}, extend it or re-enable now."
+    )
+    if approvers:
+        text += "\nEscalated to " + ", ".join(user(a) for a in approvers) + "."
+    return text
+
+
+def escalation(view: WindowView) -> str:
+    """Direct message to each approver when nobody has acted."""
+    assert view.ends_at is not None
+    return (
+        f":rotating_light: {view.number} (merges off on {_envs(view)}) is overdue since "
+        f"{slack_time(view.ends_at, view.time_zone)} and nobody has re-enabled or extended it. "
+        "Please look at its thread in the approvals channel."
+    )
+
+
+def extended(view: WindowView, actor: str, by: str) -> str:
+    """Someone moved the end."""
+    assert view.ends_at is not None
+    return (
+        f":heavy_plus_sign: {user(actor)} extended {view.number} by {by}; it now ends at "
+        f"{local_and_utc(view.ends_at, view.time_zone)}."
+    )

@@ -1,0 +1,145 @@
+"""Due actions: the scheduler's table. Claims use leases so each action takes effect once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from storage.models import DueAction
+
+
+@dataclass(frozen=True)
+class ClaimedAction:
+    """A due action this owner holds the lease of."""
+
+    id: int
+    kind: str
+    window_id: int | None
+    environment: str | None
+    due_at: datetime
+    epoch: int
+    attempts: int
+    dedup_key: str
+
+
+def schedule_action(
+    session: Session,
+    *,
+    kind: str,
+    due_at: datetime,
+    dedup_key: str,
+    now: datetime,
+    window_id: int | None = None,
+    environment: str | None = None,
+) -> bool:
+    """Insert an action unless one with the same key exists; True when inserted."""
+    try:
+        with session.begin_nested():
+            session.add(
+                DueAction(
+                    kind=kind,
+                    window_id=window_id,
+                    environment=environment,
+                    due_at=due_at,
+                    status="pending",
+                    attempts=0,
+                    lease_epoch=0,
+                    dedup_key=dedup_key,
+                    created_at=now,
+                )
+            )
+    except IntegrityError:
+        return False
+    return True
+
+
+def cancel_actions(session: Session, window_id: int, kinds: Iterable[str], now: datetime) -> int:
+    """Cancel a window's pending actions of the given kinds; returns how many."""
+    result = session.execute(
+        update(DueAction)
+        .where(
+            DueAction.window_id == window_id,
+            DueAction.kind.in_(list(kinds)),
+            DueAction.status == "pending",
+        )
+        .values(status="cancelled", done_at=now)
+    )
+    return int(getattr(result, "rowcount", 0))
+
+
+def claim_due(
+    session: Session, *, owner: str, now: datetime, lease: timedelta, limit: int
+) -> list[ClaimedAction]:
+    """Lease up to ``limit`` actions that are due, or whose previous lease ran out."""
+    stmt = (
+        select(DueAction)
+        .where(
+            or_(
+                and_(DueAction.status == "pending", DueAction.due_at <= now),
+                and_(DueAction.status == "running", DueAction.lease_until < now),
+            )
+        )
+        .order_by(DueAction.due_at, DueAction.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    claimed = []
+    for row in session.scalars(stmt).all():
+        row.status, row.lease_owner, row.lease_until = "running", owner, now + lease
+        row.lease_epoch += 1
+        row.attempts += 1
+        claimed.append(
+            ClaimedAction(
+                id=row.id,
+                kind=row.kind,
+                window_id=row.window_id,
+                environment=row.environment,
+                due_at=row.due_at,
+                epoch=row.lease_epoch,
+                attempts=row.attempts,
+                dedup_key=row.dedup_key,
+            )
+        )
+    return claimed
+
+
+def held(session: Session, action: ClaimedAction, owner: str) -> DueAction | None:
+    """The action's row, locked, if this owner still holds that lease epoch."""
+    stmt = (
+        select(DueAction)
+        .where(
+            DueAction.id == action.id,
+            DueAction.status == "running",
+            DueAction.lease_owner == owner,
+            DueAction.lease_epoch == action.epoch,
+        )
+        .with_for_update()
+    )
+    return session.scalars(stmt).first()
+
+
+def finish(row: DueAction, now: datetime, *, status: str = "done", error: str | None = None) -> None:
+    """Mark a held action finished."""
+    row.status, row.done_at, row.last_error = status, now, error
+    row.lease_owner, row.lease_until = None, None
+
+
+def retry_later(row: DueAction, at: datetime, error: str) -> None:
+    """Give a held action back to run again at ``at``."""
+    row.status, row.due_at, row.last_error = "pending", at, error
+    row.lease_owner, row.lease_until = None, None
+
+
+def next_due_at(session: Session) -> datetime | None:
+    """When the scheduler next has something to do (a pending action or an expiring lease)."""
+    pending = session.scalar(select(func.min(DueAction.due_at)).where(DueAction.status == "pending"))
+    leased = session.scalar(
+        select(func.min(DueAction.lease_until)).where(DueAction.status == "running")
+    )
+    candidates = [t for t in (pending, leased) if t is not None]
+    return min(candidates) if candidates else None
