@@ -107,9 +107,17 @@ def build_runtime(
     wake = _Wake()
     windows = WindowService(settings, sessions, clock, on_scheduled=wake)
     labels = {name: env.label for name, env in settings.environments.items()}
-    notifier = SlackNotifier(slack, sessions, clock, windows, labels)
+    notifier = SlackNotifier(
+        slack, sessions, clock, windows, labels=labels, channel=settings.approvals_channel
+    )
     reconciler = Reconciler(settings, sessions, clock, clients, owner=owner)
-    worker = Worker(reconciler, notifier.publish, interval=settings.reconcile_interval_seconds)
+    worker = Worker(
+        reconciler,
+        notifier.publish,
+        interval=settings.reconcile_interval_seconds,
+        environments=settings.environments,
+        watchdog_interval=settings.watchdog_interval_seconds,
+    )
     jobs = Jobs(settings, clock, notifier, worker)
     scheduler = Scheduler(
         sessions, clock, jobs.handlers(), owner=owner, poll_seconds=settings.scheduler_poll_seconds

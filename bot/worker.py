@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable
 
 from bot.services.reconciler import Reconciler
@@ -17,10 +18,21 @@ Publish = Callable[[list[Report]], None]
 class Worker:
     """One thread that reconciles environments it is told about, and all of them periodically."""
 
-    def __init__(self, reconciler: Reconciler, publish: Publish, *, interval: float) -> None:
+    def __init__(
+        self,
+        reconciler: Reconciler,
+        publish: Publish,
+        *,
+        interval: float,
+        environments: Iterable[str] = (),
+        watchdog_interval: float = 300.0,
+    ) -> None:
         self._reconciler = reconciler
         self._publish = publish
         self._interval = interval
+        self._all = sorted(environments)
+        self._watchdog_interval = watchdog_interval
+        self._last_watch = time.monotonic()
         self._dirty: set[str] = set()
         self._busy = False
         self._stopping = False
@@ -62,10 +74,18 @@ class Worker:
             if environments is not None
             else self._reconciler.environments_in_play()
         )
+        return self._pass(envs, watch=False)
+
+    def watch(self) -> list[Report]:
+        """The watchdog: every configured environment, reporting unexplained outages."""
+        self._last_watch = time.monotonic()
+        return self._pass(set(self._all), watch=True)
+
+    def _pass(self, envs: set[str], *, watch: bool) -> list[Report]:
         reports: list[Report] = []
         for env in sorted(envs):
             try:
-                found = self._reconciler.reconcile(env)
+                found = self._reconciler.reconcile(env, watch=watch)
                 reports.extend(found)
                 if found:
                     self._publish(found)
@@ -85,7 +105,10 @@ class Worker:
                 tick = not envs
                 self._busy = True
             try:
-                self.run_once(None if tick else envs)
+                if tick and time.monotonic() - self._last_watch >= self._watchdog_interval:
+                    self.watch()
+                else:
+                    self.run_once(None if tick else envs)
             finally:
                 with self._cond:
                     self._busy = False

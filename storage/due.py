@@ -123,7 +123,9 @@ def held(session: Session, action: ClaimedAction, owner: str) -> DueAction | Non
     return session.scalars(stmt).first()
 
 
-def finish(row: DueAction, now: datetime, *, status: str = "done", error: str | None = None) -> None:
+def finish(
+    row: DueAction, now: datetime, *, status: str = "done", error: str | None = None
+) -> None:
     """Mark a held action finished."""
     row.status, row.done_at, row.last_error = status, now, error
     row.lease_owner, row.lease_until = None, None
@@ -137,7 +139,9 @@ def retry_later(row: DueAction, at: datetime, error: str) -> None:
 
 def next_due_at(session: Session) -> datetime | None:
     """When the scheduler next has something to do (a pending action or an expiring lease)."""
-    pending = session.scalar(select(func.min(DueAction.due_at)).where(DueAction.status == "pending"))
+    pending = session.scalar(
+        select(func.min(DueAction.due_at)).where(DueAction.status == "pending")
+    )
     leased = session.scalar(
         select(func.min(DueAction.lease_until)).where(DueAction.status == "running")
     )

@@ -52,6 +52,19 @@ def audit_trail(session: Session, window_id: int) -> Sequence[AuditEvent]:
     return session.scalars(stmt).all()
 
 
+def last_environment_action(
+    session: Session, environment: str, actions: Iterable[str]
+) -> str | None:
+    """The most recent of ``actions`` recorded for an environment, if any."""
+    stmt = (
+        select(AuditEvent.action)
+        .where(AuditEvent.environment == environment, AuditEvent.action.in_(list(actions)))
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+    )
+    return session.scalars(stmt).first()
+
+
 def get_window(session: Session, window_id: int, *, lock: bool = False) -> Window | None:
     """A window by number, optionally locked for update."""
     stmt = select(Window).where(Window.id == window_id)

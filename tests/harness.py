@@ -8,7 +8,7 @@ import itertools
 import json
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -114,6 +114,8 @@ class Bot:
         self.sim = sim
         self.http = httpx.Client(timeout=10)
         self._n = itertools.count(1)
+        self._restarts = 0
+        self.rebuild: Callable[[str], tuple[Runtime, TrackingExecutor]]
 
     def post(
         self,
@@ -148,7 +150,9 @@ class Bot:
             "trigger_id": f"trigger-{n}",
             "api_app_id": "A0APP0000",
         }
-        return self.post(urlencode(form), "application/x-www-form-urlencoded")
+        response = self.post(urlencode(form), "application/x-www-form-urlencoded")
+        assert self.settle()  # what the listener does after acknowledging is part of the answer
+        return response
 
     def click(
         self, user: str, action_id: str, value: str, message: Message | None = None
@@ -180,9 +184,11 @@ class Bot:
                 }
             ],
         }
-        return self.post(
+        response = self.post(
             urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded"
         )
+        assert self.settle()
+        return response
 
     def cards(self) -> list[Message]:
         """Approval cards in the approvals channel, oldest first."""
@@ -213,6 +219,26 @@ class Bot:
     def responses(self) -> list[dict[str, Any]]:
         """Everything posted to response_urls."""
         return list(self.slack.responses)
+
+    def tick(self) -> int:
+        """Run the scheduler once at the clock's current time, then let everything settle."""
+        ran = self.runtime.scheduler.run_due()
+        assert self.settle()
+        return ran
+
+    def restart(self) -> None:
+        """Stop this bot process and start a fresh one on the same ledger (a restart)."""
+        self.settle()
+        self.runtime.stop()
+        self.listeners.shutdown(wait=True)
+        self._restarts += 1
+        self.runtime, self.listeners = self.rebuild(f"test-bot-{self._restarts + 1}")
+        self.runtime.start(scheduler=False)
+        assert self.settle()
+
+    def thread_since(self, number: int, count: int) -> list[str]:
+        """Thread texts of MW-<number> after the first ``count``."""
+        return self.thread(number)[count:]
 
     def settle(self, timeout: float = 10.0) -> bool:
         """Wait until request work after the acknowledgements and the worker are both idle."""
@@ -260,6 +286,7 @@ def running_bot(
     *,
     schools: Mapping[str, SchoolState] | None = None,
     settings: Settings | None = None,
+    settings_factory: Callable[[str], Settings] | None = None,
     clock: Any = None,
     latency: float = 0.0,
 ) -> Iterator[Bot]:
@@ -278,33 +305,43 @@ def running_bot(
     base = sim.start()
     slack = SlackStandIn()
     api_url = slack.start()
-    settings = settings or parse_settings(settings_document(base))
-    clients = {
-        name: CoursedogClient(
-            base_url=env.base_url,
-            school=env.school,
-            email=EMAIL,
-            password=PASSWORD,
-            retry=RetryPolicy(max_attempts=2, base_backoff=0.0, max_backoff=0.0),
-            timeout=2.0,
+    if settings is None:
+        settings = (settings_factory or (lambda url: parse_settings(settings_document(url))))(base)
+
+    def build(owner: str) -> tuple[Runtime, TrackingExecutor]:
+        listeners = TrackingExecutor()
+        clients = {
+            name: CoursedogClient(
+                base_url=env.base_url,
+                school=env.school,
+                email=EMAIL,
+                password=PASSWORD,
+                retry=RetryPolicy(max_attempts=2, base_backoff=0.0, max_backoff=0.0),
+                timeout=2.0,
+            )
+            for name, env in settings.environments.items()
+        }
+        runtime = build_runtime(
+            settings,
+            slack=slack_client(slack.token, api_url),
+            signing_secret=SIGNING_SECRET,
+            clients=clients,
+            database_url=database_url,
+            clock=clock,
+            owner=owner,
+            listener_executor=listeners,
         )
-        for name, env in settings.environments.items()
-    }
-    listeners = TrackingExecutor()
-    runtime = build_runtime(
-        settings,
-        slack=slack_client(slack.token, api_url),
-        signing_secret=SIGNING_SECRET,
-        clients=clients,
-        database_url=database_url,
-        clock=clock,
-        owner="test-bot",
-        listener_executor=listeners,
-    )
+        return runtime, listeners
+
+    runtime, listeners = build("test-bot-1")
+    holder: list[Bot] = []
+
+    def current_app(environ: dict[str, Any], start_response: Any) -> Any:
+        # Requests go to whichever runtime is current, so a test can restart the bot.
+        return wsgi_app(holder[0].runtime.app)(environ, start_response)
+
     socket_map: dict[int, Any] = {}
-    server = create_server(
-        wsgi_app(runtime.app), map=socket_map, host="127.0.0.1", port=0, threads=4
-    )
+    server = create_server(current_app, map=socket_map, host="127.0.0.1", port=0, threads=4)
     stopping = threading.Event()
 
     def serve() -> None:
@@ -319,6 +356,8 @@ def running_bot(
     runtime.start(scheduler=False)
     port = server.effective_port  # type: ignore[union-attr]
     bot = Bot(runtime, f"http://127.0.0.1:{port}/slack/events", slack, sim, listeners)
+    bot.rebuild = build
+    holder.append(bot)
     try:
         yield bot
     finally:
@@ -326,7 +365,7 @@ def running_bot(
         bot.http.close()
         stopping.set()
         thread.join(5)
-        runtime.stop()
-        listeners.shutdown(wait=True)
+        bot.runtime.stop()
+        bot.listeners.shutdown(wait=True)
         slack.stop()
         sim.stop()

@@ -75,11 +75,18 @@ class ExtendCommand:
 
 
 @dataclass(frozen=True)
+class CancelCommand:
+    """Withdraw a window that has not started."""
+
+    window_id: int
+
+
+@dataclass(frozen=True)
 class HelpCommand:
     """Show the grammar."""
 
 
-Command = StartCommand | ScheduleCommand | EndCommand | ExtendCommand | HelpCommand
+Command = StartCommand | ScheduleCommand | EndCommand | ExtendCommand | CancelCommand | HelpCommand
 
 HELP_LINES: tuple[tuple[str, str], ...] = (
     ("start <env>[,<env>] <duration> [reason]", "ask to switch merges off now, for a while"),
@@ -89,6 +96,7 @@ HELP_LINES: tuple[tuple[str, str], ...] = (
     ),
     ("end <MW-n | env>", "end a window now and switch back on what was on before"),
     ("extend <MW-n> <duration>", "move a window's end later (reminders move with it)"),
+    ("cancel <MW-n>", "withdraw a window that has not started"),
     ("help", "this list"),
 )
 EXAMPLES: tuple[str, ...] = (
@@ -157,6 +165,11 @@ def parse_command(
         return _parse_end(args, environments)
     if verb == "extend":
         return _parse_extend(args)
+    if verb == "cancel":
+        window_id = parse_window_id(args[0]) if len(args) == 1 else None
+        if window_id is None:
+            raise InputError("Say which window to cancel: `cancel MW-12`.")
+        return CancelCommand(window_id)
     raise UnknownCommand(f"`{words[0]}` is not a command I know.")
 
 

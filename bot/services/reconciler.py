@@ -29,6 +29,8 @@ from storage.models import Baseline, RemoteWrite, Window, WindowEnvironment
 log = logging.getLogger(__name__)
 ALL_OFF = Schedule(nightly=False, realtime=False)
 ROW_WAITING_RESTORE = ("ending", "restore_failed")
+UNEXPLAINED = "unexplained_off_reported"
+EXPLAINED = "unexplained_off_cleared"
 
 
 class ScheduleApi(Protocol):
@@ -75,8 +77,12 @@ class Reconciler:
             )
         return found & set(self._settings.environments)
 
-    def reconcile(self, env: str) -> list[Report]:
-        """Run one pass for ``env``; returns what is worth telling people."""
+    def reconcile(self, env: str, *, watch: bool = False) -> list[Report]:
+        """Run one pass for ``env``; returns what is worth telling people.
+
+        With ``watch`` (the periodic watchdog) an environment that no window explains is read
+        too, and reported (never touched) if its merges are off.
+        """
         with self._locks[env]:
             with self._sessions.begin() as session:
                 epoch = ledger.acquire_lease(
@@ -86,18 +92,19 @@ class Reconciler:
                 log.info("environment %s is being reconciled by another process", env)
                 return []
             try:
-                return self._pass(env)
+                return self._pass(env, watch=watch)
             finally:
                 with self._sessions.begin() as session:
                     ledger.release_lease(session, env, self._owner, epoch)
 
     # -- one pass --------------------------------------------------------------------------
 
-    def _pass(self, env: str) -> list[Report]:
+    def _pass(self, env: str, *, watch: bool) -> list[Report]:
         plan = self._plan(env)
         if not plan.holding and plan.baseline is None:
             # Nothing was switched off for these windows (e.g. ended before anything ran).
-            return self._finish_restore(env, plan, before=None, after=None)
+            reports = self._finish_restore(env, plan, before=None, after=None)
+            return reports + (self._watch_idle(env) if watch else [])
         client = self._clients[env]
         try:
             live = client.read_schedule()
@@ -107,16 +114,16 @@ class Reconciler:
             self._record_baseline(env, plan.holding[0], live)
         desired = ALL_OFF if plan.holding else plan.baseline
         assert desired is not None
-        after = live.schedule
+        after, write_id = live.schedule, 0
         if live.schedule != desired:
             if self._settings.environments[env].driver == "assisted":
                 return self._assisted(env, plan, live.schedule, desired)
-            outcome = self._write(env, plan, live.schedule, desired, client)
+            write_id, outcome = self._write(env, plan, live.schedule, desired, client)
             if isinstance(outcome, str):
                 return self._failed(env, plan, outcome)
             after = outcome
         if plan.holding:
-            return self._finish_off(env, plan, before=live.schedule, after=after)
+            return self._finish_off(env, plan, before=live.schedule, after=after, write_id=write_id)
         return self._finish_restore(env, plan, before=live.schedule, after=after)
 
     def _plan(self, env: str) -> _Plan:
@@ -161,8 +168,9 @@ class Reconciler:
 
     def _write(
         self, env: str, plan: _Plan, before: Schedule, desired: Schedule, client: ScheduleApi
-    ) -> Schedule | str:
-        """Write ``desired`` and read it back; the verified schedule, or why it failed."""
+    ) -> tuple[int, Schedule | str]:
+        """Write ``desired`` and read it back: the intent's id, and the verified schedule or why
+        it failed."""
         window_id = (plan.holding or plan.waiting or (None,))[0]
         with self._sessions.begin() as session:
             intent = RemoteWrite(
@@ -208,7 +216,7 @@ class Reconciler:
             },
             summary=f"{before.describe()} -> {desired.describe()}",
         )
-        return error if error is not None else desired
+        return intent.id, (error if error is not None else desired)
 
     def _settle(
         self,
@@ -241,12 +249,23 @@ class Reconciler:
     # -- outcomes ------------------------------------------------------------------------
 
     def _finish_off(
-        self, env: str, plan: _Plan, *, before: Schedule, after: Schedule
+        self, env: str, plan: _Plan, *, before: Schedule, after: Schedule, write_id: int
     ) -> list[Report]:
         reports: list[Report] = []
         with self._sessions.begin() as session:
             for row, window in self._rows(session, env, plan.holding):
                 if row.status == "off":
+                    if write_id:  # someone switched merges back on by hand meanwhile
+                        reports.append(
+                            Report(
+                                window.id,
+                                env,
+                                ReportKind.DRIFT_CORRECTED,
+                                before,
+                                after,
+                                occurrence=write_id,
+                            )
+                        )
                     continue
                 kind = ReportKind.SWITCHED_OFF if before != after else ReportKind.ALREADY_OFF
                 row.status, row.detail = "off", None
@@ -314,6 +333,40 @@ class Reconciler:
                 detail=reason,
             )
         return reports
+
+    def _watch_idle(self, env: str) -> list[Report]:
+        """Read an environment no window holds; report merges found off, once per episode."""
+        try:
+            live = self._clients[env].read_schedule().schedule
+        except CoursedogError as exc:
+            log.warning("watchdog could not read %s: %s", env, exc)
+            return []
+        with self._sessions.begin() as session:
+            last = ledger.last_environment_action(session, env, (UNEXPLAINED, EXPLAINED))
+            now = self._clock.now()
+            if live.is_off() and last != UNEXPLAINED:
+                event = ledger.add_audit(
+                    session,
+                    at=now,
+                    actor="system",
+                    action=UNEXPLAINED,
+                    environment=env,
+                    detail=live.describe(),
+                )
+                session.flush()
+                return [
+                    Report(None, env, ReportKind.UNEXPLAINED_OFF, after=live, occurrence=event.id)
+                ]
+            if not live.is_off() and last == UNEXPLAINED:
+                ledger.add_audit(
+                    session,
+                    at=now,
+                    actor="system",
+                    action=EXPLAINED,
+                    environment=env,
+                    detail=live.describe(),
+                )
+        return []
 
     def _assisted(self, env: str, plan: _Plan, live: Schedule, desired: Schedule) -> list[Report]:
         reports: list[Report] = []

@@ -18,13 +18,15 @@ class ReportKind(StrEnum):
     RESTORE_FAILED = "restore_failed"
     HANDED_OVER = "handed_over"
     ASSISTED = "assisted"
+    DRIFT_CORRECTED = "drift_corrected"
+    UNEXPLAINED_OFF = "unexplained_off"
 
 
 @dataclass(frozen=True)
 class Report:
     """One outcome on one environment for one window."""
 
-    window_id: int
+    window_id: int | None  # None: about the environment, not a window (goes to the channel)
     environment: str
     kind: ReportKind
     before: Schedule | None = None
@@ -32,9 +34,14 @@ class Report:
     detail: str = ""
     # Set when a window changed state because of this outcome (failed, or recovered).
     window_state: str | None = None
+    # Tells apart repeated outcomes of the same kind (e.g. the remote write that corrected drift).
+    occurrence: int = 0
 
     @property
     def dedup_key(self) -> str:
         """One message per window, environment, outcome and resulting switch state."""
         after = self.after.describe() if self.after else "-"
-        return f"report:{self.window_id}:{self.environment}:{self.kind}:{after}:{self.detail[:60]}"
+        return (
+            f"report:{self.window_id}:{self.environment}:{self.kind}:{after}:"
+            f"{self.occurrence}:{self.detail[:60]}"
+        )

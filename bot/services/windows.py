@@ -161,6 +161,26 @@ class WindowService:
                 detail=reason,
             )
 
+    def cancel(self, *, actor: str, window_id: int) -> WindowView:
+        """Withdraw a window that has not started; a started one must be ended instead."""
+        with self._unit("cancel") as session:
+            window = self._load(session, window_id)
+            check_may_manage(self._settings, window, actor, "cancel")
+            if window.state in HOLDING:
+                raise Conflict(
+                    f"{label(window)} has started; `end {label(window)}` switches merges back on."
+                )
+            if window.state not in (S.REQUESTED, S.APPROVED):
+                raise Conflict(f"{label(window)} is {window.state}, so there is nothing to cancel.")
+            now = self._clock.now()
+            window.state = transition(window.state, S.CANCELLED)
+            for row in window.environments:
+                row.status = "released"
+            timetable.cancel_all(session, window, now)
+            ledger.add_audit(session, at=now, actor=actor, action="cancelled", window_id=window.id)
+            session.flush()
+            return WindowView.of(window)
+
     def end(self, *, actor: str, command: EndCommand) -> WindowView:
         """End a holding window now; the reconciler then restores what was on before."""
         with self._unit("end") as session:

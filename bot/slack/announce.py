@@ -25,3 +25,14 @@ def announce_end(deps: SlackDeps, view: WindowView, actor: str) -> None:
     )
     deps.notifier.refresh_card(view)
     deps.worker.kick(view.environment_names)
+
+
+def announce_cancel(deps: SlackDeps, view: WindowView, actor: str) -> None:
+    """Tell the thread, refresh the card (its buttons go)."""
+    deps.notifier.in_thread(
+        view,
+        f"cancelled:{view.id}",
+        f":heavy_multiplication_x: {view.number} was cancelled by {user(actor)}. "
+        "Nothing was switched off.",
+    )
+    deps.notifier.refresh_card(view)

@@ -50,6 +50,17 @@ def render_report(report: Report, labels: Mapping[str, str]) -> str:
             )
         case ReportKind.HANDED_OVER:
             text = f":lock: {env}: stays off, because {report.detail} still holds it."
+        case ReportKind.DRIFT_CORRECTED:
+            text = (
+                f":rotating_light: {env}: merges were switched back on during the window "
+                f"({before}), most likely by hand. Switched off again and verified: {after}."
+            )
+        case ReportKind.UNEXPLAINED_OFF:
+            text = (
+                f":mag: {env}: merges are off ({after}) and no maintenance window explains it. "
+                "Nothing was changed; if this is unintended, switch them back on in Merge "
+                "Settings, since edits made in Coursedog are not reaching the SIS."
+            )
         case ReportKind.ASSISTED:
             text = (
                 f":raised_hand: {env} is switched by hand: in Coursedog's Merge Settings set it to "
@@ -184,4 +195,18 @@ def extended(view: WindowView, actor: str, by: str) -> str:
     return (
         f":heavy_plus_sign: {user(actor)} extended {view.number} by {by}; it now ends at "
         f"{local_and_utc(view.ends_at, view.time_zone)}."
+    )
+
+
+def approved(view: WindowView, approver: str) -> str:
+    """The decision, and what happens next."""
+    if view.state is S.ACTIVE:
+        return (
+            f":white_check_mark: Approved by {user(approver)}. "
+            f"Switching merges off on {_envs(view)}…"
+        )
+    assert view.starts_at is not None
+    return (
+        f":white_check_mark: Approved by {user(approver)}. Merges on {_envs(view)} go off at "
+        f"{slack_time(view.starts_at, view.time_zone)}; a reminder comes before."
     )

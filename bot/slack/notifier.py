@@ -32,8 +32,11 @@ class SlackNotifier:
         sessions: sessionmaker[Session],
         clock: Clock,
         windows: WindowService,
+        *,
         labels: Mapping[str, str],
+        channel: str,
     ) -> None:
+        self._channel = channel
         self._client = client
         self._sessions = sessions
         self._clock = clock
@@ -108,6 +111,10 @@ class SlackNotifier:
         """Tell each window's thread what happened to its environments; refresh its card."""
         touched: dict[int, WindowView] = {}
         for report in reports:
+            if report.window_id is None:
+                text = render_report(report, self._labels)
+                self.post_once(report.dedup_key, self._channel, text)
+                continue
             view = touched.get(report.window_id) or self._windows.get(report.window_id)
             touched[report.window_id] = view
             self.in_thread(view, report.dedup_key, render_report(report, self._labels))

@@ -9,7 +9,8 @@ from slack_bolt import Ack, App, Respond
 
 from bot.domain.durations import format_duration
 from bot.domain.grammar import EndCommand
-from bot.slack import ids
+from bot.domain.states import WindowState
+from bot.slack import ids, messages
 from bot.slack.announce import announce_end, announce_extension
 from bot.slack.context import SlackDeps
 from bot.slack.errors import answering_errors
@@ -55,13 +56,9 @@ def register(app: App, deps: SlackDeps) -> None:
 def _approve(deps: SlackDeps, action: WindowAction) -> None:
     view = deps.windows.approve(window_id=action.window_id, approver=action.user_id)
     deps.notifier.refresh_card(view)
-    envs = ", ".join(f"`{e}`" for e in view.environment_names)
-    deps.notifier.in_thread(
-        view,
-        f"approved:{view.id}",
-        f":white_check_mark: Approved by {user(action.user_id)}. Switching merges off on {envs}…",
-    )
-    deps.worker.kick(view.environment_names)
+    deps.notifier.in_thread(view, f"approved:{view.id}", messages.approved(view, action.user_id))
+    if view.state is WindowState.ACTIVE:
+        deps.worker.kick(view.environment_names)
 
 
 def _deny(deps: SlackDeps, action: WindowAction) -> None:

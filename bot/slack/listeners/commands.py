@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, assert_never
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
@@ -10,6 +11,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.domain.durations import format_duration
 from bot.domain.grammar import (
+    CancelCommand,
     EndCommand,
     ExtendCommand,
     HelpCommand,
@@ -18,11 +20,26 @@ from bot.domain.grammar import (
     parse_command,
 )
 from bot.errors import UnknownCommand
+from bot.services.views import WindowView
 from bot.slack import ids
-from bot.slack.announce import announce_end, announce_extension
+from bot.slack.announce import announce_cancel, announce_end, announce_extension
 from bot.slack.blocks import help_text, render_confirmation, render_help
 from bot.slack.context import SlackDeps
 from bot.slack.errors import answering_errors
+
+
+@dataclass(frozen=True)
+class _Io:
+    """Who typed the command and how to answer them."""
+
+    user: str
+    ack: Ack
+    respond: Respond
+    client: WebClient
+
+    def reply(self, text: str) -> None:
+        """Acknowledge with a message only the user sees."""
+        self.ack(response_type="ephemeral", text=text)
 
 
 def register(app: App, deps: SlackDeps) -> None:
@@ -31,7 +48,7 @@ def register(app: App, deps: SlackDeps) -> None:
 
     @app.command(ids.COMMAND)
     def on_command(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient) -> None:
-        requester = str(command["user_id"])
+        io = _Io(str(command["user_id"]), ack, respond, client)
         try:
             parsed = parse_command(
                 str(command.get("text", "")),
@@ -45,56 +62,35 @@ def register(app: App, deps: SlackDeps) -> None:
         match parsed:
             case HelpCommand():
                 ack(response_type="ephemeral", text=help_text(), blocks=render_help())
-            case ScheduleCommand():
-                _schedule(
-                    deps, parsed, requester=requester, ack=ack, respond=respond, client=client
-                )
             case StartCommand():
-                _start(deps, parsed, requester, ack=ack, respond=respond, client=client)
+                _start(deps, io, parsed)
+            case ScheduleCommand():
+                _schedule(deps, io, parsed)
             case EndCommand():
-                _end(deps, parsed, requester, ack, respond)
+                _end(deps, io, parsed)
             case ExtendCommand():
-                view = deps.windows.extend(
-                    actor=requester, window_id=parsed.window_id, by=parsed.by
-                )
-                ack(response_type="ephemeral", text=f":heavy_plus_sign: {view.number} extended.")
-                with answering_errors(respond):
-                    announce_extension(deps, view, requester, format_duration(parsed.by))
+                _extend(deps, io, parsed)
+            case CancelCommand():
+                _cancel(deps, io, parsed)
+            case _:
+                assert_never(parsed)
 
 
-def _start(
-    deps: SlackDeps,
-    parsed: StartCommand,
-    requester: str,
-    *,
-    ack: Ack,
-    respond: Respond,
-    client: WebClient,
-) -> None:
-    channel = deps.settings.approvals_channel
+def _start(deps: SlackDeps, io: _Io, parsed: StartCommand) -> None:
     view = deps.windows.request(
-        requester=requester,
+        requester=io.user,
         environments=parsed.environments,
         duration=parsed.duration,
         reason=parsed.reason,
     )
-    ack(response_type="ephemeral", text=render_confirmation(view, channel))
-    with answering_errors(respond):
-        _post_card(deps, view.id, channel, respond, client)
+    io.reply(render_confirmation(view, deps.settings.approvals_channel))
+    with answering_errors(io.respond):
+        _post_card(deps, io, view)
 
 
-def _schedule(
-    deps: SlackDeps,
-    parsed: ScheduleCommand,
-    requester: str,
-    *,
-    ack: Ack,
-    respond: Respond,
-    client: WebClient,
-) -> None:
-    channel = deps.settings.approvals_channel
+def _schedule(deps: SlackDeps, io: _Io, parsed: ScheduleCommand) -> None:
     view = deps.windows.request(
-        requester=requester,
+        requester=io.user,
         environments=parsed.environments,
         duration=parsed.ends_at - parsed.starts_at,
         reason=parsed.reason,
@@ -102,21 +98,19 @@ def _schedule(
         ends_at=parsed.ends_at,
         time_zone=parsed.when.start.zone,
     )
-    ack(response_type="ephemeral", text=render_confirmation(view, channel, parsed.notes))
-    with answering_errors(respond):
-        _post_card(deps, view.id, channel, respond, client)
+    io.reply(render_confirmation(view, deps.settings.approvals_channel, parsed.notes))
+    with answering_errors(io.respond):
+        _post_card(deps, io, view)
 
 
-def _post_card(
-    deps: SlackDeps, window_id: int, channel: str, respond: Respond, client: WebClient
-) -> None:
-    view = deps.windows.get(window_id)
+def _post_card(deps: SlackDeps, io: _Io, view: WindowView) -> None:
+    channel = deps.settings.approvals_channel
     try:
-        reply = client.chat_postMessage(channel=channel, **deps.notifier.message_payload(view))
+        reply = io.client.chat_postMessage(channel=channel, **deps.notifier.message_payload(view))
     except SlackApiError as exc:
         error = exc.response.get("error", "unknown_error")
         deps.windows.cancel_undelivered(view.id, f"approval card not posted: {error}")
-        respond(
+        io.respond(
             response_type="ephemeral",
             text=(
                 f":warning: {view.number} was withdrawn: the approval card could not be posted "
@@ -128,19 +122,23 @@ def _post_card(
     deps.windows.attach_card(view.id, str(reply["channel"]), str(reply["ts"]))
 
 
-def _end(deps: SlackDeps, parsed: EndCommand, actor: str, ack: Ack, respond: Respond) -> None:
-    view = deps.windows.end(actor=actor, command=parsed)
+def _end(deps: SlackDeps, io: _Io, parsed: EndCommand) -> None:
+    view = deps.windows.end(actor=io.user, command=parsed)
     envs = ", ".join(f"`{e}`" for e in view.environment_names)
-    ack(
-        response_type="ephemeral",
-        text=f":checkered_flag: Ending *{view.number}*: restoring what was on before on {envs}.",
-    )
-    with answering_errors(respond):
-        announce_end(deps, view, actor)
+    io.reply(f":checkered_flag: Ending *{view.number}*: restoring what was on before on {envs}.")
+    with answering_errors(io.respond):
+        announce_end(deps, view, io.user)
 
 
-def _extend(deps: SlackDeps, parsed: ExtendCommand, actor: str, ack: Ack, respond: Respond) -> None:
-    view = deps.windows.extend(actor=actor, window_id=parsed.window_id, by=parsed.by)
-    ack(response_type="ephemeral", text=f":heavy_plus_sign: {view.number} extended.")
-    with answering_errors(respond):
-        announce_extension(deps, view, actor, format_duration(parsed.by))
+def _extend(deps: SlackDeps, io: _Io, parsed: ExtendCommand) -> None:
+    view = deps.windows.extend(actor=io.user, window_id=parsed.window_id, by=parsed.by)
+    io.reply(f":heavy_plus_sign: {view.number} extended by {format_duration(parsed.by)}.")
+    with answering_errors(io.respond):
+        announce_extension(deps, view, io.user, format_duration(parsed.by))
+
+
+def _cancel(deps: SlackDeps, io: _Io, parsed: CancelCommand) -> None:
+    view = deps.windows.cancel(actor=io.user, window_id=parsed.window_id)
+    io.reply(f":heavy_multiplication_x: {view.number} cancelled. Nothing was switched off.")
+    with answering_errors(io.respond):
+        announce_cancel(deps, view, io.user)

@@ -1,0 +1,148 @@
+"""The scheduler: each due action takes effect once, with leases, on several replicas."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from bot.clock import SystemClock
+from bot.scheduler import MAX_ATTEMPTS, Lease, LeaseLost, Scheduler
+from storage import due, ledger
+from storage.db import make_engine, make_sessions
+from storage.models import AuditEvent, DueAction
+from tests.harness import ManualClock
+
+T0 = datetime(2026, 12, 5, 15, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def sessions(database_url: str):  # type: ignore[no-untyped-def]
+    engine = make_engine(database_url)
+    yield make_sessions(engine)
+    engine.dispose()
+
+
+def insert_actions(sessions, count: int, due_at: datetime, kind: str = "probe") -> None:  # type: ignore[no-untyped-def]
+    with sessions.begin() as s:
+        for n in range(count):
+            due.schedule_action(s, kind=kind, due_at=due_at, dedup_key=f"{kind}:{n}", now=T0)
+
+
+def recording_handler(sessions, seen: Counter[str]):  # type: ignore[no-untyped-def]
+    lock = threading.Lock()
+
+    def handle(lease: Lease) -> None:
+        with lease.transaction() as s:
+            ledger.add_audit(s, at=T0, actor="probe", action="ran", detail=lease.action.dedup_key)
+        with lock:
+            seen[lease.action.dedup_key] += 1
+
+    return handle
+
+
+def test_duplicate_inserts_create_one_action(sessions) -> None:  # type: ignore[no-untyped-def]
+    insert_actions(sessions, 3, T0)
+    insert_actions(sessions, 3, T0)
+    with sessions.begin() as s:
+        assert len(s.scalars(select(DueAction)).all()) == 3
+
+
+def test_three_schedulers_run_500_actions_exactly_once(sessions) -> None:  # type: ignore[no-untyped-def]
+    insert_actions(sessions, 500, T0)
+    clock = ManualClock(T0 + timedelta(seconds=1))
+    seen: Counter[str] = Counter()
+    handler = recording_handler(sessions, seen)
+    schedulers = [
+        Scheduler(sessions, clock, {"probe": handler}, owner=f"replica-{n}", batch=20)
+        for n in range(3)
+    ]
+    start = threading.Barrier(3)
+    counts: list[int] = []
+
+    def run(scheduler: Scheduler) -> None:
+        start.wait()
+        counts.append(scheduler.run_due())
+
+    threads = [threading.Thread(target=run, args=(s,)) for s in schedulers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sum(counts) == 500
+    assert len(seen) == 500 and set(seen.values()) == {1}
+    with sessions.begin() as s:
+        details = s.scalars(select(AuditEvent.detail)).all()
+        assert len(details) == 500 and len(set(details)) == 500
+        statuses = set(s.scalars(select(DueAction.status)).all())
+        assert statuses == {"done"}
+
+
+def test_a_process_paused_past_its_lease_changes_nothing(sessions) -> None:  # type: ignore[no-untyped-def]
+    insert_actions(sessions, 1, T0)
+    clock = ManualClock(T0)
+    late = Scheduler(sessions, clock, {}, owner="paused", lease=timedelta(seconds=30))
+    with sessions.begin() as s:
+        (claimed,) = due.claim_due(
+            s, owner="paused", now=clock.now(), lease=timedelta(seconds=30), limit=5
+        )
+    clock.advance(timedelta(minutes=1))  # the lease ran out while "paused" slept
+    seen: Counter[str] = Counter()
+    other = Scheduler(sessions, clock, {"probe": recording_handler(sessions, seen)}, owner="other")
+    assert other.run_due() == 1
+    with pytest.raises(LeaseLost), Lease(late, claimed).transaction() as s:
+        ledger.add_audit(s, at=T0, actor="late", action="ran", detail="late")
+    with sessions.begin() as s:
+        assert s.scalars(select(AuditEvent.actor)).all() == ["probe"]
+    assert seen == Counter({"probe:0": 1})
+
+
+def test_a_failing_action_is_retried_with_backoff_then_marked_failed(sessions) -> None:  # type: ignore[no-untyped-def]
+    insert_actions(sessions, 1, T0)
+    clock = ManualClock(T0)
+    calls: list[datetime] = []
+
+    def broken(lease: Lease) -> None:
+        calls.append(clock.now())
+        raise RuntimeError("boom")
+
+    scheduler = Scheduler(sessions, clock, {"probe": broken}, owner="one")
+    for _ in range(MAX_ATTEMPTS + 2):
+        scheduler.run_due()
+        clock.advance(timedelta(hours=1))
+    assert len(calls) == MAX_ATTEMPTS
+    with sessions.begin() as s:
+        row = s.scalars(select(DueAction)).one()
+        assert row.status == "failed" and "boom" in (row.last_error or "")
+
+
+def test_sleep_never_passes_the_next_due_time(sessions) -> None:  # type: ignore[no-untyped-def]
+    clock = ManualClock(T0)
+    scheduler = Scheduler(sessions, clock, {}, owner="one", poll_seconds=60)
+    assert scheduler.seconds_until_next() == 60
+    insert_actions(sessions, 1, T0 + timedelta(seconds=7))
+    assert scheduler.seconds_until_next() == 7
+    clock.advance(timedelta(seconds=10))
+    assert scheduler.seconds_until_next() == 0
+
+
+def test_an_inserted_action_wakes_the_sleeping_scheduler(sessions) -> None:  # type: ignore[no-untyped-def]
+    ran = threading.Event()
+
+    def handle(lease: Lease) -> None:
+        ran.set()
+
+    scheduler = Scheduler(sessions, SystemClock(), {"probe": handle}, owner="one", poll_seconds=300)
+    scheduler.start()
+    try:
+        with sessions.begin() as s:
+            due.schedule_action(
+                s, kind="probe", due_at=datetime.now(UTC), dedup_key="now", now=datetime.now(UTC)
+            )
+        scheduler.wake()
+        assert ran.wait(10), "the scheduler slept through a due action despite being woken"
+    finally:
+        scheduler.stop()
