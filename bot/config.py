@@ -101,6 +101,7 @@ class EnvironmentConfig(_Strict):
     aliases: list[Annotated[str, Field(pattern=SHORT_NAME)]] = []
     time_zone: ZoneName | None = None
     max_duration: Duration | None = None
+    horizon: Duration | None = None
     remind_before_start: Duration | None = None
     remind_before_end: Duration | None = None
     auto_reenable: bool | None = None

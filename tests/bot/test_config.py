@@ -1,3 +1,4 @@
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -98,3 +99,24 @@ def test_embedded_defaults_load_and_file_errors_are_specific(tmp_path: Any) -> N
 def test_example_config_is_valid() -> None:
     settings, _ = load_settings({"SIS_MAINT_CONFIG": "config.example.toml"})
     assert set(settings.environments) == {"prod", "staging"}
+
+
+def test_policy_inherits_defaults_and_windows_take_the_strictest() -> None:
+    doc = document(defaults={"nag_every": "20m", "escalate_after": 4})
+    doc["environments"]["staging"] = {
+        **doc["environments"]["prod"],
+        "aliases": [],
+        "auto_reenable": False,
+        "remind_before_end": "30m",
+        "max_duration": "6h",
+        "time_zone": "America/Chicago",
+    }
+    settings = parse_settings(doc)
+    prod = settings.policy("prod")
+    assert prod.auto_reenable is True and prod.nag_every == timedelta(minutes=20)
+    assert prod.time_zone == "America/New_York"
+    both = settings.window_policy(["prod", "staging"])
+    assert both.auto_reenable is False
+    assert both.remind_before_end == timedelta(minutes=30)
+    assert both.max_duration == timedelta(hours=6)
+    assert both.escalate_after == 4 and both.time_zone == "America/New_York"

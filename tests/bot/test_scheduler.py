@@ -10,11 +10,16 @@ import pytest
 from sqlalchemy import select
 
 from bot.clock import SystemClock
+from bot.config import parse_settings
+from bot.runtime import slack_client
+from bot.sandbox.slack_api import SlackStandIn
 from bot.scheduler import MAX_ATTEMPTS, Lease, LeaseLost, Scheduler
+from bot.services.windows import WindowService
+from bot.slack.notifier import SlackNotifier
 from storage import due, ledger
 from storage.db import make_engine, make_sessions
 from storage.models import AuditEvent, DueAction
-from tests.harness import ManualClock
+from tests.harness import ManualClock, settings_document
 
 T0 = datetime(2026, 12, 5, 15, 0, tzinfo=UTC)
 
@@ -55,7 +60,22 @@ def test_three_schedulers_run_500_actions_exactly_once(sessions) -> None:  # typ
     insert_actions(sessions, 500, T0)
     clock = ManualClock(T0 + timedelta(seconds=1))
     seen: Counter[str] = Counter()
-    handler = recording_handler(sessions, seen)
+    record = recording_handler(sessions, seen)
+    slack = SlackStandIn()
+    notifier = SlackNotifier(
+        slack_client(slack.token, slack.start()),
+        sessions,
+        clock,
+        WindowService(parse_settings(settings_document("http://127.0.0.1:9")), sessions, clock),
+        labels={},
+        channel="C0APPROVALS",
+    )
+
+    def handler(lease: Lease) -> None:
+        record(lease)
+        # Each action posts its notice (as reminders do): exactly one message per action.
+        notifier.post_once(lease.action.dedup_key, "C0APPROVALS", f"notice {lease.action.id}")
+
     schedulers = [
         Scheduler(sessions, clock, {"probe": handler}, owner=f"replica-{n}", batch=20)
         for n in range(3)
@@ -79,6 +99,9 @@ def test_three_schedulers_run_500_actions_exactly_once(sessions) -> None:  # typ
         assert len(details) == 500 and len(set(details)) == 500
         statuses = set(s.scalars(select(DueAction.status)).all())
         assert statuses == {"done"}
+    posted = [c.args["text"] for c in slack.calls_to("chat.postMessage")]
+    slack.stop()
+    assert len(posted) == 500 and len(set(posted)) == 500
 
 
 def test_a_process_paused_past_its_lease_changes_nothing(sessions) -> None:  # type: ignore[no-untyped-def]
