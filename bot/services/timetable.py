@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -38,51 +38,62 @@ def plan_expiry(session: Session, window: Window, expires_at: datetime, now: dat
     )
 
 
-def plan_start(session: Session, window: Window, policy: Policy, now: datetime) -> None:
-    """An approved window: remind before the start, then start."""
-    assert window.starts_at is not None
-    remind_at = window.starts_at - policy.remind_before_start
-    stamp = _stamp(window.starts_at)
-    if remind_at > now:
+def _plan_with_reminder(
+    session: Session,
+    window: Window,
+    *,
+    kind: str,
+    reminder: str,
+    at: datetime,
+    lead: timedelta,
+    now: datetime,
+) -> None:
+    """An action at ``at`` and, if there is still time for it, a reminder ``lead`` before."""
+    stamp = _stamp(at)
+    if at - lead > now:
         due.schedule_action(
             session,
-            kind=REMIND_START,
-            due_at=remind_at,
-            dedup_key=f"{REMIND_START}:{window.id}:{stamp}",
+            kind=reminder,
+            due_at=at - lead,
+            dedup_key=f"{reminder}:{window.id}:{stamp}",
             now=now,
             window_id=window.id,
         )
     due.schedule_action(
         session,
-        kind=START,
-        due_at=window.starts_at,
-        dedup_key=f"{START}:{window.id}:{stamp}",
+        kind=kind,
+        due_at=at,
+        dedup_key=f"{kind}:{window.id}:{stamp}",
         now=now,
         window_id=window.id,
+    )
+
+
+def plan_start(session: Session, window: Window, policy: Policy, now: datetime) -> None:
+    """An approved window: remind before the start, then start."""
+    assert window.starts_at is not None
+    _plan_with_reminder(
+        session,
+        window,
+        kind=START,
+        reminder=REMIND_START,
+        at=window.starts_at,
+        lead=policy.remind_before_start,
+        now=now,
     )
 
 
 def plan_end(session: Session, window: Window, policy: Policy, now: datetime) -> None:
     """An active window: remind before the end, then end (or start nagging)."""
     assert window.ends_at is not None
-    remind_at = window.ends_at - policy.remind_before_end
-    stamp = _stamp(window.ends_at)
-    if remind_at > now:
-        due.schedule_action(
-            session,
-            kind=REMIND_END,
-            due_at=remind_at,
-            dedup_key=f"{REMIND_END}:{window.id}:{stamp}",
-            now=now,
-            window_id=window.id,
-        )
-    due.schedule_action(
+    _plan_with_reminder(
         session,
+        window,
         kind=END,
-        due_at=window.ends_at,
-        dedup_key=f"{END}:{window.id}:{stamp}",
+        reminder=REMIND_END,
+        at=window.ends_at,
+        lead=policy.remind_before_end,
         now=now,
-        window_id=window.id,
     )
 
 
