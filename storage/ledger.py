@@ -143,6 +143,22 @@ def acquire_lease(
     return row.epoch
 
 
+def renew_lease(
+    session: Session, environment: str, owner: str, epoch: int, *, now: datetime, ttl: timedelta
+) -> bool:
+    """Extend the lease if this owner still holds that epoch; False if it was taken over."""
+    result = session.execute(
+        update(EnvironmentLease)
+        .where(
+            EnvironmentLease.environment == environment,
+            EnvironmentLease.owner == owner,
+            EnvironmentLease.epoch == epoch,
+        )
+        .values(lease_until=now + ttl)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
 def release_lease(session: Session, environment: str, owner: str, epoch: int) -> bool:
     """Give the lease back if this owner still holds that epoch."""
     result = session.execute(

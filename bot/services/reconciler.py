@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Protocol
 
@@ -19,16 +18,17 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock
 from bot.config import Settings
-from bot.domain.states import HOLDING, WindowState, can_transition, transition
+from bot.domain.states import HOLDING
+from bot.services import outcomes
+from bot.services.outcomes import ROW_WAITING_RESTORE, Plan
 from bot.services.reports import Report, ReportKind
 from coursedog.errors import CoursedogError, OutcomeUnknown
 from coursedog.models import Schedule, ScheduleSnapshot
 from storage import ledger
-from storage.models import Baseline, RemoteWrite, Window, WindowEnvironment
+from storage.models import Baseline, RemoteWrite
 
 log = logging.getLogger(__name__)
 ALL_OFF = Schedule(nightly=False, realtime=False)
-ROW_WAITING_RESTORE = ("ending", "restore_failed")
 UNEXPLAINED = "unexplained_off_reported"
 EXPLAINED = "unexplained_off_cleared"
 
@@ -41,11 +41,8 @@ class ScheduleApi(Protocol):
     def write_schedule(self, schedule: Schedule) -> None: ...
 
 
-@dataclass(frozen=True)
-class _Plan:
-    holding: tuple[int, ...]
-    waiting: tuple[int, ...]
-    baseline: Schedule | None
+class _LeaseLost(Exception):
+    """Another process took the environment over; this pass must not write."""
 
 
 class Reconciler:
@@ -92,24 +89,30 @@ class Reconciler:
                 log.info("environment %s is being reconciled by another process", env)
                 return []
             try:
-                return self._pass(env, watch=watch)
+                return self._pass(env, epoch, watch=watch)
+            except _LeaseLost:
+                log.warning("lost the lease on %s mid-pass; another process carries on", env)
+                return []
             finally:
                 with self._sessions.begin() as session:
                     ledger.release_lease(session, env, self._owner, epoch)
 
     # -- one pass --------------------------------------------------------------------------
 
-    def _pass(self, env: str, *, watch: bool) -> list[Report]:
+    def _pass(self, env: str, epoch: int, *, watch: bool) -> list[Report]:
         plan = self._plan(env)
         if not plan.holding and plan.baseline is None:
             # Nothing was switched off for these windows (e.g. ended before anything ran).
-            reports = self._finish_restore(env, plan, before=None, after=None)
+            with self._sessions.begin() as session:
+                reports = outcomes.finish_restore(
+                    session, env, plan, before=None, after=None, now=self._clock.now()
+                )
             return reports + (self._watch_idle(env) if watch else [])
         client = self._clients[env]
         try:
             live = client.read_schedule()
         except CoursedogError as exc:
-            return self._failed(env, plan, f"could not read the schedule: {exc}")
+            return self._failed(env, plan, f"could not read the schedule: {exc}", reading=True)
         if plan.holding and plan.baseline is None:
             self._record_baseline(env, plan.holding[0], live)
         desired = ALL_OFF if plan.holding else plan.baseline
@@ -117,16 +120,39 @@ class Reconciler:
         after, write_id = live.schedule, 0
         if live.schedule != desired:
             if self._settings.environments[env].driver == "assisted":
-                return self._assisted(env, plan, live.schedule, desired)
+                with self._sessions.begin() as session:
+                    return outcomes.assisted(
+                        session, env, plan, live=live.schedule, desired=desired
+                    )
+            self._renew(env, epoch)
             write_id, outcome = self._write(env, plan, live.schedule, desired, client)
             if isinstance(outcome, str):
-                return self._failed(env, plan, outcome)
+                return self._failed(env, plan, outcome, reading=False)
             after = outcome
-        if plan.holding:
-            return self._finish_off(env, plan, before=live.schedule, after=after, write_id=write_id)
-        return self._finish_restore(env, plan, before=live.schedule, after=after)
+        with self._sessions.begin() as session:
+            if plan.holding:
+                return outcomes.finish_off(
+                    session, env, plan, before=live.schedule, after=after, write_id=write_id
+                )
+            return outcomes.finish_restore(
+                session, env, plan, before=live.schedule, after=after, now=self._clock.now()
+            )
 
-    def _plan(self, env: str) -> _Plan:
+    def _failed(self, env: str, plan: Plan, reason: str, *, reading: bool) -> list[Report]:
+        with self._sessions.begin() as session:
+            return outcomes.failed(
+                session, env, plan, reason, reading=reading, now=self._clock.now()
+            )
+
+    def _renew(self, env: str, epoch: int) -> None:
+        """Before a write: make sure no other process has taken the environment over."""
+        with self._sessions.begin() as session:
+            if not ledger.renew_lease(
+                session, env, self._owner, epoch, now=self._clock.now(), ttl=self._lease_ttl
+            ):
+                raise _LeaseLost(env)
+
+    def _plan(self, env: str) -> Plan:
         with self._sessions.begin() as session:
             now = self._clock.now()
             for stale in ledger.pending_writes(session, env):
@@ -136,7 +162,7 @@ class Reconciler:
             holding = ledger.windows_on(session, env, [s.value for s in HOLDING])
             waiting = ledger.window_environments(session, env, ROW_WAITING_RESTORE)
             baseline = ledger.held_baseline(session, env)
-            return _Plan(
+            return Plan(
                 holding=tuple(w.id for w in holding),
                 waiting=tuple(r.window_id for r in waiting),
                 baseline=Schedule(baseline.nightly, baseline.realtime) if baseline else None,
@@ -167,7 +193,7 @@ class Reconciler:
             )
 
     def _write(
-        self, env: str, plan: _Plan, before: Schedule, desired: Schedule, client: ScheduleApi
+        self, env: str, plan: Plan, before: Schedule, desired: Schedule, client: ScheduleApi
     ) -> tuple[int, Schedule | str]:
         """Write ``desired`` and read it back: the intent's id, and the verified schedule or why
         it failed."""
@@ -246,94 +272,6 @@ class Reconciler:
                 data=data,
             )
 
-    # -- outcomes ------------------------------------------------------------------------
-
-    def _finish_off(
-        self, env: str, plan: _Plan, *, before: Schedule, after: Schedule, write_id: int
-    ) -> list[Report]:
-        reports: list[Report] = []
-        with self._sessions.begin() as session:
-            for row, window in self._rows(session, env, plan.holding):
-                if row.status == "off":
-                    if write_id:  # someone switched merges back on by hand meanwhile
-                        reports.append(
-                            Report(
-                                window.id,
-                                env,
-                                ReportKind.DRIFT_CORRECTED,
-                                before,
-                                after,
-                                occurrence=write_id,
-                            )
-                        )
-                    continue
-                kind = ReportKind.SWITCHED_OFF if before != after else ReportKind.ALREADY_OFF
-                row.status, row.detail = "off", None
-                state = self._recover_if_done(window)
-                reports.append(Report(window.id, env, kind, before, after, window_state=state))
-            for row, window in self._rows(session, env, plan.waiting):
-                row.status = "handed_over"
-                others = ", ".join(f"MW-{w}" for w in plan.holding)
-                reports.append(
-                    Report(window.id, env, ReportKind.HANDED_OVER, after=after, detail=others)
-                )
-        return reports
-
-    def _finish_restore(
-        self, env: str, plan: _Plan, *, before: Schedule | None, after: Schedule | None
-    ) -> list[Report]:
-        reports: list[Report] = []
-        with self._sessions.begin() as session:
-            now = self._clock.now()
-            baseline = ledger.held_baseline(session, env)
-            if baseline is not None:
-                baseline.released_at = now
-            for row, window in self._rows(session, env, plan.waiting):
-                row.status, row.detail = "restored", None
-                reports.append(Report(window.id, env, ReportKind.RESTORED, before, after))
-            if baseline is not None:
-                ledger.add_audit(
-                    session,
-                    at=now,
-                    actor="system",
-                    action="baseline_restored",
-                    window_id=baseline.window_id,
-                    environment=env,
-                    detail=after.describe() if after else "",
-                )
-        return reports
-
-    def _failed(self, env: str, plan: _Plan, reason: str) -> list[Report]:
-        reports: list[Report] = []
-        with self._sessions.begin() as session:
-            for row, window in self._rows(session, env, plan.holding):
-                if row.status == "failed" and row.detail == reason:
-                    continue
-                row.status, row.detail = "failed", reason
-                state = None
-                if can_transition(window.state, WindowState.FAILED):
-                    window.state = transition(window.state, WindowState.FAILED)
-                    window.failure_reason = f"{env}: {reason}"
-                    state = WindowState.FAILED.value
-                reports.append(
-                    Report(window.id, env, ReportKind.OFF_FAILED, detail=reason, window_state=state)
-                )
-            for row, window in self._rows(session, env, plan.waiting):
-                if row.status == "restore_failed" and row.detail == reason:
-                    continue
-                row.status, row.detail = "restore_failed", reason
-                reports.append(Report(window.id, env, ReportKind.RESTORE_FAILED, detail=reason))
-            ledger.add_audit(
-                session,
-                at=self._clock.now(),
-                actor="system",
-                action="reconcile_failed",
-                window_id=(plan.holding or plan.waiting or (None,))[0],
-                environment=env,
-                detail=reason,
-            )
-        return reports
-
     def _watch_idle(self, env: str) -> list[Report]:
         """Read an environment no window holds; report merges found off, once per episode."""
         try:
@@ -367,40 +305,6 @@ class Reconciler:
                     detail=live.describe(),
                 )
         return []
-
-    def _assisted(self, env: str, plan: _Plan, live: Schedule, desired: Schedule) -> list[Report]:
-        reports: list[Report] = []
-        with self._sessions.begin() as session:
-            ids = plan.holding or plan.waiting
-            for row, window in self._rows(session, env, ids):
-                if row.detail == "assisted":
-                    continue
-                row.detail = "assisted"
-                reports.append(
-                    Report(window.id, env, ReportKind.ASSISTED, before=live, after=desired)
-                )
-        return reports
-
-    def _rows(
-        self, session: Session, env: str, window_ids: Sequence[int]
-    ) -> list[tuple[WindowEnvironment, Window]]:
-        pairs = []
-        for window_id in window_ids:
-            row = session.get(WindowEnvironment, (window_id, env))
-            window = ledger.get_window(session, window_id, lock=True)
-            if row is not None and window is not None:
-                pairs.append((row, window))
-        return pairs
-
-    @staticmethod
-    def _recover_if_done(window: Window) -> str | None:
-        if window.state == WindowState.FAILED and all(
-            r.status == "off" for r in window.environments
-        ):
-            window.state = transition(window.state, WindowState.ACTIVE)
-            window.failure_reason = None
-            return WindowState.ACTIVE.value
-        return None
 
 
 def _schedule(schedule: Schedule) -> dict[str, bool]:

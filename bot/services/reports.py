@@ -12,9 +12,11 @@ class ReportKind(StrEnum):
     """The outcomes worth a message in a window's thread."""
 
     SWITCHED_OFF = "switched_off"
+    VERIFIED_OFF = "verified_off"
     ALREADY_OFF = "already_off"
     OFF_FAILED = "off_failed"
     RESTORED = "restored"
+    NOTHING_TO_RESTORE = "nothing_to_restore"
     RESTORE_FAILED = "restore_failed"
     HANDED_OVER = "handed_over"
     ASSISTED = "assisted"

@@ -17,55 +17,58 @@ S = WindowState
 LATE = ":turtle: _Late: the bot was not running when this was due._\n"
 
 
+_REPORTS: dict[ReportKind, str] = {
+    ReportKind.SWITCHED_OFF: (
+        ":no_entry: {env}: merges switched off and verified by reading back. "
+        "Was {before}; now {after}."
+    ),
+    ReportKind.VERIFIED_OFF: (
+        ":no_entry: {env}: merges are off, verified by reading back ({after})."
+    ),
+    ReportKind.ALREADY_OFF: (
+        ":information_source: {env}: no merge schedule was on ({before}); nothing to switch off."
+    ),
+    ReportKind.OFF_FAILED: (
+        ":warning: {env}: could not switch merges off: {detail}. The bot retries on its own; "
+        "check Merge Settings if the outage is about to begin."
+    ),
+    ReportKind.RESTORED: (
+        ":white_check_mark: {env}: schedule restored and verified: {after} "
+        "(during the window: {before})."
+    ),
+    ReportKind.NOTHING_TO_RESTORE: (
+        ":information_source: {env}: nothing had been switched off, so nothing to restore."
+    ),
+    ReportKind.RESTORE_FAILED: (
+        ":warning: {env}: could not restore the schedule: {detail}. The bot retries on its "
+        "own; until then merges stay off."
+    ),
+    ReportKind.HANDED_OVER: ":lock: {env}: stays off, because {detail} still holds it.",
+    ReportKind.ASSISTED: (
+        ":raised_hand: {env} is switched by hand: in Coursedog's Merge Settings set it to "
+        "{after} (now {before}), then save. The bot checks by reading and reports here."
+    ),
+    ReportKind.DRIFT_CORRECTED: (
+        ":rotating_light: {env}: merges were switched back on during the window ({before}), "
+        "most likely by hand. Switched off again and verified: {after}."
+    ),
+    ReportKind.UNEXPLAINED_OFF: (
+        ":mag: {env}: merges are off ({after}) and no maintenance window explains it. Nothing "
+        "was changed; if this is unintended, switch them back on in Merge Settings, since "
+        "edits made in Coursedog are not reaching the SIS."
+    ),
+}
+
+
 def render_report(report: Report, labels: Mapping[str, str]) -> str:
     """One thread message for one outcome on one environment."""
-    env = f"`{report.environment}` ({escape(labels.get(report.environment, report.environment))})"
-    before = report.before.describe() if report.before else "unknown"
-    after = report.after.describe() if report.after else "unknown"
-    match report.kind:
-        case ReportKind.SWITCHED_OFF:
-            text = (
-                f":no_entry: {env}: merges switched off and verified by reading back. "
-                f"Was {before}; now {after}."
-            )
-        case ReportKind.ALREADY_OFF:
-            text = (
-                f":information_source: {env}: no merge schedule was on ({before}); "
-                "nothing to switch off."
-            )
-        case ReportKind.OFF_FAILED:
-            text = (
-                f":warning: {env}: could not switch merges off: {escape(report.detail)}. "
-                "The bot retries on its own; check Merge Settings if the outage is about to begin."
-            )
-        case ReportKind.RESTORED:
-            text = (
-                f":white_check_mark: {env}: schedule restored and verified: {after} "
-                f"(during the window: {before})."
-            )
-        case ReportKind.RESTORE_FAILED:
-            text = (
-                f":warning: {env}: could not restore the schedule: {escape(report.detail)}. "
-                "The bot retries on its own; until then merges stay off."
-            )
-        case ReportKind.HANDED_OVER:
-            text = f":lock: {env}: stays off, because {report.detail} still holds it."
-        case ReportKind.DRIFT_CORRECTED:
-            text = (
-                f":rotating_light: {env}: merges were switched back on during the window "
-                f"({before}), most likely by hand. Switched off again and verified: {after}."
-            )
-        case ReportKind.UNEXPLAINED_OFF:
-            text = (
-                f":mag: {env}: merges are off ({after}) and no maintenance window explains it. "
-                "Nothing was changed; if this is unintended, switch them back on in Merge "
-                "Settings, since edits made in Coursedog are not reaching the SIS."
-            )
-        case ReportKind.ASSISTED:
-            text = (
-                f":raised_hand: {env} is switched by hand: in Coursedog's Merge Settings set it to "
-                f"{after} (now {before}), then save. The bot checks by reading and reports here."
-            )
+    label = escape(labels.get(report.environment, report.environment))
+    text = _REPORTS[report.kind].format(
+        env=f"`{report.environment}` ({label})",
+        before=report.before.describe() if report.before else "unknown",
+        after=report.after.describe() if report.after else "unknown",
+        detail=escape(report.detail),
+    )
     if report.window_state == S.FAILED:
         text += "\nThe window is marked *needs a person*."
     elif report.window_state == S.ACTIVE:

@@ -1,0 +1,181 @@
+"""Recording what a reconcile pass found, per window, and deciding what is worth telling.
+
+Every function re-reads the windows under lock: the ledger may have moved on while the pass
+was talking to Coursedog (a window ended, say), and only rows still in the state the pass
+planned for are changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from bot.domain.states import HOLDING, WindowState, can_transition, transition
+from bot.services.reports import Report, ReportKind
+from coursedog.models import Schedule
+from storage import ledger
+from storage.models import Window, WindowEnvironment
+
+ROW_WAITING_RESTORE = ("ending", "restore_failed")
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What the pass found in the ledger before it talked to Coursedog."""
+
+    holding: tuple[int, ...]
+    waiting: tuple[int, ...]
+    baseline: Schedule | None
+
+
+def _rows(
+    session: Session, env: str, window_ids: Sequence[int], *, holding: bool
+) -> list[tuple[WindowEnvironment, Window]]:
+    """Rows of windows that still hold (``holding``) or still wait for their restore."""
+    pairs = []
+    for window_id in window_ids:
+        window = ledger.get_window(session, window_id, lock=True)
+        if window is None or (window.state in HOLDING) != holding:
+            continue
+        row = next((r for r in window.environments if r.environment == env), None)
+        if row is None or (not holding and row.status not in ROW_WAITING_RESTORE):
+            continue
+        pairs.append((row, window))
+    return pairs
+
+
+def finish_off(
+    session: Session, env: str, plan: Plan, *, before: Schedule, after: Schedule, write_id: int
+) -> list[Report]:
+    """Merges are verified off: mark the holding windows, hand over the ended ones."""
+    reports: list[Report] = []
+    for row, window in _rows(session, env, plan.holding, holding=True):
+        if row.status == "off":
+            if write_id:  # someone switched merges back on by hand meanwhile
+                reports.append(
+                    Report(
+                        window.id,
+                        env,
+                        ReportKind.DRIFT_CORRECTED,
+                        before,
+                        after,
+                        occurrence=write_id,
+                    )
+                )
+            continue
+        if write_id:
+            kind = ReportKind.SWITCHED_OFF
+        elif plan.baseline is not None and not plan.baseline.is_off():
+            kind = ReportKind.VERIFIED_OFF  # switched off earlier (another window, or a retry)
+        else:
+            kind = ReportKind.ALREADY_OFF
+        row.status, row.detail = "off", None
+        state = _recover_if_done(window)
+        reports.append(Report(window.id, env, kind, before, after, window_state=state))
+    others = ", ".join(f"MW-{w}" for w in plan.holding)
+    for row, window in _rows(session, env, plan.waiting, holding=False):
+        row.status, row.detail = "handed_over", None
+        reports.append(Report(window.id, env, ReportKind.HANDED_OVER, after=after, detail=others))
+    return reports
+
+
+def finish_restore(
+    session: Session,
+    env: str,
+    plan: Plan,
+    *,
+    before: Schedule | None,
+    after: Schedule | None,
+    now: datetime,
+) -> list[Report]:
+    """No window holds the environment any more and its baseline is back (or there was none)."""
+    reports: list[Report] = []
+    baseline = ledger.held_baseline(session, env)
+    for row, window in _rows(session, env, plan.waiting, holding=False):
+        row.status, row.detail = "restored", None
+        kind = ReportKind.RESTORED if after is not None else ReportKind.NOTHING_TO_RESTORE
+        reports.append(Report(window.id, env, kind, before, after))
+    if baseline is not None:
+        baseline.released_at = now
+        ledger.add_audit(
+            session,
+            at=now,
+            actor="system",
+            action="baseline_restored",
+            window_id=baseline.window_id,
+            environment=env,
+            detail=after.describe() if after else "",
+        )
+    return reports
+
+
+def failed(
+    session: Session, env: str, plan: Plan, reason: str, *, reading: bool, now: datetime
+) -> list[Report]:
+    """Coursedog refused or could not be reached: say so once per episode, keep retrying."""
+    event = ledger.add_audit(
+        session,
+        at=now,
+        actor="system",
+        action="reconcile_failed",
+        window_id=(plan.holding or plan.waiting or (None,))[0],
+        environment=env,
+        detail=reason,
+    )
+    session.flush()
+    reports: list[Report] = []
+    for row, window in _rows(session, env, plan.holding, holding=True):
+        if row.status == "failed" or (reading and row.status == "off"):
+            # Already told; or verified off before and merely unreadable now: retry quietly.
+            continue
+        row.status, row.detail = "failed", reason
+        state = None
+        if can_transition(window.state, WindowState.FAILED):
+            window.state = transition(window.state, WindowState.FAILED)
+            window.failure_reason = f"{env}: {reason}"
+            state = WindowState.FAILED.value
+        reports.append(
+            Report(
+                window.id,
+                env,
+                ReportKind.OFF_FAILED,
+                detail=reason,
+                window_state=state,
+                occurrence=event.id,
+            )
+        )
+    for row, window in _rows(session, env, plan.waiting, holding=False):
+        if row.status == "restore_failed":
+            continue
+        row.status, row.detail = "restore_failed", reason
+        reports.append(
+            Report(window.id, env, ReportKind.RESTORE_FAILED, detail=reason, occurrence=event.id)
+        )
+    return reports
+
+
+def assisted(
+    session: Session, env: str, plan: Plan, *, live: Schedule, desired: Schedule
+) -> list[Report]:
+    """A person switches this environment: tell them once what to set."""
+    reports: list[Report] = []
+    rows = _rows(session, env, plan.holding, holding=True) + _rows(
+        session, env, plan.waiting, holding=False
+    )
+    for row, window in rows:
+        if row.detail == "assisted":
+            continue
+        row.detail = "assisted"
+        reports.append(Report(window.id, env, ReportKind.ASSISTED, before=live, after=desired))
+    return reports
+
+
+def _recover_if_done(window: Window) -> str | None:
+    if window.state == WindowState.FAILED and all(r.status == "off" for r in window.environments):
+        window.state = transition(window.state, WindowState.ACTIVE)
+        window.failure_reason = None
+        return WindowState.ACTIVE.value
+    return None
