@@ -16,6 +16,7 @@ from bot.slack import messages
 from bot.slack.context import Kicker
 from bot.slack.notifier import SlackNotifier
 from storage import ledger
+from storage.due import ClaimedAction
 
 # A notice this much after its due time says it is late (the bot was down or busy).
 LATE_AFTER = timedelta(minutes=2)
@@ -42,6 +43,15 @@ class Jobs:
             timetable.END: self.end,
             timetable.NAG: self.nag,
         }
+
+    def gave_up(self, action: ClaimedAction, error: str) -> None:
+        """An action failed every attempt: a person must look, or a window may be stuck."""
+        what = f"`{action.kind}` of MW-{action.window_id}" if action.window_id else action.kind
+        self._notifier.post_channel(
+            f"gave-up:{action.id}",
+            f":sos: The scheduled step {what} failed {action.attempts} times and will not be "
+            f"retried ({error}). Check the window with `/sis-maint` and act by hand.",
+        )
 
     def _late(self, lease: Lease) -> bool:
         return self._clock.now() - lease.action.due_at > LATE_AFTER
@@ -78,6 +88,8 @@ class Jobs:
         view = result.view
         if view is None:
             return
+        if result.outcome is Outcome.STARTED:
+            self._worker.kick(view.environment_names)
         self._notifier.refresh_card(view)
         if result.outcome is Outcome.MISSED:
             self._notifier.in_thread(view, lease.action.dedup_key, messages.missed(view))
@@ -85,7 +97,6 @@ class Jobs:
         self._notifier.in_thread(
             view, lease.action.dedup_key, messages.started(view, self._late(lease))
         )
-        self._worker.kick(view.environment_names)
 
     def remind_end(self, lease: Lease) -> None:
         """Shortly before the end, with Extend / Re-enable buttons."""
@@ -120,10 +131,11 @@ class Jobs:
         if view is None:
             return
         late = self._late(lease)
+        if result.outcome is Outcome.ENDED:
+            self._worker.kick(view.environment_names)
         self._notifier.refresh_card(view)
         if result.outcome is Outcome.ENDED:
             self._notifier.in_thread(view, lease.action.dedup_key, messages.auto_ended(view, late))
-            self._worker.kick(view.environment_names)
             return
         approvers = self._approvers(view.id) if result.escalate else []
         text = messages.overdue(view, result.number, approvers, late)

@@ -120,7 +120,12 @@ def build_runtime(
     )
     jobs = Jobs(settings, clock, notifier, worker)
     scheduler = Scheduler(
-        sessions, clock, jobs.handlers(), owner=owner, poll_seconds=settings.scheduler_poll_seconds
+        sessions,
+        clock,
+        jobs.handlers(),
+        owner=owner,
+        poll_seconds=settings.scheduler_poll_seconds,
+        on_give_up=jobs.gave_up,
     )
     wake.scheduler = scheduler
     deps = SlackDeps(

@@ -64,6 +64,7 @@ class Scheduler:
         poll_seconds: float = 5.0,
         lease: timedelta = timedelta(minutes=2),
         batch: int = 50,
+        on_give_up: Callable[[ClaimedAction, str], None] | None = None,
     ) -> None:
         self.sessions = sessions
         self.clock = clock
@@ -72,10 +73,13 @@ class Scheduler:
         self._poll = poll_seconds
         self._lease = lease
         self._batch = batch
+        self._on_give_up = on_give_up
         self._cond = threading.Condition()
         self._woken = False
         self._stopping = False
         self._thread: threading.Thread | None = None
+        # Set while the loop sleeps (lets tests and health checks see it is idle).
+        self.asleep = threading.Event()
 
     def start(self) -> None:
         """Run in a background thread."""
@@ -145,10 +149,13 @@ class Scheduler:
             if row is None:
                 return
             error = f"{type(exc).__name__}: {exc}"[:500]
-            if action.attempts >= MAX_ATTEMPTS:
+            gave_up = action.attempts >= MAX_ATTEMPTS
+            if gave_up:
                 due.finish(row, now, status="failed", error=error)
             else:
                 due.retry_later(row, now + timedelta(seconds=15 * 2**action.attempts), error)
+        if gave_up and self._on_give_up is not None:
+            self._on_give_up(action, error)
 
     def _loop(self) -> None:
         while True:
@@ -161,7 +168,9 @@ class Scheduler:
                 wait = self._poll
             with self._cond:
                 if not self._woken and not self._stopping:
+                    self.asleep.set()
                     self._cond.wait(wait)
+                    self.asleep.clear()
                 self._woken = False
                 if self._stopping:
                     return

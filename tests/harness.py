@@ -136,8 +136,8 @@ class Bot:
         }
         return self.http.post(self.url, content=body, headers=headers)
 
-    def command(self, user: str, text: str) -> httpx.Response:
-        """Type ``/sis-maint <text>`` as ``user``."""
+    def command(self, user: str, text: str, *, wait: bool = True) -> httpx.Response:
+        """Type ``/sis-maint <text>`` as ``user``; by default wait for the work after the ack."""
         n = next(self._n)
         form = {
             "token": "legacy",
@@ -151,11 +151,18 @@ class Bot:
             "api_app_id": "A0APP0000",
         }
         response = self.post(urlencode(form), "application/x-www-form-urlencoded")
-        assert self.settle()  # what the listener does after acknowledging is part of the answer
+        if wait:  # what the listener does after acknowledging is part of the answer
+            assert self.settle()
         return response
 
     def click(
-        self, user: str, action_id: str, value: str, message: Message | None = None
+        self,
+        user: str,
+        action_id: str,
+        value: str,
+        message: Message | None = None,
+        *,
+        wait: bool = True,
     ) -> httpx.Response:
         """Press a button as ``user`` on ``message`` (by default the newest approval card)."""
         message = message or self.card()
@@ -187,7 +194,8 @@ class Bot:
         response = self.post(
             urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded"
         )
-        assert self.settle()
+        if wait:
+            assert self.settle()
         return response
 
     def cards(self) -> list[Message]:

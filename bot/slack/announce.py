@@ -16,7 +16,8 @@ def announce_extension(deps: SlackDeps, view: WindowView, actor: str, by: str) -
 
 
 def announce_end(deps: SlackDeps, view: WindowView, actor: str) -> None:
-    """Tell the thread who ended the window, refresh the card, let the reconciler restore."""
+    """Let the reconciler restore, tell the thread who ended the window, refresh the card."""
+    deps.worker.kick(view.environment_names)
     deps.notifier.in_thread(
         view,
         f"ended:{view.id}",
@@ -24,7 +25,6 @@ def announce_end(deps: SlackDeps, view: WindowView, actor: str) -> None:
         "recorded before the window…",
     )
     deps.notifier.refresh_card(view)
-    deps.worker.kick(view.environment_names)
 
 
 def announce_cancel(deps: SlackDeps, view: WindowView, actor: str) -> None:

@@ -67,8 +67,8 @@ class SlackNotifier:
             reply = self._client.chat_postMessage(
                 channel=channel, text=text, thread_ts=thread_ts, blocks=blocks, unfurl_links=False
             )
-        except SlackApiError as exc:
-            log.error("posting notice %s failed: %s", key, exc.response.get("error"))
+        except Exception as exc:
+            log.error("posting notice %s failed: %s", key, _slack_error(exc))
             with self._sessions.begin() as session:
                 # Not posted: free the key so a later attempt may post it.
                 session.execute(delete(SlackNotice).where(SlackNotice.id == notice_id))
@@ -100,8 +100,12 @@ class SlackNotifier:
                 text=card_text(view),
                 blocks=render_card(view, self._labels, self._clock.now()),
             )
-        except SlackApiError as exc:
-            log.error("updating the card of %s failed: %s", view.number, exc.response.get("error"))
+        except Exception as exc:
+            log.error("updating the card of %s failed: %s", view.number, _slack_error(exc))
+
+    def post_channel(self, key: str, text: str) -> None:
+        """A notice in the approvals channel, once per key."""
+        self.post_once(key, self._channel, text)
 
     def direct(self, user_id: str, key: str, text: str) -> None:
         """A direct message to one person, once per key."""
@@ -112,8 +116,7 @@ class SlackNotifier:
         touched: dict[int, WindowView] = {}
         for report in reports:
             if report.window_id is None:
-                text = render_report(report, self._labels)
-                self.post_once(report.dedup_key, self._channel, text)
+                self.post_channel(report.dedup_key, render_report(report, self._labels))
                 continue
             view = touched.get(report.window_id) or self._windows.get(report.window_id)
             touched[report.window_id] = view
@@ -127,3 +130,10 @@ class SlackNotifier:
             "text": card_text(view),
             "blocks": render_card(view, self._labels, self._clock.now()),
         }
+
+
+def _slack_error(exc: Exception) -> str:
+    """Slack's error code, or the exception's type for transport failures."""
+    if isinstance(exc, SlackApiError):
+        return str(exc.response.get("error"))
+    return type(exc).__name__

@@ -132,11 +132,19 @@ def test_a_failing_action_is_retried_with_backoff_then_marked_failed(sessions) -
         calls.append(clock.now())
         raise RuntimeError("boom")
 
-    scheduler = Scheduler(sessions, clock, {"probe": broken}, owner="one")
+    gave_up: list[str] = []
+    scheduler = Scheduler(
+        sessions,
+        clock,
+        {"probe": broken},
+        owner="one",
+        on_give_up=lambda action, error: gave_up.append(f"{action.dedup_key} {error}"),
+    )
     for _ in range(MAX_ATTEMPTS + 2):
         scheduler.run_due()
         clock.advance(timedelta(hours=1))
     assert len(calls) == MAX_ATTEMPTS
+    assert gave_up == ["probe:0 RuntimeError: boom"]
     with sessions.begin() as s:
         row = s.scalars(select(DueAction)).one()
         assert row.status == "failed" and "boom" in (row.last_error or "")
@@ -161,6 +169,7 @@ def test_an_inserted_action_wakes_the_sleeping_scheduler(sessions) -> None:  # t
     scheduler = Scheduler(sessions, SystemClock(), {"probe": handle}, owner="one", poll_seconds=300)
     scheduler.start()
     try:
+        assert scheduler.asleep.wait(10)  # asleep for up to five minutes: only wake() helps
         with sessions.begin() as s:
             due.schedule_action(
                 s, kind="probe", due_at=datetime.now(UTC), dedup_key="now", now=datetime.now(UTC)
@@ -169,3 +178,29 @@ def test_an_inserted_action_wakes_the_sleeping_scheduler(sessions) -> None:  # t
         assert ran.wait(10), "the scheduler slept through a due action despite being woken"
     finally:
         scheduler.stop()
+
+
+def test_the_same_notice_from_two_replicas_is_posted_once(sessions) -> None:  # type: ignore[no-untyped-def]
+    clock = ManualClock(T0)
+    slack = SlackStandIn()
+    client = slack_client(slack.token, slack.start())
+    windows = WindowService(
+        parse_settings(settings_document("http://127.0.0.1:9")), sessions, clock
+    )
+    notifiers = [
+        SlackNotifier(client, sessions, clock, windows, labels={}, channel="C0APPROVALS")
+        for _ in range(2)
+    ]
+    start = threading.Barrier(len(notifiers) * 5)
+
+    def post(notifier: SlackNotifier) -> None:
+        start.wait()
+        notifier.post_once("remind:1", "C0APPROVALS", "reminder")
+
+    threads = [threading.Thread(target=post, args=(n,)) for n in notifiers * 5]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert len(slack.calls_to("chat.postMessage")) == 1
+    slack.stop()

@@ -107,8 +107,12 @@ def _post_card(deps: SlackDeps, io: _Io, view: WindowView) -> None:
     channel = deps.settings.approvals_channel
     try:
         reply = io.client.chat_postMessage(channel=channel, **deps.notifier.message_payload(view))
-    except SlackApiError as exc:
-        error = exc.response.get("error", "unknown_error")
+    except Exception as exc:
+        error = (
+            exc.response.get("error", "unknown_error")
+            if isinstance(exc, SlackApiError)
+            else type(exc).__name__
+        )
         deps.windows.cancel_undelivered(view.id, f"approval card not posted: {error}")
         io.respond(
             response_type="ephemeral",

@@ -1,0 +1,154 @@
+"""The reconciler under races, outages, other replicas, and the assisted driver."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from bot.config import parse_settings
+from bot.slack import ids
+from coursedog.simulator_faults import Fault
+from storage import ledger
+from storage.models import RemoteWrite
+from tests.harness import APPROVER, REQUESTER, Bot, running_bot, settings_document
+
+
+@pytest.fixture
+def bot(database_url: str) -> Iterator[Bot]:
+    with running_bot(database_url) as running:
+        yield running
+
+
+def start_and_approve(bot: Bot, text: str = "start prod 2h", *, wait: bool = True) -> None:
+    bot.command(REQUESTER, text)
+    card = bot.wait_card(1)
+    bot.click(APPROVER, ids.APPROVE, "1", card, wait=wait)
+
+
+def prod(bot: Bot) -> tuple[bool, bool]:
+    school = bot.sim.school("state_u_prod")
+    return school.nightly, school.realtime
+
+
+def test_ending_while_the_switch_off_is_in_flight_restores_and_says_so(bot: Bot) -> None:
+    bot.sim.inject(
+        Fault(kind="delay", method="PUT", path_contains="integrationSchedule", delay=0.5)
+    )
+    start_and_approve(bot, wait=False)
+    assert bot.slack.wait_for(lambda: bot.sim.calls("PUT", "integrationSchedule") == 1)
+    bot.command(REQUESTER, "end MW-1")  # arrives while the write is still in flight
+    assert bot.settle()
+    assert prod(bot) == (True, True)
+    window = bot.runtime.windows.get(1)
+    assert window.state == "ended"
+    assert [e.status for e in window.environments] == ["restored"]
+    assert "restored and verified" in bot.thread(1)[-1]
+
+
+def test_an_unreadable_moment_does_not_fail_a_verified_window(bot: Bot) -> None:
+    start_and_approve(bot)
+    before = len(bot.thread(1))
+    bot.sim.inject(
+        Fault(kind="status", method="GET", path_contains="integrationSchedule", status=503, times=2)
+    )
+    bot.runtime.worker.run_once()
+    assert bot.settle()
+    assert bot.runtime.windows.get(1).state == "active"
+    assert len(bot.thread(1)) == before
+
+
+def test_each_failure_episode_is_reported(bot: Bot) -> None:
+    # A 500 on a write is not retried by the client (it may have been applied): one per pass.
+    put = {"kind": "status", "method": "PUT", "path_contains": "integrationSchedule", "status": 500}
+    bot.sim.inject(Fault(**put))
+    start_and_approve(bot)
+    assert bot.runtime.windows.get(1).state == "failed"
+    bot.runtime.worker.run_once()
+    assert bot.settle() and bot.runtime.windows.get(1).state == "active"
+    bot.sim.set_school("state_u_prod", {"nightly": True})
+    bot.sim.inject(Fault(**put))
+    bot.runtime.worker.run_once()
+    assert bot.settle()
+    failures = [t for t in bot.thread(1) if "could not switch merges off" in t]
+    assert len(failures) == 2 and bot.runtime.windows.get(1).state == "failed"
+
+
+def test_a_failed_restore_is_reported_and_retried_until_it_works(bot: Bot) -> None:
+    start_and_approve(bot)
+    bot.sim.inject(
+        Fault(kind="status", method="PUT", path_contains="integrationSchedule", status=500)
+    )
+    bot.command(REQUESTER, "end MW-1")
+    assert "could not restore the schedule" in bot.thread(1)[-1]
+    assert prod(bot) == (False, False)
+    bot.runtime.worker.run_once()
+    assert bot.settle()
+    assert prod(bot) == (True, True)
+    assert "restored and verified" in bot.thread(1)[-1]
+
+
+def test_an_environment_leased_by_another_process_is_left_to_it(bot: Bot) -> None:
+    now = datetime.now(UTC)
+    with bot.runtime.sessions.begin() as s:
+        assert ledger.acquire_lease(s, "prod", "other-replica", now, timedelta(minutes=5))
+    start_and_approve(bot)
+    assert bot.sim.calls("PUT", "integrationSchedule") == 0
+    with bot.runtime.sessions.begin() as s:
+        ledger.release_lease(s, "prod", "other-replica", 1)
+    bot.runtime.worker.run_once()
+    assert bot.settle() and prod(bot) == (False, False)
+
+
+def test_an_intent_left_pending_by_a_crash_is_settled_by_reading(bot: Bot) -> None:
+    start_and_approve(bot)
+    with bot.runtime.sessions.begin() as s:
+        s.add(
+            RemoteWrite(
+                environment="prod",
+                operation="write_schedule",
+                before=None,
+                desired={"nightly": True, "realtime": True},
+                status="pending",
+                started_at=datetime.now(UTC),
+            )
+        )
+    bot.sim.set_school("state_u_prod", {"realtime": True})  # the crashed write half-happened
+    bot.runtime.worker.run_once()
+    assert bot.settle()
+    assert prod(bot) == (False, False)
+    with bot.runtime.sessions.begin() as s:
+        statuses = [w.status for w in s.scalars(select(RemoteWrite).order_by(RemoteWrite.id))]
+    assert statuses == ["applied", "unknown", "applied"]
+
+
+def assisted(base_url: str) -> Any:
+    doc = settings_document(base_url)
+    doc["environments"]["prod"]["driver"] = "assisted"
+    return parse_settings(doc)
+
+
+def test_assisted_driver_asks_a_person_and_verifies_by_reading(database_url: str) -> None:
+    with running_bot(database_url, settings_factory=assisted) as bot:
+        start_and_approve(bot)
+        assert "switched by hand" in bot.thread(1)[-1]
+        assert bot.sim.calls("PUT", "integrationSchedule") == 0
+        bot.runtime.worker.run_once()
+        assert bot.settle() and sum("switched by hand" in t for t in bot.thread(1)) == 1
+        bot.sim.set_school("state_u_prod", {"nightly": False, "realtime": False})
+        bot.runtime.worker.run_once()
+        assert bot.settle()
+        assert "merges are off, verified by reading back" in bot.thread(1)[-1]
+        bot.command(REQUESTER, "end MW-1")
+        assert (
+            "switched by hand" in bot.thread(1)[-1]
+            and "nightly on, real-time on" in bot.thread(1)[-1]
+        )
+        bot.sim.set_school("state_u_prod", {"nightly": True, "realtime": True})
+        bot.runtime.worker.run_once()
+        assert bot.settle()
+        assert "restored and verified" in bot.thread(1)[-1]
+        assert bot.sim.calls("PUT", "integrationSchedule") == 0
