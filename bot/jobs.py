@@ -88,8 +88,6 @@ class Jobs:
         view = result.view
         if view is None:
             return
-        if result.outcome is Outcome.STARTED:
-            self._worker.kick(view.environment_names)
         self._notifier.refresh_card(view)
         if result.outcome is Outcome.MISSED:
             self._notifier.in_thread(view, lease.action.dedup_key, messages.missed(view))
@@ -97,6 +95,7 @@ class Jobs:
         self._notifier.in_thread(
             view, lease.action.dedup_key, messages.started(view, self._late(lease))
         )
+        self._worker.kick(view.environment_names)  # after the notice, so the thread reads in order
 
     def remind_end(self, lease: Lease) -> None:
         """Shortly before the end, with Extend / Re-enable buttons."""
@@ -131,11 +130,10 @@ class Jobs:
         if view is None:
             return
         late = self._late(lease)
-        if result.outcome is Outcome.ENDED:
-            self._worker.kick(view.environment_names)
         self._notifier.refresh_card(view)
         if result.outcome is Outcome.ENDED:
             self._notifier.in_thread(view, lease.action.dedup_key, messages.auto_ended(view, late))
+            self._worker.kick(view.environment_names)
             return
         approvers = self._approvers(view.id) if result.escalate else []
         text = messages.overdue(view, result.number, approvers, late)

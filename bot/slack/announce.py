@@ -16,8 +16,11 @@ def announce_extension(deps: SlackDeps, view: WindowView, actor: str, by: str) -
 
 
 def announce_end(deps: SlackDeps, view: WindowView, actor: str) -> None:
-    """Let the reconciler restore, tell the thread who ended the window, refresh the card."""
-    deps.worker.kick(view.environment_names)
+    """Tell the thread who ended the window, refresh the card, let the reconciler restore.
+
+    The notifier never raises, so the kick always happens, and after the notice: the thread
+    then reads in order.
+    """
     deps.notifier.in_thread(
         view,
         f"ended:{view.id}",
@@ -25,6 +28,7 @@ def announce_end(deps: SlackDeps, view: WindowView, actor: str) -> None:
         "recorded before the window…",
     )
     deps.notifier.refresh_card(view)
+    deps.worker.kick(view.environment_names)
 
 
 def announce_cancel(deps: SlackDeps, view: WindowView, actor: str) -> None:

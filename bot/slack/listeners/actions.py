@@ -55,10 +55,10 @@ def register(app: App, deps: SlackDeps) -> None:
 
 def _approve(deps: SlackDeps, action: WindowAction) -> None:
     view = deps.windows.approve(window_id=action.window_id, approver=action.user_id)
-    if view.state is WindowState.ACTIVE:
-        deps.worker.kick(view.environment_names)
     deps.notifier.refresh_card(view)
     deps.notifier.in_thread(view, f"approved:{view.id}", messages.approved(view, action.user_id))
+    if view.state is WindowState.ACTIVE:  # the notifier never raises: this always runs
+        deps.worker.kick(view.environment_names)
 
 
 def _deny(deps: SlackDeps, action: WindowAction) -> None:
