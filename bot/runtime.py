@@ -20,6 +20,7 @@ from bot.config import Settings
 from bot.jobs import Jobs
 from bot.scheduler import Scheduler
 from bot.services.reconciler import Reconciler, ScheduleApi
+from bot.services.status import StatusService
 from bot.services.windows import WindowService
 from bot.slack.app import create_app
 from bot.slack.context import SlackDeps
@@ -129,7 +130,12 @@ def build_runtime(
     )
     wake.scheduler = scheduler
     deps = SlackDeps(
-        settings=settings, clock=clock, windows=windows, notifier=notifier, worker=worker
+        settings=settings,
+        clock=clock,
+        windows=windows,
+        status=StatusService(sessions, clients),
+        notifier=notifier,
+        worker=worker,
     )
     app = create_app(
         deps, client=slack, signing_secret=signing_secret, listener_executor=listener_executor

@@ -192,3 +192,29 @@ def claim_notice(
     except IntegrityError:
         return None
     return notice
+
+
+def windows_in(
+    session: Session,
+    states: Iterable[str],
+    *,
+    newest_first: bool = False,
+    limit: int = 20,
+) -> Sequence[Window]:
+    """Windows in ``states``, by number."""
+    order = Window.id.desc() if newest_first else Window.id
+    stmt = select(Window).where(Window.state.in_(list(states))).order_by(order).limit(limit)
+    return session.scalars(stmt).all()
+
+
+def history(session: Session, environment: str | None, limit: int) -> Sequence[AuditEvent]:
+    """The newest audit events, for one environment (its own and its windows') or all."""
+    stmt = select(AuditEvent)
+    if environment is not None:
+        covering = select(WindowEnvironment.window_id).where(
+            WindowEnvironment.environment == environment
+        )
+        stmt = stmt.where(
+            (AuditEvent.environment == environment) | AuditEvent.window_id.in_(covering)
+        )
+    return session.scalars(stmt.order_by(AuditEvent.id.desc()).limit(limit)).all()

@@ -82,11 +82,45 @@ class CancelCommand:
 
 
 @dataclass(frozen=True)
+class StatusCommand:
+    """Live state of one environment, or of all."""
+
+    environment: str | None = None
+
+
+@dataclass(frozen=True)
+class ListCommand:
+    """Windows that are active, upcoming or recent (active and upcoming by default)."""
+
+    which: tuple[str, ...] = ("active", "upcoming")
+
+
+@dataclass(frozen=True)
+class HistoryCommand:
+    """The newest audit events, for one environment or all."""
+
+    environment: str | None = None
+    limit: int = 10
+
+
+@dataclass(frozen=True)
 class HelpCommand:
     """Show the grammar."""
 
 
-Command = StartCommand | ScheduleCommand | EndCommand | ExtendCommand | CancelCommand | HelpCommand
+Command = (
+    StartCommand
+    | ScheduleCommand
+    | EndCommand
+    | ExtendCommand
+    | CancelCommand
+    | StatusCommand
+    | ListCommand
+    | HistoryCommand
+    | HelpCommand
+)
+LIST_KINDS = ("active", "upcoming", "recent")
+MAX_HISTORY = 50
 
 HELP_LINES: tuple[tuple[str, str], ...] = (
     ("start <env>[,<env>] <duration> [reason]", "ask to switch merges off now, for a while"),
@@ -97,6 +131,9 @@ HELP_LINES: tuple[tuple[str, str], ...] = (
     ("end <MW-n | env>", "end a window now and switch back on what was on before"),
     ("extend <MW-n> <duration>", "move a window's end later (reminders move with it)"),
     ("cancel <MW-n>", "withdraw a window that has not started"),
+    ("status [env]", "live merge switches per environment, and which window holds them"),
+    ("list [active|upcoming|recent]", "windows (active and upcoming by default)"),
+    ("history [env] [N]", "the last N events (10 by default, at most 50)"),
     ("help", "this list"),
 )
 EXAMPLES: tuple[str, ...] = (
@@ -110,6 +147,9 @@ EXAMPLES: tuple[str, ...] = (
     "end MW-12",
     "end prod",
     "extend MW-12 1h",
+    "status",
+    "list recent",
+    "history prod 20",
 )
 
 
@@ -137,6 +177,13 @@ def resolve_environments(text: str, known: Mapping[str, str]) -> tuple[str, ...]
     return tuple(names)
 
 
+@dataclass(frozen=True)
+class _Context:
+    environments: Mapping[str, str]
+    now: datetime | None
+    zone_of: Callable[[str], str] | None
+
+
 def parse_command(
     text: str,
     environments: Mapping[str, str],
@@ -152,33 +199,35 @@ def parse_command(
     words = text.split()
     if not words:
         raise InputError("The command is empty. Try `/sis-maint help`.")
-    verb, args = words[0].lower(), words[1:]
-    if verb in ("help", "?", "-h", "--help"):
-        return HelpCommand()
-    if verb == "start":
-        return _parse_start(args, environments)
-    if verb == "schedule":
-        if now is None or zone_of is None:
-            raise ValueError("parsing `schedule` needs now and zone_of")
-        return _parse_schedule(args, environments, now, zone_of)
-    if verb == "end":
-        return _parse_end(args, environments)
-    if verb == "extend":
-        return _parse_extend(args)
-    if verb == "cancel":
-        window_id = parse_window_id(args[0]) if len(args) == 1 else None
-        if window_id is None:
-            raise InputError("Say which window to cancel: `cancel MW-12`.")
-        return CancelCommand(window_id)
-    raise UnknownCommand(f"`{words[0]}` is not a command I know.")
+    parser = _PARSERS.get(words[0].lower())
+    if parser is None:
+        raise UnknownCommand(f"`{words[0]}` is not a command I know.")
+    return parser(words[1:], _Context(environments, now, zone_of))
 
 
-def _parse_start(args: list[str], environments: Mapping[str, str]) -> StartCommand:
+def _parse_help(_args: list[str], _ctx: _Context) -> HelpCommand:
+    return HelpCommand()
+
+
+def _parse_status(args: list[str], ctx: _Context) -> StatusCommand:
+    if len(args) > 1:
+        raise InputError("`status` takes at most one environment: `status prod`.")
+    return StatusCommand(resolve_environments(args[0], ctx.environments)[0] if args else None)
+
+
+def _parse_cancel(args: list[str], _ctx: _Context) -> CancelCommand:
+    window_id = parse_window_id(args[0]) if len(args) == 1 else None
+    if window_id is None:
+        raise InputError("Say which window to cancel: `cancel MW-12`.")
+    return CancelCommand(window_id)
+
+
+def _parse_start(args: list[str], ctx: _Context) -> StartCommand:
     if not args:
         raise InputError(
             "Say which environments and for how long, e.g. `start prod 2h Banner patch`."
         )
-    envs = resolve_environments(args[0], environments)
+    envs = resolve_environments(args[0], ctx.environments)
     if len(args) < 2:
         raise InputError(f"Say for how long, e.g. `start {args[0]} 2h`.")
     duration = parse_duration(args[1])
@@ -188,36 +237,73 @@ def _parse_start(args: list[str], environments: Mapping[str, str]) -> StartComma
     return StartCommand(environments=envs, duration=duration, reason=reason)
 
 
-def _parse_schedule(
-    args: list[str], environments: Mapping[str, str], now: datetime, zone_of: Callable[[str], str]
-) -> ScheduleCommand:
+def _parse_schedule(args: list[str], ctx: _Context) -> ScheduleCommand:
+    if ctx.now is None or ctx.zone_of is None:
+        raise ValueError("parsing `schedule` needs now and zone_of")
     if not args:
         raise InputError(
             "Say which environments, when and for how long, e.g. "
             "`schedule prod 2026-12-05 22:00 4h Banner upgrade`."
         )
-    envs = resolve_environments(args[0], environments)
-    when = parse_when(args[1:], now=now, zone=zone_of(envs[0]))
+    envs = resolve_environments(args[0], ctx.environments)
+    when = parse_when(args[1:], now=ctx.now, zone=ctx.zone_of(envs[0]))
     reason = " ".join(when.rest)
     if len(reason) > MAX_REASON:
         raise InputError(f"The reason is {len(reason)} characters; keep it under {MAX_REASON}.")
     return ScheduleCommand(environments=envs, when=when, reason=reason)
 
 
-def _parse_end(args: list[str], environments: Mapping[str, str]) -> EndCommand:
+def _parse_end(args: list[str], ctx: _Context) -> EndCommand:
     if len(args) != 1:
         raise InputError("Say which window to end: `end MW-12` or `end prod`.")
     window_id = parse_window_id(args[0])
     if window_id is not None:
         return EndCommand(window_id=window_id)
-    envs = resolve_environments(args[0], environments)
+    envs = resolve_environments(args[0], ctx.environments)
     if len(envs) > 1:
         raise InputError("End one window at a time: `end MW-12` or `end prod`.")
     return EndCommand(environment=envs[0])
 
 
-def _parse_extend(args: list[str]) -> ExtendCommand:
+def _parse_extend(args: list[str], _ctx: _Context) -> ExtendCommand:
     window_id = parse_window_id(args[0]) if args else None
     if len(args) != 2 or window_id is None:
         raise InputError("Say which window and by how much: `extend MW-12 1h`.")
     return ExtendCommand(window_id=window_id, by=parse_duration(args[1]))
+
+
+def _parse_list(args: list[str], _ctx: _Context) -> ListCommand:
+    if not args:
+        return ListCommand()
+    which = args[0].lower()
+    if len(args) > 1 or which not in LIST_KINDS:
+        raise InputError("List which windows? `list active`, `list upcoming` or `list recent`.")
+    return ListCommand((which,))
+
+
+def _parse_history(args: list[str], ctx: _Context) -> HistoryCommand:
+    env: str | None = None
+    limit = 10
+    for arg in args:
+        if arg.isdigit():
+            limit = int(arg)
+            if not 1 <= limit <= MAX_HISTORY:
+                raise InputError(f"Ask for between 1 and {MAX_HISTORY} events.")
+        elif env is None:
+            env = resolve_environments(arg, ctx.environments)[0]
+        else:
+            raise InputError("Use `history [env] [N]`, e.g. `history prod 20`.")
+    return HistoryCommand(env, limit)
+
+
+_PARSERS: dict[str, Callable[[list[str], _Context], Command]] = {
+    "start": _parse_start,
+    "schedule": _parse_schedule,
+    "end": _parse_end,
+    "extend": _parse_extend,
+    "cancel": _parse_cancel,
+    "status": _parse_status,
+    "list": _parse_list,
+    "history": _parse_history,
+    **dict.fromkeys(("help", "?", "-h", "--help"), _parse_help),
+}

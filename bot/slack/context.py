@@ -8,6 +8,7 @@ from typing import Protocol
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.services.status import StatusService
 from bot.services.windows import WindowService
 from bot.slack.notifier import SlackNotifier
 
@@ -25,5 +26,11 @@ class SlackDeps:
     settings: Settings
     clock: Clock
     windows: WindowService
+    status: StatusService
     notifier: SlackNotifier
     worker: Kicker
+
+    @property
+    def labels(self) -> dict[str, str]:
+        """Environment short name -> label."""
+        return {name: env.label for name, env in self.settings.environments.items()}

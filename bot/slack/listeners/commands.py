@@ -15,8 +15,11 @@ from bot.domain.grammar import (
     EndCommand,
     ExtendCommand,
     HelpCommand,
+    HistoryCommand,
+    ListCommand,
     ScheduleCommand,
     StartCommand,
+    StatusCommand,
     parse_command,
 )
 from bot.errors import UnknownCommand
@@ -26,6 +29,7 @@ from bot.slack.announce import announce_cancel, announce_end, announce_extension
 from bot.slack.blocks import help_text, render_confirmation, render_help
 from bot.slack.context import SlackDeps
 from bot.slack.errors import answering_errors
+from bot.slack.overview import plain, render_history, render_status, render_windows
 
 
 @dataclass(frozen=True)
@@ -72,6 +76,12 @@ def register(app: App, deps: SlackDeps) -> None:
                 _extend(deps, io, parsed)
             case CancelCommand():
                 _cancel(deps, io, parsed)
+            case StatusCommand():
+                _status(deps, io, parsed)
+            case ListCommand():
+                _list(deps, io, parsed)
+            case HistoryCommand():
+                _history(deps, io, parsed)
             case _:
                 assert_never(parsed)
 
@@ -146,3 +156,29 @@ def _cancel(deps: SlackDeps, io: _Io, parsed: CancelCommand) -> None:
     io.reply(f":heavy_multiplication_x: {view.number} cancelled. Nothing was switched off.")
     with answering_errors(io.respond):
         announce_cancel(deps, view, io.user)
+
+
+def _status(deps: SlackDeps, io: _Io, parsed: StatusCommand) -> None:
+    # Reading Coursedog can take seconds: acknowledge first, answer through response_url.
+    io.ack()
+    with answering_errors(io.respond):
+        names = [parsed.environment] if parsed.environment else list(deps.settings.environments)
+        blocks = render_status(
+            deps.status.environments(names),
+            deps.labels,
+            deps.clock.now(),
+            deps.settings.defaults.time_zone,
+        )
+        io.respond(response_type="ephemeral", text=plain(blocks), blocks=blocks)
+
+
+def _list(deps: SlackDeps, io: _Io, parsed: ListCommand) -> None:
+    groups = {which: deps.status.windows(which, limit=15) for which in parsed.which}
+    blocks = render_windows(groups, deps.clock.now())
+    io.ack(response_type="ephemeral", text=plain(blocks), blocks=blocks)
+
+
+def _history(deps: SlackDeps, io: _Io, parsed: HistoryCommand) -> None:
+    entries = deps.status.history(parsed.environment, parsed.limit)
+    blocks = render_history(entries, parsed.environment, deps.settings.defaults.time_zone)
+    io.ack(response_type="ephemeral", text=plain(blocks), blocks=blocks)

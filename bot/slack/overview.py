@@ -1,0 +1,124 @@
+"""Rendering status, window lists and history: pure functions to Block Kit."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from bot.domain.durations import format_duration
+from bot.services.status import EnvironmentStatus, HistoryEntry
+from bot.services.views import WindowView
+from bot.slack.blocks import is_overdue
+from bot.slack.text import escape, slack_time, user
+
+Block = dict[str, Any]
+SECTION_LIMIT = 2900  # Slack allows 3,000 characters in a section's text
+_TITLES = {"active": "Active windows", "upcoming": "Upcoming windows", "recent": "Recently ended"}
+
+
+def _section(text: str) -> Block:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+def _context(text: str) -> Block:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
+
+
+def _header(text: str) -> Block:
+    return {"type": "header", "text": {"type": "plain_text", "text": text}}
+
+
+def status_line(status: EnvironmentStatus, now: datetime) -> str:
+    """What one environment's merges are doing, and why."""
+    if status.live is None:
+        live = f":grey_question: could not read the switches: {escape(status.error or '')}"
+    elif status.live.is_off():
+        live = f":no_entry: {status.live.describe()}"
+    else:
+        live = f":large_green_circle: {status.live.describe()}"
+    lines = [live]
+    for view in status.holders:
+        until = slack_time(view.ends_at, view.time_zone) if view.ends_at else "its end"
+        overdue = " — *overdue*" if is_overdue(view, now) else ""
+        lines.append(
+            f"Held off by *{view.number}* ({view.state}) until {until}{overdue}; "
+            f"owner {user(view.requester_id)}"
+        )
+    if status.baseline is not None:
+        lines.append(f"Restores to: {status.baseline.describe()}")
+    if not status.holders and status.live is not None and status.live.is_off():
+        lines.append("No window explains this: edits in Coursedog are not reaching the SIS.")
+    return "\n".join(lines)
+
+
+def render_status(
+    statuses: Sequence[EnvironmentStatus], labels: Mapping[str, str], now: datetime, zone: str
+) -> list[Block]:
+    """Live switches per environment, the windows holding them, and what they restore to."""
+    blocks: list[Block] = [_header("Coursedog merge switches")]
+    for status in statuses:
+        label = escape(labels.get(status.name, status.name))
+        blocks.append(_section(f"*`{status.name}`* {label}\n{status_line(status, now)}"))
+    blocks.append(_context(f"Read from Coursedog at {slack_time(now, zone)}."))
+    return blocks
+
+
+def window_line(view: WindowView, now: datetime) -> str:
+    """One window in a list."""
+    envs = ", ".join(f"`{e}`" for e in view.environment_names)
+    if view.starts_at and view.ends_at:
+        start, end = (slack_time(t, view.time_zone) for t in (view.starts_at, view.ends_at))
+        when = f"{start} → {end}"
+    else:
+        when = f"{format_duration(view.duration)} from approval"
+    overdue = " — *overdue*" if is_overdue(view, now) else ""
+    reason = f" — {escape(view.reason)}" if view.reason else ""
+    who = user(view.requester_id)
+    return f"*{view.number}* {envs} · {view.state}{overdue} · {when} · {who}{reason}"
+
+
+def render_windows(groups: Mapping[str, Sequence[WindowView]], now: datetime) -> list[Block]:
+    """Windows grouped as active, upcoming and recent."""
+    blocks: list[Block] = []
+    for which, views in groups.items():
+        blocks.append(_header(_TITLES[which]))
+        if not views:
+            blocks.append(_context(f"No {which} windows."))
+        blocks.extend(_section(window_line(v, now)) for v in views)
+    return blocks
+
+
+def render_history(
+    entries: Sequence[HistoryEntry], environment: str | None, zone: str
+) -> list[Block]:
+    """The newest audit events, newest first, in as few sections as fit."""
+    title = f"History of {environment}" if environment else "History"
+    if not entries:
+        return [_header(title), _context("Nothing has happened yet.")]
+    lines = [
+        f"{slack_time(e.at, zone)} · "
+        + ("system" if e.actor == "system" else user(e.actor))
+        + f" · {e.action.replace('_', ' ')}"
+        + (f" · MW-{e.window_id}" if e.window_id else "")
+        + (f" · `{e.environment}`" if e.environment else "")
+        + (f" · {escape(e.detail[:200])}" if e.detail else "")
+        for e in entries
+    ]
+    blocks: list[Block] = [_header(title)]
+    chunk: list[str] = []
+    for line in lines:
+        if chunk and len("\n".join([*chunk, line])) > SECTION_LIMIT:
+            blocks.append(_section("\n".join(chunk)))
+            chunk = []
+        chunk.append(line)
+    blocks.append(_section("\n".join(chunk)))
+    return blocks
+
+
+def plain(blocks: Sequence[Block]) -> str:
+    """A plain-text fallback: the first header, or a generic line."""
+    for block in blocks:
+        if block.get("type") == "header":
+            return str(block["text"]["text"])
+    return "sis-maint"

@@ -1,0 +1,93 @@
+"""status, list and history through the front door."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from bot.slack import ids
+from coursedog.simulator_faults import Fault
+from tests.harness import APPROVER, REQUESTER, STRANGER, Bot, running_bot
+
+
+@pytest.fixture
+def bot(database_url: str) -> Iterator[Bot]:
+    with running_bot(database_url) as running:
+        yield running
+
+
+def blocks_text(body: dict[str, Any]) -> str:
+    return str(body.get("blocks", "")) + str(body.get("text", ""))
+
+
+def respond_text(bot: Bot) -> str:
+    assert bot.responses(), "nothing was posted to the response_url"
+    return blocks_text(bot.responses()[-1])
+
+
+def test_status_shows_live_switches_holder_owner_and_baseline(bot: Bot) -> None:
+    bot.command(REQUESTER, "start prod 2h Banner patch")
+    bot.click(APPROVER, ids.APPROVE, "1", bot.wait_card(1))
+    response = bot.command(STRANGER, "status")  # everyone may read
+    assert response.status_code == 200
+    text = respond_text(bot)
+    assert "nightly off, real-time off" in text and "Held off by *MW-1* (active)" in text
+    assert f"owner <@{REQUESTER}>" in text and "Restores to: nightly on, real-time on" in text
+    assert "`staging`" in text and "nightly on, real-time off" in text
+    assert "No window explains this" in text  # the sandbox has everything off and no window
+
+
+def test_status_of_one_environment_and_a_coursedog_outage(bot: Bot) -> None:
+    bot.sim.inject(
+        Fault(kind="status", method="GET", path_contains="integrationSchedule", status=503, times=5)
+    )
+    bot.command(REQUESTER, "status production")
+    text = respond_text(bot)
+    assert "`prod`" in text and "`staging`" not in text
+    assert "could not read the switches" in text and "503" in text
+
+
+def test_list_groups_windows(bot: Bot) -> None:
+    bot.command(REQUESTER, "start prod 2h first")
+    bot.click(APPROVER, ids.APPROVE, "1", bot.wait_card(1))
+    bot.command(REQUESTER, "start staging 1h second")
+    bot.wait_card(2)
+    bot.command(REQUESTER, "start sandbox 1h third")
+    bot.click(APPROVER, ids.DENY, "3", bot.wait_card(3))
+    default = blocks_text(bot.command(REQUESTER, "list").json())
+    assert "Active windows" in default and "*MW-1*" in default
+    assert "Upcoming windows" in default and "*MW-2*" in default and "MW-3" not in default
+    recent = blocks_text(bot.command(REQUESTER, "LIST recent").json())
+    assert "*MW-3*" in recent and "denied" in recent and "MW-1" not in recent
+
+
+def test_list_with_nothing_says_so(bot: Bot) -> None:
+    body = bot.command(REQUESTER, "list active").json()
+    assert "No active windows." in blocks_text(body)
+
+
+def test_history_for_an_environment(bot: Bot) -> None:
+    bot.command(REQUESTER, "start prod 2h")
+    bot.click(APPROVER, ids.APPROVE, "1", bot.wait_card(1))
+    bot.command(REQUESTER, "start staging 1h")
+    text = blocks_text(bot.command(REQUESTER, "history prod 5").json())
+    assert "History of prod" in text and "schedule written" in text and "MW-1" in text
+    assert "MW-2" not in text
+    everything = blocks_text(bot.command(REQUESTER, "history").json())
+    assert "MW-2" in everything
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("status nowhere", "no environment called `nowhere`"),
+        ("status prod staging", "at most one environment"),
+        ("list soon", "`list active`, `list upcoming` or `list recent`"),
+        ("history prod 500", "between 1 and 50"),
+        ("history prod staging", "Use `history [env] [N]`"),
+    ],
+)
+def test_read_commands_refuse_bad_input(bot: Bot, text: str, expected: str) -> None:
+    assert expected in bot.command(REQUESTER, text).json()["text"]
