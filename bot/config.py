@@ -32,7 +32,6 @@ from coursedog.wire import WireConfig
 
 ENV_NAME = r"^[A-Z_][A-Z0-9_]*$"
 SHORT_NAME = r"^[a-z][a-z0-9_-]{0,31}$"
-SLACK_USER = r"^[UW][A-Z0-9]{2,}$"
 
 
 def _duration(value: Any) -> Any:
@@ -55,7 +54,8 @@ def _zone(value: Any) -> Any:
 
 Duration = Annotated[timedelta, BeforeValidator(_duration)]
 ZoneName = Annotated[str, BeforeValidator(_zone)]
-SlackUserId = Annotated[str, Field(pattern=SLACK_USER)]
+# An approver is a user (U…/W…) or a user group (S…) whose members all approve.
+Approver = Annotated[str, Field(pattern=r"^[UWS][A-Z0-9]{2,}$")]
 
 
 class _Strict(BaseModel):
@@ -107,7 +107,7 @@ class EnvironmentConfig(_Strict):
     auto_reenable: bool | None = None
     nag_every: Duration | None = None
     escalate_after: int | None = Field(default=None, ge=1, le=100)
-    approvers: list[SlackUserId] = []
+    approvers: list[Approver] = []
 
     def credentials(self, name: str, environ: Mapping[str, str]) -> tuple[str, SecretStr]:
         """Email and password from the environment, or a ConfigError naming what is missing."""
@@ -133,7 +133,7 @@ class Settings(_Strict):
     """The whole validated configuration."""
 
     approvals_channel: str = Field(min_length=1, max_length=80)
-    approvers: list[SlackUserId] = []
+    approvers: list[Approver] = []
     defaults: Defaults = Defaults()
     environments: dict[Annotated[str, Field(pattern=SHORT_NAME)], EnvironmentConfig]
     coursedog_api: dict[str, str | bool] = {}

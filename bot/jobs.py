@@ -10,7 +10,7 @@ from bot.config import Settings
 from bot.domain.durations import format_duration
 from bot.scheduler import Handler, Lease
 from bot.services import timed, timetable
-from bot.services.access import approvers_of
+from bot.services.access import Access
 from bot.services.timed import Outcome, Timed
 from bot.slack import messages
 from bot.slack.context import Kicker
@@ -26,9 +26,15 @@ class Jobs:
     """One handler per kind of due action."""
 
     def __init__(
-        self, settings: Settings, clock: Clock, notifier: SlackNotifier, worker: Kicker
+        self,
+        settings: Settings,
+        clock: Clock,
+        notifier: SlackNotifier,
+        worker: Kicker,
+        access: Access,
     ) -> None:
         self._settings = settings
+        self._access = access
         self._clock = clock
         self._notifier = notifier
         self._worker = worker
@@ -146,7 +152,7 @@ class Jobs:
     def _approvers(self, window_id: int) -> list[str]:
         with self._notifier.sessions.begin() as session:
             window = ledger.get_window(session, window_id)
-            return sorted(approvers_of(self._settings, window)) if window else []
+            return sorted(self._access.approvers_of(window)) if window else []
 
     def _direct_all(self, users: Iterable[str], key: str, text: str) -> None:
         for user_id in users:

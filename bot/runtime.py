@@ -19,11 +19,13 @@ from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.jobs import Jobs
 from bot.scheduler import Scheduler
+from bot.services.access import Access
 from bot.services.reconciler import Reconciler, ScheduleApi
 from bot.services.status import StatusService
 from bot.services.windows import WindowService
 from bot.slack.app import create_app
 from bot.slack.context import SlackDeps
+from bot.slack.groups import SlackGroups
 from bot.slack.notifier import SlackNotifier
 from bot.worker import Worker
 from coursedog.client import CoursedogClient
@@ -106,7 +108,8 @@ def build_runtime(
     sessions = make_sessions(engine)
     owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
     wake = _Wake()
-    windows = WindowService(settings, sessions, clock, on_scheduled=wake)
+    access = Access(settings, SlackGroups(slack))
+    windows = WindowService(settings, sessions, clock, on_scheduled=wake, access=access)
     labels = {name: env.label for name, env in settings.environments.items()}
     notifier = SlackNotifier(
         slack, sessions, clock, windows, labels=labels, channel=settings.approvals_channel
@@ -119,7 +122,7 @@ def build_runtime(
         environments=settings.environments,
         watchdog_interval=settings.watchdog_interval_seconds,
     )
-    jobs = Jobs(settings, clock, notifier, worker)
+    jobs = Jobs(settings, clock, notifier, worker, access)
     scheduler = Scheduler(
         sessions,
         clock,

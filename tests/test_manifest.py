@@ -30,4 +30,8 @@ def test_manifest_declares_the_command_the_code_serves() -> None:
     commands = [c["command"] for c in manifest["features"]["slash_commands"]]
     assert commands == [ids.COMMAND]
     assert manifest["settings"]["interactivity"]["is_enabled"] is True
-    assert set(manifest["oauth_config"]["scopes"]["bot"]) == {"commands", "chat:write"}
+    assert set(manifest["oauth_config"]["scopes"]["bot"]) == {
+        "commands",
+        "chat:write",
+        "usergroups:read",
+    }

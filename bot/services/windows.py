@@ -16,7 +16,7 @@ from bot.domain.grammar import EndCommand
 from bot.domain.states import HOLDING, WindowState, transition
 from bot.errors import Conflict, InputError, NotFound
 from bot.services import timetable
-from bot.services.access import check_approver, check_may_manage, label
+from bot.services.access import Access, NoGroups, label
 from bot.services.views import WindowView
 from storage import ledger
 from storage.models import Window, WindowEnvironment
@@ -33,8 +33,10 @@ class WindowService:
         sessions: sessionmaker[Session],
         clock: Clock,
         on_scheduled: Callable[[], None] | None = None,
+        access: Access | None = None,
     ) -> None:
         self._settings = settings
+        self._access = access or Access(settings, NoGroups())
         self._sessions = sessions
         self._clock = clock
         self._on_scheduled = on_scheduled or (lambda: None)
@@ -165,7 +167,7 @@ class WindowService:
         """Withdraw a window that has not started; a started one must be ended instead."""
         with self._unit("cancel") as session:
             window = self._load(session, window_id)
-            check_may_manage(self._settings, window, actor, "cancel")
+            self._access.check_may_manage(window, actor, "cancel")
             if window.state in HOLDING:
                 raise Conflict(
                     f"{label(window)} has started; `end {label(window)}` switches merges back on."
@@ -185,7 +187,7 @@ class WindowService:
         """End a holding window now; the reconciler then restores what was on before."""
         with self._unit("end") as session:
             window = self._resolve_end_target(session, command)
-            check_may_manage(self._settings, window, actor, "end")
+            self._access.check_may_manage(window, actor, "end")
             if window.state not in HOLDING:
                 raise Conflict(f"{label(window)} is {window.state}, so there is nothing to end.")
             end_window(session, window, actor, self._clock.now())
@@ -196,7 +198,7 @@ class WindowService:
         """Move the end of a scheduled or holding window, and every reminder with it."""
         with self._unit("extend") as session:
             window = self._load(session, window_id)
-            check_may_manage(self._settings, window, actor, "extend")
+            self._access.check_may_manage(window, actor, "extend")
             if window.state not in (*HOLDING, S.APPROVED):
                 raise Conflict(f"{label(window)} is {window.state}, so it cannot be extended.")
             assert window.starts_at is not None and window.ends_at is not None
@@ -271,7 +273,7 @@ class WindowService:
             if window.state != S.REQUESTED:
                 who = f" by <@{window.decided_by}>" if window.decided_by else ""
                 raise Conflict(f"{label(window)} was already {window.state}{who}.")
-            check_approver(self._settings, window, approver, verb)
+            self._access.check_approver(window, approver, verb)
             yield session, window
             ledger.add_audit(
                 session,
