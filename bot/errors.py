@@ -12,7 +12,15 @@ class ConfigError(SisMaintError):
 
 
 class InputError(SisMaintError):
-    """What someone typed or picked cannot be used."""
+    """What someone typed or picked cannot be used.
+
+    ``field`` names the part of a request it is about (``environments``, ``start``, ``end``,
+    ``duration``, ``reason``, ``ticket``), so a form can show the message on that field.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class UnknownCommand(InputError):

@@ -198,6 +198,35 @@ class Bot:
             assert self.settle()
         return response
 
+    def submit_form(self, user: str, **fields: Any) -> httpx.Response:
+        """Submit the request form as ``user``; ``fields`` are the form's values by block."""
+        values: dict[str, Any] = {
+            ids.B_ENVS: {"selected_options": [{"value": e} for e in fields.get("envs", [])]},
+            ids.B_WHEN: {"selected_option": {"value": fields.get("when", ids.WHEN_NOW)}},
+            ids.B_START: {"selected_date_time": fields.get("start")},
+            ids.B_LENGTH: {"value": fields.get("length")},
+            ids.B_END: {"selected_date_time": fields.get("end")},
+            ids.B_REASON: {"value": fields.get("reason")},
+            ids.B_TICKET: {"value": fields.get("ticket")},
+        }
+        payload = {
+            "type": "view_submission",
+            "team": {"id": "T0TEAM000"},
+            "user": {"id": user},
+            "api_app_id": "A0APP0000",
+            "view": {
+                "id": "V0FORM",
+                "type": "modal",
+                "callback_id": ids.REQUEST_VIEW,
+                "state": {"values": {b: {ids.FIELD_ACTION: v} for b, v in values.items()}},
+            },
+        }
+        response = self.post(
+            urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded"
+        )
+        assert self.settle()
+        return response
+
     def cards(self) -> list[Message]:
         """Approval cards in the approvals channel, oldest first."""
         return [

@@ -60,6 +60,8 @@ class SlackStandIn:
     messages: dict[str, Message] = field(default_factory=dict)
     responses: list[dict[str, Any]] = field(default_factory=list)
     groups: dict[str, list[str]] = field(default_factory=dict)
+    views: list[dict[str, Any]] = field(default_factory=list)
+    home: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._cond = threading.Condition()
@@ -192,6 +194,23 @@ class SlackStandIn:
     def _chat_postEphemeral(self, args: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "message_ts": f"{int(time.time())}.{next(self._ts):06d}"}
 
+    def _views_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        if not args.get("trigger_id"):
+            return {"ok": False, "error": "invalid_trigger_id"}
+        view = _json(args.get("view"))
+        self.views.append(view)
+        return {"ok": True, "view": {"id": f"V{len(self.views):08d}", **view}}
+
+    def _views_publish(self, args: dict[str, Any]) -> dict[str, Any]:
+        user = str(args.get("user_id", ""))
+        if not user:
+            return {"ok": False, "error": "invalid_arguments"}
+        view = _json(args.get("view"))
+        if view.get("type") != "home":
+            return {"ok": False, "error": "invalid_arguments"}
+        self.home[user] = view
+        return {"ok": True, "view": {"id": f"VH{user}", **view}}
+
     def _usergroups_users_list(self, args: dict[str, Any]) -> dict[str, Any]:
         members = self.groups.get(str(args.get("usergroup", "")))
         if members is None:
@@ -207,6 +226,11 @@ class SlackStandIn:
         with self._cond:
             self.responses.append({"name": name, **body})
             self._cond.notify_all()
+
+
+def _json(raw: Any) -> dict[str, Any]:
+    parsed = json.loads(raw) if isinstance(raw, str) else raw
+    return parsed if isinstance(parsed, dict) else {}
 
 
 def _blocks(raw: Any) -> list[dict[str, Any]]:

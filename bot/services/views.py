@@ -26,6 +26,7 @@ class WindowView:
     state: WindowState
     requester_id: str
     reason: str
+    ticket: str | None
     environments: tuple[EnvironmentView, ...]
     requested_at: datetime
     starts_at: datetime | None
@@ -58,6 +59,7 @@ class WindowView:
             state=WindowState(window.state),
             requester_id=window.requester_id,
             reason=window.reason,
+            ticket=window.ticket,
             environments=tuple(
                 EnvironmentView(e.environment, e.status, e.detail) for e in window.environments
             ),

@@ -51,6 +51,7 @@ class WindowService:
         starts_at: datetime | None = None,
         ends_at: datetime | None = None,
         time_zone: str | None = None,
+        ticket: str | None = None,
     ) -> WindowView:
         """Record a request: now-on-approval when ``starts_at`` is None, else for a set time."""
         policy = self._settings.window_policy(environments)
@@ -65,6 +66,7 @@ class WindowService:
                 state=S.REQUESTED,
                 requester_id=requester,
                 reason=reason,
+                ticket=ticket or None,
                 requested_at=now,
                 starts_at=starts_at,
                 ends_at=ends_at,
@@ -230,13 +232,14 @@ class WindowService:
 
     def _check_duration(self, environments: Sequence[str], duration: timedelta) -> None:
         if duration <= timedelta(0):
-            raise InputError("The window must end after it starts.")
+            raise InputError("The window must end after it starts.", field="end")
         for env in environments:
             limit = self._settings.max_duration(env)
             if duration > limit:
                 raise InputError(
                     f"{format_duration(duration)} is longer than {env} allows "
-                    f"({format_duration(limit)}). Ask for less, or extend later."
+                    f"({format_duration(limit)}). Ask for less, or extend later.",
+                    field="duration",
                 )
 
     @staticmethod
@@ -244,14 +247,17 @@ class WindowService:
         starts_at: datetime, ends_at: datetime, now: datetime, horizon: timedelta
     ) -> None:
         if starts_at <= now:
-            raise InputError("That start time is in the past. Use `start` to begin now.")
+            raise InputError(
+                "That start time is in the past. Use `start` to begin now.", field="start"
+            )
         if starts_at > now + horizon:
             raise InputError(
                 f"That start is more than {format_duration(horizon)} ahead; "
-                "schedule it closer to the date."
+                "schedule it closer to the date.",
+                field="start",
             )
         if ends_at <= starts_at:
-            raise InputError("The window must end after it starts.")
+            raise InputError("The window must end after it starts.", field="end")
 
     @contextmanager
     def _unit(self, verb: str) -> Iterator[Session]:

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
+from slack_bolt import Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
 from bot.services.views import WindowView
 from bot.slack import messages
 from bot.slack.context import SlackDeps
@@ -40,3 +46,37 @@ def announce_cancel(deps: SlackDeps, view: WindowView, actor: str) -> None:
         "Nothing was switched off.",
     )
     deps.notifier.refresh_card(view)
+
+
+def post_card(deps: SlackDeps, client: WebClient, respond: Respond, view: WindowView) -> None:
+    """Post the approval card; if Slack refuses, withdraw the request and say why."""
+    channel = deps.settings.approvals_channel
+    try:
+        reply = client.chat_postMessage(channel=channel, **deps.notifier.message_payload(view))
+    except Exception as exc:
+        error = (
+            exc.response.get("error", "unknown_error")
+            if isinstance(exc, SlackApiError)
+            else type(exc).__name__
+        )
+        deps.windows.cancel_undelivered(view.id, f"approval card not posted: {error}")
+        respond(
+            response_type="ephemeral",
+            text=(
+                f":warning: {view.number} was withdrawn: the approval card could not be posted "
+                f"in {channel} (Slack said `{error}`). Invite the bot to that channel, or ask "
+                "whoever runs sis-maint to check `approvals_channel`."
+            ),
+        )
+        return
+    deps.windows.attach_card(view.id, str(reply["channel"]), str(reply["ts"]))
+
+
+def direct_teller(client: WebClient, user_id: str) -> Respond:
+    """Something shaped like ``respond`` that writes to the user's direct messages instead
+    (form submissions have no response_url)."""
+
+    def tell(text: str = "", **_: Any) -> None:
+        client.chat_postMessage(channel=user_id, text=text)
+
+    return cast(Respond, tell)

@@ -92,7 +92,10 @@ def render_card(view: WindowView, labels: Mapping[str, str], now: datetime) -> l
                 {"type": "mrkdwn", "text": f"*End*\n{end}"},
             ],
         },
-        _section(f"*Reason*\n{escape(view.reason) or '_none given_'}"),
+        _section(
+            f"*Reason*\n{escape(view.reason) or '_none given_'}"
+            + (f"\n*Ticket* {escape(view.ticket)}" if view.ticket else "")
+        ),
         _context(_STATE_LINE[view.state] + _decision_line(view)),
     ]
     if view.state == S.REQUESTED:

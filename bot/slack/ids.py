@@ -12,3 +12,25 @@ REENABLE = "window_reenable"
 BLOCK_END_CHOICES = "window_end_choices"
 # What each extend button adds, in minutes.
 EXTEND_MINUTES = {EXTEND_30: 30, EXTEND_60: 60}
+CANCEL = "window_cancel"
+# The request form (the modal opened by a bare /sis-maint).
+REQUEST_VIEW = "request_window"
+FIELD_ACTION = "value"
+B_ENVS = "envs"
+B_WHEN = "when"
+B_START = "start"
+B_LENGTH = "length"
+B_END = "end"
+B_REASON = "reason"
+B_TICKET = "ticket"
+WHEN_NOW = "now"
+WHEN_AT = "at"
+# Where a typed error about a request field is shown on the form.
+FIELD_BLOCKS = {
+    "environments": B_ENVS,
+    "start": B_START,
+    "end": B_END,
+    "duration": B_LENGTH,
+    "reason": B_REASON,
+    "ticket": B_TICKET,
+}

@@ -6,7 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from bot.domain.requests import RequestForm
 from bot.errors import InputError
+from bot.slack import ids
 
 MAX_WINDOW_ID = 10**9
 
@@ -47,3 +49,30 @@ def parse_window_action(body: Mapping[str, Any]) -> WindowAction:
         channel_id=channel,
         message_ts=container.get("message_ts") or (body.get("message") or {}).get("ts"),
     )
+
+
+def parse_request_form(view: Mapping[str, Any]) -> RequestForm:
+    """Read the request modal's submitted state; unknown or missing fields read as empty."""
+    values = (view.get("state") or {}).get("values") or {}
+
+    def field(block: str) -> Mapping[str, Any]:
+        found = (values.get(block) or {}).get(ids.FIELD_ACTION)
+        return found if isinstance(found, Mapping) else {}
+
+    envs = tuple(
+        str(option.get("value", "")) for option in field(ids.B_ENVS).get("selected_options") or []
+    )
+    when = (field(ids.B_WHEN).get("selected_option") or {}).get("value", ids.WHEN_NOW)
+    return RequestForm(
+        environments=tuple(e for e in envs if e),
+        start_now=when != ids.WHEN_AT,
+        start=_timestamp(field(ids.B_START).get("selected_date_time")),
+        length=str(field(ids.B_LENGTH).get("value") or ""),
+        end=_timestamp(field(ids.B_END).get("selected_date_time")),
+        reason=str(field(ids.B_REASON).get("value") or ""),
+        ticket=str(field(ids.B_TICKET).get("value") or ""),
+    )
+
+
+def _timestamp(raw: Any) -> int | None:
+    return int(raw) if isinstance(raw, int | str) and str(raw).isdigit() else None

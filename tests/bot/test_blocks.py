@@ -26,6 +26,7 @@ def view(state: WindowState, reason: str = "Banner patch") -> WindowView:
         state=state,
         requester_id="U0REQUEST1",
         reason=reason,
+        ticket="INC-42",
         environments=(EnvironmentView("prod", "off", None),),
         requested_at=start,
         starts_at=None if state == WindowState.REQUESTED else start,

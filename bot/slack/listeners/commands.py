@@ -7,7 +7,6 @@ from typing import Any, assert_never
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot.domain.durations import format_duration
 from bot.domain.grammar import (
@@ -23,12 +22,12 @@ from bot.domain.grammar import (
     parse_command,
 )
 from bot.errors import UnknownCommand
-from bot.services.views import WindowView
 from bot.slack import ids
-from bot.slack.announce import announce_cancel, announce_end, announce_extension
+from bot.slack.announce import announce_cancel, announce_end, announce_extension, post_card
 from bot.slack.blocks import help_text, render_confirmation, render_help
 from bot.slack.context import SlackDeps
 from bot.slack.errors import answering_errors
+from bot.slack.forms import render_request_modal
 from bot.slack.overview import plain, render_history, render_status, render_windows
 
 
@@ -53,6 +52,9 @@ def register(app: App, deps: SlackDeps) -> None:
     @app.command(ids.COMMAND)
     def on_command(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient) -> None:
         io = _Io(str(command["user_id"]), ack, respond, client)
+        if not str(command.get("text", "")).strip():
+            _open_form(deps, io, str(command.get("trigger_id", "")))
+            return
         try:
             parsed = parse_command(
                 str(command.get("text", "")),
@@ -95,7 +97,7 @@ def _start(deps: SlackDeps, io: _Io, parsed: StartCommand) -> None:
     )
     io.reply(render_confirmation(view, deps.settings.approvals_channel))
     with answering_errors(io.respond):
-        _post_card(deps, io, view)
+        post_card(deps, io.client, io.respond, view)
 
 
 def _schedule(deps: SlackDeps, io: _Io, parsed: ScheduleCommand) -> None:
@@ -110,30 +112,7 @@ def _schedule(deps: SlackDeps, io: _Io, parsed: ScheduleCommand) -> None:
     )
     io.reply(render_confirmation(view, deps.settings.approvals_channel, parsed.notes))
     with answering_errors(io.respond):
-        _post_card(deps, io, view)
-
-
-def _post_card(deps: SlackDeps, io: _Io, view: WindowView) -> None:
-    channel = deps.settings.approvals_channel
-    try:
-        reply = io.client.chat_postMessage(channel=channel, **deps.notifier.message_payload(view))
-    except Exception as exc:
-        error = (
-            exc.response.get("error", "unknown_error")
-            if isinstance(exc, SlackApiError)
-            else type(exc).__name__
-        )
-        deps.windows.cancel_undelivered(view.id, f"approval card not posted: {error}")
-        io.respond(
-            response_type="ephemeral",
-            text=(
-                f":warning: {view.number} was withdrawn: the approval card could not be posted "
-                f"in {channel} (Slack said `{error}`). Invite the bot to that channel, or ask "
-                "whoever runs sis-maint to check `approvals_channel`."
-            ),
-        )
-        return
-    deps.windows.attach_card(view.id, str(reply["channel"]), str(reply["ts"]))
+        post_card(deps, io.client, io.respond, view)
 
 
 def _end(deps: SlackDeps, io: _Io, parsed: EndCommand) -> None:
@@ -182,3 +161,9 @@ def _history(deps: SlackDeps, io: _Io, parsed: HistoryCommand) -> None:
     entries = deps.status.history(parsed.environment, parsed.limit)
     blocks = render_history(entries, parsed.environment, deps.settings.defaults.time_zone)
     io.ack(response_type="ephemeral", text=plain(blocks), blocks=blocks)
+
+
+def _open_form(deps: SlackDeps, io: _Io, trigger_id: str) -> None:
+    # A trigger id expires within seconds: open the form before anything else.
+    io.client.views_open(trigger_id=trigger_id, view=render_request_modal(deps.labels))
+    io.ack()

@@ -1,0 +1,82 @@
+"""Checking a request form: which fields are missing or do not fit, field by field."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from bot.domain.durations import parse_duration
+from bot.errors import InputError
+
+MAX_REASON = 500
+MAX_TICKET = 200
+
+
+@dataclass(frozen=True)
+class RequestForm:
+    """What the form sent, before any checking."""
+
+    environments: tuple[str, ...]
+    start_now: bool
+    start: int | None  # Unix seconds from the date-time picker
+    length: str
+    end: int | None
+    reason: str
+    ticket: str
+
+
+@dataclass(frozen=True)
+class CheckedRequest:
+    """A request whose fields make sense together (policy is checked by the service)."""
+
+    environments: tuple[str, ...]
+    starts_at: datetime | None
+    ends_at: datetime | None
+    duration: timedelta
+    reason: str
+    ticket: str | None
+
+
+def check_request(form: RequestForm) -> CheckedRequest:
+    """Raise InputError(field=...) for the first field that cannot be used."""
+    if not form.environments:
+        raise InputError("Pick at least one environment.", field="environments")
+    starts_at: datetime | None = None
+    if not form.start_now:
+        if form.start is None:
+            raise InputError("Pick the start date and time.", field="start")
+        starts_at = datetime.fromtimestamp(form.start, UTC)
+    length, end = form.length.strip(), form.end
+    if length and end is not None:
+        raise InputError("Give a duration or an end time, not both.", field="duration")
+    if not length and end is None:
+        raise InputError("Say how long, e.g. `2h`, or pick an end time.", field="duration")
+    ends_at: datetime | None = None
+    if length:
+        try:
+            duration = parse_duration(length)
+        except InputError as exc:
+            raise InputError(str(exc), field="duration") from None
+    else:
+        assert end is not None
+        ends_at = datetime.fromtimestamp(end, UTC)
+        if starts_at is None:
+            raise InputError(
+                "An end time needs a start time; for “as soon as approved” give a duration.",
+                field="end",
+            )
+        duration = ends_at - starts_at
+        if duration <= timedelta(0):
+            raise InputError("The end must be after the start.", field="end")
+    if len(form.reason) > MAX_REASON:
+        raise InputError(f"Keep the reason under {MAX_REASON} characters.", field="reason")
+    if len(form.ticket) > MAX_TICKET:
+        raise InputError(f"Keep the ticket under {MAX_TICKET} characters.", field="ticket")
+    return CheckedRequest(
+        environments=form.environments,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        duration=duration,
+        reason=form.reason.strip(),
+        ticket=form.ticket.strip() or None,
+    )

@@ -1,0 +1,51 @@
+"""The request form: opening it (a bare /sis-maint) and its submission."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+
+from bot.domain.grammar import resolve_environments
+from bot.domain.requests import check_request
+from bot.errors import InputError
+from bot.slack import ids
+from bot.slack.announce import direct_teller, post_card
+from bot.slack.blocks import render_confirmation
+from bot.slack.context import SlackDeps
+from bot.slack.errors import answering_errors
+from bot.slack.payloads import parse_request_form
+
+
+def register(app: App, deps: SlackDeps) -> None:
+    """Attach the form's submission listener."""
+    names = deps.settings.environment_names()
+
+    @app.view(ids.REQUEST_VIEW)
+    def on_submit(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        user = str(body["user"]["id"])
+        try:
+            checked = check_request(parse_request_form(body.get("view") or {}))
+            try:
+                envs = resolve_environments(",".join(checked.environments), names)
+            except InputError as exc:
+                raise InputError(str(exc), field="environments") from None
+            view = deps.windows.request(
+                requester=user,
+                environments=envs,
+                duration=checked.duration,
+                reason=checked.reason,
+                starts_at=checked.starts_at,
+                ends_at=checked.ends_at,
+                ticket=checked.ticket,
+            )
+        except InputError as exc:
+            block = ids.FIELD_BLOCKS.get(exc.field or "", ids.B_ENVS)
+            ack(response_action="errors", errors={block: str(exc)})
+            return
+        ack()
+        tell = direct_teller(client, user)
+        with answering_errors(tell):
+            tell(text=render_confirmation(view, deps.settings.approvals_channel))
+            post_card(deps, client, tell, view)

@@ -1,0 +1,92 @@
+"""The request form: opened by a bare /sis-maint, validated field by field."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from slack_sdk.models.views import View
+
+from bot.slack import ids
+from tests.harness import REQUESTER, Bot, ManualClock, running_bot
+
+NOW = datetime(2026, 12, 5, 15, 0, tzinfo=UTC)
+AT = ids.WHEN_AT
+
+
+@pytest.fixture
+def bot(database_url: str) -> Iterator[Bot]:
+    with running_bot(database_url, clock=ManualClock(NOW)) as running:
+        yield running
+
+
+def at(hour: int, day: int = 5) -> int:
+    return int(datetime(2026, 12, day, hour, 0, tzinfo=UTC).timestamp())
+
+
+def test_a_bare_command_opens_the_form_at_once(bot: Bot) -> None:
+    response = bot.command(REQUESTER, "")
+    assert response.status_code == 200 and response.text == ""
+    opened = bot.slack.calls_to("views.open")
+    assert len(opened) == 1 and opened[0].args["trigger_id"].startswith("trigger-")
+    view = bot.slack.views[-1]
+    View(**view).validate_json()
+    options = view["blocks"][0]["element"]["options"]
+    assert [o["value"] for o in options] == ["prod", "staging", "sandbox"]
+
+
+@pytest.mark.parametrize(
+    ("fields", "block", "message"),
+    [
+        ({"length": "2h"}, ids.B_ENVS, "Pick at least one environment"),
+        ({"envs": ["prod"]}, ids.B_LENGTH, "Say how long"),
+        ({"envs": ["prod"], "length": "two hours"}, ids.B_LENGTH, "is not a duration"),
+        ({"envs": ["prod"], "length": "2h", "when": ids.WHEN_AT}, ids.B_START, "Pick the start"),
+        ({"envs": ["prod"], "length": "2h", "end": at(20)}, ids.B_LENGTH, "not both"),
+        ({"envs": ["prod"], "end": at(20)}, ids.B_END, "needs a start time"),
+        (
+            {"envs": ["prod"], "when": ids.WHEN_AT, "start": at(20), "end": at(19)},
+            ids.B_END,
+            "after the start",
+        ),
+        (
+            {"envs": ["prod"], "when": ids.WHEN_AT, "start": at(14), "length": "1h"},
+            ids.B_START,
+            "in the past",
+        ),
+        ({"envs": ["prod"], "length": "5d"}, ids.B_LENGTH, "longer than prod allows"),
+        ({"envs": ["nowhere"], "length": "1h"}, ids.B_ENVS, "no environment called"),
+        ({"envs": ["prod"], "length": "1h", "reason": "x" * 501}, ids.B_REASON, "under 500"),
+    ],
+)
+def test_invalid_fields_are_shown_on_the_field(
+    bot: Bot, fields: dict[str, object], block: str, message: str
+) -> None:
+    response = bot.submit_form(REQUESTER, **fields)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["response_action"] == "errors"
+    assert list(body["errors"]) == [block] and message in body["errors"][block]
+    assert bot.cards() == []
+
+
+def test_a_valid_form_requests_a_window_with_its_ticket(bot: Bot) -> None:
+    response = bot.submit_form(
+        REQUESTER,
+        envs=["prod", "staging"],
+        when=ids.WHEN_AT,
+        start=at(23),
+        end=at(3, day=6),
+        reason="Banner upgrade <!channel>",
+        ticket="CHG0012345",
+    )
+    assert response.status_code == 200 and response.text == ""
+    card = bot.wait_card(1)
+    text = str(card.blocks)
+    assert "CHG0012345" in text and "&lt;!channel&gt;" in text and "<!channel>" not in text
+    window = bot.runtime.windows.get(1)
+    assert window.environment_names == ("prod", "staging")
+    assert window.starts_at == datetime(2026, 12, 5, 23, 0, tzinfo=UTC)
+    assert window.ends_at == datetime(2026, 12, 6, 3, 0, tzinfo=UTC)
+    assert "MW-1" in bot.slack.direct_messages(REQUESTER)[-1].text
