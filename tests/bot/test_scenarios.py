@@ -125,7 +125,6 @@ def test_deny_updates_card_and_tells_the_requester(bot: Bot) -> None:
         ("start prod 3d", "longer than prod allows (2d)"),
         ("start staging 4d", "longer than staging allows (3d)"),
         ("start prod", "Say for how long"),
-        ("", "The command is empty"),
         ("end MW-99", "There is no window MW-99"),
         ("end prod", "No window holds prod off right now"),
         ("end", "Say which window to end"),
