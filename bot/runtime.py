@@ -26,6 +26,7 @@ from bot.services.windows import WindowService
 from bot.slack.app import create_app
 from bot.slack.context import SlackDeps
 from bot.slack.groups import SlackGroups
+from bot.slack.home import HomePublisher
 from bot.slack.notifier import SlackNotifier
 from bot.worker import Worker
 from coursedog.client import CoursedogClient
@@ -132,13 +133,17 @@ def build_runtime(
         on_give_up=jobs.gave_up,
     )
     wake.scheduler = scheduler
+    status = StatusService(sessions, clients)
+    home = HomePublisher(slack, status, clock, labels)
+    notifier.on_change = home.refresh_viewers
     deps = SlackDeps(
         settings=settings,
         clock=clock,
         windows=windows,
-        status=StatusService(sessions, clients),
+        status=status,
         notifier=notifier,
         worker=worker,
+        home=home,
     )
     app = create_app(
         deps, client=slack, signing_secret=signing_secret, listener_executor=listener_executor

@@ -22,7 +22,7 @@ def _check_database(url: str) -> None:
     engine = make_engine(url)
     try:
         current = current_revision(engine)
-    except Exception as exc:
+    except Exception as exc:  # any failure to connect means the same to the operator
         raise StartupError(f"The database at DATABASE_URL cannot be reached: {exc}") from None
     finally:
         engine.dispose()

@@ -198,6 +198,53 @@ class Bot:
             assert self.settle()
         return response
 
+    def open_home(self, user: str) -> httpx.Response:
+        """Open the App Home tab as ``user`` (an ``app_home_opened`` event)."""
+        n = next(self._n)
+        body = {
+            "type": "event_callback",
+            "team_id": "T0TEAM000",
+            "api_app_id": "A0APP0000",
+            "event": {
+                "type": "app_home_opened",
+                "user": user,
+                "channel": f"D{user[1:]}",
+                "tab": "home",
+                "event_ts": f"{n}.0",
+            },
+            "event_id": f"Ev{n:08d}",
+            "event_time": int(time.time()),
+        }
+        response = self.post(json.dumps(body), "application/json")
+        assert self.settle()
+        return response
+
+    def click_home(self, user: str, action_id: str, value: str) -> httpx.Response:
+        """Press a button on the App Home (such clicks carry no response_url)."""
+        payload = {
+            "type": "block_actions",
+            "team": {"id": "T0TEAM000"},
+            "user": {"id": user},
+            "api_app_id": "A0APP0000",
+            "container": {"type": "view", "view_id": "VH0"},
+            "view": {"id": "VH0", "type": "home"},
+            "trigger_id": "trigger-home",
+            "actions": [
+                {
+                    "action_id": action_id,
+                    "block_id": f"home_{value}",
+                    "value": value,
+                    "type": "button",
+                    "action_ts": "1",
+                }
+            ],
+        }
+        response = self.post(
+            urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded"
+        )
+        assert self.settle()
+        return response
+
     def submit_form(self, user: str, **fields: Any) -> httpx.Response:
         """Submit the request form as ``user``; ``fields`` are the form's values by block."""
         values: dict[str, Any] = {

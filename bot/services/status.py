@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -51,14 +53,25 @@ class StatusService:
         self,
         sessions: sessionmaker[Session],
         clients: Mapping[str, ScheduleApi],
+        *,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._sessions = sessions
         self._clients = clients
+        self._clock = clock
+        self._recent: dict[str, tuple[float, tuple[Schedule | None, str | None]]] = {}
+        self._lock = threading.Lock()
 
-    def environments(self, names: Sequence[str]) -> list[EnvironmentStatus]:
-        """Live state of each environment, read in parallel, with the windows holding it."""
+    def environments(
+        self, names: Sequence[str], *, max_age: float = 0.0
+    ) -> list[EnvironmentStatus]:
+        """Live state of each environment with the windows holding it.
+
+        Reads run in parallel; with ``max_age`` a read younger than that many seconds is reused
+        (the App Home refreshes often; ``status`` always reads).
+        """
         with ThreadPoolExecutor(max_workers=max(1, min(8, len(names)))) as pool:
-            reads = list(pool.map(self._read, names))
+            reads = list(pool.map(lambda name: self._read_cached(name, max_age), names))
         result = []
         with self._sessions.begin() as session:
             for name, (live, error) in zip(names, reads, strict=True):
@@ -98,8 +111,18 @@ class StatusService:
                 for e in ledger.history(session, environment, limit)
             ]
 
-    def _read(self, name: str) -> tuple[Schedule | None, str | None]:
+    def _read_cached(self, name: str, max_age: float) -> tuple[Schedule | None, str | None]:
+        with self._lock:
+            hit = self._recent.get(name)
+        if hit is not None and self._clock() - hit[0] < max_age:
+            return hit[1]
         try:
-            return self._clients[name].read_schedule().schedule, None
+            result: tuple[Schedule | None, str | None] = (
+                self._clients[name].read_schedule().schedule,
+                None,
+            )
         except CoursedogError as exc:
-            return None, str(exc)
+            result = (None, str(exc))
+        with self._lock:
+            self._recent[name] = (self._clock(), result)
+        return result

@@ -53,7 +53,7 @@ def post_card(deps: SlackDeps, client: WebClient, respond: Respond, view: Window
     channel = deps.settings.approvals_channel
     try:
         reply = client.chat_postMessage(channel=channel, **deps.notifier.message_payload(view))
-    except Exception as exc:
+    except Exception as exc:  # any failure leaves a request nobody could approve
         error = (
             exc.response.get("error", "unknown_error")
             if isinstance(exc, SlackApiError)

@@ -10,6 +10,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.services.status import StatusService
 from bot.services.windows import WindowService
+from bot.slack.home import HomePublisher
 from bot.slack.notifier import SlackNotifier
 
 
@@ -29,6 +30,7 @@ class SlackDeps:
     status: StatusService
     notifier: SlackNotifier
     worker: Kicker
+    home: HomePublisher
 
     @property
     def labels(self) -> dict[str, str]:

@@ -32,7 +32,7 @@ def tell(respond: Respond, error: BaseException) -> None:
     """Send the explanation of ``error`` to the person who acted, visible only to them."""
     try:
         respond(text=explain(error), response_type="ephemeral", replace_original=False)
-    except Exception:
+    except Exception:  # already logged; never fail twice
         log.warning("could not tell the user about an error", exc_info=True)
 
 
@@ -45,7 +45,7 @@ def answering_errors(respond: Respond) -> Iterator[None]:
     """
     try:
         yield
-    except Exception as exc:
+    except Exception as exc:  # every error is explained; the unknown are logged
         tell(respond, exc)
 
 

@@ -39,7 +39,7 @@ class SlackGroups:
         except SlackApiError as exc:
             error = exc.response.get("error", "unknown_error")
             raise GroupLookupError(f"user group {group_id} could not be read: {error}") from exc
-        except Exception as exc:
+        except Exception as exc:  # transport failures get the same answer
             name = type(exc).__name__
             raise GroupLookupError(f"user group {group_id} could not be read: {name}") from exc
         users = frozenset(str(u) for u in reply.get("users") or [])

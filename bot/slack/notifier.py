@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from slack_sdk import WebClient
@@ -37,6 +37,8 @@ class SlackNotifier:
         channel: str,
     ) -> None:
         self._channel = channel
+        # Called after a card changed (the App Home re-publishes for its viewers).
+        self.on_change: Callable[[], None] | None = None
         self._client = client
         self._sessions = sessions
         self._clock = clock
@@ -67,7 +69,7 @@ class SlackNotifier:
             reply = self._client.chat_postMessage(
                 channel=channel, text=text, thread_ts=thread_ts, blocks=blocks, unfurl_links=False
             )
-        except Exception as exc:
+        except Exception as exc:  # a notice must never break the caller's work
             log.error("posting notice %s failed: %s", key, _slack_error(exc))
             with self._sessions.begin() as session:
                 # Not posted: free the key so a later attempt may post it.
@@ -100,8 +102,10 @@ class SlackNotifier:
                 text=card_text(view),
                 blocks=render_card(view, self._labels, self._clock.now()),
             )
-        except Exception as exc:
+        except Exception as exc:  # the card is a view; the ledger is the truth
             log.error("updating the card of %s failed: %s", view.number, _slack_error(exc))
+        if self.on_change is not None:
+            self.on_change()
 
     def post_channel(self, key: str, text: str) -> None:
         """A notice in the approvals channel, once per key."""

@@ -1,4 +1,4 @@
-"""Buttons on the approval card."""
+"""Buttons: on the approval card, in threads, and on the App Home; and opening the App Home."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from bot.domain.durations import format_duration
 from bot.domain.grammar import EndCommand
 from bot.domain.states import WindowState
 from bot.slack import ids, messages
-from bot.slack.announce import announce_end, announce_extension
+from bot.slack.announce import announce_cancel, announce_end, announce_extension
 from bot.slack.context import SlackDeps
 from bot.slack.errors import answering_errors
 from bot.slack.payloads import WindowAction, parse_window_action
@@ -19,19 +19,31 @@ from bot.slack.text import user
 
 
 def register(app: App, deps: SlackDeps) -> None:
-    """Attach the Approve and Deny listeners."""
+    """Attach the button listeners and the App Home."""
+
+    def answer(body: dict[str, Any], respond: Respond) -> Respond:
+        # A click on the App Home has no response_url: answer on the tab instead.
+        if body.get("response_url"):
+            return respond
+        return deps.home.teller(str((body.get("user") or {}).get("id", "")))
 
     @app.action(ids.APPROVE)
     def on_approve(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         ack()
-        with answering_errors(respond):
+        with answering_errors(answer(body, respond)):
             _approve(deps, parse_window_action(body))
+
+    @app.action(ids.DENY)
+    def on_deny(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        ack()
+        with answering_errors(answer(body, respond)):
+            _deny(deps, parse_window_action(body))
 
     @app.action(ids.EXTEND_30)
     @app.action(ids.EXTEND_60)
     def on_extend(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         ack()
-        with answering_errors(respond):
+        with answering_errors(answer(body, respond)):
             action = parse_window_action(body)
             by = timedelta(minutes=ids.EXTEND_MINUTES[action.action_id])
             view = deps.windows.extend(actor=action.user_id, window_id=action.window_id, by=by)
@@ -40,17 +52,24 @@ def register(app: App, deps: SlackDeps) -> None:
     @app.action(ids.REENABLE)
     def on_reenable(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         ack()
-        with answering_errors(respond):
+        with answering_errors(answer(body, respond)):
             action = parse_window_action(body)
             command = EndCommand(window_id=action.window_id)
             view = deps.windows.end(actor=action.user_id, command=command)
             announce_end(deps, view, action.user_id)
 
-    @app.action(ids.DENY)
-    def on_deny(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+    @app.action(ids.CANCEL)
+    def on_cancel(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         ack()
-        with answering_errors(respond):
-            _deny(deps, parse_window_action(body))
+        with answering_errors(answer(body, respond)):
+            action = parse_window_action(body)
+            view = deps.windows.cancel(actor=action.user_id, window_id=action.window_id)
+            announce_cancel(deps, view, action.user_id)
+
+    @app.event("app_home_opened")
+    def on_home_opened(event: dict[str, Any]) -> None:
+        if event.get("tab", "home") == "home" and event.get("user"):
+            deps.home.opened(str(event["user"]))
 
 
 def _approve(deps: SlackDeps, action: WindowAction) -> None:

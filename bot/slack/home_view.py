@@ -1,0 +1,98 @@
+"""The App Home tab: environments, windows with their buttons, recent history. Pure rendering."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from bot.domain.states import HOLDING, WindowState
+from bot.services.status import EnvironmentStatus
+from bot.services.views import WindowView
+from bot.slack import ids
+from bot.slack.overview import status_line, window_line
+from bot.slack.payloads import window_button_value
+from bot.slack.text import escape
+
+Block = dict[str, Any]
+S = WindowState
+MAX_WINDOWS = 15  # per group, so the tab stays well under Slack's 100 blocks
+
+
+def _section(text: str) -> Block:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+def _header(text: str) -> Block:
+    return {"type": "header", "text": {"type": "plain_text", "text": text}}
+
+
+def _context(text: str) -> Block:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
+
+
+def _button(action_id: str, text: str, window_id: int, style: str | None = None) -> Block:
+    button: Block = {
+        "type": "button",
+        "action_id": action_id,
+        "text": {"type": "plain_text", "text": text},
+        "value": window_button_value(window_id),
+    }
+    if style:
+        button["style"] = style
+    return button
+
+
+def _buttons(view: WindowView) -> list[Block]:
+    if view.state in HOLDING:
+        return [
+            _button(ids.EXTEND_60, "Extend 1h", view.id),
+            _button(ids.REENABLE, "Re-enable now", view.id, "primary"),
+        ]
+    if view.state == S.REQUESTED:
+        return [
+            _button(ids.APPROVE, "Approve", view.id, "primary"),
+            _button(ids.DENY, "Deny", view.id, "danger"),
+        ]
+    if view.state == S.APPROVED:
+        return [_button(ids.CANCEL, "Cancel", view.id, "danger")]
+    return []
+
+
+def _window_blocks(view: WindowView, now: datetime) -> list[Block]:
+    blocks = [_section(window_line(view, now))]
+    buttons = _buttons(view)
+    if buttons:
+        blocks.append({"type": "actions", "block_id": f"home_{view.id}", "elements": buttons})
+    return blocks
+
+
+def render_home(
+    *,
+    statuses: Sequence[EnvironmentStatus],
+    labels: Mapping[str, str],
+    active: Sequence[WindowView],
+    upcoming: Sequence[WindowView],
+    recent: Sequence[WindowView],
+    now: datetime,
+    notice: str | None = None,
+) -> dict[str, Any]:
+    """The home view for one person (the notice, if any, is an answer to their last click)."""
+    blocks: list[Block] = []
+    if notice:
+        blocks.append(_section(notice))
+    blocks.append(_header("Coursedog merges"))
+    for status in statuses:
+        label = escape(labels.get(status.name, status.name))
+        blocks.append(_section(f"*`{status.name}`* {label}\n{status_line(status, now)}"))
+    for title, views in (("Active windows", active), ("Upcoming windows", upcoming)):
+        blocks += [{"type": "divider"}, _header(title)]
+        if not views:
+            blocks.append(_context("None."))
+        for view in views[:MAX_WINDOWS]:
+            blocks += _window_blocks(view, now)
+    blocks += [{"type": "divider"}, _header("Recently ended")]
+    lines = [window_line(v, now) for v in recent[:5]]
+    blocks.append(_context("\n".join(lines)) if lines else _context("None."))
+    blocks.append(_context("Type `/sis-maint help` for every command, or `/sis-maint` for a form."))
+    return {"type": "home", "blocks": blocks}
