@@ -8,10 +8,12 @@ from slack_sdk.models.blocks import Block
 
 from bot.domain.states import WindowState
 from bot.services.reports import Report, ReportKind
+from bot.services.status import EnvironmentStatus, HistoryEntry
 from bot.services.views import EnvironmentView, WindowView
 from bot.slack import messages
 from bot.slack.blocks import card_text, render_card, render_help
 from bot.slack.messages import render_report
+from bot.slack.overview import render_history, render_status, render_windows
 from bot.slack.text import escape, local_time, slack_time
 from coursedog.models import Schedule
 
@@ -108,3 +110,19 @@ def test_every_thread_message_with_buttons_is_valid() -> None:
         messages.extended(active, "U0REQUEST1", "30m"),
     ):
         assert_valid([{"type": "section", "text": {"type": "mrkdwn", "text": text}}])
+
+
+def test_status_list_and_history_blocks_are_valid() -> None:
+    statuses = [
+        EnvironmentStatus(
+            "prod", Schedule(False, False), None, (view(WindowState.ACTIVE),), Schedule(True, True)
+        ),
+        EnvironmentStatus("staging", None, "Coursedog answered 503", (), None),
+    ]
+    assert_valid(render_status(statuses, LABELS, NOW, "America/Chicago"))
+    groups = {"active": [view(WindowState.ACTIVE)] * 15, "upcoming": [], "recent": []}
+    assert_valid(render_windows(groups, NOW))
+    entries = [HistoryEntry(NOW, "U0REQUEST1", "requested", 3, "prod", "x" * 200)] * 50
+    blocks = render_history(entries, "prod", "America/Chicago")
+    assert_valid(blocks)
+    assert len(blocks) > 2  # long histories are split across sections under Slack's limit

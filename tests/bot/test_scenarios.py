@@ -362,3 +362,17 @@ def test_ledger_explains_every_remote_change(bot: Bot) -> None:
         ]
         assert len(baselines) == 1 and baselines[0].released_at is not None
     assert bot.sim.school("state_u_prod").writes == len(writes)
+
+
+def test_an_unexpected_error_shows_a_reference_that_is_in_the_log(
+    bot: Bot, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(**_: object) -> None:
+        raise RuntimeError("database on fire")
+
+    monkeypatch.setattr(bot.runtime.windows, "request", broken)
+    text = ephemeral(bot.command(REQUESTER, "start prod 1h"))
+    assert "Something unexpected went wrong (reference `" in text
+    assert "database on fire" not in text
+    reference = text.split("`")[1]
+    assert any(reference in r.getMessage() for r in caplog.records)
