@@ -46,12 +46,6 @@ def add_audit(
     return event
 
 
-def audit_trail(session: Session, window_id: int) -> Sequence[AuditEvent]:
-    """A window's events, oldest first."""
-    stmt = select(AuditEvent).where(AuditEvent.window_id == window_id).order_by(AuditEvent.id)
-    return session.scalars(stmt).all()
-
-
 def last_environment_action(
     session: Session, environment: str, actions: Iterable[str]
 ) -> str | None:
