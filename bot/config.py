@@ -9,7 +9,7 @@ import os
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
-from datetime import timedelta
+from datetime import time, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -27,6 +27,7 @@ from pydantic import (
 )
 
 from bot.domain.durations import parse_duration
+from bot.domain.nightly import NightlyMerge
 from bot.errors import ConfigError, InputError
 from coursedog.wire import WireConfig
 
@@ -120,6 +121,20 @@ class EnvironmentConfig(_Strict):
         return environ[self.email_env], SecretStr(environ[self.password_env])
 
 
+class NightlyMergeConfig(_Strict):
+    """When Coursedog's nightly merge usually runs (windows that cover it get a warning)."""
+
+    start: str = Field(default="01:30", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    end: str = Field(default="03:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    time_zone: ZoneName = "America/New_York"
+
+    def span(self) -> NightlyMerge:
+        """As a domain value."""
+        return NightlyMerge(
+            time.fromisoformat(self.start), time.fromisoformat(self.end), self.time_zone
+        )
+
+
 class SimulatorConfig(_Strict):
     """A Coursedog simulator started inside the bot (demo and sandbox only)."""
 
@@ -138,6 +153,7 @@ class Settings(_Strict):
     environments: dict[Annotated[str, Field(pattern=SHORT_NAME)], EnvironmentConfig]
     coursedog_api: dict[str, str | bool] = {}
     simulator: SimulatorConfig = SimulatorConfig()
+    nightly_merge: NightlyMergeConfig = NightlyMergeConfig()
     reconcile_interval_seconds: int = Field(default=60, ge=5, le=3600)
     watchdog_interval_seconds: int = Field(default=300, ge=10, le=86400)
     scheduler_poll_seconds: float = Field(default=5.0, ge=0.05, le=300)

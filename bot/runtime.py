@@ -113,7 +113,13 @@ def build_runtime(
     windows = WindowService(settings, sessions, clock, on_scheduled=wake, access=access)
     labels = {name: env.label for name, env in settings.environments.items()}
     notifier = SlackNotifier(
-        slack, sessions, clock, windows, labels=labels, channel=settings.approvals_channel
+        slack,
+        sessions,
+        clock,
+        windows,
+        labels=labels,
+        channel=settings.approvals_channel,
+        nightly=settings.nightly_merge.span(),
     )
     reconciler = Reconciler(settings, sessions, clock, clients, owner=owner)
     worker = Worker(

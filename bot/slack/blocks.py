@@ -8,6 +8,7 @@ from typing import Any
 
 from bot.domain.durations import format_duration
 from bot.domain.grammar import EXAMPLES, HELP_LINES
+from bot.domain.nightly import NightlyMerge
 from bot.domain.states import HOLDING, WindowState
 from bot.services.views import WindowView
 from bot.slack import ids
@@ -57,6 +58,20 @@ def _when(view: WindowView) -> tuple[str, str]:
     return both(view.starts_at), both(view.ends_at)
 
 
+def nightly_warning(view: WindowView, nightly: NightlyMerge, now: datetime) -> str | None:
+    """Say so when the window covers the nightly merge (which then does not run)."""
+    if view.state not in (S.REQUESTED, S.APPROVED, *HOLDING):
+        return None
+    start = view.starts_at or now
+    end = view.ends_at or start + view.duration
+    if not nightly.covered_by(start, end):
+        return None
+    return (
+        f"This window covers Coursedog's nightly merge ({nightly.describe()}), so that merge "
+        "will not run; edits made meanwhile reach the SIS at the first merge after re-enabling."
+    )
+
+
 def is_overdue(view: WindowView, now: datetime) -> bool:
     """Past its end and still holding merges off."""
     return view.state in HOLDING and view.ends_at is not None and view.ends_at <= now
@@ -70,7 +85,9 @@ def card_text(view: WindowView) -> str:
     )
 
 
-def render_card(view: WindowView, labels: Mapping[str, str], now: datetime) -> list[Block]:
+def render_card(
+    view: WindowView, labels: Mapping[str, str], now: datetime, warnings: Sequence[str] = ()
+) -> list[Block]:
     """The approval card; its buttons disappear once the window is decided."""
     start, end = _when(view)
     envs = "\n".join(
@@ -124,6 +141,7 @@ def render_card(view: WindowView, labels: Mapping[str, str], now: datetime) -> l
         )
     if view.failure_reason:
         blocks.append(_context(f":warning: {escape(view.failure_reason)}"))
+    blocks.extend(_context(f":crescent_moon: {w}") for w in warnings)
     if is_overdue(view, now):
         blocks.append(
             _context(":rotating_light: *Overdue*: past its end and merges are still off.")

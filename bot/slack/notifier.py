@@ -12,10 +12,11 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock
+from bot.domain.nightly import NightlyMerge
 from bot.services.reports import Report
 from bot.services.views import WindowView
 from bot.services.windows import WindowService
-from bot.slack.blocks import card_text, render_card
+from bot.slack.blocks import card_text, nightly_warning, render_card
 from bot.slack.messages import render_report
 from storage import ledger
 from storage.models import SlackNotice
@@ -35,7 +36,9 @@ class SlackNotifier:
         *,
         labels: Mapping[str, str],
         channel: str,
+        nightly: NightlyMerge | None = None,
     ) -> None:
+        self._nightly = nightly
         self._channel = channel
         # Called after a card changed (the App Home re-publishes for its viewers).
         self.on_change: Callable[[], None] | None = None
@@ -100,7 +103,7 @@ class SlackNotifier:
                 channel=view.channel_id,
                 ts=view.card_ts,
                 text=card_text(view),
-                blocks=render_card(view, self._labels, self._clock.now()),
+                blocks=self._card(view),
             )
         except Exception as exc:  # the card is a view; the ledger is the truth
             log.error("updating the card of %s failed: %s", view.number, _slack_error(exc))
@@ -130,10 +133,12 @@ class SlackNotifier:
 
     def message_payload(self, view: WindowView) -> dict[str, Any]:
         """The card as chat.postMessage arguments."""
-        return {
-            "text": card_text(view),
-            "blocks": render_card(view, self._labels, self._clock.now()),
-        }
+        return {"text": card_text(view), "blocks": self._card(view)}
+
+    def _card(self, view: WindowView) -> list[dict[str, Any]]:
+        now = self._clock.now()
+        warning = nightly_warning(view, self._nightly, now) if self._nightly else None
+        return render_card(view, self._labels, now, [warning] if warning else [])
 
 
 def _slack_error(exc: Exception) -> str:

@@ -120,3 +120,10 @@ def test_policy_inherits_defaults_and_windows_take_the_strictest() -> None:
     assert both.remind_before_end == timedelta(minutes=30)
     assert both.max_duration == timedelta(hours=6)
     assert both.escalate_after == 4 and both.time_zone == "America/New_York"
+
+
+def test_nightly_merge_span_is_validated() -> None:
+    with pytest.raises(ConfigError, match=r"nightly_merge\.start"):
+        parse_settings(document(nightly_merge={"start": "25:00"}))
+    span = parse_settings(document(nightly_merge={"start": "02:00", "end": "04:00"})).nightly_merge
+    assert span.span().describe() == "02:00-04:00 America/New_York"

@@ -331,3 +331,12 @@ def test_watchdog_reports_unexplained_outages_once_and_never_touches_them(bot: B
     bot.sim.set_school("state_u_sandbox", {"nightly": False})
     bot.runtime.worker.watch()
     assert len(channel_notices()) == 2
+
+
+def test_card_warns_when_a_window_covers_the_nightly_merge(bot: Bot) -> None:
+    ephemeral(bot.command(REQUESTER, "schedule prod 2026-12-05 22:00 4h overnight"))
+    assert "covers Coursedog's nightly merge (01:30-03:00 America/New_York)" in str(
+        bot.wait_card(1).blocks
+    )
+    ephemeral(bot.command(REQUESTER, "start prod 1h daytime"))
+    assert "nightly merge" not in str(bot.wait_card(2).blocks)
