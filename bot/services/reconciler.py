@@ -20,6 +20,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.domain.states import HOLDING
 from bot.services import outcomes
+from bot.services.comments import ActivityComments
 from bot.services.outcomes import ROW_WAITING_RESTORE, Plan
 from bot.services.reports import Report, ReportKind
 from coursedog.errors import CoursedogError, OutcomeUnknown
@@ -39,6 +40,8 @@ class ScheduleApi(Protocol):
     def read_schedule(self) -> ScheduleSnapshot: ...
 
     def write_schedule(self, schedule: Schedule) -> None: ...
+
+    def post_activity_comment(self, text: str) -> None: ...
 
 
 class _LeaseLost(Exception):
@@ -65,6 +68,7 @@ class Reconciler:
         self._owner = owner
         self._lease_ttl = lease_ttl
         self._locks = {env: threading.Lock() for env in settings.environments}
+        self._comments = ActivityComments(sessions, clock)
 
     def environments_in_play(self) -> set[str]:
         """Environments that a window holds, or that still wait for their baseline."""
@@ -131,12 +135,14 @@ class Reconciler:
             after = outcome
         with self._sessions.begin() as session:
             if plan.holding:
-                return outcomes.finish_off(
+                reports = outcomes.finish_off(
                     session, env, plan, before=live.schedule, after=after, write_id=write_id
                 )
-            return outcomes.finish_restore(
-                session, env, plan, before=live.schedule, after=after, now=self._clock.now()
-            )
+            else:
+                reports = outcomes.finish_restore(
+                    session, env, plan, before=live.schedule, after=after, now=self._clock.now()
+                )
+        return reports + self._comments.after(env, client, reports)
 
     def _failed(self, env: str, plan: Plan, reason: str, *, reading: bool) -> list[Report]:
         with self._sessions.begin() as session:

@@ -22,6 +22,7 @@ class ReportKind(StrEnum):
     ASSISTED = "assisted"
     DRIFT_CORRECTED = "drift_corrected"
     UNEXPLAINED_OFF = "unexplained_off"
+    COMMENT_FAILED = "comment_failed"
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,8 @@ class Report:
     window_state: str | None = None
     # Tells apart repeated outcomes of the same kind (e.g. the remote write that corrected drift).
     occurrence: int = 0
+    # Text for a person to use (e.g. an Activity comment to paste by hand).
+    text: str = ""
 
     @property
     def dedup_key(self) -> str:

@@ -52,6 +52,10 @@ _REPORTS: dict[ReportKind, str] = {
         ":rotating_light: {env}: merges were switched back on during the window ({before}), "
         "most likely by hand. Switched off again and verified: {after}."
     ),
+    ReportKind.COMMENT_FAILED: (
+        ":memo: {env}: could not add the comment to Merge Settings > Activity ({detail}). "
+        "Please add it by hand:\n>{text}"
+    ),
     ReportKind.UNEXPLAINED_OFF: (
         ":mag: {env}: merges are off ({after}) and no maintenance window explains it. Nothing "
         "was changed; if this is unintended, switch them back on in Merge Settings, since "
@@ -68,6 +72,7 @@ def render_report(report: Report, labels: Mapping[str, str]) -> str:
         before=report.before.describe() if report.before else "unknown",
         after=report.after.describe() if report.after else "unknown",
         detail=escape(report.detail),
+        text=escape(report.text),
     )
     if report.window_state == S.FAILED:
         text += "\nThe window is marked *needs a person*."

@@ -121,8 +121,14 @@ def test_an_intent_left_pending_by_a_crash_is_settled_by_reading(bot: Bot) -> No
     assert bot.settle()
     assert prod(bot) == (False, False)
     with bot.runtime.sessions.begin() as s:
-        statuses = [w.status for w in s.scalars(select(RemoteWrite).order_by(RemoteWrite.id))]
-    assert statuses == ["applied", "unknown", "applied"]
+        writes = s.scalars(select(RemoteWrite).order_by(RemoteWrite.id)).all()
+        statuses = [(w.operation, w.status) for w in writes]
+    assert statuses == [
+        ("write_schedule", "applied"),
+        ("activity_comment", "applied"),
+        ("write_schedule", "unknown"),  # left pending by the crash, settled by the read
+        ("write_schedule", "applied"),
+    ]
 
 
 def assisted(base_url: str) -> Any:
@@ -152,3 +158,15 @@ def test_assisted_driver_asks_a_person_and_verifies_by_reading(database_url: str
         assert bot.settle()
         assert "restored and verified" in bot.thread(1)[-1]
         assert bot.sim.calls("PUT", "integrationSchedule") == 0
+
+
+def test_a_refused_activity_comment_is_handed_to_a_person_and_not_repeated(bot: Bot) -> None:
+    bot.sim.inject(Fault(kind="status", method="POST", path_contains="activity", status=500))
+    start_and_approve(bot, "start prod 2h Banner patch")
+    last = bot.thread(1)[-1]
+    assert "could not add the comment to Merge Settings" in last
+    assert "MW-1: merges switched off on prod" in last
+    assert prod(bot) == (False, False) and bot.runtime.windows.get(1).state == "active"
+    bot.runtime.worker.run_once()
+    assert bot.settle()
+    assert bot.sim.calls("POST", "activity") == 1  # one attempt per step, never repeated

@@ -352,16 +352,23 @@ def test_ledger_explains_every_remote_change(bot: Bot) -> None:
             "approved",
             "baseline_recorded",
             "schedule_written",
+            "activity_commented",
             "ended",
             "schedule_written",
             "baseline_restored",
+            "activity_commented",
         ]
-        assert [(w.status, w.desired) for w in writes] == [
+        schedule_writes = [w for w in writes if w.operation == "write_schedule"]
+        assert [(w.status, w.desired) for w in schedule_writes] == [
             ("applied", {"nightly": False, "realtime": False}),
             ("applied", {"nightly": True, "realtime": True}),
         ]
+        assert [w.status for w in writes if w.operation == "activity_comment"] == ["applied"] * 2
         assert len(baselines) == 1 and baselines[0].released_at is not None
-    assert bot.sim.school("state_u_prod").writes == len(writes)
+    assert bot.sim.school("state_u_prod").writes == len(schedule_writes)
+    comments = bot.sim.school("state_u_prod").comments
+    assert len(comments) == 2 and "MW-1" in comments[0] and "Banner patch" in comments[0]
+    assert "restored to nightly on, real-time on" in comments[1]
 
 
 def test_an_unexpected_error_shows_a_reference_that_is_in_the_log(

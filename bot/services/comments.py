@@ -1,0 +1,133 @@
+"""The Merge Settings Activity comment: once after switching off, once after restoring.
+
+The Activity tab does not record changes to the real-time schedule, so the comment is the
+record Coursedog (and the school) will look for. With the api driver the bot posts it; an
+intent row is written first, so a comment is never posted twice for the same step.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Protocol
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.clock import Clock
+from bot.services.reports import Report, ReportKind
+from coursedog.errors import CoursedogError
+from storage import ledger
+from storage.models import RemoteWrite, Window
+
+log = logging.getLogger(__name__)
+OPERATION = "activity_comment"
+PHASES = {ReportKind.SWITCHED_OFF: "off", ReportKind.RESTORED: "restored"}
+
+
+class CommentApi(Protocol):
+    """The part of the Coursedog client that comments."""
+
+    def post_activity_comment(self, text: str) -> None: ...
+
+
+def comment_text(window: Window, env: str, report: Report) -> str:
+    """What the comment says: the window, the change, the reference to cite."""
+    reference = f" Reference: {window.ticket}." if window.ticket else ""
+    reason = f" ({window.reason})" if window.reason else ""
+    if report.kind is ReportKind.SWITCHED_OFF:
+        until = f" until {window.ends_at:%Y-%m-%d %H:%M} UTC" if window.ends_at else ""
+        before = report.before.describe() if report.before else "unknown"
+        return (
+            f"sis-maint MW-{window.id}: merges switched off on {env} for planned SIS "
+            f"maintenance{reason}{until}. Before: {before}; verified off by reading back. "
+            f"Edits made in Coursedog meanwhile reach the SIS after merges are back on.{reference}"
+        )
+    after = report.after.describe() if report.after else "unknown"
+    return (
+        f"sis-maint MW-{window.id}: SIS maintenance over; merge schedule on {env} restored to "
+        f"{after} and verified by reading back.{reference}"
+    )
+
+
+class ActivityComments:
+    """Posts the comment for each switched-off or restored report, once."""
+
+    def __init__(self, sessions: sessionmaker[Session], clock: Clock) -> None:
+        self._sessions = sessions
+        self._clock = clock
+
+    def after(self, env: str, client: CommentApi, reports: Sequence[Report]) -> list[Report]:
+        """Comment for each report that warrants one; reports for comments that failed."""
+        failed: list[Report] = []
+        for report in reports:
+            phase = PHASES.get(report.kind)
+            if phase is None or report.window_id is None:
+                continue
+            claimed = self._claim(env, report, phase)
+            if claimed is None:
+                continue
+            intent_id, text = claimed
+            error: str | None = None
+            try:
+                client.post_activity_comment(text)
+            except CoursedogError as exc:
+                error = str(exc)
+            self._settle(intent_id, error)
+            if error is not None:
+                failed.append(
+                    Report(
+                        report.window_id,
+                        env,
+                        ReportKind.COMMENT_FAILED,
+                        detail=error,
+                        text=text,
+                        occurrence=intent_id,
+                    )
+                )
+        return failed
+
+    def _claim(self, env: str, report: Report, phase: str) -> tuple[int, str] | None:
+        with self._sessions.begin() as session:
+            window = ledger.get_window(session, report.window_id or 0)
+            if window is None:
+                return None
+            existing = session.scalars(
+                select(RemoteWrite.id).where(
+                    RemoteWrite.operation == OPERATION,
+                    RemoteWrite.window_id == window.id,
+                    RemoteWrite.environment == env,
+                    RemoteWrite.desired["phase"].as_string() == phase,
+                )
+            ).first()
+            if existing is not None:
+                return None
+            text = comment_text(window, env, report)
+            intent = RemoteWrite(
+                environment=env,
+                operation=OPERATION,
+                window_id=window.id,
+                before=None,
+                desired={"phase": phase, "text": text},
+                status="pending",
+                started_at=self._clock.now(),
+            )
+            session.add(intent)
+            session.flush()
+            return intent.id, text
+
+    def _settle(self, intent_id: int, error: str | None) -> None:
+        with self._sessions.begin() as session:
+            intent = session.get(RemoteWrite, intent_id)
+            assert intent is not None
+            intent.status = "failed" if error else "applied"
+            intent.finished_at, intent.error = self._clock.now(), error
+            ledger.add_audit(
+                session,
+                at=intent.finished_at,
+                actor="system",
+                action="activity_comment_failed" if error else "activity_commented",
+                window_id=intent.window_id,
+                environment=intent.environment,
+                detail=error or str(intent.desired.get("text", "")),
+            )
