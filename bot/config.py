@@ -135,6 +135,13 @@ class NightlyMergeConfig(_Strict):
         )
 
 
+class MergeWatchConfig(_Strict):
+    """After restoring: how often to look for the first merge, and when to stop and remind."""
+
+    every: Duration = timedelta(minutes=15)
+    give_up_after: Duration = timedelta(hours=26)
+
+
 class SimulatorConfig(_Strict):
     """A Coursedog simulator started inside the bot (demo and sandbox only)."""
 
@@ -154,6 +161,7 @@ class Settings(_Strict):
     coursedog_api: dict[str, str | bool] = {}
     simulator: SimulatorConfig = SimulatorConfig()
     nightly_merge: NightlyMergeConfig = NightlyMergeConfig()
+    merge_watch: MergeWatchConfig = MergeWatchConfig()
     reconcile_interval_seconds: int = Field(default=60, ge=5, le=3600)
     watchdog_interval_seconds: int = Field(default=300, ge=10, le=86400)
     scheduler_poll_seconds: float = Field(default=5.0, ge=0.05, le=300)

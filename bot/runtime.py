@@ -18,10 +18,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.jobs import Jobs
+from bot.merge_watch import MergeWatcher
 from bot.scheduler import Scheduler
 from bot.services.access import Access
 from bot.services.reconciler import Reconciler, ScheduleApi
 from bot.services.status import StatusService
+from bot.services.timetable import WATCH_MERGE
 from bot.services.windows import WindowService
 from bot.slack.app import create_app
 from bot.slack.context import SlackDeps
@@ -130,10 +132,11 @@ def build_runtime(
         watchdog_interval=settings.watchdog_interval_seconds,
     )
     jobs = Jobs(settings, clock, notifier, worker, access)
+    watcher = MergeWatcher(settings, clock, notifier, windows, clients)
     scheduler = Scheduler(
         sessions,
         clock,
-        jobs.handlers(),
+        {**jobs.handlers(), WATCH_MERGE: watcher.handle},
         owner=owner,
         poll_seconds=settings.scheduler_poll_seconds,
         on_give_up=jobs.gave_up,

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
 from bot.domain.states import HOLDING, WindowState, can_transition, transition
+from bot.services import timetable
 from bot.services.reports import Report, ReportKind
 from coursedog.models import Schedule
 from storage import ledger
@@ -90,6 +91,7 @@ def finish_restore(
     before: Schedule | None,
     after: Schedule | None,
     now: datetime,
+    watch_every: timedelta | None = None,
 ) -> list[Report]:
     """No window holds the environment any more and its baseline is back (or there was none)."""
     reports: list[Report] = []
@@ -98,6 +100,10 @@ def finish_restore(
         row.status, row.detail = "restored", None
         kind = ReportKind.RESTORED if after is not None else ReportKind.NOTHING_TO_RESTORE
         reports.append(Report(window.id, env, kind, before, after))
+        if kind is ReportKind.RESTORED and watch_every is not None and not after_is_off(after):
+            # Edits made during the window reach the SIS with the next merge: watch for it.
+            watch = timetable.MergeWatch(window.id, env, now, 1)
+            timetable.plan_merge_watch(session, watch, now + watch_every, now)
     if baseline is not None:
         baseline.released_at = now
         ledger.add_audit(
@@ -179,3 +185,8 @@ def _recover_if_done(window: Window) -> str | None:
         window.failure_reason = None
         return WindowState.ACTIVE.value
     return None
+
+
+def after_is_off(after: Schedule | None) -> bool:
+    """Nothing restored means no merge is coming to watch for."""
+    return after is None or after.is_off()

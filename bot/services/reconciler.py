@@ -24,7 +24,7 @@ from bot.services.comments import ActivityComments
 from bot.services.outcomes import ROW_WAITING_RESTORE, Plan
 from bot.services.reports import Report, ReportKind
 from coursedog.errors import CoursedogError, OutcomeUnknown
-from coursedog.models import Schedule, ScheduleSnapshot
+from coursedog.models import MergeRun, Schedule, ScheduleSnapshot
 from storage import ledger
 from storage.models import Baseline, RemoteWrite
 
@@ -35,13 +35,17 @@ EXPLAINED = "unexplained_off_cleared"
 
 
 class ScheduleApi(Protocol):
-    """The part of the Coursedog client the reconciler needs."""
+    """The part of the Coursedog client the bot uses."""
 
     def read_schedule(self) -> ScheduleSnapshot: ...
 
     def write_schedule(self, schedule: Schedule) -> None: ...
 
     def post_activity_comment(self, text: str) -> None: ...
+
+    def merge_history(self, schedule_type: str, size: int = 5) -> list[MergeRun]: ...
+
+    def merge_report_url(self, report_id: str) -> str: ...
 
 
 class _LeaseLost(Exception):
@@ -140,7 +144,13 @@ class Reconciler:
                 )
             else:
                 reports = outcomes.finish_restore(
-                    session, env, plan, before=live.schedule, after=after, now=self._clock.now()
+                    session,
+                    env,
+                    plan,
+                    before=live.schedule,
+                    after=after,
+                    now=self._clock.now(),
+                    watch_every=self._settings.merge_watch.every,
                 )
         return reports + self._comments.after(env, client, reports)
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -16,7 +17,7 @@ START = "start"
 REMIND_END = "remind_before_end"
 END = "end"
 NAG = "nag"
-WATCHDOG = "watchdog"
+WATCH_MERGE = "watch_merge"
 
 END_KINDS = (REMIND_END, END, NAG)
 ALL_KINDS = (EXPIRE, REMIND_START, START, *END_KINDS)
@@ -123,3 +124,40 @@ def cancel_end_actions(session: Session, window: Window, now: datetime) -> None:
 def cancel_all(session: Session, window: Window, now: datetime) -> None:
     """Drop every pending action of a window that is over."""
     due.cancel_actions(session, window.id, ALL_KINDS, now)
+
+
+@dataclass(frozen=True)
+class MergeWatch:
+    """Which restore a merge-watch action looks after, and which look this is."""
+
+    window_id: int
+    environment: str
+    restored_at: datetime
+    number: int
+
+    @property
+    def key(self) -> str:
+        """The action's dedup key, which also carries these fields."""
+        stamp = int(self.restored_at.timestamp())
+        return f"{WATCH_MERGE}:{self.window_id}:{self.environment}:{stamp}:{self.number}"
+
+    @classmethod
+    def from_key(cls, key: str) -> MergeWatch:
+        """Read the fields back from a dedup key."""
+        _, window_id, environment, stamp, number = key.split(":")
+        return cls(
+            int(window_id), environment, datetime.fromtimestamp(int(stamp), UTC), int(number)
+        )
+
+
+def plan_merge_watch(session: Session, watch: MergeWatch, at: datetime, now: datetime) -> None:
+    """Look at the merge history at ``at`` for the first merge after a restore."""
+    due.schedule_action(
+        session,
+        kind=WATCH_MERGE,
+        due_at=at,
+        dedup_key=watch.key,
+        now=now,
+        window_id=watch.window_id,
+        environment=watch.environment,
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from bot.domain.states import WindowState
@@ -11,6 +12,7 @@ from bot.services.views import WindowView
 from bot.slack import ids
 from bot.slack.payloads import window_button_value
 from bot.slack.text import escape, local_and_utc, slack_time, user
+from coursedog.models import MergeRun
 
 Block = dict[str, Any]
 S = WindowState
@@ -34,7 +36,8 @@ _REPORTS: dict[ReportKind, str] = {
     ),
     ReportKind.RESTORED: (
         ":white_check_mark: {env}: schedule restored and verified: {after} "
-        "(during the window: {before})."
+        "(during the window: {before}). Edits made in Coursedog during the window reach the "
+        "SIS with the next merge; the bot reports it here."
     ),
     ReportKind.NOTHING_TO_RESTORE: (
         ":information_source: {env}: nothing had been switched off, so nothing to restore."
@@ -217,4 +220,29 @@ def approved(view: WindowView, approver: str) -> str:
     return (
         f":white_check_mark: Approved by {user(approver)}. Merges on {_envs(view)} go off at "
         f"{slack_time(view.starts_at, view.time_zone)}; a reminder comes before."
+    )
+
+
+def first_merge(view: WindowView, env: str, run: MergeRun, link: str | None) -> str:
+    """The first merge after merges came back on: edits made during the window are through."""
+    outcome = "succeeded" if run.succeeded else f"ended with status `{escape(run.status)}`"
+    where = f" <{link}|Merge report>." if link else ""
+    advice = (
+        ""
+        if run.succeeded
+        else " Some edits made during the window may not have reached the SIS: check the report."
+    )
+    return (
+        f":arrows_counterclockwise: `{env}`: the first {run.schedule_type} merge since "
+        f"{view.number} {outcome}.{where}{advice}"
+    )
+
+
+def no_merge_yet(view: WindowView, env: str, restored_at: datetime) -> str:
+    """No merge has run since restoring: the window's edits are still waiting."""
+    return (
+        f":hourglass_flowing_sand: `{env}`: no nightly or manual merge has run since merges came "
+        f"back on at {slack_time(restored_at, view.time_zone)} after {view.number}, so edits "
+        "made in Coursedog during the window have not reached the SIS yet. Consider running a "
+        "manual merge in Coursedog (Sections, then Courses, then Relationships)."
     )
