@@ -15,6 +15,7 @@ from bot.services.timed import Outcome, Timed
 from bot.slack import messages
 from bot.slack.context import Kicker
 from bot.slack.notifier import SlackNotifier
+from bot.slack.text import escape
 from storage import ledger
 from storage.due import ClaimedAction
 
@@ -56,7 +57,7 @@ class Jobs:
         self._notifier.post_channel(
             f"gave-up:{action.id}",
             f":sos: The scheduled step {what} failed {action.attempts} times and will not be "
-            f"retried ({error}). Check the window with `/sis-maint` and act by hand.",
+            f"retried ({escape(error)}). Check the window with `/sis-maint` and act by hand.",
         )
 
     def _late(self, lease: Lease) -> bool:

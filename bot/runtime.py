@@ -71,6 +71,7 @@ class Runtime:
     windows: WindowService
     worker: Worker
     scheduler: Scheduler
+    home: HomePublisher
     notifier: SlackNotifier
     app: App
     clients: Mapping[str, ScheduleApi] = field(default_factory=dict)
@@ -78,6 +79,7 @@ class Runtime:
     def start(self, *, scheduler: bool = True) -> None:
         """Start background work (tests drive the scheduler by hand)."""
         self.worker.start()
+        self.home.start()
         if scheduler:
             self.scheduler.start()
         # Pick up whatever a previous run left unfinished.
@@ -87,6 +89,7 @@ class Runtime:
         """Stop background work and release connections."""
         self.scheduler.stop()
         self.worker.stop()
+        self.home.stop()
         for client in self.clients.values():
             close = getattr(client, "close", None)
             if close is not None:
@@ -157,7 +160,9 @@ def build_runtime(
     app = create_app(
         deps, client=slack, signing_secret=signing_secret, listener_executor=listener_executor
     )
-    return Runtime(settings, engine, sessions, windows, worker, scheduler, notifier, app, clients)
+    return Runtime(
+        settings, engine, sessions, windows, worker, scheduler, home, notifier, app, clients
+    )
 
 
 class _Wake:

@@ -332,6 +332,8 @@ class Bot:
                 return False
             if not self.runtime.worker.wait_idle(max(0.0, deadline - time.monotonic())):
                 return False
+            if not self.runtime.home.wait_idle(max(0.0, deadline - time.monotonic())):
+                return False
         return True
 
 

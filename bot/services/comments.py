@@ -22,7 +22,11 @@ from storage.models import RemoteWrite, Window
 
 log = logging.getLogger(__name__)
 OPERATION = "activity_comment"
-PHASES = {ReportKind.SWITCHED_OFF: "off", ReportKind.RESTORED: "restored"}
+PHASES = {
+    ReportKind.SWITCHED_OFF: "off",
+    ReportKind.VERIFIED_OFF: "off",
+    ReportKind.RESTORED: "restored",
+}
 
 
 class CommentApi(Protocol):
@@ -35,7 +39,7 @@ def comment_text(window: Window, env: str, report: Report) -> str:
     """What the comment says: the window, the change, the reference to cite."""
     reference = f" Reference: {window.ticket}." if window.ticket else ""
     reason = f" ({window.reason})" if window.reason else ""
-    if report.kind is ReportKind.SWITCHED_OFF:
+    if report.kind in (ReportKind.SWITCHED_OFF, ReportKind.VERIFIED_OFF):
         until = f" until {window.ends_at:%Y-%m-%d %H:%M} UTC" if window.ends_at else ""
         before = report.before.describe() if report.before else "unknown"
         return (
@@ -57,8 +61,14 @@ class ActivityComments:
         self._sessions = sessions
         self._clock = clock
 
-    def after(self, env: str, client: CommentApi, reports: Sequence[Report]) -> list[Report]:
-        """Comment for each report that warrants one; reports for comments that failed."""
+    def after(
+        self, env: str, client: CommentApi, reports: Sequence[Report], *, by_hand: bool = False
+    ) -> list[Report]:
+        """Comment for each report that warrants one; reports for what a person must post.
+
+        ``by_hand`` (the assisted driver): the bot does not write to Coursedog, so the text
+        goes to the thread for a person to paste.
+        """
         failed: list[Report] = []
         for report in reports:
             phase = PHASES.get(report.kind)
@@ -68,6 +78,18 @@ class ActivityComments:
             if claimed is None:
                 continue
             intent_id, text = claimed
+            if by_hand:
+                self._settle(intent_id, None, status="handed_over")
+                failed.append(
+                    Report(
+                        report.window_id,
+                        env,
+                        ReportKind.COMMENT_BY_HAND,
+                        text=text,
+                        occurrence=intent_id,
+                    )
+                )
+                continue
             error: str | None = None
             try:
                 client.post_activity_comment(text)
@@ -116,17 +138,23 @@ class ActivityComments:
             session.flush()
             return intent.id, text
 
-    def _settle(self, intent_id: int, error: str | None) -> None:
+    def _settle(self, intent_id: int, error: str | None, *, status: str | None = None) -> None:
         with self._sessions.begin() as session:
             intent = session.get(RemoteWrite, intent_id)
             assert intent is not None
-            intent.status = "failed" if error else "applied"
+            intent.status = status or ("failed" if error else "applied")
             intent.finished_at, intent.error = self._clock.now(), error
             ledger.add_audit(
                 session,
                 at=intent.finished_at,
                 actor="system",
-                action="activity_comment_failed" if error else "activity_commented",
+                action=(
+                    "activity_comment_failed"
+                    if error
+                    else "activity_comment_handed_over"
+                    if status
+                    else "activity_commented"
+                ),
                 window_id=intent.window_id,
                 environment=intent.environment,
                 detail=error or str(intent.desired.get("text", "")),

@@ -152,7 +152,8 @@ class Reconciler:
                     now=self._clock.now(),
                     watch_every=self._settings.merge_watch.every,
                 )
-        return reports + self._comments.after(env, client, reports)
+        by_hand = self._settings.environments[env].driver == "assisted"
+        return reports + self._comments.after(env, client, reports, by_hand=by_hand)
 
     def _failed(self, env: str, plan: Plan, reason: str, *, reading: bool) -> list[Report]:
         with self._sessions.begin() as session:

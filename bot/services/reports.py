@@ -23,6 +23,7 @@ class ReportKind(StrEnum):
     DRIFT_CORRECTED = "drift_corrected"
     UNEXPLAINED_OFF = "unexplained_off"
     COMMENT_FAILED = "comment_failed"
+    COMMENT_BY_HAND = "comment_by_hand"
 
 
 @dataclass(frozen=True)

@@ -90,6 +90,11 @@ class StatusService:
                 )
         return result
 
+    def forget(self) -> None:
+        """Drop remembered reads (something changed; the next look must read again)."""
+        with self._lock:
+            self._recent.clear()
+
     def windows(self, which: str, limit: int = 20) -> list[WindowView]:
         """``active``, ``upcoming`` or ``recent`` windows."""
         states, newest = {

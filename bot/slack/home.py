@@ -39,6 +39,29 @@ class HomePublisher:
         self._monotonic = monotonic
         self._viewers: dict[str, float] = {}
         self._lock = threading.Lock()
+        self._cond = threading.Condition()
+        self._dirty = False
+        self._busy = False
+        self._stopping = False
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Refresh in a background thread, so changes never wait for the tab."""
+        self._thread = threading.Thread(target=self._loop, name="sis-maint-home", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop refreshing."""
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        """Block until no refresh is pending or running."""
+        with self._cond:
+            return self._cond.wait_for(lambda: not self._dirty and not self._busy, timeout)
 
     def opened(self, user_id: str) -> None:
         """Someone opened the tab: remember them and publish a fresh view."""
@@ -63,7 +86,27 @@ class HomePublisher:
             log.warning("publishing the App Home for %s failed", user_id, exc_info=True)
 
     def refresh_viewers(self) -> None:
-        """After a change: publish again for everyone who looked recently."""
+        """After a change: have the background thread publish again (several changes, once)."""
+        with self._cond:
+            self._dirty = True
+            self._cond.notify_all()
+
+    def _loop(self) -> None:
+        while True:
+            with self._cond:
+                self._cond.wait_for(lambda: self._dirty or self._stopping)
+                if self._stopping:
+                    return
+                self._dirty, self._busy = False, True
+            try:
+                self._status.forget()  # the change may have switched merges: read again
+                self._publish_viewers()
+            finally:
+                with self._cond:
+                    self._busy = False
+                    self._cond.notify_all()
+
+    def _publish_viewers(self) -> None:
         cutoff = self._monotonic() - KEEP_VIEWERS
         with self._lock:
             self._viewers = {u: t for u, t in self._viewers.items() if t >= cutoff}

@@ -59,6 +59,10 @@ _REPORTS: dict[ReportKind, str] = {
         ":memo: {env}: could not add the comment to Merge Settings > Activity ({detail}). "
         "Please add it by hand:\n>{text}"
     ),
+    ReportKind.COMMENT_BY_HAND: (
+        ":memo: {env}: please add this comment to Merge Settings > Activity (press Enter to "
+        "post it):\n>{text}"
+    ),
     ReportKind.UNEXPLAINED_OFF: (
         ":mag: {env}: merges are off ({after}) and no maintenance window explains it. Nothing "
         "was changed; if this is unintended, switch them back on in Merge Settings, since "
@@ -225,13 +229,14 @@ def approved(view: WindowView, approver: str) -> str:
 
 def first_merge(view: WindowView, env: str, run: MergeRun, link: str | None) -> str:
     """The first merge after merges came back on: edits made during the window are through."""
-    outcome = "succeeded" if run.succeeded else f"ended with status `{escape(run.status)}`"
+    if run.status == "success":
+        outcome, advice = "succeeded", ""
+    else:
+        outcome = f"finished with status `{escape(run.status)}`"
+        advice = (
+            " Some edits made during the window may not have reached the SIS: check the report."
+        )
     where = f" <{link}|Merge report>." if link else ""
-    advice = (
-        ""
-        if run.succeeded
-        else " Some edits made during the window may not have reached the SIS: check the report."
-    )
     return (
         f":arrows_counterclockwise: `{env}`: the first {run.schedule_type} merge since "
         f"{view.number} {outcome}.{where}{advice}"

@@ -73,7 +73,8 @@ def window_line(view: WindowView, now: datetime) -> str:
     else:
         when = f"{format_duration(view.duration)} from approval"
     overdue = " — *overdue*" if is_overdue(view, now) else ""
-    reason = f" — {escape(view.reason)}" if view.reason else ""
+    short = view.reason if len(view.reason) <= 120 else view.reason[:119] + "…"
+    reason = f" — {escape(short)}" if view.reason else ""
     who = user(view.requester_id)
     return f"*{view.number}* {envs} · {view.state}{overdue} · {when} · {who}{reason}"
 

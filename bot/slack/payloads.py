@@ -74,5 +74,11 @@ def parse_request_form(view: Mapping[str, Any]) -> RequestForm:
     )
 
 
+LATEST_TIMESTAMP = 4_102_444_800  # 2100-01-01: anything later is not a date-picker value
+
+
 def _timestamp(raw: Any) -> int | None:
-    return int(raw) if isinstance(raw, int | str) and str(raw).isdigit() else None
+    if not (isinstance(raw, int | str) and str(raw).isdigit()):
+        return None
+    value = int(raw)
+    return value if 0 < value < LATEST_TIMESTAMP else None

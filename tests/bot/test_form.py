@@ -90,3 +90,23 @@ def test_a_valid_form_requests_a_window_with_its_ticket(bot: Bot) -> None:
     assert window.starts_at == datetime(2026, 12, 5, 23, 0, tzinfo=UTC)
     assert window.ends_at == datetime(2026, 12, 6, 3, 0, tzinfo=UTC)
     assert "MW-1" in bot.slack.direct_messages(REQUESTER)[-1].text
+
+
+def test_the_card_is_posted_even_if_the_confirmation_cannot_be_sent(bot: Bot) -> None:
+    original = bot.slack._chat_postMessage
+
+    def refuse_direct_messages(args: dict[str, object]) -> dict[str, object]:
+        if str(args.get("channel", "")).startswith("U"):
+            return {"ok": False, "error": "cannot_dm_bot"}
+        return original(args)
+
+    bot.slack._chat_postMessage = refuse_direct_messages  # type: ignore[method-assign]
+    bot.submit_form(REQUESTER, envs=["prod"], length="1h")
+    assert bot.wait_card(1) and bot.runtime.windows.get(1).state == "requested"
+
+
+def test_an_impossible_date_is_refused_on_the_form_not_dropped(bot: Bot) -> None:
+    body = bot.submit_form(
+        REQUESTER, envs=["prod"], when=AT, start="10000000000000", length="1h"
+    ).json()
+    assert body["response_action"] == "errors" and ids.B_START in body["errors"]

@@ -48,7 +48,8 @@ def test_home_is_refreshed_after_a_change_and_answers_clicks_on_itself(bot: Bot)
     assert home_actions(view) == [(ids.EXTEND_60, "1"), (ids.REENABLE, "1")]
     bot.click_home(REQUESTER, ids.REENABLE, "1")
     assert bot.sim.school("state_u_prod").nightly is True
-    assert "Recently ended" in str(bot.slack.home[REQUESTER]["blocks"])
+    blocks = str(bot.slack.home[REQUESTER]["blocks"])
+    assert "*MW-1*" in blocks.split("Recently ended")[1]
 
 
 def test_cancel_from_the_home_tab(bot: Bot) -> None:
@@ -59,3 +60,11 @@ def test_cancel_from_the_home_tab(bot: Bot) -> None:
     bot.click_home(REQUESTER, ids.CANCEL, "1")
     assert bot.runtime.windows.get(1).state == "cancelled"
     assert "was cancelled by" in bot.thread(1)[-1]
+
+
+def test_home_shows_the_switches_as_they_are_after_a_change(bot: Bot) -> None:
+    bot.open_home(REQUESTER)  # reads prod as on, and remembers it briefly
+    bot.command(REQUESTER, "start prod 1h")
+    bot.click(APPROVER, ids.APPROVE, "1", bot.wait_card(1))
+    text = str(bot.slack.home[REQUESTER]["blocks"])
+    assert "nightly off, real-time off" in text.split("`staging`", maxsplit=1)[0]

@@ -54,7 +54,8 @@ def test_the_first_merge_after_restoring_is_reported_with_its_link(
     clock.advance(15 * MIN)
     bot.tick()
     last = bot.thread(1)[-1]
-    assert "the first manual merge since MW-1 succeeded" in last
+    assert "the first manual merge since MW-1 finished with status `finishedWithIssues`" in last
+    assert "check the report" in last
     assert "merge-history/r-42|Merge report" in last
     clock.advance(60 * MIN)
     assert bot.tick() == 0  # done: nothing more to watch

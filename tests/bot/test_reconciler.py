@@ -147,7 +147,8 @@ def test_assisted_driver_asks_a_person_and_verifies_by_reading(database_url: str
         bot.sim.set_school("state_u_prod", {"nightly": False, "realtime": False})
         bot.runtime.worker.run_once()
         assert bot.settle()
-        assert "merges are off, verified by reading back" in bot.thread(1)[-1]
+        assert "merges are off, verified by reading back" in bot.thread(1)[-2]
+        assert "please add this comment to Merge Settings" in bot.thread(1)[-1]
         bot.command(REQUESTER, "end MW-1")
         assert (
             "switched by hand" in bot.thread(1)[-1]
@@ -156,8 +157,10 @@ def test_assisted_driver_asks_a_person_and_verifies_by_reading(database_url: str
         bot.sim.set_school("state_u_prod", {"nightly": True, "realtime": True})
         bot.runtime.worker.run_once()
         assert bot.settle()
-        assert "restored and verified" in bot.thread(1)[-1]
+        assert "restored and verified" in bot.thread(1)[-2]
+        assert "SIS maintenance over" in bot.thread(1)[-1]
         assert bot.sim.calls("PUT", "integrationSchedule") == 0
+        assert bot.sim.calls("POST", "activity") == 0  # a person posts it
 
 
 def test_a_refused_activity_comment_is_handed_to_a_person_and_not_repeated(bot: Bot) -> None:

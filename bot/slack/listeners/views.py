@@ -14,7 +14,7 @@ from bot.slack import ids
 from bot.slack.announce import direct_teller, post_card
 from bot.slack.blocks import render_confirmation
 from bot.slack.context import SlackDeps
-from bot.slack.errors import answering_errors
+from bot.slack.errors import answering_errors, explain
 from bot.slack.payloads import parse_request_form
 
 
@@ -24,7 +24,7 @@ def register(app: App, deps: SlackDeps) -> None:
 
     @app.view(ids.REQUEST_VIEW)
     def on_submit(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        user = str(body["user"]["id"])
+        user = str((body.get("user") or {}).get("id", ""))
         try:
             checked = check_request(parse_request_form(body.get("view") or {}))
             try:
@@ -44,8 +44,13 @@ def register(app: App, deps: SlackDeps) -> None:
             block = ids.FIELD_BLOCKS.get(exc.field or "", ids.B_ENVS)
             ack(response_action="errors", errors={block: str(exc)})
             return
+        except Exception as exc:  # keep the form open and say what happened
+            ack(response_action="errors", errors={ids.B_ENVS: explain(exc)})
+            return
         ack()
         tell = direct_teller(client, user)
+        # The card first: without it nobody can approve, and post_card withdraws and explains.
+        with answering_errors(tell):
+            post_card(deps, client, tell, view)
         with answering_errors(tell):
             tell(text=render_confirmation(view, deps.settings.approvals_channel))
-            post_card(deps, client, tell, view)
