@@ -21,6 +21,7 @@ from storage import ledger
 from storage.models import Window, WindowEnvironment
 
 ROW_WAITING_RESTORE = ("ending", "restore_failed")
+LOCKED_PREFIX = "merge settings are locked: "
 
 
 @dataclass(frozen=True)
@@ -139,6 +140,7 @@ def failed(
             continue
         row.status, row.detail = "failed", reason
         state = None
+        locked = reason.startswith(LOCKED_PREFIX)
         if can_transition(window.state, WindowState.FAILED):
             window.state = transition(window.state, WindowState.FAILED)
             window.failure_reason = f"{env}: {reason}"
@@ -147,7 +149,7 @@ def failed(
             Report(
                 window.id,
                 env,
-                ReportKind.OFF_FAILED,
+                ReportKind.OFF_LOCKED if locked else ReportKind.OFF_FAILED,
                 detail=reason,
                 window_state=state,
                 occurrence=event.id,
@@ -157,8 +159,13 @@ def failed(
         if row.status == "restore_failed":
             continue
         row.status, row.detail = "restore_failed", reason
+        kind = (
+            ReportKind.RESTORE_LOCKED
+            if reason.startswith(LOCKED_PREFIX)
+            else ReportKind.RESTORE_FAILED
+        )
         reports.append(
-            Report(window.id, env, ReportKind.RESTORE_FAILED, detail=reason, occurrence=event.id)
+            Report(window.id, env, kind, after=plan.baseline, detail=reason, occurrence=event.id)
         )
     return reports
 

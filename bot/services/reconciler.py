@@ -21,9 +21,9 @@ from bot.config import Settings
 from bot.domain.states import HOLDING
 from bot.services import outcomes
 from bot.services.comments import ActivityComments
-from bot.services.outcomes import ROW_WAITING_RESTORE, Plan
+from bot.services.outcomes import LOCKED_PREFIX, ROW_WAITING_RESTORE, Plan
 from bot.services.reports import Report, ReportKind
-from coursedog.errors import CoursedogError, OutcomeUnknown
+from coursedog.errors import CoursedogError, OutcomeUnknown, SettingsLocked
 from coursedog.models import MergeRun, Schedule, ScheduleSnapshot
 from storage import ledger
 from storage.models import Baseline, RemoteWrite
@@ -232,6 +232,8 @@ class Reconciler:
             client.write_schedule(desired)
         except OutcomeUnknown as exc:
             log.warning("write to %s: outcome unknown (%s); settling by reading", env, exc)
+        except SettingsLocked as exc:
+            error, status = f"{LOCKED_PREFIX}{exc}", "failed"
         except CoursedogError as exc:
             error, status = f"Coursedog refused the change: {exc}", "failed"
         verified: Schedule | None = None

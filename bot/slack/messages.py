@@ -34,6 +34,17 @@ _REPORTS: dict[ReportKind, str] = {
         ":warning: {env}: could not switch merges off: {detail}. The bot retries on its own; "
         "check Merge Settings if the outage is about to begin."
     ),
+    ReportKind.OFF_LOCKED: (
+        ":lock: {env}: Coursedog refused the change because this school's merge settings are "
+        "locked (for example by the term-phases process), so only Coursedog can switch them. "
+        "Ask Coursedog support to switch the nightly and real-time merges off for this window. "
+        "The bot keeps reading and reports here as soon as they are off."
+    ),
+    ReportKind.RESTORE_LOCKED: (
+        ":lock: {env}: Coursedog refused to restore the schedule because this school's merge "
+        "settings are locked, so only Coursedog can switch them. Ask Coursedog support to set "
+        "them back to {after}. The bot keeps reading and reports here once they are."
+    ),
     ReportKind.RESTORED: (
         ":white_check_mark: {env}: schedule restored and verified: {after} "
         "(during the window: {before}). Edits made in Coursedog during the window reach the "

@@ -173,3 +173,20 @@ def test_a_refused_activity_comment_is_handed_to_a_person_and_not_repeated(bot: 
     bot.runtime.worker.run_once()
     assert bot.settle()
     assert bot.sim.calls("POST", "activity") == 1  # one attempt per step, never repeated
+
+
+def test_locked_settings_ask_for_coursedog_and_recover_when_it_acts(bot: Bot) -> None:
+    bot.sim.set_school("state_u_prod", {"locked": True})
+    start_and_approve(bot)
+    last = bot.thread(1)[-1]
+    assert "merge settings are locked" in last and "Ask Coursedog support" in last
+    assert bot.runtime.windows.get(1).state == "failed"
+    bot.runtime.worker.run_once()
+    assert bot.settle() and sum("Ask Coursedog support" in t for t in bot.thread(1)) == 1
+    bot.sim.set_school("state_u_prod", {"nightly": False, "realtime": False})  # Coursedog acts
+    bot.runtime.worker.run_once()
+    assert bot.settle()
+    assert bot.runtime.windows.get(1).state == "active"
+    bot.command(REQUESTER, "end MW-1")
+    restore = [t for t in bot.thread(1) if "refused to restore" in t]
+    assert len(restore) == 1 and "set them back to nightly on, real-time on" in restore[0]
