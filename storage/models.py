@@ -106,6 +106,9 @@ class Baseline(Base):
     nightly: Mapped[bool] = mapped_column(Boolean)
     realtime: Mapped[bool] = mapped_column(Boolean)
     save_state_id: Mapped[str | None] = mapped_column(String(128))
+    # When the enabled saved state changed during the window, a person decides: restore | leave.
+    save_state_decision: Mapped[str | None] = mapped_column(String(16))
+    save_state_decided_by: Mapped[str | None] = mapped_column(String(64))
     captured_at: Mapped[datetime]
     window_id: Mapped[int] = mapped_column(ForeignKey("windows.id"))
     released_at: Mapped[datetime | None]

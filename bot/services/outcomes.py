@@ -31,6 +31,8 @@ class Plan:
     holding: tuple[int, ...]
     waiting: tuple[int, ...]
     baseline: Schedule | None
+    save_state_id: str | None = None
+    save_state_decision: str | None = None
 
 
 def _rows(
@@ -93,6 +95,7 @@ def finish_restore(
     after: Schedule | None,
     now: datetime,
     watch_every: timedelta | None = None,
+    left_as_is: bool = False,
 ) -> list[Report]:
     """No window holds the environment any more and its baseline is back (or there was none)."""
     reports: list[Report] = []
@@ -100,6 +103,8 @@ def finish_restore(
     for row, window in _rows(session, env, plan.waiting, holding=False):
         row.status, row.detail = "restored", None
         kind = ReportKind.RESTORED if after is not None else ReportKind.NOTHING_TO_RESTORE
+        if left_as_is:
+            kind = ReportKind.LEFT_AS_IS
         reports.append(Report(window.id, env, kind, before, after))
         if kind is ReportKind.RESTORED and watch_every is not None and not after_is_off(after):
             # Edits made during the window reach the SIS with the next merge: watch for it.
@@ -197,3 +202,21 @@ def _recover_if_done(window: Window) -> str | None:
 def after_is_off(after: Schedule | None) -> bool:
     """Nothing restored means no merge is coming to watch for."""
     return after is None or after.is_off()
+
+
+def save_state_changed(
+    session: Session, env: str, plan: Plan, *, current: str | None
+) -> list[Report]:
+    """The enabled saved state changed during the window: ask a person instead of guessing."""
+    detail = f"{plan.save_state_id} -> {current}"
+    reports: list[Report] = []
+    for row, window in _rows(session, env, plan.waiting, holding=False):
+        if row.detail == f"saved state changed: {detail}":
+            continue
+        row.status, row.detail = "restore_failed", f"saved state changed: {detail}"
+        reports.append(
+            Report(
+                window.id, env, ReportKind.SAVE_STATE_CHANGED, after=plan.baseline, detail=detail
+            )
+        )
+    return reports

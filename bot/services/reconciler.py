@@ -125,6 +125,22 @@ class Reconciler:
             self._record_baseline(env, plan.holding[0], live)
         desired = ALL_OFF if plan.holding else plan.baseline
         assert desired is not None
+        if not plan.holding and _saved_state_moved(plan, live):
+            with self._sessions.begin() as session:
+                if plan.save_state_decision == "leave":
+                    return outcomes.finish_restore(
+                        session,
+                        env,
+                        plan,
+                        before=live.schedule,
+                        after=live.schedule,
+                        now=self._clock.now(),
+                        left_as_is=True,
+                    )
+                if plan.save_state_decision != "restore":
+                    return outcomes.save_state_changed(
+                        session, env, plan, current=live.save_state_id
+                    )
         after, write_id = live.schedule, 0
         if live.schedule != desired:
             if self._settings.environments[env].driver == "assisted":
@@ -183,6 +199,8 @@ class Reconciler:
                 holding=tuple(w.id for w in holding),
                 waiting=tuple(r.window_id for r in waiting),
                 baseline=Schedule(baseline.nightly, baseline.realtime) if baseline else None,
+                save_state_id=baseline.save_state_id if baseline else None,
+                save_state_decision=baseline.save_state_decision if baseline else None,
             )
 
     def _record_baseline(self, env: str, window_id: int, live: ScheduleSnapshot) -> None:
@@ -332,3 +350,10 @@ def _schedule(schedule: Schedule) -> dict[str, bool]:
 
 def _snapshot(snapshot: ScheduleSnapshot) -> dict[str, object]:
     return {**_schedule(snapshot.schedule), "save_state_id": snapshot.save_state_id}
+
+
+def _saved_state_moved(plan: Plan, live: ScheduleSnapshot) -> bool:
+    """Whether the enabled saved state is not the one the baseline was read from."""
+    return bool(plan.save_state_id and live.save_state_id) and (
+        plan.save_state_id != live.save_state_id
+    )

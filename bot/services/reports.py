@@ -20,6 +20,8 @@ class ReportKind(StrEnum):
     NOTHING_TO_RESTORE = "nothing_to_restore"
     RESTORE_FAILED = "restore_failed"
     RESTORE_LOCKED = "restore_locked"
+    SAVE_STATE_CHANGED = "save_state_changed"
+    LEFT_AS_IS = "left_as_is"
     HANDED_OVER = "handed_over"
     ASSISTED = "assisted"
     DRIFT_CORRECTED = "drift_corrected"

@@ -17,6 +17,7 @@ from bot.domain.states import HOLDING, WindowState, transition
 from bot.errors import Conflict, InputError, NotFound
 from bot.services import timetable
 from bot.services.access import Access, NoGroups, label
+from bot.services.outcomes import ROW_WAITING_RESTORE
 from bot.services.views import WindowView
 from storage import ledger
 from storage.models import Window, WindowEnvironment
@@ -184,6 +185,30 @@ class WindowService:
             ledger.add_audit(session, at=now, actor=actor, action="cancelled", window_id=window.id)
             session.flush()
             return WindowView.of(window)
+
+    def decide_save_state(self, *, actor: str, environment: str, decision: str) -> None:
+        """Someone chose what to do after the enabled saved state changed during a window."""
+        with self._unit("decide") as session:
+            baseline = ledger.held_baseline(session, environment)
+            rows = ledger.window_environments(session, environment, ROW_WAITING_RESTORE)
+            if baseline is None or not rows:
+                raise Conflict(f"Nothing on {environment} is waiting for that choice any more.")
+            if baseline.save_state_decision:
+                raise Conflict(
+                    f"<@{baseline.save_state_decided_by}> already chose to "
+                    f"{baseline.save_state_decision} on {environment}."
+                )
+            self._access.check_may_manage(self._load(session, rows[0].window_id), actor, "decide")
+            baseline.save_state_decision, baseline.save_state_decided_by = decision, actor
+            ledger.add_audit(
+                session,
+                at=self._clock.now(),
+                actor=actor,
+                action="save_state_decided",
+                window_id=rows[0].window_id,
+                environment=environment,
+                detail=decision,
+            )
 
     def end(self, *, actor: str, command: EndCommand) -> WindowView:
         """End a holding window now; the reconciler then restores what was on before."""

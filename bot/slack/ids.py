@@ -34,3 +34,6 @@ FIELD_BLOCKS = {
     "reason": B_REASON,
     "ticket": B_TICKET,
 }
+SAVE_STATE_RESTORE = "save_state_restore"
+SAVE_STATE_LEAVE = "save_state_leave"
+SAVE_STATE_DECISIONS = {SAVE_STATE_RESTORE: "restore", SAVE_STATE_LEAVE: "leave"}

@@ -45,6 +45,14 @@ _REPORTS: dict[ReportKind, str] = {
         "settings are locked, so only Coursedog can switch them. Ask Coursedog support to set "
         "them back to {after}. The bot keeps reading and reports here once they are."
     ),
+    ReportKind.SAVE_STATE_CHANGED: (
+        ":twisted_rightwards_arrows: {env}: the enabled saved state changed during the window "
+        "({detail}), so the bot has not restored anything: the recorded switches ({after}) "
+        "belonged to the old one. Choose below; merges stay off until someone does."
+    ),
+    ReportKind.LEFT_AS_IS: (
+        ":white_check_mark: {env}: left as it is, as chosen after the saved state changed: {after}."
+    ),
     ReportKind.RESTORED: (
         ":white_check_mark: {env}: schedule restored and verified: {after} "
         "(during the window: {before}). Edits made in Coursedog during the window reach the "
@@ -262,3 +270,26 @@ def no_merge_yet(view: WindowView, env: str, restored_at: datetime) -> str:
         "made in Coursedog during the window have not reached the SIS yet. Consider running a "
         "manual merge in Coursedog (Sections, then Courses, then Relationships)."
     )
+
+
+def save_state_choices(environment: str) -> Block:
+    """Restore the recorded switches anyway, or leave the environment as it is."""
+    return {
+        "type": "actions",
+        "block_id": f"save_state_{environment}",
+        "elements": [
+            {
+                "type": "button",
+                "action_id": ids.SAVE_STATE_RESTORE,
+                "text": {"type": "plain_text", "text": "Restore recorded switches"},
+                "value": environment,
+                "style": "primary",
+            },
+            {
+                "type": "button",
+                "action_id": ids.SAVE_STATE_LEAVE,
+                "text": {"type": "plain_text", "text": "Leave as it is"},
+                "value": environment,
+            },
+        ],
+    }

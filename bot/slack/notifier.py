@@ -13,11 +13,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock
 from bot.domain.nightly import NightlyMerge
-from bot.services.reports import Report
+from bot.services.reports import Report, ReportKind
 from bot.services.views import WindowView
 from bot.services.windows import WindowService
 from bot.slack.blocks import card_text, nightly_warning, render_card
-from bot.slack.messages import render_report
+from bot.slack.messages import render_report, save_state_choices
 from storage import ledger
 from storage.models import SlackNotice
 
@@ -127,7 +127,14 @@ class SlackNotifier:
                 continue
             view = touched.get(report.window_id) or self._windows.get(report.window_id)
             touched[report.window_id] = view
-            self.in_thread(view, report.dedup_key, render_report(report, self._labels))
+            text = render_report(report, self._labels)
+            blocks = None
+            if report.kind is ReportKind.SAVE_STATE_CHANGED:
+                blocks = [
+                    {"type": "section", "text": {"type": "mrkdwn", "text": text}},
+                    save_state_choices(report.environment),
+                ]
+            self.in_thread(view, report.dedup_key, text, blocks=blocks)
         for window_id in touched:
             self.refresh_card(self._windows.get(window_id))
 

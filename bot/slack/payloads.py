@@ -82,3 +82,19 @@ def _timestamp(raw: Any) -> int | None:
         return None
     value = int(raw)
     return value if 0 < value < LATEST_TIMESTAMP else None
+
+
+def parse_environment_action(
+    body: Mapping[str, Any], known: Mapping[str, str]
+) -> tuple[str, str, str]:
+    """A click on a button that carries an environment: (action id, user id, environment)."""
+    try:
+        action = body["actions"][0]
+        user_id = str(body["user"]["id"])
+        raw = str(action["value"]).lower()
+        action_id = str(action["action_id"])
+    except (KeyError, IndexError, TypeError):
+        raise InputError("That button press arrived incomplete; try again.") from None
+    if raw not in known:
+        raise InputError("That button does not name an environment.")
+    return action_id, user_id, known[raw]

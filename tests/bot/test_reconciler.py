@@ -14,7 +14,7 @@ from bot.slack import ids
 from coursedog.simulator_faults import Fault
 from storage import ledger
 from storage.models import RemoteWrite
-from tests.harness import APPROVER, REQUESTER, Bot, running_bot, settings_document
+from tests.harness import APPROVER, REQUESTER, STRANGER, Bot, running_bot, settings_document
 
 
 @pytest.fixture
@@ -190,3 +190,29 @@ def test_locked_settings_ask_for_coursedog_and_recover_when_it_acts(bot: Bot) ->
     bot.command(REQUESTER, "end MW-1")
     restore = [t for t in bot.thread(1) if "refused to restore" in t]
     assert len(restore) == 1 and "set them back to nightly on, real-time on" in restore[0]
+
+
+@pytest.mark.parametrize("choice", ["restore", "leave"])
+def test_a_saved_state_changed_during_the_window_is_not_guessed_at(bot: Bot, choice: str) -> None:
+    start_and_approve(bot)
+    bot.sim.set_school("state_u_prod", {"save_state_id": "ss-2", "nightly": True})
+    bot.command(REQUESTER, "end MW-1")
+    warning = thread_message(bot)
+    assert "saved state changed during the window (ss-1 -&gt; ss-2)" in warning.text
+    assert bot.sim.calls("PUT", "integrationSchedule") == 1  # nothing restored yet
+    action = ids.SAVE_STATE_RESTORE if choice == "restore" else ids.SAVE_STATE_LEAVE
+    bot.click(STRANGER, action, "prod", warning)
+    assert any("Only the requester" in r["text"] for r in bot.responses())
+    bot.click(REQUESTER, action, "prod", warning)
+    if choice == "restore":
+        assert prod(bot) == (True, True) and "restored and verified" in bot.thread(1)[-1]
+    else:
+        assert prod(bot) == (True, False) and "left as it is" in bot.thread(1)[-1]
+    assert bot.runtime.windows.get(1).environments[0].status == "restored"
+    bot.click(APPROVER, action, "prod", warning)
+    assert any("waiting for that choice any more" in r["text"] for r in bot.responses())
+
+
+def thread_message(bot: Bot) -> Any:
+    card = bot.card(1)
+    return bot.slack.thread(card.channel, card.ts)[-1]

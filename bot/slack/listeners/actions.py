@@ -14,12 +14,13 @@ from bot.slack import ids, messages
 from bot.slack.announce import announce_cancel, announce_end, announce_extension
 from bot.slack.context import SlackDeps
 from bot.slack.errors import answering_errors
-from bot.slack.payloads import WindowAction, parse_window_action
+from bot.slack.payloads import WindowAction, parse_environment_action, parse_window_action
 from bot.slack.text import user
 
 
 def register(app: App, deps: SlackDeps) -> None:
     """Attach the button listeners and the App Home."""
+    names = deps.settings.environment_names()
 
     def answer(body: dict[str, Any], respond: Respond) -> Respond:
         # A click on the App Home has no response_url: answer on the tab instead.
@@ -65,6 +66,16 @@ def register(app: App, deps: SlackDeps) -> None:
             action = parse_window_action(body)
             view = deps.windows.cancel(actor=action.user_id, window_id=action.window_id)
             announce_cancel(deps, view, action.user_id)
+
+    @app.action(ids.SAVE_STATE_RESTORE)
+    @app.action(ids.SAVE_STATE_LEAVE)
+    def on_save_state(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        ack()
+        with answering_errors(answer(body, respond)):
+            action_id, actor, env = parse_environment_action(body, names)
+            decision = ids.SAVE_STATE_DECISIONS[action_id]
+            deps.windows.decide_save_state(actor=actor, environment=env, decision=decision)
+            deps.worker.kick([env])
 
     @app.event("app_home_opened")
     def on_home_opened(event: dict[str, Any]) -> None:
