@@ -16,6 +16,7 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.background import BackgroundLoop
 from bot.clock import Clock
 from storage import due
 from storage.due import ClaimedAction
@@ -51,8 +52,10 @@ class Lease:
 Handler = Callable[[Lease], None]
 
 
-class Scheduler:
+class Scheduler(BackgroundLoop):
     """Runs due actions; wakes on its poll interval and whenever a near action is added."""
+
+    thread_name = "sis-maint-scheduler"
 
     def __init__(
         self,
@@ -66,6 +69,7 @@ class Scheduler:
         batch: int = 50,
         on_give_up: Callable[[ClaimedAction, str], None] | None = None,
     ) -> None:
+        super().__init__()
         self.sessions = sessions
         self.clock = clock
         self.owner = owner
@@ -74,25 +78,9 @@ class Scheduler:
         self._lease = lease
         self._batch = batch
         self._on_give_up = on_give_up
-        self._cond = threading.Condition()
         self._woken = False
-        self._stopping = False
-        self._thread: threading.Thread | None = None
         # Set while the loop sleeps (lets tests and health checks see it is idle).
         self.asleep = threading.Event()
-
-    def start(self) -> None:
-        """Run in a background thread."""
-        self._thread = threading.Thread(target=self._loop, name="sis-maint-scheduler", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        """Stop after the action in progress."""
-        with self._cond:
-            self._stopping = True
-            self._cond.notify_all()
-        if self._thread is not None:
-            self._thread.join(timeout)
 
     def wake(self) -> None:
         """An action was added: re-check the next due time instead of sleeping through it."""

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable, Iterable
 
+from bot.background import BackgroundLoop
 from bot.services.reconciler import Reconciler
 from bot.services.reports import Report
 
@@ -15,8 +15,10 @@ log = logging.getLogger(__name__)
 Publish = Callable[[list[Report]], None]
 
 
-class Worker:
+class Worker(BackgroundLoop):
     """One thread that reconciles environments it is told about, and all of them periodically."""
+
+    thread_name = "sis-maint-worker"
 
     def __init__(
         self,
@@ -27,6 +29,7 @@ class Worker:
         environments: Iterable[str] = (),
         watchdog_interval: float = 300.0,
     ) -> None:
+        super().__init__()
         self._reconciler = reconciler
         self._publish = publish
         self._interval = interval
@@ -35,22 +38,6 @@ class Worker:
         self._last_watch = time.monotonic()
         self._dirty: set[str] = set()
         self._busy = False
-        self._stopping = False
-        self._cond = threading.Condition()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        """Start the worker thread."""
-        self._thread = threading.Thread(target=self._run, name="sis-maint-worker", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        """Finish the pass in progress and stop."""
-        with self._cond:
-            self._stopping = True
-            self._cond.notify_all()
-        if self._thread is not None:
-            self._thread.join(timeout)
 
     def kick(self, environments: Iterable[str]) -> None:
         """Reconcile these environments as soon as possible."""
@@ -94,7 +81,7 @@ class Worker:
                 log.exception("reconciling %s failed", env)
         return reports
 
-    def _run(self) -> None:
+    def _loop(self) -> None:
         while True:
             with self._cond:
                 self._cond.wait_for(lambda: self._dirty or self._stopping, self._interval)

@@ -11,6 +11,7 @@ from typing import Any, cast
 from slack_bolt import Respond
 from slack_sdk import WebClient
 
+from bot.background import BackgroundLoop
 from bot.clock import Clock
 from bot.services.status import StatusService
 from bot.slack.home_view import render_home
@@ -20,8 +21,10 @@ KEEP_VIEWERS = 3600.0  # re-publish for people who opened the tab within the las
 LIVE_MAX_AGE = 30.0  # seconds a Coursedog read may be reused on the tab
 
 
-class HomePublisher:
+class HomePublisher(BackgroundLoop):
     """Keeps the App Home of recent viewers current."""
+
+    thread_name = "sis-maint-home"
 
     def __init__(
         self,
@@ -32,6 +35,7 @@ class HomePublisher:
         *,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
+        super().__init__()
         self._client = client
         self._status = status
         self._clock = clock
@@ -39,24 +43,8 @@ class HomePublisher:
         self._monotonic = monotonic
         self._viewers: dict[str, float] = {}
         self._lock = threading.Lock()
-        self._cond = threading.Condition()
         self._dirty = False
         self._busy = False
-        self._stopping = False
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        """Refresh in a background thread, so changes never wait for the tab."""
-        self._thread = threading.Thread(target=self._loop, name="sis-maint-home", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        """Stop refreshing."""
-        with self._cond:
-            self._stopping = True
-            self._cond.notify_all()
-        if self._thread is not None:
-            self._thread.join(timeout)
 
     def wait_idle(self, timeout: float = 10.0) -> bool:
         """Block until no refresh is pending or running."""
