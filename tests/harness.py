@@ -68,6 +68,16 @@ def settings_document(base_url: str, **overrides: Any) -> dict[str, Any]:
     return doc
 
 
+def _envelope(kind: str, user: str) -> dict[str, Any]:
+    """The fields every interactive payload from this workspace carries."""
+    return {
+        "type": kind,
+        "team": {"id": "T0TEAM000"},
+        "user": {"id": user},
+        "api_app_id": "A0APP0000",
+    }
+
+
 def buttons(message: Message) -> list[str]:
     """The action ids of the buttons a message shows."""
     return [
@@ -168,10 +178,7 @@ class Bot:
         message = message or self.card()
         n = next(self._n)
         payload = {
-            "type": "block_actions",
-            "team": {"id": "T0TEAM000"},
-            "user": {"id": user},
-            "api_app_id": "A0APP0000",
+            **_envelope("block_actions", user),
             "container": {
                 "type": "message",
                 "message_ts": message.ts,
@@ -191,12 +198,7 @@ class Bot:
                 }
             ],
         }
-        response = self.post(
-            urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded"
-        )
-        if wait:
-            assert self.settle()
-        return response
+        return self._interact(payload, wait=wait)
 
     def open_home(self, user: str) -> httpx.Response:
         """Open the App Home tab as ``user`` (an ``app_home_opened`` event)."""
@@ -222,10 +224,7 @@ class Bot:
     def click_home(self, user: str, action_id: str, value: str) -> httpx.Response:
         """Press a button on the App Home (such clicks carry no response_url)."""
         payload = {
-            "type": "block_actions",
-            "team": {"id": "T0TEAM000"},
-            "user": {"id": user},
-            "api_app_id": "A0APP0000",
+            **_envelope("block_actions", user),
             "container": {"type": "view", "view_id": "VH0"},
             "view": {"id": "VH0", "type": "home"},
             "trigger_id": "trigger-home",
@@ -239,10 +238,15 @@ class Bot:
                 }
             ],
         }
+        return self._interact(payload)
+
+    def _interact(self, payload: dict[str, Any], *, wait: bool = True) -> httpx.Response:
+        """POST an interactive payload as Slack does; by default wait for the work after it."""
         response = self.post(
             urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded"
         )
-        assert self.settle()
+        if wait:
+            assert self.settle()
         return response
 
     def submit_form(self, user: str, **fields: Any) -> httpx.Response:
@@ -257,10 +261,7 @@ class Bot:
             ids.B_TICKET: {"value": fields.get("ticket")},
         }
         payload = {
-            "type": "view_submission",
-            "team": {"id": "T0TEAM000"},
-            "user": {"id": user},
-            "api_app_id": "A0APP0000",
+            **_envelope("view_submission", user),
             "view": {
                 "id": "V0FORM",
                 "type": "modal",
@@ -268,11 +269,7 @@ class Bot:
                 "state": {"values": {b: {ids.FIELD_ACTION: v} for b, v in values.items()}},
             },
         }
-        response = self.post(
-            urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded"
-        )
-        assert self.settle()
-        return response
+        return self._interact(payload)
 
     def cards(self) -> list[Message]:
         """Approval cards in the approvals channel, oldest first."""

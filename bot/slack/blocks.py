@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
 
 from bot.domain.durations import format_duration
 from bot.domain.grammar import EXAMPLES, HELP_LINES
@@ -12,10 +11,10 @@ from bot.domain.nightly import NightlyMerge
 from bot.domain.states import HOLDING, WindowState
 from bot.services.views import WindowView
 from bot.slack import ids
+from bot.slack.kit import Block, context, section
 from bot.slack.payloads import window_button_value
 from bot.slack.text import escape, local_and_utc, slack_time, user
 
-Block = dict[str, Any]
 S = WindowState
 
 _STATE_LINE = {
@@ -38,14 +37,6 @@ _ENV_STATUS = {
     "handed_over": "still held by another window",
     "released": "untouched",
 }
-
-
-def _section(text: str) -> Block:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
-
-
-def _context(text: str) -> Block:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
 
 
 def _when(view: WindowView) -> tuple[str, str]:
@@ -109,11 +100,11 @@ def render_card(
                 {"type": "mrkdwn", "text": f"*End*\n{end}"},
             ],
         },
-        _section(
+        section(
             f"*Reason*\n{escape(view.reason) or '_none given_'}"
             + (f"\n*Ticket* {escape(view.ticket)}" if view.ticket else "")
         ),
-        _context(_STATE_LINE[view.state] + _decision_line(view)),
+        context(_STATE_LINE[view.state] + _decision_line(view)),
     ]
     if view.state == S.REQUESTED:
         value = window_button_value(view.id)
@@ -140,12 +131,10 @@ def render_card(
             }
         )
     if view.failure_reason:
-        blocks.append(_context(f":warning: {escape(view.failure_reason)}"))
-    blocks.extend(_context(f":crescent_moon: {w}") for w in warnings)
+        blocks.append(context(f":warning: {escape(view.failure_reason)}"))
+    blocks.extend(context(f":crescent_moon: {w}") for w in warnings)
     if is_overdue(view, now):
-        blocks.append(
-            _context(":rotating_light: *Overdue*: past its end and merges are still off.")
-        )
+        blocks.append(context(":rotating_light: *Overdue*: past its end and merges are still off."))
     return blocks
 
 
@@ -187,11 +176,11 @@ def render_help(error: str | None = None) -> list[Block]:
     examples = "\n".join(f"• `/sis-maint {e}`" for e in EXAMPLES)
     blocks: list[Block] = []
     if error:
-        blocks.append(_section(f":grey_question: {escape(error)}"))
+        blocks.append(section(f":grey_question: {escape(error)}"))
     blocks += [
-        _section(f"*sis-maint* switches Coursedog merges off around SIS maintenance.\n{lines}"),
-        _section(f"*Examples*\n{examples}"),
-        _context("Durations: `45m`, `2h`, `1h30m`, `1d`. Windows are numbered `MW-1`, `MW-2`, …"),
+        section(f"*sis-maint* switches Coursedog merges off around SIS maintenance.\n{lines}"),
+        section(f"*Examples*\n{examples}"),
+        context("Durations: `45m`, `2h`, `1h30m`, `1d`. Windows are numbered `MW-1`, `MW-2`, …"),
     ]
     return blocks
 

@@ -10,25 +10,13 @@ from bot.domain.states import HOLDING, WindowState
 from bot.services.status import EnvironmentStatus
 from bot.services.views import WindowView
 from bot.slack import ids
+from bot.slack.kit import Block, context, header, section
 from bot.slack.overview import status_line, window_line
 from bot.slack.payloads import window_button_value
 from bot.slack.text import escape
 
-Block = dict[str, Any]
 S = WindowState
 MAX_WINDOWS = 15  # per group, so the tab stays well under Slack's 100 blocks
-
-
-def _section(text: str) -> Block:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
-
-
-def _header(text: str) -> Block:
-    return {"type": "header", "text": {"type": "plain_text", "text": text}}
-
-
-def _context(text: str) -> Block:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
 
 
 def _button(action_id: str, text: str, window_id: int, style: str | None = None) -> Block:
@@ -60,7 +48,7 @@ def _buttons(view: WindowView) -> list[Block]:
 
 
 def _window_blocks(view: WindowView, now: datetime) -> list[Block]:
-    blocks = [_section(window_line(view, now))]
+    blocks = [section(window_line(view, now))]
     buttons = _buttons(view)
     if buttons:
         blocks.append({"type": "actions", "block_id": f"home_{view.id}", "elements": buttons})
@@ -80,19 +68,19 @@ def render_home(
     """The home view for one person (the notice, if any, is an answer to their last click)."""
     blocks: list[Block] = []
     if notice:
-        blocks.append(_section(notice))
-    blocks.append(_header("Coursedog merges"))
+        blocks.append(section(notice))
+    blocks.append(header("Coursedog merges"))
     for status in statuses:
         label = escape(labels.get(status.name, status.name))
-        blocks.append(_section(f"*`{status.name}`* {label}\n{status_line(status, now)}"))
+        blocks.append(section(f"*`{status.name}`* {label}\n{status_line(status, now)}"))
     for title, views in (("Active windows", active), ("Upcoming windows", upcoming)):
-        blocks += [{"type": "divider"}, _header(title)]
+        blocks += [{"type": "divider"}, header(title)]
         if not views:
-            blocks.append(_context("None."))
+            blocks.append(context("None."))
         for view in views[:MAX_WINDOWS]:
             blocks += _window_blocks(view, now)
-    blocks += [{"type": "divider"}, _header("Recently ended")]
+    blocks += [{"type": "divider"}, header("Recently ended")]
     lines = [window_line(v, now) for v in recent[:5]]
-    blocks.append(_context("\n".join(lines)) if lines else _context("None."))
-    blocks.append(_context("Type `/sis-maint help` for every command, or `/sis-maint` for a form."))
+    blocks.append(context("\n".join(lines)) if lines else context("None."))
+    blocks.append(context("Type `/sis-maint help` for every command, or `/sis-maint` for a form."))
     return {"type": "home", "blocks": blocks}

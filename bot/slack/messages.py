@@ -10,11 +10,11 @@ from bot.domain.states import WindowState
 from bot.services.reports import Report, ReportKind
 from bot.services.views import WindowView
 from bot.slack import ids
+from bot.slack.kit import Block, section
 from bot.slack.payloads import window_button_value
 from bot.slack.text import escape, local_and_utc, slack_time, user
 from coursedog.models import MergeRun
 
-Block = dict[str, Any]
 S = WindowState
 LATE = ":turtle: _Late: the bot was not running when this was due._\n"
 
@@ -133,13 +133,9 @@ def end_choices(window_id: int) -> Block:
     }
 
 
-def _section(text: str) -> Block:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
-
-
 def with_choices(view: WindowView, text: str) -> list[Block]:
     """A message and the end-choice buttons under it."""
-    return [_section(text), end_choices(view.id)]
+    return [section(text), end_choices(view.id)]
 
 
 def _envs(view: WindowView) -> str:

@@ -4,29 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
 
 from bot.domain.durations import format_duration
 from bot.services.status import EnvironmentStatus, HistoryEntry
 from bot.services.views import WindowView
 from bot.slack.blocks import is_overdue
+from bot.slack.kit import Block, context, header, section
 from bot.slack.text import escape, slack_time, user
 
-Block = dict[str, Any]
 SECTION_LIMIT = 2900  # Slack allows 3,000 characters in a section's text
 _TITLES = {"active": "Active windows", "upcoming": "Upcoming windows", "recent": "Recently ended"}
-
-
-def _section(text: str) -> Block:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
-
-
-def _context(text: str) -> Block:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
-
-
-def _header(text: str) -> Block:
-    return {"type": "header", "text": {"type": "plain_text", "text": text}}
 
 
 def status_line(status: EnvironmentStatus, now: datetime) -> str:
@@ -56,11 +43,11 @@ def render_status(
     statuses: Sequence[EnvironmentStatus], labels: Mapping[str, str], now: datetime, zone: str
 ) -> list[Block]:
     """Live switches per environment, the windows holding them, and what they restore to."""
-    blocks: list[Block] = [_header("Coursedog merge switches")]
+    blocks: list[Block] = [header("Coursedog merge switches")]
     for status in statuses:
         label = escape(labels.get(status.name, status.name))
-        blocks.append(_section(f"*`{status.name}`* {label}\n{status_line(status, now)}"))
-    blocks.append(_context(f"Read from Coursedog at {slack_time(now, zone)}."))
+        blocks.append(section(f"*`{status.name}`* {label}\n{status_line(status, now)}"))
+    blocks.append(context(f"Read from Coursedog at {slack_time(now, zone)}."))
     return blocks
 
 
@@ -83,10 +70,10 @@ def render_windows(groups: Mapping[str, Sequence[WindowView]], now: datetime) ->
     """Windows grouped as active, upcoming and recent."""
     blocks: list[Block] = []
     for which, views in groups.items():
-        blocks.append(_header(_TITLES[which]))
+        blocks.append(header(_TITLES[which]))
         if not views:
-            blocks.append(_context(f"No {which} windows."))
-        blocks.extend(_section(window_line(v, now)) for v in views)
+            blocks.append(context(f"No {which} windows."))
+        blocks.extend(section(window_line(v, now)) for v in views)
     return blocks
 
 
@@ -96,7 +83,7 @@ def render_history(
     """The newest audit events, newest first, in as few sections as fit."""
     title = f"History of {environment}" if environment else "History"
     if not entries:
-        return [_header(title), _context("Nothing has happened yet.")]
+        return [header(title), context("Nothing has happened yet.")]
     lines = [
         f"{slack_time(e.at, zone)} · "
         + ("system" if e.actor == "system" else user(e.actor))
@@ -106,14 +93,14 @@ def render_history(
         + (f" · {escape(e.detail[:200])}" if e.detail else "")
         for e in entries
     ]
-    blocks: list[Block] = [_header(title)]
+    blocks: list[Block] = [header(title)]
     chunk: list[str] = []
     for line in lines:
         if chunk and len("\n".join([*chunk, line])) > SECTION_LIMIT:
-            blocks.append(_section("\n".join(chunk)))
+            blocks.append(section("\n".join(chunk)))
             chunk = []
         chunk.append(line)
-    blocks.append(_section("\n".join(chunk)))
+    blocks.append(section("\n".join(chunk)))
     return blocks
 
 

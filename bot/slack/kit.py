@@ -1,0 +1,22 @@
+"""The smallest Block Kit pieces, shared by every renderer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+Block = dict[str, Any]
+
+
+def section(text: str) -> Block:
+    """A mrkdwn section."""
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+def context(text: str) -> Block:
+    """A one-element mrkdwn context line."""
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
+
+
+def header(text: str) -> Block:
+    """A plain-text header."""
+    return {"type": "header", "text": {"type": "plain_text", "text": text}}
