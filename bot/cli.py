@@ -31,6 +31,8 @@ def cmd_check_config(_args: argparse.Namespace, environ: Mapping[str, str]) -> i
     creds = simulator_environ(settings, environ)
     problems = []
     for name, env in settings.environments.items():
+        if not env.reads:
+            continue  # assisted, confirmed by people: no API user to check
         try:
             env.credentials(name, creds)
         except ConfigError as exc:
@@ -53,6 +55,8 @@ def cmd_simulator(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     creds = simulator_environ(settings, environ)
     users = {}
     for name, env in settings.environments.items():
+        if not env.reads:
+            continue
         email, password = env.credentials(name, creds)
         users[email] = password.get_secret_value()
     schools = {env.school: SchoolState() for env in settings.environments.values()}

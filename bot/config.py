@@ -97,8 +97,9 @@ class EnvironmentConfig(_Strict):
     base_url: str = Field(pattern=r"^https?://[^\s/]+(:\d+)?/?$")
     school: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,128}$")
     driver: Literal["api", "assisted"] = "api"
-    email_env: str = Field(pattern=ENV_NAME)
-    password_env: str = Field(pattern=ENV_NAME)
+    # The Coursedog service user; an assisted environment without one is confirmed by people.
+    email_env: str | None = Field(default=None, pattern=ENV_NAME)
+    password_env: str | None = Field(default=None, pattern=ENV_NAME)
     aliases: list[Annotated[str, Field(pattern=SHORT_NAME)]] = []
     time_zone: ZoneName | None = None
     max_duration: Duration | None = None
@@ -110,8 +111,25 @@ class EnvironmentConfig(_Strict):
     escalate_after: int | None = Field(default=None, ge=1, le=100)
     approvers: list[Approver] = []
 
+    @model_validator(mode="after")
+    def _credentials_named(self) -> EnvironmentConfig:
+        if bool(self.email_env) != bool(self.password_env):
+            raise ValueError("set both email_env and password_env, or neither")
+        if self.driver == "api" and not self.email_env:
+            raise ValueError(
+                "the api driver needs email_env and password_env (a Coursedog API user); "
+                'without one, use driver = "assisted"'
+            )
+        return self
+
+    @property
+    def reads(self) -> bool:
+        """Whether the bot can read this environment's schedule (it has an API user)."""
+        return bool(self.email_env and self.password_env)
+
     def credentials(self, name: str, environ: Mapping[str, str]) -> tuple[str, SecretStr]:
         """Email and password from the environment, or a ConfigError naming what is missing."""
+        assert self.email_env and self.password_env
         missing = [v for v in (self.email_env, self.password_env) if not environ.get(v)]
         if missing:
             raise ConfigError(
@@ -142,6 +160,47 @@ class MergeWatchConfig(_Strict):
     give_up_after: Duration = timedelta(hours=26)
 
 
+EMAIL = r"^[^@\s<>]+@[^@\s<>]+$"
+
+
+class CoursedogNoticeConfig(_Strict):
+    """Step 1 of the runbook: where the notice to Coursedog goes, and how it is mailed.
+
+    Without ``smtp_host`` every notice is drafted in the window's thread with a "Sent it"
+    button, for a person to send by their own mail or ticket.
+    """
+
+    to: str | None = Field(default=None, pattern=EMAIL)
+    cc: list[Annotated[str, Field(pattern=EMAIL)]] = []
+    sender: str = Field(default="sis-maint@localhost", pattern=EMAIL)
+    smtp_host: str | None = Field(default=None, min_length=1, max_length=253)
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    starttls: bool = True
+    username_env: str | None = Field(default=None, pattern=ENV_NAME)
+    password_env: str | None = Field(default=None, pattern=ENV_NAME)
+    timeout_seconds: float = Field(default=15.0, gt=0, le=300)
+
+    @model_validator(mode="after")
+    def _mail_needs_recipient(self) -> CoursedogNoticeConfig:
+        if self.smtp_host and not self.to:
+            raise ValueError("smtp_host is set, so `to` (Coursedog's support address) is needed")
+        if bool(self.username_env) != bool(self.password_env):
+            raise ValueError("set both username_env and password_env, or neither")
+        return self
+
+    @property
+    def mails(self) -> bool:
+        """Whether notices are emailed (else drafted for a person)."""
+        return bool(self.smtp_host and self.to)
+
+
+class AssistedConfig(_Strict):
+    """By-hand checklists: how long a Done button waits for a read of Coursedog to agree."""
+
+    verify_reads: int = Field(default=6, ge=1, le=60)
+    verify_every_seconds: float = Field(default=5.0, ge=0, le=120)
+
+
 class SimulatorConfig(_Strict):
     """A Coursedog simulator started inside the bot (demo and sandbox only)."""
 
@@ -162,6 +221,8 @@ class Settings(_Strict):
     simulator: SimulatorConfig = SimulatorConfig()
     nightly_merge: NightlyMergeConfig = NightlyMergeConfig()
     merge_watch: MergeWatchConfig = MergeWatchConfig()
+    coursedog_notice: CoursedogNoticeConfig = CoursedogNoticeConfig()
+    assisted: AssistedConfig = AssistedConfig()
     reconcile_interval_seconds: int = Field(default=60, ge=5, le=3600)
     watchdog_interval_seconds: int = Field(default=300, ge=10, le=86400)
     scheduler_poll_seconds: float = Field(default=5.0, ge=0.05, le=300)

@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Mapping
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -18,9 +19,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.jobs import Jobs
+from bot.mailer import Mailer, mailer_from_settings
 from bot.merge_watch import MergeWatcher
+from bot.notice_job import NoticeSender
 from bot.scheduler import Scheduler
 from bot.services.access import Access
+from bot.services.assisted import AssistedService
+from bot.services.notices import NOTIFY, NoticeService
 from bot.services.reconciler import Reconciler, ScheduleApi
 from bot.services.status import StatusService
 from bot.services.timetable import WATCH_MERGE
@@ -30,8 +35,10 @@ from bot.slack.context import SlackDeps
 from bot.slack.groups import SlackGroups
 from bot.slack.home import HomePublisher
 from bot.slack.notifier import SlackNotifier
+from bot.slack.people import SlackPeople
 from bot.worker import Worker
 from coursedog.client import CoursedogClient
+from coursedog.wire import merge_settings_link
 from storage.db import DEFAULT_DATABASE_URL, make_engine, make_sessions
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
@@ -50,6 +57,8 @@ def coursedog_clients(settings: Settings, environ: Mapping[str, str]) -> dict[st
     wire = settings.wire()
     clients = {}
     for name, env in settings.environments.items():
+        if not env.reads:
+            continue  # an assisted environment without an API user: people confirm each step
         email, password = env.credentials(name, environ)
         clients[name] = CoursedogClient(
             base_url=env.base_url,
@@ -59,6 +68,15 @@ def coursedog_clients(settings: Settings, environ: Mapping[str, str]) -> dict[st
             wire=wire,
         )
     return clients
+
+
+def merge_settings_links(settings: Settings) -> dict[str, str]:
+    """Environment -> its Merge Settings page in the Coursedog web app."""
+    wire = settings.wire()
+    return {
+        name: merge_settings_link(urlsplit(env.base_url).netloc, env.school, wire)
+        for name, env in settings.environments.items()
+    }
 
 
 @dataclass
@@ -107,8 +125,14 @@ def build_runtime(
     clock: Clock | None = None,
     owner: str | None = None,
     listener_executor: Executor | None = None,
+    mailer: Mailer | None = None,
 ) -> Runtime:
-    """Wire everything together; the caller starts it."""
+    """Wire everything together; the caller starts it.
+
+    ``mailer`` defaults to the SMTP server of ``[coursedog_notice]`` (None: notices are drafts).
+    """
+    if mailer is None:
+        mailer = mailer_from_settings(settings.coursedog_notice, os.environ)
     clock = clock or SystemClock()
     engine = make_engine(database_url or os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL)
     sessions = make_sessions(engine)
@@ -117,6 +141,7 @@ def build_runtime(
     access = Access(settings, SlackGroups(slack))
     windows = WindowService(settings, sessions, clock, on_scheduled=wake, access=access)
     labels = {name: env.label for name, env in settings.environments.items()}
+    links = merge_settings_links(settings)
     notifier = SlackNotifier(
         slack,
         sessions,
@@ -125,6 +150,8 @@ def build_runtime(
         labels=labels,
         channel=settings.approvals_channel,
         nightly=settings.nightly_merge.span(),
+        merge_settings=links,
+        readable=frozenset(clients),
     )
     reconciler = Reconciler(settings, sessions, clock, clients, owner=owner)
     worker = Worker(
@@ -136,10 +163,13 @@ def build_runtime(
     )
     jobs = Jobs(settings, clock, notifier, worker, access)
     watcher = MergeWatcher(settings, clock, notifier, windows, clients)
+    sender = NoticeSender(
+        settings, clock, notifier, windows, mailer=mailer, name_of=SlackPeople(slack).name
+    )
     scheduler = Scheduler(
         sessions,
         clock,
-        {**jobs.handlers(), WATCH_MERGE: watcher.handle},
+        {**jobs.handlers(), WATCH_MERGE: watcher.handle, NOTIFY: sender.handle},
         owner=owner,
         poll_seconds=settings.scheduler_poll_seconds,
         on_give_up=jobs.gave_up,
@@ -156,6 +186,9 @@ def build_runtime(
         notifier=notifier,
         worker=worker,
         home=home,
+        notices=NoticeService(sessions, access, clock.now),
+        assisted=AssistedService(settings, sessions, clock, clients, access),
+        merge_settings=links,
     )
     app = create_app(
         deps, client=slack, signing_secret=signing_secret, listener_executor=listener_executor

@@ -38,6 +38,8 @@ def _start_simulator(settings: Settings, environ: Mapping[str, str]) -> object:
 
     users = {}
     for name, env in settings.environments.items():
+        if not env.reads:
+            continue
         email, password = env.credentials(name, environ)
         users[email] = password.get_secret_value()
     schools = {env.school: SchoolState() for env in settings.environments.values()}

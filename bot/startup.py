@@ -40,6 +40,7 @@ def simulator_environ(settings: Settings, environ: Mapping[str, str]) -> dict[st
     merged = dict(environ)
     if settings.simulator.embedded:
         for env in settings.environments.values():
-            merged.setdefault(env.email_env, settings.simulator.demo_email)
-            merged.setdefault(env.password_env, settings.simulator.demo_password)
+            if env.email_env and env.password_env:
+                merged.setdefault(env.email_env, settings.simulator.demo_email)
+                merged.setdefault(env.password_env, settings.simulator.demo_password)
     return merged

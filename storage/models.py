@@ -14,6 +14,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    UniqueConstraint,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -213,3 +214,56 @@ class SlackNotice(Base):
     thread_ts: Mapped[str | None] = mapped_column(String(32))
     ts: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime]
+
+
+class CoursedogNotice(Base):
+    """A notice to Coursedog support (step 1 of the runbook): emailed, or drafted for a person.
+
+    The Message-ID is chosen when the notice is planned, so an Activity comment can cite it
+    before the mail has gone out, and a resend after a crash carries the same id.
+    """
+
+    __tablename__ = "coursedog_notices"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    window_id: Mapped[int] = mapped_column(ForeignKey("windows.id"), index=True)
+    event: Mapped[str] = mapped_column(String(32))
+    environment: Mapped[str | None] = mapped_column(String(64))
+    dedup_key: Mapped[str] = mapped_column(String(200), unique=True)
+    message_id: Mapped[str] = mapped_column(String(250))
+    recipient: Mapped[str | None] = mapped_column(String(320))
+    subject: Mapped[str | None] = mapped_column(Text)
+    body: Mapped[str | None] = mapped_column(Text)
+    # pending -> sent | draft -> confirmed (a person sent the draft)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    confirmed_by: Mapped[str | None] = mapped_column(String(64))
+    confirmed_at: Mapped[datetime | None]
+
+
+class AssistedStep(Base):
+    """One step of a by-hand checklist (assisted driver), and who did it and how it was checked."""
+
+    __tablename__ = "assisted_steps"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    window_id: Mapped[int] = mapped_column(ForeignKey("windows.id"), index=True)
+    environment: Mapped[str] = mapped_column(String(64))
+    # "off" (switching merges off) or "restore"
+    phase: Mapped[str] = mapped_column(String(16))
+    # "nightly", "realtime", "save" or "comment"
+    step: Mapped[str] = mapped_column(String(16))
+    # The value the person was asked to set (switch steps); None for save and comment.
+    target: Mapped[bool | None]
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    done_by: Mapped[str | None] = mapped_column(String(64))
+    done_at: Mapped[datetime | None]
+    # "read" (a read of Coursedog agreed), "confirmed" (a person's word), or None
+    checked: Mapped[str | None] = mapped_column(String(16))
+    # For a switch step without read access: what the person found ("was on" / "was off").
+    found: Mapped[bool | None]
+    created_at: Mapped[datetime]
+
+    __table_args__ = (UniqueConstraint("window_id", "environment", "phase", "step"),)

@@ -403,6 +403,7 @@ def running_bot(
                 timeout=2.0,
             )
             for name, env in settings.environments.items()
+            if env.reads  # an assisted environment without an API user has no client
         }
         runtime = build_runtime(
             settings,

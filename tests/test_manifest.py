@@ -34,4 +34,5 @@ def test_manifest_declares_the_command_the_code_serves() -> None:
         "commands",
         "chat:write",
         "usergroups:read",
+        "users:read",
     }

@@ -62,6 +62,8 @@ class SlackStandIn:
     groups: dict[str, list[str]] = field(default_factory=dict)
     views: list[dict[str, Any]] = field(default_factory=list)
     home: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # users.info: user id -> real name (anyone else is "user_not_found").
+    people: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._cond = threading.Condition()
@@ -216,6 +218,15 @@ class SlackStandIn:
         if members is None:
             return {"ok": False, "error": "no_such_subteam"}
         return {"ok": True, "users": list(members)}
+
+    def _users_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        user_id = str(args.get("user", ""))
+        name = self.people.get(user_id)
+        if name is None:
+            return {"ok": False, "error": "user_not_found"}
+        handle = name.lower().replace(" ", ".")
+        profile = {"real_name": name, "display_name": handle}
+        return {"ok": True, "user": {"id": user_id, "name": handle, "profile": profile}}
 
     def _conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:
         users = str(args.get("users", ""))

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock
+from bot.services import notices
 from bot.services.reports import Report, ReportKind
 from coursedog.errors import CoursedogError
 from storage import ledger
@@ -26,6 +27,12 @@ PHASES = {
     ReportKind.SWITCHED_OFF: "off",
     ReportKind.VERIFIED_OFF: "off",
     ReportKind.RESTORED: "restored",
+    ReportKind.CONFIRMED_OFF: "off",
+    ReportKind.CONFIRMED_RESTORED: "restored",
+}
+_CHECKED = {
+    ReportKind.CONFIRMED_OFF: "confirmed by hand in the checklist",
+    ReportKind.CONFIRMED_RESTORED: "confirmed by hand in the checklist",
 }
 
 
@@ -35,34 +42,42 @@ class CommentApi(Protocol):
     def post_activity_comment(self, text: str) -> None: ...
 
 
-def comment_text(window: Window, env: str, report: Report) -> str:
-    """What the comment says: the window, the change, the reference to cite."""
-    reference = f" Reference: {window.ticket}." if window.ticket else ""
+def comment_text(window: Window, env: str, report: Report, notice: str | None = None) -> str:
+    """What the comment says: the window, the change, the notice and ticket to cite."""
+    cited = [c for c in (notice, f"ticket {window.ticket}" if window.ticket else None) if c]
+    reference = f" Reference: {'; '.join(cited)}." if cited else ""
     reason = f" ({window.reason})" if window.reason else ""
-    if report.kind in (ReportKind.SWITCHED_OFF, ReportKind.VERIFIED_OFF):
+    checked = _CHECKED.get(report.kind, "verified by reading back")
+    if PHASES.get(report.kind) == "off":
         until = f" until {window.ends_at:%Y-%m-%d %H:%M} UTC" if window.ends_at else ""
         before = report.before.describe() if report.before else "unknown"
         return (
             f"sis-maint MW-{window.id}: merges switched off on {env} for planned SIS "
-            f"maintenance{reason}{until}. Before: {before}; verified off by reading back. "
+            f"maintenance{reason}{until}. Before: {before}; {checked}. "
             f"Edits made in Coursedog meanwhile reach the SIS after merges are back on.{reference}"
         )
     after = report.after.describe() if report.after else "unknown"
     return (
         f"sis-maint MW-{window.id}: SIS maintenance over; merge schedule on {env} restored to "
-        f"{after} and verified by reading back.{reference}"
+        f"{after}, {checked}.{reference}"
     )
 
 
 class ActivityComments:
     """Posts the comment for each switched-off or restored report, once."""
 
-    def __init__(self, sessions: sessionmaker[Session], clock: Clock) -> None:
+    def __init__(self, sessions: sessionmaker[Session], clock: Clock, *, mails: bool) -> None:
         self._sessions = sessions
         self._clock = clock
+        self._mails = mails
 
     def after(
-        self, env: str, client: CommentApi, reports: Sequence[Report], *, by_hand: bool = False
+        self,
+        env: str,
+        client: CommentApi | None,
+        reports: Sequence[Report],
+        *,
+        by_hand: bool = False,
     ) -> list[Report]:
         """Comment for each report that warrants one; reports for what a person must post.
 
@@ -78,7 +93,7 @@ class ActivityComments:
             if claimed is None:
                 continue
             intent_id, text = claimed
-            if by_hand:
+            if by_hand or client is None:
                 self._settle(intent_id, None, status="handed_over")
                 failed.append(
                     Report(
@@ -87,6 +102,7 @@ class ActivityComments:
                         ReportKind.COMMENT_BY_HAND,
                         text=text,
                         occurrence=intent_id,
+                        detail=phase,
                     )
                 )
                 continue
@@ -124,7 +140,8 @@ class ActivityComments:
             ).first()
             if existing is not None:
                 return None
-            text = comment_text(window, env, report)
+            notice = notices.reference(session, window.id, mails=self._mails)
+            text = comment_text(window, env, report, notice)
             intent = RemoteWrite(
                 environment=env,
                 operation=OPERATION,

@@ -176,7 +176,7 @@ def failed(
 
 
 def assisted(
-    session: Session, env: str, plan: Plan, *, live: Schedule, desired: Schedule
+    session: Session, env: str, plan: Plan, *, live: Schedule, desired: Schedule, phase: str
 ) -> list[Report]:
     """A person switches this environment: tell them once what to set."""
     reports: list[Report] = []
@@ -187,7 +187,9 @@ def assisted(
         if row.detail == "assisted":
             continue
         row.detail = "assisted"
-        reports.append(Report(window.id, env, ReportKind.ASSISTED, before=live, after=desired))
+        reports.append(
+            Report(window.id, env, ReportKind.ASSISTED, before=live, after=desired, detail=phase)
+        )
     return reports
 
 

@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.clock import Clock
 from bot.config import Settings
 from bot.domain.states import HOLDING
-from bot.services import outcomes
+from bot.services import notices, outcomes
+from bot.services.by_hand import ByHand
 from bot.services.comments import ActivityComments
 from bot.services.outcomes import LOCKED_PREFIX, ROW_WAITING_RESTORE, Plan
 from bot.services.reports import Report, ReportKind
@@ -32,6 +33,10 @@ log = logging.getLogger(__name__)
 ALL_OFF = Schedule(nightly=False, realtime=False)
 UNEXPLAINED = "unexplained_off_reported"
 EXPLAINED = "unexplained_off_cleared"
+_LOCKED_NOTICES = {
+    ReportKind.OFF_LOCKED: notices.LOCKED_OFF,
+    ReportKind.RESTORE_LOCKED: notices.LOCKED_RESTORE,
+}
 
 
 class ScheduleApi(Protocol):
@@ -72,7 +77,8 @@ class Reconciler:
         self._owner = owner
         self._lease_ttl = lease_ttl
         self._locks = {env: threading.Lock() for env in settings.environments}
-        self._comments = ActivityComments(sessions, clock)
+        self._comments = ActivityComments(sessions, clock, mails=settings.coursedog_notice.mails)
+        self._by_hand = ByHand(sessions, clock, self._comments)
 
     def environments_in_play(self) -> set[str]:
         """Environments that a window holds, or that still wait for their baseline."""
@@ -116,7 +122,9 @@ class Reconciler:
                     session, env, plan, before=None, after=None, now=self._clock.now()
                 )
             return reports + (self._watch_idle(env) if watch else [])
-        client = self._clients[env]
+        client = self._clients.get(env)
+        if client is None:  # assisted without read access: people confirm each step
+            return self._by_hand.without_reads(env, plan)
         try:
             live = client.read_schedule()
         except CoursedogError as exc:
@@ -144,38 +152,56 @@ class Reconciler:
         after, write_id = live.schedule, 0
         if live.schedule != desired:
             if self._settings.environments[env].driver == "assisted":
-                with self._sessions.begin() as session:
-                    return outcomes.assisted(
-                        session, env, plan, live=live.schedule, desired=desired
-                    )
+                return self._by_hand.needs_person(env, plan, live.schedule, desired)
             self._renew(env, epoch)
             write_id, outcome = self._write(env, plan, live.schedule, desired, client)
             if isinstance(outcome, str):
                 return self._failed(env, plan, outcome, reading=False)
             after = outcome
+        return self._finish(env, plan, live.schedule, after=after, write_id=write_id, client=client)
+
+    def _finish(
+        self,
+        env: str,
+        plan: Plan,
+        live: Schedule,
+        *,
+        after: Schedule,
+        write_id: int,
+        client: ScheduleApi,
+    ) -> list[Report]:
+        """The schedule is verified as desired: record it, and comment on Activity."""
         with self._sessions.begin() as session:
             if plan.holding:
                 reports = outcomes.finish_off(
-                    session, env, plan, before=live.schedule, after=after, write_id=write_id
+                    session, env, plan, before=live, after=after, write_id=write_id
                 )
             else:
                 reports = outcomes.finish_restore(
                     session,
                     env,
                     plan,
-                    before=live.schedule,
+                    before=live,
                     after=after,
                     now=self._clock.now(),
                     watch_every=self._settings.merge_watch.every,
                 )
         by_hand = self._settings.environments[env].driver == "assisted"
+        if by_hand:
+            self._by_hand.verified(env, plan)
         return reports + self._comments.after(env, client, reports, by_hand=by_hand)
 
     def _failed(self, env: str, plan: Plan, reason: str, *, reading: bool) -> list[Report]:
         with self._sessions.begin() as session:
-            return outcomes.failed(
-                session, env, plan, reason, reading=reading, now=self._clock.now()
-            )
+            now = self._clock.now()
+            reports = outcomes.failed(session, env, plan, reason, reading=reading, now=now)
+            for report in reports:
+                event = _LOCKED_NOTICES.get(report.kind)
+                window = ledger.get_window(session, report.window_id or 0)
+                if event and window is not None:
+                    # Only Coursedog can switch locked settings: ask it, in so many words.
+                    notices.plan(session, self._settings, window, event, now, environment=env)
+            return reports
 
     def _renew(self, env: str, epoch: int) -> None:
         """Before a write: make sure no other process has taken the environment over."""
@@ -311,8 +337,11 @@ class Reconciler:
 
     def _watch_idle(self, env: str) -> list[Report]:
         """Read an environment no window holds; report merges found off, once per episode."""
+        client = self._clients.get(env)
+        if client is None:
+            return []  # nothing to watch without read access
         try:
-            live = self._clients[env].read_schedule().schedule
+            live = client.read_schedule().schedule
         except CoursedogError as exc:
             log.warning("watchdog could not read %s: %s", env, exc)
             return []

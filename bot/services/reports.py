@@ -28,6 +28,9 @@ class ReportKind(StrEnum):
     UNEXPLAINED_OFF = "unexplained_off"
     COMMENT_FAILED = "comment_failed"
     COMMENT_BY_HAND = "comment_by_hand"
+    # Assisted without read access: done on people's word, not verified by reading.
+    CONFIRMED_OFF = "confirmed_off"
+    CONFIRMED_RESTORED = "confirmed_restored"
 
 
 @dataclass(frozen=True)

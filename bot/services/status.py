@@ -121,9 +121,12 @@ class StatusService:
             hit = self._recent.get(name)
         if hit is not None and self._clock() - hit[0] < max_age:
             return hit[1]
+        client = self._clients.get(name)
+        if client is None:
+            return None, "no read access (switched by hand; people confirm each step)"
         try:
             result: tuple[Schedule | None, str | None] = (
-                self._clients[name].read_schedule().schedule,
+                client.read_schedule().schedule,
                 None,
             )
         except CoursedogError as exc:

@@ -15,7 +15,7 @@ from bot.domain.durations import format_duration
 from bot.domain.grammar import EndCommand
 from bot.domain.states import HOLDING, WindowState, transition
 from bot.errors import Conflict, InputError, NotFound
-from bot.services import timetable
+from bot.services import notices, timetable
 from bot.services.access import Access, NoGroups, label
 from bot.services.outcomes import ROW_WAITING_RESTORE
 from bot.services.views import WindowView
@@ -134,6 +134,7 @@ class WindowService:
             else:
                 window.state = transition(window.state, S.APPROVED)
                 timetable.plan_start(session, window, policy, now)
+            notices.plan(session, self._settings, window, notices.APPROVED, now)
         self._on_scheduled()
         return WindowView.of(window)
 
@@ -178,6 +179,8 @@ class WindowService:
             if window.state not in (S.REQUESTED, S.APPROVED):
                 raise Conflict(f"{label(window)} is {window.state}, so there is nothing to cancel.")
             now = self._clock.now()
+            if window.state == S.APPROVED:  # Coursedog was told; tell it again
+                notices.plan(session, self._settings, window, notices.CANCELLED, now)
             window.state = transition(window.state, S.CANCELLED)
             for row in window.environments:
                 row.status = "released"
@@ -217,7 +220,11 @@ class WindowService:
             self._access.check_may_manage(window, actor, "end")
             if window.state not in HOLDING:
                 raise Conflict(f"{label(window)} is {window.state}, so there is nothing to end.")
-            end_window(session, window, actor, self._clock.now())
+            now = self._clock.now()
+            early = window.ends_at is not None and now < window.ends_at
+            end_window(session, window, actor, now)
+            if early:
+                notices.plan(session, self._settings, window, notices.ENDED_EARLY, now)
             session.flush()
             return WindowView.of(window)
 
@@ -239,6 +246,14 @@ class WindowService:
                 timetable.cancel_end_actions(session, window, now)
                 policy = self._settings.window_policy(window.environment_names)
                 timetable.plan_end(session, window, policy, now)
+            notices.plan(
+                session,
+                self._settings,
+                window,
+                notices.EXTENDED,
+                now,
+                occurrence=str(int(new_end.timestamp())),
+            )
             ledger.add_audit(
                 session,
                 at=now,

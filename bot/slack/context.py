@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.services.assisted import AssistedService
+from bot.services.notices import NoticeService
 from bot.services.status import StatusService
 from bot.services.windows import WindowService
 from bot.slack.home import HomePublisher
@@ -31,6 +33,10 @@ class SlackDeps:
     notifier: SlackNotifier
     worker: Kicker
     home: HomePublisher
+    notices: NoticeService
+    assisted: AssistedService
+    # Environment -> link to its Merge Settings page in Coursedog.
+    merge_settings: Mapping[str, str]
 
     @property
     def labels(self) -> dict[str, str]:

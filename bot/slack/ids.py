@@ -37,3 +37,8 @@ FIELD_BLOCKS = {
 SAVE_STATE_RESTORE = "save_state_restore"
 SAVE_STATE_LEAVE = "save_state_leave"
 SAVE_STATE_DECISIONS = {SAVE_STATE_RESTORE: "restore", SAVE_STATE_LEAVE: "leave"}
+NOTICE_SENT = "notice_sent"
+# The assisted driver's checklist: Done, "was already off" (no read access), and Posted.
+CHECK_DONE = "checklist_done"
+CHECK_WAS_OFF = "checklist_was_off"
+COMMENT_POSTED = "comment_posted"

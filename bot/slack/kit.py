@@ -20,3 +20,21 @@ def context(text: str) -> Block:
 def header(text: str) -> Block:
     """A plain-text header."""
     return {"type": "header", "text": {"type": "plain_text", "text": text}}
+
+
+def button(action_id: str, text: str, value: str, style: str | None = None) -> Block:
+    """A button; ``style`` is "primary" or "danger"."""
+    element: Block = {
+        "type": "button",
+        "action_id": action_id,
+        "text": {"type": "plain_text", "text": text},
+        "value": value,
+    }
+    if style:
+        element["style"] = style
+    return element
+
+
+def actions(block_id: str, *elements: Block) -> Block:
+    """A row of buttons."""
+    return {"type": "actions", "block_id": block_id, "elements": list(elements)}

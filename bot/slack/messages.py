@@ -37,13 +37,14 @@ _REPORTS: dict[ReportKind, str] = {
     ReportKind.OFF_LOCKED: (
         ":lock: {env}: Coursedog refused the change because this school's merge settings are "
         "locked (for example by the term-phases process), so only Coursedog can switch them. "
-        "Ask Coursedog support to switch the nightly and real-time merges off for this window. "
-        "The bot keeps reading and reports here as soon as they are off."
+        "The notice to Coursedog support below asks them to switch the nightly and real-time "
+        "merges off for this window. The bot keeps reading and reports here as soon as they are."
     ),
     ReportKind.RESTORE_LOCKED: (
         ":lock: {env}: Coursedog refused to restore the schedule because this school's merge "
-        "settings are locked, so only Coursedog can switch them. Ask Coursedog support to set "
-        "them back to {after}. The bot keeps reading and reports here once they are."
+        "settings are locked, so only Coursedog can switch them. The notice to Coursedog "
+        "support below asks them to set them back to {after}. The bot keeps reading and "
+        "reports here once they are."
     ),
     ReportKind.SAVE_STATE_CHANGED: (
         ":twisted_rightwards_arrows: {env}: the enabled saved state changed during the window "
@@ -57,6 +58,15 @@ _REPORTS: dict[ReportKind, str] = {
         ":white_check_mark: {env}: schedule restored and verified: {after} "
         "(during the window: {before}). Edits made in Coursedog during the window reach the "
         "SIS with the next merge; the bot reports it here."
+    ),
+    ReportKind.CONFIRMED_OFF: (
+        ":ballot_box_with_check: {env}: merges are off ({after}) as confirmed in the checklist; "
+        "without read access the bot cannot verify it. Found before: {before}."
+    ),
+    ReportKind.CONFIRMED_RESTORED: (
+        ":ballot_box_with_check: {env}: schedule set back to {after} as confirmed in the "
+        "checklist; without read access the bot cannot verify it. Edits made in Coursedog "
+        "during the window reach the SIS with the next merge; check merge history for it."
     ),
     ReportKind.NOTHING_TO_RESTORE: (
         ":information_source: {env}: nothing had been switched off, so nothing to restore."

@@ -13,10 +13,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock
 from bot.domain.nightly import NightlyMerge
+from bot.services import assisted
 from bot.services.reports import Report, ReportKind
 from bot.services.views import WindowView
 from bot.services.windows import WindowService
 from bot.slack.blocks import card_text, nightly_warning, render_card
+from bot.slack.checklist_blocks import comment_to_paste, comment_value
+from bot.slack.checklist_blocks import render as render_checklist
+from bot.slack.kit import section
 from bot.slack.messages import render_report, save_state_choices
 from storage import ledger
 from storage.models import SlackNotice
@@ -37,8 +41,13 @@ class SlackNotifier:
         labels: Mapping[str, str],
         channel: str,
         nightly: NightlyMerge | None = None,
+        merge_settings: Mapping[str, str] | None = None,
+        readable: frozenset[str] = frozenset(),
     ) -> None:
         self._nightly = nightly
+        # Environment -> link to its Merge Settings page, and which ones the bot can read.
+        self._links = dict(merge_settings or {})
+        self._readable = readable
         self._channel = channel
         # Called after a card changed (the App Home re-publishes for its viewers).
         self.on_change: Callable[[], None] | None = None
@@ -127,16 +136,35 @@ class SlackNotifier:
                 continue
             view = touched.get(report.window_id) or self._windows.get(report.window_id)
             touched[report.window_id] = view
-            text = render_report(report, self._labels)
-            blocks = None
-            if report.kind is ReportKind.SAVE_STATE_CHANGED:
-                blocks = [
-                    {"type": "section", "text": {"type": "mrkdwn", "text": text}},
-                    save_state_choices(report.environment),
-                ]
+            text, blocks = self._render(report)
             self.in_thread(view, report.dedup_key, text, blocks=blocks)
         for window_id in touched:
             self.refresh_card(self._windows.get(window_id))
+
+    def _render(self, report: Report) -> tuple[str, list[dict[str, Any]] | None]:
+        text = render_report(report, self._labels)
+        env = report.environment
+        if report.kind is ReportKind.SAVE_STATE_CHANGED:
+            return text, [section(text), save_state_choices(env)]
+        if report.kind is ReportKind.COMMENT_BY_HAND and report.window_id is not None:
+            value = comment_value(report.window_id, env, report.detail)
+            return text, comment_to_paste(text, value)
+        if report.kind is ReportKind.ASSISTED and report.window_id is not None:
+            with self._sessions.begin() as session:
+                checklist = assisted.load(
+                    session, report.window_id, env, report.detail, reads=env in self._readable
+                )
+            if checklist is not None:
+                label = self._labels.get(env, env)
+                return render_checklist(checklist, label, self._links.get(env, ""))
+        return text, None
+
+    def update(self, channel: str, ts: str, text: str, blocks: list[dict[str, Any]]) -> None:
+        """Re-render a message in place (a checklist as its steps are done); never raises."""
+        try:
+            self._client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
+        except Exception as exc:  # a view of the ledger; the ledger is the truth
+            log.error("updating message %s failed: %s", ts, _slack_error(exc))
 
     def message_payload(self, view: WindowView) -> dict[str, Any]:
         """The card as chat.postMessage arguments."""

@@ -29,8 +29,9 @@ def window_button_value(window_id: int) -> str:
     return str(window_id)
 
 
-def parse_window_action(body: Mapping[str, Any]) -> WindowAction:
-    """Read a block_actions payload for a window button; refuse anything malformed."""
+def parse_window_action(body: Mapping[str, Any], what: str = "window") -> WindowAction:
+    """Read a block_actions payload for a button carrying a number (a window's, unless
+    ``what`` says otherwise); refuse anything malformed."""
     try:
         action = body["actions"][0]
         raw = str(action["value"])
@@ -39,7 +40,7 @@ def parse_window_action(body: Mapping[str, Any]) -> WindowAction:
     except (KeyError, IndexError, TypeError):
         raise InputError("That button press arrived incomplete; try again.") from None
     if not raw.isdigit() or not 0 < int(raw) < MAX_WINDOW_ID:
-        raise InputError("That button does not name a window.")
+        raise InputError(f"That button does not name a {what}.")
     container = body.get("container") or {}
     channel = (body.get("channel") or {}).get("id") or container.get("channel_id")
     return WindowAction(

@@ -179,10 +179,10 @@ def test_locked_settings_ask_for_coursedog_and_recover_when_it_acts(bot: Bot) ->
     bot.sim.set_school("state_u_prod", {"locked": True})
     start_and_approve(bot)
     last = bot.thread(1)[-1]
-    assert "merge settings are locked" in last and "Ask Coursedog support" in last
+    assert "merge settings are locked" in last and "asks them to switch" in last
     assert bot.runtime.windows.get(1).state == "failed"
     bot.runtime.worker.run_once()
-    assert bot.settle() and sum("Ask Coursedog support" in t for t in bot.thread(1)) == 1
+    assert bot.settle() and sum("asks them to switch" in t for t in bot.thread(1)) == 1
     bot.sim.set_school("state_u_prod", {"nightly": False, "realtime": False})  # Coursedog acts
     bot.runtime.worker.run_once()
     assert bot.settle()

@@ -82,6 +82,8 @@ def test_scheduled_window_reminds_starts_and_restores_by_itself(
     assert bot.runtime.windows.get(1).state == "approved"
     assert prod(bot) == (True, True)
     assert "go off at" in bot.thread(1)[-1]
+    assert bot.tick() == 1  # the notice to Coursedog (drafted: no mail server here)
+    assert "No mail server is configured" in bot.thread(1)[-1]
 
     clock.advance(11 * HOUR)  # 21:00 local: one hour before the start
     assert bot.tick() == 1
@@ -178,6 +180,7 @@ def test_extend_moves_the_end_and_every_pending_reminder(bot: Bot, clock: Manual
     approve(bot, 1)
     assert "MW-1 extended by 1h" in ephemeral(bot.command(REQUESTER, "extend MW-1 1h"))
     assert "extended MW-1 by 1h" in bot.thread(1)[-1]
+    assert bot.tick() == 2  # the notices of the approval and of the extension
     posted = len(bot.thread(1))
 
     clock.advance(45 * MIN)  # the old reminder time
@@ -284,6 +287,7 @@ def test_restart_in_the_middle_of_an_active_window_writes_nothing_again(
 
 def test_catch_up_after_downtime_folds_stale_reminders(bot: Bot, clock: ManualClock) -> None:
     schedule_and_approve(bot, "schedule prod 2026-12-05 22:00 4h", 1)
+    bot.tick()  # the notice to Coursedog, due at approval
     before = len(bot.thread(1))
     clock.advance(15 * HOUR + 50 * MIN)  # 01:50 local: the reminder, start and end reminder passed
     bot.tick()

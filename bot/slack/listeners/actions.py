@@ -10,7 +10,7 @@ from slack_bolt import Ack, App, Respond
 from bot.domain.durations import format_duration
 from bot.domain.grammar import EndCommand
 from bot.domain.states import WindowState
-from bot.slack import ids, messages
+from bot.slack import ids, messages, notice_blocks
 from bot.slack.announce import announce_cancel, announce_end, announce_extension
 from bot.slack.context import SlackDeps
 from bot.slack.errors import answering_errors
@@ -76,6 +76,16 @@ def register(app: App, deps: SlackDeps) -> None:
             decision = ids.SAVE_STATE_DECISIONS[action_id]
             deps.windows.decide_save_state(actor=actor, environment=env, decision=decision)
             deps.worker.kick([env])
+
+    @app.action(ids.NOTICE_SENT)
+    def on_notice_sent(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        ack()
+        with answering_errors(answer(body, respond)):
+            action = parse_window_action(body, "notice")
+            notice = deps.notices.confirm_sent(actor=action.user_id, notice_id=action.window_id)
+            zone = deps.windows.get(notice.window_id).time_zone
+            text, blocks = notice_blocks.confirmed(notice, deps.clock.now(), zone)
+            respond(text=text, blocks=blocks, replace_original=True)
 
     @app.event("app_home_opened")
     def on_home_opened(event: dict[str, Any]) -> None:

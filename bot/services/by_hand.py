@@ -1,0 +1,161 @@
+"""The reconciler's side of the assisted driver: open a checklist, and close it.
+
+With read access the reconciler still decides by reading: a checklist is opened when the live
+schedule differs from the desired one, and closed when a read shows it matches. Without read
+access the checklist is the only evidence: once every switch and the save are confirmed, the
+window is recorded as off (or restored) on the people's word, and the thread says so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.clock import Clock
+from bot.services import assisted, outcomes
+from bot.services.comments import ActivityComments
+from bot.services.outcomes import Plan
+from bot.services.reports import Report, ReportKind
+from coursedog.models import Schedule
+from storage import ledger
+from storage.models import Baseline
+
+ALL_OFF = Schedule(nightly=False, realtime=False)
+_CONFIRMED = {
+    ReportKind.SWITCHED_OFF: ReportKind.CONFIRMED_OFF,
+    ReportKind.VERIFIED_OFF: ReportKind.CONFIRMED_OFF,
+    ReportKind.ALREADY_OFF: ReportKind.CONFIRMED_OFF,
+    ReportKind.RESTORED: ReportKind.CONFIRMED_RESTORED,
+}
+
+
+def _phase(plan: Plan) -> tuple[str, int]:
+    """Which checklist the plan needs, and the window it belongs to (the first one)."""
+    if plan.holding:
+        return "off", plan.holding[0]
+    return "restore", plan.waiting[0]
+
+
+def _targets(live: Schedule, desired: Schedule) -> dict[str, bool]:
+    """The switches that must change, and to what."""
+    pairs = {
+        "nightly": (live.nightly, desired.nightly),
+        "realtime": (live.realtime, desired.realtime),
+    }
+    return {name: want for name, (now, want) in pairs.items() if now != want}
+
+
+class ByHand:
+    """Checklists for environments a person switches."""
+
+    def __init__(
+        self, sessions: sessionmaker[Session], clock: Clock, comments: ActivityComments
+    ) -> None:
+        self._sessions = sessions
+        self._clock = clock
+        self._comments = comments
+
+    def needs_person(self, env: str, plan: Plan, live: Schedule, desired: Schedule) -> list[Report]:
+        """A read shows the schedule is not yet as desired: open the checklist (once)."""
+        phase, window_id = _phase(plan)
+        with self._sessions.begin() as session:
+            assisted.ensure(
+                session,
+                window_id=window_id,
+                env=env,
+                phase=phase,
+                targets=_targets(live, desired),
+                now=self._clock.now(),
+            )
+            return outcomes.assisted(session, env, plan, live=live, desired=desired, phase=phase)
+
+    def verified(self, env: str, plan: Plan) -> None:
+        """A read showed the desired schedule: the checklist's switches and save are done."""
+        if not (plan.holding or plan.waiting):
+            return
+        phase, window_id = _phase(plan)
+        with self._sessions.begin() as session:
+            assisted.mark_read(session, window_id, env, phase, self._clock.now())
+
+    def without_reads(self, env: str, plan: Plan) -> list[Report]:
+        """No read access: the checklist, once confirmed, stands in for the read."""
+        phase, window_id = _phase(plan)
+        if phase == "restore" and plan.baseline is None:
+            return []  # handled by the caller's nothing-to-restore path
+        desired = ALL_OFF if phase == "off" else plan.baseline
+        assert desired is not None
+        with self._sessions.begin() as session:
+            view = assisted.load(session, window_id, env, phase, reads=False)
+            if view is None:
+                # Without a read, the person says what was on while switching it off.
+                start = Schedule(nightly=True, realtime=True) if phase == "off" else ALL_OFF
+                return self._open(
+                    session,
+                    env,
+                    plan,
+                    phase=phase,
+                    window_id=window_id,
+                    start=start,
+                    desired=desired,
+                )
+            if not view.switched:
+                return []
+            now = self._clock.now()
+            if phase == "off":
+                before = view.found_on
+                if plan.baseline is None:
+                    session.add(
+                        Baseline(
+                            environment=env,
+                            nightly=before.nightly,
+                            realtime=before.realtime,
+                            save_state_id=None,
+                            captured_at=now,
+                            window_id=window_id,
+                        )
+                    )
+                    ledger.add_audit(
+                        session,
+                        at=now,
+                        actor="system",
+                        action="baseline_recorded",
+                        window_id=window_id,
+                        environment=env,
+                        detail=f"{before.describe()} (as confirmed by a person)",
+                    )
+                reports = outcomes.finish_off(
+                    session, env, plan, before=before, after=ALL_OFF, write_id=0
+                )
+            else:
+                reports = outcomes.finish_restore(
+                    session, env, plan, before=ALL_OFF, after=desired, now=now
+                )
+        confirmed = [replace(r, kind=_CONFIRMED.get(r.kind, r.kind)) for r in reports]
+        return confirmed + self._comments.after(env, None, confirmed, by_hand=True)
+
+    def _open(
+        self,
+        session: Session,
+        env: str,
+        plan: Plan,
+        *,
+        phase: str,
+        window_id: int,
+        start: Schedule,
+        desired: Schedule,
+    ) -> list[Report]:
+        targets = _targets(start, desired)
+        if not targets:  # nothing was on: nothing to switch back
+            return outcomes.finish_restore(
+                session, env, plan, before=start, after=desired, now=self._clock.now()
+            )
+        assisted.ensure(
+            session,
+            window_id=window_id,
+            env=env,
+            phase=phase,
+            targets=targets,
+            now=self._clock.now(),
+        )
+        return outcomes.assisted(session, env, plan, live=start, desired=desired, phase=phase)

@@ -1,0 +1,251 @@
+"""Step 1 of the runbook: telling Coursedog support about a window, and keeping what was said.
+
+A notice is planned in the same transaction as the change it reports (approved, extended,
+ended early, cancelled, or settings found locked), with its Message-ID chosen there, and a
+due action sends it. The text is written when it is sent, so it says who approved by name.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.config import Settings
+from bot.domain.timefmt import local_time
+from bot.errors import Conflict, NotFound
+from bot.services.access import Access, label
+from coursedog.models import Schedule
+from storage import due, ledger
+from storage.models import CoursedogNotice, Window
+
+NOTIFY = "notify_coursedog"
+APPROVED = "approved"
+EXTENDED = "extended"
+ENDED_EARLY = "ended_early"
+CANCELLED = "cancelled"
+LOCKED_OFF = "locked_off"
+LOCKED_RESTORE = "locked_restore"
+SUBJECTS = {
+    APPROVED: "Planned SIS maintenance",
+    EXTENDED: "Planned SIS maintenance extended",
+    ENDED_EARLY: "Planned SIS maintenance ended early",
+    CANCELLED: "Planned SIS maintenance cancelled",
+    LOCKED_OFF: "Please switch merges off: merge settings locked",
+    LOCKED_RESTORE: "Please switch merges back on: merge settings locked",
+}
+
+
+@dataclass(frozen=True)
+class NoticeView:
+    """What a notice said and where it stands."""
+
+    id: int
+    window_id: int
+    event: str
+    message_id: str
+    recipient: str | None
+    subject: str
+    body: str
+    status: str
+    error: str | None
+    confirmed_by: str | None
+
+    @classmethod
+    def of(cls, row: CoursedogNotice) -> NoticeView:
+        """Snapshot a row."""
+        return cls(
+            row.id,
+            row.window_id,
+            row.event,
+            row.message_id,
+            row.recipient,
+            row.subject or "",
+            row.body or "",
+            row.status,
+            row.error,
+            row.confirmed_by,
+        )
+
+
+def plan(
+    session: Session,
+    settings: Settings,
+    window: Window,
+    event: str,
+    now: datetime,
+    *,
+    environment: str | None = None,
+    occurrence: str = "",
+) -> bool:
+    """Record a notice to send and the action that sends it; False if already planned."""
+    key = ":".join(
+        part for part in ("notice", str(window.id), event, environment or "", occurrence) if part
+    )
+    exists = session.scalars(
+        select(CoursedogNotice.id).where(CoursedogNotice.dedup_key == key)
+    ).first()
+    if exists is not None:
+        return False
+    config = settings.coursedog_notice
+    domain = config.sender.rsplit("@", 1)[1]
+    session.add(
+        CoursedogNotice(
+            window_id=window.id,
+            event=event,
+            environment=environment,
+            dedup_key=key,
+            message_id=f"<mw{window.id}.{event}.{secrets.token_hex(8)}@{domain}>",
+            recipient=config.to,
+            status="pending",
+            created_at=now,
+        )
+    )
+    due.schedule_action(
+        session, kind=NOTIFY, due_at=now, dedup_key=key, now=now, window_id=window.id
+    )
+    return True
+
+
+def reference(session: Session, window_id: int, *, mails: bool) -> str | None:
+    """How an Activity comment cites the approval notice: its Message-ID when it is (being)
+    emailed, else the draft a person sends."""
+    row = session.scalars(
+        select(CoursedogNotice).where(
+            CoursedogNotice.window_id == window_id, CoursedogNotice.event == APPROVED
+        )
+    ).first()
+    if row is None:
+        return None
+    if row.status == "sent" or (row.status == "pending" and mails):
+        return f"notice to Coursedog support, Message-ID {row.message_id}"
+    if row.status == "confirmed":
+        return "notice to Coursedog support, sent by hand"
+    return "notice to Coursedog support, sent by hand from the window's Slack thread"
+
+
+def compose(
+    settings: Settings,
+    window: Window,
+    row: CoursedogNotice,
+    name_of: Callable[[str], str],
+    baseline: Schedule | None = None,
+) -> tuple[str, str]:
+    """The subject and the body of a notice, in the school's zone and in UTC."""
+    envs = [row.environment] if row.environment else window.environment_names
+    zone = settings.time_zone(envs[0])
+    instances = "\n".join(
+        f"  - {settings.environments[e].label} ({e}): {_host(settings, e)}, "
+        f"school id {settings.environments[e].school}"
+        for e in envs
+    )
+    subject = f"{SUBJECTS[row.event]}: {label(window)}, {', '.join(envs)}"
+    lines = [
+        "Hello Coursedog support,",
+        "",
+        _opening(row.event, window, baseline, zone),
+        "",
+        f"Window: {label(window)}",
+        f"Instance{'s' if len(envs) > 1 else ''}:",
+        instances,
+    ]
+    if window.starts_at and window.ends_at:
+        lines += [
+            f"From: {local_time(window.starts_at, zone)} = {_utc(window.starts_at)}",
+            f"To:   {local_time(window.ends_at, zone)} = {_utc(window.ends_at)}",
+        ]
+    approver = f"; approved by {name_of(window.decided_by)}" if window.decided_by else ""
+    lines.append(f"Requested by {name_of(window.requester_id)}{approver}")
+    if window.reason:
+        lines.append(f"Reason: {window.reason}")
+    if window.ticket:
+        lines.append(f"Reference: {window.ticket}")
+    lines += ["", _closing(row.event), "", "-- ", "sis-maint (Slack), for the school's registrar"]
+    return subject, "\n".join(lines)
+
+
+def _host(settings: Settings, env: str) -> str:
+    return settings.environments[env].base_url.split("://", 1)[-1].rstrip("/")
+
+
+def _utc(when: datetime) -> str:
+    return f"{when:%Y-%m-%d %H:%M} UTC"
+
+
+def _opening(event: str, window: Window, baseline: Schedule | None, zone: str) -> str:
+    ended = local_time(window.ended_at, zone) if window.ended_at else "now"
+    restore = baseline.describe() if baseline else "the schedule recorded before the window"
+    return {
+        APPROVED: (
+            "Our SIS has planned maintenance. We are switching off the Coursedog merge "
+            "schedules of the instance(s) below for the time given, and will switch back on "
+            "exactly what was on afterwards."
+        ),
+        EXTENDED: "The maintenance below takes longer than announced; this is its new end.",
+        ENDED_EARLY: (
+            f"The maintenance below ended early ({ended}); the merge schedules are being "
+            "switched back on now."
+        ),
+        CANCELLED: "The maintenance below is cancelled; no merge schedule will be switched off.",
+        LOCKED_OFF: (
+            "We could not switch off the merge schedules of the instance below ourselves: its "
+            "merge settings are locked and Coursedog refused the change. Please switch off the "
+            "nightly and the real-time merges for the time given, and tell us when done."
+        ),
+        LOCKED_RESTORE: (
+            "The maintenance below is over, but the merge settings of the instance below are "
+            "locked and Coursedog refused to restore them. Please set the merge schedules back "
+            f"to: {restore}."
+        ),
+    }[event]
+
+
+def _closing(event: str) -> str:
+    if event in (LOCKED_OFF, LOCKED_RESTORE):
+        return "Until this is done, the window's thread in our Slack shows it as waiting for you."
+    return (
+        "A comment on the Merge Settings Activity tab cites this message. Edits made in "
+        "Coursedog during the window reach the SIS with the first merge after it."
+    )
+
+
+class NoticeService:
+    """A person confirms that they sent a drafted notice."""
+
+    def __init__(
+        self, sessions: sessionmaker[Session], access: Access, now: Callable[[], datetime]
+    ) -> None:
+        self._sessions = sessions
+        self._access = access
+        self._now = now
+
+    def confirm_sent(self, *, actor: str, notice_id: int) -> NoticeView:
+        """Record who sent a draft; a second click is told who did."""
+        with self._sessions.begin() as session:
+            row = session.get(CoursedogNotice, notice_id, with_for_update=True)
+            if row is None:
+                raise NotFound("That notice is not in the ledger.")
+            window = ledger.get_window(session, row.window_id)
+            assert window is not None
+            if row.status == "confirmed":
+                raise Conflict(f"<@{row.confirmed_by}> already recorded sending this notice.")
+            if row.status != "draft":
+                raise Conflict("The bot emailed this notice itself; nothing to record.")
+            self._access.check_may_manage(window, actor, "record the notice of")
+            now = self._now()
+            row.status, row.confirmed_by, row.confirmed_at = "confirmed", actor, now
+            ledger.add_audit(
+                session,
+                at=now,
+                actor=actor,
+                action="coursedog_notice_confirmed",
+                window_id=window.id,
+                environment=row.environment,
+                detail=row.subject or row.event,
+            )
+            session.flush()
+            return NoticeView.of(row)

@@ -1,0 +1,78 @@
+"""Buttons of the assisted driver's checklist: Done, Was already off, and Posted."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+
+from bot.errors import InputError
+from bot.services.assisted import COMMENT, SWITCHES, Press
+from bot.slack import ids
+from bot.slack.checklist_blocks import comment_posted
+from bot.slack.checklist_blocks import render as render_checklist
+from bot.slack.context import SlackDeps
+from bot.slack.errors import answering_errors
+from bot.slack.text import escape
+
+MAX_WINDOW_ID = 10**9
+
+
+def parse_press(body: dict[str, Any], known: dict[str, str]) -> tuple[Press, bool, str, str]:
+    """The press, whether it said "was already off", and the message it came from."""
+    try:
+        action = body["actions"][0]
+        user_id = str(body["user"]["id"])
+        window, env, phase, step = str(action["value"]).split("|")
+        was_off = action["action_id"] == ids.CHECK_WAS_OFF
+    except (KeyError, IndexError, TypeError, ValueError):
+        raise InputError("That button press arrived incomplete; try again.") from None
+    if not window.isdigit() or not 0 < int(window) < MAX_WINDOW_ID or env not in known:
+        raise InputError("That button does not name a checklist step.")
+    container = body.get("container") or {}
+    channel = str((body.get("channel") or {}).get("id") or container.get("channel_id") or "")
+    ts = str(container.get("message_ts") or (body.get("message") or {}).get("ts") or "")
+    return Press(user_id, int(window), known[env], phase, step), was_off, channel, ts
+
+
+def register(app: App, deps: SlackDeps) -> None:
+    """Attach the checklist's buttons."""
+    names = deps.settings.environment_names()
+
+    @app.action(ids.CHECK_DONE)
+    @app.action(ids.CHECK_WAS_OFF)
+    def on_step(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        ack()
+        with answering_errors(respond):
+            press, was_off, channel, ts = parse_press(body, names)
+            unread = not deps.assisted.reads(press.environment)
+            if unread and press.phase == "off" and press.step in SWITCHES:
+                # Without a read, the person says what they found: on, or already off.
+                press = replace(press, found=not was_off)
+            label = deps.labels.get(press.environment, press.environment)
+            link = deps.merge_settings.get(press.environment, "")
+
+            def show(note: str | None = None) -> None:
+                view = deps.assisted.view(press)
+                if view is not None and channel and ts:
+                    text, blocks = render_checklist(view, label, link, note)
+                    deps.notifier.update(channel, ts, text, blocks)
+
+            try:
+                _, said = deps.assisted.press(press, progress=show)
+            finally:
+                show()
+            respond(text=f"{escape(label)}: {said}", response_type="ephemeral")
+            deps.worker.kick([press.environment])
+
+    @app.action(ids.COMMENT_POSTED)
+    def on_posted(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        ack()
+        with answering_errors(respond):
+            press, _, _, _ = parse_press(body, names)
+            if press.step != COMMENT:
+                raise InputError("That button does not name a comment.")
+            deps.assisted.press(press)
+            text = str((body.get("message") or {}).get("text") or "The Activity comment")
+            respond(text=text, blocks=comment_posted(text, press.actor), replace_original=True)

@@ -1,0 +1,290 @@
+"""Step 1 of the runbook: the notice to Coursedog, by email through a real local SMTP server."""
+
+from __future__ import annotations
+
+import email
+import socket
+import threading
+from collections.abc import Iterator
+from datetime import timedelta
+from email.message import EmailMessage
+from email.policy import default
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+from sqlalchemy import select
+
+from bot.config import parse_settings
+from bot.errors import ConfigError
+from bot.sandbox.slack_api import Message
+from bot.slack import ids
+from bot.slack.text import escape
+from storage.models import AuditEvent, CoursedogNotice
+from tests.harness import (
+    APPROVER,
+    REQUESTER,
+    STRANGER,
+    Bot,
+    ManualClock,
+    buttons,
+    running_bot,
+    settings_document,
+)
+
+SUPPORT = "support@coursedog.example"
+SMTP_USER = "mailer@state-u.example"
+SMTP_SECRET = "smtp-secret-0xC0FFEE"
+
+
+class Inbox:
+    """An aiosmtpd handler keeping every message it accepts."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+        self.envelopes: list[tuple[str, list[str]]] = []
+        self._cond = threading.Condition()
+
+    async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:
+        parsed = email.message_from_bytes(envelope.original_content, policy=default)
+        assert isinstance(parsed, EmailMessage)
+        with self._cond:
+            self.messages.append(parsed)
+            self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+            self._cond.notify_all()
+        return "250 Message accepted for delivery"
+
+
+def _authenticate(_server: Any, _session: Any, _envelope: Any, _mechanism: str, data: Any) -> Any:
+    ok = isinstance(data, LoginPassword) and (data.login, data.password) == (
+        SMTP_USER.encode(),
+        SMTP_SECRET.encode(),
+    )
+    return AuthResult(success=ok, handled=False)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Inbox, int]]:
+    inbox = Inbox()
+    port = _free_port()
+    controller = Controller(
+        inbox,
+        hostname="127.0.0.1",
+        port=port,
+        authenticator=_authenticate,
+        auth_require_tls=False,
+    )
+    controller.start()
+    try:
+        yield inbox, port
+    finally:
+        controller.stop()
+
+
+def notice_config(port: int | None, **extra: Any) -> dict[str, Any]:
+    config: dict[str, Any] = {"to": SUPPORT, "sender": "registrar@state-u.example", **extra}
+    if port is not None:
+        config.update(smtp_host="127.0.0.1", smtp_port=port, starttls=False)
+    return config
+
+
+@pytest.fixture
+def mail_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SMTP_USER", SMTP_USER)
+    monkeypatch.setenv("SMTP_PASSWORD", SMTP_SECRET)
+
+
+def bot_with(
+    database_url: str, notice: dict[str, Any] | None, clock: ManualClock | None = None
+) -> Any:
+    overrides = {"coursedog_notice": notice} if notice is not None else {}
+    return running_bot(
+        database_url,
+        settings_factory=lambda url: parse_settings(settings_document(url, **overrides)),
+        clock=clock or ManualClock(),
+    )
+
+
+def approve(bot: Bot, text: str = "start prod 2h Banner patch") -> None:
+    bot.slack.people.update({REQUESTER: "Rita Requester", APPROVER: "Alan Approver"})
+    bot.command(REQUESTER, text)
+    bot.click(APPROVER, ids.APPROVE, "1", bot.wait_card(1))
+
+
+def notices(bot: Bot) -> list[CoursedogNotice]:
+    with bot.runtime.sessions() as session:
+        return list(session.scalars(select(CoursedogNotice).order_by(CoursedogNotice.id)))
+
+
+def thread_message(bot: Bot, needle: str) -> Message:
+    card = bot.card(1)
+    found = [m for m in bot.slack.thread(card.channel, card.ts) if needle in m.text]
+    assert found, f"no thread message with {needle!r}: {bot.thread(1)}"
+    return found[-1]
+
+
+def test_approval_emails_coursedog_and_the_comment_cites_the_message_id(
+    database_url: str, smtp: tuple[Inbox, int], mail_env: None
+) -> None:
+    inbox, port = smtp
+    config = notice_config(port, username_env="SMTP_USER", password_env="SMTP_PASSWORD")
+    with bot_with(database_url, config) as bot:
+        approve(bot)
+        bot.tick()
+        assert len(inbox.messages) == 1
+        mail = inbox.messages[0]
+        assert mail["To"] == SUPPORT and mail["From"] == "registrar@state-u.example"
+        assert "MW-1" in mail["Subject"] and "prod" in mail["Subject"]
+        body = mail.get_content()
+        assert "school id state_u_prod" in body and "127.0.0.1" in body
+        # 2026-12-05 15:00 UTC is 10:00 in New York (EST, UTC-05:00).
+        assert "10:00 EST (UTC-05:00) = 2026-12-05 15:00 UTC" in body
+        assert "12:00 EST (UTC-05:00) = 2026-12-05 17:00 UTC" in body
+        assert "Rita Requester (@rita.requester)" in body
+        assert "Alan Approver (@alan.approver)" in body
+        assert "Reason: Banner patch" in body
+        [row] = notices(bot)
+        assert (row.status, row.message_id) == ("sent", mail["Message-ID"].strip())
+        assert row.body == body.replace("\r\n", "\n").rstrip("\n")
+        assert f"Message-ID `{escape(row.message_id)}`" in thread_message(bot, ":envelope:").text
+        comments = bot.sim.school("state_u_prod").comments
+        assert comments and row.message_id in comments[0]
+        assert bot.tick() == 0 and len(inbox.messages) == 1  # sent once
+
+
+def test_extend_end_early_and_cancel_each_tell_coursedog_again(
+    database_url: str, smtp: tuple[Inbox, int]
+) -> None:
+    inbox, port = smtp
+    with bot_with(database_url, notice_config(port)) as bot:
+        approve(bot)
+        bot.command(REQUESTER, "extend MW-1 1h")
+        bot.command(REQUESTER, "extend MW-1 30m")
+        bot.command(REQUESTER, "end MW-1")
+        bot.tick()
+        subjects = [m["Subject"] for m in inbox.messages]
+        assert [s.split(":")[0] for s in subjects] == [
+            "Planned SIS maintenance",
+            "Planned SIS maintenance extended",
+            "Planned SIS maintenance extended",
+            "Planned SIS maintenance ended early",
+        ]
+        assert "13:30 EST" in inbox.messages[2].get_content()  # the second extension's end
+        # A scheduled window that is cancelled: Coursedog hears of it; a bare request never.
+        bot.command(REQUESTER, "schedule staging 2026-12-07 22:00 2h Banner")
+        bot.click(APPROVER, ids.APPROVE, "2", bot.wait_card(2))
+        bot.command(REQUESTER, "cancel MW-2")
+        bot.command(REQUESTER, "start sandbox 1h")
+        bot.command(REQUESTER, "cancel MW-3")
+        bot.tick()
+        assert [m["Subject"].split(":")[0] for m in inbox.messages[4:]] == [
+            "Planned SIS maintenance",
+            "Planned SIS maintenance cancelled",
+        ]
+        assert all("MW-3" not in m["Subject"] for m in inbox.messages)
+
+
+def test_without_smtp_the_thread_carries_the_draft_and_records_who_sent_it(
+    database_url: str,
+) -> None:
+    with bot_with(database_url, notice_config(None)) as bot:
+        approve(bot)
+        bot.tick()
+        draft = thread_message(bot, "No mail server is configured")
+        assert SUPPORT in draft.text and buttons(draft) == [ids.NOTICE_SENT]
+        [row] = notices(bot)
+        assert row.status == "draft" and row.body and "school id state_u_prod" in row.body
+        quoted = "\n".join(b["text"]["text"] for b in draft.blocks if b["type"] == "section")
+        assert escape(row.body) in quoted
+        assert bot.runtime.windows.get(1).state == "active"  # the window did not wait
+        bot.click(STRANGER, ids.NOTICE_SENT, str(row.id), draft)
+        assert "Only the requester" in bot.responses()[-1]["text"]
+        bot.click(REQUESTER, ids.NOTICE_SENT, str(row.id), draft)
+        answer = bot.responses()[-1]
+        assert answer["replace_original"] is True and f"<@{REQUESTER}> sent" in answer["text"]
+        assert notices(bot)[0].confirmed_by == REQUESTER
+        bot.click(APPROVER, ids.NOTICE_SENT, str(row.id), draft)
+        assert "already recorded" in bot.responses()[-1]["text"]
+        with bot.runtime.sessions() as session:
+            actions = session.scalars(select(AuditEvent.action)).all()
+        assert actions.count("coursedog_notice_confirmed") == 1
+        assert "coursedog_notice_drafted" in actions
+        # The comment cites the draft, not a Message-ID that never went out.
+        comments = bot.sim.school("state_u_prod").comments
+        assert comments and "sent by hand from the window's Slack thread" in comments[0]
+        assert "Message-ID" not in comments[0]
+
+
+def test_smtp_down_falls_back_to_the_draft_and_says_why(database_url: str) -> None:
+    with bot_with(database_url, notice_config(_free_port())) as bot:
+        approve(bot)
+        bot.tick()
+        draft = thread_message(bot, "could not be emailed")
+        assert "could not be reached" in draft.text and "goes ahead" in draft.text
+        assert notices(bot)[0].status == "draft"
+        school = bot.sim.school("state_u_prod")
+        assert (school.nightly, school.realtime) == (False, False)
+
+
+def test_a_refused_login_is_named_and_the_password_never_shown(
+    database_url: str, smtp: tuple[Inbox, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    inbox, port = smtp
+    monkeypatch.setenv("SMTP_USER", SMTP_USER)
+    monkeypatch.setenv("SMTP_PASSWORD", "wrong-password-123")
+    config = notice_config(port, username_env="SMTP_USER", password_env="SMTP_PASSWORD")
+    with bot_with(database_url, config) as bot:
+        approve(bot)
+        bot.tick()
+        draft = thread_message(bot, "could not be emailed")
+        assert "refused the login (535)" in draft.text
+        assert not inbox.messages
+        everything = " ".join(str(c.args) for c in bot.slack.calls)
+        assert "wrong-password-123" not in everything
+
+
+def test_locked_settings_send_a_notice_that_asks_coursedog_to_act(
+    database_url: str, smtp: tuple[Inbox, int]
+) -> None:
+    inbox, port = smtp
+    clock = ManualClock()
+    with bot_with(database_url, notice_config(port), clock) as bot:
+        bot.sim.set_school("state_u_prod", {"locked": True})
+        approve(bot)
+        bot.tick()
+        bot.runtime.worker.run_once()
+        assert bot.settle()
+        bot.tick()
+        locked = [m for m in inbox.messages if "locked" in m["Subject"]]
+        assert len(locked) == 1
+        body = locked[0].get_content()
+        assert "Please switch off the nightly and the real-time merges" in body
+        assert "school id state_u_prod" in body
+        assert "asks them to switch" in thread_message(bot, "merge settings are locked").text
+        # Coursedog acts; at the end the restore is refused too: a second, different request.
+        bot.sim.set_school("state_u_prod", {"nightly": False, "realtime": False})
+        bot.runtime.worker.run_once()
+        assert bot.settle()
+        clock.advance(timedelta(minutes=5))
+        bot.command(REQUESTER, "end MW-1")
+        bot.tick()
+        restore = [m for m in inbox.messages if "back on" in m["Subject"]]
+        assert len(restore) == 1
+        assert "nightly on, real-time on" in restore[0].get_content()
+
+
+def test_notice_settings_are_checked() -> None:
+    base = settings_document("http://127.0.0.1:1")
+    with pytest.raises(ConfigError, match=r"coursedog_notice: .*`to`"):
+        parse_settings({**base, "coursedog_notice": {"smtp_host": "mail.example"}})
+    with pytest.raises(ConfigError, match="username_env and password_env"):
+        parse_settings({**base, "coursedog_notice": {"to": SUPPORT, "username_env": "SMTP_USER"}})
+    with pytest.raises(ConfigError, match=r"coursedog_notice\.to"):
+        parse_settings({**base, "coursedog_notice": {"to": "not an address"}})
