@@ -77,8 +77,9 @@ _REPORTS: dict[ReportKind, str] = {
     ),
     ReportKind.HANDED_OVER: ":lock: {env}: stays off, because {detail} still holds it.",
     ReportKind.ASSISTED: (
-        ":raised_hand: {env} is switched by hand: in Coursedog's Merge Settings set it to "
-        "{after} (now {before}), then save. The bot checks by reading and reports here."
+        ":raised_hand: {env} is switched by hand, with the checklist in the thread of the "
+        "window that holds it first: in Coursedog's Merge Settings it must become {after}. "
+        "This thread hears when it is."
     ),
     ReportKind.DRIFT_CORRECTED: (
         ":rotating_light: {env}: merges were switched back on during the window ({before}), "

@@ -98,7 +98,10 @@ def test_embedded_defaults_load_and_file_errors_are_specific(tmp_path: Any) -> N
 
 def test_example_config_is_valid() -> None:
     settings, _ = load_settings({"SIS_MAINT_CONFIG": "config.example.toml"})
-    assert set(settings.environments) == {"prod", "staging"}
+    assert set(settings.environments) == {"prod", "staging", "sandbox"}
+    sandbox = settings.environments["sandbox"]
+    assert sandbox.driver == "assisted" and not sandbox.reads
+    assert settings.coursedog_notice.mails
 
 
 def test_policy_inherits_defaults_and_windows_take_the_strictest() -> None:

@@ -140,20 +140,17 @@ def assisted(base_url: str) -> Any:
 def test_assisted_driver_asks_a_person_and_verifies_by_reading(database_url: str) -> None:
     with running_bot(database_url, settings_factory=assisted) as bot:
         start_and_approve(bot)
-        assert "switched by hand" in bot.thread(1)[-1]
+        assert "switch merges off by hand" in bot.thread(1)[-1]
         assert bot.sim.calls("PUT", "integrationSchedule") == 0
         bot.runtime.worker.run_once()
-        assert bot.settle() and sum("switched by hand" in t for t in bot.thread(1)) == 1
+        assert bot.settle() and sum("by hand" in t for t in bot.thread(1)) == 1
         bot.sim.set_school("state_u_prod", {"nightly": False, "realtime": False})
         bot.runtime.worker.run_once()
         assert bot.settle()
         assert "merges are off, verified by reading back" in bot.thread(1)[-2]
         assert "please add this comment to Merge Settings" in bot.thread(1)[-1]
         bot.command(REQUESTER, "end MW-1")
-        assert (
-            "switched by hand" in bot.thread(1)[-1]
-            and "nightly on, real-time on" in bot.thread(1)[-1]
-        )
+        assert "switch merges back on by hand" in bot.thread(1)[-1]
         bot.sim.set_school("state_u_prod", {"nightly": True, "realtime": True})
         bot.runtime.worker.run_once()
         assert bot.settle()
@@ -216,3 +213,26 @@ def test_a_saved_state_changed_during_the_window_is_not_guessed_at(bot: Bot, cho
 def thread_message(bot: Bot) -> Any:
     card = bot.card(1)
     return bot.slack.thread(card.channel, card.ts)[-1]
+
+
+def test_a_session_revoked_mid_window_logs_in_again_once(bot: Bot) -> None:
+    start_and_approve(bot)
+    logins = bot.sim.calls("POST", "sessions")
+    bot.sim.revoke_sessions()  # someone logged into the web app as the service user
+    bot.command(REQUESTER, "end MW-1")
+    assert prod(bot) == (True, True)
+    assert bot.sim.calls("POST", "sessions") == logins + 1
+    assert "restored and verified" in " ".join(bot.thread(1))
+
+
+def test_a_login_refused_mid_window_is_reported_not_retried_in_a_loop(bot: Bot) -> None:
+    start_and_approve(bot)
+    logins = bot.sim.calls("POST", "sessions")
+    bot.sim.revoke_sessions()
+    bot.sim.users = {}  # the service user's password was changed
+    bot.command(REQUESTER, "end MW-1")
+    last = bot.thread(1)[-1]
+    assert "could not" in last and "401" in last
+    assert bot.runtime.windows.get(1).environments[0].status == "restore_failed"
+    assert bot.sim.calls("POST", "sessions") == logins + 1  # one login, then the report
+    assert prod(bot) == (False, False)
