@@ -138,6 +138,32 @@ def mark_read(session: Session, window_id: int, env: str, phase: str, now: datet
             row.done_at = row.done_at or now
 
 
+def reopen(
+    session: Session, window_id: int, env: str, phase: str, targets: Mapping[str, bool]
+) -> None:
+    """Merges moved again after the checklist was done: its switches and save start over."""
+    rows = _rows(session, window_id, env, phase)
+    for row in rows:
+        if row.step == COMMENT:
+            continue
+        if row.step in SWITCHES and row.step not in targets:
+            continue  # still as asked
+        row.done_by = row.done_at = row.checked = row.found = None
+    have = {row.step for row in rows}
+    for position, step in enumerate(s for s in SWITCHES if s in targets and s not in have):
+        session.add(
+            AssistedStep(
+                window_id=window_id,
+                environment=env,
+                phase=phase,
+                step=step,
+                target=targets[step],
+                position=position - len(SWITCHES),  # before the save
+                created_at=rows[0].created_at,
+            )
+        )
+
+
 def _rows(session: Session, window_id: int, env: str, phase: str) -> list[AssistedStep]:
     return list(
         session.scalars(

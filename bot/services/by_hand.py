@@ -60,15 +60,36 @@ class ByHand:
         """A read shows the schedule is not yet as desired: open the checklist (once)."""
         phase, window_id = _phase(plan)
         with self._sessions.begin() as session:
-            assisted.ensure(
+            now = self._clock.now()
+            created = assisted.ensure(
                 session,
                 window_id=window_id,
                 env=env,
                 phase=phase,
                 targets=_targets(live, desired),
-                now=self._clock.now(),
+                now=now,
             )
-            return outcomes.assisted(session, env, plan, live=live, desired=desired, phase=phase)
+            view = assisted.load(session, window_id, env, phase, reads=True)
+            if created or view is None or not view.switched:
+                return outcomes.assisted(
+                    session, env, plan, live=live, desired=desired, phase=phase
+                )
+            # The checklist was done, and merges changed again by hand: a fresh round.
+            assisted.reopen(session, window_id, env, phase, _targets(live, desired))
+            event = ledger.add_audit(
+                session,
+                at=now,
+                actor="system",
+                action="checklist_reopened",
+                window_id=window_id,
+                environment=env,
+                detail=f"{live.describe()}, should be {desired.describe()}",
+            )
+            session.flush()
+            reports = outcomes.assisted(
+                session, env, plan, live=live, desired=desired, phase=phase, force=True
+            )
+            return [replace(r, occurrence=event.id) for r in reports]
 
     def verified(self, env: str, plan: Plan) -> None:
         """A read showed the desired schedule: the checklist's switches and save are done."""

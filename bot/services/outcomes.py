@@ -176,7 +176,14 @@ def failed(
 
 
 def assisted(
-    session: Session, env: str, plan: Plan, *, live: Schedule, desired: Schedule, phase: str
+    session: Session,
+    env: str,
+    plan: Plan,
+    *,
+    live: Schedule,
+    desired: Schedule,
+    phase: str,
+    force: bool = False,
 ) -> list[Report]:
     """A person switches this environment: tell them once what to set."""
     reports: list[Report] = []
@@ -184,7 +191,7 @@ def assisted(
         session, env, plan.waiting, holding=False
     )
     for row, window in rows:
-        if row.detail == "assisted":
+        if row.detail == "assisted" and not force:
             continue
         row.detail = "assisted"
         reports.append(

@@ -186,3 +186,28 @@ def test_without_read_access_people_confirm_and_the_thread_says_so(database_url:
         assert status.status_code == 200
         assert bot.settle()
         assert "no read access" in str(bot.responses()[-1])
+
+
+def test_merges_switched_on_again_by_hand_reopen_the_checklist(database_url: str) -> None:
+    with running_bot(database_url, settings_factory=assisted(reads=True)) as bot:
+        bot.sim.set_school("state_u_prod", {"realtime": False})
+        start(bot)
+        bot.sim.set_school("state_u_prod", {"nightly": False})
+        bot.runtime.worker.run_once()
+        assert bot.settle()
+        assert bot.runtime.windows.get(1).environments[0].status == "off"
+        # Someone turns both merges on during the window: both must go off again.
+        bot.sim.set_school("state_u_prod", {"nightly": True, "realtime": True})
+        bot.runtime.worker.run_once()
+        assert bot.settle()
+        card = bot.card(1)
+        lists = [
+            m
+            for m in bot.slack.thread(card.channel, card.ts)
+            if "switch merges off by hand" in m.text
+        ]
+        assert len(lists) == 2
+        assert buttons(lists[-1]) == [ids.CHECK_DONE] * 3  # real-time, nightly, save
+        bot.runtime.worker.run_once()
+        assert bot.settle()  # read again: still on, but the reopened checklist is not repeated
+        assert sum("switch merges off by hand" in t for t in bot.thread(1)) == 2
