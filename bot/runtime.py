@@ -24,8 +24,8 @@ from bot.merge_watch import MergeWatcher
 from bot.notice_job import NoticeSender
 from bot.scheduler import Scheduler
 from bot.services.access import Access
-from bot.services.assisted import AssistedService
 from bot.services.notices import NOTIFY, NoticeService
+from bot.services.presses import AssistedService
 from bot.services.reconciler import Reconciler, ScheduleApi
 from bot.services.status import StatusService
 from bot.services.timetable import WATCH_MERGE

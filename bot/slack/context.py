@@ -8,8 +8,8 @@ from typing import Protocol
 
 from bot.clock import Clock
 from bot.config import Settings
-from bot.services.assisted import AssistedService
 from bot.services.notices import NoticeService
+from bot.services.presses import AssistedService
 from bot.services.status import StatusService
 from bot.services.windows import WindowService
 from bot.slack.home import HomePublisher

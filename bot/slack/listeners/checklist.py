@@ -8,7 +8,8 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 
 from bot.errors import InputError
-from bot.services.assisted import COMMENT, SWITCHES, Press
+from bot.services.assisted import COMMENT, SWITCHES
+from bot.services.presses import Press
 from bot.slack import ids
 from bot.slack.checklist_blocks import comment_posted
 from bot.slack.checklist_blocks import render as render_checklist
