@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from icalendar import Calendar, Event
 
+from bot.config import parse_settings
+from bot.errors import ConfigError
 from bot.ops.feed import CalendarFeed
 from bot.slack import ids
+from tests.bot.test_cli import run_cli
 from tests.harness import (
     APPROVER,
     CALENDAR_TOKEN,
@@ -17,6 +21,7 @@ from tests.harness import (
     Bot,
     ManualClock,
     running_bot,
+    settings_document,
 )
 
 T0 = datetime(2026, 12, 5, 15, 0, tzinfo=UTC)
@@ -130,3 +135,42 @@ def test_an_unchanged_feed_answers_not_modified_and_head_has_no_body(bot: Bot) -
     assert int(head.headers["content-length"]) == len(first.content)
     bot.command(REQUESTER, "cancel MW-1")
     assert bot.get(path, headers={"If-None-Match": etag}).status_code == 200
+
+
+def test_the_feed_token_must_be_set_and_hard_to_guess() -> None:
+    doc = settings_document("http://127.0.0.1:1")
+    assert parse_settings(doc).calendar.token({}) is None  # no token_env: no feed
+    doc["calendar"] = {"token_env": "FEED_TOKEN"}
+    calendar = parse_settings(doc).calendar
+    with pytest.raises(ConfigError, match="set FEED_TOKEN"):
+        calendar.token({})
+    for weak in ("short", "has spaces in it, long enough", "x" * 19):
+        with pytest.raises(ConfigError, match="at least 20"):
+            calendar.token({"FEED_TOKEN": weak})
+    token = calendar.token({"FEED_TOKEN": CALENDAR_TOKEN})
+    assert token is not None and token.get_secret_value() == CALENDAR_TOKEN
+
+
+def test_check_config_names_a_missing_feed_token(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(
+        Path("config.example.toml")
+        .read_text()
+        .replace(
+            '# token_env = "SIS_MAINT_CALENDAR_TOKEN"', 'token_env = "SIS_MAINT_CALENDAR_TOKEN"'
+        )
+    )
+    env = {
+        "SIS_MAINT_CONFIG": str(config),
+        "COURSEDOG_PROD_EMAIL": "a@b.edu",
+        "COURSEDOG_PROD_PASSWORD": "pw-1234",
+        "COURSEDOG_STAGING_EMAIL": "a@b.edu",
+        "COURSEDOG_STAGING_PASSWORD": "pw-1234",
+    }
+    result = run_cli("check-config", env=env)
+    assert (
+        result.returncode == 2
+        and "calendar.token_env: set SIS_MAINT_CALENDAR_TOKEN" in result.stderr
+    )
+    env["SIS_MAINT_CALENDAR_TOKEN"] = CALENDAR_TOKEN
+    assert run_cli("check-config", env=env).returncode == 0
