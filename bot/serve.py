@@ -107,7 +107,7 @@ def run(
                 ops=runtime.ops,
                 host=host,
                 port=port,
-                on_connect=lambda probe: setattr(runtime.ops.health, "socket_mode", probe),
+                on_probe=lambda probe: setattr(runtime.ops.health, "socket_mode", probe),
             )
         else:
             serve_http(runtime.app, host, port, ops=runtime.ops)

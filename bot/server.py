@@ -19,8 +19,10 @@ EVENTS_PATH = "/slack/events"
 
 
 def wsgi_app(app: App, ops: WsgiApp | None = None) -> WsgiApp:
-    """Route Slack's requests to Bolt, and the rest to the operator routes (health, metrics,
-    calendar) when given, else answer a plain liveness probe."""
+    """Route Slack's requests to Bolt; the rest to ``ops`` (health, metrics, calendar) if given.
+
+    Without ``ops`` a plain liveness probe answers GET /healthz.
+    """
     slack = SlackRequestHandler(app, path=EVENTS_PATH)
 
     def route(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
@@ -53,19 +55,20 @@ def serve_socket_mode(
     ops: WsgiApp | None = None,
     host: str = "127.0.0.1",
     port: int = 3000,
-    on_connect: Callable[[Callable[[], bool]], None] | None = None,
+    on_probe: Callable[[Callable[[], bool]], None] | None = None,
 ) -> None:
     """Connect to Slack over Socket Mode (no public URL) until interrupted.
 
     With ``ops``, the operator routes (health, metrics, calendar; not /slack/events) are
-    served on ``host:port`` meanwhile, and ``on_connect`` receives the connection probe.
+    served on ``host:port`` meanwhile. ``on_probe`` receives a function that tells whether
+    the WebSocket is connected (for the health check).
     """
     from slack_bolt.adapter.socket_mode import SocketModeHandler  # noqa: PLC0415
 
     # The web client carries SLACK_API_URL, so apps.connections.open goes to the same place.
     handler = SocketModeHandler(app, app_token, web_client=web_client)
-    if on_connect is not None:
-        on_connect(handler.client.is_connected)
+    if on_probe is not None:
+        on_probe(handler.client.is_connected)
     if ops is None:
         handler.start()  # type: ignore[no-untyped-call]
         return

@@ -37,6 +37,7 @@ class Answer:
     body: bytes = b""
 
 
+_NO_STORE = ("Cache-Control", "no-store")
 NOT_FOUND = Answer("404 Not Found", [("Content-Type", "text/plain")], b"not found\n")
 
 
@@ -100,6 +101,3 @@ class Ops:
         if etag in environ.get("HTTP_IF_NONE_MATCH", ""):
             return Answer("304 Not Modified", headers)
         return Answer("200 OK", headers, body)
-
-
-_NO_STORE = ("Cache-Control", "no-store")
