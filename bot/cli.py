@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
 from collections.abc import Mapping, Sequence
 
 from bot.config import load_settings
 from bot.errors import ConfigError
+from bot.logs import configure_logging
 from bot.startup import StartupError, database_url, simulator_environ, slack_credentials
 
 EXIT_CONFIG = 2
@@ -37,6 +37,10 @@ def cmd_check_config(_args: argparse.Namespace, environ: Mapping[str, str]) -> i
             env.credentials(name, creds)
         except ConfigError as exc:
             problems.append(str(exc))
+    try:
+        settings.calendar.token(creds)
+    except ConfigError as exc:
+        problems.append(str(exc))
     print(f"Configuration from {source}: {len(settings.environments)} environment(s).")
     for name, env in settings.environments.items():
         print(f"  {name}: {env.label} — {env.base_url} school {env.school} ({env.driver} driver)")
@@ -70,6 +74,7 @@ def cmd_serve(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     from bot.serve import run  # noqa: PLC0415 - keeps `--help` and check-config fast
 
     settings, source = load_settings(environ)
+    configure_logging(environ, settings)  # now the format and the secrets in the config count
     token, secret, app_token = slack_credentials(environ)
     return run(
         settings,
@@ -107,12 +112,10 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
     """Entry point of the console script."""
     args = parser().parse_args(argv)
-    logging.basicConfig(
-        level=os.environ.get("LOG_LEVEL", "INFO").upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    environ = os.environ if environ is None else environ
     try:
-        return int(args.func(args, os.environ if environ is None else environ))
+        configure_logging(environ)
+        return int(args.func(args, environ))
     except (ConfigError, StartupError) as exc:
         print(f"sis-maint: {exc}", file=sys.stderr)
         return EXIT_CONFIG

@@ -6,6 +6,7 @@ Secrets never live in the file: it names the environment variables that hold the
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
@@ -33,6 +34,7 @@ from coursedog.wire import WireConfig
 
 ENV_NAME = r"^[A-Z_][A-Z0-9_]*$"
 SHORT_NAME = r"^[a-z][a-z0-9_-]{0,31}$"
+MIN_TOKEN = 20
 
 
 def _duration(value: Any) -> Any:
@@ -210,6 +212,36 @@ class SimulatorConfig(_Strict):
     demo_password: str = "demo-password"  # noqa: S105 - the simulator's own demo user
 
 
+class CalendarConfig(_Strict):
+    """The .ics feed of windows; served only when ``token_env`` names a variable that is set."""
+
+    token_env: str | None = Field(default=None, pattern=ENV_NAME)
+    recent: Duration = timedelta(days=7)
+    refresh: Duration = timedelta(minutes=15)
+    uid_domain: str = Field(default="sis-maint", pattern=r"^[A-Za-z0-9.-]{1,100}$")
+
+    def token(self, environ: Mapping[str, str]) -> SecretStr | None:
+        """The feed's secret, None when the feed is off; a ConfigError when it is unusable."""
+        if self.token_env is None:
+            return None
+        value = environ.get(self.token_env, "")
+        if not value:
+            raise ConfigError(f"calendar.token_env: set {self.token_env} (the feed's secret)")
+        if len(value) < MIN_TOKEN or not re.fullmatch(r"[A-Za-z0-9_-]+", value):
+            raise ConfigError(
+                f"calendar.token_env: {self.token_env} must be at least {MIN_TOKEN} letters, "
+                "digits, '-' or '_'; make one with "
+                "`python3 -c 'import secrets; print(secrets.token_urlsafe(32))'`"
+            )
+        return SecretStr(value)
+
+
+class LoggingConfig(_Strict):
+    """How log lines look; LOG_FORMAT in the environment wins over ``format``."""
+
+    format: Literal["text", "json"] = "text"
+
+
 class Settings(_Strict):
     """The whole validated configuration."""
 
@@ -226,6 +258,8 @@ class Settings(_Strict):
     reconcile_interval_seconds: int = Field(default=60, ge=5, le=3600)
     watchdog_interval_seconds: int = Field(default=300, ge=10, le=86400)
     scheduler_poll_seconds: float = Field(default=5.0, ge=0.05, le=300)
+    calendar: CalendarConfig = CalendarConfig()
+    logging: LoggingConfig = LoggingConfig()
 
     @field_validator("environments")
     @classmethod

@@ -8,8 +8,10 @@ import uuid
 from collections.abc import Mapping
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
+from datetime import timedelta
 from urllib.parse import urlsplit
 
+from pydantic import SecretStr
 from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
@@ -22,6 +24,11 @@ from bot.jobs import Jobs
 from bot.mailer import Mailer, mailer_from_settings
 from bot.merge_watch import MergeWatcher
 from bot.notice_job import NoticeSender
+from bot.ops.feed import CalendarFeed
+from bot.ops.health import Health, scheduler_age
+from bot.ops.instruments import MeteredCoursedog, SlackErrorCounter
+from bot.ops.metrics import Metrics
+from bot.ops.routes import Ops
 from bot.scheduler import Scheduler
 from bot.services.access import Access
 from bot.services.notices import NOTIFY, NoticeService
@@ -93,6 +100,7 @@ class Runtime:
     notifier: SlackNotifier
     app: App
     clients: Mapping[str, ScheduleApi] = field(default_factory=dict)
+    ops: Ops = field(kw_only=True)
 
     def start(self, *, scheduler: bool = True) -> None:
         """Start background work (tests drive the scheduler by hand)."""
@@ -126,6 +134,7 @@ def build_runtime(
     owner: str | None = None,
     listener_executor: Executor | None = None,
     mailer: Mailer | None = None,
+    calendar_token: SecretStr | None = None,
 ) -> Runtime:
     """Wire everything together; the caller starts it.
 
@@ -136,6 +145,16 @@ def build_runtime(
     clock = clock or SystemClock()
     engine = make_engine(database_url or os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL)
     sessions = make_sessions(engine)
+    last_pass = _LastPass()
+    metrics = Metrics(
+        sessions,
+        clock,
+        late_after=_late_after(settings),
+        scheduler_age=scheduler_age(last_pass),
+    )
+    # First, so it sees every attempt before a retry handler takes over.
+    slack.retry_handlers.insert(0, SlackErrorCounter(metrics))
+    clients = {name: MeteredCoursedog(api, name, metrics) for name, api in clients.items()}
     owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
     wake = _Wake()
     access = Access(settings, SlackGroups(slack))
@@ -175,6 +194,7 @@ def build_runtime(
         on_give_up=jobs.gave_up,
     )
     wake.scheduler = scheduler
+    last_pass.scheduler = scheduler
     status = StatusService(sessions, clients)
     home = HomePublisher(slack, status, clock, labels)
     notifier.on_change = home.refresh_viewers
@@ -193,9 +213,39 @@ def build_runtime(
     app = create_app(
         deps, client=slack, signing_secret=signing_secret, listener_executor=listener_executor
     )
-    return Runtime(
-        settings, engine, sessions, windows, worker, scheduler, home, notifier, app, clients
+    health = Health(
+        sessions,
+        scheduler_age=scheduler_age(last_pass),
+        scheduler_stale_after=max(300.0, 3 * settings.scheduler_poll_seconds),
     )
+    ops = Ops(health, metrics, CalendarFeed(settings, sessions, clock, calendar_token))
+    return Runtime(
+        settings,
+        engine,
+        sessions,
+        windows,
+        worker,
+        scheduler,
+        home,
+        notifier,
+        app,
+        clients,
+        ops=ops,
+    )
+
+
+def _late_after(settings: Settings) -> timedelta:
+    """How long past its time a due action counts as late: a few polls, at least a minute."""
+    return max(timedelta(minutes=1), timedelta(seconds=3 * settings.scheduler_poll_seconds))
+
+
+class _LastPass:
+    """The scheduler's last pass, for checks built before the scheduler is."""
+
+    scheduler: Scheduler | None = None
+
+    def __call__(self) -> float | None:
+        return self.scheduler.last_pass if self.scheduler is not None else None
 
 
 class _Wake:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import timedelta
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.background import BackgroundLoop
 from bot.clock import Clock
+from bot.logs import log_context, new_request_id
 from storage import due
 from storage.due import ClaimedAction
 
@@ -81,6 +83,8 @@ class Scheduler(BackgroundLoop):
         self._woken = False
         # Set while the loop sleeps (lets tests and health checks see it is idle).
         self.asleep = threading.Event()
+        # time.monotonic() when a pass last claimed or ran something (for the health check).
+        self.last_pass: float | None = None
 
     def wake(self) -> None:
         """An action was added: re-check the next due time instead of sleeping through it."""
@@ -100,10 +104,18 @@ class Scheduler(BackgroundLoop):
                     lease=self._lease,
                     limit=self._batch,
                 )
+            self.last_pass = time.monotonic()
             if not claimed:
                 return ran
             for action in claimed:
-                self._run(action)
+                with log_context(
+                    request_id=new_request_id(),
+                    action_id=action.id,
+                    action=action.kind,
+                    window_id=action.window_id,
+                ):
+                    self._run(action)
+                self.last_pass = time.monotonic()
                 ran += 1
 
     def seconds_until_next(self) -> float:

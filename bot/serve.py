@@ -69,6 +69,7 @@ def run(
 ) -> int:
     """Serve until interrupted; returns the exit code."""
     environ = simulator_environ(settings, environ)
+    calendar_token = settings.calendar.token(environ)
     url = database_url(environ)
     _check_database(url)
     clients = coursedog_clients(settings, environ)
@@ -83,9 +84,16 @@ def run(
         raise StartupError(f"Slack's Web API cannot be reached: {exc}") from None
     simulator = _start_simulator(settings, environ) if settings.simulator.embedded else None
     runtime = build_runtime(
-        settings, slack=slack, signing_secret=secret, clients=clients, database_url=url
+        settings,
+        slack=slack,
+        signing_secret=secret,
+        clients=clients,
+        database_url=url,
+        calendar_token=calendar_token,
     )
     log.info("configuration from %s; Slack bot %s", source, identity.get("user_id"))
+    if runtime.ops.feed.enabled:
+        log.info("calendar feed on: /calendar/<token>.ics and /calendar/<token>/<env>.ics")
 
     def _stop(signum: int, _frame: FrameType | None) -> None:
         raise KeyboardInterrupt
@@ -94,9 +102,17 @@ def run(
     runtime.start()
     try:
         if socket_mode and app_token:
-            serve_socket_mode(runtime.app, app_token, runtime.app.client)
+            serve_socket_mode(
+                runtime.app,
+                app_token,
+                runtime.app.client,
+                ops=runtime.ops,
+                host=host,
+                port=port,
+                on_probe=lambda probe: setattr(runtime.ops.health, "socket_mode", probe),
+            )
         else:
-            serve_http(runtime.app, host, port)
+            serve_http(runtime.app, host, port, ops=runtime.ops)
     except KeyboardInterrupt:
         log.info("stopping")
     finally:

@@ -18,14 +18,19 @@ WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 EVENTS_PATH = "/slack/events"
 
 
-def wsgi_app(app: App) -> WsgiApp:
-    """Route Slack's requests to Bolt and answer a liveness probe."""
+def wsgi_app(app: App, ops: WsgiApp | None = None) -> WsgiApp:
+    """Route Slack's requests to Bolt; the rest to ``ops`` (health, metrics, calendar) if given.
+
+    Without ``ops`` a plain liveness probe answers GET /healthz.
+    """
     slack = SlackRequestHandler(app, path=EVENTS_PATH)
 
     def route(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         if path == EVENTS_PATH:
             return slack(environ, start_response)
+        if ops is not None:
+            return ops(environ, start_response)
         if path == "/healthz" and environ.get("REQUEST_METHOD") == "GET":
             body = json.dumps({"status": "ok"}).encode()
             start_response("200 OK", [("Content-Type", "application/json")])
@@ -36,17 +41,46 @@ def wsgi_app(app: App) -> WsgiApp:
     return route
 
 
-def serve_http(app: App, host: str, port: int) -> None:
+def serve_http(app: App, host: str, port: int, ops: WsgiApp | None = None) -> None:
     """Serve until interrupted."""
-    from waitress import serve  # noqa: PLC0415 - only the HTTP mode needs waitress
-
     log.info("listening on http://%s:%d%s", host, port, EVENTS_PATH)
-    serve(wsgi_app(app), host=host, port=port, threads=8, ident="sis-maint")
+    _serve(wsgi_app(app, ops), host, port)
 
 
-def serve_socket_mode(app: App, app_token: str, web_client: WebClient) -> None:
-    """Connect to Slack over Socket Mode (no public URL) until interrupted."""
+def serve_socket_mode(
+    app: App,
+    app_token: str,
+    web_client: WebClient,
+    *,
+    ops: WsgiApp | None = None,
+    host: str = "127.0.0.1",
+    port: int = 3000,
+    on_probe: Callable[[Callable[[], bool]], None] | None = None,
+) -> None:
+    """Connect to Slack over Socket Mode (no public URL) until interrupted.
+
+    With ``ops``, the operator routes (health, metrics, calendar; not /slack/events) are
+    served on ``host:port`` meanwhile. ``on_probe`` receives a function that tells whether
+    the WebSocket is connected (for the health check).
+    """
     from slack_bolt.adapter.socket_mode import SocketModeHandler  # noqa: PLC0415
 
     # The web client carries SLACK_API_URL, so apps.connections.open goes to the same place.
-    SocketModeHandler(app, app_token, web_client=web_client).start()  # type: ignore[no-untyped-call]
+    handler = SocketModeHandler(app, app_token, web_client=web_client)
+    if on_probe is not None:
+        on_probe(handler.client.is_connected)
+    if ops is None:
+        handler.start()  # type: ignore[no-untyped-call]
+        return
+    handler.connect()  # type: ignore[no-untyped-call]
+    log.info("Socket Mode connected; operator routes on http://%s:%d", host, port)
+    try:
+        _serve(ops, host, port)
+    finally:
+        handler.close()  # type: ignore[no-untyped-call]
+
+
+def _serve(application: WsgiApp, host: str, port: int) -> None:
+    from waitress import serve  # noqa: PLC0415 - only serving needs waitress
+
+    serve(application, host=host, port=port, threads=8, ident="sis-maint")

@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import httpx
+from pydantic import SecretStr
 from waitress import wasyncore
 from waitress.server import create_server
 
@@ -37,6 +38,7 @@ REQUESTER = "U0REQUEST1"
 APPROVER = "U0APPROVE1"
 APPROVER_2 = "U0APPROVE2"
 STRANGER = "U0STRANGER"
+CALENDAR_TOKEN = "calendar-token-for-tests-0123456789"
 
 
 def settings_document(base_url: str, **overrides: Any) -> dict[str, Any]:
@@ -145,6 +147,10 @@ class Bot:
             "X-Slack-Signature": signature,
         }
         return self.http.post(self.url, content=body, headers=headers)
+
+    def get(self, path: str, **kwargs: Any) -> httpx.Response:
+        """GET one of the bot's other routes (/healthz, /metrics, /calendar/...)."""
+        return self.http.get(self.url.removesuffix("/slack/events") + path, **kwargs)
 
     def command(self, user: str, text: str, *, wait: bool = True) -> httpx.Response:
         """Type ``/sis-maint <text>`` as ``user``; by default wait for the work after the ack."""
@@ -414,6 +420,7 @@ def running_bot(
             clock=clock,
             owner=owner,
             listener_executor=listeners,
+            calendar_token=SecretStr(CALENDAR_TOKEN),
         )
         return runtime, listeners
 
@@ -422,7 +429,8 @@ def running_bot(
 
     def current_app(environ: dict[str, Any], start_response: Any) -> Any:
         # Requests go to whichever runtime is current, so a test can restart the bot.
-        return wsgi_app(holder[0].runtime.app)(environ, start_response)
+        runtime = holder[0].runtime
+        return wsgi_app(runtime.app, runtime.ops)(environ, start_response)
 
     socket_map: dict[int, Any] = {}
     server = create_server(current_app, map=socket_map, host="127.0.0.1", port=0, threads=4)

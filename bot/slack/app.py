@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import logging
-from concurrent.futures import Executor
+from collections.abc import Callable
+from concurrent.futures import Executor, ThreadPoolExecutor
+from typing import Any
 
-from slack_bolt import App
+from slack_bolt import App, BoltRequest, BoltResponse
 from slack_sdk import WebClient
 
+from bot.logs import CarryContext, log_context, new_request_id
 from bot.slack import errors
 from bot.slack.context import SlackDeps
 from bot.slack.listeners import actions, checklist, commands, views
+
+log = logging.getLogger(__name__)
 
 
 class _QuietTokenNotice(logging.Filter):
@@ -29,16 +34,65 @@ def create_app(
 ) -> App:
     """A Bolt app with every listener registered."""
     logging.getLogger("slack_bolt.App").addFilter(_QuietTokenNotice())
-    app = App(
-        listener_executor=listener_executor,
+    # Listeners run on other threads; they keep the request id of the request they serve.
+    executor = CarryContext(listener_executor or ThreadPoolExecutor(max_workers=5))
+    app = _App(
+        listener_executor=executor,
         client=client,
         signing_secret=signing_secret,
         token_verification_enabled=False,
         raise_error_for_unhandled_request=False,
     )
+    app.use(_log_arrival)
     errors.register(app)
     commands.register(app, deps)
     actions.register(app, deps)
     checklist.register(app, deps)
     views.register(app, deps)
     return app
+
+
+class _App(App):
+    """Bolt's app, handling each request (HTTP or Socket Mode) under a request id of its own.
+
+    Bolt's middleware only flags ``next()`` and runs the listener after the whole chain, so
+    the id is set around ``dispatch``; the listener executor carries it into its threads.
+    """
+
+    def dispatch(self, req: BoltRequest) -> BoltResponse:
+        body = req.body if isinstance(req.body, dict) else {}
+        kind, user = _who(body)
+        with log_context(request_id=new_request_id(), slack=kind, user=user):
+            return super().dispatch(req)
+
+
+def _who(body: dict[str, Any]) -> tuple[str, str | None]:
+    """What kind of Slack request this is, and whose."""
+    raw_event = body.get("event")
+    event: dict[str, Any] = raw_event if isinstance(raw_event, dict) else {}
+    user = body.get("user_id") or body.get("user") or event.get("user")
+    if isinstance(user, dict):
+        user = user.get("id")
+    kind = "command" if body.get("command") else event.get("type") or body.get("type")
+    return str(kind or "unknown"), str(user) if user else None
+
+
+def _log_arrival(body: dict[str, Any], next: Callable[[], None]) -> None:
+    """One line per verified Slack request (Bolt has checked the signature by now)."""
+    kind, user = _who(body)
+    log.info("Slack %s from %s: %s", kind, user or "-", _what(body))
+    next()
+
+
+def _what(body: dict[str, Any]) -> str:
+    """A short, secret-free description of what a Slack request asks for."""
+    if body.get("command"):
+        words = str(body.get("text", "")).split()
+        return f"{body['command']} {words[0] if words else ''}".strip()
+    actions = body.get("actions")
+    if isinstance(actions, list) and actions and isinstance(actions[0], dict):
+        return str(actions[0].get("action_id", "?"))
+    view = body.get("view")
+    if isinstance(view, dict):
+        return str(view.get("callback_id") or view.get("type") or "?")
+    return str(body.get("type", "?"))

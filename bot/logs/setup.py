@@ -1,0 +1,137 @@
+"""Installing the log handler: the format (LOG_FORMAT or the config), the context, the redactor."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import IO, Any
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from bot.config import Settings
+from bot.errors import ConfigError
+from bot.logs.context import current_fields
+from bot.logs.redact import STANDARD_ATTRIBUTES, Redactor
+
+FORMATS = ("text", "json")
+SLACK_SECRETS = ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET")
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s"
+
+
+class ContextFilter(logging.Filter):
+    """Copies the current context's fields (request id, action, ...) onto each record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Never drops a record."""
+        for key, value in current_fields().items():
+            if not hasattr(record, key):
+                setattr(record, key, value)
+        if not hasattr(record, "request_id"):
+            record.request_id = None
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, request_id, thread, the rest."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        """The record as a single line of JSON."""
+        entry: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": getattr(record, "request_id", None),
+            "thread": record.threadName,
+        }
+        for key, value in vars(record).items():
+            if key not in STANDARD_ATTRIBUTES and key not in entry:
+                entry[key] = value
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            entry["exception"] = record.exc_text
+        if record.stack_info:
+            entry["stack"] = record.stack_info
+        return json.dumps(entry, default=str, ensure_ascii=False)
+
+
+class TextFormatter(logging.Formatter):
+    """The classic line, with the request id (or ``-``) in brackets."""
+
+    def __init__(self) -> None:
+        super().__init__(TEXT_FORMAT)
+
+    def format(self, record: logging.LogRecord) -> str:
+        """The record as text."""
+        if getattr(record, "request_id", None) is None:
+            record.request_id = "-"
+        try:
+            return super().format(record)
+        finally:
+            if getattr(record, "request_id", None) == "-":
+                record.request_id = None
+
+
+class _Handler(logging.StreamHandler[IO[str]]):
+    """Marks the handler this module installed, so installing again replaces it."""
+
+
+def log_format(environ: Mapping[str, str], settings: Settings | None = None) -> str:
+    """LOG_FORMAT if set, else the config's ``logging.format``, else text."""
+    chosen = environ.get("LOG_FORMAT", "").strip().lower()
+    if chosen and chosen not in FORMATS:
+        raise ConfigError(f"LOG_FORMAT must be json or text, not {chosen!r}")
+    if chosen:
+        return chosen
+    return settings.logging.format if settings is not None else "text"
+
+
+def secrets_in(environ: Mapping[str, str], settings: Settings | None = None) -> list[str]:
+    """The secret values a deployment holds: Slack's, the database's, Coursedog's, the feed's."""
+    names = list(SLACK_SECRETS)
+    if settings is not None:
+        names += [e.password_env for e in settings.environments.values() if e.password_env]
+        if settings.coursedog_notice.password_env:
+            names.append(settings.coursedog_notice.password_env)
+        if settings.calendar.token_env:
+            names.append(settings.calendar.token_env)
+    found = [environ[name] for name in names if environ.get(name)]
+    if settings is not None:
+        found.append(settings.simulator.demo_password)
+    try:
+        password = make_url(environ.get("DATABASE_URL", "sqlite://")).password
+    except ArgumentError:
+        password = None
+    if password:
+        found.append(str(password))
+    return found
+
+
+def configure_logging(
+    environ: Mapping[str, str],
+    settings: Settings | None = None,
+    *,
+    stream: IO[str] | None = None,
+) -> Redactor:
+    """Install (or replace) the root handler; call again once the settings are known."""
+    fmt = log_format(environ, settings)
+    level = environ.get("LOG_LEVEL", "INFO").strip().upper() or "INFO"
+    if not isinstance(logging.getLevelName(level), int):
+        raise ConfigError(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, not {level!r}")
+    redactor = Redactor(secrets_in(environ, settings))
+    handler = _Handler(stream if stream is not None else sys.stderr)
+    handler.addFilter(ContextFilter())
+    handler.addFilter(redactor)
+    handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if isinstance(h, _Handler)]:
+        root.removeHandler(old)
+        old.close()
+    root.addHandler(handler)
+    root.setLevel(level)
+    return redactor

@@ -1,0 +1,176 @@
+"""The calendar feed through the bot's HTTP server: the token, the environments, the updates."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from icalendar import Calendar, Event
+
+from bot.config import parse_settings
+from bot.errors import ConfigError
+from bot.ops.feed import CalendarFeed
+from bot.slack import ids
+from tests.bot.test_cli import run_cli
+from tests.harness import (
+    APPROVER,
+    CALENDAR_TOKEN,
+    REQUESTER,
+    Bot,
+    ManualClock,
+    running_bot,
+    settings_document,
+)
+
+T0 = datetime(2026, 12, 5, 15, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(T0)
+
+
+@pytest.fixture
+def bot(database_url: str, clock: ManualClock) -> Iterator[Bot]:
+    with running_bot(database_url, clock=clock) as running:
+        yield running
+
+
+def feed(bot: Bot, environment: str | None = None) -> dict[str, Event]:
+    path = f"/calendar/{CALENDAR_TOKEN}" + (f"/{environment}" if environment else "") + ".ics"
+    response = bot.get(path)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/calendar")
+    calendar = Calendar.from_ical(response.content)
+    return {str(event["SUMMARY"]).split(" ")[0]: event for event in calendar.events}
+
+
+def test_a_scheduled_window_is_tentative_then_confirmed_under_the_same_uid(bot: Bot) -> None:
+    bot.command(REQUESTER, "schedule prod 2026-12-06 22:00 2h Banner patch")
+    bot.wait_card(1)
+    requested = feed(bot)["MW-1"]
+    assert str(requested["STATUS"]) == "TENTATIVE"
+    assert "prod" in str(requested["SUMMARY"]) and "Banner patch" in str(requested["SUMMARY"])
+    # 22:00 in New York on 6 December is 03:00 UTC on the 7th.
+    assert requested.start == datetime(2026, 12, 7, 3, 0, tzinfo=UTC)
+    assert requested.end == datetime(2026, 12, 7, 5, 0, tzinfo=UTC)
+
+    bot.click(APPROVER, ids.APPROVE, "1")
+    approved = feed(bot)["MW-1"]
+    assert str(approved["STATUS"]) == "CONFIRMED"
+    assert approved["UID"] == requested["UID"]
+    assert int(approved["SEQUENCE"]) > int(requested["SEQUENCE"])
+    assert approved["LAST-MODIFIED"].dt >= requested["LAST-MODIFIED"].dt
+
+
+def test_cancelling_keeps_the_event_as_cancelled_so_subscribers_drop_it(bot: Bot) -> None:
+    bot.command(REQUESTER, "schedule prod 2026-12-06 22:00 2h")
+    bot.wait_card(1)
+    before = feed(bot)["MW-1"]
+    bot.command(REQUESTER, "cancel MW-1")
+    after = feed(bot)["MW-1"]
+    assert str(after["STATUS"]) == "CANCELLED" and after["UID"] == before["UID"]
+    assert int(after["SEQUENCE"]) > int(before["SEQUENCE"])
+
+
+def test_each_environment_has_its_own_feed_and_all_has_every_window(bot: Bot) -> None:
+    bot.command(REQUESTER, "schedule prod 2026-12-06 22:00 2h")
+    bot.command(REQUESTER, "schedule staging 2026-12-07 22:00 1h")
+    bot.command(REQUESTER, "schedule prod,staging 2026-12-08 22:00 1h")
+    assert set(feed(bot)) == {"MW-1", "MW-2", "MW-3"}
+    assert set(feed(bot, "prod")) == {"MW-1", "MW-3"}
+    assert set(feed(bot, "production")) == {"MW-1", "MW-3"}  # an alias
+    assert set(feed(bot, "staging")) == {"MW-2", "MW-3"}
+    assert feed(bot, "sandbox") == {}
+    assert bot.get(f"/calendar/{CALENDAR_TOKEN}/nowhere.ics").status_code == 404
+
+
+def test_only_open_and_recent_windows_are_in_the_feed(bot: Bot, clock: ManualClock) -> None:
+    bot.command(REQUESTER, "schedule prod 2026-12-06 22:00 2h old and cancelled")
+    bot.command(REQUESTER, "cancel MW-1")
+    bot.command(REQUESTER, "start staging 2h ended a while ago")
+    bot.wait_card(2)
+    bot.click(APPROVER, ids.APPROVE, "2")
+    bot.command(REQUESTER, "end MW-2")
+    assert set(feed(bot)) == {"MW-1", "MW-2"}
+
+    clock.advance(timedelta(days=30))
+    bot.command(REQUESTER, "schedule prod 2027-01-06 22:00 2h still to come")
+    assert set(feed(bot)) == {"MW-3"}
+
+
+def test_without_the_right_token_there_is_no_feed(bot: Bot) -> None:
+    bot.command(REQUESTER, "schedule prod 2026-12-06 22:00 2h")
+    for path in (
+        "/calendar/.ics",
+        "/calendar/wrong-token-0123456789abcdef.ics",
+        f"/calendar/{CALENDAR_TOKEN[:-1]}.ics",
+        f"/calendar/{CALENDAR_TOKEN}x/prod.ics",
+        f"/calendar/{CALENDAR_TOKEN}",
+    ):
+        response = bot.get(path)
+        assert response.status_code == 404, path
+        assert b"MW-1" not in response.content
+
+
+def test_a_feed_without_a_configured_token_does_not_exist(bot: Bot) -> None:
+    runtime = bot.runtime
+    runtime.ops.feed = CalendarFeed(runtime.settings, runtime.sessions, ManualClock(T0), None)
+    assert not runtime.ops.feed.enabled
+    assert bot.get(f"/calendar/{CALENDAR_TOKEN}.ics").status_code == 404
+    assert bot.get("/calendar/.ics").status_code == 404
+
+
+def test_an_unchanged_feed_answers_not_modified_and_head_has_no_body(bot: Bot) -> None:
+    bot.command(REQUESTER, "schedule prod 2026-12-06 22:00 2h")
+    path = f"/calendar/{CALENDAR_TOKEN}.ics"
+    first = bot.get(path)
+    etag = first.headers["etag"]
+    assert bot.get(path).headers["etag"] == etag  # the same content, byte for byte
+    assert bot.get(path, headers={"If-None-Match": etag}).status_code == 304
+    head = bot.http.head(bot.url.removesuffix("/slack/events") + path)
+    assert head.status_code == 200 and head.content == b""
+    assert int(head.headers["content-length"]) == len(first.content)
+    bot.command(REQUESTER, "cancel MW-1")
+    assert bot.get(path, headers={"If-None-Match": etag}).status_code == 200
+
+
+def test_the_feed_token_must_be_set_and_hard_to_guess() -> None:
+    doc = settings_document("http://127.0.0.1:1")
+    assert parse_settings(doc).calendar.token({}) is None  # no token_env: no feed
+    doc["calendar"] = {"token_env": "FEED_TOKEN"}
+    calendar = parse_settings(doc).calendar
+    with pytest.raises(ConfigError, match="set FEED_TOKEN"):
+        calendar.token({})
+    for weak in ("short", "has spaces in it, long enough", "x" * 19):
+        with pytest.raises(ConfigError, match="at least 20"):
+            calendar.token({"FEED_TOKEN": weak})
+    token = calendar.token({"FEED_TOKEN": CALENDAR_TOKEN})
+    assert token is not None and token.get_secret_value() == CALENDAR_TOKEN
+
+
+def test_check_config_names_a_missing_feed_token(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(
+        Path("config.example.toml")
+        .read_text()
+        .replace(
+            '# token_env = "SIS_MAINT_CALENDAR_TOKEN"', 'token_env = "SIS_MAINT_CALENDAR_TOKEN"'
+        )
+    )
+    env = {
+        "SIS_MAINT_CONFIG": str(config),
+        "COURSEDOG_PROD_EMAIL": "a@b.edu",
+        "COURSEDOG_PROD_PASSWORD": "pw-1234",
+        "COURSEDOG_STAGING_EMAIL": "a@b.edu",
+        "COURSEDOG_STAGING_PASSWORD": "pw-1234",
+    }
+    result = run_cli("check-config", env=env)
+    assert (
+        result.returncode == 2
+        and "calendar.token_env: set SIS_MAINT_CALENDAR_TOKEN" in result.stderr
+    )
+    env["SIS_MAINT_CALENDAR_TOKEN"] = CALENDAR_TOKEN
+    assert run_cli("check-config", env=env).returncode == 0
