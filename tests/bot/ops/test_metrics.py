@@ -55,6 +55,8 @@ def test_windows_by_state_and_due_actions_that_are_due_or_late(
     bot.command(REQUESTER, "start staging 1h")
     bot.wait_card(2)
     bot.click(APPROVER, ids.APPROVE, "2")
+    assert value(scrape(bot), "sis_maint_due_actions_due") == 1  # the notice to Coursedog
+    assert bot.tick() == 1
     samples = scrape(bot)
     assert value(samples, "sis_maint_windows", state="requested") == 1
     assert value(samples, "sis_maint_windows", state="active") == 1
