@@ -45,6 +45,7 @@ class Message:
 # What a page route answers: HTTP status, content type, body.
 PageReply = tuple[int, str, bytes]
 PageRoutes = Callable[[str, str, bytes], PageReply | None]
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 PAGE_POLICY = (
     "default-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; "
     "frame-ancestors 'none'"
@@ -279,6 +280,11 @@ class _Handler(BaseHTTPRequestHandler):
         self._page("GET", b"")
 
     def _page(self, method: str, body: bytes) -> None:
+        host = self.headers.get("Host", "").rsplit(":", 1)[0]
+        if self.owner.pages is not None and host not in LOCAL_HOSTS:
+            # A page reached under another name is a site rebinding its name to this machine.
+            self._send(403, {"ok": False, "error": "only served as 127.0.0.1 or localhost"}, {})
+            return
         reply = self.owner.pages(method, self.path, body) if self.owner.pages else None
         if reply is None:
             self._send(404, {"ok": False, "error": "not_found"}, {})

@@ -177,3 +177,11 @@ def test_the_page_is_self_contained(ws: SandboxWorkspace) -> None:
     html = httpx.get(ws.base_url + "/").text
     for path in (p for p in STATIC if p != "/"):
         assert f'src="{path}"' in html or f'href="{path}"' in html
+
+
+def test_the_page_answers_only_under_a_local_name(ws: SandboxWorkspace) -> None:
+    assert httpx.get(ws.base_url + "/").status_code == 200
+    port = ws.base_url.rsplit(":", 1)[1]
+    assert httpx.get(f"http://localhost:{port}/").status_code == 200
+    rebound = httpx.get(ws.base_url + "/", headers={"Host": f"attacker.example:{port}"})
+    assert rebound.status_code == 403
