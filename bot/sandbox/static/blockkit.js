@@ -46,7 +46,7 @@
   }
 
   function unsupported(what) {
-    return el("span", "bk-unsupported", `[${what} is not shown by the sandbox]`);
+    return el("span", "bk-unsupported", `[not shown by the sandbox: ${what}]`);
   }
 
   // <!date^1733443200^{date_short_pretty} {time}|fallback>: the reader's own zone, as Slack does.
@@ -154,7 +154,7 @@
       const text = String(obj.text || "");
       return el("span", "bk-plain", obj.emoji === false ? text : emoji(text));
     }
-    return unsupported(`a ${obj.type || "text"} object`);
+    return unsupported(`${obj.type || "untyped"} text object`);
   }
 
   function plain(obj) {
@@ -177,11 +177,11 @@
   }
 
   function element(item, ctx, blockIndex, elementIndex) {
-    if (!item || typeof item !== "object") return unsupported("an element");
+    if (!item || typeof item !== "object") return unsupported("malformed element");
     if (item.type === "button") return button(item, ctx, blockIndex, elementIndex);
     if (item.type === "mrkdwn" || item.type === "plain_text") return textObject(item, ctx);
     if (item.type === "image") return el("span", "bk-image", `[image: ${item.alt_text || ""}]`);
-    return unsupported(`a ${item.type} element`);
+    return unsupported(`${item.type} element`);
   }
 
   function block(item, ctx, index) {
@@ -212,7 +212,7 @@
       return node;
     }
     if (type === "image") return el("div", "bk-image", `[image: ${item.alt_text || ""}]`);
-    return unsupported(`a ${type || "typeless"} block`);
+    return unsupported(`${type || "untyped"} block`);
   }
 
   function blocks(list, ctx) {

@@ -106,7 +106,7 @@
         return [node, () => ({ type, value: node.value === "" ? null : node.value }), false];
       }
       default:
-        return [unsupported(`a ${type} input`), null, false];
+        return [unsupported(`${type} input`), null, false];
     }
   }
 

@@ -14,6 +14,9 @@ from typing import Any
 
 import pytest
 
+from bot.sandbox.config import Person
+from bot.sandbox.page import SandboxPage
+from bot.sandbox.workspace import SandboxWorkspace
 from tests.bot.sandbox.launch import Running, running_sandbox
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -171,3 +174,59 @@ def test_the_form_shows_the_bots_errors_and_then_requests_and_the_home_tab_shows
     expect(page.locator("#messages")).to_contain_text("Coursedog merges")
     expect(page.locator("#messages")).to_contain_text("MW-1")
     expect(page.locator("#composer")).to_be_hidden()
+
+
+@pytest.fixture
+def renderer(browser: Any) -> Iterator[Any]:
+    """The page's scripts, served by a workspace with no bot behind it."""
+    ws = SandboxWorkspace(people=(Person(RILEY, "Riley Chen", "", False),))
+    ws.pages = SandboxPage(ws, list)
+    ws.start()
+    context = browser.new_context()
+    tab = context.new_page()
+    tab.goto(ws.base_url + "/")
+    tab.wait_for_function("window.BlockKit !== undefined")
+    yield tab
+    context.close()
+    ws.stop()
+
+
+RENDER = """blocks => {
+  const ctx = {people: {U0SBXRILEY: "Riley Chen"}, channels: {C0OPS: "sis-ops"}, onPress: null};
+  const node = window.BlockKit.blocks(blocks, ctx);
+  return {
+    text: node.textContent,
+    tags: [...node.querySelectorAll("*")].map(e => e.tagName.toLowerCase()),
+    links: [...node.querySelectorAll("a")].map(a => a.href),
+  };
+}"""
+
+
+def test_the_block_kit_renderer_shows_what_the_blocks_contain(renderer: Any) -> None:
+    def render(*blocks: dict[str, Any]) -> dict[str, Any]:
+        return dict(renderer.evaluate(RENDER, list(blocks)))
+
+    section = {
+        "type": "section",
+        "text": {
+            "type": "mrkdwn",
+            "text": "*MW-1* by <@U0SBXRILEY> in <#C0OPS>: &lt;script&gt;x&lt;/script&gt; "
+            "_fast_ ~slow~ `code` <https://example.edu/r|report> <javascript:alert(1)|bad>",
+        },
+    }
+    got = render(section)
+    assert got["text"] == (
+        "MW-1 by @Riley Chen in #sis-ops: <script>x</script> fast slow code report bad"
+    )
+    assert "script" not in got["tags"]
+    assert {"strong", "em", "s", "code", "a"} <= set(got["tags"])
+    assert got["links"] == ["https://example.edu/r"]  # only web and mail links are links
+
+    plain = {"type": "header", "text": {"type": "plain_text", "text": "*not bold* <b>x</b>"}}
+    got = render(plain)
+    assert got["text"] == "*not bold* <b>x</b>" and got["tags"] == ["h3"]
+
+    got = render({"type": "video", "title": "v"}, {"type": "divider"})
+    assert got["text"] == "[not shown by the sandbox: video block]" and "hr" in got["tags"]
+    select = {"type": "actions", "elements": [{"type": "static_select", "action_id": "pick"}]}
+    assert render(select)["text"] == "[not shown by the sandbox: static_select element]"
