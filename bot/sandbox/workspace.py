@@ -236,9 +236,13 @@ class SandboxWorkspace(SlackStandIn):
         }
 
     def _trigger(self, user: str) -> str:
-        trigger = f"{next(self._n)}.{int(time.time())}.sandbox"
+        trigger, now = f"{next(self._n)}.{int(time.time())}.sandbox", time.monotonic()
         with self._cond:
-            self._triggers[trigger] = (user, time.monotonic())
+            # Most triggers are never used: forget those past their lifetime.
+            self._triggers = {
+                k: v for k, v in self._triggers.items() if now - v[1] <= TRIGGER_LIFETIME
+            }
+            self._triggers[trigger] = (user, now)
         return trigger
 
     def _response_url(self, origin: _Origin) -> str:
