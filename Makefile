@@ -26,6 +26,7 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 test: lint
+	bash tests/bot/sandbox/ensure-chromium.sh
 	$(BIN)/pytest
 
 clean:

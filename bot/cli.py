@@ -10,7 +10,13 @@ from collections.abc import Mapping, Sequence
 from bot.config import load_settings
 from bot.errors import ConfigError
 from bot.logs import configure_logging
-from bot.startup import StartupError, database_url, simulator_environ, slack_credentials
+from bot.startup import (
+    StartupError,
+    database_url,
+    simulator_environ,
+    slack_configured,
+    slack_credentials,
+)
 
 EXIT_CONFIG = 2
 
@@ -75,7 +81,17 @@ def cmd_serve(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
 
     settings, source = load_settings(environ)
     configure_logging(environ, settings)  # now the format and the secrets in the config count
-    token, secret, app_token = slack_credentials(environ)
+    try:
+        token, secret, app_token = slack_credentials(environ)
+    except StartupError as missing:
+        if slack_configured(environ):
+            raise
+        from bot.sandbox.run import run_sandbox  # noqa: PLC0415
+
+        port, page_port = args.port, _page_port(environ)
+        return run_sandbox(
+            settings, source, environ, port=port, page_port=page_port, missing=str(missing)
+        )
     return run(
         settings,
         source,
@@ -87,6 +103,19 @@ def cmd_serve(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
         port=args.port,
         socket_mode=bool(app_token) and not args.http,
     )
+
+
+def _page_port(environ: Mapping[str, str]) -> int:
+    return int(environ.get("SANDBOX_PORT") or 3001)
+
+
+def cmd_sandbox(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+    """Run the local sandbox: the bot, the Coursedog simulator and Slack as a web page."""
+    from bot.sandbox.run import run_sandbox  # noqa: PLC0415
+
+    settings, source = load_settings(environ)
+    page_port = _page_port(environ) if args.page_port is None else args.page_port
+    return run_sandbox(settings, source, environ, port=args.port, page_port=page_port)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -102,6 +131,10 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("check-config", help="validate the configuration").set_defaults(
         func=cmd_check_config
     )
+    b = sub.add_parser("sandbox", help="try it without a Slack workspace (a page on 127.0.0.1)")
+    b.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")), help="bot")
+    b.add_argument("--page-port", type=int, default=None, help="default: SANDBOX_PORT or 3001")
+    b.set_defaults(func=cmd_sandbox)
     m = sub.add_parser("simulator", help="run the local Coursedog simulator")
     m.add_argument("--host", default="127.0.0.1")
     m.add_argument("--port", type=int, default=0, help="default: simulator.port from the config")

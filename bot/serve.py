@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import signal
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import FrameType
 
 from slack_sdk.errors import SlackApiError
@@ -66,6 +66,7 @@ def run(
     host: str,
     port: int,
     socket_mode: bool,
+    on_ready: Callable[[], None] | None = None,
 ) -> int:
     """Serve until interrupted; returns the exit code."""
     environ = simulator_environ(settings, environ)
@@ -101,6 +102,8 @@ def run(
     signal.signal(signal.SIGTERM, _stop)
     runtime.start()
     try:
+        if on_ready is not None:  # the local sandbox prints its page's address here
+            on_ready()
         if socket_mode and app_token:
             serve_socket_mode(
                 runtime.app,

@@ -19,6 +19,14 @@ def database_url(environ: Mapping[str, str]) -> str:
     return environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
 
 
+SLACK_VARIABLES = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN")
+
+
+def slack_configured(environ: Mapping[str, str]) -> bool:
+    """Whether any Slack credential is set (with none, `serve` starts the local sandbox)."""
+    return any(environ.get(name) for name in SLACK_VARIABLES)
+
+
 def slack_credentials(environ: Mapping[str, str]) -> tuple[str, str, str | None]:
     """Bot token, signing secret, app token; or a StartupError naming every missing variable."""
     token = environ.get("SLACK_BOT_TOKEN", "")

@@ -378,6 +378,7 @@ def running_bot(
     settings_factory: Callable[[str], Settings] | None = None,
     clock: Any = None,
     latency: float = 0.0,
+    slack: SlackStandIn | None = None,
 ) -> Iterator[Bot]:
     """Start the simulator, the Slack stand-in and the bot on free ports; stop them after."""
     sim = Simulator(
@@ -392,7 +393,7 @@ def running_bot(
         latency=latency,
     )
     base = sim.start()
-    slack = SlackStandIn()
+    slack = slack or SlackStandIn()
     api_url = slack.start()
     if settings is None:
         settings = (settings_factory or (lambda url: parse_settings(settings_document(url))))(base)

@@ -3,7 +3,8 @@
 It serves ``POST /api/<method>`` (form or JSON bodies, bearer token checked), keeps the
 messages it was sent so that updates and threads can be inspected, and accepts posts to
 ``/respond/<id>`` as a ``response_url``. Faults: ``ratelimited`` (HTTP 429 + Retry-After) and
-any Slack error code, for a number of calls.
+any Slack error code, for a number of calls. ``pages`` serves other paths (the sandbox's web
+page is served this way).
 """
 
 from __future__ import annotations
@@ -38,6 +39,17 @@ class Message:
     blocks: list[dict[str, Any]]
     thread_ts: str | None
     edits: int = 0
+    user: str | None = None  # who sees an ephemeral message
+
+
+# What a page route answers: HTTP status, content type, body.
+PageReply = tuple[int, str, bytes]
+PageRoutes = Callable[[str, str, bytes], PageReply | None]
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+PAGE_POLICY = (
+    "default-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; "
+    "frame-ancestors 'none'"
+)
 
 
 @dataclass
@@ -63,7 +75,10 @@ class SlackStandIn:
     views: list[dict[str, Any]] = field(default_factory=list)
     home: dict[str, dict[str, Any]] = field(default_factory=dict)
     # users.info: user id -> real name (anyone else is "user_not_found").
-    people: dict[str, str] = field(default_factory=dict)
+    names: dict[str, str] = field(default_factory=dict)
+    ephemerals: list[Message] = field(default_factory=list)
+    # Answers (method, path, body) for paths outside /api/ and /respond/; None means 404.
+    pages: PageRoutes | None = None
 
     def __post_init__(self) -> None:
         self._cond = threading.Condition()
@@ -93,6 +108,10 @@ class SlackStandIn:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+
+    def new_ts(self) -> str:
+        """A fresh message timestamp; the part after the dot grows with every message."""
+        return f"{int(time.time())}.{next(self._ts):06d}"
 
     def response_url(self, name: str) -> str:
         """A response_url that records what the app posts to it."""
@@ -176,7 +195,7 @@ class SlackStandIn:
             return {"ok": False, "error": "channel_not_found"}
         if not args.get("text") and not args.get("blocks"):
             return {"ok": False, "error": "no_text"}
-        ts = f"{int(time.time())}.{next(self._ts):06d}"
+        ts = self.new_ts()
         blocks = _blocks(args.get("blocks"))
         thread_ts = args.get("thread_ts") or None
         if thread_ts and not any(m.ts == thread_ts for m in self.messages.values()):
@@ -194,7 +213,17 @@ class SlackStandIn:
         return {"ok": True, "channel": message.channel, "ts": message.ts}
 
     def _chat_postEphemeral(self, args: dict[str, Any]) -> dict[str, Any]:
-        return {"ok": True, "message_ts": f"{int(time.time())}.{next(self._ts):06d}"}
+        channel = self._channel(str(args.get("channel", "")))
+        if channel is None:
+            return {"ok": False, "error": "channel_not_found"}
+        if not args.get("user"):
+            return {"ok": False, "error": "user_not_in_channel"}
+        ts = self.new_ts()
+        blocks = _blocks(args.get("blocks"))
+        self.ephemerals.append(
+            Message(channel, ts, str(args.get("text", "")), blocks, None, user=str(args["user"]))
+        )
+        return {"ok": True, "message_ts": ts}
 
     def _views_open(self, args: dict[str, Any]) -> dict[str, Any]:
         if not args.get("trigger_id"):
@@ -221,7 +250,7 @@ class SlackStandIn:
 
     def _users_info(self, args: dict[str, Any]) -> dict[str, Any]:
         user_id = str(args.get("user", ""))
-        name = self.people.get(user_id)
+        name = self.names.get(user_id)
         if name is None:
             return {"ok": False, "error": "user_not_found"}
         handle = name.lower().replace(" ", ".")
@@ -257,9 +286,44 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         """Stay quiet."""
 
+    def do_GET(self) -> None:
+        """Only pages (when the owner serves any)."""
+        self._page("GET", b"")
+
+    def _page(self, method: str, body: bytes) -> None:
+        host = self.headers.get("Host", "").rsplit(":", 1)[0]
+        if self.owner.pages is not None and host not in LOCAL_HOSTS:
+            # A page reached under another name is a site rebinding its name to this machine.
+            self._send(403, {"ok": False, "error": "only served as 127.0.0.1 or localhost"}, {})
+            return
+        reply = self.owner.pages(method, self.path, body) if self.owner.pages else None
+        if reply is None:
+            self._send(404, {"ok": False, "error": "not_found"}, {})
+            return
+        status, content_type, data = reply
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Cache-Control", "no-store")
+        # Pages load nothing from anywhere else: no CDN, no inline script.
+        self.send_header("Content-Security-Policy", PAGE_POLICY)
+        self.end_headers()
+        self.wfile.write(data)
+
     def do_POST(self) -> None:
-        """Web API calls and response_url posts."""
+        """Web API calls, response_url posts, and pages."""
         length = int(self.headers.get("Content-Length") or 0)
+        if not self.path.startswith(("/api/", "/respond/")):
+            posted = self.rfile.read(length)
+            if (
+                self.owner.pages is not None
+                and self.headers.get_content_type() != "application/json"
+            ):
+                # Only a script on the page itself can send JSON here: another site's form cannot.
+                self._send(415, {"ok": False, "error": "expected JSON"}, {})
+                return
+            self._page("POST", posted)
+            return
         raw = self.rfile.read(length).decode()
         if self.headers.get_content_type() == "application/json":
             args = json.loads(raw or "{}")
@@ -268,9 +332,6 @@ class _Handler(BaseHTTPRequestHandler):
         if self.path.startswith("/respond/"):
             self.owner.record_response(self.path.removeprefix("/respond/"), args)
             self._send(200, {"ok": True}, {})
-            return
-        if not self.path.startswith("/api/"):
-            self._send(404, {"ok": False, "error": "not_found"}, {})
             return
         method = self.path.removeprefix("/api/").split("?")[0]
         status, body, headers = self.owner.handle(

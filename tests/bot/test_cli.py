@@ -5,6 +5,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
+
+from tests.bot.sandbox.launch import running_sandbox
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -27,16 +31,42 @@ def run_cli(
     )
 
 
-def test_serve_without_slack_credentials_names_them_and_the_readme() -> None:
-    result = run_cli("serve")
-    assert result.returncode == 2
-    assert "Traceback" not in result.stderr
-    assert "SLACK_BOT_TOKEN" in result.stderr and "SLACK_SIGNING_SECRET" in result.stderr
-    assert (
-        "SLACK_APP_TOKEN" in result.stderr
-        and "README.md" in result.stderr
-        and "manifest.yml" in result.stderr
+def test_serve_without_slack_credentials_names_them_and_starts_the_sandbox(
+    tmp_path: Path,
+) -> None:
+    with running_sandbox(tmp_path) as sandbox:
+        page = httpx.get(sandbox.url, timeout=10)
+        assert page.status_code == 200 and "sis-maint sandbox" in page.text
+        state = httpx.get(f"{sandbox.url}sandbox/state", timeout=10).json()
+        assert [(s["environment"], s["nightly"], s["realtime"]) for s in state["switches"]] == [
+            ("prod", True, True),
+            ("staging", True, True),
+        ]
+        assert sandbox.stop() == 0
+    stderr = sandbox.stderr
+    assert "Traceback" not in stderr
+    assert "SLACK_BOT_TOKEN" in stderr and "SLACK_SIGNING_SECRET" in stderr
+    assert "SLACK_APP_TOKEN" in stderr and "README.md" in stderr and "manifest.yml" in stderr
+    assert "starting the local sandbox instead" in stderr
+    assert "Alex Morgan (Registrar, approver)" in "".join(sandbox.stdout)
+    # The ledger was a temporary file: nothing is left in the working directory.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sandbox-config.toml"]
+
+
+def test_serve_without_slack_credentials_never_puts_a_real_coursedog_in_the_sandbox(
+    tmp_path: Path,
+) -> None:
+    config = tmp_path / "real.toml"
+    config.write_text(
+        'approvals_channel = "C1"\n[environments.prod]\nlabel = "P"\n'
+        'base_url = "https://state-u.coursedog.com"\nschool = "s"\n'
+        'email_env = "CD_EMAIL"\npassword_env = "CD_PASSWORD"\n'
     )
+    result = run_cli("serve", env={"SIS_MAINT_CONFIG": str(config)})
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "SLACK_BOT_TOKEN" in result.stderr and "README.md" in result.stderr
+    assert "environments.prod.base_url is https://state-u.coursedog.com" in result.stderr
+    assert "starting the local sandbox" not in result.stderr
 
 
 def test_serve_with_only_the_bot_token_names_the_rest() -> None:

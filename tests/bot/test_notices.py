@@ -113,7 +113,7 @@ def bot_with(
 
 
 def approve(bot: Bot, text: str = "start prod 2h Banner patch") -> None:
-    bot.slack.people.update({REQUESTER: "Rita Requester", APPROVER: "Alan Approver"})
+    bot.slack.names.update({REQUESTER: "Rita Requester", APPROVER: "Alan Approver"})
     bot.command(REQUESTER, text)
     bot.click(APPROVER, ids.APPROVE, "1", bot.wait_card(1))
 
