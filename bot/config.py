@@ -9,7 +9,7 @@ import os
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
-from datetime import time, timedelta
+from datetime import date, datetime, time, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -201,6 +201,62 @@ class AssistedConfig(_Strict):
     verify_every_seconds: float = Field(default=5.0, ge=0, le=120)
 
 
+def _local_moment(value: Any) -> Any:
+    """``2027-01-11``, ``2027-01-11 08:00`` or a TOML local date / date-time."""
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            value = date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text)
+        except ValueError:
+            raise ValueError(
+                f"{text!r} is not a date (2027-01-11) or a date-time (2027-01-11 08:00)"
+            ) from None
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        raise ValueError("give a local date or date-time; the zone comes from time_zone")
+    return value
+
+
+LocalMoment = Annotated[datetime | date, BeforeValidator(_local_moment)]
+
+
+class BlackoutConfig(_Strict):
+    """A period in which no window may be requested (an approver may override with a reason).
+
+    A date covers the whole day in ``time_zone``; an end date is included.
+    """
+
+    name: str = Field(min_length=1, max_length=120)
+    start: LocalMoment
+    end: LocalMoment
+    environments: list[str] = []  # none: every environment
+    time_zone: ZoneName | None = None
+
+    @model_validator(mode="after")
+    def _ends_after_start(self) -> BlackoutConfig:
+        def moment(value: date, end: bool) -> datetime:
+            if isinstance(value, datetime):
+                return value.replace(tzinfo=None)
+            return datetime.combine(value + timedelta(days=1 if end else 0), time(0))
+
+        if moment(self.end, True) <= moment(self.start, False):
+            raise ValueError("end must be after start")
+        return self
+
+
+class SeriesConfig(_Strict):
+    """Recurring windows: how long before its start an occurrence is scheduled (and Coursedog
+    told about it)."""
+
+    lookahead: Duration = timedelta(days=7)
+
+    @field_validator("lookahead")
+    @classmethod
+    def _sensible(cls, value: timedelta) -> timedelta:
+        if not timedelta(hours=1) <= value <= timedelta(days=31):
+            raise ValueError("lookahead must be between 1h and 31d")
+        return value
+
+
 class SimulatorConfig(_Strict):
     """A Coursedog simulator started inside the bot (demo and sandbox only)."""
 
@@ -226,6 +282,8 @@ class Settings(_Strict):
     reconcile_interval_seconds: int = Field(default=60, ge=5, le=3600)
     watchdog_interval_seconds: int = Field(default=300, ge=10, le=86400)
     scheduler_poll_seconds: float = Field(default=5.0, ge=0.05, le=300)
+    blackouts: list[BlackoutConfig] = []
+    series: SeriesConfig = SeriesConfig()
 
     @field_validator("environments")
     @classmethod
@@ -252,6 +310,18 @@ class Settings(_Strict):
                 if alias in seen and seen[alias] != name:
                     raise ValueError(f"name or alias {alias!r} is used by {seen[alias]} and {name}")
                 seen[alias] = name
+        return self
+
+    @model_validator(mode="after")
+    def _blackouts_valid(self) -> Settings:
+        names: set[str] = set()
+        for i, period in enumerate(self.blackouts):
+            unknown = [e for e in period.environments if e not in self.environments]
+            if unknown:
+                raise ValueError(f"blackouts.{i}.environments: no environment {unknown[0]!r}")
+            if period.name.lower() in names:
+                raise ValueError(f"blackouts.{i}.name: {period.name!r} is used twice")
+            names.add(period.name.lower())
         return self
 
     def environment_names(self) -> dict[str, str]:
