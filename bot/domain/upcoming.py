@@ -37,6 +37,8 @@ class SeriesPlan:
     # Local dates whose occurrence already has a window.
     materialised: frozenset[date] = frozenset()
     changed_at: datetime | None = None
+    # Rises with every change of the series (an RFC 5545 SEQUENCE less one).
+    version: int = 1
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,7 @@ class UpcomingItem:
     description: str
     environments: tuple[str, ...]  # empty: every environment
     changed_at: datetime | None = None
+    sequence: int = 0
 
 
 def upcoming_items(
@@ -109,6 +112,7 @@ def _occurrences(
                 description="\n".join([*lines, *note]),
                 environments=plan.environments,
                 changed_at=plan.changed_at,
+                sequence=max(0, plan.version - 1),
             )
         )
     return found

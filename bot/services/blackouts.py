@@ -13,16 +13,15 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.domain.blackouts import CONFIG_PREFIX, Blackout, overlapping, span_of
 from bot.domain.series_states import SeriesState
-from bot.domain.states import HOLDING, WindowState
 from bot.errors import Conflict, InputError, NotFound
 from bot.services.access import Access
+from bot.services.conflicts import SCHEDULED
 from bot.services.series_view import recurrence_of, series_label
 from storage import ledger, recurring
 from storage.models import BlackoutPeriod, Window
 
 OVERRIDE_HINT = "`--override <reason>`"
 DAY = timedelta(days=1)
-_SCHEDULED = (WindowState.REQUESTED, WindowState.APPROVED, *HOLDING)
 
 
 class BlackedOut(InputError):
@@ -246,7 +245,7 @@ class BlackoutService:
         found = [
             w.number
             for w in recurring.overlapping_windows(
-                session, covered, period.starts_at, period.ends_at, _SCHEDULED, now=now
+                session, covered, period.starts_at, period.ends_at, SCHEDULED, now=now
             )
         ]
         for row in recurring.series_in(session, [SeriesState.REQUESTED, SeriesState.APPROVED]):

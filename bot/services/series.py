@@ -20,7 +20,6 @@ from bot.config import Settings
 from bot.domain.recurrence import Recurrence
 from bot.domain.series_states import LIVE, SeriesState, series_transition
 from bot.domain.states import HOLDING
-from bot.domain.upcoming import SeriesPlan, UpcomingItem, upcoming_items
 from bot.errors import Conflict, NotFound, PermissionDenied
 from bot.services import blackouts, occurrences, series_changes
 from bot.services.access import Access
@@ -117,6 +116,21 @@ class SeriesService:
         with self._sessions.begin() as session:
             row = self._load(session, series_id)
             row.channel_id, row.card_ts = channel, ts
+
+    def withdraw_undelivered(self, series_id: int, reason: str) -> None:
+        """End a series whose approval card could not be posted (nobody could approve it)."""
+        with self._unit("withdraw") as session:
+            row, now = self._load(session, series_id), self._clock.now()
+            row.state = series_transition(row.state, SeriesState.ENDED)
+            row.ended_by, row.ended_at = "system", now
+            ledger.add_audit(
+                session,
+                at=now,
+                actor="system",
+                action="series_ended",
+                detail=f"{series_label(row.id)}: {reason}",
+                data={"series": row.id},
+            )
 
     def get(self, series_id: int) -> SeriesView:
         """A snapshot of one series with its next occurrences."""
@@ -223,32 +237,6 @@ class SeriesService:
             view = self._view(session, row, now)
         self._on_scheduled()
         return Edited(view, edited.moved, edited.kept)
-
-    def upcoming(
-        self, start: datetime, end: datetime, environment: str | None = None
-    ) -> list[UpcomingItem]:
-        """Future occurrences of approved series and blackout periods in ``[start, end)``, for
-        the calendar feed (occurrences that already have a window are left to the window)."""
-        with self._sessions.begin() as session:
-            plans = [
-                SeriesPlan(
-                    id=row.id,
-                    environments=tuple(row.environments),
-                    recurrence=SeriesView.of(row).recurrence,
-                    reason=row.reason,
-                    ticket=row.ticket,
-                    skipped=occurrences.skipped(row),
-                    materialised=frozenset(
-                        w.occurrence_on
-                        for w in recurring.occurrence_windows(session, row.id)
-                        if w.occurrence_on is not None
-                    ),
-                    changed_at=row.decided_at,
-                )
-                for row in recurring.series_in(session, [SeriesState.APPROVED], limit=500)
-            ]
-            periods = blackouts.in_force(session, self._settings, ending_after=start)
-        return upcoming_items(plans, periods, start, end, environment=environment)
 
     # -- helpers -------------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 
 from bot.slack import errors
 from bot.slack.context import SlackDeps
-from bot.slack.listeners import actions, checklist, commands, views
+from bot.slack.listeners import actions, checklist, commands, series_actions, views
 
 
 class _QuietTokenNotice(logging.Filter):
@@ -39,6 +39,7 @@ def create_app(
     errors.register(app)
     commands.register(app, deps)
     actions.register(app, deps)
+    series_actions.register(app, deps)
     checklist.register(app, deps)
     views.register(app, deps)
     return app
