@@ -148,13 +148,14 @@ class Recurrence:
         return None
 
     def describe(self) -> str:
-        """``every Saturday at 02:30 for 1h`` / ``the last Saturday of every month 22:00-06:00``."""
+        """``every Saturday at 02:30 for 1h, America/New_York``; with a wall-clock end
+        ``every Monday and Thursday 22:00-23:30, America/Chicago``."""
         when = (
             f"{self.wall:%H:%M}-{self.ends_wall:%H:%M}"
             if self.ends_wall is not None
             else f"at {self.wall:%H:%M} for {format_duration(self.duration)}"
         )
-        return f"{describe_rule(self.rule)} {when} ({self.zone})"
+        return f"{describe_rule(self.rule)} {when}, {self.zone}"
 
     # -- helpers -------------------------------------------------------------------------
 

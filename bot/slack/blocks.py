@@ -220,7 +220,10 @@ def render_help(error: str | None = None) -> list[Block]:
     blocks += [
         section(f"*sis-maint* switches Coursedog merges off around SIS maintenance.\n{lines}"),
         section(f"*Examples*\n{examples}"),
-        context("Durations: `45m`, `2h`, `1h30m`, `1d`. Windows are numbered `MW-1`, `MW-2`, …"),
+        context(
+            "Durations: `45m`, `2h`, `1h30m`, `1d`. Windows are numbered `MW-1`, `MW-2`, …; "
+            "recurring series `S-1`, …; blackout periods `B-1`, …"
+        ),
     ]
     return blocks
 
