@@ -22,6 +22,7 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -312,17 +313,21 @@ class Settings(_Strict):
                 seen[alias] = name
         return self
 
-    @model_validator(mode="after")
-    def _blackouts_valid(self) -> Settings:
+    @field_validator("blackouts")
+    @classmethod
+    def _blackouts_valid(
+        cls, value: list[BlackoutConfig], info: ValidationInfo
+    ) -> list[BlackoutConfig]:
+        known = info.data.get("environments") or {}
         names: set[str] = set()
-        for i, period in enumerate(self.blackouts):
-            unknown = [e for e in period.environments if e not in self.environments]
+        for i, period in enumerate(value):
+            unknown = [e for e in period.environments if e not in known]
             if unknown:
-                raise ValueError(f"blackouts.{i}.environments: no environment {unknown[0]!r}")
+                raise ValueError(f"period {i} ({period.name}): no environment {unknown[0]!r}")
             if period.name.lower() in names:
-                raise ValueError(f"blackouts.{i}.name: {period.name!r} is used twice")
+                raise ValueError(f"period {i}: the name {period.name!r} is used twice")
             names.add(period.name.lower())
-        return self
+        return value
 
     def environment_names(self) -> dict[str, str]:
         """Lower-case names and aliases -> canonical environment name."""

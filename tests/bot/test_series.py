@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from bot.config import parse_settings
 from bot.sandbox.slack_api import Message
+from bot.services import series_feed
 from bot.slack import ids
 from storage.models import AuditEvent, CoursedogNotice
 from tests.harness import (
@@ -359,3 +360,21 @@ def test_series_list_shows_the_next_occurrences(bot: Bot) -> None:
     text = blocks_text(bot.command(STRANGER, "series list"))
     assert "*S-1* `prod`, `staging` · requested · every Monday and Thursday 22:00-23:30" in text
     assert text.count("next: ") == 3
+
+
+def test_the_calendar_feed_can_list_future_occurrences_and_blackouts(
+    bot: Bot, clock: ManualClock
+) -> None:
+    ephemeral(bot.command(REQUESTER, "schedule prod every sat 02:30 1h Banner weekly"))
+    ephemeral(bot.command(REQUESTER, "schedule staging every sun 04:00 1h not approved"))
+    approve_series(bot, 1)
+    bot.tick()  # MW-1 (Sat 31 Oct) is a window now: the feed shows it as such
+    ephemeral(bot.command(APPROVER, "blackout add staging 2026-11-20 until 2026-11-21 Grades"))
+    ephemeral(bot.command(REQUESTER, "series skip S-1 2026-11-14"))
+    start, end = clock.now(), clock.now() + 28 * DAY
+    with bot.runtime.sessions.begin() as session:
+        items = series_feed.upcoming(session, bot.runtime.settings, start, end)
+        prod_only = series_feed.upcoming(session, bot.runtime.settings, start, end, "prod")
+    assert [i.uid for i in items] == ["s-1-20261107", "blackout-b-1", "s-1-20261121"]
+    assert items[0].start == datetime(2026, 11, 7, 7, 30, tzinfo=UTC)
+    assert [i.uid for i in prod_only] == ["s-1-20261107", "s-1-20261121"]
