@@ -158,6 +158,34 @@ def test_occurrence_in_the_spring_forward_gap_moves_an_hour_and_says_so(
         assert any("read with the offset before the change: 03:30 CDT" in t for t in bot.thread(2))
 
 
+def test_an_occurrence_on_the_fall_back_night_takes_the_first_of_the_two_times(
+    database_url: str,
+) -> None:
+    def chicago(base_url: str) -> Any:
+        doc = settings_document(base_url)
+        doc["defaults"] = {"time_zone": "America/Chicago"}
+        doc["series"] = {"lookahead": "2d"}
+        return parse_settings(doc)
+
+    clock = ManualClock(datetime(2026, 10, 26, 17, 0, tzinfo=UTC))  # Monday noon in Chicago
+    with running_bot(database_url, clock=clock, settings_factory=chicago) as bot:
+        ephemeral(bot.command(REQUESTER, "schedule prod every sun 01:30 1h"))
+        approve_series(bot, 1)
+        bot.restart()  # the plan to create occurrences lives in the ledger, not in memory
+        assert bot.tick() == 1  # the plan ran: the first occurrence is over two days ahead
+        with pytest.raises(Exception, match="no window MW-1"):
+            bot.runtime.windows.get(1)
+        clock.advance(datetime(2026, 10, 30, 7, 0, tzinfo=UTC) - clock.now())
+        bot.tick()
+        fold = bot.runtime.windows.get(1)
+        assert fold.starts_at == datetime(2026, 11, 1, 6, 30, tzinfo=UTC)  # 01:30 CDT
+        assert fold.ends_at == datetime(2026, 11, 1, 7, 30, tzinfo=UTC)  # 01:30 CST
+        assert any("01:30 happens twice on Sun 1 Nov 2026" in t for t in bot.thread(1))
+        clock.advance(datetime(2026, 11, 6, 8, 0, tzinfo=UTC) - clock.now())
+        bot.tick()
+        assert bot.runtime.windows.get(2).starts_at == datetime(2026, 11, 8, 7, 30, tzinfo=UTC)
+
+
 def test_skip_by_date_and_by_window_and_refusals(bot: Bot, clock: ManualClock) -> None:
     ephemeral(bot.command(REQUESTER, "schedule prod every sat 02:30 1h"))
     approve_series(bot, 1)
