@@ -10,7 +10,7 @@ import re
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
-from datetime import time, timedelta
+from datetime import date, datetime, time, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -23,6 +23,7 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -203,6 +204,62 @@ class AssistedConfig(_Strict):
     verify_every_seconds: float = Field(default=5.0, ge=0, le=120)
 
 
+def _local_moment(value: Any) -> Any:
+    """``2027-01-11``, ``2027-01-11 08:00`` or a TOML local date / date-time."""
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            value = date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text)
+        except ValueError:
+            raise ValueError(
+                f"{text!r} is not a date (2027-01-11) or a date-time (2027-01-11 08:00)"
+            ) from None
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        raise ValueError("give a local date or date-time; the zone comes from time_zone")
+    return value
+
+
+LocalMoment = Annotated[datetime | date, BeforeValidator(_local_moment)]
+
+
+class BlackoutConfig(_Strict):
+    """A period in which no window may be requested (an approver may override with a reason).
+
+    A date covers the whole day in ``time_zone``; an end date is included.
+    """
+
+    name: str = Field(min_length=1, max_length=120)
+    start: LocalMoment
+    end: LocalMoment
+    environments: list[str] = []  # none: every environment
+    time_zone: ZoneName | None = None
+
+    @model_validator(mode="after")
+    def _ends_after_start(self) -> BlackoutConfig:
+        def moment(value: date, end: bool) -> datetime:
+            if isinstance(value, datetime):
+                return value.replace(tzinfo=None)
+            return datetime.combine(value + timedelta(days=1 if end else 0), time(0))
+
+        if moment(self.end, True) <= moment(self.start, False):
+            raise ValueError("end must be after start")
+        return self
+
+
+class SeriesConfig(_Strict):
+    """Recurring windows: how long before its start an occurrence is scheduled (and Coursedog
+    told about it)."""
+
+    lookahead: Duration = timedelta(days=7)
+
+    @field_validator("lookahead")
+    @classmethod
+    def _sensible(cls, value: timedelta) -> timedelta:
+        if not timedelta(hours=1) <= value <= timedelta(days=31):
+            raise ValueError("lookahead must be between 1h and 31d")
+        return value
+
+
 class SimulatorConfig(_Strict):
     """A Coursedog simulator started inside the bot (demo and sandbox only)."""
 
@@ -260,6 +317,8 @@ class Settings(_Strict):
     scheduler_poll_seconds: float = Field(default=5.0, ge=0.05, le=300)
     calendar: CalendarConfig = CalendarConfig()
     logging: LoggingConfig = LoggingConfig()
+    blackouts: list[BlackoutConfig] = []
+    series: SeriesConfig = SeriesConfig()
 
     @field_validator("environments")
     @classmethod
@@ -287,6 +346,22 @@ class Settings(_Strict):
                     raise ValueError(f"name or alias {alias!r} is used by {seen[alias]} and {name}")
                 seen[alias] = name
         return self
+
+    @field_validator("blackouts")
+    @classmethod
+    def _blackouts_valid(
+        cls, value: list[BlackoutConfig], info: ValidationInfo
+    ) -> list[BlackoutConfig]:
+        known = info.data.get("environments") or {}
+        names: set[str] = set()
+        for i, period in enumerate(value):
+            unknown = [e for e in period.environments if e not in known]
+            if unknown:
+                raise ValueError(f"period {i} ({period.name}): no environment {unknown[0]!r}")
+            if period.name.lower() in names:
+                raise ValueError(f"period {i}: the name {period.name!r} is used twice")
+            names.add(period.name.lower())
+        return value
 
     def environment_names(self) -> dict[str, str]:
         """Lower-case names and aliases -> canonical environment name."""

@@ -30,10 +30,14 @@ from bot.ops.instruments import MeteredCoursedog, SlackErrorCounter
 from bot.ops.metrics import Metrics
 from bot.ops.routes import Ops
 from bot.scheduler import Scheduler
+from bot.series_job import SeriesJob
 from bot.services.access import Access
+from bot.services.blackouts import BlackoutService
 from bot.services.notices import NOTIFY, NoticeService
+from bot.services.occurrences import MATERIALISE
 from bot.services.presses import AssistedService
 from bot.services.reconciler import Reconciler, ScheduleApi
+from bot.services.series import SeriesService
 from bot.services.status import StatusService
 from bot.services.timetable import WATCH_MERGE
 from bot.services.windows import WindowService
@@ -43,6 +47,7 @@ from bot.slack.groups import SlackGroups
 from bot.slack.home import HomePublisher
 from bot.slack.notifier import SlackNotifier
 from bot.slack.people import SlackPeople
+from bot.slack.series_notifier import SeriesNotifier
 from bot.worker import Worker
 from coursedog.client import CoursedogClient
 from coursedog.wire import merge_settings_link
@@ -181,6 +186,16 @@ def build_runtime(
         watchdog_interval=settings.watchdog_interval_seconds,
     )
     jobs = Jobs(settings, clock, notifier, worker, access)
+    series = SeriesService(settings, sessions, clock, access, on_scheduled=wake)
+    series_notices = SeriesNotifier(
+        slack,
+        notifier,
+        windows,
+        series,
+        labels=labels,
+        channel=settings.approvals_channel,
+        lookahead=settings.series.lookahead,
+    )
     watcher = MergeWatcher(settings, clock, notifier, windows, clients)
     sender = NoticeSender(
         settings, clock, notifier, windows, mailer=mailer, name_of=SlackPeople(slack).name
@@ -188,7 +203,12 @@ def build_runtime(
     scheduler = Scheduler(
         sessions,
         clock,
-        {**jobs.handlers(), WATCH_MERGE: watcher.handle, NOTIFY: sender.handle},
+        {
+            **jobs.handlers(),
+            WATCH_MERGE: watcher.handle,
+            NOTIFY: sender.handle,
+            MATERIALISE: SeriesJob(settings, clock, series_notices).handle,
+        },
         owner=owner,
         poll_seconds=settings.scheduler_poll_seconds,
         on_give_up=jobs.gave_up,
@@ -209,6 +229,9 @@ def build_runtime(
         notices=NoticeService(sessions, access, clock.now),
         assisted=AssistedService(settings, sessions, clock, clients, access),
         merge_settings=links,
+        series=series,
+        blackouts=BlackoutService(settings, sessions, clock, access),
+        series_notices=series_notices,
     )
     app = create_app(
         deps, client=slack, signing_secret=signing_secret, listener_executor=listener_executor

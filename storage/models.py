@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -61,6 +62,13 @@ class Window(Base):
     failure_reason: Mapped[str | None] = mapped_column(Text)
     channel_id: Mapped[str | None] = mapped_column(String(64))
     card_ts: Mapped[str | None] = mapped_column(String(32))
+    # An occurrence of a recurring series: the series, and the local date it stands for.
+    series_id: Mapped[int | None] = mapped_column(ForeignKey("series.id"), index=True)
+    occurrence_on: Mapped[date | None] = mapped_column(Date)
+    # An approver's override of the blackout periods the window overlaps.
+    override_by: Mapped[str | None] = mapped_column(String(64))
+    override_reason: Mapped[str | None] = mapped_column(Text)
+    overridden: Mapped[str | None] = mapped_column(Text)
 
     environments: Mapped[list[WindowEnvironment]] = relationship(
         back_populates="window",
@@ -70,6 +78,7 @@ class Window(Base):
     )
 
     __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (UniqueConstraint("series_id", "occurrence_on"),)
 
     @property
     def number(self) -> str:
@@ -267,3 +276,60 @@ class AssistedStep(Base):
     created_at: Mapped[datetime]
 
     __table_args__ = (UniqueConstraint("window_id", "environment", "phase", "step"),)
+
+
+class Series(Base):
+    """A recurring window (shown as S-<id>): approved once, each occurrence becomes a window.
+
+    ``rule`` is an RFC 5545 RRULE; ``dtstart`` the wall time of its first occurrence in
+    ``time_zone`` (ISO, without offset); ``skipped`` the local dates left out (EXDATEs).
+    """
+
+    __tablename__ = "series"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    requester_id: Mapped[str] = mapped_column(String(64))
+    environments: Mapped[list[str]] = mapped_column(JSON)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    ticket: Mapped[str | None] = mapped_column(String(200))
+    requested_at: Mapped[datetime]
+    rule: Mapped[str] = mapped_column(String(200))
+    dtstart: Mapped[str] = mapped_column(String(19))
+    time_zone: Mapped[str] = mapped_column(String(64))
+    duration_seconds: Mapped[int] = mapped_column(Integer)
+    # A wall-clock end (HH:MM) instead of an elapsed duration.
+    ends_wall: Mapped[str | None] = mapped_column(String(5))
+    skipped: Mapped[list[str]] = mapped_column(JSON)
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[datetime | None]
+    ended_by: Mapped[str | None] = mapped_column(String(64))
+    ended_at: Mapped[datetime | None]
+    edited_by: Mapped[str | None] = mapped_column(String(64))
+    # An approver's override of blackout periods (their keys) that occurrences overlap.
+    override_by: Mapped[str | None] = mapped_column(String(64))
+    override_reason: Mapped[str | None] = mapped_column(Text)
+    overridden: Mapped[list[str]] = mapped_column(JSON)
+    channel_id: Mapped[str | None] = mapped_column(String(64))
+    card_ts: Mapped[str | None] = mapped_column(String(32))
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class BlackoutPeriod(Base):
+    """A blackout period added by an approver in Slack (shown as B-<id>)."""
+
+    __tablename__ = "blackouts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    time_zone: Mapped[str] = mapped_column(String(64))
+    # Empty: every environment.
+    environments: Mapped[list[str]] = mapped_column(JSON)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    removed_by: Mapped[str | None] = mapped_column(String(64))
+    removed_at: Mapped[datetime | None]

@@ -3,6 +3,9 @@
 start <env>[,<env>...] <duration> [reason]
 end <MW-n | env>
 help
+
+Recurring series, blackout periods and ``--override`` are read by bot.domain.commands,
+which hands everything else to ``parse_command`` here.
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ class StartCommand:
     environments: tuple[str, ...]
     duration: timedelta
     reason: str
+    # An approver's reason for going ahead inside a blackout period (``--override ...``).
+    override: str | None = None
 
 
 @dataclass(frozen=True)
@@ -36,6 +41,7 @@ class ScheduleCommand:
     environments: tuple[str, ...]
     when: WhenSpec
     reason: str
+    override: str | None = None
 
     @property
     def starts_at(self) -> datetime:
@@ -128,6 +134,30 @@ HELP_LINES: tuple[tuple[str, str], ...] = (
         "schedule <env>[,<env>] <day> <time> [zone] <duration | until <time>> [reason]",
         "switch merges off at a set time, e.g. tonight or next Saturday",
     ),
+    (
+        "schedule <env>[,<env>] every <days> <time> [zone] <duration | until <time>> [reason]",
+        "a recurring window, approved once: `every sat`, `every mon,thu`, `every day`",
+    ),
+    (
+        "schedule <env>[,<env>] <first|second|third|fourth|last> <weekday> <time> ...",
+        "a monthly recurring window, e.g. the first Saturday of each month",
+    ),
+    ("series [list]", "recurring series and their next occurrences"),
+    ("series skip <S-n> <YYYY-MM-DD> | series skip <MW-n>", "leave out one occurrence"),
+    (
+        "series edit <S-n> <time> <duration | until <time>>",
+        "new times for occurrences that have not started",
+    ),
+    ("series end <S-n>", "no new occurrences (a running one keeps its end)"),
+    (
+        "blackout add [env] <date> [time] until <date> [time] [zone] <name>",
+        "approvers: a period in which no window may be requested",
+    ),
+    ("blackout list | blackout remove <B-n>", "blackout periods; removing is for approvers"),
+    (
+        "... --override <reason>",
+        "approvers, at the end of start, schedule or series edit: go ahead inside a blackout",
+    ),
     ("end <MW-n | env>", "end a window now and switch back on what was on before"),
     ("extend <MW-n> <duration>", "move a window's end later (reminders move with it)"),
     ("cancel <MW-n>", "withdraw a window that has not started"),
@@ -144,6 +174,13 @@ EXAMPLES: tuple[str, ...] = (
     "schedule prod sat 02:30 1h",
     "schedule prod tomorrow 22:00 until 06:00",
     "schedule prod,staging sat 01:00 America/Chicago 3h",
+    "schedule prod every sat 02:30 1h Banner weekly",
+    "schedule prod every mon,thu 22:00 until 23:30 index rebuild",
+    "schedule prod first sat 02:30 1d Banner monthly",
+    "series skip S-1 2026-12-26",
+    "series edit S-1 03:00 2h",
+    "blackout add 2027-01-11 until 2027-01-15 Registration opening",
+    "schedule prod 2027-01-12 22:00 1h Banner fix --override registrar agreed, INC-42",
     "end MW-12",
     "end prod",
     "extend MW-12 1h",

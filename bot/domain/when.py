@@ -360,3 +360,33 @@ def _describe(at: datetime, zone: str) -> str:
     """``Sat 5 Dec 2026 22:00 CST``, for messages."""
     local = at.astimezone(_zone_info(zone))
     return f"{_day(local.date())} {local:%H:%M} {local.tzname()}"
+
+
+def parse_wall_time(token: str) -> time:
+    """``22:00``, ``2:30``, ``7am``, ``10:30pm``; anything else is refused, saying why."""
+    return _parse_wall(token)
+
+
+def explicit_zone(token: str) -> str | None:
+    """An IANA zone name (any case) -> its canonical spelling; other words -> ``None``."""
+    return _explicit_zone(token)
+
+
+def parse_iso_date(token: str) -> date | None:
+    """``2026-12-05`` -> a date; ``None`` when not date-shaped; refuse impossible dates."""
+    return _parse_date(token)
+
+
+def is_time_like(token: str) -> bool:
+    """Whether ``token`` is shaped like a time (it may still be an impossible one)."""
+    return _TIME_LIKE.match(token.lower()) is not None
+
+
+def is_date_like(token: str) -> bool:
+    """Whether ``token`` is shaped like a date (it may still be an impossible one)."""
+    return _DATE_LIKE.match(token) is not None
+
+
+def is_day(token: str) -> bool:
+    """Whether ``token`` names a day: ``today``, ``tomorrow``, a weekday or a date."""
+    return _is_day(token)

@@ -1,8 +1,9 @@
 """The calendar feed's content: maintenance windows as RFC 5545 events.
 
 Everything the feed shows becomes a ``FeedEntry``: one function per kind of thing turns it
-into entries (``window_entry`` for windows; recurring series or blackout periods would each
-add their own), and ``build_calendar`` is the only code that knows the calendar library.
+into entries (``window_entry`` for windows, ``upcoming_entry`` for future occurrences of
+series and for blackout periods), and ``build_calendar`` is the only code that knows the
+calendar library.
 Pure functions: no session, no clock, no HTTP.
 """
 
@@ -16,6 +17,7 @@ from enum import StrEnum
 from icalendar import STATUS, TRANSP, Calendar, Event
 
 from bot.domain.states import WindowState
+from bot.domain.upcoming import ItemKind, UpcomingItem
 
 PRODID = "-//sis-maint//maintenance windows//EN"
 # RFC 5545 wants DTEND after DTSTART; a window ended the moment it started still shows.
@@ -171,4 +173,23 @@ def _event(entry: FeedEntry) -> Event:
         categories=list(entry.categories),
         # Maintenance does not make anyone busy.
         transparency=TRANSP.TRANSPARENT,
+    )
+
+
+def upcoming_entry(item: UpcomingItem, *, uid_domain: str, fallback: datetime) -> FeedEntry:
+    """A future occurrence of an approved series, or a blackout period, as an event.
+
+    ``fallback`` stands in for LAST-MODIFIED when the ledger has no change time for it.
+    """
+    blackout = item.kind is ItemKind.BLACKOUT
+    return FeedEntry(
+        uid=f"{item.uid}@{uid_domain}",
+        start=item.start,
+        end=max(item.end, item.start + SHORTEST),
+        summary=item.summary,
+        status=EntryStatus.CONFIRMED,
+        sequence=item.sequence,
+        last_modified=item.changed_at or fallback,
+        description=item.description,
+        categories=("blackout", *item.environments) if blackout else item.environments,
     )

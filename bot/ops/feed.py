@@ -11,11 +11,20 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.clock import Clock
 from bot.config import Settings
 from bot.domain.states import FINAL, WindowState
-from bot.ops.calendar import FeedEntry, FeedWindow, build_calendar, window_entry
+from bot.ops.calendar import (
+    FeedEntry,
+    FeedWindow,
+    build_calendar,
+    upcoming_entry,
+    window_entry,
+)
+from bot.services import series_feed
 from storage import reporting
 from storage.models import Window
 
 OPEN_STATES = tuple(state.value for state in WindowState if state not in FINAL)
+# How far ahead the feed lists occurrences of series and blackout periods.
+AHEAD = timedelta(days=120)
 
 
 class CalendarFeed:
@@ -71,7 +80,14 @@ class CalendarFeed:
             changed = reporting.last_changes(session, [w.id for w in rows])
             windows = [_snapshot(w, changed.get(w.id)) for w in rows]
         domain = self._settings.calendar.uid_domain
-        return [window_entry(w, labels=self._labels, uid_domain=domain) for w in windows]
+        entries = [window_entry(w, labels=self._labels, uid_domain=domain) for w in windows]
+        now = self._clock.now()
+        with self._sessions.begin() as session:
+            # Occurrences of series not yet made into windows, and blackout periods.
+            ahead = series_feed.upcoming(
+                session, self._settings, now, now + AHEAD, environment=environment
+            )
+        return entries + [upcoming_entry(i, uid_domain=domain, fallback=now) for i in ahead]
 
 
 def _snapshot(window: Window, changed: datetime | None) -> FeedWindow:

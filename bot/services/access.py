@@ -6,6 +6,7 @@ come from a GroupDirectory (the Slack one looks them up and caches them briefly)
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 from bot.config import Settings
@@ -47,12 +48,33 @@ class Access:
 
     def approvers_of(self, window: Window) -> frozenset[str]:
         """People who may approve every environment of the window (groups expanded)."""
-        return self._resolve(window)[0]
+        return self._resolve(window.environment_names)[0]
 
-    def _resolve(self, window: Window) -> tuple[frozenset[str], list[str]]:
+    def approvers_for(self, environments: Sequence[str]) -> frozenset[str]:
+        """People who may approve on every one of ``environments`` (groups expanded)."""
+        return self._resolve(environments)[0]
+
+    def check_approver_for(
+        self, environments: Sequence[str], user: str, what: str, *, requester: str | None = None
+    ) -> None:
+        """Refuse ``what`` (``override a blackout period``) unless ``user`` approves on every one
+        of ``environments``; with ``requester``, never their own."""
+        approvers, problems = self._resolve(environments)
+        envs = ", ".join(environments)
+        if user not in approvers:
+            known = ", ".join(f"<@{a}>" for a in sorted(approvers)) or "none that could be read"
+            why = f" ({'; '.join(problems)})" if problems else ""
+            raise PermissionDenied(
+                f"Only an approver for {envs} can {what}, and you are not one. "
+                f"Approvers: {known}{why}."
+            )
+        if requester is not None and user == requester:
+            raise PermissionDenied(f"You asked for it, so another approver must {what}.")
+
+    def _resolve(self, environments: Sequence[str]) -> tuple[frozenset[str], list[str]]:
         problems: list[str] = []
         sets = []
-        for env in window.environment_names:
+        for env in environments:
             users: set[str] = set()
             for entry in self._settings.approvers_for(env):
                 if not entry.startswith("S"):
@@ -67,7 +89,7 @@ class Access:
 
     def check_approver(self, window: Window, user: str, verb: str) -> None:
         """Approvers decide, but never on their own request."""
-        approvers, problems = self._resolve(window)
+        approvers, problems = self._resolve(window.environment_names)
         envs = ", ".join(window.environment_names)
         if not approvers and not problems:
             raise PermissionDenied(

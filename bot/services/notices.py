@@ -28,6 +28,7 @@ APPROVED = "approved"
 EXTENDED = "extended"
 ENDED_EARLY = "ended_early"
 CANCELLED = "cancelled"
+MOVED = "moved"
 LOCKED_OFF = "locked_off"
 LOCKED_RESTORE = "locked_restore"
 SUBJECTS = {
@@ -35,6 +36,7 @@ SUBJECTS = {
     EXTENDED: "Planned SIS maintenance extended",
     ENDED_EARLY: "Planned SIS maintenance ended early",
     CANCELLED: "Planned SIS maintenance cancelled",
+    MOVED: "Planned SIS maintenance moved",
     LOCKED_OFF: "Please switch merges off: merge settings locked",
     LOCKED_RESTORE: "Please switch merges back on: merge settings locked",
 }
@@ -191,6 +193,7 @@ def _opening(event: str, window: Window, baseline: Schedule | None, zone: str) -
             "switched back on now."
         ),
         CANCELLED: "The maintenance below is cancelled; no merge schedule will be switched off.",
+        MOVED: "The maintenance below was moved; these are its new times.",
         LOCKED_OFF: (
             "We could not switch off the merge schedules of the instance below ourselves: its "
             "merge settings are locked and Coursedog refused the change. Please switch off the "

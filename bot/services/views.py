@@ -40,6 +40,12 @@ class WindowView:
     failure_reason: str | None
     channel_id: str | None
     card_ts: str | None
+    # The series this window is an occurrence of, if any.
+    series_id: int | None = None
+    # An approver's override of blackout periods: who, why, and which periods.
+    override_by: str | None = None
+    override_reason: str | None = None
+    overridden: str | None = None
 
     @property
     def number(self) -> str:
@@ -75,4 +81,8 @@ class WindowView:
             failure_reason=window.failure_reason,
             channel_id=window.channel_id,
             card_ts=window.card_ts,
+            series_id=window.series_id,
+            override_by=window.override_by,
+            override_reason=window.override_reason,
+            overridden=window.overridden,
         )

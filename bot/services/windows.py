@@ -15,7 +15,7 @@ from bot.domain.durations import format_duration
 from bot.domain.grammar import EndCommand
 from bot.domain.states import HOLDING, WindowState, transition
 from bot.errors import Conflict, InputError, NotFound
-from bot.services import notices, timetable
+from bot.services import blackouts, notices, timetable
 from bot.services.access import Access, NoGroups, label
 from bot.services.outcomes import ROW_WAITING_RESTORE
 from bot.services.views import WindowView
@@ -53,8 +53,12 @@ class WindowService:
         ends_at: datetime | None = None,
         time_zone: str | None = None,
         ticket: str | None = None,
+        override: str | None = None,
     ) -> WindowView:
-        """Record a request: now-on-approval when ``starts_at`` is None, else for a set time."""
+        """Record a request: now-on-approval when ``starts_at`` is None, else for a set time.
+
+        Inside a blackout period it is refused unless ``override`` (an approver's reason) is given.
+        """
         policy = self._settings.window_policy(environments)
         now = self._clock.now()
         if starts_at is not None:
@@ -63,6 +67,16 @@ class WindowService:
             self._check_times(starts_at, ends_at, now, policy.horizon)
         self._check_duration(environments, duration)
         with self._sessions.begin() as session:
+            span = (starts_at or now, ends_at or now + duration, "This window")
+            allowed = blackouts.clear(
+                session,
+                self._settings,
+                self._access,
+                requester=requester,
+                environments=environments,
+                spans=[span],
+                override=override,
+            )
             window = Window(
                 state=S.REQUESTED,
                 requester_id=requester,
@@ -95,6 +109,8 @@ class WindowService:
                     "starts_at": starts_at.isoformat() if starts_at else None,
                 },
             )
+            if allowed is not None:
+                blackouts.record_override(session, window, allowed, now)
             view = WindowView.of(window)
         self._on_scheduled()
         return view
@@ -126,6 +142,7 @@ class WindowService:
             assert window.ends_at is not None
             if window.ends_at <= now:
                 raise Conflict(f"{label(window)}'s time is already over; request a new window.")
+            blackouts.refuse_approval_inside(session, self._settings, window)
             window.decided_by, window.decided_at = approver, now
             timetable.cancel_all(session, window, now)
             if window.starts_at <= now:
@@ -178,14 +195,7 @@ class WindowService:
                 )
             if window.state not in (S.REQUESTED, S.APPROVED):
                 raise Conflict(f"{label(window)} is {window.state}, so there is nothing to cancel.")
-            now = self._clock.now()
-            if window.state == S.APPROVED:  # Coursedog was told; tell it again
-                notices.plan(session, self._settings, window, notices.CANCELLED, now)
-            window.state = transition(window.state, S.CANCELLED)
-            for row in window.environments:
-                row.status = "released"
-            timetable.cancel_all(session, window, now)
-            ledger.add_audit(session, at=now, actor=actor, action="cancelled", window_id=window.id)
+            cancel_window(session, self._settings, window, actor, self._clock.now())
             session.flush()
             return WindowView.of(window)
 
@@ -366,3 +376,16 @@ def end_window(session: Session, window: Window, actor: str, now: datetime) -> N
         row.status = "ending"
     timetable.cancel_all(session, window, now)
     ledger.add_audit(session, at=now, actor=actor, action="ended", window_id=window.id)
+
+
+def cancel_window(
+    session: Session, settings: Settings, window: Window, actor: str, now: datetime
+) -> None:
+    """Withdraw a window that has not started (Coursedog hears of it if it was told)."""
+    if window.state == S.APPROVED:  # Coursedog was told; tell it again
+        notices.plan(session, settings, window, notices.CANCELLED, now)
+    window.state = transition(window.state, S.CANCELLED)
+    for row in window.environments:
+        row.status = "released"
+    timetable.cancel_all(session, window, now)
+    ledger.add_audit(session, at=now, actor=actor, action="cancelled", window_id=window.id)

@@ -13,7 +13,7 @@ from slack_sdk import WebClient
 from bot.logs import CarryContext, log_context, new_request_id
 from bot.slack import errors
 from bot.slack.context import SlackDeps
-from bot.slack.listeners import actions, checklist, commands, views
+from bot.slack.listeners import actions, checklist, commands, series_actions, views
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +47,7 @@ def create_app(
     errors.register(app)
     commands.register(app, deps)
     actions.register(app, deps)
+    series_actions.register(app, deps)
     checklist.register(app, deps)
     views.register(app, deps)
     return app

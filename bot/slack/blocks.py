@@ -13,7 +13,7 @@ from bot.services.views import WindowView
 from bot.slack import ids
 from bot.slack.kit import Block, context, section
 from bot.slack.payloads import window_button_value
-from bot.slack.text import escape, local_and_utc, slack_time, user
+from bot.slack.text import escape, local_and_utc, local_time, slack_time, user
 
 S = WindowState
 
@@ -77,9 +77,16 @@ def card_text(view: WindowView) -> str:
 
 
 def render_card(
-    view: WindowView, labels: Mapping[str, str], now: datetime, warnings: Sequence[str] = ()
+    view: WindowView,
+    labels: Mapping[str, str],
+    now: datetime,
+    warnings: Sequence[str] = (),
+    overlaps: Sequence[WindowView] = (),
 ) -> list[Block]:
-    """The approval card; its buttons disappear once the window is decided."""
+    """The approval card; its buttons disappear once the window is decided.
+
+    ``overlaps`` are other windows on the same environments whose time overlaps this one's.
+    """
     start, end = _when(view)
     envs = "\n".join(
         f"`{e.name}` {escape(labels.get(e.name, e.name))}"
@@ -132,10 +139,43 @@ def render_card(
         )
     if view.failure_reason:
         blocks.append(context(f":warning: {escape(view.failure_reason)}"))
+    blocks.extend(context(line) for line in occurrence_lines(view, overlaps))
     blocks.extend(context(f":crescent_moon: {w}") for w in warnings)
     if is_overdue(view, now):
         blocks.append(context(":rotating_light: *Overdue*: past its end and merges are still off."))
     return blocks
+
+
+def occurrence_lines(view: WindowView, overlaps: Sequence[WindowView]) -> list[str]:
+    """What the card says about the window's series, a blackout override and overlaps."""
+    lines = []
+    if view.series_id is not None:
+        lines.append(
+            f":repeat: An occurrence of series S-{view.series_id}, approved once for every "
+            f"occurrence. `series skip {view.number}` leaves this one out."
+        )
+    if view.override_by:
+        lines.append(
+            f":construction: Inside the blackout period {escape(view.overridden or '')}: "
+            f"overridden by {user(view.override_by)}, "
+            f"because {escape(view.override_reason or '')}"
+        )
+    if overlaps and view.state in (S.REQUESTED, S.APPROVED, *HOLDING):
+        listed = "; ".join(
+            f"{o.number} on {', '.join(f'`{e}`' for e in o.environment_names)}"
+            + (
+                f" ({local_time(o.starts_at, view.time_zone)} to "
+                f"{local_time(o.ends_at, view.time_zone)}, {o.state})"
+                if o.starts_at and o.ends_at
+                else f" ({o.state})"
+            )
+            for o in overlaps
+        )
+        lines.append(
+            f":twisted_rightwards_arrows: Overlaps {listed}. Both go ahead: merges stay off "
+            "until the last of them ends."
+        )
+    return lines
 
 
 def _decision_line(view: WindowView) -> str:
@@ -180,7 +220,10 @@ def render_help(error: str | None = None) -> list[Block]:
     blocks += [
         section(f"*sis-maint* switches Coursedog merges off around SIS maintenance.\n{lines}"),
         section(f"*Examples*\n{examples}"),
-        context("Durations: `45m`, `2h`, `1h30m`, `1d`. Windows are numbered `MW-1`, `MW-2`, …"),
+        context(
+            "Durations: `45m`, `2h`, `1h30m`, `1d`. Windows are numbered `MW-1`, `MW-2`, …; "
+            "recurring series `S-1`, …; blackout periods `B-1`, …"
+        ),
     ]
     return blocks
 

@@ -8,12 +8,15 @@ from typing import Protocol
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.services.blackouts import BlackoutService
 from bot.services.notices import NoticeService
 from bot.services.presses import AssistedService
+from bot.services.series import SeriesService
 from bot.services.status import StatusService
 from bot.services.windows import WindowService
 from bot.slack.home import HomePublisher
 from bot.slack.notifier import SlackNotifier
+from bot.slack.series_notifier import SeriesNotifier
 
 
 class Kicker(Protocol):
@@ -37,6 +40,9 @@ class SlackDeps:
     assisted: AssistedService
     # Environment -> link to its Merge Settings page in Coursedog.
     merge_settings: Mapping[str, str]
+    series: SeriesService
+    blackouts: BlackoutService
+    series_notices: SeriesNotifier
 
     @property
     def labels(self) -> dict[str, str]:

@@ -42,3 +42,7 @@ NOTICE_SENT = "notice_sent"
 CHECK_DONE = "checklist_done"
 CHECK_WAS_OFF = "checklist_was_off"
 COMMENT_POSTED = "comment_posted"
+# A recurring series' approval card.
+SERIES_APPROVE = "series_approve"
+SERIES_DENY = "series_deny"
+BLOCK_SERIES_DECISION = "series_decision"

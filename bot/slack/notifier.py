@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock
 from bot.domain.nightly import NightlyMerge
-from bot.services import assisted
+from bot.services import assisted, conflicts
 from bot.services.reports import Report, ReportKind
 from bot.services.views import WindowView
 from bot.services.windows import WindowService
@@ -170,10 +170,16 @@ class SlackNotifier:
         """The card as chat.postMessage arguments."""
         return {"text": card_text(view), "blocks": self._card(view)}
 
+    def overlaps(self, view: WindowView) -> list[WindowView]:
+        """Other scheduled windows on the same environments whose time overlaps this one's."""
+        with self._sessions.begin() as session:
+            return conflicts.overlapping(session, view, self._clock.now())
+
     def _card(self, view: WindowView) -> list[dict[str, Any]]:
         now = self._clock.now()
         warning = nightly_warning(view, self._nightly, now) if self._nightly else None
-        return render_card(view, self._labels, now, [warning] if warning else [])
+        overlaps = self.overlaps(view)
+        return render_card(view, self._labels, now, [warning] if warning else [], overlaps)
 
 
 def _slack_error(exc: Exception) -> str:

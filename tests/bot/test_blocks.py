@@ -1,24 +1,36 @@
 """Every rendered message is valid Block Kit with a plain-text fallback."""
 
-from datetime import UTC, datetime, timedelta
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 from slack_sdk.models.blocks import Block
 
+from bot.domain.blackouts import Blackout
+from bot.domain.recurrence import Recurrence
+from bot.domain.series_states import SeriesState
 from bot.domain.states import WindowState
 from bot.services.reports import Report, ReportKind
+from bot.services.series_view import OccurrenceLine, SeriesView
 from bot.services.status import EnvironmentStatus, HistoryEntry
 from bot.services.views import EnvironmentView, WindowView
 from bot.slack import messages
 from bot.slack.blocks import card_text, render_card, render_help
 from bot.slack.messages import render_report
 from bot.slack.overview import render_history, render_status, render_windows
+from bot.slack.series_blocks import (
+    render_blackouts,
+    render_series_card,
+    render_series_list,
+    series_card_text,
+)
 from bot.slack.text import escape, local_time, slack_time
 from coursedog.models import Schedule
 
 LABELS = {"prod": "Production"}
 NOW = datetime(2026, 12, 5, 21, 0, tzinfo=UTC)
+HOUR = timedelta(hours=1)
 
 
 def view(state: WindowState, reason: str = "Banner patch") -> WindowView:
@@ -126,3 +138,72 @@ def test_status_list_and_history_blocks_are_valid() -> None:
     blocks = render_history(entries, "prod", "America/Chicago")
     assert_valid(blocks)
     assert len(blocks) > 2  # long histories are split across sections under Slack's limit
+
+
+def series(state: SeriesState) -> SeriesView:
+    rule = Recurrence("FREQ=WEEKLY;BYDAY=SU", datetime(2027, 3, 7, 2, 30), "America/Chicago", HOUR)
+    lines = tuple(
+        OccurrenceLine(o, 4 if i == 0 else None, "approved" if i == 0 else None)
+        for i, o in enumerate(rule.upcoming(datetime(2027, 3, 1, tzinfo=UTC), 3))
+    )
+    return SeriesView(
+        id=2,
+        state=state,
+        requester_id="U0REQUEST1",
+        environments=("prod",),
+        reason="<!here> weekly",
+        ticket="CHG-1",
+        recurrence=rule,
+        skipped=frozenset({date(2027, 3, 28)}),
+        requested_at=NOW,
+        decided_by=None if state == SeriesState.REQUESTED else "U0APPROVE1",
+        decided_at=None,
+        ended_by="U0REQUEST1" if state == SeriesState.ENDED else None,
+        edited_by="U0REQUEST1",
+        override_by="U0APPROVE1",
+        override_reason="vendor slot",
+        overridden=("config:Registration",),
+        channel_id="C0APPROVALS",
+        card_ts="2.2",
+        upcoming=lines if state in (SeriesState.REQUESTED, SeriesState.APPROVED) else (),
+    )
+
+
+@pytest.mark.parametrize("state", list(SeriesState))
+def test_series_card_in_every_state_is_valid(state: SeriesState) -> None:
+    blocks = render_series_card(series(state), LABELS, timedelta(days=7))
+    assert_valid(blocks)
+    assert "S-2" in series_card_text(series(state)) and "<!here>" not in str(blocks)
+    has_buttons = any(b["type"] == "actions" for b in blocks)
+    assert has_buttons == (state == SeriesState.REQUESTED)
+
+
+def test_series_card_shows_moved_occurrences_windows_and_skips() -> None:
+    text = str(render_series_card(series(SeriesState.APPROVED), LABELS, timedelta(days=7)))
+    assert "Sun 7 Mar 2027 02:30 CST (UTC-06:00) = 2027-03-07 08:30 UTC (MW-4, approved)" in text
+    assert "Sun 14 Mar 2027 03:30 CDT" in text and "02:30 does not exist" in text
+    assert "Skipped: Sun 28 Mar 2027" in text and "overridden by <@U0APPROVE1>" in text
+
+
+def test_series_list_blackouts_and_occurrence_lines_are_valid() -> None:
+    assert_valid(render_series_list([series(SeriesState.APPROVED)] * 10))
+    assert_valid(render_series_list([]))
+    period = Blackout("B-3", "Grades", NOW, NOW + timedelta(days=1), "America/Chicago")
+    configured = Blackout("config:Reg", "Reg", NOW, NOW + timedelta(days=2), "America/Chicago")
+    text = str(render_blackouts([configured, period]))
+    assert_valid(render_blackouts([configured, period]))
+    assert "configuration file · *Reg*" in text and "*B-3* · *Grades*" in text
+    assert_valid(render_blackouts([]))
+    occurrence = replace(
+        view(WindowState.APPROVED),
+        series_id=2,
+        override_by="U0APPROVE1",
+        override_reason="vendor",
+        overridden="Reg (…)",
+    )
+    other = replace(view(WindowState.ACTIVE), id=5)
+    blocks = render_card(occurrence, LABELS, NOW, overlaps=[other])
+    assert_valid(blocks)
+    text = str(blocks)
+    assert "occurrence of series S-2" in text and "Overlaps MW-5 on `prod`" in text
+    assert "Inside the blackout period Reg (…): overridden by <@U0APPROVE1>" in text

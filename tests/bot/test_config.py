@@ -130,3 +130,52 @@ def test_nightly_merge_span_is_validated() -> None:
         parse_settings(document(nightly_merge={"start": "25:00"}))
     span = parse_settings(document(nightly_merge={"start": "02:00", "end": "04:00"})).nightly_merge
     assert span.span().describe() == "02:00-04:00 America/New_York"
+
+
+def test_blackouts_and_series_settings() -> None:
+    settings = parse_settings(
+        document(
+            blackouts=[
+                {"name": "Registration", "start": "2027-01-11", "end": "2027-01-15"},
+                {
+                    "name": "Grades",
+                    "start": "2027-05-10 08:00",
+                    "end": "2027-05-10T18:00",
+                    "environments": ["prod"],
+                    "time_zone": "America/Chicago",
+                },
+            ],
+            series={"lookahead": "3d"},
+        )
+    )
+    assert [b.name for b in settings.blackouts] == ["Registration", "Grades"]
+    assert settings.series.lookahead == timedelta(days=3)
+    assert parse_settings(document()).series.lookahead == timedelta(days=7)
+
+
+@pytest.mark.parametrize(
+    ("blackout", "key", "message"),
+    [
+        ({"start": "2027-01-15", "end": "2027-01-11"}, "blackouts.0", "end must be after start"),
+        ({"start": "soon", "end": "2027-01-11"}, "blackouts.0.start", "'soon' is not a date"),
+        ({"start": "2027-01-11T08:00-05:00", "end": "2027-01-12"}, "blackouts.0.start", "local"),
+        ({"start": "2027-01-11", "end": "2027-01-12", "environments": ["qa"]}, "blackouts", "'qa'"),
+        (
+            {"start": "2027-01-11", "end": "2027-01-12", "time_zone": "Mars/X"},
+            "blackouts.0.time_zone",
+            "zone",
+        ),
+    ],
+)
+def test_bad_blackouts_name_the_key(blackout: dict[str, Any], key: str, message: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_settings(document(blackouts=[{"name": "Reg", **blackout}]), "site.toml")
+    assert f"  {key}" in str(info.value) and message in str(info.value)
+
+
+def test_blackout_names_are_unique_and_lookahead_is_bounded() -> None:
+    twice = {"name": "Reg", "start": "2027-01-11", "end": "2027-01-12"}
+    with pytest.raises(ConfigError, match="the name 'reg' is used twice"):
+        parse_settings(document(blackouts=[twice, {**twice, "name": "reg"}]))
+    with pytest.raises(ConfigError, match=r"series\.lookahead: lookahead must be between"):
+        parse_settings(document(series={"lookahead": "45d"}))

@@ -8,9 +8,11 @@ from typing import Any, assert_never
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
+from bot.domain.commands import parse
 from bot.domain.durations import format_duration
 from bot.domain.grammar import (
     CancelCommand,
+    Command,
     EndCommand,
     ExtendCommand,
     HelpCommand,
@@ -19,16 +21,18 @@ from bot.domain.grammar import (
     ScheduleCommand,
     StartCommand,
     StatusCommand,
-    parse_command,
 )
 from bot.errors import UnknownCommand
+from bot.services.views import WindowView
 from bot.slack import ids
 from bot.slack.announce import announce_cancel, announce_end, announce_extension, post_card
-from bot.slack.blocks import help_text, render_confirmation, render_help
+from bot.slack.blocks import help_text, occurrence_lines, render_confirmation, render_help
 from bot.slack.context import SlackDeps
 from bot.slack.errors import answering_errors
 from bot.slack.forms import render_request_modal
+from bot.slack.listeners import series_commands
 from bot.slack.overview import plain, render_history, render_status, render_windows
+from bot.slack.series_blocks import render_series_list
 
 
 @dataclass(frozen=True)
@@ -56,36 +60,45 @@ def register(app: App, deps: SlackDeps) -> None:
             _open_form(deps, io, str(command.get("trigger_id", "")))
             return
         try:
-            parsed = parse_command(
+            parsed = parse(
                 str(command.get("text", "")),
                 names,
                 now=deps.clock.now(),
                 zone_of=deps.settings.time_zone,
+                default_zone=deps.settings.defaults.time_zone,
             )
         except UnknownCommand as exc:
             ack(response_type="ephemeral", text=help_text(), blocks=render_help(str(exc)))
             return
-        match parsed:
-            case HelpCommand():
-                ack(response_type="ephemeral", text=help_text(), blocks=render_help())
-            case StartCommand():
-                _start(deps, io, parsed)
-            case ScheduleCommand():
-                _schedule(deps, io, parsed)
-            case EndCommand():
-                _end(deps, io, parsed)
-            case ExtendCommand():
-                _extend(deps, io, parsed)
-            case CancelCommand():
-                _cancel(deps, io, parsed)
-            case StatusCommand():
-                _status(deps, io, parsed)
-            case ListCommand():
-                _list(deps, io, parsed)
-            case HistoryCommand():
-                _history(deps, io, parsed)
-            case _:
-                assert_never(parsed)
+        if isinstance(parsed, series_commands.HANDLED):
+            series_commands.handle(deps, io, parsed)
+        else:
+            _dispatch(deps, io, parsed)
+
+
+def _dispatch(deps: SlackDeps, io: _Io, parsed: Command) -> None:
+    """One window command: parse -> one service call -> render."""
+    match parsed:
+        case HelpCommand():
+            io.ack(response_type="ephemeral", text=help_text(), blocks=render_help())
+        case StartCommand():
+            _start(deps, io, parsed)
+        case ScheduleCommand():
+            _schedule(deps, io, parsed)
+        case EndCommand():
+            _end(deps, io, parsed)
+        case ExtendCommand():
+            _extend(deps, io, parsed)
+        case CancelCommand():
+            _cancel(deps, io, parsed)
+        case StatusCommand():
+            _status(deps, io, parsed)
+        case ListCommand():
+            _list(deps, io, parsed)
+        case HistoryCommand():
+            _history(deps, io, parsed)
+        case _:
+            assert_never(parsed)
 
 
 def _start(deps: SlackDeps, io: _Io, parsed: StartCommand) -> None:
@@ -94,8 +107,9 @@ def _start(deps: SlackDeps, io: _Io, parsed: StartCommand) -> None:
         environments=parsed.environments,
         duration=parsed.duration,
         reason=parsed.reason,
+        override=parsed.override,
     )
-    io.reply(render_confirmation(view, deps.settings.approvals_channel))
+    io.reply(_with_notes(deps, view, render_confirmation(view, deps.settings.approvals_channel)))
     with answering_errors(io.respond):
         post_card(deps, io.client, io.respond, view)
 
@@ -109,10 +123,17 @@ def _schedule(deps: SlackDeps, io: _Io, parsed: ScheduleCommand) -> None:
         starts_at=parsed.starts_at,
         ends_at=parsed.ends_at,
         time_zone=parsed.when.start.zone,
+        override=parsed.override,
     )
-    io.reply(render_confirmation(view, deps.settings.approvals_channel, parsed.notes))
+    text = render_confirmation(view, deps.settings.approvals_channel, parsed.notes)
+    io.reply(_with_notes(deps, view, text))
     with answering_errors(io.respond):
         post_card(deps, io.client, io.respond, view)
+
+
+def _with_notes(deps: SlackDeps, view: WindowView, text: str) -> str:
+    """The confirmation, with what the card will say about a blackout override and overlaps."""
+    return "\n".join([text, *occurrence_lines(view, deps.notifier.overlaps(view))])
 
 
 def _end(deps: SlackDeps, io: _Io, parsed: EndCommand) -> None:
@@ -154,6 +175,9 @@ def _status(deps: SlackDeps, io: _Io, parsed: StatusCommand) -> None:
 def _list(deps: SlackDeps, io: _Io, parsed: ListCommand) -> None:
     groups = {which: deps.status.windows(which, limit=15) for which in parsed.which}
     blocks = render_windows(groups, deps.clock.now())
+    series = deps.series.listing() if "upcoming" in parsed.which else []
+    if series:  # what recurs comes after the windows it already made
+        blocks += render_series_list(series)
     io.ack(response_type="ephemeral", text=plain(blocks), blocks=blocks)
 
 

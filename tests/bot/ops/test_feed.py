@@ -5,15 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from icalendar import Calendar, Event
 
-from bot.config import parse_settings
+from bot.config import Settings, parse_settings
 from bot.errors import ConfigError
 from bot.ops.feed import CalendarFeed
 from bot.slack import ids
 from tests.bot.test_cli import run_cli
+from tests.bot.test_series import series_card
 from tests.harness import (
     APPROVER,
     CALENDAR_TOKEN,
@@ -174,3 +176,41 @@ def test_check_config_names_a_missing_feed_token(tmp_path: Path) -> None:
     )
     env["SIS_MAINT_CALENDAR_TOKEN"] = CALENDAR_TOKEN
     assert run_cli("check-config", env=env).returncode == 0
+
+
+def test_future_occurrences_of_series_and_blackout_periods_are_in_the_feed(
+    database_url: str, clock: ManualClock
+) -> None:
+    def with_blackout(base_url: str) -> Settings:
+        doc = settings_document(base_url)
+        doc["blackouts"] = [
+            {
+                "name": "Grades due",
+                "start": "2026-12-14 08:00",
+                "end": "2026-12-14 18:00",
+                "environments": ["staging"],
+                "time_zone": "America/Chicago",
+            }
+        ]
+        return parse_settings(doc)
+
+    with running_bot(database_url, clock=clock, settings_factory=with_blackout) as bot:
+        bot.command(REQUESTER, "schedule prod every sat 02:30 1h Banner weekly")
+        assert not [e for e in feed(bot).values() if "S-1" in str(e["SUMMARY"])]  # not approved
+        bot.click(APPROVER, ids.SERIES_APPROVE, "1", series_card(bot, 1))
+        events = Calendar.from_ical(bot.get(f"/calendar/{CALENDAR_TOKEN}.ics").content).events
+        occurrences = sorted(
+            (e for e in events if "S-1" in str(e["SUMMARY"])), key=lambda e: e.start
+        )
+        # Saturdays at 02:30 in New York, before and after the March change, each its own event.
+        local = [e.start.astimezone(ZoneInfo("America/New_York")) for e in occurrences]
+        assert len(local) > 10 and {(t.weekday(), t.hour, t.minute) for t in local} == {(5, 2, 30)}
+        assert {t.utcoffset() for t in local} == {timedelta(hours=-5), timedelta(hours=-4)}
+        assert len({str(e["UID"]) for e in occurrences}) == len(occurrences)
+        [grades] = [e for e in events if "Grades due" in str(e["SUMMARY"])]
+        assert grades.start == datetime(2026, 12, 14, 14, 0, tzinfo=UTC)  # 08:00 in Chicago
+        assert "blackout" in str(grades["CATEGORIES"].to_ical()).lower()
+        staging = Calendar.from_ical(bot.get(f"/calendar/{CALENDAR_TOKEN}/staging.ics").content)
+        assert any("Grades due" in str(e["SUMMARY"]) for e in staging.events)
+        prod = Calendar.from_ical(bot.get(f"/calendar/{CALENDAR_TOKEN}/prod.ics").content)
+        assert not any("Grades due" in str(e["SUMMARY"]) for e in prod.events)

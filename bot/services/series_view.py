@@ -1,0 +1,91 @@
+"""Read-only snapshots of series rows, safe to hand to renderers after the session closes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from bot.domain.recurrence import Occurrence, Recurrence
+from bot.domain.series_states import SeriesState
+from storage.models import Series
+
+
+def recurrence_of(row: Series) -> Recurrence:
+    """The series' rule, first occurrence, zone and length as a domain value."""
+    return Recurrence(
+        rule=row.rule,
+        dtstart=datetime.fromisoformat(row.dtstart),
+        zone=row.time_zone,
+        duration=timedelta(seconds=row.duration_seconds),
+        ends_wall=time.fromisoformat(row.ends_wall) if row.ends_wall else None,
+    )
+
+
+def series_label(series_id: int) -> str:
+    """S-3."""
+    return f"S-{series_id}"
+
+
+@dataclass(frozen=True)
+class OccurrenceLine:
+    """An upcoming occurrence and, once it has one, its window."""
+
+    occurrence: Occurrence
+    window_id: int | None = None
+    window_state: str | None = None
+
+
+@dataclass(frozen=True)
+class SeriesView:
+    """Everything a message about a series needs."""
+
+    id: int
+    state: SeriesState
+    requester_id: str
+    environments: tuple[str, ...]
+    reason: str
+    ticket: str | None
+    recurrence: Recurrence
+    skipped: frozenset[date]
+    requested_at: datetime
+    decided_by: str | None
+    decided_at: datetime | None
+    ended_by: str | None
+    edited_by: str | None
+    override_by: str | None
+    override_reason: str | None
+    overridden: tuple[str, ...]
+    channel_id: str | None
+    card_ts: str | None
+    # The next occurrences, when the snapshot was taken for a list or a card.
+    upcoming: tuple[OccurrenceLine, ...] = ()
+
+    @property
+    def number(self) -> str:
+        """S-3."""
+        return series_label(self.id)
+
+    @classmethod
+    def of(cls, row: Series, upcoming: tuple[OccurrenceLine, ...] = ()) -> SeriesView:
+        """Snapshot a series row."""
+        return cls(
+            id=row.id,
+            state=SeriesState(row.state),
+            requester_id=row.requester_id,
+            environments=tuple(row.environments),
+            reason=row.reason,
+            ticket=row.ticket,
+            recurrence=recurrence_of(row),
+            skipped=frozenset(date.fromisoformat(d) for d in row.skipped),
+            requested_at=row.requested_at,
+            decided_by=row.decided_by,
+            decided_at=row.decided_at,
+            ended_by=row.ended_by,
+            edited_by=row.edited_by,
+            override_by=row.override_by,
+            override_reason=row.override_reason,
+            overridden=tuple(row.overridden),
+            channel_id=row.channel_id,
+            card_ts=row.card_ts,
+            upcoming=upcoming,
+        )

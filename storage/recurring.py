@@ -1,0 +1,89 @@
+"""Ledger queries for recurring series, blackout periods and overlapping windows.
+
+Functions take the caller's session and never commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage.models import BlackoutPeriod, Series, Window, WindowEnvironment
+
+
+def get_series(session: Session, series_id: int, *, lock: bool = False) -> Series | None:
+    """A series by number, optionally locked for update."""
+    stmt = select(Series).where(Series.id == series_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    return session.scalars(stmt).first()
+
+
+def series_in(session: Session, states: Iterable[str], limit: int = 50) -> Sequence[Series]:
+    """Series in ``states``, by number."""
+    stmt = select(Series).where(Series.state.in_(list(states))).order_by(Series.id).limit(limit)
+    return session.scalars(stmt).all()
+
+
+def occurrence_windows(
+    session: Session, series_id: int, states: Iterable[str] | None = None, *, lock: bool = False
+) -> Sequence[Window]:
+    """The windows created for a series' occurrences, earliest first."""
+    stmt = select(Window).where(Window.series_id == series_id)
+    if states is not None:
+        stmt = stmt.where(Window.state.in_(list(states)))
+    if lock:
+        stmt = stmt.with_for_update()
+    return session.scalars(stmt.order_by(Window.occurrence_on, Window.id)).all()
+
+
+def blackout_periods(
+    session: Session, *, ending_after: datetime | None = None
+) -> list[BlackoutPeriod]:
+    """Periods added in Slack and not removed; with ``ending_after``, only those still to end."""
+    stmt = select(BlackoutPeriod).where(BlackoutPeriod.removed_at.is_(None))
+    if ending_after is not None:
+        stmt = stmt.where(BlackoutPeriod.ends_at > ending_after)
+    return list(session.scalars(stmt.order_by(BlackoutPeriod.starts_at, BlackoutPeriod.id)))
+
+
+def get_blackout(
+    session: Session, blackout_id: int, *, lock: bool = False
+) -> BlackoutPeriod | None:
+    """A period by number, optionally locked for update."""
+    stmt = select(BlackoutPeriod).where(BlackoutPeriod.id == blackout_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    return session.scalars(stmt).first()
+
+
+def overlapping_windows(
+    session: Session,
+    environments: Sequence[str],
+    start: datetime,
+    end: datetime,
+    states: Iterable[str],
+    *,
+    now: datetime,
+    exclude: int | None = None,
+) -> list[Window]:
+    """Windows in ``states`` on any of ``environments`` whose time overlaps ``[start, end)``.
+
+    A window that starts as soon as it is approved is taken to run from ``now``.
+    """
+    sharing = select(WindowEnvironment.window_id).where(
+        WindowEnvironment.environment.in_(list(environments))
+    )
+    stmt = select(Window).where(Window.id.in_(sharing), Window.state.in_(list(states)))
+    if exclude is not None:
+        stmt = stmt.where(Window.id != exclude)
+    found = []
+    for window in session.scalars(stmt.order_by(Window.id)):
+        begins = window.starts_at or now
+        ends = window.ends_at or begins + timedelta(seconds=window.duration_seconds)
+        if begins < end and start < ends:
+            found.append(window)
+    return found
