@@ -1,4 +1,4 @@
-"""The `sis-maint` command: serve, migrate, check-config, simulator."""
+"""The `sis-maint` command: serve, migrate, check-config, audit verify, simulator."""
 
 from __future__ import annotations
 
@@ -61,6 +61,15 @@ def cmd_simulator(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     return 0
 
 
+def cmd_audit_verify(_args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+    """Verify the audit trail's hash chain; non-zero and the first broken event if it fails."""
+    from bot.audit_trail import verify_trail  # noqa: PLC0415
+
+    code, report = verify_trail(database_url(environ))
+    print(report, file=sys.stderr if code else sys.stdout)
+    return code
+
+
 def cmd_serve(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     """Run the bot."""
     from bot.serve import run  # noqa: PLC0415 - keeps `--help` and check-config fast
@@ -92,6 +101,12 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
     sub.add_parser("check-config", help="validate the configuration").set_defaults(
         func=cmd_check_config
+    )
+    audit = sub.add_parser("audit", help="the audit trail").add_subparsers(
+        dest="audit_command", required=True
+    )
+    audit.add_parser("verify", help="verify the audit trail's hash chain").set_defaults(
+        func=cmd_audit_verify
     )
     m = sub.add_parser("simulator", help="run the local Coursedog simulator")
     m.add_argument("--host", default="127.0.0.1")
