@@ -151,6 +151,13 @@ class SimulatorConfig(_Strict):
     demo_password: str = "demo-password"  # noqa: S105 - the simulator's own demo user
 
 
+class SlackConfig(_Strict):
+    """Which Slack workspace and app requests must come from (optional: unset, any)."""
+
+    team_id: str | None = Field(default=None, pattern=r"^T[A-Z0-9]{2,}$")
+    api_app_id: str | None = Field(default=None, pattern=r"^A[A-Z0-9]{2,}$")
+
+
 class Settings(_Strict):
     """The whole validated configuration."""
 
@@ -162,6 +169,7 @@ class Settings(_Strict):
     simulator: SimulatorConfig = SimulatorConfig()
     nightly_merge: NightlyMergeConfig = NightlyMergeConfig()
     merge_watch: MergeWatchConfig = MergeWatchConfig()
+    slack: SlackConfig = SlackConfig()
     reconcile_interval_seconds: int = Field(default=60, ge=5, le=3600)
     watchdog_interval_seconds: int = Field(default=300, ge=10, le=86400)
     scheduler_poll_seconds: float = Field(default=5.0, ge=0.05, le=300)

@@ -94,7 +94,7 @@ def run(
         if socket_mode and app_token:
             serve_socket_mode(runtime.app, app_token, runtime.app.client)
         else:
-            serve_http(runtime.app, host, port)
+            serve_http(runtime.app, host, port, signing_secret=secret)
     except KeyboardInterrupt:
         log.info("stopping")
     finally:

@@ -8,8 +8,9 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from slack_bolt import App
-from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
+
+from bot.slack.gate import MAX_BODY_BYTES, Gate
 
 log = logging.getLogger(__name__)
 
@@ -18,9 +19,9 @@ WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 EVENTS_PATH = "/slack/events"
 
 
-def wsgi_app(app: App) -> WsgiApp:
-    """Route Slack's requests to Bolt and answer a liveness probe."""
-    slack = SlackRequestHandler(app, path=EVENTS_PATH)
+def wsgi_app(app: App, *, signing_secret: str) -> WsgiApp:
+    """Route Slack's requests through the gate to Bolt and answer a liveness probe."""
+    slack = Gate(app, signing_secret)
 
     def route(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -36,12 +37,20 @@ def wsgi_app(app: App) -> WsgiApp:
     return route
 
 
-def serve_http(app: App, host: str, port: int) -> None:
+def serve_http(app: App, host: str, port: int, *, signing_secret: str) -> None:
     """Serve until interrupted."""
     from waitress import serve  # noqa: PLC0415 - only the HTTP mode needs waitress
 
     log.info("listening on http://%s:%d%s", host, port, EVENTS_PATH)
-    serve(wsgi_app(app), host=host, port=port, threads=8, ident="sis-maint")
+    serve(
+        wsgi_app(app, signing_secret=signing_secret),
+        host=host,
+        port=port,
+        threads=8,
+        ident="sis-maint",
+        # Larger bodies are refused before they are buffered; the gate refuses them too.
+        max_request_body_size=MAX_BODY_BYTES,
+    )
 
 
 def serve_socket_mode(app: App, app_token: str, web_client: WebClient) -> None:

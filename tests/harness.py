@@ -421,7 +421,8 @@ def running_bot(
 
     def current_app(environ: dict[str, Any], start_response: Any) -> Any:
         # Requests go to whichever runtime is current, so a test can restart the bot.
-        return wsgi_app(holder[0].runtime.app)(environ, start_response)
+        app = wsgi_app(holder[0].runtime.app, signing_secret=SIGNING_SECRET)
+        return app(environ, start_response)
 
     socket_map: dict[int, Any] = {}
     server = create_server(current_app, map=socket_map, host="127.0.0.1", port=0, threads=4)

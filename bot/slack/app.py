@@ -8,7 +8,7 @@ from concurrent.futures import Executor
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot.slack import errors
+from bot.slack import errors, workspace
 from bot.slack.context import SlackDeps
 from bot.slack.listeners import actions, commands, views
 
@@ -33,10 +33,14 @@ def create_app(
         listener_executor=listener_executor,
         client=client,
         signing_secret=signing_secret,
+        # HTTP requests reach Bolt only through bot.slack.gate, which checks their signatures
+        # and hands Bolt the parsed body; Socket Mode has no signatures.
+        request_verification_enabled=False,
         token_verification_enabled=False,
         raise_error_for_unhandled_request=False,
     )
     errors.register(app)
+    workspace.register(app, deps.settings.slack)
     commands.register(app, deps)
     actions.register(app, deps)
     views.register(app, deps)
