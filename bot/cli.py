@@ -8,6 +8,7 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 
+from bot import redact
 from bot.config import load_settings
 from bot.errors import ConfigError
 from bot.startup import StartupError, database_url, simulator_environ, slack_credentials
@@ -118,10 +119,9 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
     """Entry point of the console script."""
     args = parser().parse_args(argv)
-    logging.basicConfig(
-        level=os.environ.get("LOG_LEVEL", "INFO").upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    log_format = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO").upper(), format=log_format)
+    redact.install(log_format, os.environ if environ is None else environ)
     try:
         return int(args.func(args, os.environ if environ is None else environ))
     except (ConfigError, StartupError) as exc:
