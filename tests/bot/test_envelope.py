@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.slack.envelope import MalformedRequest, check_envelope, parse_body
-from tests.bot.test_gate import bodies
+from tests.bot.test_gate_fuzz import bodies
 from tests.fuzzing import FUZZ
 
 CONTENT_TYPES = (
