@@ -9,8 +9,16 @@ from storage.db import current_revision, head_revision, make_engine, make_sessio
 EXIT_BROKEN = 1
 
 
-def verify_trail(url: str) -> tuple[int, str]:
-    """The exit code and the report for the ledger at ``url``."""
+def parse_anchor(text: str) -> tuple[int, str]:
+    """``1234:<hash>`` as printed by an earlier check -> (1234, hash)."""
+    number, _, digest = text.partition(":")
+    if not (number.isascii() and number.isdigit() and len(digest) == 64):
+        raise StartupError(f"--anchor takes EVENT:HASH as printed by a check, not {text!r}")
+    return int(number), digest.lower()
+
+
+def verify_trail(url: str, anchor: tuple[int, str] | None = None) -> tuple[int, str]:
+    """The exit code and the report for the ledger at ``url``, checked against ``anchor``."""
     engine = make_engine(url)
     try:
         try:
@@ -24,8 +32,15 @@ def verify_trail(url: str) -> tuple[int, str]:
             )
         with make_sessions(engine).begin() as session:
             verdict = audit.verify(session)
+            held = audit.hash_of(session, anchor[0]) if anchor else None
     finally:
         engine.dispose()
+    if verdict.ok and anchor is not None and held != anchor[1]:
+        what = "is gone: the trail was cut" if held is None else "no longer has that hash"
+        return EXIT_BROKEN, (
+            f"Audit trail BROKEN: event #{anchor[0]}, recorded with hash {anchor[1]}, {what}. "
+            "The chain after it was rebuilt, or events were removed."
+        )
     return (0 if verdict.ok else EXIT_BROKEN), describe(verdict)
 
 
@@ -47,5 +62,6 @@ def describe(verdict: audit.Verdict) -> str:
     return (
         f"Audit trail intact: {verdict.events} event(s), the last #{verdict.head_id} "
         f"with hash {verdict.head_hash}.\n"
-        "Keep that hash elsewhere: a later check that does not reach it shows a cut trail."
+        f"Keep `{verdict.head_id}:{verdict.head_hash}` elsewhere and pass it as --anchor "
+        "to later checks: a trail cut or rebuilt since then fails them."
     )

@@ -62,11 +62,12 @@ def cmd_simulator(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     return 0
 
 
-def cmd_audit_verify(_args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+def cmd_audit_verify(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     """Verify the audit trail's hash chain; non-zero and the first broken event if it fails."""
-    from bot.audit_trail import verify_trail  # noqa: PLC0415
+    from bot.audit_trail import parse_anchor, verify_trail  # noqa: PLC0415
 
-    code, report = verify_trail(database_url(environ))
+    anchor = parse_anchor(args.anchor) if args.anchor else None
+    code, report = verify_trail(database_url(environ), anchor)
     print(report, file=sys.stderr if code else sys.stdout)
     return code
 
@@ -106,9 +107,9 @@ def parser() -> argparse.ArgumentParser:
     audit = sub.add_parser("audit", help="the audit trail").add_subparsers(
         dest="audit_command", required=True
     )
-    audit.add_parser("verify", help="verify the audit trail's hash chain").set_defaults(
-        func=cmd_audit_verify
-    )
+    v = audit.add_parser("verify", help="verify the audit trail's hash chain")
+    v.add_argument("--anchor", help="EVENT:HASH printed by an earlier check; it must still hold")
+    v.set_defaults(func=cmd_audit_verify)
     m = sub.add_parser("simulator", help="run the local Coursedog simulator")
     m.add_argument("--host", default="127.0.0.1")
     m.add_argument("--port", type=int, default=0, help="default: simulator.port from the config")

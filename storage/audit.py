@@ -209,6 +209,11 @@ def verify(session: Session, *, batch: int = 1000) -> Verdict:
     return Verdict(count, head_id, prev, None)
 
 
+def hash_of(session: Session, event_id: int) -> str | None:
+    """The stored hash of one event, or None when there is no such event."""
+    return session.scalar(select(AuditEvent.hash).where(AuditEvent.id == event_id))
+
+
 def _rows(session: Session, batch: int) -> Iterator[Any]:
     table = AuditEvent.__table__
     last = 0

@@ -55,3 +55,43 @@ def test_a_removed_event_is_found_at_the_next_one(database_url: str) -> None:
 def test_an_unmigrated_database_is_refused_with_the_fix(tmp_path: Path) -> None:
     result = run_cli("audit", "verify", env={"DATABASE_URL": f"sqlite:///{tmp_path}/x.db"})
     assert result.returncode == 2 and "run `sis-maint migrate` first" in result.stderr
+
+
+def anchor_of(url: str) -> str:
+    result = run_cli("audit", "verify", env={"DATABASE_URL": url})
+    return result.stdout.split("Keep `")[1].split("`")[0]
+
+
+def test_an_anchor_from_an_earlier_check_still_holds_as_the_trail_grows(database_url: str) -> None:
+    record(database_url, "requested", "approved")
+    anchor = anchor_of(database_url)
+    assert anchor.startswith("2:")
+    record(database_url, "ended")
+    result = run_cli("audit", "verify", "--anchor", anchor, env={"DATABASE_URL": database_url})
+    assert result.returncode == 0 and "intact: 3 event(s)" in result.stdout
+
+
+def test_a_trail_cut_after_the_anchor_fails_the_check(database_url: str) -> None:
+    record(database_url, "requested", "approved", "ended")
+    anchor = anchor_of(database_url)
+    tamper(database_url, "DELETE FROM audit_events WHERE id = 3")  # the chain before it holds
+    assert run_cli("audit", "verify", env={"DATABASE_URL": database_url}).returncode == 0
+    result = run_cli("audit", "verify", "--anchor", anchor, env={"DATABASE_URL": database_url})
+    assert result.returncode == 1 and "event #3" in result.stderr and "is gone" in result.stderr
+
+
+def test_a_trail_rebuilt_with_fresh_hashes_fails_the_check(database_url: str) -> None:
+    record(database_url, "requested", "approved")
+    anchor = anchor_of(database_url)
+    tamper(database_url, "DELETE FROM audit_events")
+    record(database_url, "requested", "denied")  # a consistent chain, told differently
+    assert run_cli("audit", "verify", env={"DATABASE_URL": database_url}).returncode == 0
+    result = run_cli("audit", "verify", "--anchor", anchor, env={"DATABASE_URL": database_url})
+    assert result.returncode == 1 and "Audit trail BROKEN: event #2, recorded" in result.stderr
+    # SQLite numbers the new events from 1 again (a different #2); PostgreSQL goes on (no #2).
+    assert "no longer has that hash" in result.stderr or "is gone" in result.stderr
+
+
+def test_an_anchor_that_is_not_one_is_refused(database_url: str) -> None:
+    result = run_cli("audit", "verify", "--anchor", "3", env={"DATABASE_URL": database_url})
+    assert result.returncode == 2 and "EVENT:HASH" in result.stderr
