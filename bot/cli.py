@@ -1,4 +1,4 @@
-"""The `sis-maint` command: serve, migrate, check-config, simulator."""
+"""The `sis-maint` command: serve, migrate, check-config, audit verify, simulator."""
 
 from __future__ import annotations
 
@@ -75,6 +75,16 @@ def cmd_simulator(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     return 0
 
 
+def cmd_audit_verify(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+    """Verify the audit trail's hash chain; non-zero and the first broken event if it fails."""
+    from bot.audit_trail import parse_anchor, verify_trail  # noqa: PLC0415
+
+    anchor = parse_anchor(args.anchor) if args.anchor else None
+    code, report = verify_trail(database_url(environ), anchor)
+    print(report, file=sys.stderr if code else sys.stdout)
+    return code
+
+
 def cmd_serve(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     """Run the bot."""
     from bot.serve import run  # noqa: PLC0415 - keeps `--help` and check-config fast
@@ -135,6 +145,12 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")), help="bot")
     b.add_argument("--page-port", type=int, default=None, help="default: SANDBOX_PORT or 3001")
     b.set_defaults(func=cmd_sandbox)
+    audit = sub.add_parser("audit", help="the audit trail").add_subparsers(
+        dest="audit_command", required=True
+    )
+    v = audit.add_parser("verify", help="verify the audit trail's hash chain")
+    v.add_argument("--anchor", help="EVENT:HASH printed by an earlier check; it must still hold")
+    v.set_defaults(func=cmd_audit_verify)
     m = sub.add_parser("simulator", help="run the local Coursedog simulator")
     m.add_argument("--host", default="127.0.0.1")
     m.add_argument("--port", type=int, default=0, help="default: simulator.port from the config")

@@ -299,6 +299,13 @@ class LoggingConfig(_Strict):
     format: Literal["text", "json"] = "text"
 
 
+class SlackConfig(_Strict):
+    """Which Slack workspace and app requests must come from (optional: unset, any)."""
+
+    team_id: str | None = Field(default=None, pattern=r"^T[A-Z0-9]{2,}$")
+    api_app_id: str | None = Field(default=None, pattern=r"^A[A-Z0-9]{2,}$")
+
+
 class Settings(_Strict):
     """The whole validated configuration."""
 
@@ -312,6 +319,7 @@ class Settings(_Strict):
     merge_watch: MergeWatchConfig = MergeWatchConfig()
     coursedog_notice: CoursedogNoticeConfig = CoursedogNoticeConfig()
     assisted: AssistedConfig = AssistedConfig()
+    slack: SlackConfig = SlackConfig()
     reconcile_interval_seconds: int = Field(default=60, ge=5, le=3600)
     watchdog_interval_seconds: int = Field(default=300, ge=10, le=86400)
     scheduler_poll_seconds: float = Field(default=5.0, ge=0.05, le=300)

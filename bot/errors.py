@@ -2,6 +2,19 @@
 
 from __future__ import annotations
 
+SHOWN_LIMIT = 40
+
+
+def shown(text: str, limit: int = SHOWN_LIMIT) -> str:
+    """What someone typed, fit to be shown back inside backticks: one line, short, no backticks."""
+    flat = " ".join(text.replace("`", "'").split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def quote(text: str) -> str:
+    """What someone typed, shown back in a message as code: ``quote("2x") == "`2x`"``."""
+    return f"`{shown(text) or ' '}`"
+
 
 class SisMaintError(Exception):
     """Base of every error the bot explains to a person."""

@@ -115,7 +115,7 @@ def run(
                 on_probe=lambda probe: setattr(runtime.ops.health, "socket_mode", probe),
             )
         else:
-            serve_http(runtime.app, host, port, ops=runtime.ops)
+            serve_http(runtime.app, host, port, signing_secret=secret, ops=runtime.ops)
     except KeyboardInterrupt:
         log.info("stopping")
     finally:

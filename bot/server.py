@@ -8,8 +8,9 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from slack_bolt import App
-from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
+
+from bot.slack.gate import MAX_BODY_BYTES, Gate
 
 log = logging.getLogger(__name__)
 
@@ -18,12 +19,10 @@ WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 EVENTS_PATH = "/slack/events"
 
 
-def wsgi_app(app: App, ops: WsgiApp | None = None) -> WsgiApp:
-    """Route Slack's requests to Bolt; the rest to ``ops`` (health, metrics, calendar) if given.
-
-    Without ``ops`` a plain liveness probe answers GET /healthz.
-    """
-    slack = SlackRequestHandler(app, path=EVENTS_PATH)
+def wsgi_app(app: App, *, signing_secret: str, ops: WsgiApp | None = None) -> WsgiApp:
+    """Route Slack's requests through the gate to Bolt; the rest to ``ops`` (health, metrics,
+    calendar) if given, else a plain liveness probe answers GET /healthz."""
+    slack = Gate(app, signing_secret)
 
     def route(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -41,10 +40,12 @@ def wsgi_app(app: App, ops: WsgiApp | None = None) -> WsgiApp:
     return route
 
 
-def serve_http(app: App, host: str, port: int, ops: WsgiApp | None = None) -> None:
+def serve_http(
+    app: App, host: str, port: int, *, signing_secret: str, ops: WsgiApp | None = None
+) -> None:
     """Serve until interrupted."""
     log.info("listening on http://%s:%d%s", host, port, EVENTS_PATH)
-    _serve(wsgi_app(app, ops), host, port)
+    _serve(wsgi_app(app, signing_secret=signing_secret, ops=ops), host, port)
 
 
 def serve_socket_mode(
@@ -83,4 +84,12 @@ def serve_socket_mode(
 def _serve(application: WsgiApp, host: str, port: int) -> None:
     from waitress import serve  # noqa: PLC0415 - only serving needs waitress
 
-    serve(application, host=host, port=port, threads=8, ident="sis-maint")
+    serve(
+        application,
+        host=host,
+        port=port,
+        threads=8,
+        ident="sis-maint",
+        # Larger bodies are refused before they are buffered; the gate refuses them too.
+        max_request_body_size=MAX_BODY_BYTES,
+    )

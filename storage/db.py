@@ -9,6 +9,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from storage import audit
+
 DEFAULT_DATABASE_URL = "sqlite:///sis-maint.db"
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -49,7 +51,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
 def make_sessions(engine: Engine) -> sessionmaker[Session]:
     """A session factory; callers open units of work with ``with sessions.begin() as s``."""
-    return sessionmaker(engine, expire_on_commit=False)
+    sessions = sessionmaker(engine, expire_on_commit=False)
+    audit.install(sessions)
+    return sessions
 
 
 def alembic_config(url: str) -> Any:

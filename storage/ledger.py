@@ -10,6 +10,7 @@ from sqlalchemy import exists, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from storage import audit
 from storage.models import (
     AuditEvent,
     Baseline,
@@ -32,7 +33,11 @@ def add_audit(
     detail: str = "",
     data: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append one event to the audit trail."""
+    """Append one event to the audit trail when the transaction commits.
+
+    The event gets its id and place in the hash chain then; call ``append_audit_now`` first
+    when the id is needed inside the transaction.
+    """
     event = AuditEvent(
         at=at,
         actor=actor,
@@ -42,8 +47,16 @@ def add_audit(
         detail=detail,
         data=data or {},
     )
-    session.add(event)
+    audit.stage(session, event)
     return event
+
+
+def append_audit_now(session: Session) -> None:
+    """Append the events added so far in this transaction, so they have ids.
+
+    It takes the audit chain lock until the end of the transaction: make it the last step.
+    """
+    audit.append_staged(session)
 
 
 def last_environment_action(

@@ -136,7 +136,11 @@ class Baseline(Base):
 
 
 class AuditEvent(Base):
-    """Append-only record of everything that happened, with before/after where it applies."""
+    """Append-only record of everything that happened, with before/after where it applies.
+
+    The database refuses UPDATE and DELETE on it (triggers), and each row is hash-chained to
+    the one before (``prev_hash``, ``hash``); storage/audit.py appends and verifies the chain.
+    """
 
     __tablename__ = "audit_events"
 
@@ -148,6 +152,8 @@ class AuditEvent(Base):
     environment: Mapped[str | None] = mapped_column(String(64))
     detail: Mapped[str] = mapped_column(Text, default="")
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    hash: Mapped[str] = mapped_column(String(64))
 
 
 class DueAction(Base):

@@ -127,6 +127,7 @@ class Bot:
         self.http = httpx.Client(timeout=10)
         self._n = itertools.count(1)
         self._restarts = 0
+        self.signing_secret = SIGNING_SECRET
         self.rebuild: Callable[[str], tuple[Runtime, TrackingExecutor]]
 
     def post(
@@ -134,10 +135,11 @@ class Bot:
         body: str,
         content_type: str,
         *,
-        secret: str = SIGNING_SECRET,
+        secret: str | None = None,
         timestamp: int | None = None,
     ) -> httpx.Response:
-        """POST a body to /slack/events signed as Slack signs it."""
+        """POST a body to /slack/events signed as Slack signs it (by default, correctly)."""
+        secret = self.signing_secret if secret is None else secret
         ts = str(int(time.time()) if timestamp is None else timestamp)
         base = f"v0:{ts}:{body}".encode()
         signature = "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
@@ -379,10 +381,13 @@ def running_bot(
     clock: Any = None,
     latency: float = 0.0,
     slack: SlackStandIn | None = None,
+    slack_token: str | None = None,
+    signing_secret: str = SIGNING_SECRET,
+    password: str = PASSWORD,
 ) -> Iterator[Bot]:
     """Start the simulator, the Slack stand-in and the bot on free ports; stop them after."""
     sim = Simulator(
-        users={EMAIL: PASSWORD},
+        users={EMAIL: password},
         schools=dict(schools)
         if schools is not None
         else {
@@ -393,7 +398,8 @@ def running_bot(
         latency=latency,
     )
     base = sim.start()
-    slack = slack or SlackStandIn()
+    if slack is None:
+        slack = SlackStandIn() if slack_token is None else SlackStandIn(token=slack_token)
     api_url = slack.start()
     if settings is None:
         settings = (settings_factory or (lambda url: parse_settings(settings_document(url))))(base)
@@ -405,7 +411,7 @@ def running_bot(
                 base_url=env.base_url,
                 school=env.school,
                 email=EMAIL,
-                password=PASSWORD,
+                password=password,
                 retry=RetryPolicy(max_attempts=2, base_backoff=0.0, max_backoff=0.0),
                 timeout=2.0,
             )
@@ -415,7 +421,7 @@ def running_bot(
         runtime = build_runtime(
             settings,
             slack=slack_client(slack.token, api_url),
-            signing_secret=SIGNING_SECRET,
+            signing_secret=signing_secret,
             clients=clients,
             database_url=database_url,
             clock=clock,
@@ -431,7 +437,8 @@ def running_bot(
     def current_app(environ: dict[str, Any], start_response: Any) -> Any:
         # Requests go to whichever runtime is current, so a test can restart the bot.
         runtime = holder[0].runtime
-        return wsgi_app(runtime.app, runtime.ops)(environ, start_response)
+        app = wsgi_app(runtime.app, signing_secret=signing_secret, ops=runtime.ops)
+        return app(environ, start_response)
 
     socket_map: dict[int, Any] = {}
     server = create_server(current_app, map=socket_map, host="127.0.0.1", port=0, threads=4)
@@ -450,6 +457,7 @@ def running_bot(
     port = server.effective_port  # type: ignore[union-attr]
     bot = Bot(runtime, f"http://127.0.0.1:{port}/slack/events", slack, sim, listeners)
     bot.rebuild = build
+    bot.signing_secret = signing_secret
     holder.append(bot)
     try:
         yield bot

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from bot.errors import InputError
+from bot.errors import InputError, quote
 
 _DURATION = re.compile(r"^(?:(?P<d>\d{1,3})d)?(?:(?P<h>\d{1,4})h)?(?:(?P<m>\d{1,5})m(?:in)?)?$")
 
@@ -20,13 +20,15 @@ def parse_duration(text: str) -> timedelta:
     match = _DURATION.match(text.strip().lower())
     if not text.strip() or match is None:
         raise InputError(
-            f"`{text}` is not a duration. Use minutes, hours and days, "
+            f"{quote(text)} is not a duration. Use minutes, hours and days, "
             "for example `45m`, `2h`, `1h30m` or `1d`."
         )
     parts = {k: int(v) for k, v in match.groupdict(default="0").items()}
     value = timedelta(days=parts["d"], hours=parts["h"], minutes=parts["m"])
     if value <= timedelta(0):
-        raise InputError("A maintenance window must last at least one minute.")
+        raise InputError(
+            f"{quote(text)} is no time at all: a maintenance window must last at least one minute."
+        )
     return value
 
 

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from bot.domain.durations import parse_duration
 from bot.domain.when import WhenSpec, parse_when
-from bot.errors import InputError, UnknownCommand
+from bot.errors import InputError, UnknownCommand, quote
 
 MAX_REASON = 500
 _WINDOW_ID = re.compile(r"^mw-?(\d{1,9})$", re.IGNORECASE)
@@ -205,7 +205,7 @@ def resolve_environments(text: str, known: Mapping[str, str]) -> tuple[str, ...]
             continue
         if name not in known:
             listing = ", ".join(f"`{n}`" for n in sorted(set(known.values())))
-            raise InputError(f"There is no environment called `{raw.strip()}`. Known: {listing}.")
+            raise InputError(f"There is no environment called {quote(raw)}. Known: {listing}.")
         canonical = known[name]
         if canonical not in names:
             names.append(canonical)
@@ -238,7 +238,7 @@ def parse_command(
         raise InputError("The command is empty. Try `/sis-maint help`.")
     parser = _PARSERS.get(words[0].lower())
     if parser is None:
-        raise UnknownCommand(f"`{words[0]}` is not a command I know.")
+        raise UnknownCommand(f"{quote(words[0])} is not a command I know.")
     return parser(words[1:], _Context(environments, now, zone_of))
 
 
@@ -322,8 +322,9 @@ def _parse_history(args: list[str], ctx: _Context) -> HistoryCommand:
     env: str | None = None
     limit = 10
     for arg in args:
-        if arg.isdigit():
-            limit = int(arg)
+        if arg.isascii() and arg.isdigit():
+            # Bounded before int(): Python refuses to read numbers of thousands of digits.
+            limit = int(arg) if len(arg) <= 4 else MAX_HISTORY + 1
             if not 1 <= limit <= MAX_HISTORY:
                 raise InputError(f"Ask for between 1 and {MAX_HISTORY} events.")
         elif env is None:

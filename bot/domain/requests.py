@@ -10,6 +10,7 @@ from bot.errors import InputError
 
 MAX_REASON = 500
 MAX_TICKET = 200
+LATEST = 4_102_444_800  # 2100-01-01, in Unix seconds
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ def check_request(form: RequestForm) -> CheckedRequest:
     if not form.start_now:
         if form.start is None:
             raise InputError("Pick the start date and time.", field="start")
-        starts_at = datetime.fromtimestamp(form.start, UTC)
+        starts_at = _instant(form.start, "start")
     length, end = form.length.strip(), form.end
     if length and end is not None:
         raise InputError("Give a duration or an end time, not both.", field="duration")
@@ -59,7 +60,7 @@ def check_request(form: RequestForm) -> CheckedRequest:
             raise InputError(str(exc), field="duration") from None
     else:
         assert end is not None
-        ends_at = datetime.fromtimestamp(end, UTC)
+        ends_at = _instant(end, "end")
         if starts_at is None:
             raise InputError(
                 "An end time needs a start time; for “as soon as approved” give a duration.",
@@ -80,3 +81,10 @@ def check_request(form: RequestForm) -> CheckedRequest:
         reason=form.reason.strip(),
         ticket=form.ticket.strip() or None,
     )
+
+
+def _instant(seconds: int, field: str) -> datetime:
+    """A date picker's Unix seconds as an instant; refuse what no picker sends."""
+    if not 0 < seconds < LATEST:
+        raise InputError(f"Pick a {field} date between 1970 and 2100.", field=field)
+    return datetime.fromtimestamp(seconds, UTC)

@@ -13,9 +13,10 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from bot.domain.durations import looks_like_duration, parse_duration
-from bot.errors import InputError
+from bot.errors import InputError, quote, shown
 
 _DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+_YEARS = (1970, 2999)
 _DATE_LIKE = re.compile(r"^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}$")
 _CLOCK = re.compile(r"^(\d{1,2}):(\d{2})$")
 _AM_PM = re.compile(r"^(\d{1,2})(?::(\d{2}))?([ap])m$")
@@ -108,7 +109,7 @@ def parse_when(words: Sequence[str], *, now: datetime, zone: str) -> WhenSpec:
         raise InputError(_not_a_start(words[0] if words else ""))
     if len(words) < 2:
         raise InputError(
-            f"Say what time on `{words[0]}`, e.g. `schedule prod {words[0]} 22:00 4h`."
+            f"Say what time on {quote(words[0])}, e.g. `schedule prod {shown(words[0])} 22:00 4h`."
         )
     wall = _parse_wall(words[1])
     pos = 2
@@ -119,7 +120,7 @@ def parse_when(words: Sequence[str], *, now: datetime, zone: str) -> WhenSpec:
     start = _resolve_on(words[0], wall, zone, today, today, after=now)
     if len(words) <= pos:
         raise InputError(
-            f"Say how long after `{' '.join(words[:pos])}`: a duration such as `4h` "
+            f"Say how long after {quote(' '.join(words[:pos]))}: a duration such as `4h` "
             "or an end such as `until 06:00`."
         )
     token = words[pos]
@@ -146,19 +147,19 @@ def _parse_until(
     if not _is_day(token):
         if not _TIME_LIKE.match(token.lower()):
             raise InputError(
-                f"`{token}` is not a time. After `until`, say a time such as `06:00` "
+                f"{quote(token)} is not a time. After `until`, say a time such as `06:00` "
                 "or a day and a time such as `sun 06:00`."
             )
         wall = _parse_wall(token)
         days = (start_day, start_day + timedelta(days=1), start_day + timedelta(days=2))
         return _first_after(days, wall, start.zone, start.at), pos + 1
     if pos + 1 >= len(words):
-        raise InputError(f"Say what time on `{token}`, e.g. `until {token} 06:00`.")
+        raise InputError(f"Say what time on {quote(token)}, e.g. `until {shown(token)} 06:00`.")
     wall = _parse_wall(words[pos + 1])
     end = _resolve_on(token, wall, start.zone, today, start_day, after=start.at)
     if end.at <= start.at:
         raise InputError(
-            f"`until {token} {words[pos + 1]}` is not after the start, "
+            f"{quote(f'until {token} {words[pos + 1]}')} is not after the start, "
             f"{_describe(start.at, start.zone)}. Give an end after the start."
         )
     return end, pos + 2
@@ -176,7 +177,7 @@ def _resolve_on(
         return resolve_wall_time(today + timedelta(days=_RELATIVE_DAYS[word]), wall, zone)
     fixed = _parse_date(token)
     if fixed is None:
-        raise InputError(f"`{token}` is not a day.")
+        raise InputError(f"{quote(token)} is not a day.")
     return resolve_wall_time(fixed, wall, zone)
 
 
@@ -209,9 +210,15 @@ def _parse_date(token: str) -> date | None:
     if match is None:
         return None
     try:
-        return date(int(match[1]), int(match[2]), int(match[3]))
+        day = date(int(match[1]), int(match[2]), int(match[3]))
     except ValueError:
-        raise InputError(f"`{token}` is not a date.") from None
+        raise InputError(f"{quote(token)} is not a date.") from None
+    if not _YEARS[0] <= day.year <= _YEARS[1]:
+        # Far dates are refused by policy anyway; near year 9999 the arithmetic overflows.
+        raise InputError(
+            f"{quote(token)} is not a date a window can use: pick one in the coming months."
+        )
+    return day
 
 
 def _parse_wall(token: str) -> time:
@@ -221,7 +228,7 @@ def _parse_wall(token: str) -> time:
         hour, minute = int(match[1]), int(match[2])
         if hour > 23:
             raise InputError(
-                f"`{token}` is not a time: hours go from 00 to 23 (midnight is `00:00`)."
+                f"{quote(token)} is not a time: hours go from 00 to 23 (midnight is `00:00`)."
             )
         return time(hour, _minute(token, minute))
     if match := _AM_PM.match(text):
@@ -229,19 +236,19 @@ def _parse_wall(token: str) -> time:
         if not 1 <= hour <= 12:
             hint = f" Without {half}m it is `{hour}:{minute:02d}`." if 12 < hour < 24 else ""
             raise InputError(
-                f"`{token}` is not a time: with am or pm the hour goes from 1 to 12 "
+                f"{quote(token)} is not a time: with am or pm the hour goes from 1 to 12 "
                 f"(`12am` is midnight, `12pm` is noon).{hint}"
             )
         return time(hour % 12 + (12 if half == "p" else 0), _minute(token, minute))
     if _TIME_LIKE.match(text):
-        raise InputError(f"`{token}` is not a time I can read. {_TIMES}")
-    raise InputError(f"`{token}` is not a time. {_TIMES}")
+        raise InputError(f"{quote(token)} is not a time I can read. {_TIMES}")
+    raise InputError(f"{quote(token)} is not a time. {_TIMES}")
 
 
 def _minute(token: str, minute: int) -> int:
     """Refuse minutes past 59."""
     if minute > 59:
-        raise InputError(f"`{token}` is not a time: minutes go from 00 to 59.")
+        raise InputError(f"{quote(token)} is not a time: minutes go from 00 to 59.")
     return minute
 
 
@@ -251,7 +258,7 @@ def _explicit_zone(token: str) -> str | None:
         return None
     known = _known_zones().get(token.lower())
     if known is None:
-        raise InputError(f"`{token}` is not a time zone I know. {_ZONES}")
+        raise InputError(f"{quote(token)} is not a time zone I know. {_ZONES}")
     return known
 
 
@@ -266,7 +273,7 @@ def _zone_info(zone: str) -> ZoneInfo:
     try:
         return ZoneInfo(zone)
     except (ZoneInfoNotFoundError, ValueError, OSError):
-        raise InputError(f"`{zone}` is not a time zone I know. {_ZONES}") from None
+        raise InputError(f"{quote(zone)} is not a time zone I know. {_ZONES}") from None
 
 
 def _not_a_start(token: str) -> str:
@@ -275,7 +282,8 @@ def _not_a_start(token: str) -> str:
         return _SAY_WHEN
     if _DATE_LIKE.match(token):
         return (
-            f"`{token}` is not a date I can read; write dates as `YYYY-MM-DD`, e.g. `2026-12-05`."
+            f"{quote(token)} is not a date I can read; "
+            "write dates as `YYYY-MM-DD`, e.g. `2026-12-05`."
         )
     if _TIME_LIKE.match(token.lower()):
         return (
@@ -283,7 +291,7 @@ def _not_a_start(token: str) -> str:
             "or `schedule prod sat 02:30 1h`."
         )
     return (
-        f"`{token}` is not a day. Start with `today`, `tomorrow`, a weekday such as `sat` "
+        f"{quote(token)} is not a day. Start with `today`, `tomorrow`, a weekday such as `sat` "
         "or a date such as `2026-12-05`, e.g. `schedule prod sat 02:30 1h`."
     )
 
@@ -292,11 +300,11 @@ def _not_a_length(token: str) -> str:
     """Explain what belongs where the duration or ``until`` should be."""
     if token.lower() in _ABBREVIATIONS:
         return (
-            f"`{token}` is not a time zone I can use. Put an IANA name right after the time, "
+            f"{quote(token)} is not a time zone I can use. Put an IANA name right after the time, "
             "e.g. `schedule prod sat 02:30 America/Chicago 1h`."
         )
     return (
-        f"`{token}` is not a duration or an end. Say how long, such as `4h`, "
+        f"{quote(token)} is not a duration or an end. Say how long, such as `4h`, "
         "or when it ends, such as `until 06:00`."
     )
 

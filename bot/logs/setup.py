@@ -109,7 +109,18 @@ def secrets_in(environ: Mapping[str, str], settings: Settings | None = None) -> 
         password = None
     if password:
         found.append(str(password))
-    return found
+    return found + sorted(_named_secrets(environ))
+
+
+SECRET_SUFFIXES = ("TOKEN", "SECRET", "PASSWORD")
+SHORTEST_SECRET = 6  # shorter values would blank out ordinary words
+
+
+def _named_secrets(environ: Mapping[str, str]) -> set[str]:
+    """Values of environment variables whose names say they are secret (…_TOKEN, …_SECRET,
+    …_PASSWORD): covers what a library might log in a future version."""
+    found = {v for k, v in environ.items() if k.upper().endswith(SECRET_SUFFIXES)}
+    return {v for v in found if len(v) >= SHORTEST_SECRET}
 
 
 def configure_logging(

@@ -85,10 +85,10 @@ class ByHand:
                 environment=env,
                 detail=f"{live.describe()}, should be {desired.describe()}",
             )
-            session.flush()
             reports = outcomes.assisted(
                 session, env, plan, live=live, desired=desired, phase=phase, force=True
             )
+            ledger.append_audit_now(session)  # last: the event's id marks this round's message
             return [replace(r, occurrence=event.id) for r in reports]
 
     def verified(self, env: str, plan: Plan) -> None:

@@ -8,7 +8,7 @@ planned for are changed.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -137,7 +137,6 @@ def failed(
         environment=env,
         detail=reason,
     )
-    session.flush()
     reports: list[Report] = []
     for row, window in _rows(session, env, plan.holding, holding=True):
         if row.status == "failed" or (reading and row.status == "off"):
@@ -157,7 +156,6 @@ def failed(
                 ReportKind.OFF_LOCKED if locked else ReportKind.OFF_FAILED,
                 detail=reason,
                 window_state=state,
-                occurrence=event.id,
             )
         )
     for row, window in _rows(session, env, plan.waiting, holding=False):
@@ -169,10 +167,9 @@ def failed(
             if reason.startswith(LOCKED_PREFIX)
             else ReportKind.RESTORE_FAILED
         )
-        reports.append(
-            Report(window.id, env, kind, after=plan.baseline, detail=reason, occurrence=event.id)
-        )
-    return reports
+        reports.append(Report(window.id, env, kind, after=plan.baseline, detail=reason))
+    ledger.append_audit_now(session)  # last: the event's id tells this episode's reports apart
+    return [replace(report, occurrence=event.id) for report in reports]
 
 
 def assisted(

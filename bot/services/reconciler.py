@@ -357,7 +357,7 @@ class Reconciler:
                     environment=env,
                     detail=live.describe(),
                 )
-                session.flush()
+                ledger.append_audit_now(session)
                 return [
                     Report(None, env, ReportKind.UNEXPLAINED_OFF, after=live, occurrence=event.id)
                 ]

@@ -11,7 +11,7 @@ from slack_bolt import App, BoltRequest, BoltResponse
 from slack_sdk import WebClient
 
 from bot.logs import CarryContext, log_context, new_request_id
-from bot.slack import errors
+from bot.slack import errors, workspace
 from bot.slack.context import SlackDeps
 from bot.slack.listeners import actions, checklist, commands, series_actions, views
 
@@ -40,11 +40,15 @@ def create_app(
         listener_executor=executor,
         client=client,
         signing_secret=signing_secret,
+        # HTTP requests reach Bolt only through bot.slack.gate, which checks their signatures
+        # and hands Bolt the parsed body; Socket Mode has no signatures.
+        request_verification_enabled=False,
         token_verification_enabled=False,
         raise_error_for_unhandled_request=False,
     )
     app.use(_log_arrival)
     errors.register(app)
+    workspace.register(app, deps.settings.slack)
     commands.register(app, deps)
     actions.register(app, deps)
     series_actions.register(app, deps)

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bot.domain.requests import RequestForm
+from bot.domain.requests import LATEST, RequestForm
 from bot.errors import InputError
 from bot.slack import ids
 
@@ -39,7 +39,7 @@ def parse_window_action(body: Mapping[str, Any], what: str = "window") -> Window
         action_id = str(action["action_id"])
     except (KeyError, IndexError, TypeError):
         raise InputError("That button press arrived incomplete; try again.") from None
-    if not raw.isdigit() or not 0 < int(raw) < MAX_WINDOW_ID:
+    if not _digits(raw, 9) or not 0 < int(raw) < MAX_WINDOW_ID:
         raise InputError(f"That button does not name a {what}.")
     container = body.get("container") or {}
     channel = (body.get("channel") or {}).get("id") or container.get("channel_id")
@@ -53,36 +53,48 @@ def parse_window_action(body: Mapping[str, Any], what: str = "window") -> Window
 
 
 def parse_request_form(view: Mapping[str, Any]) -> RequestForm:
-    """Read the request modal's submitted state; unknown or missing fields read as empty."""
-    values = (view.get("state") or {}).get("values") or {}
+    """Read the request modal's submitted state; unknown, missing or odd fields read as empty."""
+    values = _mapping(_mapping(view.get("state")).get("values"))
 
     def field(block: str) -> Mapping[str, Any]:
-        found = (values.get(block) or {}).get(ids.FIELD_ACTION)
-        return found if isinstance(found, Mapping) else {}
+        return _mapping(_mapping(values.get(block)).get(ids.FIELD_ACTION))
 
+    options = field(ids.B_ENVS).get("selected_options")
     envs = tuple(
-        str(option.get("value", "")) for option in field(ids.B_ENVS).get("selected_options") or []
+        _text(_mapping(option).get("value"))
+        for option in (options if isinstance(options, list) else [])
     )
-    when = (field(ids.B_WHEN).get("selected_option") or {}).get("value", ids.WHEN_NOW)
+    when = _mapping(field(ids.B_WHEN).get("selected_option")).get("value", ids.WHEN_NOW)
     return RequestForm(
         environments=tuple(e for e in envs if e),
         start_now=when != ids.WHEN_AT,
         start=_timestamp(field(ids.B_START).get("selected_date_time")),
-        length=str(field(ids.B_LENGTH).get("value") or ""),
+        length=_text(field(ids.B_LENGTH).get("value")),
         end=_timestamp(field(ids.B_END).get("selected_date_time")),
-        reason=str(field(ids.B_REASON).get("value") or ""),
-        ticket=str(field(ids.B_TICKET).get("value") or ""),
+        reason=_text(field(ids.B_REASON).get("value")),
+        ticket=_text(field(ids.B_TICKET).get("value")),
     )
 
 
-LATEST_TIMESTAMP = 4_102_444_800  # 2100-01-01: anything later is not a date-picker value
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _text(value: Any) -> str:
+    """A text input's value: only a string counts (Slack sends null for an empty field)."""
+    return value if isinstance(value, str) else ""
 
 
 def _timestamp(raw: Any) -> int | None:
-    if not (isinstance(raw, int | str) and str(raw).isdigit()):
+    if not (isinstance(raw, int | str) and _digits(str(raw), 12)):
         return None
     value = int(raw)
-    return value if 0 < value < LATEST_TIMESTAMP else None
+    return value if 0 < value < LATEST else None  # later is not a date-picker value
+
+
+def _digits(text: str, most: int) -> bool:
+    """ASCII digits only (``isdigit`` alone passes ``²``, which ``int`` refuses), not too many."""
+    return text.isascii() and text.isdigit() and len(text) <= most
 
 
 def parse_environment_action(

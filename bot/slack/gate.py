@@ -1,0 +1,151 @@
+"""The front door of HTTP mode: every request to /slack/events passes here before Bolt.
+
+In this order: a body over ``MAX_BODY_BYTES`` is refused with 413 before it is read; a
+missing, forged or stale signature (Slack's ``v0`` HMAC-SHA256 of the raw body, five minutes) with
+401; a body that is not a well-formed Slack request with 400. Every refusal is logged with its
+reason. What passes reaches Bolt as the parsed document (JSON), so Bolt never parses a raw
+body itself; Bolt's own signature check is off because this one has already run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import time
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from typing import Any
+
+from slack_bolt import App, BoltRequest, BoltResponse
+
+from bot.slack.envelope import MalformedRequest, check_envelope, parse_body
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 1 << 20  # Slack's largest payloads (a full modal's state) are far smaller
+MAX_SKEW_SECONDS = 300
+StartResponse = Callable[..., Any]
+
+
+class Refusal(Exception):
+    """A request the gate turns away: the status, what the caller is told, what is logged."""
+
+    def __init__(self, status: int, public: str, reason: str) -> None:
+        super().__init__(reason)
+        self.status, self.public, self.reason = status, public, reason
+
+
+@dataclass
+class Gate:
+    """A WSGI application: checks the request, then hands it to the Bolt app."""
+
+    app: App
+    signing_secret: str
+    max_body: int = MAX_BODY_BYTES
+    clock: Callable[[], float] = field(default=time.time)
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        """Answer one request."""
+        try:
+            request = self.admit(environ)
+        except Refusal as refusal:
+            log.warning(
+                "refused a request to %s from %s with %d: %s",
+                environ.get("PATH_INFO", ""),
+                environ.get("REMOTE_ADDR", "?"),
+                refusal.status,
+                refusal.reason,
+            )
+            return _answer(start_response, refusal.status, {"error": refusal.public})
+        try:
+            response = self.app.dispatch(request)
+        except Exception:  # Bolt trusts Slack's shapes; whatever slipped through is refused
+            ref = uuid.uuid4().hex[:8]
+            log.exception("could not handle a request to /slack/events (reference %s)", ref)
+            return _answer(start_response, 400, {"error": "malformed request", "reference": ref})
+        return _respond(start_response, response)
+
+    def admit(self, environ: dict[str, Any]) -> BoltRequest:
+        """The request as Bolt should see it, or a Refusal."""
+        if environ.get("REQUEST_METHOD") != "POST":
+            raise Refusal(405, "method not allowed", f"method {environ.get('REQUEST_METHOD')}")
+        body = self._read(environ)
+        self._verify(body, environ)
+        try:
+            document = parse_body(body, str(environ.get("CONTENT_TYPE") or ""))
+            check_envelope(document)
+        except MalformedRequest as exc:
+            raise Refusal(400, f"malformed request: {exc}", f"malformed: {exc}") from None
+        headers: dict[str, str | Sequence[str]] = {
+            key[5:].replace("_", "-").lower(): str(value)
+            for key, value in environ.items()
+            if key.startswith("HTTP_")
+        }
+        headers["content-type"] = "application/json"
+        return BoltRequest(
+            body=json.dumps(document),
+            query=str(environ.get("QUERY_STRING") or ""),
+            headers=headers,
+        )
+
+    def _read(self, environ: dict[str, Any]) -> bytes:
+        raw = str(environ.get("CONTENT_LENGTH") or "0").strip()
+        if not (raw.isascii() and raw.isdigit() and len(raw) <= 18):
+            raise Refusal(400, "bad content length", f"Content-Length {raw[:20]!r}")
+        length = int(raw)
+        if length > self.max_body:
+            raise Refusal(
+                413,
+                f"request body over {self.max_body} bytes",
+                f"body of {length} bytes, over the limit of {self.max_body}",
+            )
+        body: bytes = environ["wsgi.input"].read(length) if length else b""
+        return body
+
+    def _verify(self, body: bytes, environ: dict[str, Any]) -> None:
+        timestamp = str(environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP") or "")
+        signature = str(environ.get("HTTP_X_SLACK_SIGNATURE") or "")
+        if not self.signing_secret.strip():
+            raise Refusal(401, "invalid request", "SLACK_SIGNING_SECRET is not set")
+        if not timestamp or not signature:
+            raise Refusal(401, "invalid request", "no signature or timestamp")
+        if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12):
+            raise Refusal(401, "invalid request", f"timestamp {timestamp[:20]!r} is not a number")
+        skew = abs(self.clock() - int(timestamp))
+        if skew > MAX_SKEW_SECONDS:
+            raise Refusal(
+                401,
+                "invalid request",
+                f"timestamp {skew:.0f}s away from now (a replay, or a wrong clock)",
+            )
+        base = b"v0:" + timestamp.encode() + b":" + body
+        expected = "v0=" + hmac.new(self.signing_secret.encode(), base, hashlib.sha256).hexdigest()
+        # Header values arrive as latin-1 text; compare bytes, in constant time.
+        if not hmac.compare_digest(expected.encode(), signature.encode("latin-1", "replace")):
+            raise Refusal(401, "invalid request", "signature does not match the body")
+
+
+def _answer(start_response: StartResponse, status: int, body: dict[str, str]) -> list[bytes]:
+    data = json.dumps(body).encode()
+    start_response(
+        f"{status} {HTTPStatus(status).phrase}",
+        [("Content-Type", "application/json"), ("Content-Length", str(len(data)))],
+    )
+    return [data]
+
+
+def _respond(start_response: StartResponse, response: BoltResponse) -> list[bytes]:
+    data = (response.body or "").encode()
+    headers = [
+        (name, value)
+        for name, values in response.headers.items()
+        if name.lower() != "content-length"
+        for value in values
+    ]
+    headers.append(("Content-Length", str(len(data))))
+    start_response(f"{response.status} {HTTPStatus(response.status).phrase}", headers)
+    return [data]
