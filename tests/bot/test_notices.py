@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email
+import logging
 import socket
 import threading
 from collections.abc import Iterator
@@ -234,8 +235,12 @@ def test_smtp_down_falls_back_to_the_draft_and_says_why(database_url: str) -> No
 
 
 def test_a_refused_login_is_named_and_the_password_never_shown(
-    database_url: str, smtp: tuple[Inbox, int], monkeypatch: pytest.MonkeyPatch
+    database_url: str,
+    smtp: tuple[Inbox, int],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.DEBUG)
     inbox, port = smtp
     monkeypatch.setenv("SMTP_USER", SMTP_USER)
     monkeypatch.setenv("SMTP_PASSWORD", "wrong-password-123")
@@ -247,7 +252,12 @@ def test_a_refused_login_is_named_and_the_password_never_shown(
         assert "refused the login (535)" in draft.text
         assert not inbox.messages
         everything = " ".join(str(c.args) for c in bot.slack.calls)
-        assert "wrong-password-123" not in everything
+        assert "wrong-password-123" not in everything + caplog.text
+        with bot.runtime.sessions() as session:
+            stored = " ".join(
+                f"{n.body} {n.error}" for n in session.scalars(select(CoursedogNotice))
+            )
+        assert "wrong-password-123" not in stored
 
 
 def test_locked_settings_send_a_notice_that_asks_coursedog_to_act(

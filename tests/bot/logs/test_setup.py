@@ -119,3 +119,17 @@ def test_serve_logs_json_lines_without_the_tokens(tmp_path: Path) -> None:
 def test_configure_logging_refuses_an_unknown_level() -> None:
     with pytest.raises(ConfigError, match="LOG_LEVEL"):
         configure_logging({"LOG_LEVEL": "LOUD"})
+
+
+def test_any_variable_named_as_a_secret_is_masked_too() -> None:
+    environ = {
+        "SLACK_BOT_TOKEN": "xoxb-REDACTME-1",
+        "SMTP_PASSWORD": "REDACTME-mail",
+        "SOME_LIBRARY_SECRET": "REDACTME-lib",
+        "DATABASE_URL": "postgresql://sis:REDACTME-db@db.example.edu/ledger",
+        "SHORT_TOKEN": "abc",  # too short to mask without blanking ordinary words
+        "COURSEDOG_PROD_EMAIL": "svc@example.edu",
+    }
+    found = set(secrets_in(environ))
+    assert {"xoxb-REDACTME-1", "REDACTME-mail", "REDACTME-lib", "REDACTME-db"} <= found
+    assert "abc" not in found and "svc@example.edu" not in found
