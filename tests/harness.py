@@ -372,6 +372,7 @@ def running_bot(
     settings_factory: Callable[[str], Settings] | None = None,
     clock: Any = None,
     latency: float = 0.0,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> Iterator[Bot]:
     """Start the simulator, the Slack stand-in and the bot on free ports; stop them after."""
     sim = Simulator(
@@ -401,6 +402,7 @@ def running_bot(
                 password=PASSWORD,
                 retry=RetryPolicy(max_attempts=2, base_backoff=0.0, max_backoff=0.0),
                 timeout=2.0,
+                sleep=sleep,
             )
             for name, env in settings.environments.items()
         }

@@ -23,7 +23,7 @@ from bot.services import outcomes
 from bot.services.comments import ActivityComments
 from bot.services.outcomes import LOCKED_PREFIX, ROW_WAITING_RESTORE, Plan
 from bot.services.reports import Report, ReportKind
-from coursedog.errors import CoursedogError, OutcomeUnknown, SettingsLocked
+from coursedog.errors import CoursedogError, OutcomeUnknown, ServerError, SettingsLocked
 from coursedog.models import MergeRun, Schedule, ScheduleSnapshot
 from storage import ledger
 from storage.models import Baseline, RemoteWrite
@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 ALL_OFF = Schedule(nightly=False, realtime=False)
 UNEXPLAINED = "unexplained_off_reported"
 EXPLAINED = "unexplained_off_cleared"
+# A write whose failure was ambiguous and that reads back as not applied is sent once more.
+MAX_SENDS = 2
 
 
 class ScheduleApi(Protocol):
@@ -244,28 +246,7 @@ class Reconciler:
                 started_at=self._clock.now(),
             )
             session.add(intent)
-        error: str | None = None
-        status = "applied"
-        try:
-            client.write_schedule(desired)
-        except OutcomeUnknown as exc:
-            log.warning("write to %s: outcome unknown (%s); settling by reading", env, exc)
-        except SettingsLocked as exc:
-            error, status = f"{LOCKED_PREFIX}{exc}", "failed"
-        except CoursedogError as exc:
-            error, status = f"Coursedog refused the change: {exc}", "failed"
-        verified: Schedule | None = None
-        if error is None:
-            try:
-                verified = client.read_schedule().schedule
-            except CoursedogError as exc:
-                error = f"the change could not be verified, because reading it back failed: {exc}"
-                status = "unknown"
-        if verified is not None and verified != desired:
-            error, status = (
-                f"the read-back shows {verified.describe()}, not {desired.describe()}",
-                "failed",
-            )
+        error, status, verified, sends = self._send_and_verify(env, client, desired)
         self._settle(
             intent.id,
             env=env,
@@ -276,10 +257,49 @@ class Reconciler:
                 "before": _schedule(before),
                 "desired": _schedule(desired),
                 "verified": _schedule(verified) if verified else None,
+                "sends": sends,
             },
             summary=f"{before.describe()} -> {desired.describe()}",
         )
         return intent.id, (error if error is not None else desired)
+
+    def _send_and_verify(
+        self, env: str, client: ScheduleApi, desired: Schedule
+    ) -> tuple[str | None, str, Schedule | None, int]:
+        """Write and read back; resend once if an ambiguous failure turns out not applied.
+
+        Returns the error (None when verified), the intent's status, what the read-back
+        showed, and how many times the write was sent.
+        """
+        sends = 0
+        while True:
+            sends += 1
+            ambiguous: CoursedogError | None = None
+            try:
+                client.write_schedule(desired)
+            except SettingsLocked as exc:
+                return f"{LOCKED_PREFIX}{exc}", "failed", None, sends
+            except (OutcomeUnknown, ServerError) as exc:
+                # It may or may not have been applied: the read below tells, not a guess.
+                log.warning("write to %s: outcome unknown (%s); settling by reading", env, exc)
+                ambiguous = exc
+            except CoursedogError as exc:
+                return f"Coursedog refused the change: {exc}", "failed", None, sends
+            try:
+                verified = client.read_schedule().schedule
+            except CoursedogError as exc:
+                reason = f"the change could not be verified, because reading it back failed: {exc}"
+                return reason, "unknown", None, sends
+            if verified == desired:
+                return None, "applied", verified, sends
+            if ambiguous is None or sends >= MAX_SENDS:
+                break
+            # Read back as not applied: the absolute value is safe to send once more.
+            log.warning("write to %s was not applied; sending it once more", env)
+        if isinstance(ambiguous, ServerError):
+            return f"Coursedog refused the change: {ambiguous}", "failed", verified, sends
+        reason = f"the read-back shows {verified.describe()}, not {desired.describe()}"
+        return reason, "failed", verified, sends
 
     def _settle(
         self,

@@ -62,8 +62,14 @@ def test_an_unreadable_moment_does_not_fail_a_verified_window(bot: Bot) -> None:
 
 
 def test_each_failure_episode_is_reported(bot: Bot) -> None:
-    # A 500 on a write is not retried by the client (it may have been applied): one per pass.
-    put = {"kind": "status", "method": "PUT", "path_contains": "integrationSchedule", "status": 500}
+    # A 500 on a write is read back, and sent once more if not applied: two 500s fail a pass.
+    put = {
+        "kind": "status",
+        "method": "PUT",
+        "path_contains": "integrationSchedule",
+        "status": 500,
+        "times": 2,
+    }
     bot.sim.inject(Fault(**put))
     start_and_approve(bot)
     assert bot.runtime.windows.get(1).state == "failed"
@@ -80,7 +86,7 @@ def test_each_failure_episode_is_reported(bot: Bot) -> None:
 def test_a_failed_restore_is_reported_and_retried_until_it_works(bot: Bot) -> None:
     start_and_approve(bot)
     bot.sim.inject(
-        Fault(kind="status", method="PUT", path_contains="integrationSchedule", status=500)
+        Fault(kind="status", method="PUT", path_contains="integrationSchedule", status=500, times=2)
     )
     bot.command(REQUESTER, "end MW-1")
     assert "could not restore the schedule" in bot.thread(1)[-1]
