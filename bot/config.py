@@ -165,6 +165,10 @@ class Settings(_Strict):
     reconcile_interval_seconds: int = Field(default=60, ge=5, le=3600)
     watchdog_interval_seconds: int = Field(default=300, ge=10, le=86400)
     scheduler_poll_seconds: float = Field(default=5.0, ge=0.05, le=300)
+    # How long a due action, and an environment being reconciled, stay with the process that
+    # took them before another may take over (the first one died or stalled).
+    action_lease_seconds: int = Field(default=120, ge=1, le=3600)
+    environment_lease_seconds: int = Field(default=300, ge=1, le=3600)
 
     @field_validator("environments")
     @classmethod

@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Mapping
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -126,7 +127,14 @@ def build_runtime(
         channel=settings.approvals_channel,
         nightly=settings.nightly_merge.span(),
     )
-    reconciler = Reconciler(settings, sessions, clock, clients, owner=owner)
+    reconciler = Reconciler(
+        settings,
+        sessions,
+        clock,
+        clients,
+        owner=owner,
+        lease_ttl=timedelta(seconds=settings.environment_lease_seconds),
+    )
     worker = Worker(
         reconciler,
         notifier.publish,
@@ -142,6 +150,7 @@ def build_runtime(
         {**jobs.handlers(), WATCH_MERGE: watcher.handle},
         owner=owner,
         poll_seconds=settings.scheduler_poll_seconds,
+        lease=timedelta(seconds=settings.action_lease_seconds),
         on_give_up=jobs.gave_up,
     )
     wake.scheduler = scheduler

@@ -16,6 +16,7 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot import crashpoint
 from bot.background import BackgroundLoop
 from bot.clock import Clock
 from storage import due
@@ -102,6 +103,7 @@ class Scheduler(BackgroundLoop):
                 )
             if not claimed:
                 return ran
+            crashpoint.reached("claimed")
             for action in claimed:
                 self._run(action)
                 ran += 1

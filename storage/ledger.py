@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import delete, exists, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -14,6 +14,7 @@ from storage.models import (
     AuditEvent,
     Baseline,
     EnvironmentLease,
+    PendingReport,
     RemoteWrite,
     SlackNotice,
     Window,
@@ -186,6 +187,34 @@ def claim_notice(
     except IntegrityError:
         return None
     return notice
+
+
+def owe_reports(
+    session: Session, reports: Iterable[tuple[str, dict[str, Any]]], now: datetime
+) -> None:
+    """Keep reports (dedup key, payload) until Slack has them; a known key is kept once."""
+    for key, payload in reports:
+        if session.scalar(select(PendingReport.id).where(PendingReport.dedup_key == key)):
+            continue
+        try:
+            with session.begin_nested():
+                session.add(PendingReport(dedup_key=key, payload=payload, created_at=now))
+        except IntegrityError:  # another replica owes the same report
+            continue
+
+
+def owed_reports(session: Session, limit: int = 50) -> Sequence[PendingReport]:
+    """Reports not yet known to be posted, oldest first."""
+    stmt = select(PendingReport).order_by(PendingReport.id).limit(limit)
+    return session.scalars(stmt).all()
+
+
+def settle_report(session: Session, key: str, *, posted_only: bool = True) -> None:
+    """Forget an owed report: once its notice is claimed (posted), or unconditionally."""
+    stmt = delete(PendingReport).where(PendingReport.dedup_key == key)
+    if posted_only:
+        stmt = stmt.where(exists().where(SlackNotice.dedup_key == key))
+    session.execute(stmt)
 
 
 def windows_in(

@@ -10,18 +10,19 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot import crashpoint
 from bot.clock import Clock
 from bot.config import Settings
 from bot.domain.states import HOLDING
 from bot.services import outcomes
 from bot.services.comments import ActivityComments
-from bot.services.outcomes import LOCKED_PREFIX, ROW_WAITING_RESTORE, Plan
+from bot.services.outcomes import LOCKED_PREFIX, ROW_WAITING_RESTORE, Plan, owe
 from bot.services.reports import Report, ReportKind
 from coursedog.errors import CoursedogError, OutcomeUnknown, ServerError, SettingsLocked
 from coursedog.models import MergeRun, Schedule, ScheduleSnapshot
@@ -32,6 +33,8 @@ log = logging.getLogger(__name__)
 ALL_OFF = Schedule(nightly=False, realtime=False)
 UNEXPLAINED = "unexplained_off_reported"
 EXPLAINED = "unexplained_off_cleared"
+# A report Slack would not take for this long is dropped (it was logged each time).
+GIVE_UP_POSTING = timedelta(days=1)
 # A write whose failure was ambiguous and that reads back as not applied is sent once more.
 MAX_SENDS = 2
 
@@ -113,10 +116,11 @@ class Reconciler:
         plan = self._plan(env)
         if not plan.holding and plan.baseline is None:
             # Nothing was switched off for these windows (e.g. ended before anything ran).
-            with self._sessions.begin() as session:
-                reports = outcomes.finish_restore(
-                    session, env, plan, before=None, after=None, now=self._clock.now()
+            reports = self._record(
+                lambda s: outcomes.finish_restore(
+                    s, env, plan, before=None, after=None, now=self._clock.now()
                 )
+            )
             return reports + (self._watch_idle(env) if watch else [])
         client = self._clients[env]
         try:
@@ -128,10 +132,10 @@ class Reconciler:
         desired = ALL_OFF if plan.holding else plan.baseline
         assert desired is not None
         if not plan.holding and _saved_state_moved(plan, live):
-            with self._sessions.begin() as session:
-                if plan.save_state_decision == "leave":
-                    return outcomes.finish_restore(
-                        session,
+            if plan.save_state_decision == "leave":
+                return self._record(
+                    lambda s: outcomes.finish_restore(
+                        s,
                         env,
                         plan,
                         before=live.schedule,
@@ -139,30 +143,32 @@ class Reconciler:
                         now=self._clock.now(),
                         left_as_is=True,
                     )
-                if plan.save_state_decision != "restore":
-                    return outcomes.save_state_changed(
-                        session, env, plan, current=live.save_state_id
-                    )
+                )
+            if plan.save_state_decision != "restore":
+                return self._record(
+                    lambda s: outcomes.save_state_changed(s, env, plan, current=live.save_state_id)
+                )
         after, write_id = live.schedule, 0
         if live.schedule != desired:
             if self._settings.environments[env].driver == "assisted":
-                with self._sessions.begin() as session:
-                    return outcomes.assisted(
-                        session, env, plan, live=live.schedule, desired=desired
-                    )
+                return self._record(
+                    lambda s: outcomes.assisted(s, env, plan, live=live.schedule, desired=desired)
+                )
             self._renew(env, epoch)
             write_id, outcome = self._write(env, plan, live.schedule, desired, client)
             if isinstance(outcome, str):
                 return self._failed(env, plan, outcome, reading=False)
             after = outcome
-        with self._sessions.begin() as session:
-            if plan.holding:
-                reports = outcomes.finish_off(
-                    session, env, plan, before=live.schedule, after=after, write_id=write_id
+        if plan.holding:
+            reports = self._record(
+                lambda s: outcomes.finish_off(
+                    s, env, plan, before=live.schedule, after=after, write_id=write_id
                 )
-            else:
-                reports = outcomes.finish_restore(
-                    session,
+            )
+        else:
+            reports = self._record(
+                lambda s: outcomes.finish_restore(
+                    s,
                     env,
                     plan,
                     before=live.schedule,
@@ -170,14 +176,35 @@ class Reconciler:
                     now=self._clock.now(),
                     watch_every=self._settings.merge_watch.every,
                 )
+            )
+        if reports:
+            crashpoint.reached("outcome")
         by_hand = self._settings.environments[env].driver == "assisted"
         return reports + self._comments.after(env, client, reports, by_hand=by_hand)
 
-    def _failed(self, env: str, plan: Plan, reason: str, *, reading: bool) -> list[Report]:
+    def _record(self, produce: Callable[[Session], list[Report]]) -> list[Report]:
+        """Commit an outcome together with the reports it owes people (see owed_reports)."""
         with self._sessions.begin() as session:
-            return outcomes.failed(
-                session, env, plan, reason, reading=reading, now=self._clock.now()
-            )
+            reports = produce(session)
+            owe(session, reports, self._clock.now())
+        return reports
+
+    def owed_reports(self) -> list[Report]:
+        """Reports committed with their outcome but not known to be posted (e.g. a crash)."""
+        with self._sessions.begin() as session:
+            owed = []
+            for row in ledger.owed_reports(session):
+                if self._clock.now() - row.created_at > GIVE_UP_POSTING:
+                    log.error("giving up posting report %s to Slack", row.dedup_key)
+                    ledger.settle_report(session, row.dedup_key, posted_only=False)
+                    continue
+                owed.append(Report.from_payload(row.payload))
+            return owed
+
+    def _failed(self, env: str, plan: Plan, reason: str, *, reading: bool) -> list[Report]:
+        return self._record(
+            lambda s: outcomes.failed(s, env, plan, reason, reading=reading, now=self._clock.now())
+        )
 
     def _renew(self, env: str, epoch: int) -> None:
         """Before a write: make sure no other process has taken the environment over."""
@@ -194,6 +221,17 @@ class Reconciler:
                 # Its writer died or lost the lease mid-call; the read below settles it.
                 stale.status, stale.finished_at = "unknown", now
                 stale.error = "abandoned by its writer; settled by the next read"
+                # The call may have reached Coursedog: the audit trail must say so.
+                ledger.add_audit(
+                    session,
+                    at=now,
+                    actor="system",
+                    action=f"{stale.operation}_abandoned",
+                    window_id=stale.window_id,
+                    environment=env,
+                    detail=stale.error,
+                    data={"intent": stale.id, "before": stale.before, "desired": stale.desired},
+                )
             holding = ledger.windows_on(session, env, [s.value for s in HOLDING])
             waiting = ledger.window_environments(session, env, ROW_WAITING_RESTORE)
             baseline = ledger.held_baseline(session, env)
@@ -246,6 +284,7 @@ class Reconciler:
                 started_at=self._clock.now(),
             )
             session.add(intent)
+        crashpoint.reached("intent")
         error, status, verified, sends = self._send_and_verify(env, client, desired)
         self._settle(
             intent.id,
@@ -285,6 +324,7 @@ class Reconciler:
                 ambiguous = exc
             except CoursedogError as exc:
                 return f"Coursedog refused the change: {exc}", "failed", None, sends
+            crashpoint.reached("called")
             try:
                 verified = client.read_schedule().schedule
             except CoursedogError as exc:
@@ -349,9 +389,11 @@ class Reconciler:
                     detail=live.describe(),
                 )
                 session.flush()
-                return [
+                found = [
                     Report(None, env, ReportKind.UNEXPLAINED_OFF, after=live, occurrence=event.id)
                 ]
+                owe(session, found, now)
+                return found
             if not live.is_off() and last == UNEXPLAINED:
                 ledger.add_audit(
                     session,

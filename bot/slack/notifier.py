@@ -11,6 +11,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import delete
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot import crashpoint
 from bot.clock import Clock
 from bot.domain.nightly import NightlyMerge
 from bot.services.reports import Report, ReportKind
@@ -124,6 +125,7 @@ class SlackNotifier:
         for report in reports:
             if report.window_id is None:
                 self.post_channel(report.dedup_key, render_report(report, self._labels))
+                self._settle(report.dedup_key)
                 continue
             view = touched.get(report.window_id) or self._windows.get(report.window_id)
             touched[report.window_id] = view
@@ -135,8 +137,16 @@ class SlackNotifier:
                     save_state_choices(report.environment),
                 ]
             self.in_thread(view, report.dedup_key, text, blocks=blocks)
+            crashpoint.reached("posted")
+            self._settle(report.dedup_key)
         for window_id in touched:
             self.refresh_card(self._windows.get(window_id))
+
+    def _settle(self, key: str) -> None:
+        """The report was posted (or is known posted): it is owed no more. If Slack refused
+        it, it stays owed and the worker offers it again."""
+        with self._sessions.begin() as session:
+            ledger.settle_report(session, key)
 
     def message_payload(self, view: WindowView) -> dict[str, Any]:
         """The card as chat.postMessage arguments."""
