@@ -177,15 +177,38 @@ def pending_writes(session: Session, environment: str) -> Sequence[RemoteWrite]:
 
 
 def claim_notice(
-    session: Session, dedup_key: str, channel: str, thread_ts: str | None, now: datetime
+    session: Session,
+    dedup_key: str,
+    channel: str,
+    thread_ts: str | None,
+    now: datetime,
+    *,
+    stale_after: timedelta | None = None,
 ) -> SlackNotice | None:
-    """Reserve a notice key; None when it was already posted (or is being posted)."""
+    """Reserve a notice key; None when it was already posted (or is being posted).
+
+    With ``stale_after``, a claim that never got its ts that long after it was made (its
+    poster died between the claim and the post) is taken over.
+    """
     notice = SlackNotice(dedup_key=dedup_key, channel=channel, thread_ts=thread_ts, created_at=now)
     try:
         with session.begin_nested():
             session.add(notice)
     except IntegrityError:
-        return None
+        if stale_after is None:
+            return None
+        taken = session.execute(
+            update(SlackNotice)
+            .where(
+                SlackNotice.dedup_key == dedup_key,
+                SlackNotice.ts.is_(None),
+                SlackNotice.created_at < now - stale_after,
+            )
+            .values(created_at=now)
+        )
+        if not getattr(taken, "rowcount", 0):
+            return None
+        return session.scalars(select(SlackNotice).where(SlackNotice.dedup_key == dedup_key)).one()
     return notice
 
 
@@ -210,10 +233,11 @@ def owed_reports(session: Session, limit: int = 50) -> Sequence[PendingReport]:
 
 
 def settle_report(session: Session, key: str, *, posted_only: bool = True) -> None:
-    """Forget an owed report: once its notice is claimed (posted), or unconditionally."""
+    """Forget an owed report: once its notice is posted, or unconditionally."""
     stmt = delete(PendingReport).where(PendingReport.dedup_key == key)
     if posted_only:
-        stmt = stmt.where(exists().where(SlackNotice.dedup_key == key))
+        posted = (SlackNotice.dedup_key == key) & SlackNotice.ts.is_not(None)
+        stmt = stmt.where(exists().where(posted))
     session.execute(stmt)
 
 

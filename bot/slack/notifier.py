@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from datetime import timedelta
 from typing import Any
 
 from slack_sdk import WebClient
@@ -23,6 +24,8 @@ from storage import ledger
 from storage.models import SlackNotice
 
 log = logging.getLogger(__name__)
+# A notice claimed this long ago and never posted lost its poster (a crash): post it again.
+STALE_CLAIM = timedelta(minutes=5)
 
 
 class SlackNotifier:
@@ -65,7 +68,9 @@ class SlackNotifier:
     ) -> str | None:
         """Post ``text`` unless a notice with ``key`` was posted already; return its ts."""
         with self._sessions.begin() as session:
-            notice = ledger.claim_notice(session, key, channel, thread_ts, self._clock.now())
+            notice = ledger.claim_notice(
+                session, key, channel, thread_ts, self._clock.now(), stale_after=STALE_CLAIM
+            )
             if notice is None:
                 return None
             notice_id = notice.id

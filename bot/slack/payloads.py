@@ -44,10 +44,10 @@ def parse_window_action(body: Mapping[str, Any]) -> WindowAction:
         action_id = str(action["action_id"])
     except (KeyError, IndexError, TypeError):
         raise InputError("That button press arrived incomplete; try again.") from None
-    raw, _, end = raw.partition("@")
+    raw, at, end = raw.partition("@")
     if not raw.isdigit() or not 0 < int(raw) < MAX_WINDOW_ID:
         raise InputError("That button does not name a window.")
-    if end and not (end.isdigit() and int(end) < LATEST_TIMESTAMP):
+    if at and not (end.isdigit() and int(end) < LATEST_TIMESTAMP):
         raise InputError("That button carries an end time that is not one.")
     container = body.get("container") or {}
     channel = (body.get("channel") or {}).get("id") or container.get("channel_id")
