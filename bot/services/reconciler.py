@@ -22,12 +22,14 @@ from bot.config import Settings
 from bot.domain.states import HOLDING
 from bot.services import outcomes
 from bot.services.comments import ActivityComments
-from bot.services.outcomes import LOCKED_PREFIX, ROW_WAITING_RESTORE, Plan, owe
+from bot.services.outcomes import ROW_WAITING_RESTORE, Plan, owe
 from bot.services.reports import Report, ReportKind
-from coursedog.errors import CoursedogError, OutcomeUnknown, ServerError, SettingsLocked
+from bot.services.writes import ScheduleWriter
+from bot.services.writes import schedule_dict as _schedule
+from coursedog.errors import CoursedogError
 from coursedog.models import MergeRun, Schedule, ScheduleSnapshot
 from storage import ledger
-from storage.models import Baseline, RemoteWrite
+from storage.models import Baseline
 
 log = logging.getLogger(__name__)
 ALL_OFF = Schedule(nightly=False, realtime=False)
@@ -35,8 +37,6 @@ UNEXPLAINED = "unexplained_off_reported"
 EXPLAINED = "unexplained_off_cleared"
 # A report Slack would not take for this long is dropped (it was logged each time).
 GIVE_UP_POSTING = timedelta(days=1)
-# A write whose failure was ambiguous and that reads back as not applied is sent once more.
-MAX_SENDS = 2
 
 
 class ScheduleApi(Protocol):
@@ -78,6 +78,7 @@ class Reconciler:
         self._lease_ttl = lease_ttl
         self._locks = {env: threading.Lock() for env in settings.environments}
         self._comments = ActivityComments(sessions, clock)
+        self._writer = ScheduleWriter(sessions, clock)
 
     def environments_in_play(self) -> set[str]:
         """Environments that a window holds, or that still wait for their baseline."""
@@ -273,101 +274,7 @@ class Reconciler:
         """Write ``desired`` and read it back: the intent's id, and the verified schedule or why
         it failed."""
         window_id = (plan.holding or plan.waiting or (None,))[0]
-        with self._sessions.begin() as session:
-            intent = RemoteWrite(
-                environment=env,
-                operation="write_schedule",
-                window_id=window_id,
-                before=_schedule(before),
-                desired=_schedule(desired),
-                status="pending",
-                started_at=self._clock.now(),
-            )
-            session.add(intent)
-        crashpoint.reached("intent")
-        error, status, verified, sends = self._send_and_verify(env, client, desired)
-        self._settle(
-            intent.id,
-            env=env,
-            window_id=window_id,
-            status=status,
-            error=error,
-            data={
-                "before": _schedule(before),
-                "desired": _schedule(desired),
-                "verified": _schedule(verified) if verified else None,
-                "sends": sends,
-            },
-            summary=f"{before.describe()} -> {desired.describe()}",
-        )
-        return intent.id, (error if error is not None else desired)
-
-    def _send_and_verify(
-        self, env: str, client: ScheduleApi, desired: Schedule
-    ) -> tuple[str | None, str, Schedule | None, int]:
-        """Write and read back; resend once if an ambiguous failure turns out not applied.
-
-        Returns the error (None when verified), the intent's status, what the read-back
-        showed, and how many times the write was sent.
-        """
-        sends = 0
-        while True:
-            sends += 1
-            ambiguous: CoursedogError | None = None
-            try:
-                client.write_schedule(desired)
-            except SettingsLocked as exc:
-                return f"{LOCKED_PREFIX}{exc}", "failed", None, sends
-            except (OutcomeUnknown, ServerError) as exc:
-                # It may or may not have been applied: the read below tells, not a guess.
-                log.warning("write to %s: outcome unknown (%s); settling by reading", env, exc)
-                ambiguous = exc
-            except CoursedogError as exc:
-                return f"Coursedog refused the change: {exc}", "failed", None, sends
-            crashpoint.reached("called")
-            try:
-                verified = client.read_schedule().schedule
-            except CoursedogError as exc:
-                reason = f"the change could not be verified, because reading it back failed: {exc}"
-                return reason, "unknown", None, sends
-            if verified == desired:
-                return None, "applied", verified, sends
-            if ambiguous is None or sends >= MAX_SENDS:
-                break
-            # Read back as not applied: the absolute value is safe to send once more.
-            log.warning("write to %s was not applied; sending it once more", env)
-        if isinstance(ambiguous, ServerError):
-            return f"Coursedog refused the change: {ambiguous}", "failed", verified, sends
-        reason = f"the read-back shows {verified.describe()}, not {desired.describe()}"
-        return reason, "failed", verified, sends
-
-    def _settle(
-        self,
-        intent_id: int,
-        *,
-        env: str,
-        window_id: int | None,
-        status: str,
-        error: str | None,
-        data: dict[str, object],
-        summary: str,
-    ) -> None:
-        """Settle the intent row and append the audit event that explains the remote change."""
-        with self._sessions.begin() as session:
-            now = self._clock.now()
-            intent = session.get(RemoteWrite, intent_id)
-            assert intent is not None
-            intent.status, intent.finished_at, intent.error = status, now, error
-            ledger.add_audit(
-                session,
-                at=now,
-                actor="system",
-                action="schedule_written" if error is None else "schedule_write_failed",
-                window_id=window_id,
-                environment=env,
-                detail=error or summary,
-                data=data,
-            )
+        return self._writer.write(env, window_id, before, desired, client)
 
     def _watch_idle(self, env: str) -> list[Report]:
         """Read an environment no window holds; report merges found off, once per episode."""
@@ -404,10 +311,6 @@ class Reconciler:
                     detail=live.describe(),
                 )
         return []
-
-
-def _schedule(schedule: Schedule) -> dict[str, bool]:
-    return {"nightly": schedule.nightly, "realtime": schedule.realtime}
 
 
 def _snapshot(snapshot: ScheduleSnapshot) -> dict[str, object]:
