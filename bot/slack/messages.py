@@ -63,7 +63,8 @@ _REPORTS: dict[ReportKind, str] = {
     ),
     ReportKind.RESTORE_FAILED: (
         ":warning: {env}: could not restore the schedule: {detail}. The bot retries on its "
-        "own; until then merges stay off."
+        "own; until then merges stay off. If this lasts, a person must set it back to {after} "
+        "in Merge Settings."
     ),
     ReportKind.HANDED_OVER: ":lock: {env}: stays off, because {detail} still holds it.",
     ReportKind.ASSISTED: (

@@ -196,6 +196,7 @@ def test_a_long_outage_is_told_once_retried_boundedly_and_converges(bot: Bot) ->
         assert bot.settle()
     restore_failures = [t for t in bot.thread(1) if "could not restore" in t]
     assert len(restore_failures) == 1 and "merges stay off" in restore_failures[0]
+    assert "a person must set it back to nightly on, real-time on" in restore_failures[0]
     assert prod(bot) == (False, False)
 
     bot.sim.clear_faults()

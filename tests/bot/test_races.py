@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -106,7 +107,7 @@ def test_ten_cancels_at_once_cancel_once(bot: Bot) -> None:
     check(bot)
 
 
-def test_ten_approvals_at_once_by_command_and_button_decide_once(bot: Bot) -> None:
+def test_ten_approvals_at_once_on_two_cards_decide_each_once(bot: Bot) -> None:
     # The Approve button ten times is in test_scenarios; here two windows race side by side.
     bot.command(REQUESTER, "start prod 2h")
     bot.command(REQUESTER, "start staging 2h")
@@ -157,22 +158,19 @@ def test_ten_extends_at_once_from_one_reminder_extend_once(bot: Bot, clock: Manu
     check(bot)
 
 
-def replicas(bot: Bot, clock: ManualClock, n: int = 2) -> list[Runtime]:
+@contextmanager
+def replicas(bot: Bot, n: int = 2) -> Iterator[list[Runtime]]:
     """The harness's runtime and n-1 more on the same ledger, Slack and Coursedog."""
-    extra = []
-    for i in range(1, n):
-        runtime, listeners = bot.rebuild(f"replica-{i + 1}")
+    extra = [bot.rebuild(f"replica-{i + 1}") for i in range(1, n)]
+    for runtime, _ in extra:
         runtime.start(scheduler=False)
-        extra.append((runtime, listeners))
-    bot._extra = extra  # type: ignore[attr-defined]  # stopped by the test
-    return [bot.runtime, *(r for r, _ in extra)]
-
-
-def stop(bot: Bot) -> None:
-    for runtime, listeners in getattr(bot, "_extra", []):
-        runtime.worker.wait_idle()
-        runtime.stop()
-        listeners.shutdown(wait=True)
+    try:
+        yield [bot.runtime, *(runtime for runtime, _ in extra)]
+    finally:
+        for runtime, listeners in extra:
+            runtime.worker.wait_idle()
+            runtime.stop()
+            listeners.shutdown(wait=True)
 
 
 def race_due(runtimes: list[Runtime]) -> int:
@@ -203,8 +201,7 @@ def test_two_replicas_racing_on_the_same_due_actions_act_once(bot: Bot, clock: M
         bot.command(REQUESTER, text)
         bot.click(APPROVER, ids.APPROVE, str(number), bot.wait_card(number))
     assert bot.settle()
-    runtimes = replicas(bot, clock)
-    try:
+    with replicas(bot) as runtimes:
         clock.advance(timedelta(hours=2))  # 12:00 New York: two starts (reminders folded)
         assert race_due(runtimes) >= 3
         assert bot.settle()
@@ -236,8 +233,6 @@ def test_two_replicas_racing_on_the_same_due_actions_act_once(bot: Bot, clock: M
             statuses = set(s.scalars(select(DueAction.status)).all())
         assert "running" not in statuses and "failed" not in statuses
         check(bot)
-    finally:
-        stop(bot)
 
 
 class PausedRead:
