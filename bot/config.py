@@ -327,6 +327,10 @@ class Settings(_Strict):
     logging: LoggingConfig = LoggingConfig()
     blackouts: list[BlackoutConfig] = []
     series: SeriesConfig = SeriesConfig()
+    # How long a due action, and an environment being reconciled, stay with the process that
+    # took them before another may take over (the first one died or stalled).
+    action_lease_seconds: int = Field(default=120, ge=1, le=3600)
+    environment_lease_seconds: int = Field(default=300, ge=1, le=3600)
 
     @field_validator("environments")
     @classmethod

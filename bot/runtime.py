@@ -177,7 +177,14 @@ def build_runtime(
         merge_settings=links,
         readable=frozenset(clients),
     )
-    reconciler = Reconciler(settings, sessions, clock, clients, owner=owner)
+    reconciler = Reconciler(
+        settings,
+        sessions,
+        clock,
+        clients,
+        owner=owner,
+        lease_ttl=timedelta(seconds=settings.environment_lease_seconds),
+    )
     worker = Worker(
         reconciler,
         notifier.publish,
@@ -211,6 +218,7 @@ def build_runtime(
         },
         owner=owner,
         poll_seconds=settings.scheduler_poll_seconds,
+        lease=timedelta(seconds=settings.action_lease_seconds),
         on_give_up=jobs.gave_up,
     )
     wake.scheduler = scheduler

@@ -17,6 +17,7 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot import crashpoint
 from bot.background import BackgroundLoop
 from bot.clock import Clock
 from bot.logs import log_context, new_request_id
@@ -107,6 +108,7 @@ class Scheduler(BackgroundLoop):
             self.last_pass = time.monotonic()
             if not claimed:
                 return ran
+            crashpoint.reached("claimed")
             for action in claimed:
                 with log_context(
                     request_id=new_request_id(),

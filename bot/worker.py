@@ -70,6 +70,12 @@ class Worker(BackgroundLoop):
 
     def _pass(self, envs: set[str], *, watch: bool) -> list[Report]:
         reports: list[Report] = []
+        try:
+            owed = self._reconciler.owed_reports()
+            if owed:  # recorded with their outcome, but a crash or Slack kept them unposted
+                self._publish(owed)
+        except Exception:
+            log.exception("posting owed reports failed")
         for env in sorted(envs):
             try:
                 found = self._reconciler.reconcile(env, watch=watch)

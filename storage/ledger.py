@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import delete, exists, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -15,6 +15,7 @@ from storage.models import (
     AuditEvent,
     Baseline,
     EnvironmentLease,
+    PendingReport,
     RemoteWrite,
     SlackNotice,
     Window,
@@ -189,16 +190,68 @@ def pending_writes(session: Session, environment: str) -> Sequence[RemoteWrite]:
 
 
 def claim_notice(
-    session: Session, dedup_key: str, channel: str, thread_ts: str | None, now: datetime
+    session: Session,
+    dedup_key: str,
+    channel: str,
+    thread_ts: str | None,
+    now: datetime,
+    *,
+    stale_after: timedelta | None = None,
 ) -> SlackNotice | None:
-    """Reserve a notice key; None when it was already posted (or is being posted)."""
+    """Reserve a notice key; None when it was already posted (or is being posted).
+
+    With ``stale_after``, a claim that never got its ts that long after it was made (its
+    poster died between the claim and the post) is taken over.
+    """
     notice = SlackNotice(dedup_key=dedup_key, channel=channel, thread_ts=thread_ts, created_at=now)
     try:
         with session.begin_nested():
             session.add(notice)
     except IntegrityError:
-        return None
+        if stale_after is None:
+            return None
+        taken = session.execute(
+            update(SlackNotice)
+            .where(
+                SlackNotice.dedup_key == dedup_key,
+                SlackNotice.ts.is_(None),
+                SlackNotice.created_at < now - stale_after,
+            )
+            .values(created_at=now)
+        )
+        if not getattr(taken, "rowcount", 0):
+            return None
+        return session.scalars(select(SlackNotice).where(SlackNotice.dedup_key == dedup_key)).one()
     return notice
+
+
+def owe_reports(
+    session: Session, reports: Iterable[tuple[str, dict[str, Any]]], now: datetime
+) -> None:
+    """Keep reports (dedup key, payload) until Slack has them; a known key is kept once."""
+    for key, payload in reports:
+        if session.scalar(select(PendingReport.id).where(PendingReport.dedup_key == key)):
+            continue
+        try:
+            with session.begin_nested():
+                session.add(PendingReport(dedup_key=key, payload=payload, created_at=now))
+        except IntegrityError:  # another replica owes the same report
+            continue
+
+
+def owed_reports(session: Session, limit: int = 50) -> Sequence[PendingReport]:
+    """Reports not yet known to be posted, oldest first."""
+    stmt = select(PendingReport).order_by(PendingReport.id).limit(limit)
+    return session.scalars(stmt).all()
+
+
+def settle_report(session: Session, key: str, *, posted_only: bool = True) -> None:
+    """Forget an owed report: once its notice is posted, or unconditionally."""
+    stmt = delete(PendingReport).where(PendingReport.dedup_key == key)
+    if posted_only:
+        posted = (SlackNotice.dedup_key == key) & SlackNotice.ts.is_not(None)
+        stmt = stmt.where(exists().where(posted))
+    session.execute(stmt)
 
 
 def windows_in(

@@ -339,3 +339,18 @@ class BlackoutPeriod(Base):
     created_at: Mapped[datetime]
     removed_by: Mapped[str | None] = mapped_column(String(64))
     removed_at: Mapped[datetime | None]
+
+
+class PendingReport(Base):
+    """A report on a Coursedog outcome, committed with that outcome, until Slack has it.
+
+    Written in the same transaction as the outcome, so a crash between the two cannot lose
+    what people must be told; deleted once the notice is posted (or known posted).
+    """
+
+    __tablename__ = "pending_reports"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dedup_key: Mapped[str] = mapped_column(String(200), unique=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime]

@@ -384,6 +384,7 @@ def running_bot(
     slack_token: str | None = None,
     signing_secret: str = SIGNING_SECRET,
     password: str = PASSWORD,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> Iterator[Bot]:
     """Start the simulator, the Slack stand-in and the bot on free ports; stop them after."""
     sim = Simulator(
@@ -414,6 +415,7 @@ def running_bot(
                 password=password,
                 retry=RetryPolicy(max_attempts=2, base_backoff=0.0, max_backoff=0.0),
                 timeout=2.0,
+                sleep=sleep,
             )
             for name, env in settings.environments.items()
             if env.reads  # an assisted environment without an API user has no client

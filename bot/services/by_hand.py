@@ -71,8 +71,9 @@ class ByHand:
             )
             view = assisted.load(session, window_id, env, phase, reads=True)
             if created or view is None or not view.switched:
-                return outcomes.assisted(
-                    session, env, plan, live=live, desired=desired, phase=phase
+                return self._owed(
+                    session,
+                    outcomes.assisted(session, env, plan, live=live, desired=desired, phase=phase),
                 )
             # The checklist was done, and merges changed again by hand: a fresh round.
             assisted.reopen(session, window_id, env, phase, _targets(live, desired))
@@ -89,7 +90,7 @@ class ByHand:
                 session, env, plan, live=live, desired=desired, phase=phase, force=True
             )
             ledger.append_audit_now(session)  # last: the event's id marks this round's message
-            return [replace(r, occurrence=event.id) for r in reports]
+            return self._owed(session, [replace(r, occurrence=event.id) for r in reports])
 
     def verified(self, env: str, plan: Plan) -> None:
         """A read showed the desired schedule: the checklist's switches and save are done."""
@@ -111,7 +112,7 @@ class ByHand:
             if view is None:
                 # Without a read, the person says what was on while switching it off.
                 start = Schedule(nightly=True, realtime=True) if phase == "off" else ALL_OFF
-                return self._open(
+                opened = self._open(
                     session,
                     env,
                     plan,
@@ -120,6 +121,7 @@ class ByHand:
                     start=start,
                     desired=desired,
                 )
+                return self._owed(session, opened)
             if not view.switched:
                 return []
             now = self._clock.now()
@@ -152,8 +154,14 @@ class ByHand:
                 reports = outcomes.finish_restore(
                     session, env, plan, before=ALL_OFF, after=desired, now=now
                 )
-        confirmed = [replace(r, kind=_CONFIRMED.get(r.kind, r.kind)) for r in reports]
+            confirmed = [replace(r, kind=_CONFIRMED.get(r.kind, r.kind)) for r in reports]
+            self._owed(session, confirmed)
         return confirmed + self._comments.after(env, None, confirmed, by_hand=True)
+
+    def _owed(self, session: Session, reports: list[Report]) -> list[Report]:
+        """Keep the reports with the outcome until Slack has them (see Reconciler._record)."""
+        outcomes.owe(session, reports, self._clock.now())
+        return reports
 
     def _open(
         self,

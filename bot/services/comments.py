@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock
 from bot.services import notices
+from bot.services.outcomes import owe
 from bot.services.reports import Report, ReportKind
 from coursedog.errors import CoursedogError
 from storage import ledger
@@ -94,35 +95,37 @@ class ActivityComments:
                 continue
             intent_id, text = claimed
             if by_hand or client is None:
-                self._settle(intent_id, None, status="handed_over")
-                failed.append(
-                    Report(
-                        report.window_id,
-                        env,
-                        ReportKind.COMMENT_BY_HAND,
-                        text=text,
-                        occurrence=intent_id,
-                        detail=phase,
-                    )
+                by_hand_report = Report(
+                    report.window_id,
+                    env,
+                    ReportKind.COMMENT_BY_HAND,
+                    text=text,
+                    occurrence=intent_id,
+                    detail=phase,
                 )
+                self._settle(intent_id, None, status="handed_over", report=by_hand_report)
+                failed.append(by_hand_report)
                 continue
             error: str | None = None
             try:
                 client.post_activity_comment(text)
             except CoursedogError as exc:
                 error = str(exc)
-            self._settle(intent_id, error)
-            if error is not None:
-                failed.append(
-                    Report(
-                        report.window_id,
-                        env,
-                        ReportKind.COMMENT_FAILED,
-                        detail=error,
-                        text=text,
-                        occurrence=intent_id,
-                    )
+            refused = (
+                None
+                if error is None
+                else Report(
+                    report.window_id,
+                    env,
+                    ReportKind.COMMENT_FAILED,
+                    detail=error,
+                    text=text,
+                    occurrence=intent_id,
                 )
+            )
+            self._settle(intent_id, error, report=refused)
+            if refused is not None:
+                failed.append(refused)
         return failed
 
     def _claim(self, env: str, report: Report, phase: str) -> tuple[int, str] | None:
@@ -155,8 +158,17 @@ class ActivityComments:
             session.flush()
             return intent.id, text
 
-    def _settle(self, intent_id: int, error: str | None, *, status: str | None = None) -> None:
+    def _settle(
+        self,
+        intent_id: int,
+        error: str | None,
+        *,
+        status: str | None = None,
+        report: Report | None = None,
+    ) -> None:
         with self._sessions.begin() as session:
+            if report is not None:
+                owe(session, [report], self._clock.now())
             intent = session.get(RemoteWrite, intent_id)
             assert intent is not None
             intent.status = status or ("failed" if error else "applied")

@@ -35,6 +35,11 @@ class Plan:
     save_state_decision: str | None = None
 
 
+def owe(session: Session, reports: Sequence[Report], now: datetime) -> None:
+    """Keep reports in the ledger, with the outcome they tell of, until they are posted."""
+    ledger.owe_reports(session, [(r.dedup_key, r.to_payload()) for r in reports], now)
+
+
 def _rows(
     session: Session, env: str, window_ids: Sequence[int], *, holding: bool
 ) -> list[tuple[WindowEnvironment, Window]]:

@@ -10,29 +10,34 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot import crashpoint
 from bot.clock import Clock
 from bot.config import Settings
 from bot.domain.states import HOLDING
 from bot.services import notices, outcomes
 from bot.services.by_hand import ByHand
 from bot.services.comments import ActivityComments
-from bot.services.outcomes import LOCKED_PREFIX, ROW_WAITING_RESTORE, Plan
+from bot.services.outcomes import ROW_WAITING_RESTORE, Plan, owe
 from bot.services.reports import Report, ReportKind
-from coursedog.errors import CoursedogError, OutcomeUnknown, SettingsLocked
+from bot.services.writes import ScheduleWriter
+from bot.services.writes import schedule_dict as _schedule
+from coursedog.errors import CoursedogError
 from coursedog.models import MergeRun, Schedule, ScheduleSnapshot
 from storage import ledger
-from storage.models import Baseline, RemoteWrite
+from storage.models import Baseline
 
 log = logging.getLogger(__name__)
 ALL_OFF = Schedule(nightly=False, realtime=False)
 UNEXPLAINED = "unexplained_off_reported"
 EXPLAINED = "unexplained_off_cleared"
+# A report Slack would not take for this long is dropped (it was logged each time).
+GIVE_UP_POSTING = timedelta(days=1)
 _LOCKED_NOTICES = {
     ReportKind.OFF_LOCKED: notices.LOCKED_OFF,
     ReportKind.RESTORE_LOCKED: notices.LOCKED_RESTORE,
@@ -79,6 +84,7 @@ class Reconciler:
         self._locks = {env: threading.Lock() for env in settings.environments}
         self._comments = ActivityComments(sessions, clock, mails=settings.coursedog_notice.mails)
         self._by_hand = ByHand(sessions, clock, self._comments)
+        self._writer = ScheduleWriter(sessions, clock)
 
     def environments_in_play(self) -> set[str]:
         """Environments that a window holds, or that still wait for their baseline."""
@@ -117,10 +123,11 @@ class Reconciler:
         plan = self._plan(env)
         if not plan.holding and plan.baseline is None:
             # Nothing was switched off for these windows (e.g. ended before anything ran).
-            with self._sessions.begin() as session:
-                reports = outcomes.finish_restore(
-                    session, env, plan, before=None, after=None, now=self._clock.now()
+            reports = self._record(
+                lambda s: outcomes.finish_restore(
+                    s, env, plan, before=None, after=None, now=self._clock.now()
                 )
+            )
             return reports + (self._watch_idle(env) if watch else [])
         client = self._clients.get(env)
         if client is None:  # assisted without read access: people confirm each step
@@ -134,10 +141,10 @@ class Reconciler:
         desired = ALL_OFF if plan.holding else plan.baseline
         assert desired is not None
         if not plan.holding and _saved_state_moved(plan, live):
-            with self._sessions.begin() as session:
-                if plan.save_state_decision == "leave":
-                    return outcomes.finish_restore(
-                        session,
+            if plan.save_state_decision == "leave":
+                return self._record(
+                    lambda s: outcomes.finish_restore(
+                        s,
                         env,
                         plan,
                         before=live.schedule,
@@ -145,10 +152,11 @@ class Reconciler:
                         now=self._clock.now(),
                         left_as_is=True,
                     )
-                if plan.save_state_decision != "restore":
-                    return outcomes.save_state_changed(
-                        session, env, plan, current=live.save_state_id
-                    )
+                )
+            if plan.save_state_decision != "restore":
+                return self._record(
+                    lambda s: outcomes.save_state_changed(s, env, plan, current=live.save_state_id)
+                )
         after, write_id = live.schedule, 0
         if live.schedule != desired:
             if self._settings.environments[env].driver == "assisted":
@@ -164,35 +172,59 @@ class Reconciler:
         self,
         env: str,
         plan: Plan,
-        live: Schedule,
+        before: Schedule,
         *,
         after: Schedule,
         write_id: int,
         client: ScheduleApi,
     ) -> list[Report]:
-        """The schedule is verified as desired: record it, and comment on Activity."""
-        with self._sessions.begin() as session:
-            if plan.holding:
-                reports = outcomes.finish_off(
-                    session, env, plan, before=live, after=after, write_id=write_id
+        """The schedule is verified as desired: record it with its reports; comment on Activity."""
+        if plan.holding:
+            reports = self._record(
+                lambda s: outcomes.finish_off(
+                    s, env, plan, before=before, after=after, write_id=write_id
                 )
-            else:
-                reports = outcomes.finish_restore(
-                    session,
+            )
+        else:
+            reports = self._record(
+                lambda s: outcomes.finish_restore(
+                    s,
                     env,
                     plan,
-                    before=live,
+                    before=before,
                     after=after,
                     now=self._clock.now(),
                     watch_every=self._settings.merge_watch.every,
                 )
+            )
+        if reports:
+            crashpoint.reached("outcome")
         by_hand = self._settings.environments[env].driver == "assisted"
         if by_hand:
             self._by_hand.verified(env, plan)
         return reports + self._comments.after(env, client, reports, by_hand=by_hand)
 
-    def _failed(self, env: str, plan: Plan, reason: str, *, reading: bool) -> list[Report]:
+    def _record(self, produce: Callable[[Session], list[Report]]) -> list[Report]:
+        """Commit an outcome together with the reports it owes people (see owed_reports)."""
         with self._sessions.begin() as session:
+            reports = produce(session)
+            owe(session, reports, self._clock.now())
+        return reports
+
+    def owed_reports(self) -> list[Report]:
+        """Reports committed with their outcome but not known to be posted (e.g. a crash)."""
+        with self._sessions.begin() as session:
+            owed = []
+            for row in ledger.owed_reports(session):
+                if self._clock.now() - row.created_at > GIVE_UP_POSTING:
+                    log.error("giving up posting report %s to Slack", row.dedup_key)
+                    ledger.settle_report(session, row.dedup_key, posted_only=False)
+                    continue
+                owed.append(Report.from_payload(row.payload))
+            return owed
+
+    def _failed(self, env: str, plan: Plan, reason: str, *, reading: bool) -> list[Report]:
+        def produce(session: Session) -> list[Report]:
             now = self._clock.now()
             reports = outcomes.failed(session, env, plan, reason, reading=reading, now=now)
             for report in reports:
@@ -202,6 +234,8 @@ class Reconciler:
                     # Only Coursedog can switch locked settings: ask it, in so many words.
                     notices.plan(session, self._settings, window, event, now, environment=env)
             return reports
+
+        return self._record(produce)
 
     def _renew(self, env: str, epoch: int) -> None:
         """Before a write: make sure no other process has taken the environment over."""
@@ -218,6 +252,17 @@ class Reconciler:
                 # Its writer died or lost the lease mid-call; the read below settles it.
                 stale.status, stale.finished_at = "unknown", now
                 stale.error = "abandoned by its writer; settled by the next read"
+                # The call may have reached Coursedog: the audit trail must say so.
+                ledger.add_audit(
+                    session,
+                    at=now,
+                    actor="system",
+                    action=f"{stale.operation}_abandoned",
+                    window_id=stale.window_id,
+                    environment=env,
+                    detail=stale.error,
+                    data={"intent": stale.id, "before": stale.before, "desired": stale.desired},
+                )
             holding = ledger.windows_on(session, env, [s.value for s in HOLDING])
             waiting = ledger.window_environments(session, env, ROW_WAITING_RESTORE)
             baseline = ledger.held_baseline(session, env)
@@ -259,81 +304,7 @@ class Reconciler:
         """Write ``desired`` and read it back: the intent's id, and the verified schedule or why
         it failed."""
         window_id = (plan.holding or plan.waiting or (None,))[0]
-        with self._sessions.begin() as session:
-            intent = RemoteWrite(
-                environment=env,
-                operation="write_schedule",
-                window_id=window_id,
-                before=_schedule(before),
-                desired=_schedule(desired),
-                status="pending",
-                started_at=self._clock.now(),
-            )
-            session.add(intent)
-        error: str | None = None
-        status = "applied"
-        try:
-            client.write_schedule(desired)
-        except OutcomeUnknown as exc:
-            log.warning("write to %s: outcome unknown (%s); settling by reading", env, exc)
-        except SettingsLocked as exc:
-            error, status = f"{LOCKED_PREFIX}{exc}", "failed"
-        except CoursedogError as exc:
-            error, status = f"Coursedog refused the change: {exc}", "failed"
-        verified: Schedule | None = None
-        if error is None:
-            try:
-                verified = client.read_schedule().schedule
-            except CoursedogError as exc:
-                error = f"the change could not be verified, because reading it back failed: {exc}"
-                status = "unknown"
-        if verified is not None and verified != desired:
-            error, status = (
-                f"the read-back shows {verified.describe()}, not {desired.describe()}",
-                "failed",
-            )
-        self._settle(
-            intent.id,
-            env=env,
-            window_id=window_id,
-            status=status,
-            error=error,
-            data={
-                "before": _schedule(before),
-                "desired": _schedule(desired),
-                "verified": _schedule(verified) if verified else None,
-            },
-            summary=f"{before.describe()} -> {desired.describe()}",
-        )
-        return intent.id, (error if error is not None else desired)
-
-    def _settle(
-        self,
-        intent_id: int,
-        *,
-        env: str,
-        window_id: int | None,
-        status: str,
-        error: str | None,
-        data: dict[str, object],
-        summary: str,
-    ) -> None:
-        """Settle the intent row and append the audit event that explains the remote change."""
-        with self._sessions.begin() as session:
-            now = self._clock.now()
-            intent = session.get(RemoteWrite, intent_id)
-            assert intent is not None
-            intent.status, intent.finished_at, intent.error = status, now, error
-            ledger.add_audit(
-                session,
-                at=now,
-                actor="system",
-                action="schedule_written" if error is None else "schedule_write_failed",
-                window_id=window_id,
-                environment=env,
-                detail=error or summary,
-                data=data,
-            )
+        return self._writer.write(env, window_id, before, desired, client)
 
     def _watch_idle(self, env: str) -> list[Report]:
         """Read an environment no window holds; report merges found off, once per episode."""
@@ -357,10 +328,12 @@ class Reconciler:
                     environment=env,
                     detail=live.describe(),
                 )
-                ledger.append_audit_now(session)
-                return [
+                ledger.append_audit_now(session)  # last, so the event has its id
+                found = [
                     Report(None, env, ReportKind.UNEXPLAINED_OFF, after=live, occurrence=event.id)
                 ]
+                owe(session, found, now)
+                return found
             if not live.is_off() and last == UNEXPLAINED:
                 ledger.add_audit(
                     session,
@@ -371,10 +344,6 @@ class Reconciler:
                     detail=live.describe(),
                 )
         return []
-
-
-def _schedule(schedule: Schedule) -> dict[str, bool]:
-    return {"nightly": schedule.nightly, "realtime": schedule.realtime}
 
 
 def _snapshot(snapshot: ScheduleSnapshot) -> dict[str, object]:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from coursedog.models import Schedule
 
@@ -58,3 +60,42 @@ class Report:
             f"report:{self.window_id}:{self.environment}:{self.kind}:{after}:"
             f"{self.occurrence}:{self.detail[:60]}"
         )
+
+    def to_payload(self) -> dict[str, Any]:
+        """A JSON-ready copy, kept in the ledger until the report is posted."""
+        return {
+            "window_id": self.window_id,
+            "environment": self.environment,
+            "kind": self.kind.value,
+            "before": _schedule(self.before),
+            "after": _schedule(self.after),
+            "detail": self.detail,
+            "window_state": self.window_state,
+            "occurrence": self.occurrence,
+            "text": self.text,
+        }
+
+    @classmethod
+    def from_payload(cls, data: Mapping[str, Any]) -> Report:
+        """The report ``to_payload`` kept."""
+        return cls(
+            window_id=data["window_id"],
+            environment=data["environment"],
+            kind=ReportKind(data["kind"]),
+            before=_from_schedule(data.get("before")),
+            after=_from_schedule(data.get("after")),
+            detail=data.get("detail", ""),
+            window_state=data.get("window_state"),
+            occurrence=data.get("occurrence", 0),
+            text=data.get("text", ""),
+        )
+
+
+def _schedule(schedule: Schedule | None) -> dict[str, bool] | None:
+    return (
+        None if schedule is None else {"nightly": schedule.nightly, "realtime": schedule.realtime}
+    )
+
+
+def _from_schedule(data: Mapping[str, bool] | None) -> Schedule | None:
+    return None if data is None else Schedule(nightly=data["nightly"], realtime=data["realtime"])

@@ -238,14 +238,26 @@ class WindowService:
             session.flush()
             return WindowView.of(window)
 
-    def extend(self, *, actor: str, window_id: int, by: timedelta) -> WindowView:
-        """Move the end of a scheduled or holding window, and every reminder with it."""
+    def extend(
+        self, *, actor: str, window_id: int, by: timedelta, seen_end: int | None = None
+    ) -> WindowView:
+        """Move the end of a scheduled or holding window, and every reminder with it.
+
+        ``seen_end`` (UNIX seconds) is the end a button was shown with: a press that arrives
+        after the end moved (the same press twice, say) changes nothing.
+        """
         with self._unit("extend") as session:
             window = self._load(session, window_id)
             self._access.check_may_manage(window, actor, "extend")
             if window.state not in (*HOLDING, S.APPROVED):
                 raise Conflict(f"{label(window)} is {window.state}, so it cannot be extended.")
             assert window.starts_at is not None and window.ends_at is not None
+            if seen_end is not None and int(window.ends_at.timestamp()) != seen_end:
+                raise Conflict(
+                    f"{label(window)} was extended meanwhile and now ends at "
+                    f"{window.ends_at:%Y-%m-%d %H:%M} UTC; nothing changed. Extend again "
+                    "from the newest message if more time is needed."
+                )
             now = self._clock.now()
             new_end = max(window.ends_at, now) + by
             self._check_duration(window.environment_names, new_end - window.starts_at)

@@ -19,12 +19,18 @@ S = WindowState
 MAX_WINDOWS = 15  # per group, so the tab stays well under Slack's 100 blocks
 
 
-def _button(action_id: str, text: str, window_id: int, style: str | None = None) -> Block:
+def _button(
+    action_id: str,
+    text: str,
+    window_id: int,
+    style: str | None = None,
+    shown_end: datetime | None = None,
+) -> Block:
     button: Block = {
         "type": "button",
         "action_id": action_id,
         "text": {"type": "plain_text", "text": text},
-        "value": window_button_value(window_id),
+        "value": window_button_value(window_id, shown_end),
     }
     if style:
         button["style"] = style
@@ -34,7 +40,7 @@ def _button(action_id: str, text: str, window_id: int, style: str | None = None)
 def _buttons(view: WindowView) -> list[Block]:
     if view.state in HOLDING:
         return [
-            _button(ids.EXTEND_60, "Extend 1h", view.id),
+            _button(ids.EXTEND_60, "Extend 1h", view.id, shown_end=view.ends_at),
             _button(ids.REENABLE, "Re-enable now", view.id, "primary"),
         ]
     if view.state == S.REQUESTED:

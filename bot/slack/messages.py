@@ -73,7 +73,8 @@ _REPORTS: dict[ReportKind, str] = {
     ),
     ReportKind.RESTORE_FAILED: (
         ":warning: {env}: could not restore the schedule: {detail}. The bot retries on its "
-        "own; until then merges stay off."
+        "own; until then merges stay off. If this lasts, a person must set it back to {after} "
+        "in Merge Settings."
     ),
     ReportKind.HANDED_OVER: ":lock: {env}: stays off, because {detail} still holds it.",
     ReportKind.ASSISTED: (
@@ -118,16 +119,16 @@ def render_report(report: Report, labels: Mapping[str, str]) -> str:
     return text
 
 
-def end_choices(window_id: int) -> Block:
-    """Extend 30m / Extend 1h / Re-enable now."""
-    value = window_button_value(window_id)
+def end_choices(window_id: int, ends_at: datetime | None = None) -> Block:
+    """Extend 30m / Extend 1h / Re-enable now; Extend carries the end it extends."""
 
     def button(action_id: str, text: str, style: str | None = None) -> dict[str, Any]:
+        shown = ends_at if action_id in ids.EXTEND_MINUTES else None
         element: dict[str, Any] = {
             "type": "button",
             "action_id": action_id,
             "text": {"type": "plain_text", "text": text},
-            "value": value,
+            "value": window_button_value(window_id, shown),
         }
         if style:
             element["style"] = style
@@ -146,7 +147,7 @@ def end_choices(window_id: int) -> Block:
 
 def with_choices(view: WindowView, text: str) -> list[Block]:
     """A message and the end-choice buttons under it."""
-    return [section(text), end_choices(view.id)]
+    return [section(text), end_choices(view.id, view.ends_at)]
 
 
 def _envs(view: WindowView) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from datetime import timedelta
 from typing import Any
 
 from slack_sdk import WebClient
@@ -11,6 +12,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import delete
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot import crashpoint
 from bot.clock import Clock
 from bot.domain.nightly import NightlyMerge
 from bot.services import assisted, conflicts
@@ -26,6 +28,8 @@ from storage import ledger
 from storage.models import SlackNotice
 
 log = logging.getLogger(__name__)
+# A notice claimed this long ago and never posted lost its poster (a crash): post it again.
+STALE_CLAIM = timedelta(minutes=5)
 
 
 class SlackNotifier:
@@ -73,7 +77,9 @@ class SlackNotifier:
     ) -> str | None:
         """Post ``text`` unless a notice with ``key`` was posted already; return its ts."""
         with self._sessions.begin() as session:
-            notice = ledger.claim_notice(session, key, channel, thread_ts, self._clock.now())
+            notice = ledger.claim_notice(
+                session, key, channel, thread_ts, self._clock.now(), stale_after=STALE_CLAIM
+            )
             if notice is None:
                 return None
             notice_id = notice.id
@@ -133,11 +139,14 @@ class SlackNotifier:
         for report in reports:
             if report.window_id is None:
                 self.post_channel(report.dedup_key, render_report(report, self._labels))
+                self._settle(report.dedup_key)
                 continue
             view = touched.get(report.window_id) or self._windows.get(report.window_id)
             touched[report.window_id] = view
             text, blocks = self._render(report)
             self.in_thread(view, report.dedup_key, text, blocks=blocks)
+            crashpoint.reached("posted")
+            self._settle(report.dedup_key)
         for window_id in touched:
             self.refresh_card(self._windows.get(window_id))
 
@@ -165,6 +174,12 @@ class SlackNotifier:
             self._client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
         except Exception as exc:  # a view of the ledger; the ledger is the truth
             log.error("updating message %s failed: %s", ts, _slack_error(exc))
+
+    def _settle(self, key: str) -> None:
+        """The report was posted (or is known posted): it is owed no more. If Slack refused
+        it, it stays owed and the worker offers it again."""
+        with self._sessions.begin() as session:
+            ledger.settle_report(session, key)
 
     def message_payload(self, view: WindowView) -> dict[str, Any]:
         """The card as chat.postMessage arguments."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from bot.domain.requests import LATEST, RequestForm
@@ -22,11 +23,16 @@ class WindowAction:
     user_id: str
     channel_id: str | None
     message_ts: str | None
+    # For Extend: the end (UNIX seconds) the button was shown with, so that the same press
+    # arriving several times extends once.
+    shown_end: int | None = None
 
 
-def window_button_value(window_id: int) -> str:
-    """What a window button carries."""
-    return str(window_id)
+def window_button_value(window_id: int, shown_end: datetime | None = None) -> str:
+    """What a window button carries: the window, and for Extend the end it was shown with."""
+    if shown_end is None:
+        return str(window_id)
+    return f"{window_id}@{int(shown_end.timestamp())}"
 
 
 def parse_window_action(body: Mapping[str, Any], what: str = "window") -> WindowAction:
@@ -39,8 +45,11 @@ def parse_window_action(body: Mapping[str, Any], what: str = "window") -> Window
         action_id = str(action["action_id"])
     except (KeyError, IndexError, TypeError):
         raise InputError("That button press arrived incomplete; try again.") from None
+    raw, at, end = raw.partition("@")
     if not _digits(raw, 9) or not 0 < int(raw) < MAX_WINDOW_ID:
         raise InputError(f"That button does not name a {what}.")
+    if at and not (_digits(end, 11) and int(end) < LATEST):
+        raise InputError("That button carries an end time that is not one.")
     container = body.get("container") or {}
     channel = (body.get("channel") or {}).get("id") or container.get("channel_id")
     return WindowAction(
@@ -49,6 +58,7 @@ def parse_window_action(body: Mapping[str, Any], what: str = "window") -> Window
         user_id=user_id,
         channel_id=channel,
         message_ts=container.get("message_ts") or (body.get("message") or {}).get("ts"),
+        shown_end=int(end) if end else None,
     )
 
 

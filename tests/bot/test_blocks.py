@@ -11,14 +11,16 @@ from bot.domain.blackouts import Blackout
 from bot.domain.recurrence import Recurrence
 from bot.domain.series_states import SeriesState
 from bot.domain.states import WindowState
+from bot.errors import InputError
 from bot.services.reports import Report, ReportKind
 from bot.services.series_view import OccurrenceLine, SeriesView
 from bot.services.status import EnvironmentStatus, HistoryEntry
 from bot.services.views import EnvironmentView, WindowView
-from bot.slack import messages
+from bot.slack import ids, messages
 from bot.slack.blocks import card_text, render_card, render_help
 from bot.slack.messages import render_report
 from bot.slack.overview import render_history, render_status, render_windows
+from bot.slack.payloads import parse_window_action, window_button_value
 from bot.slack.series_blocks import (
     render_blackouts,
     render_series_card,
@@ -207,3 +209,36 @@ def test_series_list_blackouts_and_occurrence_lines_are_valid() -> None:
     text = str(blocks)
     assert "occurrence of series S-2" in text and "Overlaps MW-5 on `prod`" in text
     assert "Inside the blackout period Reg (…): overridden by <@U0APPROVE1>" in text
+
+
+def test_extend_buttons_carry_the_end_they_extend_and_parse_back() -> None:
+    end = datetime(2026, 12, 6, 7, 0, tzinfo=UTC)
+    block = messages.end_choices(7, end)
+    values = {e["action_id"]: e["value"] for e in block["elements"]}
+    stamp = int(end.timestamp())
+    assert values == {ids.EXTEND_30: f"7@{stamp}", ids.EXTEND_60: f"7@{stamp}", ids.REENABLE: "7"}
+
+    def body(value: str) -> dict[str, object]:
+        return {"actions": [{"value": value, "action_id": ids.EXTEND_30}], "user": {"id": "U1"}}
+
+    assert parse_window_action(body(window_button_value(7, end))).shown_end == stamp
+    assert parse_window_action(body("7")).shown_end is None
+    for bad in ("7@", "7@x", "7@99999999999", "@5", "7@5@6"):
+        with pytest.raises(InputError):
+            parse_window_action(body(bad))
+
+
+def test_a_report_kept_in_the_ledger_comes_back_the_same() -> None:
+    report = Report(
+        3,
+        "prod",
+        ReportKind.OFF_FAILED,
+        before=Schedule(True, False),
+        after=None,
+        detail="Coursedog answered 503",
+        window_state="failed",
+        occurrence=12,
+        text="paste me",
+    )
+    again = Report.from_payload(report.to_payload())
+    assert again == report and again.dedup_key == report.dedup_key

@@ -10,10 +10,14 @@ import pytest
 from sqlalchemy import select
 
 from bot.config import parse_settings
+from bot.services.outcomes import owe
+from bot.services.reconciler import ALL_OFF
+from bot.services.reports import Report, ReportKind
 from bot.slack import ids
+from coursedog.models import Schedule
 from coursedog.simulator_faults import Fault
 from storage import ledger
-from storage.models import RemoteWrite
+from storage.models import PendingReport, RemoteWrite, SlackNotice
 from tests.harness import APPROVER, REQUESTER, STRANGER, Bot, running_bot, settings_document
 
 
@@ -62,8 +66,14 @@ def test_an_unreadable_moment_does_not_fail_a_verified_window(bot: Bot) -> None:
 
 
 def test_each_failure_episode_is_reported(bot: Bot) -> None:
-    # A 500 on a write is not retried by the client (it may have been applied): one per pass.
-    put = {"kind": "status", "method": "PUT", "path_contains": "integrationSchedule", "status": 500}
+    # A 500 on a write is read back, and sent once more if not applied: two 500s fail a pass.
+    put = {
+        "kind": "status",
+        "method": "PUT",
+        "path_contains": "integrationSchedule",
+        "status": 500,
+        "times": 2,
+    }
     bot.sim.inject(Fault(**put))
     start_and_approve(bot)
     assert bot.runtime.windows.get(1).state == "failed"
@@ -80,7 +90,7 @@ def test_each_failure_episode_is_reported(bot: Bot) -> None:
 def test_a_failed_restore_is_reported_and_retried_until_it_works(bot: Bot) -> None:
     start_and_approve(bot)
     bot.sim.inject(
-        Fault(kind="status", method="PUT", path_contains="integrationSchedule", status=500)
+        Fault(kind="status", method="PUT", path_contains="integrationSchedule", status=500, times=2)
     )
     bot.command(REQUESTER, "end MW-1")
     assert "could not restore the schedule" in bot.thread(1)[-1]
@@ -129,6 +139,34 @@ def test_an_intent_left_pending_by_a_crash_is_settled_by_reading(bot: Bot) -> No
         ("write_schedule", "unknown"),  # left pending by the crash, settled by the read
         ("write_schedule", "applied"),
     ]
+
+
+@pytest.mark.parametrize("claimed", [False, True])
+def test_a_report_left_unposted_by_a_crash_is_posted_once_later(bot: Bot, claimed: bool) -> None:
+    start_and_approve(bot)
+    card = bot.card(1)
+    # Committed with its outcome, then the process died: before claiming the notice, or after
+    # claiming it but before Slack had it (the claim is then taken over once it is stale).
+    report = Report(
+        1, "prod", ReportKind.DRIFT_CORRECTED, Schedule(True, True), ALL_OFF, occurrence=99
+    )
+    with bot.runtime.sessions.begin() as s:
+        owe(s, [report], datetime.now(UTC))
+        if claimed:
+            s.add(
+                SlackNotice(
+                    dedup_key=report.dedup_key,
+                    channel=card.channel,
+                    thread_ts=card.ts,
+                    created_at=datetime.now(UTC) - timedelta(minutes=10),
+                )
+            )
+    for _ in range(2):
+        bot.runtime.worker.run_once()
+        assert bot.settle()
+    assert sum("Switched off again and verified" in t for t in bot.thread(1)) == 1
+    with bot.runtime.sessions.begin() as s:
+        assert s.scalars(select(PendingReport)).all() == []
 
 
 def assisted(base_url: str) -> Any:

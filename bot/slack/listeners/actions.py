@@ -47,7 +47,9 @@ def register(app: App, deps: SlackDeps) -> None:
         with answering_errors(answer(body, respond)):
             action = parse_window_action(body)
             by = timedelta(minutes=ids.EXTEND_MINUTES[action.action_id])
-            view = deps.windows.extend(actor=action.user_id, window_id=action.window_id, by=by)
+            view = deps.windows.extend(
+                actor=action.user_id, window_id=action.window_id, by=by, seen_end=action.shown_end
+            )
             announce_extension(deps, view, action.user_id, format_duration(by))
 
     @app.action(ids.REENABLE)

@@ -1,0 +1,152 @@
+"""One write of the schedule to Coursedog: the intent row first, then the call, then a read.
+
+The value written is absolute, so when a failure leaves it unclear whether Coursedog applied it
+(a lost answer, a 5xx) the read-back decides, and a write found not applied is sent once more.
+The audit event that explains the change is appended when the intent is settled.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Protocol
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot import crashpoint
+from bot.clock import Clock
+from bot.services.outcomes import LOCKED_PREFIX
+from coursedog.errors import CoursedogError, OutcomeUnknown, ServerError, SettingsLocked
+from coursedog.models import Schedule, ScheduleSnapshot
+from storage import ledger
+from storage.models import RemoteWrite
+
+log = logging.getLogger(__name__)
+# A write whose failure was ambiguous and that reads back as not applied is sent once more.
+MAX_SENDS = 2
+
+
+class WriteApi(Protocol):
+    """The part of the Coursedog client a write needs."""
+
+    def read_schedule(self) -> ScheduleSnapshot: ...
+
+    def write_schedule(self, schedule: Schedule) -> None: ...
+
+
+def schedule_dict(schedule: Schedule) -> dict[str, bool]:
+    """A schedule as the ledger keeps it."""
+    return {"nightly": schedule.nightly, "realtime": schedule.realtime}
+
+
+class ScheduleWriter:
+    """Writes one environment's schedule with its intent row and audit event."""
+
+    def __init__(self, sessions: sessionmaker[Session], clock: Clock) -> None:
+        self._sessions = sessions
+        self._clock = clock
+
+    def write(
+        self,
+        env: str,
+        window_id: int | None,
+        before: Schedule,
+        desired: Schedule,
+        client: WriteApi,
+    ) -> tuple[int, Schedule | str]:
+        """Write ``desired`` and read it back: the intent's id, and the verified schedule or
+        why it failed."""
+        with self._sessions.begin() as session:
+            intent = RemoteWrite(
+                environment=env,
+                operation="write_schedule",
+                window_id=window_id,
+                before=schedule_dict(before),
+                desired=schedule_dict(desired),
+                status="pending",
+                started_at=self._clock.now(),
+            )
+            session.add(intent)
+        crashpoint.reached("intent")
+        error, status, verified, sends = self._send_and_verify(env, client, desired)
+        self._settle(
+            intent.id,
+            env=env,
+            window_id=window_id,
+            status=status,
+            error=error,
+            data={
+                "before": schedule_dict(before),
+                "desired": schedule_dict(desired),
+                "verified": schedule_dict(verified) if verified else None,
+                "sends": sends,
+            },
+            summary=f"{before.describe()} -> {desired.describe()}",
+        )
+        return intent.id, (error if error is not None else desired)
+
+    def _send_and_verify(
+        self, env: str, client: WriteApi, desired: Schedule
+    ) -> tuple[str | None, str, Schedule | None, int]:
+        """Write and read back; resend once if an ambiguous failure turns out not applied.
+
+        Returns the error (None when verified), the intent's status, what the read-back
+        showed, and how many times the write was sent.
+        """
+        sends = 0
+        while True:
+            sends += 1
+            ambiguous: CoursedogError | None = None
+            try:
+                client.write_schedule(desired)
+            except SettingsLocked as exc:
+                return f"{LOCKED_PREFIX}{exc}", "failed", None, sends
+            except (OutcomeUnknown, ServerError) as exc:
+                # It may or may not have been applied: the read below tells, not a guess.
+                log.warning("write to %s: outcome unknown (%s); settling by reading", env, exc)
+                ambiguous = exc
+            except CoursedogError as exc:
+                return f"Coursedog refused the change: {exc}", "failed", None, sends
+            crashpoint.reached("called")
+            try:
+                verified = client.read_schedule().schedule
+            except CoursedogError as exc:
+                reason = f"the change could not be verified, because reading it back failed: {exc}"
+                return reason, "unknown", None, sends
+            if verified == desired:
+                return None, "applied", verified, sends
+            if ambiguous is None or sends >= MAX_SENDS:
+                break
+            # Read back as not applied: the absolute value is safe to send once more.
+            log.warning("write to %s was not applied; sending it once more", env)
+        if isinstance(ambiguous, ServerError):
+            return f"Coursedog refused the change: {ambiguous}", "failed", verified, sends
+        reason = f"the read-back shows {verified.describe()}, not {desired.describe()}"
+        return reason, "failed", verified, sends
+
+    def _settle(
+        self,
+        intent_id: int,
+        *,
+        env: str,
+        window_id: int | None,
+        status: str,
+        error: str | None,
+        data: dict[str, object],
+        summary: str,
+    ) -> None:
+        """Settle the intent row and append the audit event that explains the remote change."""
+        with self._sessions.begin() as session:
+            now = self._clock.now()
+            intent = session.get(RemoteWrite, intent_id)
+            assert intent is not None
+            intent.status, intent.finished_at, intent.error = status, now, error
+            ledger.add_audit(
+                session,
+                at=now,
+                actor="system",
+                action="schedule_written" if error is None else "schedule_write_failed",
+                window_id=window_id,
+                environment=env,
+                detail=error or summary,
+                data=data,
+            )

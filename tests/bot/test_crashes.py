@@ -1,0 +1,160 @@
+"""SIGKILL at every step of a change, restart, and the ledger, Coursedog and Slack still agree.
+
+The bot runs as `sis-maint serve` in its own process and kills itself at a crash point
+(bot.crashpoint). A fresh process on the same ledger must repair whatever was left half done:
+merges end up as the window wants them, at most one write reached Coursedog for each change,
+and the thread tells the story once.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, update
+
+from bot.slack import ids
+from storage.models import AuditEvent, DueAction, RemoteWrite, Window
+from tests import invariants
+from tests.harness import APPROVER, REQUESTER
+from tests.process import SCHOOL, Stack, eventually, stack
+
+pytestmark = pytest.mark.timeout(180)
+OFF_REPORTS = ("merges switched off and verified", "merges are off, verified by reading back")
+
+
+@pytest.fixture
+def world(database_url: str, tmp_path: Path) -> Iterator[Stack]:
+    with stack(database_url, tmp_path) as running:
+        yield running
+
+
+def live(world: Stack) -> tuple[bool, bool]:
+    school = world.sim.school(SCHOOL)
+    return school.nightly, school.realtime
+
+
+def window(world: Stack) -> tuple[str, list[str]]:
+    with world.sessions.begin() as s:
+        found = s.get(Window, 1)
+        assert found is not None
+        return found.state, [e.status for e in found.environments]
+
+
+def thread(world: Stack) -> list[str]:
+    cards = [m for m in world.slack.messages.values() if m.thread_ts is None and "MW-1" in m.text]
+    if not cards:
+        return []
+    return [m.text for m in world.slack.thread(cards[0].channel, cards[0].ts)]
+
+
+def count(texts: list[str], fragments: tuple[str, ...]) -> int:
+    return sum(any(f in t for f in fragments) for t in texts)
+
+
+def check_invariants(world: Stack) -> None:
+    with world.sessions.begin() as s:
+        invariants.check(s, world.sim, {"prod": SCHOOL}, now=datetime.now(UTC))
+    texts = thread(world)
+    repeated = {t: n for t, n in Counter(texts).items() if n > 1}
+    assert not repeated, f"a notice was posted twice: {repeated}"
+
+
+def request_and_approve(world: Stack) -> None:
+    bot = world.bot
+    assert bot is not None
+    bot.command(REQUESTER, "start prod 2h Banner patch", wait=False)
+    assert world.slack.wait_for(lambda: any("MW-1" in c.text for c in bot.cards()))
+    assert eventually(lambda: window(world)[0] == "requested" and _card_attached(world))
+    bot.click(APPROVER, ids.APPROVE, "1", bot.card(1), wait=False)
+
+
+def _card_attached(world: Stack) -> bool:
+    with world.sessions.begin() as s:
+        found = s.get(Window, 1)
+        return found is not None and found.card_ts is not None
+
+
+def switched_off(world: Stack) -> bool:
+    return (
+        window(world) == ("active", ["off"])
+        and live(world) == (False, False)
+        and count(thread(world), OFF_REPORTS) == 1
+    )
+
+
+def restored(world: Stack) -> bool:
+    return (
+        window(world) == ("ended", ["restored"])
+        and live(world) == (True, True)
+        and count(thread(world), ("schedule restored and verified",)) == 1
+    )
+
+
+@pytest.mark.parametrize("point", ["intent", "called", "outcome", "posted"])
+def test_a_crash_while_switching_off_is_repaired_by_the_next_process(
+    world: Stack, point: str
+) -> None:
+    world.start(crash_at=point)
+    request_and_approve(world)
+    assert world.killed(), world.log()
+
+    world.start()
+    assert eventually(lambda: switched_off(world)), (window(world), thread(world), world.log())
+    assert world.sim.school(SCHOOL).writes == 1  # at most one effective change reached Coursedog
+    check_invariants(world)
+    with world.sessions.begin() as s:
+        intents = s.scalars(
+            select(RemoteWrite.status)
+            .where(RemoteWrite.operation == "write_schedule")
+            .order_by(RemoteWrite.id)
+        ).all()
+        recorded = s.scalars(select(AuditEvent.action).where(AuditEvent.window_id == 1)).all()
+    expected = {
+        "intent": ["unknown", "applied"],  # never sent; the next process sends it
+        "called": ["unknown"],  # sent and applied; the next process reads it, sends nothing
+        "outcome": ["applied"],
+        "posted": ["applied"],
+    }
+    assert list(intents) == expected[point]
+    assert recorded.count("baseline_recorded") == 1 and recorded.count("approved") == 1
+
+
+@pytest.mark.parametrize("point", ["intent@2", "called@2", "outcome@2", "posted@2"])
+def test_a_crash_while_restoring_is_repaired_by_the_next_process(world: Stack, point: str) -> None:
+    world.start(crash_at=point)
+    request_and_approve(world)
+    assert eventually(lambda: switched_off(world)), world.log()
+    assert world.bot is not None
+    world.bot.command(REQUESTER, "end MW-1", wait=False)
+    assert world.killed(), world.log()
+
+    world.start()
+    assert eventually(lambda: restored(world)), (window(world), thread(world), world.log())
+    assert world.sim.school(SCHOOL).writes == 2  # one to switch off, one to restore
+    check_invariants(world)
+
+
+def test_a_crash_after_claiming_the_end_runs_the_end_once_after_restart(world: Stack) -> None:
+    world.start(crash_at="claimed")
+    request_and_approve(world)
+    assert eventually(lambda: switched_off(world)), world.log()
+    now = datetime.now(UTC)
+    with world.sessions.begin() as s:  # the window's end comes now
+        s.execute(update(Window).where(Window.id == 1).values(ends_at=now))
+        s.execute(update(DueAction).where(DueAction.kind == "end").values(due_at=now))
+    assert world.killed(), world.log()
+
+    world.start()
+    assert eventually(lambda: restored(world)), (window(world), thread(world), world.log())
+    with world.sessions.begin() as s:
+        end = s.scalars(select(DueAction).where(DueAction.kind == "end")).one()
+        assert (end.status, end.attempts) == ("done", 2)
+        actions = s.scalars(select(AuditEvent.action).where(AuditEvent.window_id == 1)).all()
+    assert actions.count("ended") == 1
+    assert count(thread(world), ("reached its end",)) == 1
+    assert world.sim.school(SCHOOL).writes == 2
+    check_invariants(world)
