@@ -5,9 +5,10 @@ reached (default: the first). The kill is SIGKILL, so nothing is flushed, closed
 back in an orderly way: exactly what a power cut or the OOM killer would leave behind.
 
 Points, in the order a change goes through them:
-``claimed`` (a due action was leased), ``intent`` (the intent row of a Coursedog write is
-committed), ``called`` (Coursedog answered the write), ``outcome`` (the outcome is recorded in
-the ledger), ``posted`` (the report about it was posted to Slack).
+``claimed`` (due actions were leased; ``claimed:<kind>`` when one of that kind was),
+``intent`` (the intent row of a Coursedog write is committed), ``called`` (Coursedog answered
+the write), ``outcome`` (the outcome is recorded in the ledger), ``posted`` (the report about
+it was posted to Slack).
 """
 
 from __future__ import annotations

@@ -110,6 +110,8 @@ class Scheduler(BackgroundLoop):
                 return ran
             crashpoint.reached("claimed")
             for action in claimed:
+                crashpoint.reached(f"claimed:{action.kind}")  # e.g. claimed:end
+            for action in claimed:
                 with log_context(
                     request_id=new_request_id(),
                     action_id=action.id,

@@ -33,7 +33,10 @@ def draft(notice: NoticeView) -> tuple[str, list[Block]]:
         )
     else:
         why = ":envelope: No mail server is configured, so the bot cannot email Coursedog."
-    ask = f"Please {to} (or open a support ticket) with this text, then press *Sent it*:"
+    ask = (
+        f"Please {to} (or open a support ticket) with this text, "
+        f"*{escape(notice.subject)}*, then press *Sent it*:"
+    )
     text = f"{why} {ask}"
     return text, [
         section(text),

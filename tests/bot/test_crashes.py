@@ -139,7 +139,7 @@ def test_a_crash_while_restoring_is_repaired_by_the_next_process(world: Stack, p
 
 
 def test_a_crash_after_claiming_the_end_runs_the_end_once_after_restart(world: Stack) -> None:
-    world.start(crash_at="claimed")
+    world.start(crash_at="claimed:end")
     request_and_approve(world)
     assert eventually(lambda: switched_off(world)), world.log()
     now = datetime.now(UTC)

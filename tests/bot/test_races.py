@@ -17,7 +17,7 @@ from bot.runtime import Runtime
 from bot.services.reconciler import Reconciler
 from bot.slack import ids
 from coursedog.models import Schedule, ScheduleSnapshot
-from storage.models import AuditEvent, DueAction, RemoteWrite
+from storage.models import AuditEvent, CoursedogNotice, DueAction, RemoteWrite
 from tests import invariants
 from tests.harness import APPROVER, APPROVER_2, REQUESTER, Bot, ManualClock, running_bot
 
@@ -102,7 +102,10 @@ def test_ten_cancels_at_once_cancel_once(bot: Bot) -> None:
     assert bot.runtime.windows.get(1).state == "cancelled"
     with bot.runtime.sessions.begin() as s:
         pending = s.scalars(select(DueAction.kind).where(DueAction.status == "pending")).all()
-    assert pending == []  # nothing of the window is left to run
+        told = s.scalars(select(CoursedogNotice.event).order_by(CoursedogNotice.id)).all()
+    # Nothing of the window is left to run but telling Coursedog: approved, then cancelled once.
+    assert pending == ["notify_coursedog", "notify_coursedog"]
+    assert told == ["approved", "cancelled"]
     assert bot.sim.school("state_u_prod").writes == 0
     check(bot)
 

@@ -109,7 +109,7 @@ def session(bot: Bot, answers: list[httpx.Response]) -> None:
     schedule = {"path_contains": "integrationSchedule", "kind": "status", "body": echo}
     bot.sim.inject(Fault(method="GET", status=503, times=2, **schedule))
     answers.append(bot.command(REQUESTER, "status prod"))
-    bot.sim.inject(Fault(method="PUT", status=500, times=1, **schedule))
+    bot.sim.inject(Fault(method="PUT", status=500, times=2, **schedule))  # and its resend
     answers.append(bot.command(REQUESTER, "end MW-1"))
     bot.sim.revoke_sessions()
     login = {"method": "POST", "path_contains": "sessions", "kind": "status", "body": echo}

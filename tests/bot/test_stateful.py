@@ -30,15 +30,16 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
 from bot.slack import ids
 from coursedog.simulator import SchoolState
 from coursedog.simulator_faults import Fault
 from storage import due
-from storage.models import AuditEvent, Base, Window
+from storage.models import AuditEvent, Window
 from tests import invariants
 from tests.harness import APPROVER, APPROVER_2, REQUESTER, STRANGER, Bot, ManualClock, running_bot
+from tests.tamper import empty_ledger
 
 EXAMPLES = int(os.environ.get("SIS_MAINT_STATEFUL_EXAMPLES", "15"))
 STEPS = int(os.environ.get("SIS_MAINT_STATEFUL_STEPS", "15"))
@@ -258,8 +259,7 @@ def reset(bot: Bot, clock: ResettableClock) -> None:
     assert bot.settle()
     bot.sim.clear_faults()
     with bot.runtime.sessions.begin() as s:
-        for table in reversed(Base.metadata.sorted_tables):
-            s.execute(delete(table))
+        empty_ledger(s)
     with bot.sim.lock:
         for school, (nightly, realtime) in START.items():
             bot.sim.schools[school] = SchoolState(nightly=nightly, realtime=realtime)
