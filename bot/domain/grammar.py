@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.domain.durations import parse_duration
+from bot.domain.plain import check_text
 from bot.domain.when import WhenSpec, parse_when
 from bot.errors import InputError, UnknownCommand, quote
 
@@ -233,6 +234,7 @@ def parse_command(
     ``environments`` maps lower-case names and aliases to canonical names; ``now`` and
     ``zone_of`` (an environment's time zone) are needed to read wall times in ``schedule``.
     """
+    check_text(text, "command")
     words = text.split()
     if not words:
         raise InputError("The command is empty. Try `/sis-maint help`.")

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from bot.domain.durations import parse_duration
+from bot.domain.plain import check_text
 from bot.errors import InputError
 
 MAX_REASON = 500
@@ -69,6 +70,8 @@ def check_request(form: RequestForm) -> CheckedRequest:
         duration = ends_at - starts_at
         if duration <= timedelta(0):
             raise InputError("The end must be after the start.", field="end")
+    check_text(form.reason, "reason", "reason")
+    check_text(form.ticket, "ticket", "ticket")
     if len(form.reason) > MAX_REASON:
         raise InputError(f"Keep the reason under {MAX_REASON} characters.", field="reason")
     if len(form.ticket) > MAX_TICKET:
