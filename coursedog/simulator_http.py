@@ -30,6 +30,9 @@ class SimulatorServer(ThreadingHTTPServer):
     """A threading HTTP server that knows its Simulator."""
 
     daemon_threads = True
+    # socketserver's default backlog of 5 drops connections under concurrent clients, and
+    # each dropped SYN costs the client a one-second retransmission.
+    request_queue_size = 128
 
     def __init__(self, address: tuple[str, int], sim: Simulator) -> None:
         self.sim = sim

@@ -96,8 +96,7 @@ class SlackStandIn:
         class Handler(_Handler):
             owner = stand_in
 
-        self._server = ThreadingHTTPServer((host, port), Handler)
-        self._server.daemon_threads = True
+        self._server = _Server((host, port), Handler)
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         self.base_url = f"http://{host}:{self._server.server_address[1]}"
         return self.base_url + "/api/"
@@ -278,6 +277,13 @@ def _blocks(raw: Any) -> list[dict[str, Any]]:
         parsed = json.loads(raw)
         return parsed if isinstance(parsed, list) else []
     return list(raw) if isinstance(raw, list) else []
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    # socketserver's default backlog of 5 drops connections under concurrent calls, and each
+    # dropped SYN costs the caller a one-second retransmission.
+    request_queue_size = 128
 
 
 class _Handler(BaseHTTPRequestHandler):
