@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import JSON, Engine, Table, func, select, text
 
+from storage.audit import GENESIS, canonical, chain_hash
 from storage.models import (
     AuditEvent,
     Baseline,
@@ -185,9 +186,14 @@ def _write(engine: Engine, chunk: dict[str, list[Any]]) -> None:
         cursor = raw.cursor()
         if sqlite:
             cursor.execute("BEGIN IMMEDIATE")
-        for name, rows in chunk.items():
-            if not rows:
+        for name, given in chunk.items():
+            if not given:
                 continue
+            rows = given
+            if name == "audit_events":
+                cursor.execute("SELECT id, hash FROM audit_events ORDER BY id DESC LIMIT 1")
+                head = cursor.fetchone()
+                rows = _chained(given, *(head or (0, GENESIS)))
             columns = list(rows[0])
             convert = list(zip(columns, _converters(TABLES[name], columns, sqlite), strict=True))
             values = [tuple(to(row[c]) for c, to in convert) for row in rows]
@@ -207,6 +213,17 @@ def _write(engine: Engine, chunk: dict[str, list[Any]]) -> None:
             raw.commit()
     finally:
         raw.close()
+
+
+def _chained(rows: list[dict[str, Any]], last_id: int, prev: str) -> list[dict[str, Any]]:
+    """Audit events with their ids and hash chain, continuing from the head of the trail."""
+    chained = []
+    for offset, row in enumerate(rows, start=1):
+        content = canonical(id=last_id + offset, **row)
+        digest = chain_hash(content, prev)
+        chained.append({**row, "id": last_id + offset, "prev_hash": prev, "hash": digest})
+        prev = digest
+    return chained
 
 
 def fill(engine: Engine, count: int, *, seed: int = 8) -> dict[str, int]:
