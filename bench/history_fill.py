@@ -247,6 +247,7 @@ def fill(engine: Engine, count: int, *, seed: int = 8) -> dict[str, int]:
         # Fresh statistics, as autovacuum gathers them. SQLite ledgers get none: nothing in
         # the bot runs ANALYZE there, so the planner works without statistics, as in service.
         with engine.connect() as conn:
-            conn.execute(text("ANALYZE"))
+            for name in TABLES:  # this ledger's tables only, not every schema's
+                conn.execute(text(f'ANALYZE "{name}"'))
             conn.commit()
     return counts

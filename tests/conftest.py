@@ -6,6 +6,7 @@ import ipaddress
 import os
 import shutil
 import socket
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +14,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import OperationalError
 
 from storage.db import make_engine, upgrade
 from storage.models import Base
@@ -93,8 +95,17 @@ def postgres_schema() -> Iterator[str]:
 
 def _truncate_all(engine: Engine) -> None:
     names = ", ".join(f'"{t.name}"' for t in reversed(Base.metadata.sorted_tables))
-    with engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    for attempt in range(5):
+        try:
+            with engine.begin() as conn:
+                conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            return
+        except OperationalError as exc:
+            # PostgreSQL's autovacuum may hold a table this needs: the loser of a deadlock
+            # is rolled back, and trying again a moment later finds the way clear.
+            if "deadlock" not in str(exc) or attempt == 4:
+                raise
+            time.sleep(0.2 * (attempt + 1))
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -107,6 +118,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         return
     url = request.getfixturevalue("postgres_schema")
     engine = make_engine(url)
-    _truncate_all(engine)
-    engine.dispose()
+    try:
+        _truncate_all(engine)
+    finally:
+        engine.dispose()
     yield url
