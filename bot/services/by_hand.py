@@ -19,7 +19,6 @@ from bot.services.outcomes import Plan
 from bot.services.reports import Report, ReportKind
 from coursedog.models import Schedule
 from storage import ledger
-from storage.models import Baseline
 
 ALL_OFF = Schedule(nightly=False, realtime=False)
 _CONFIRMED = {
@@ -128,23 +127,12 @@ class ByHand:
             if phase == "off":
                 before = view.found_on
                 if plan.baseline is None:
-                    session.add(
-                        Baseline(
-                            environment=env,
-                            nightly=before.nightly,
-                            realtime=before.realtime,
-                            save_state_id=None,
-                            captured_at=now,
-                            window_id=window_id,
-                        )
-                    )
-                    ledger.add_audit(
+                    outcomes.record_baseline(
                         session,
-                        at=now,
-                        actor="system",
-                        action="baseline_recorded",
-                        window_id=window_id,
-                        environment=env,
+                        env,
+                        window_id,
+                        before,
+                        now=now,
                         detail=f"{before.describe()} (as confirmed by a person)",
                     )
                 reports = outcomes.finish_off(

@@ -18,7 +18,7 @@ from bot.services import timetable
 from bot.services.reports import Report, ReportKind
 from coursedog.models import Schedule
 from storage import ledger
-from storage.models import Window, WindowEnvironment
+from storage.models import Baseline, Window, WindowEnvironment
 
 ROW_WAITING_RESTORE = ("ending", "restore_failed")
 LOCKED_PREFIX = "merge settings are locked: "
@@ -54,6 +54,40 @@ def _rows(
             continue
         pairs.append((row, window))
     return pairs
+
+
+def record_baseline(
+    session: Session,
+    env: str,
+    window_id: int,
+    schedule: Schedule,
+    *,
+    now: datetime,
+    save_state_id: str | None = None,
+    detail: str | None = None,
+    data: dict[str, object] | None = None,
+) -> None:
+    """What the first window found on ``env``: what restoring will bring back."""
+    session.add(
+        Baseline(
+            environment=env,
+            nightly=schedule.nightly,
+            realtime=schedule.realtime,
+            save_state_id=save_state_id,
+            captured_at=now,
+            window_id=window_id,
+        )
+    )
+    ledger.add_audit(
+        session,
+        at=now,
+        actor="system",
+        action="baseline_recorded",
+        window_id=window_id,
+        environment=env,
+        detail=detail or schedule.describe(),
+        data=data,
+    )
 
 
 def finish_off(

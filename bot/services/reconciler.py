@@ -30,7 +30,6 @@ from bot.services.writes import schedule_dict as _schedule
 from coursedog.errors import CoursedogError
 from coursedog.models import MergeRun, Schedule, ScheduleSnapshot
 from storage import ledger
-from storage.models import Baseline
 
 log = logging.getLogger(__name__)
 ALL_OFF = Schedule(nightly=False, realtime=False)
@@ -276,25 +275,13 @@ class Reconciler:
 
     def _record_baseline(self, env: str, window_id: int, live: ScheduleSnapshot) -> None:
         with self._sessions.begin() as session:
-            now = self._clock.now()
-            session.add(
-                Baseline(
-                    environment=env,
-                    nightly=live.schedule.nightly,
-                    realtime=live.schedule.realtime,
-                    save_state_id=live.save_state_id,
-                    captured_at=now,
-                    window_id=window_id,
-                )
-            )
-            ledger.add_audit(
+            outcomes.record_baseline(
                 session,
-                at=now,
-                actor="system",
-                action="baseline_recorded",
-                window_id=window_id,
-                environment=env,
-                detail=live.schedule.describe(),
+                env,
+                window_id,
+                live.schedule,
+                now=self._clock.now(),
+                save_state_id=live.save_state_id,
                 data=_snapshot(live),
             )
 
