@@ -1,4 +1,9 @@
-"""Ledger queries. Functions take the caller's session and never commit."""
+"""Ledger queries. Functions take the caller's session and never commit.
+
+The ones the periodic passes run (the worker, the watchdog, ``status``) find the present
+through indexes on state, status or the held rows, so their cost does not grow with the
+number of finished windows in the ledger (tests/storage/test_query_plans.py holds them to it).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, exists, select, update
+from sqlalchemy import delete, exists, literal, select, union, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -63,14 +68,29 @@ def append_audit_now(session: Session) -> None:
 def last_environment_action(
     session: Session, environment: str, actions: Iterable[str]
 ) -> str | None:
-    """The most recent of ``actions`` recorded for an environment, if any."""
-    stmt = (
-        select(AuditEvent.action)
-        .where(AuditEvent.environment == environment, AuditEvent.action.in_(list(actions)))
+    """The most recent of ``actions`` recorded for an environment, if any.
+
+    One newest id per action, each the last entry of its range of the (environment, action,
+    id) index, then the newest of those.
+    """
+    wanted = list(dict.fromkeys(actions))
+    if not wanted:
+        return None
+    newest = [
+        select(AuditEvent.id)
+        .where(AuditEvent.environment == environment, AuditEvent.action == action)
         .order_by(AuditEvent.id.desc())
         .limit(1)
-    )
-    return session.scalars(stmt).first()
+        .scalar_subquery()
+        for action in wanted
+    ]
+    ids = session.execute(select(*newest)).one()
+    found = [
+        (event_id, action)
+        for event_id, action in zip(ids, wanted, strict=True)
+        if event_id is not None
+    ]
+    return max(found)[1] if found else None
 
 
 def get_window(session: Session, window_id: int, *, lock: bool = False) -> Window | None:
@@ -82,20 +102,21 @@ def get_window(session: Session, window_id: int, *, lock: bool = False) -> Windo
 
 
 def windows_on(session: Session, environment: str, states: Iterable[str]) -> Sequence[Window]:
-    """Windows in ``states`` that cover ``environment``, oldest first."""
-    stmt = (
-        select(Window)
-        .join(WindowEnvironment)
-        .where(WindowEnvironment.environment == environment, Window.state.in_(list(states)))
-        .order_by(Window.id)
+    """Windows in ``states`` that cover ``environment``, oldest first.
+
+    Found by state, then checked for the environment: an environment's rows span its history.
+    """
+    covers = exists().where(
+        WindowEnvironment.window_id == Window.id, WindowEnvironment.environment == environment
     )
+    stmt = select(Window).where(Window.state.in_(list(states)), covers).order_by(Window.id)
     return session.scalars(stmt).all()
 
 
 def window_environments(
     session: Session, environment: str, statuses: Iterable[str]
 ) -> Sequence[WindowEnvironment]:
-    """The per-window rows of ``environment`` in the given statuses."""
+    """The per-window rows of ``environment`` in the given statuses (by the status index)."""
     stmt = (
         select(WindowEnvironment)
         .where(
@@ -110,15 +131,17 @@ def window_environments(
 def environments_in_play(
     session: Session, window_states: Iterable[str], row_statuses: Iterable[str]
 ) -> set[str]:
-    """Environments with a holding window, a pending restore, or a held baseline."""
-    holding = select(WindowEnvironment.environment).where(
-        exists().where(
-            Window.id == WindowEnvironment.window_id, Window.state.in_(list(window_states))
-        )
-        | WindowEnvironment.status.in_(list(row_statuses))
+    """Environments with a holding window, a pending restore, or a held baseline.
+
+    Three lookups, each through its own index (window state, row status, held baselines).
+    """
+    holders = select(Window.id).where(Window.state.in_(list(window_states)))
+    holding = select(WindowEnvironment.environment).where(WindowEnvironment.window_id.in_(holders))
+    waiting = select(WindowEnvironment.environment).where(
+        WindowEnvironment.status.in_(list(row_statuses))
     )
     held = select(Baseline.environment).where(Baseline.released_at.is_(None))
-    return set(session.scalars(holding.union(held)).all())
+    return set(session.scalars(union(holding, waiting, held)).all())
 
 
 def held_baseline(session: Session, environment: str) -> Baseline | None:
@@ -182,9 +205,14 @@ def release_lease(session: Session, environment: str, owner: str, epoch: int) ->
 
 
 def pending_writes(session: Session, environment: str) -> Sequence[RemoteWrite]:
-    """Intents that were never settled (their writer died or lost its lease)."""
+    """Intents that were never settled (their writer died or lost its lease).
+
+    ``'pending'`` is written into the statement, not bound, so that the partial index of the
+    writes in flight is usable however the database plans (PostgreSQL's generic plans too).
+    """
+    pending = literal("pending", literal_execute=True)
     stmt = select(RemoteWrite).where(
-        RemoteWrite.environment == environment, RemoteWrite.status == "pending"
+        RemoteWrite.environment == environment, RemoteWrite.status == pending
     )
     return session.scalars(stmt).all()
 

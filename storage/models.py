@@ -105,6 +105,12 @@ class WindowEnvironment(Base):
 
     window: Mapped[Window] = relationship(back_populates="environments")
 
+    __table_args__ = (
+        # The rows still owed something (a restore, say) by status: the finished ones, which
+        # grow with history, are never walked to find them.
+        Index("ix_window_environments_status_environment", "status", "environment"),
+    )
+
 
 class Baseline(Base):
     """The schedule read just before the first overlapping window switched an environment off."""
@@ -154,6 +160,12 @@ class AuditEvent(Base):
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
     hash: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (
+        # An environment's newest event of one kind (the watchdog's last report on it): one
+        # step down the index from its end, however long the trail.
+        Index("ix_audit_events_environment_action_id", "environment", "action", "id"),
+    )
 
 
 class DueAction(Base):
