@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Mapping
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from pydantic import SecretStr
@@ -284,6 +284,6 @@ class _Wake:
 
     scheduler: Scheduler | None = None
 
-    def __call__(self) -> None:
-        if self.scheduler is not None:
-            self.scheduler.wake()
+    def __call__(self, due_at: datetime | None) -> None:
+        if self.scheduler is not None and due_at is not None:
+            self.scheduler.wake(due_at)

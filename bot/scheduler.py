@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -82,14 +82,19 @@ class Scheduler(BackgroundLoop):
         self._batch = batch
         self._on_give_up = on_give_up
         self._woken = False
+        # While the loop sleeps: when it will look at the ledger next (it may sleep until then).
+        self._next_look: datetime | None = None
         # Set while the loop sleeps (lets tests and health checks see it is idle).
         self.asleep = threading.Event()
         # time.monotonic() when a pass last claimed or ran something (for the health check).
         self.last_pass: float | None = None
 
-    def wake(self) -> None:
-        """An action was added: re-check the next due time instead of sleeping through it."""
+    def wake(self, due_at: datetime | None = None) -> None:
+        """An action due at ``due_at`` was added: look at the ledger again now, unless the
+        loop already means to look by then (most actions are due hours ahead)."""
         with self._cond:
+            if due_at is not None and self._next_look is not None and due_at >= self._next_look:
+                return
             self._woken = True
             self._cond.notify_all()
 
@@ -172,9 +177,11 @@ class Scheduler(BackgroundLoop):
                 wait = self._poll
             with self._cond:
                 if not self._woken and not self._stopping:
+                    self._next_look = self.clock.now() + timedelta(seconds=wait)
                     self.asleep.set()
                     self._cond.wait(wait)
                     self.asleep.clear()
+                    self._next_look = None
                 self._woken = False
                 if self._stopping:
                     return

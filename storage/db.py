@@ -10,6 +10,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage import audit
+from storage.sqlite_writers import queued_connection_class
 
 DEFAULT_DATABASE_URL = "sqlite:///sis-maint.db"
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
@@ -28,7 +29,12 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     url = normalize_url(url)
     if make_url(url).get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True, **kwargs)
-    engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
+    busy_seconds = 30
+    engine = create_engine(
+        url,
+        connect_args={"timeout": busy_seconds, "factory": queued_connection_class(busy_seconds)},
+        **kwargs,
+    )
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -36,15 +42,16 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={busy_seconds * 1000}")
         if make_url(url).database not in (None, "", ":memory:"):
             cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        # Writers queue up front instead of failing on a read-to-write lock upgrade.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Writers queue up front (on this process's lock, then SQLite's) instead of failing
+        # on a read-to-write lock upgrade.
+        connection.connection.dbapi_connection.begin_immediate()
 
     return engine
 

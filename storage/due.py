@@ -7,10 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from storage.models import DueAction
+
+_SOONEST = "soonest_due_action"  # session.info key: the earliest due time inserted
 
 
 @dataclass(frozen=True)
@@ -37,25 +39,39 @@ def schedule_action(
     window_id: int | None = None,
     environment: str | None = None,
 ) -> bool:
-    """Insert an action unless one with the same key exists; True when inserted."""
-    try:
-        with session.begin_nested():
-            session.add(
-                DueAction(
-                    kind=kind,
-                    window_id=window_id,
-                    environment=environment,
-                    due_at=due_at,
-                    status="pending",
-                    attempts=0,
-                    lease_epoch=0,
-                    dedup_key=dedup_key,
-                    created_at=now,
-                )
-            )
-    except IntegrityError:
-        return False
-    return True
+    """Insert an action unless one with the same key exists; True when inserted.
+
+    One statement (``INSERT ... ON CONFLICT DO NOTHING``), so a duplicate costs neither a
+    savepoint nor an error.
+    """
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = (
+        insert(DueAction)
+        .values(
+            kind=kind,
+            window_id=window_id,
+            environment=environment,
+            due_at=due_at,
+            status="pending",
+            attempts=0,
+            lease_epoch=0,
+            dedup_key=dedup_key,
+            created_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=[DueAction.dedup_key])
+    )
+    inserted = int(getattr(session.execute(stmt), "rowcount", 0)) == 1
+    if inserted:
+        soonest = session.info.get(_SOONEST)
+        session.info[_SOONEST] = due_at if soonest is None else min(soonest, due_at)
+    return inserted
+
+
+def soonest_planned(session: Session) -> datetime | None:
+    """The earliest due time of the actions this session inserted (to wake the scheduler)."""
+    soonest: datetime | None = session.info.get(_SOONEST)
+    return soonest
 
 
 def cancel_actions(session: Session, window_id: int, kinds: Iterable[str], now: datetime) -> int:

@@ -6,9 +6,9 @@ Functions take the caller's session and never commit.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Select, and_, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from storage.models import BlackoutPeriod, Series, Window, WindowEnvironment
@@ -69,21 +69,60 @@ def overlapping_windows(
     *,
     now: datetime,
     exclude: int | None = None,
+    limit: int | None = None,
 ) -> list[Window]:
-    """Windows in ``states`` on any of ``environments`` whose time overlaps ``[start, end)``.
+    """Windows in ``states`` on any of ``environments`` whose time overlaps ``[start, end)``,
+    oldest first, at most ``limit`` of them.
 
     A window that starts as soon as it is approved is taken to run from ``now``.
     """
+    stmt = _overlapping(environments, start, end, states, now=now, exclude=exclude)
+    return list(session.scalars(stmt.order_by(Window.id).limit(limit)))
+
+
+def count_overlapping_windows(
+    session: Session,
+    environments: Sequence[str],
+    start: datetime,
+    end: datetime,
+    states: Iterable[str],
+    *,
+    now: datetime,
+    exclude: int | None = None,
+) -> int:
+    """How many windows ``overlapping_windows`` would find without a limit."""
+    stmt = _overlapping(environments, start, end, states, now=now, exclude=exclude)
+    return int(session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
+
+
+def _overlapping(
+    environments: Sequence[str],
+    start: datetime,
+    end: datetime,
+    states: Iterable[str],
+    *,
+    now: datetime,
+    exclude: int | None,
+) -> Select[Window]:
+    """The windows that overlap, filtered by the database (they can be many: e.g. a pile of
+    requests nobody decided)."""
     sharing = select(WindowEnvironment.window_id).where(
         WindowEnvironment.environment.in_(list(environments))
     )
-    stmt = select(Window).where(Window.id.in_(sharing), Window.state.in_(list(states)))
+    timed = and_(
+        Window.starts_at.is_not(None),
+        Window.starts_at < end,
+        or_(Window.ends_at.is_(None), Window.ends_at > start),
+    )
+    # Not started yet, and runs from approval: [now, now + duration).
+    from_now = (
+        and_(Window.starts_at.is_(None), Window.duration_seconds > (start - now).total_seconds())
+        if now < end
+        else false()
+    )
+    stmt = select(Window).where(
+        Window.id.in_(sharing), Window.state.in_(list(states)), or_(timed, from_now)
+    )
     if exclude is not None:
         stmt = stmt.where(Window.id != exclude)
-    found = []
-    for window in session.scalars(stmt.order_by(Window.id)):
-        begins = window.starts_at or now
-        ends = window.ends_at or begins + timedelta(seconds=window.duration_seconds)
-        if begins < end and start < ends:
-            found.append(window)
-    return found
+    return stmt

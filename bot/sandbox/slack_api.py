@@ -84,6 +84,8 @@ class SlackStandIn:
         self._cond = threading.Condition()
         self._ts = itertools.count(1)
         self._faults: list[_Fault] = []
+        self._open = threading.Event()  # cleared by hold(): Web API calls wait, as if Slack hung
+        self._open.set()
         self._server: ThreadingHTTPServer | None = None
         self.base_url = ""
 
@@ -103,6 +105,7 @@ class SlackStandIn:
 
     def stop(self) -> None:
         """Stop serving."""
+        self._open.set()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -122,6 +125,18 @@ class SlackStandIn:
         """Answer the next ``times`` calls of ``method`` with ``error`` (``ratelimited`` -> 429)."""
         with self._cond:
             self._faults.append(_Fault(method, error, times, retry_after))
+
+    def hold(self) -> None:
+        """Keep Web API calls and response_url posts unanswered until release() (Slack hangs)."""
+        self._open.clear()
+
+    def release(self) -> None:
+        """Answer the held calls and those that follow."""
+        self._open.set()
+
+    def wait_open(self) -> None:
+        """Block while Web API calls are held."""
+        self._open.wait()
 
     def wait_for(self, predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
         """Block until ``predicate()`` holds (checked after each call), or time out."""
@@ -331,6 +346,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._page("POST", posted)
             return
         raw = self.rfile.read(length).decode()
+        self.owner.wait_open()
         if self.headers.get_content_type() == "application/json":
             args = json.loads(raw or "{}")
         else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -12,15 +13,32 @@ from storage import recurring
 
 # Windows that hold, or are planned to hold, their environments off.
 SCHEDULED = (WindowState.REQUESTED, WindowState.APPROVED, *HOLDING)
+# A card names this many overlapping windows, and counts the rest.
+SHOWN = 5
 
 
-def overlapping(session: Session, view: WindowView, now: datetime) -> list[WindowView]:
+@dataclass(frozen=True)
+class Overlaps:
+    """Windows that overlap one window: the oldest few, and how many there are in all."""
+
+    shown: tuple[WindowView, ...] = ()
+    total: int = 0
+
+    @property
+    def more(self) -> int:
+        """How many overlap beyond those shown."""
+        return self.total - len(self.shown)
+
+
+def overlapping(session: Session, view: WindowView, now: datetime) -> Overlaps:
     """Other scheduled windows on any of the window's environments whose time overlaps it."""
     if view.state not in SCHEDULED:
-        return []
+        return Overlaps()
     start = view.starts_at or now
     end = view.ends_at or start + view.duration
-    found = recurring.overlapping_windows(
-        session, view.environment_names, start, end, SCHEDULED, now=now, exclude=view.id
-    )
-    return [WindowView.of(w) for w in found]
+    query = (view.environment_names, start, end, SCHEDULED)
+    found = recurring.overlapping_windows(session, *query, now=now, exclude=view.id, limit=SHOWN)
+    if len(found) < SHOWN:
+        return Overlaps(tuple(WindowView.of(w) for w in found), len(found))
+    total = recurring.count_overlapping_windows(session, *query, now=now, exclude=view.id)
+    return Overlaps(tuple(WindowView.of(w) for w in found), total)

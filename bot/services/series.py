@@ -26,7 +26,7 @@ from bot.services.access import Access
 from bot.services.series_changes import Edited, Skipped
 from bot.services.series_view import OccurrenceLine, SeriesView, series_label
 from bot.services.views import WindowView
-from storage import ledger, recurring
+from storage import due, ledger, recurring
 from storage.models import Series
 
 LISTED = 3
@@ -50,13 +50,13 @@ class SeriesService:
         sessions: sessionmaker[Session],
         clock: Clock,
         access: Access,
-        on_scheduled: Callable[[], None] | None = None,
+        on_scheduled: Callable[[datetime | None], None] | None = None,
     ) -> None:
         self._settings = settings
         self._sessions = sessions
         self._clock = clock
         self._access = access
-        self._on_scheduled = on_scheduled or (lambda: None)
+        self._on_scheduled = on_scheduled or (lambda _soonest: None)
 
     def request(
         self,
@@ -152,7 +152,8 @@ class SeriesService:
             self._audit(session, row, approver, "series_approved", now)
             occurrences.plan_materialise(session, row.id, now, now, "approved")
             view = self._view(session, row, now)
-        self._on_scheduled()
+            soonest = due.soonest_planned(session)
+        self._on_scheduled(soonest)
         return view
 
     def deny(self, *, series_id: int, approver: str) -> SeriesView:
@@ -235,7 +236,8 @@ class SeriesService:
             )
             session.flush()
             view = self._view(session, row, now)
-        self._on_scheduled()
+            soonest = due.soonest_planned(session)
+        self._on_scheduled(soonest)
         return Edited(view, edited.moved, edited.kept)
 
     # -- helpers -------------------------------------------------------------------------

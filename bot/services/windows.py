@@ -19,7 +19,7 @@ from bot.services import blackouts, notices, timetable
 from bot.services.access import Access, NoGroups, label
 from bot.services.outcomes import ROW_WAITING_RESTORE
 from bot.services.views import WindowView
-from storage import ledger
+from storage import due, ledger
 from storage.models import Window, WindowEnvironment
 
 S = WindowState
@@ -33,14 +33,14 @@ class WindowService:
         settings: Settings,
         sessions: sessionmaker[Session],
         clock: Clock,
-        on_scheduled: Callable[[], None] | None = None,
+        on_scheduled: Callable[[datetime | None], None] | None = None,
         access: Access | None = None,
     ) -> None:
         self._settings = settings
         self._access = access or Access(settings, NoGroups())
         self._sessions = sessions
         self._clock = clock
-        self._on_scheduled = on_scheduled or (lambda: None)
+        self._on_scheduled = on_scheduled or (lambda _soonest: None)
 
     def request(
         self,
@@ -112,7 +112,8 @@ class WindowService:
             if allowed is not None:
                 blackouts.record_override(session, window, allowed, now)
             view = WindowView.of(window)
-        self._on_scheduled()
+            soonest = due.soonest_planned(session)
+        self._on_scheduled(soonest)
         return view
 
     def attach_card(self, window_id: int, channel: str, ts: str) -> None:
@@ -152,7 +153,8 @@ class WindowService:
                 window.state = transition(window.state, S.APPROVED)
                 timetable.plan_start(session, window, policy, now)
             notices.plan(session, self._settings, window, notices.APPROVED, now)
-        self._on_scheduled()
+            soonest = due.soonest_planned(session)
+        self._on_scheduled(soonest)
         return WindowView.of(window)
 
     def deny(self, *, window_id: int, approver: str) -> WindowView:
@@ -287,7 +289,8 @@ class WindowService:
             )
             session.flush()
             view = WindowView.of(window)
-        self._on_scheduled()
+            soonest = due.soonest_planned(session)
+        self._on_scheduled(soonest)
         return view
 
     # -- helpers -------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from slack_sdk import WebClient
 
 from bot.logs import CarryContext, log_context, new_request_id
 from bot.slack import errors, workspace
+from bot.slack.after_ack import Later
 from bot.slack.context import SlackDeps
 from bot.slack.listeners import actions, checklist, commands, series_actions, views
 
@@ -32,11 +33,18 @@ def create_app(
     signing_secret: str,
     listener_executor: Executor | None = None,
 ) -> App:
-    """A Bolt app with every listener registered."""
+    """A Bolt app with every listener registered.
+
+    Listeners run on the thread serving the request and acknowledge before anything slow,
+    which they leave to ``Later`` (see bot.slack.after_ack): Slack gets its answer as soon as
+    the listener returns, with no polling for it.
+    """
     logging.getLogger("slack_bolt.App").addFilter(_QuietTokenNotice())
-    # Listeners run on other threads; they keep the request id of the request they serve.
+    # Work after the acknowledgement keeps the request id of the request it serves.
     executor = CarryContext(listener_executor or ThreadPoolExecutor(max_workers=5))
+    later = Later(executor)
     app = _App(
+        process_before_response=True,
         listener_executor=executor,
         client=client,
         signing_secret=signing_secret,
@@ -49,11 +57,11 @@ def create_app(
     app.use(_log_arrival)
     errors.register(app)
     workspace.register(app, deps.settings.slack)
-    commands.register(app, deps)
-    actions.register(app, deps)
-    series_actions.register(app, deps)
-    checklist.register(app, deps)
-    views.register(app, deps)
+    commands.register(app, deps, later)
+    actions.register(app, deps, later)
+    series_actions.register(app, deps, later)
+    checklist.register(app, deps, later)
+    views.register(app, deps, later)
     return app
 
 

@@ -9,6 +9,7 @@ from bot.domain.durations import format_duration
 from bot.domain.grammar import EXAMPLES, HELP_LINES
 from bot.domain.nightly import NightlyMerge
 from bot.domain.states import HOLDING, WindowState
+from bot.services.conflicts import Overlaps
 from bot.services.views import WindowView
 from bot.slack import ids
 from bot.slack.kit import Block, context, section
@@ -16,6 +17,7 @@ from bot.slack.payloads import window_button_value
 from bot.slack.text import escape, local_and_utc, local_time, slack_time, user
 
 S = WindowState
+NO_OVERLAPS = Overlaps()
 
 _STATE_LINE = {
     S.REQUESTED: ":hourglass_flowing_sand: Waiting for an approver",
@@ -81,7 +83,7 @@ def render_card(
     labels: Mapping[str, str],
     now: datetime,
     warnings: Sequence[str] = (),
-    overlaps: Sequence[WindowView] = (),
+    overlaps: Overlaps = NO_OVERLAPS,
 ) -> list[Block]:
     """The approval card; its buttons disappear once the window is decided.
 
@@ -146,7 +148,7 @@ def render_card(
     return blocks
 
 
-def occurrence_lines(view: WindowView, overlaps: Sequence[WindowView]) -> list[str]:
+def occurrence_lines(view: WindowView, overlaps: Overlaps) -> list[str]:
     """What the card says about the window's series, a blackout override and overlaps."""
     lines = []
     if view.series_id is not None:
@@ -160,7 +162,7 @@ def occurrence_lines(view: WindowView, overlaps: Sequence[WindowView]) -> list[s
             f"overridden by {user(view.override_by)}, "
             f"because {escape(view.override_reason or '')}"
         )
-    if overlaps and view.state in (S.REQUESTED, S.APPROVED, *HOLDING):
+    if overlaps.total and view.state in (S.REQUESTED, S.APPROVED, *HOLDING):
         listed = "; ".join(
             f"{o.number} on {', '.join(f'`{e}`' for e in o.environment_names)}"
             + (
@@ -169,8 +171,10 @@ def occurrence_lines(view: WindowView, overlaps: Sequence[WindowView]) -> list[s
                 if o.starts_at and o.ends_at
                 else f" ({o.state})"
             )
-            for o in overlaps
+            for o in overlaps.shown
         )
+        if overlaps.more:
+            listed += f"; and {overlaps.more} more"
         lines.append(
             f":twisted_rightwards_arrows: Overlaps {listed}. Both go ahead: merges stay off "
             "until the last of them ends."

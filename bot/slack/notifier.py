@@ -185,7 +185,7 @@ class SlackNotifier:
         """The card as chat.postMessage arguments."""
         return {"text": card_text(view), "blocks": self._card(view)}
 
-    def overlaps(self, view: WindowView) -> list[WindowView]:
+    def overlaps(self, view: WindowView) -> conflicts.Overlaps:
         """Other scheduled windows on the same environments whose time overlaps this one's."""
         with self._sessions.begin() as session:
             return conflicts.overlapping(session, view, self._clock.now())

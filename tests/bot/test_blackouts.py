@@ -12,6 +12,7 @@ from sqlalchemy import select
 from bot.config import parse_settings
 from bot.slack import ids
 from storage.models import AuditEvent
+from tests.bot.test_blocks import assert_valid
 from tests.harness import (
     APPROVALS,
     APPROVER,
@@ -246,3 +247,17 @@ def test_overlapping_windows_are_allowed_and_their_cards_say_so(bot: Bot) -> Non
     ephemeral(bot.command(REQUESTER, "cancel MW-1"))
     bot.runtime.notifier.refresh_card(bot.runtime.windows.get(2))
     assert "Overlaps" not in str(bot.card(2).blocks)  # a cancelled window no longer counts
+
+
+def test_a_pile_of_overlapping_requests_is_named_five_at_a_time(bot: Bot) -> None:
+    for n in range(1, 8):  # seven requests nobody has decided, all on prod from approval
+        reply = ephemeral(bot.command(REQUESTER, f"start prod 2h patch {n}"))
+    assert "Overlaps MW-1 on `prod` (requested); MW-2" in reply
+    assert "MW-5 on `prod` (requested); and 1 more." in reply and "MW-6" not in reply
+    assert_valid(bot.wait_card(7).blocks)
+    # A window already over, and one that starts after the others end, do not count.
+    ephemeral(bot.command(REQUESTER, "cancel MW-1"))
+    later = ephemeral(bot.command(REQUESTER, "schedule prod 2026-10-27 09:00 1h later"))
+    assert "Overlaps" not in later
+    reply = ephemeral(bot.command(REQUESTER, "start prod 2h patch 9"))
+    assert "Overlaps MW-2 on `prod`" in reply and "and 1 more." in reply

@@ -12,6 +12,7 @@ from bot.domain.recurrence import Recurrence
 from bot.domain.series_states import SeriesState
 from bot.domain.states import WindowState
 from bot.errors import InputError
+from bot.services.conflicts import Overlaps
 from bot.services.reports import Report, ReportKind
 from bot.services.series_view import OccurrenceLine, SeriesView
 from bot.services.status import EnvironmentStatus, HistoryEntry
@@ -204,7 +205,7 @@ def test_series_list_blackouts_and_occurrence_lines_are_valid() -> None:
         overridden="Reg (…)",
     )
     other = replace(view(WindowState.ACTIVE), id=5)
-    blocks = render_card(occurrence, LABELS, NOW, overlaps=[other])
+    blocks = render_card(occurrence, LABELS, NOW, overlaps=Overlaps((other,), 1))
     assert_valid(blocks)
     text = str(blocks)
     assert "occurrence of series S-2" in text and "Overlaps MW-5 on `prod`" in text

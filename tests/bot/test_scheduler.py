@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
@@ -174,8 +175,37 @@ def test_an_inserted_action_wakes_the_sleeping_scheduler(sessions) -> None:  # t
             due.schedule_action(
                 s, kind="probe", due_at=datetime.now(UTC), dedup_key="now", now=datetime.now(UTC)
             )
-        scheduler.wake()
+        scheduler.wake(datetime.now(UTC))
         assert ran.wait(10), "the scheduler slept through a due action despite being woken"
+    finally:
+        scheduler.stop()
+
+
+def test_an_action_due_after_the_next_look_leaves_the_scheduler_asleep(sessions) -> None:  # type: ignore[no-untyped-def]
+    passes: list[float] = []
+
+    class Counting(Scheduler):
+        def seconds_until_next(self) -> float:
+            passes.append(time.monotonic())
+            return super().seconds_until_next()
+
+    scheduler = Counting(sessions, SystemClock(), {}, owner="one", poll_seconds=300)
+    scheduler.start()
+    try:
+        assert scheduler.asleep.wait(10)
+        looked = len(passes)
+        later = datetime.now(UTC) + timedelta(hours=2)  # e.g. the expiry of a new request
+        with sessions.begin() as s:
+            due.schedule_action(s, kind="probe", due_at=later, dedup_key="later", now=later)
+        scheduler.wake(later)
+        time.sleep(0.3)
+        assert len(passes) == looked  # not woken: it looks again within five minutes anyway
+        scheduler.wake(datetime.now(UTC) + timedelta(seconds=1))  # before its next look
+        assert scheduler.asleep.wait(10)
+        deadline = time.monotonic() + 10
+        while len(passes) == looked and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert len(passes) > looked
     finally:
         scheduler.stop()
 

@@ -11,15 +11,18 @@ from bot.domain.durations import format_duration
 from bot.domain.grammar import EndCommand
 from bot.domain.states import WindowState
 from bot.slack import ids, messages, notice_blocks
+from bot.slack.after_ack import Later
 from bot.slack.announce import announce_cancel, announce_end, announce_extension
 from bot.slack.context import SlackDeps
-from bot.slack.errors import answering_errors
 from bot.slack.payloads import WindowAction, parse_environment_action, parse_window_action
 from bot.slack.text import user
 
 
-def register(app: App, deps: SlackDeps) -> None:
-    """Attach the button listeners and the App Home."""
+def register(app: App, deps: SlackDeps, later: Later) -> None:
+    """Attach the button listeners and the App Home.
+
+    A click is acknowledged at once; what it does happens after (see bot.slack.after_ack).
+    """
     names = deps.settings.environment_names()
 
     def answer(body: dict[str, Any], respond: Respond) -> Respond:
@@ -31,68 +34,59 @@ def register(app: App, deps: SlackDeps) -> None:
     @app.action(ids.APPROVE)
     def on_approve(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         ack()
-        with answering_errors(answer(body, respond)):
-            _approve(deps, parse_window_action(body))
+        later(answer(body, respond), lambda: _approve(deps, parse_window_action(body)))
 
     @app.action(ids.DENY)
     def on_deny(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         ack()
-        with answering_errors(answer(body, respond)):
-            _deny(deps, parse_window_action(body))
+        later(answer(body, respond), lambda: _deny(deps, parse_window_action(body)))
 
     @app.action(ids.EXTEND_30)
     @app.action(ids.EXTEND_60)
     def on_extend(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         ack()
-        with answering_errors(answer(body, respond)):
-            action = parse_window_action(body)
-            by = timedelta(minutes=ids.EXTEND_MINUTES[action.action_id])
-            view = deps.windows.extend(
-                actor=action.user_id, window_id=action.window_id, by=by, seen_end=action.shown_end
-            )
-            announce_extension(deps, view, action.user_id, format_duration(by))
+        later(answer(body, respond), lambda: _extend(deps, parse_window_action(body)))
 
     @app.action(ids.REENABLE)
     def on_reenable(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         ack()
-        with answering_errors(answer(body, respond)):
-            action = parse_window_action(body)
-            command = EndCommand(window_id=action.window_id)
-            view = deps.windows.end(actor=action.user_id, command=command)
-            announce_end(deps, view, action.user_id)
+        later(answer(body, respond), lambda: _reenable(deps, parse_window_action(body)))
 
     @app.action(ids.CANCEL)
     def on_cancel(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         ack()
-        with answering_errors(answer(body, respond)):
-            action = parse_window_action(body)
-            view = deps.windows.cancel(actor=action.user_id, window_id=action.window_id)
-            announce_cancel(deps, view, action.user_id)
+        later(answer(body, respond), lambda: _cancel(deps, parse_window_action(body)))
 
     @app.action(ids.SAVE_STATE_RESTORE)
     @app.action(ids.SAVE_STATE_LEAVE)
     def on_save_state(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         ack()
-        with answering_errors(answer(body, respond)):
+
+        def decide() -> None:
             action_id, actor, env = parse_environment_action(body, names)
             decision = ids.SAVE_STATE_DECISIONS[action_id]
             deps.windows.decide_save_state(actor=actor, environment=env, decision=decision)
             deps.worker.kick([env])
 
+        later(answer(body, respond), decide)
+
     @app.action(ids.NOTICE_SENT)
     def on_notice_sent(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         ack()
-        with answering_errors(answer(body, respond)):
+
+        def confirm() -> None:
             action = parse_window_action(body, "notice")
             notice = deps.notices.confirm_sent(actor=action.user_id, notice_id=action.window_id)
             zone = deps.windows.get(notice.window_id).time_zone
             text, blocks = notice_blocks.confirmed(notice, deps.clock.now(), zone)
             respond(text=text, blocks=blocks, replace_original=True)
 
+        later(answer(body, respond), confirm)
+
     @app.event("app_home_opened")
     def on_home_opened(event: dict[str, Any]) -> None:
         if event.get("tab", "home") == "home" and event.get("user"):
-            deps.home.opened(str(event["user"]))
+            later.quietly(lambda: deps.home.opened(str(event["user"])))
 
 
 def _approve(deps: SlackDeps, action: WindowAction) -> None:
@@ -101,6 +95,24 @@ def _approve(deps: SlackDeps, action: WindowAction) -> None:
     deps.notifier.in_thread(view, f"approved:{view.id}", messages.approved(view, action.user_id))
     if view.state is WindowState.ACTIVE:  # the notifier never raises: this always runs
         deps.worker.kick(view.environment_names)
+
+
+def _extend(deps: SlackDeps, action: WindowAction) -> None:
+    by = timedelta(minutes=ids.EXTEND_MINUTES[action.action_id])
+    view = deps.windows.extend(
+        actor=action.user_id, window_id=action.window_id, by=by, seen_end=action.shown_end
+    )
+    announce_extension(deps, view, action.user_id, format_duration(by))
+
+
+def _reenable(deps: SlackDeps, action: WindowAction) -> None:
+    view = deps.windows.end(actor=action.user_id, command=EndCommand(window_id=action.window_id))
+    announce_end(deps, view, action.user_id)
+
+
+def _cancel(deps: SlackDeps, action: WindowAction) -> None:
+    view = deps.windows.cancel(actor=action.user_id, window_id=action.window_id)
+    announce_cancel(deps, view, action.user_id)
 
 
 def _deny(deps: SlackDeps, action: WindowAction) -> None:

@@ -11,10 +11,10 @@ from bot.errors import InputError
 from bot.services.assisted import COMMENT, SWITCHES
 from bot.services.presses import Press
 from bot.slack import ids
+from bot.slack.after_ack import Later
 from bot.slack.checklist_blocks import comment_posted
 from bot.slack.checklist_blocks import render as render_checklist
 from bot.slack.context import SlackDeps
-from bot.slack.errors import answering_errors
 from bot.slack.text import escape
 
 MAX_WINDOW_ID = 10**9
@@ -37,43 +37,51 @@ def parse_press(body: dict[str, Any], known: dict[str, str]) -> tuple[Press, boo
     return Press(user_id, int(window), known[env], phase, step), was_off, channel, ts
 
 
-def register(app: App, deps: SlackDeps) -> None:
-    """Attach the checklist's buttons."""
+def register(app: App, deps: SlackDeps, later: Later) -> None:
+    """Attach the checklist's buttons (acknowledged at once, done after)."""
     names = deps.settings.environment_names()
 
     @app.action(ids.CHECK_DONE)
     @app.action(ids.CHECK_WAS_OFF)
     def on_step(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         ack()
-        with answering_errors(respond):
-            press, was_off, channel, ts = parse_press(body, names)
-            unread = not deps.assisted.reads(press.environment)
-            if unread and press.phase == "off" and press.step in SWITCHES:
-                # Without a read, the person says what they found: on, or already off.
-                press = replace(press, found=not was_off)
-            label = deps.labels.get(press.environment, press.environment)
-            link = deps.merge_settings.get(press.environment, "")
-
-            def show(note: str | None = None) -> None:
-                view = deps.assisted.view(press)
-                if view is not None and channel and ts:
-                    text, blocks = render_checklist(view, label, link, note)
-                    deps.notifier.update(channel, ts, text, blocks)
-
-            try:
-                _, said = deps.assisted.press(press, progress=show)
-            finally:
-                show()
-            respond(text=f"{escape(label)}: {said}", response_type="ephemeral")
-            deps.worker.kick([press.environment])
+        later(respond, lambda: _step(deps, body, respond, names))
 
     @app.action(ids.COMMENT_POSTED)
     def on_posted(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         ack()
-        with answering_errors(respond):
-            press, _, _, _ = parse_press(body, names)
-            if press.step != COMMENT:
-                raise InputError("That button does not name a comment.")
-            deps.assisted.press(press)
-            text = str((body.get("message") or {}).get("text") or "The Activity comment")
-            respond(text=text, blocks=comment_posted(text, press.actor), replace_original=True)
+        later(respond, lambda: _posted(deps, body, respond, names))
+
+
+def _step(deps: SlackDeps, body: dict[str, Any], respond: Respond, names: dict[str, str]) -> None:
+    """A step done: record it (with reads when there is access) and show the checklist."""
+    press, was_off, channel, ts = parse_press(body, names)
+    unread = not deps.assisted.reads(press.environment)
+    if unread and press.phase == "off" and press.step in SWITCHES:
+        # Without a read, the person says what they found: on, or already off.
+        press = replace(press, found=not was_off)
+    label = deps.labels.get(press.environment, press.environment)
+    link = deps.merge_settings.get(press.environment, "")
+
+    def show(note: str | None = None) -> None:
+        view = deps.assisted.view(press)
+        if view is not None and channel and ts:
+            text, blocks = render_checklist(view, label, link, note)
+            deps.notifier.update(channel, ts, text, blocks)
+
+    try:
+        _, said = deps.assisted.press(press, progress=show)
+    finally:
+        show()
+    respond(text=f"{escape(label)}: {said}", response_type="ephemeral")
+    deps.worker.kick([press.environment])
+
+
+def _posted(deps: SlackDeps, body: dict[str, Any], respond: Respond, names: dict[str, str]) -> None:
+    """The Activity comment was posted by hand: record it once and show who did."""
+    press, _, _, _ = parse_press(body, names)
+    if press.step != COMMENT:
+        raise InputError("That button does not name a comment.")
+    deps.assisted.press(press)
+    text = str((body.get("message") or {}).get("text") or "The Activity comment")
+    respond(text=text, blocks=comment_posted(text, press.actor), replace_original=True)

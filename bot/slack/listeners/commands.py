@@ -25,10 +25,10 @@ from bot.domain.grammar import (
 from bot.errors import UnknownCommand
 from bot.services.views import WindowView
 from bot.slack import ids
+from bot.slack.after_ack import Later, Work
 from bot.slack.announce import announce_cancel, announce_end, announce_extension, post_card
 from bot.slack.blocks import help_text, occurrence_lines, render_confirmation, render_help
 from bot.slack.context import SlackDeps
-from bot.slack.errors import answering_errors
 from bot.slack.forms import render_request_modal
 from bot.slack.listeners import series_commands
 from bot.slack.overview import plain, render_history, render_status, render_windows
@@ -43,19 +43,28 @@ class _Io:
     ack: Ack
     respond: Respond
     client: WebClient
+    run_later: Later
 
     def reply(self, text: str) -> None:
         """Acknowledge with a message only the user sees."""
         self.ack(response_type="ephemeral", text=text)
 
+    def later(self, work: Work) -> None:
+        """After the acknowledgement: ``work``, its errors told to the user."""
+        self.run_later(self.respond, work)
 
-def register(app: App, deps: SlackDeps) -> None:
-    """Attach the slash command listener."""
+
+def register(app: App, deps: SlackDeps, later: Later) -> None:
+    """Attach the slash command listener.
+
+    Each command answers in its acknowledgement what it decided (a new window's number, a
+    refusal) and leaves posting and reading to after it (see bot.slack.after_ack).
+    """
     names = deps.settings.environment_names()
 
     @app.command(ids.COMMAND)
     def on_command(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient) -> None:
-        io = _Io(str(command["user_id"]), ack, respond, client)
+        io = _Io(str(command["user_id"]), ack, respond, client, later)
         if not str(command.get("text", "")).strip():
             _open_form(deps, io, str(command.get("trigger_id", "")))
             return
@@ -110,8 +119,7 @@ def _start(deps: SlackDeps, io: _Io, parsed: StartCommand) -> None:
         override=parsed.override,
     )
     io.reply(_with_notes(deps, view, render_confirmation(view, deps.settings.approvals_channel)))
-    with answering_errors(io.respond):
-        post_card(deps, io.client, io.respond, view)
+    io.later(lambda: post_card(deps, io.client, io.respond, view))
 
 
 def _schedule(deps: SlackDeps, io: _Io, parsed: ScheduleCommand) -> None:
@@ -127,8 +135,7 @@ def _schedule(deps: SlackDeps, io: _Io, parsed: ScheduleCommand) -> None:
     )
     text = render_confirmation(view, deps.settings.approvals_channel, parsed.notes)
     io.reply(_with_notes(deps, view, text))
-    with answering_errors(io.respond):
-        post_card(deps, io.client, io.respond, view)
+    io.later(lambda: post_card(deps, io.client, io.respond, view))
 
 
 def _with_notes(deps: SlackDeps, view: WindowView, text: str) -> str:
@@ -140,28 +147,26 @@ def _end(deps: SlackDeps, io: _Io, parsed: EndCommand) -> None:
     view = deps.windows.end(actor=io.user, command=parsed)
     envs = ", ".join(f"`{e}`" for e in view.environment_names)
     io.reply(f":checkered_flag: Ending *{view.number}*: restoring what was on before on {envs}.")
-    with answering_errors(io.respond):
-        announce_end(deps, view, io.user)
+    io.later(lambda: announce_end(deps, view, io.user))
 
 
 def _extend(deps: SlackDeps, io: _Io, parsed: ExtendCommand) -> None:
     view = deps.windows.extend(actor=io.user, window_id=parsed.window_id, by=parsed.by)
     io.reply(f":heavy_plus_sign: {view.number} extended by {format_duration(parsed.by)}.")
-    with answering_errors(io.respond):
-        announce_extension(deps, view, io.user, format_duration(parsed.by))
+    io.later(lambda: announce_extension(deps, view, io.user, format_duration(parsed.by)))
 
 
 def _cancel(deps: SlackDeps, io: _Io, parsed: CancelCommand) -> None:
     view = deps.windows.cancel(actor=io.user, window_id=parsed.window_id)
     io.reply(f":heavy_multiplication_x: {view.number} cancelled. Nothing was switched off.")
-    with answering_errors(io.respond):
-        announce_cancel(deps, view, io.user)
+    io.later(lambda: announce_cancel(deps, view, io.user))
 
 
 def _status(deps: SlackDeps, io: _Io, parsed: StatusCommand) -> None:
     # Reading Coursedog can take seconds: acknowledge first, answer through response_url.
     io.ack()
-    with answering_errors(io.respond):
+
+    def answer() -> None:
         names = [parsed.environment] if parsed.environment else list(deps.settings.environments)
         blocks = render_status(
             deps.status.environments(names),
@@ -170,6 +175,8 @@ def _status(deps: SlackDeps, io: _Io, parsed: StatusCommand) -> None:
             deps.settings.defaults.time_zone,
         )
         io.respond(response_type="ephemeral", text=plain(blocks), blocks=blocks)
+
+    io.later(answer)
 
 
 def _list(deps: SlackDeps, io: _Io, parsed: ListCommand) -> None:

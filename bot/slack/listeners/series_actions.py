@@ -8,41 +8,45 @@ from slack_bolt import Ack, App, Respond
 
 from bot.domain.durations import format_duration
 from bot.slack import ids
+from bot.slack.after_ack import Later
 from bot.slack.context import SlackDeps
-from bot.slack.errors import answering_errors
-from bot.slack.payloads import parse_window_action
+from bot.slack.payloads import WindowAction, parse_window_action
 from bot.slack.text import user
 
 
-def register(app: App, deps: SlackDeps) -> None:
-    """Attach the Approve / Deny listeners of series cards."""
+def register(app: App, deps: SlackDeps, later: Later) -> None:
+    """Attach the Approve / Deny listeners of series cards (acknowledged at once, done after)."""
 
     @app.action(ids.SERIES_APPROVE)
     def on_approve(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         ack()
-        with answering_errors(respond):
-            action = parse_window_action(body, "series")
-            view = deps.series.approve(series_id=action.window_id, approver=action.user_id)
-            deps.series_notices.refresh_card(view.id)
-            lookahead = format_duration(deps.settings.series.lookahead)
-            deps.series_notices.in_thread(
-                view,
-                f"series-approved:{view.id}",
-                f":white_check_mark: {view.number} approved by {user(action.user_id)}, once for "
-                f"every occurrence. Each is scheduled {lookahead} before it starts, with its own "
-                "card here, its reminders and its notice to Coursedog.",
-            )
+        later(respond, lambda: _approve(deps, parse_window_action(body, "series")))
 
     @app.action(ids.SERIES_DENY)
     def on_deny(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         ack()
-        with answering_errors(respond):
-            action = parse_window_action(body, "series")
-            view = deps.series.deny(series_id=action.window_id, approver=action.user_id)
-            deps.series_notices.refresh_card(view.id)
-            deps.notifier.direct(
-                view.requester_id,
-                f"series-denied:{view.id}",
-                f":x: Your series {view.number} was denied by {user(action.user_id)}. "
-                "Nothing will be scheduled.",
-            )
+        later(respond, lambda: _deny(deps, parse_window_action(body, "series")))
+
+
+def _approve(deps: SlackDeps, action: WindowAction) -> None:
+    view = deps.series.approve(series_id=action.window_id, approver=action.user_id)
+    deps.series_notices.refresh_card(view.id)
+    lookahead = format_duration(deps.settings.series.lookahead)
+    deps.series_notices.in_thread(
+        view,
+        f"series-approved:{view.id}",
+        f":white_check_mark: {view.number} approved by {user(action.user_id)}, once for "
+        f"every occurrence. Each is scheduled {lookahead} before it starts, with its own "
+        "card here, its reminders and its notice to Coursedog.",
+    )
+
+
+def _deny(deps: SlackDeps, action: WindowAction) -> None:
+    view = deps.series.deny(series_id=action.window_id, approver=action.user_id)
+    deps.series_notices.refresh_card(view.id)
+    deps.notifier.direct(
+        view.requester_id,
+        f"series-denied:{view.id}",
+        f":x: Your series {view.number} was denied by {user(action.user_id)}. "
+        "Nothing will be scheduled.",
+    )

@@ -23,9 +23,9 @@ from bot.domain.series_grammar import (
     SeriesSkipCommand,
 )
 from bot.services.series_view import SeriesView
+from bot.slack.after_ack import Work
 from bot.slack.announce import announce_cancel
 from bot.slack.context import SlackDeps
-from bot.slack.errors import answering_errors
 from bot.slack.overview import plain
 from bot.slack.series_blocks import (
     render_blackouts,
@@ -63,6 +63,8 @@ class CommandIo(Protocol):
 
     def reply(self, text: str) -> None: ...
 
+    def later(self, work: Work) -> None: ...
+
 
 def handle(deps: SlackDeps, io: CommandIo, parsed: SeriesCommand | BlackoutCommand) -> None:
     """Run one series or blackout command."""
@@ -90,7 +92,7 @@ def handle(deps: SlackDeps, io: CommandIo, parsed: SeriesCommand | BlackoutComma
                 f"{escape(period.describe())}."
             )
             io.reply(text)
-            deps.notifier.post_channel(f"blackout-removed:{period.key}", text)
+            io.later(lambda: deps.notifier.post_channel(f"blackout-removed:{period.key}", text))
         case _:
             assert_never(parsed)
 
@@ -104,8 +106,7 @@ def _request(deps: SlackDeps, io: CommandIo, parsed: SeriesRequestCommand) -> No
         override=parsed.override,
     )
     io.reply(render_series_confirmation(view, deps.settings.approvals_channel))
-    with answering_errors(io.respond):
-        _post_card(deps, io, view)
+    io.later(lambda: _post_card(deps, io, view))
 
 
 def _post_card(deps: SlackDeps, io: CommandIo, view: SeriesView) -> None:
@@ -142,7 +143,8 @@ def _skip(deps: SlackDeps, io: CommandIo, parsed: SeriesSkipCommand) -> None:
     if result.cancelled is not None:
         text += f" {result.cancelled.number} is cancelled and Coursedog is told."
     io.reply(text)
-    with answering_errors(io.respond):
+
+    def announce() -> None:
         deps.series_notices.in_thread(
             result.series,
             f"skipped:{result.series.id}:{result.occurrence.on.isoformat()}",
@@ -151,6 +153,8 @@ def _skip(deps: SlackDeps, io: CommandIo, parsed: SeriesSkipCommand) -> None:
         if result.cancelled is not None:
             announce_cancel(deps, result.cancelled, io.user)
         deps.series_notices.refresh_card(result.series.id)
+
+    io.later(announce)
 
 
 def _edit(deps: SlackDeps, io: CommandIo, parsed: SeriesEditCommand) -> None:
@@ -171,7 +175,8 @@ def _edit(deps: SlackDeps, io: CommandIo, parsed: SeriesEditCommand) -> None:
         kept = ", ".join(v.number for v in result.kept)
         text += f" {kept} keep their times: their new start has already passed."
     io.reply(text)
-    with answering_errors(io.respond):
+
+    def announce() -> None:
         for view in result.moved:
             assert view.starts_at is not None and view.ends_at is not None
             deps.notifier.in_thread(
@@ -187,6 +192,8 @@ def _edit(deps: SlackDeps, io: CommandIo, parsed: SeriesEditCommand) -> None:
         )
         deps.series_notices.refresh_card(series.id)
 
+    io.later(announce)
+
 
 def _end(deps: SlackDeps, io: CommandIo, parsed: SeriesEndCommand) -> None:
     result = deps.series.end(actor=io.user, series_id=parsed.series_id)
@@ -198,11 +205,14 @@ def _end(deps: SlackDeps, io: CommandIo, parsed: SeriesEndCommand) -> None:
     for view in result.running:
         text += f" {view.number} is running and keeps its end; `end {view.number}` ends it now."
     io.reply(text)
-    with answering_errors(io.respond):
+
+    def announce() -> None:
         for view in result.cancelled:
             announce_cancel(deps, view, io.user)
         deps.series_notices.in_thread(result.series, f"series-ended:{result.series.id}", text)
         deps.series_notices.refresh_card(result.series.id)
+
+    io.later(announce)
 
 
 def _blackout_add(deps: SlackDeps, io: CommandIo, parsed: BlackoutAddCommand) -> None:
@@ -224,5 +234,4 @@ def _blackout_add(deps: SlackDeps, io: CommandIo, parsed: BlackoutAddCommand) ->
             "Cancel or skip them if they must not happen."
         )
     io.reply(text)
-    with answering_errors(io.respond):
-        deps.notifier.post_channel(f"blackout-added:{period.key}", text)
+    io.later(lambda: deps.notifier.post_channel(f"blackout-added:{period.key}", text))

@@ -11,6 +11,7 @@ from bot.domain.grammar import resolve_environments
 from bot.domain.requests import check_request
 from bot.errors import InputError
 from bot.slack import ids
+from bot.slack.after_ack import Later
 from bot.slack.announce import direct_teller, post_card
 from bot.slack.blocks import render_confirmation
 from bot.slack.context import SlackDeps
@@ -18,7 +19,7 @@ from bot.slack.errors import answering_errors, explain
 from bot.slack.payloads import parse_request_form
 
 
-def register(app: App, deps: SlackDeps) -> None:
+def register(app: App, deps: SlackDeps, later: Later) -> None:
     """Attach the form's submission listener."""
     names = deps.settings.environment_names()
 
@@ -49,8 +50,11 @@ def register(app: App, deps: SlackDeps) -> None:
             return
         ack()
         tell = direct_teller(client, user)
-        # The card first: without it nobody can approve, and post_card withdraws and explains.
-        with answering_errors(tell):
-            post_card(deps, client, tell, view)
-        with answering_errors(tell):
+
+        def announce() -> None:
+            # The card first: without it nobody can approve; post_card withdraws and explains.
+            with answering_errors(tell):
+                post_card(deps, client, tell, view)
             tell(text=render_confirmation(view, deps.settings.approvals_channel))
+
+        later(tell, announce)

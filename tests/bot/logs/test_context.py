@@ -32,13 +32,14 @@ def test_a_slack_request_and_the_work_after_its_acknowledgement_share_one_id(
     def broken(**_: object) -> None:
         raise RuntimeError("database on fire")
 
-    monkeypatch.setattr(bot.runtime.windows, "request", broken)
-    bot.command(REQUESTER, "start prod 1h")
+    # `status` reads Coursedog after acknowledging: the failure happens on the listener pool.
+    monkeypatch.setattr(bot.runtime.clients["prod"], "read_schedule", broken)
+    bot.command(REQUESTER, "status")
     bot.command(REQUESTER, "help")
     records = captured.records()
     arrivals = [r for r in records if r["message"].startswith("Slack command from")]
     assert [r["message"] for r in arrivals] == [
-        f"Slack command from {REQUESTER}: /sis-maint start",
+        f"Slack command from {REQUESTER}: /sis-maint status",
         f"Slack command from {REQUESTER}: /sis-maint help",
     ]
     assert all(r["user"] == REQUESTER and r["slack"] == "command" for r in arrivals)
@@ -46,7 +47,7 @@ def test_a_slack_request_and_the_work_after_its_acknowledgement_share_one_id(
     assert first and second and first != second
     (failure,) = [r for r in records if r["message"].startswith("unexpected error")]
     assert failure["request_id"] == first
-    assert failure["thread"] != arrivals[0]["thread"]  # logged by the listener's own thread
+    assert failure["thread"] != arrivals[0]["thread"]  # logged by the pool, after the ack
     assert "database on fire" in failure["exception"]
 
 

@@ -1,0 +1,71 @@
+"""Acknowledgements never wait for Slack or Coursedog: what is slow happens after them."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+
+from bot.domain.states import WindowState
+from bot.sandbox.slack_api import Message
+from bot.slack import ids
+from tests.harness import APPROVALS, APPROVER, REQUESTER, Bot, running_bot
+
+TIMES = 10
+
+
+@pytest.fixture
+def bot(database_url: str) -> Iterator[Bot]:
+    with running_bot(database_url) as running:
+        yield running
+
+
+def together(fire: object, count: int = TIMES) -> list[httpx.Response]:
+    """Send ``count`` requests at once; every one must be answered (the client waits 10 s)."""
+    gate = threading.Barrier(count)
+
+    def one(n: int) -> httpx.Response:
+        gate.wait()
+        return fire(n)  # type: ignore[operator]
+
+    with ThreadPoolExecutor(count) as pool:
+        return list(pool.map(one, range(count)))
+
+
+def text_of(response: httpx.Response) -> str:
+    assert response.status_code == 200, response.text
+    return str(json.loads(response.text).get("text", ""))
+
+
+def test_starts_and_approvals_are_acknowledged_while_slack_hangs(bot: Bot) -> None:
+    bot.command(REQUESTER, "help")  # Bolt checks its token (auth.test) on the first request
+    bot.slack.hold()  # no card, no thread reply, no response_url post is answered
+    try:
+        answers = together(lambda n: bot.command(REQUESTER, f"start prod 2h Patch {n}", wait=False))
+        numbers = sorted(int(text_of(a).split("MW-")[1].split("*")[0]) for a in answers)
+        assert numbers == list(range(1, TIMES + 1))  # each acknowledgement names its window
+        # The cards are not posted yet; the clicks name the windows as the cards would.
+        held = Message(channel=APPROVALS, ts="1.000001", text="", blocks=[], thread_ts=None)
+        clicks = together(lambda n: bot.click(APPROVER, ids.APPROVE, str(n + 1), held, wait=False))
+        assert [c.status_code for c in clicks] == [200] * TIMES
+        assert bot.slack.calls_to("chat.postMessage") == []  # all of it is still waiting
+    finally:
+        bot.slack.release()
+    assert bot.settle(30)
+    assert len(bot.cards()) == TIMES
+    for number in range(1, TIMES + 1):  # each click did its work once Slack answered again
+        assert bot.runtime.windows.get(number).state is WindowState.ACTIVE
+    assert bot.sim.school("state_u_prod").writes == 1
+
+
+def test_an_error_after_the_acknowledgement_is_told_to_whoever_clicked(bot: Bot) -> None:
+    bot.command(REQUESTER, "start prod 2h Patch")
+    card = bot.wait_card(1)
+    answer = bot.click(REQUESTER, ids.APPROVE, "1", card)  # a requester may not approve
+    assert answer.status_code == 200 and answer.text == ""  # acknowledged, nothing more
+    said = [str(r.get("text", "")) for r in bot.responses()]
+    assert any("approve" in s.lower() and ":no_entry_sign:" in s for s in said), said
