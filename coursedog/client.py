@@ -6,6 +6,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor, wait
 from types import TracebackType
 from typing import Any
 from urllib.parse import quote
@@ -21,6 +22,8 @@ from coursedog.wire import DEFAULT_WIRE, WireConfig
 logger = logging.getLogger("coursedog")
 
 DEFAULT_RETRY = RetryPolicy()
+# Reads of one client that may run beside their callers at once; more wait their turn.
+READ_THREADS = 4
 
 
 class CoursedogClient:
@@ -58,6 +61,8 @@ class CoursedogClient:
         self._timeout = httpx.Timeout(timeout)
         self._token: str | None = None
         self._token_lock = threading.Lock()
+        # The saved-state read runs here while the calling thread reads the schedule.
+        self._reads = ThreadPoolExecutor(READ_THREADS, thread_name_prefix="coursedog-read")
 
     def __repr__(self) -> str:
         return f"CoursedogClient(host={self._host!r}, school={self._school!r})"
@@ -86,21 +91,39 @@ class CoursedogClient:
     # --- public operations -----------------------------------------------------
 
     def read_schedule(self) -> ScheduleSnapshot:
-        """Read both schedule switches and the enabled saved state."""
-        cfg = self._wire
-        schedule_obj = self._read_schedule_object()
-        call = self._call("GET", cfg.schedule_read_path)
-        schedule = parse(call, wire.schedule_from_wire, schedule_obj, cfg)
-        raw_state = self._request("GET", cfg.save_state_path)
-        call = self._call("GET", cfg.save_state_path)
-        save_state_id = parse(call, wire.save_state_id_from_wire, raw_state)
-        return ScheduleSnapshot(schedule=schedule, save_state_id=save_state_id)
+        """Read both schedule switches and the enabled saved state, the two calls at once.
 
-    def write_schedule(self, schedule: Schedule) -> None:
-        """Set both switches to the given absolute value (never a toggle)."""
+        A failure of either raises its own error (the schedule's first when both fail), and
+        only once both calls have ended, so no request outlives the read.
+        """
+        self._current_token()  # log in here, once, rather than in both calls
+        save_state = self._reads.submit(self._read_save_state)
+        try:
+            schedule_obj = self._read_schedule_object()
+        finally:
+            wait([save_state])
+        return ScheduleSnapshot(
+            schedule=self._switches(schedule_obj),
+            save_state_id=save_state.result(),
+            schedule_object=schedule_obj,
+        )
+
+    def read_switches(self) -> Schedule:
+        """Read the two switches only, with one call: enough to read a write back."""
+        return self._switches(self._read_schedule_object())
+
+    def write_schedule(self, schedule: Schedule, *, over: ScheduleSnapshot | None = None) -> None:
+        """Set both switches to the given absolute value (never a toggle).
+
+        An assumed PUT may replace the whole object, so its other fields are carried over:
+        from ``over``, the snapshot just read, or else from a read made for the purpose.
+        """
         cfg = self._wire
-        # An assumed PUT may replace the whole object, so unrelated fields are carried over.
-        current = self._read_schedule_object() if cfg.schedule_write_keeps_other_fields else None
+        current: Mapping[str, Any] | None = None
+        if cfg.schedule_write_keeps_other_fields:
+            current = over.schedule_object if over is not None else None
+            if current is None:
+                current = self._read_schedule_object()
         body = wire.schedule_reply(wire.schedule_to_wire(schedule, cfg, current), cfg)
         self._request(cfg.schedule_write_method, cfg.schedule_write_path, json=body, write=True)
         logger.info("wrote %s to %s for %s", schedule.describe(), self._host, self._school)
@@ -131,7 +154,8 @@ class CoursedogClient:
         return wire.merge_report_link(self._host, self._school, report_id, self._wire)
 
     def close(self) -> None:
-        """Close the HTTP client, but only if this object created it."""
+        """Stop the read threads; close the HTTP client, but only if this object created it."""
+        self._reads.shutdown(wait=True, cancel_futures=True)
         if self._owns_http:
             self._http.close()
 
@@ -144,6 +168,15 @@ class CoursedogClient:
         path = self._wire.schedule_read_path
         raw = self._request("GET", path)
         return parse(self._call("GET", path), wire.schedule_object_from_reply, raw, self._wire)
+
+    def _switches(self, schedule_obj: dict[str, Any]) -> Schedule:
+        call = self._call("GET", self._wire.schedule_read_path)
+        return parse(call, wire.schedule_from_wire, schedule_obj, self._wire)
+
+    def _read_save_state(self) -> str | None:
+        path = self._wire.save_state_path
+        raw = self._request("GET", path)
+        return parse(self._call("GET", path), wire.save_state_id_from_wire, raw)
 
     def _request(
         self,
