@@ -14,6 +14,7 @@ from urllib.parse import quote
 import httpx
 
 from coursedog import wire
+from coursedog.errors import CoursedogError
 from coursedog.models import MergeRun, Schedule, ScheduleSnapshot
 from coursedog.responses import Call, decode, parse
 from coursedog.retry import HOPELESS, NOT_SENT, RetryPolicy, parse_retry_after, wait_before_retry
@@ -61,6 +62,8 @@ class CoursedogClient:
         self._timeout = httpx.Timeout(timeout)
         self._token: str | None = None
         self._token_lock = threading.Lock()
+        # The refused token and the error of the fresh login that followed, if it failed.
+        self._refused: tuple[str, CoursedogError] | None = None
         # The saved-state read runs here while the calling thread reads the schedule.
         self._reads = ThreadPoolExecutor(READ_THREADS, thread_name_prefix="coursedog-read")
 
@@ -96,10 +99,10 @@ class CoursedogClient:
         A failure of either raises its own error (the schedule's first when both fail), and
         only once both calls have ended, so no request outlives the read.
         """
-        self._current_token()  # log in here, once, rather than in both calls
-        save_state = self._reads.submit(self._read_save_state)
+        token = self._current_token()  # log in here, once, rather than in both calls
+        save_state = self._reads.submit(self._read_save_state, token)
         try:
-            schedule_obj = self._read_schedule_object()
+            schedule_obj = self._read_schedule_object(token)
         finally:
             wait([save_state])
         return ScheduleSnapshot(
@@ -164,18 +167,18 @@ class CoursedogClient:
     def _call(self, method: str, template: str) -> Call:
         return Call(self._host, self._school, wire.operation_label(method, template))
 
-    def _read_schedule_object(self) -> dict[str, Any]:
+    def _read_schedule_object(self, token: str | None = None) -> dict[str, Any]:
         path = self._wire.schedule_read_path
-        raw = self._request("GET", path)
+        raw = self._request("GET", path, token=token)
         return parse(self._call("GET", path), wire.schedule_object_from_reply, raw, self._wire)
 
     def _switches(self, schedule_obj: dict[str, Any]) -> Schedule:
         call = self._call("GET", self._wire.schedule_read_path)
         return parse(call, wire.schedule_from_wire, schedule_obj, self._wire)
 
-    def _read_save_state(self) -> str | None:
+    def _read_save_state(self, token: str) -> str | None:
         path = self._wire.save_state_path
-        raw = self._request("GET", path)
+        raw = self._request("GET", path, token=token)
         return parse(self._call("GET", path), wire.save_state_id_from_wire, raw)
 
     def _request(
@@ -186,10 +189,12 @@ class CoursedogClient:
         json: Mapping[str, Any] | None = None,
         params: Mapping[str, str | int] | None = None,
         write: bool = False,
+        token: str | None = None,
     ) -> Any:
+        """One call; ``token`` is the session to send when the caller already holds one."""
         call = self._call(method, template)
         url = self._base + template.format(school=quote(self._school, safe=""))
-        token = self._current_token()
+        token = token or self._current_token()
         response = self._send(call, method, url, json=json, params=params, write=write, token=token)
         if response.status_code == 401:
             logger.info(
@@ -272,10 +277,17 @@ class CoursedogClient:
 
     def _fresh_token(self, *, stale: str) -> str:
         with self._token_lock:
-            # Another thread may already have replaced the refused token.
-            if self._token in (None, stale):
-                self._token = None
+            if self._token not in (None, stale):
+                return self._token  # another thread already replaced the refused token
+            if self._refused is not None and self._refused[0] == stale:
+                # Another thread already tried a fresh login for it: one try is enough.
+                raise self._refused[1]
+            self._token = None
+            try:
                 self._token = self._login()
+            except CoursedogError as exc:
+                self._refused = (stale, exc)
+                raise
             return self._token
 
     def _login(self) -> str:

@@ -48,7 +48,11 @@ class ScheduleApi(Protocol):
 
     def read_schedule(self) -> ScheduleSnapshot: ...
 
-    def write_schedule(self, schedule: Schedule) -> None: ...
+    def read_switches(self) -> Schedule: ...
+
+    def write_schedule(
+        self, schedule: Schedule, *, over: ScheduleSnapshot | None = None
+    ) -> None: ...
 
     def post_activity_comment(self, text: str) -> None: ...
 
@@ -161,7 +165,7 @@ class Reconciler:
             if self._settings.environments[env].driver == "assisted":
                 return self._by_hand.needs_person(env, plan, live.schedule, desired)
             self._renew(env, epoch)
-            write_id, outcome = self._write(env, plan, live.schedule, desired, client)
+            write_id, outcome = self._write(env, plan, live, desired, client)
             if isinstance(outcome, str):
                 return self._failed(env, plan, outcome, reading=False)
             after = outcome
@@ -286,12 +290,12 @@ class Reconciler:
             )
 
     def _write(
-        self, env: str, plan: Plan, before: Schedule, desired: Schedule, client: ScheduleApi
+        self, env: str, plan: Plan, live: ScheduleSnapshot, desired: Schedule, client: ScheduleApi
     ) -> tuple[int, Schedule | str]:
-        """Write ``desired`` and read it back: the intent's id, and the verified schedule or why
-        it failed."""
+        """Write ``desired`` over the snapshot just read and read it back: the intent's id, and
+        the verified schedule or why it failed."""
         window_id = (plan.holding or plan.waiting or (None,))[0]
-        return self._writer.write(env, window_id, before, desired, client)
+        return self._writer.write(env, window_id, live.schedule, desired, client, over=live)
 
     def _watch_idle(self, env: str) -> list[Report]:
         """Read an environment no window holds; report merges found off, once per episode."""

@@ -130,6 +130,23 @@ def test_both_calls_refused_at_once_log_in_again_only_once(
     assert sim.calls("POST", LOGIN) == 2
 
 
+def test_both_calls_refused_try_one_fresh_login_and_raise_its_error(
+    sim: Simulator, client: CoursedogClient
+) -> None:
+    client.read_schedule()
+    sim.latency = 0.05
+    sim.revoke_sessions()
+    sim.users = {email: "rotated-elsewhere" for email in sim.users}
+
+    with pytest.raises(errors.Unauthorized):
+        client.read_schedule()
+
+    assert sim.calls("POST", LOGIN) == 2  # the first login and one fresh try, not one per call
+    sim.users = {email: PASSWORD for email in sim.users}
+    assert client.read_schedule().save_state_id == "ss-1"  # the next read logs in again
+    assert sim.calls("POST", LOGIN) == 3
+
+
 def test_a_refused_login_is_raised_once_and_nothing_is_read(
     sim: Simulator, make_client: MakeClient
 ) -> None:
