@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 from bot.background import BackgroundLoop
 from bot.services.reconciler import Reconciler
-from bot.services.reports import Report
+from bot.services.reports import Publish, Report
 
 log = logging.getLogger(__name__)
 
-Publish = Callable[[list[Report]], None]
+__all__ = ["Publish", "Worker"]
 
 
 class Worker(BackgroundLoop):
@@ -78,10 +78,8 @@ class Worker(BackgroundLoop):
             log.exception("posting owed reports failed")
         for env in sorted(envs):
             try:
-                found = self._reconciler.reconcile(env, watch=watch)
-                reports.extend(found)
-                if found:
-                    self._publish(found)
+                # The pass publishes its reports itself, as soon as each is committed.
+                reports.extend(self._reconciler.reconcile(env, watch=watch, publish=self._publish))
             except Exception:
                 # A bug or a database outage must not kill the worker; the next tick retries.
                 log.exception("reconciling %s failed", env)

@@ -6,6 +6,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor, wait
 from types import TracebackType
 from typing import Any
 from urllib.parse import quote
@@ -13,6 +14,7 @@ from urllib.parse import quote
 import httpx
 
 from coursedog import wire
+from coursedog.errors import CoursedogError
 from coursedog.models import MergeRun, Schedule, ScheduleSnapshot
 from coursedog.responses import Call, decode, parse
 from coursedog.retry import HOPELESS, NOT_SENT, RetryPolicy, parse_retry_after, wait_before_retry
@@ -21,6 +23,8 @@ from coursedog.wire import DEFAULT_WIRE, WireConfig
 logger = logging.getLogger("coursedog")
 
 DEFAULT_RETRY = RetryPolicy()
+# Reads of one client that may run beside their callers at once; more wait their turn.
+READ_THREADS = 4
 
 
 class CoursedogClient:
@@ -58,6 +62,10 @@ class CoursedogClient:
         self._timeout = httpx.Timeout(timeout)
         self._token: str | None = None
         self._token_lock = threading.Lock()
+        # The refused token and the error of the fresh login that followed, if it failed.
+        self._refused: tuple[str, CoursedogError] | None = None
+        # The saved-state read runs here while the calling thread reads the schedule.
+        self._reads = ThreadPoolExecutor(READ_THREADS, thread_name_prefix="coursedog-read")
 
     def __repr__(self) -> str:
         return f"CoursedogClient(host={self._host!r}, school={self._school!r})"
@@ -86,21 +94,39 @@ class CoursedogClient:
     # --- public operations -----------------------------------------------------
 
     def read_schedule(self) -> ScheduleSnapshot:
-        """Read both schedule switches and the enabled saved state."""
-        cfg = self._wire
-        schedule_obj = self._read_schedule_object()
-        call = self._call("GET", cfg.schedule_read_path)
-        schedule = parse(call, wire.schedule_from_wire, schedule_obj, cfg)
-        raw_state = self._request("GET", cfg.save_state_path)
-        call = self._call("GET", cfg.save_state_path)
-        save_state_id = parse(call, wire.save_state_id_from_wire, raw_state)
-        return ScheduleSnapshot(schedule=schedule, save_state_id=save_state_id)
+        """Read both schedule switches and the enabled saved state, the two calls at once.
 
-    def write_schedule(self, schedule: Schedule) -> None:
-        """Set both switches to the given absolute value (never a toggle)."""
+        A failure of either raises its own error (the schedule's first when both fail), and
+        only once both calls have ended, so no request outlives the read.
+        """
+        token = self._current_token()  # log in here, once, rather than in both calls
+        save_state = self._reads.submit(self._read_save_state, token)
+        try:
+            schedule_obj = self._read_schedule_object(token)
+        finally:
+            wait([save_state])
+        return ScheduleSnapshot(
+            schedule=self._switches(schedule_obj),
+            save_state_id=save_state.result(),
+            schedule_object=schedule_obj,
+        )
+
+    def read_switches(self) -> Schedule:
+        """Read the two switches only, with one call: enough to read a write back."""
+        return self._switches(self._read_schedule_object())
+
+    def write_schedule(self, schedule: Schedule, *, over: ScheduleSnapshot | None = None) -> None:
+        """Set both switches to the given absolute value (never a toggle).
+
+        An assumed PUT may replace the whole object, so its other fields are carried over:
+        from ``over``, the snapshot just read, or else from a read made for the purpose.
+        """
         cfg = self._wire
-        # An assumed PUT may replace the whole object, so unrelated fields are carried over.
-        current = self._read_schedule_object() if cfg.schedule_write_keeps_other_fields else None
+        current: Mapping[str, Any] | None = None
+        if cfg.schedule_write_keeps_other_fields:
+            current = over.schedule_object if over is not None else None
+            if current is None:
+                current = self._read_schedule_object()
         body = wire.schedule_reply(wire.schedule_to_wire(schedule, cfg, current), cfg)
         self._request(cfg.schedule_write_method, cfg.schedule_write_path, json=body, write=True)
         logger.info("wrote %s to %s for %s", schedule.describe(), self._host, self._school)
@@ -131,7 +157,8 @@ class CoursedogClient:
         return wire.merge_report_link(self._host, self._school, report_id, self._wire)
 
     def close(self) -> None:
-        """Close the HTTP client, but only if this object created it."""
+        """Stop the read threads; close the HTTP client, but only if this object created it."""
+        self._reads.shutdown(wait=True, cancel_futures=True)
         if self._owns_http:
             self._http.close()
 
@@ -140,10 +167,19 @@ class CoursedogClient:
     def _call(self, method: str, template: str) -> Call:
         return Call(self._host, self._school, wire.operation_label(method, template))
 
-    def _read_schedule_object(self) -> dict[str, Any]:
+    def _read_schedule_object(self, token: str | None = None) -> dict[str, Any]:
         path = self._wire.schedule_read_path
-        raw = self._request("GET", path)
+        raw = self._request("GET", path, token=token)
         return parse(self._call("GET", path), wire.schedule_object_from_reply, raw, self._wire)
+
+    def _switches(self, schedule_obj: dict[str, Any]) -> Schedule:
+        call = self._call("GET", self._wire.schedule_read_path)
+        return parse(call, wire.schedule_from_wire, schedule_obj, self._wire)
+
+    def _read_save_state(self, token: str) -> str | None:
+        path = self._wire.save_state_path
+        raw = self._request("GET", path, token=token)
+        return parse(self._call("GET", path), wire.save_state_id_from_wire, raw)
 
     def _request(
         self,
@@ -153,10 +189,12 @@ class CoursedogClient:
         json: Mapping[str, Any] | None = None,
         params: Mapping[str, str | int] | None = None,
         write: bool = False,
+        token: str | None = None,
     ) -> Any:
+        """One call; ``token`` is the session to send when the caller already holds one."""
         call = self._call(method, template)
         url = self._base + template.format(school=quote(self._school, safe=""))
-        token = self._current_token()
+        token = token or self._current_token()
         response = self._send(call, method, url, json=json, params=params, write=write, token=token)
         if response.status_code == 401:
             logger.info(
@@ -239,10 +277,17 @@ class CoursedogClient:
 
     def _fresh_token(self, *, stale: str) -> str:
         with self._token_lock:
-            # Another thread may already have replaced the refused token.
-            if self._token in (None, stale):
-                self._token = None
+            if self._token not in (None, stale):
+                return self._token  # another thread already replaced the refused token
+            if self._refused is not None and self._refused[0] == stale:
+                # Another thread already tried a fresh login for it: one try is enough.
+                raise self._refused[1]
+            self._token = None
+            try:
                 self._token = self._login()
+            except CoursedogError as exc:
+                self._refused = (stale, exc)
+                raise
             return self._token
 
     def _login(self) -> str:

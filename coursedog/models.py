@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import ClassVar
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
 
 def _on_off(flag: bool) -> str:
@@ -34,10 +35,15 @@ ALL_OFF = Schedule.ALL_OFF
 
 @dataclass(frozen=True)
 class ScheduleSnapshot:
-    """A schedule as read, with the saved state that was enabled at that moment."""
+    """A schedule as read, with the saved state that was enabled at that moment.
+
+    ``schedule_object`` is the schedule object exactly as Coursedog answered it, so that a
+    write can carry its other fields over without reading it again (None when not read).
+    """
 
     schedule: Schedule
     save_state_id: str | None
+    schedule_object: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

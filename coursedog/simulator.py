@@ -24,6 +24,16 @@ DEFAULT_SCHOOL = "demo_university"
 SCHOOL_SETTINGS = ("nightly", "realtime", "locked", "save_state_id")
 
 
+@dataclass(frozen=True)
+class Timing:
+    """When one request arrived and when its answer left (None while it has not)."""
+
+    method: str
+    path: str
+    started: float
+    answered: float | None
+
+
 class UnknownSchoolError(LookupError):
     """The simulator holds no school of that name."""
 
@@ -83,6 +93,8 @@ class Simulator:
         self._clock = clock
         self._tokens: dict[str, float] = {}
         self._requests: list[tuple[str, str]] = []
+        self._answered: dict[int, float] = {}
+        self._started: list[float] = []
         self._server: SimulatorServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -210,10 +222,26 @@ class Simulator:
 
     # --- request log -----------------------------------------------------------
 
-    def record(self, method: str, path: str) -> None:
-        """Note one request received."""
+    def record(self, method: str, path: str) -> int:
+        """Note one request received; returns its number for `answer_leaves`."""
         with self.lock:
             self._requests.append((method, path))
+            self._started.append(time.perf_counter())
+            return len(self._requests) - 1
+
+    def answer_leaves(self, number: int) -> None:
+        """Note that the answer to request ``number`` is leaving (or the connection closing)."""
+        with self.lock:
+            self._answered.setdefault(number, time.perf_counter())
+
+    @property
+    def timings(self) -> list[Timing]:
+        """Every request with when it arrived and when its answer left, oldest first."""
+        with self.lock:
+            return [
+                Timing(method, path, self._started[n], self._answered.get(n))
+                for n, (method, path) in enumerate(self._requests)
+            ]
 
     @property
     def requests(self) -> list[tuple[str, str]]:

@@ -46,6 +46,8 @@ class SimulatorServer(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # The request being answered, as numbered by Simulator.record.
+    number: int | None = None
     # Headers and body go out in two writes; without this each answer waits ~40 ms.
     disable_nagle_algorithm = True
     server: SimulatorServer
@@ -67,7 +69,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_OPTIONS(self) -> None:
         req = self._read_request()
-        self.server.sim.record(req.method, req.path)
+        self.number = self.server.sim.record(req.method, req.path)
         status = 204 if _is_control(req.path) else 405
         self._send(Reply(status, None, dict(CORS_HEADERS) if status == 204 else {}))
 
@@ -84,7 +86,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _handle(self) -> None:
         sim = self.server.sim
         req = self._read_request()
-        sim.record(req.method, req.path)
+        self.number = sim.record(req.method, req.path)
         if _is_control(req.path):
             reply = control_reply(sim, req)
             self._send(Reply(reply.status, reply.body, {**reply.headers, **CORS_HEADERS}))
@@ -108,7 +110,13 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self._send(reply)
 
+    def _answer_leaves(self) -> None:
+        # Noted before the bytes go, so it precedes whatever the client sends next.
+        if self.number is not None:
+            self.server.sim.answer_leaves(self.number)
+
     def _hang_up(self) -> None:
+        self._answer_leaves()
         self.close_connection = True
         with contextlib.suppress(OSError):  # the peer may be gone already
             self.connection.shutdown(socket.SHUT_RDWR)
@@ -118,6 +126,7 @@ class _Handler(BaseHTTPRequestHandler):
             data = reply.body.encode()
         else:
             data = b"" if reply.body is None else json.dumps(reply.body).encode()
+        self._answer_leaves()
         self.send_response(reply.status)
         self.send_header("Content-Type", reply.content_type)
         self.send_header("Content-Length", str(len(data)))

@@ -49,9 +49,13 @@ class MeteredCoursedog:
         """Read both switches and the enabled saved state."""
         return self._timed("read_schedule", self._inner.read_schedule)
 
-    def write_schedule(self, schedule: Schedule) -> None:
-        """Write both switches."""
-        self._timed("write_schedule", lambda: self._inner.write_schedule(schedule))
+    def read_switches(self) -> Schedule:
+        """Read both switches only."""
+        return self._timed("read_switches", self._inner.read_switches)
+
+    def write_schedule(self, schedule: Schedule, *, over: ScheduleSnapshot | None = None) -> None:
+        """Write both switches, over the snapshot just read if there is one."""
+        self._timed("write_schedule", lambda: self._inner.write_schedule(schedule, over=over))
 
     def post_activity_comment(self, text: str) -> None:
         """Comment on the Merge Settings Activity tab."""

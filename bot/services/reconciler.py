@@ -24,7 +24,7 @@ from bot.services import notices, outcomes
 from bot.services.by_hand import ByHand
 from bot.services.comments import ActivityComments
 from bot.services.outcomes import ROW_WAITING_RESTORE, Plan, owe
-from bot.services.reports import Report, ReportKind
+from bot.services.reports import Publish, Publisher, Report, ReportKind
 from bot.services.writes import ScheduleWriter
 from bot.services.writes import schedule_dict as _schedule
 from coursedog.errors import CoursedogError
@@ -48,7 +48,11 @@ class ScheduleApi(Protocol):
 
     def read_schedule(self) -> ScheduleSnapshot: ...
 
-    def write_schedule(self, schedule: Schedule) -> None: ...
+    def read_switches(self) -> Schedule: ...
+
+    def write_schedule(
+        self, schedule: Schedule, *, over: ScheduleSnapshot | None = None
+    ) -> None: ...
 
     def post_activity_comment(self, text: str) -> None: ...
 
@@ -93,12 +97,24 @@ class Reconciler:
             )
         return found & set(self._settings.environments)
 
-    def reconcile(self, env: str, *, watch: bool = False) -> list[Report]:
+    def reconcile(
+        self, env: str, *, watch: bool = False, publish: Publish | None = None
+    ) -> list[Report]:
         """Run one pass for ``env``; returns what is worth telling people.
 
         With ``watch`` (the periodic watchdog) an environment that no window explains is read
         too, and reported (never touched) if its merges are off.
+
+        With ``publish`` the pass publishes what it returns, each report as soon as it can:
+        the verified schedule as soon as it is committed, before the Activity comment is
+        posted, and the rest at the end. Without it the caller publishes what is returned.
         """
+        publisher = Publisher(publish)
+        found = self._locked_pass(env, watch=watch, publisher=publisher)
+        publisher.rest(found)
+        return found
+
+    def _locked_pass(self, env: str, *, watch: bool, publisher: Publisher) -> list[Report]:
         with self._locks[env]:
             with self._sessions.begin() as session:
                 epoch = ledger.acquire_lease(
@@ -108,7 +124,7 @@ class Reconciler:
                 log.info("environment %s is being reconciled by another process", env)
                 return []
             try:
-                return self._pass(env, epoch, watch=watch)
+                return self._pass(env, epoch, watch=watch, publisher=publisher)
             except _LeaseLost:
                 log.warning("lost the lease on %s mid-pass; another process carries on", env)
                 return []
@@ -118,7 +134,7 @@ class Reconciler:
 
     # -- one pass --------------------------------------------------------------------------
 
-    def _pass(self, env: str, epoch: int, *, watch: bool) -> list[Report]:
+    def _pass(self, env: str, epoch: int, *, watch: bool, publisher: Publisher) -> list[Report]:
         plan = self._plan(env)
         if not plan.holding and plan.baseline is None:
             # Nothing was switched off for these windows (e.g. ended before anything ran).
@@ -161,11 +177,13 @@ class Reconciler:
             if self._settings.environments[env].driver == "assisted":
                 return self._by_hand.needs_person(env, plan, live.schedule, desired)
             self._renew(env, epoch)
-            write_id, outcome = self._write(env, plan, live.schedule, desired, client)
+            write_id, outcome = self._write(env, plan, live, desired, client)
             if isinstance(outcome, str):
                 return self._failed(env, plan, outcome, reading=False)
             after = outcome
-        return self._finish(env, plan, live.schedule, after=after, write_id=write_id, client=client)
+        return self._finish(
+            env, plan, live.schedule, after=after, write_id=write_id, client=client, out=publisher
+        )
 
     def _finish(
         self,
@@ -176,8 +194,10 @@ class Reconciler:
         after: Schedule,
         write_id: int,
         client: ScheduleApi,
+        out: Publisher,
     ) -> list[Report]:
-        """The schedule is verified as desired: record it with its reports; comment on Activity."""
+        """The schedule is verified as desired: record it with its reports, publish them, then
+        comment on Activity (people need not wait for the comment's round trip)."""
         if plan.holding:
             reports = self._record(
                 lambda s: outcomes.finish_off(
@@ -201,6 +221,7 @@ class Reconciler:
         by_hand = self._settings.environments[env].driver == "assisted"
         if by_hand:
             self._by_hand.verified(env, plan)
+        out.now(reports)
         return reports + self._comments.after(env, client, reports, by_hand=by_hand)
 
     def _record(self, produce: Callable[[Session], list[Report]]) -> list[Report]:
@@ -286,12 +307,12 @@ class Reconciler:
             )
 
     def _write(
-        self, env: str, plan: Plan, before: Schedule, desired: Schedule, client: ScheduleApi
+        self, env: str, plan: Plan, live: ScheduleSnapshot, desired: Schedule, client: ScheduleApi
     ) -> tuple[int, Schedule | str]:
-        """Write ``desired`` and read it back: the intent's id, and the verified schedule or why
-        it failed."""
+        """Write ``desired`` over the snapshot just read and read it back: the intent's id, and
+        the verified schedule or why it failed."""
         window_id = (plan.holding or plan.waiting or (None,))[0]
-        return self._writer.write(env, window_id, before, desired, client)
+        return self._writer.write(env, window_id, live.schedule, desired, client, over=live)
 
     def _watch_idle(self, env: str) -> list[Report]:
         """Read an environment no window holds; report merges found off, once per episode."""

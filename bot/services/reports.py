@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import logging
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
 from coursedog.models import Schedule
+
+log = logging.getLogger(__name__)
 
 
 class ReportKind(StrEnum):
@@ -99,3 +102,34 @@ def _schedule(schedule: Schedule | None) -> dict[str, bool] | None:
 
 def _from_schedule(data: Mapping[str, bool] | None) -> Schedule | None:
     return None if data is None else Schedule(nightly=data["nightly"], realtime=data["realtime"])
+
+
+# Tells people (in Slack) what the reports say, settling each one posted.
+Publish = Callable[[list["Report"]], None]
+
+
+class Publisher:
+    """Publishes a pass's reports as soon as each is committed, and each of them once.
+
+    Without a publish function nothing is published: the caller publishes what the pass
+    returns. A report that fails to go out stays owed (``pending_reports``) and is offered
+    again on the next pass.
+    """
+
+    def __init__(self, publish: Publish | None) -> None:
+        self._publish = publish
+        self._done: list[Report] = []
+
+    def now(self, reports: list[Report]) -> None:
+        """Publish these reports at once."""
+        if self._publish is None or not reports:
+            return
+        self._done.extend(reports)
+        try:
+            self._publish(reports)
+        except Exception:  # the reports stay owed; the next pass posts them
+            log.exception("posting %d report(s) failed; they stay owed", len(reports))
+
+    def rest(self, found: list[Report]) -> None:
+        """Publish those of ``found`` not published yet."""
+        self.now([r for r in found if not any(r is done for done in self._done)])

@@ -28,9 +28,11 @@ MAX_SENDS = 2
 class WriteApi(Protocol):
     """The part of the Coursedog client a write needs."""
 
-    def read_schedule(self) -> ScheduleSnapshot: ...
+    def read_switches(self) -> Schedule: ...
 
-    def write_schedule(self, schedule: Schedule) -> None: ...
+    def write_schedule(
+        self, schedule: Schedule, *, over: ScheduleSnapshot | None = None
+    ) -> None: ...
 
 
 def schedule_dict(schedule: Schedule) -> dict[str, bool]:
@@ -52,9 +54,11 @@ class ScheduleWriter:
         before: Schedule,
         desired: Schedule,
         client: WriteApi,
+        *,
+        over: ScheduleSnapshot | None = None,
     ) -> tuple[int, Schedule | str]:
         """Write ``desired`` and read it back: the intent's id, and the verified schedule or
-        why it failed."""
+        why it failed. ``over`` is the snapshot just read, whose other fields the write keeps."""
         with self._sessions.begin() as session:
             intent = RemoteWrite(
                 environment=env,
@@ -67,7 +71,7 @@ class ScheduleWriter:
             )
             session.add(intent)
         crashpoint.reached("intent")
-        error, status, verified, sends = self._send_and_verify(env, client, desired)
+        error, status, verified, sends = self._send_and_verify(env, client, desired, over)
         self._settle(
             intent.id,
             env=env,
@@ -85,7 +89,7 @@ class ScheduleWriter:
         return intent.id, (error if error is not None else desired)
 
     def _send_and_verify(
-        self, env: str, client: WriteApi, desired: Schedule
+        self, env: str, client: WriteApi, desired: Schedule, over: ScheduleSnapshot | None
     ) -> tuple[str | None, str, Schedule | None, int]:
         """Write and read back; resend once if an ambiguous failure turns out not applied.
 
@@ -97,7 +101,7 @@ class ScheduleWriter:
             sends += 1
             ambiguous: CoursedogError | None = None
             try:
-                client.write_schedule(desired)
+                client.write_schedule(desired, over=over)
             except SettingsLocked as exc:
                 return f"{LOCKED_PREFIX}{exc}", "failed", None, sends
             except (OutcomeUnknown, ServerError) as exc:
@@ -108,7 +112,7 @@ class ScheduleWriter:
                 return f"Coursedog refused the change: {exc}", "failed", None, sends
             crashpoint.reached("called")
             try:
-                verified = client.read_schedule().schedule
+                verified = client.read_switches()
             except CoursedogError as exc:
                 reason = f"the change could not be verified, because reading it back failed: {exc}"
                 return reason, "unknown", None, sends

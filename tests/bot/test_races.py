@@ -253,9 +253,9 @@ class PausedRead:
         assert self.resume.wait(30)
         return snapshot
 
-    def write_schedule(self, schedule: Schedule) -> None:
+    def write_schedule(self, schedule: Schedule, *, over: ScheduleSnapshot | None = None) -> None:
         self.writes += 1
-        self.inner.write_schedule(schedule)
+        self.inner.write_schedule(schedule, over=over)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)

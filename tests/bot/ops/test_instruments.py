@@ -38,14 +38,18 @@ class FakeApi:
     def __init__(self, error: Exception | None = None) -> None:
         self.error = error
         self.closed = False
+        self.written: list[tuple[Schedule, ScheduleSnapshot | None]] = []
 
     def read_schedule(self) -> ScheduleSnapshot:
         if self.error is not None:
             raise self.error
         return ScheduleSnapshot(schedule=Schedule(nightly=True, realtime=False), save_state_id="s1")
 
-    def write_schedule(self, schedule: Schedule) -> None:
-        raise NotImplementedError
+    def read_switches(self) -> Schedule:
+        return Schedule(nightly=False, realtime=False)
+
+    def write_schedule(self, schedule: Schedule, *, over: ScheduleSnapshot | None = None) -> None:
+        self.written.append((schedule, over))
 
     def post_activity_comment(self, text: str) -> None:
         raise NotImplementedError
@@ -89,6 +93,18 @@ def test_a_metered_client_counts_times_and_passes_everything_through(metrics: Me
     seconds = "sis_maint_coursedog_call_duration_seconds"
     assert sample(metrics, f"{seconds}_sum", environment="prod", operation="read_schedule") == 3.25
     assert "merge_report_url" not in generate_latest(metrics.registry).decode()
+
+
+def test_a_metered_client_passes_the_snapshot_to_write_over(metrics: Metrics) -> None:
+    api = FakeApi()
+    metered = MeteredCoursedog(api, "prod", metrics)
+    snapshot = metered.read_schedule()
+    assert metered.read_switches() == Schedule(nightly=False, realtime=False)
+    metered.write_schedule(Schedule(nightly=False, realtime=False), over=snapshot)
+    assert api.written == [(Schedule(nightly=False, realtime=False), snapshot)]
+    calls = "sis_maint_coursedog_calls_total"
+    for operation in ("read_schedule", "read_switches", "write_schedule"):
+        assert sample(metrics, calls, environment="prod", operation=operation, outcome="ok") == 1
 
 
 @pytest.mark.parametrize(
