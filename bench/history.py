@@ -31,7 +31,7 @@ def _present(rt: Runtime) -> None:
     """Today's ledger on top of the past: an active window that switched prod off, a request."""
     view = rt.windows.request(
         requester=REQUESTER, environments=["prod"], duration=timedelta(hours=2), reason="Now"
-    )
+    ).view
     rt.windows.approve(window_id=view.id, approver=APPROVER)
     rt.worker.run_once(["prod"])
     rt.scheduler.run_due()

@@ -38,11 +38,13 @@ def schedule_action(
     now: datetime,
     window_id: int | None = None,
     environment: str | None = None,
+    urgent: bool = True,
 ) -> bool:
     """Insert an action unless one with the same key exists; True when inserted.
 
     One statement (``INSERT ... ON CONFLICT DO NOTHING``), so a duplicate costs neither a
-    savepoint nor an error.
+    savepoint nor an error. An urgent action counts for ``soonest_planned`` (it wakes the
+    scheduler when due before its next look); one that is not waits for that look.
     """
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
@@ -62,7 +64,7 @@ def schedule_action(
         .on_conflict_do_nothing(index_elements=[DueAction.dedup_key])
     )
     inserted = int(getattr(session.execute(stmt), "rowcount", 0)) == 1
-    if inserted:
+    if inserted and urgent:
         soonest = session.info.get(_SOONEST)
         session.info[_SOONEST] = due_at if soonest is None else min(soonest, due_at)
     return inserted

@@ -107,8 +107,10 @@ def plan(
             created_at=now,
         )
     )
+    # Not urgent: the scheduler's next regular look (within scheduler_poll_seconds) sends it,
+    # so the notice never competes with switching the merges themselves.
     due.schedule_action(
-        session, kind=NOTIFY, due_at=now, dedup_key=key, now=now, window_id=window.id
+        session, kind=NOTIFY, due_at=now, dedup_key=key, now=now, window_id=window.id, urgent=False
     )
     return True
 

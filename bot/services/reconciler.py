@@ -25,7 +25,7 @@ from bot.services.by_hand import ByHand
 from bot.services.comments import ActivityComments
 from bot.services.outcomes import ROW_WAITING_RESTORE, Plan, owe
 from bot.services.reports import Publish, Publisher, Report, ReportKind
-from bot.services.writes import ScheduleWriter
+from bot.services.writes import ScheduleWriter, Written
 from bot.services.writes import schedule_dict as _schedule
 from coursedog.errors import CoursedogError
 from coursedog.models import MergeRun, Schedule, ScheduleSnapshot
@@ -116,15 +116,16 @@ class Reconciler:
 
     def _locked_pass(self, env: str, *, watch: bool, publisher: Publisher) -> list[Report]:
         with self._locks[env]:
-            with self._sessions.begin() as session:
+            with self._sessions.begin() as session:  # the lease and, under it, the plan
                 epoch = ledger.acquire_lease(
                     session, env, self._owner, self._clock.now(), self._lease_ttl
                 )
-            if epoch is None:
+                plan = self._plan(session, env) if epoch is not None else None
+            if epoch is None or plan is None:
                 log.info("environment %s is being reconciled by another process", env)
                 return []
             try:
-                return self._pass(env, epoch, watch=watch, publisher=publisher)
+                return self._pass(env, epoch, plan, watch=watch, publisher=publisher)
             except _LeaseLost:
                 log.warning("lost the lease on %s mid-pass; another process carries on", env)
                 return []
@@ -134,8 +135,9 @@ class Reconciler:
 
     # -- one pass --------------------------------------------------------------------------
 
-    def _pass(self, env: str, epoch: int, *, watch: bool, publisher: Publisher) -> list[Report]:
-        plan = self._plan(env)
+    def _pass(
+        self, env: str, epoch: int, plan: Plan, *, watch: bool, publisher: Publisher
+    ) -> list[Report]:
         if not plan.holding and plan.baseline is None:
             # Nothing was switched off for these windows (e.g. ended before anything ran).
             reports = self._record(
@@ -151,8 +153,7 @@ class Reconciler:
             live = client.read_schedule()
         except CoursedogError as exc:
             return self._failed(env, plan, f"could not read the schedule: {exc}", reading=True)
-        if plan.holding and plan.baseline is None:
-            self._record_baseline(env, plan.holding[0], live)
+        baseline_owed = bool(plan.holding) and plan.baseline is None
         desired = ALL_OFF if plan.holding else plan.baseline
         assert desired is not None
         if not plan.holding and _saved_state_moved(plan, live):
@@ -172,50 +173,54 @@ class Reconciler:
                 return self._record(
                     lambda s: outcomes.save_state_changed(s, env, plan, current=live.save_state_id)
                 )
-        after, write_id = live.schedule, 0
-        if live.schedule != desired:
-            if self._settings.environments[env].driver == "assisted":
-                return self._by_hand.needs_person(env, plan, live.schedule, desired)
-            self._renew(env, epoch)
-            write_id, outcome = self._write(env, plan, live, desired, client)
-            if isinstance(outcome, str):
-                return self._failed(env, plan, outcome, reading=False)
-            after = outcome
-        return self._finish(
-            env, plan, live.schedule, after=after, write_id=write_id, client=client, out=publisher
+        by_hand = self._settings.environments[env].driver == "assisted"
+        if baseline_owed and (live.schedule == desired or by_hand):
+            self._record_baseline(env, plan.holding[0], live)
+        if live.schedule == desired:
+            return self._finish(env, plan, live.schedule, None, client=client, out=publisher)
+        if by_hand:
+            return self._by_hand.needs_person(env, plan, live.schedule, desired)
+        written = self._write(
+            env, epoch, plan, live, desired, client=client, baseline=baseline_owed
         )
+        if written.error is not None:
+            return self._failed(env, plan, written.error, reading=False, written=written)
+        return self._finish(env, plan, live.schedule, written, client=client, out=publisher)
 
     def _finish(
         self,
         env: str,
         plan: Plan,
         before: Schedule,
+        written: Written | None,
         *,
-        after: Schedule,
-        write_id: int,
         client: ScheduleApi,
         out: Publisher,
     ) -> list[Report]:
-        """The schedule is verified as desired: record it with its reports, publish them, then
-        comment on Activity (people need not wait for the comment's round trip)."""
-        if plan.holding:
-            reports = self._record(
-                lambda s: outcomes.finish_off(
-                    s, env, plan, before=before, after=after, write_id=write_id
+        """The schedule is verified as desired (``written``, or found so): record it, with the
+        write's settlement and the reports it owes, publish them, then comment on Activity
+        (people need not wait for the comment's round trip)."""
+        after = written.desired if written is not None else before
+        write_id = written.intent_id if written is not None else 0
+
+        def produce(session: Session) -> list[Report]:
+            if written is not None:
+                self._writer.settle(session, written)
+            if plan.holding:
+                return outcomes.finish_off(
+                    session, env, plan, before=before, after=after, write_id=write_id
                 )
+            return outcomes.finish_restore(
+                session,
+                env,
+                plan,
+                before=before,
+                after=after,
+                now=self._clock.now(),
+                watch_every=self._settings.merge_watch.every,
             )
-        else:
-            reports = self._record(
-                lambda s: outcomes.finish_restore(
-                    s,
-                    env,
-                    plan,
-                    before=before,
-                    after=after,
-                    now=self._clock.now(),
-                    watch_every=self._settings.merge_watch.every,
-                )
-            )
+
+        reports = self._record(produce)
         if reports:
             crashpoint.reached("outcome")
         by_hand = self._settings.environments[env].driver == "assisted"
@@ -243,8 +248,12 @@ class Reconciler:
                 owed.append(Report.from_payload(row.payload))
             return owed
 
-    def _failed(self, env: str, plan: Plan, reason: str, *, reading: bool) -> list[Report]:
+    def _failed(
+        self, env: str, plan: Plan, reason: str, *, reading: bool, written: Written | None = None
+    ) -> list[Report]:
         def produce(session: Session) -> list[Report]:
+            if written is not None:
+                self._writer.settle(session, written)
             now = self._clock.now()
             reports = outcomes.failed(session, env, plan, reason, reading=reading, now=now)
             for report in reports:
@@ -257,62 +266,80 @@ class Reconciler:
 
         return self._record(produce)
 
-    def _renew(self, env: str, epoch: int) -> None:
-        """Before a write: make sure no other process has taken the environment over."""
+    def _plan(self, session: Session, env: str) -> Plan:
+        """What the ledger wants of ``env``; writes left pending by a writer that died are
+        marked abandoned (the read that follows settles them)."""
+        now = self._clock.now()
+        for stale in ledger.pending_writes(session, env):
+            # Its writer died or lost the lease mid-call; the read below settles it.
+            stale.status, stale.finished_at = "unknown", now
+            stale.error = "abandoned by its writer; settled by the next read"
+            # The call may have reached Coursedog: the audit trail must say so.
+            ledger.add_audit(
+                session,
+                at=now,
+                actor="system",
+                action=f"{stale.operation}_abandoned",
+                window_id=stale.window_id,
+                environment=env,
+                detail=stale.error,
+                data={"intent": stale.id, "before": stale.before, "desired": stale.desired},
+            )
+        holding = ledger.windows_on(session, env, [s.value for s in HOLDING])
+        waiting = ledger.window_environments(session, env, ROW_WAITING_RESTORE)
+        baseline = ledger.held_baseline(session, env)
+        return Plan(
+            holding=tuple(w.id for w in holding),
+            waiting=tuple(r.window_id for r in waiting),
+            baseline=Schedule(baseline.nightly, baseline.realtime) if baseline else None,
+            save_state_id=baseline.save_state_id if baseline else None,
+            save_state_decision=baseline.save_state_decision if baseline else None,
+        )
+
+    def _record_baseline(self, env: str, window_id: int, live: ScheduleSnapshot) -> None:
         with self._sessions.begin() as session:
+            self._baseline(session, env, window_id, live)
+
+    def _baseline(self, session: Session, env: str, window_id: int, live: ScheduleSnapshot) -> None:
+        outcomes.record_baseline(
+            session,
+            env,
+            window_id,
+            live.schedule,
+            now=self._clock.now(),
+            save_state_id=live.save_state_id,
+            data=_snapshot(live),
+        )
+
+    def _write(
+        self,
+        env: str,
+        epoch: int,
+        plan: Plan,
+        live: ScheduleSnapshot,
+        desired: Schedule,
+        *,
+        client: ScheduleApi,
+        baseline: bool,
+    ) -> Written:
+        """Write ``desired`` over the snapshot just read and read it back.
+
+        The intent's transaction first records the baseline (when this pass owes it) and makes
+        sure no other process has taken the environment over (else nothing is sent).
+        """
+
+        def prepare(session: Session) -> None:
+            if baseline:
+                self._baseline(session, env, plan.holding[0], live)
             if not ledger.renew_lease(
                 session, env, self._owner, epoch, now=self._clock.now(), ttl=self._lease_ttl
             ):
                 raise _LeaseLost(env)
 
-    def _plan(self, env: str) -> Plan:
-        with self._sessions.begin() as session:
-            now = self._clock.now()
-            for stale in ledger.pending_writes(session, env):
-                # Its writer died or lost the lease mid-call; the read below settles it.
-                stale.status, stale.finished_at = "unknown", now
-                stale.error = "abandoned by its writer; settled by the next read"
-                # The call may have reached Coursedog: the audit trail must say so.
-                ledger.add_audit(
-                    session,
-                    at=now,
-                    actor="system",
-                    action=f"{stale.operation}_abandoned",
-                    window_id=stale.window_id,
-                    environment=env,
-                    detail=stale.error,
-                    data={"intent": stale.id, "before": stale.before, "desired": stale.desired},
-                )
-            holding = ledger.windows_on(session, env, [s.value for s in HOLDING])
-            waiting = ledger.window_environments(session, env, ROW_WAITING_RESTORE)
-            baseline = ledger.held_baseline(session, env)
-            return Plan(
-                holding=tuple(w.id for w in holding),
-                waiting=tuple(r.window_id for r in waiting),
-                baseline=Schedule(baseline.nightly, baseline.realtime) if baseline else None,
-                save_state_id=baseline.save_state_id if baseline else None,
-                save_state_decision=baseline.save_state_decision if baseline else None,
-            )
-
-    def _record_baseline(self, env: str, window_id: int, live: ScheduleSnapshot) -> None:
-        with self._sessions.begin() as session:
-            outcomes.record_baseline(
-                session,
-                env,
-                window_id,
-                live.schedule,
-                now=self._clock.now(),
-                save_state_id=live.save_state_id,
-                data=_snapshot(live),
-            )
-
-    def _write(
-        self, env: str, plan: Plan, live: ScheduleSnapshot, desired: Schedule, client: ScheduleApi
-    ) -> tuple[int, Schedule | str]:
-        """Write ``desired`` over the snapshot just read and read it back: the intent's id, and
-        the verified schedule or why it failed."""
         window_id = (plan.holding or plan.waiting or (None,))[0]
-        return self._writer.write(env, window_id, live.schedule, desired, client, over=live)
+        return self._writer.write(
+            env, window_id, live.schedule, desired, client, over=live, prepare=prepare
+        )
 
     def _watch_idle(self, env: str) -> list[Report]:
         """Read an environment no window holds; report merges found off, once per episode."""

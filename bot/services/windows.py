@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -15,7 +16,7 @@ from bot.domain.durations import format_duration
 from bot.domain.grammar import EndCommand
 from bot.domain.states import HOLDING, WindowState, transition
 from bot.errors import Conflict, InputError, NotFound
-from bot.services import blackouts, notices, timetable
+from bot.services import blackouts, conflicts, notices, timetable
 from bot.services.access import Access, NoGroups, label
 from bot.services.outcomes import ROW_WAITING_RESTORE
 from bot.services.views import WindowView
@@ -23,6 +24,14 @@ from storage import due, ledger
 from storage.models import Window, WindowEnvironment
 
 S = WindowState
+
+
+@dataclass(frozen=True)
+class Requested:
+    """A new request, and the scheduled windows whose time it overlaps (read as it was made)."""
+
+    view: WindowView
+    overlaps: conflicts.Overlaps
 
 
 class WindowService:
@@ -54,7 +63,7 @@ class WindowService:
         time_zone: str | None = None,
         ticket: str | None = None,
         override: str | None = None,
-    ) -> WindowView:
+    ) -> Requested:
         """Record a request: now-on-approval when ``starts_at`` is None, else for a set time.
 
         Inside a blackout period it is refused unless ``override`` (an approver's reason) is given.
@@ -112,9 +121,10 @@ class WindowService:
             if allowed is not None:
                 blackouts.record_override(session, window, allowed, now)
             view = WindowView.of(window)
+            overlaps = conflicts.overlapping(session, view, now)
             soonest = due.soonest_planned(session)
         self._on_scheduled(soonest)
-        return view
+        return Requested(view, overlaps)
 
     def attach_card(self, window_id: int, channel: str, ts: str) -> None:
         """Remember where the approval card was posted (its thread carries the story)."""

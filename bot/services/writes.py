@@ -2,12 +2,15 @@
 
 The value written is absolute, so when a failure leaves it unclear whether Coursedog applied it
 (a lost answer, a 5xx) the read-back decides, and a write found not applied is sent once more.
-The audit event that explains the change is appended when the intent is settled.
+The intent is settled, with the audit event that explains the change, in the transaction
+that records the outcome.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -40,6 +43,25 @@ def schedule_dict(schedule: Schedule) -> dict[str, bool]:
     return {"nightly": schedule.nightly, "realtime": schedule.realtime}
 
 
+@dataclass(frozen=True)
+class Written:
+    """A write sent and read back; its intent is settled with the outcome it leads to."""
+
+    intent_id: int
+    env: str
+    window_id: int | None
+    status: str
+    error: str | None
+    desired: Schedule
+    data: dict[str, object]
+    summary: str
+
+    @property
+    def outcome(self) -> Schedule | str:
+        """The verified schedule, or why the write failed."""
+        return self.error if self.error is not None else self.desired
+
+
 class ScheduleWriter:
     """Writes one environment's schedule with its intent row and audit event."""
 
@@ -56,10 +78,18 @@ class ScheduleWriter:
         client: WriteApi,
         *,
         over: ScheduleSnapshot | None = None,
-    ) -> tuple[int, Schedule | str]:
-        """Write ``desired`` and read it back: the intent's id, and the verified schedule or
-        why it failed. ``over`` is the snapshot just read, whose other fields the write keeps."""
+        prepare: Callable[[Session], None] | None = None,
+    ) -> Written:
+        """Record the intent, write ``desired`` and read it back.
+
+        ``over`` is the snapshot just read, whose other fields the write keeps. ``prepare``
+        runs in the intent's transaction (what must be committed before the call, e.g. the
+        baseline and the lease check); if it raises, nothing is recorded and nothing is sent.
+        The caller settles the result (``settle``) in the transaction of its outcome.
+        """
         with self._sessions.begin() as session:
+            if prepare is not None:
+                prepare(session)
             intent = RemoteWrite(
                 environment=env,
                 operation="write_schedule",
@@ -72,12 +102,13 @@ class ScheduleWriter:
             session.add(intent)
         crashpoint.reached("intent")
         error, status, verified, sends = self._send_and_verify(env, client, desired, over)
-        self._settle(
-            intent.id,
+        return Written(
+            intent_id=intent.id,
             env=env,
             window_id=window_id,
             status=status,
             error=error,
+            desired=desired,
             data={
                 "before": schedule_dict(before),
                 "desired": schedule_dict(desired),
@@ -86,7 +117,6 @@ class ScheduleWriter:
             },
             summary=f"{before.describe()} -> {desired.describe()}",
         )
-        return intent.id, (error if error is not None else desired)
 
     def _send_and_verify(
         self, env: str, client: WriteApi, desired: Schedule, over: ScheduleSnapshot | None
@@ -127,30 +157,19 @@ class ScheduleWriter:
         reason = f"the read-back shows {verified.describe()}, not {desired.describe()}"
         return reason, "failed", verified, sends
 
-    def _settle(
-        self,
-        intent_id: int,
-        *,
-        env: str,
-        window_id: int | None,
-        status: str,
-        error: str | None,
-        data: dict[str, object],
-        summary: str,
-    ) -> None:
+    def settle(self, session: Session, written: Written) -> None:
         """Settle the intent row and append the audit event that explains the remote change."""
-        with self._sessions.begin() as session:
-            now = self._clock.now()
-            intent = session.get(RemoteWrite, intent_id)
-            assert intent is not None
-            intent.status, intent.finished_at, intent.error = status, now, error
-            ledger.add_audit(
-                session,
-                at=now,
-                actor="system",
-                action="schedule_written" if error is None else "schedule_write_failed",
-                window_id=window_id,
-                environment=env,
-                detail=error or summary,
-                data=data,
-            )
+        now = self._clock.now()
+        intent = session.get(RemoteWrite, written.intent_id)
+        assert intent is not None
+        intent.status, intent.finished_at, intent.error = written.status, now, written.error
+        ledger.add_audit(
+            session,
+            at=now,
+            actor="system",
+            action="schedule_written" if written.error is None else "schedule_write_failed",
+            window_id=written.window_id,
+            environment=written.env,
+            detail=written.error or written.summary,
+            data=written.data,
+        )

@@ -9,6 +9,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.services.views import WindowView
+from bot.services.windows import Requested
 from bot.slack import messages
 from bot.slack.context import SlackDeps
 from bot.slack.text import user
@@ -22,10 +23,10 @@ def announce_extension(deps: SlackDeps, view: WindowView, actor: str, by: str) -
 
 
 def announce_end(deps: SlackDeps, view: WindowView, actor: str) -> None:
-    """Tell the thread who ended the window, refresh the card, let the reconciler restore.
+    """Tell the thread who ended the window, let the reconciler restore, refresh the card.
 
     The notifier never raises, so the kick always happens, and after the notice: the thread
-    then reads in order.
+    then reads in order. The card, refreshed from the ledger, need not hold the restore up.
     """
     deps.notifier.in_thread(
         view,
@@ -33,8 +34,8 @@ def announce_end(deps: SlackDeps, view: WindowView, actor: str) -> None:
         f":checkered_flag: {view.number} ended by {user(actor)}. Restoring the schedules "
         "recorded before the window…",
     )
-    deps.notifier.refresh_card(view)
     deps.worker.kick(view.environment_names)
+    deps.notifier.refresh_card(view)
 
 
 def announce_cancel(deps: SlackDeps, view: WindowView, actor: str) -> None:
@@ -48,11 +49,13 @@ def announce_cancel(deps: SlackDeps, view: WindowView, actor: str) -> None:
     deps.notifier.refresh_card(view)
 
 
-def post_card(deps: SlackDeps, client: WebClient, respond: Respond, view: WindowView) -> None:
+def post_card(deps: SlackDeps, client: WebClient, respond: Respond, requested: Requested) -> None:
     """Post the approval card; if Slack refuses, withdraw the request and say why."""
     channel = deps.settings.approvals_channel
+    view = requested.view
     try:
-        reply = client.chat_postMessage(channel=channel, **deps.notifier.message_payload(view))
+        payload = deps.notifier.message_payload(view, requested.overlaps)
+        reply = client.chat_postMessage(channel=channel, **payload)
     except Exception as exc:  # any failure leaves a request nobody could approve
         error = (
             exc.response.get("error", "unknown_error")

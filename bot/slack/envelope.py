@@ -113,9 +113,9 @@ def _check_kinds(document: dict[str, Any]) -> None:
     if "event" in document and not isinstance(document["event"], dict):
         raise MalformedRequest("event is not an object")
     for key in LIST_KEYS:
-        value = document.get(key)
-        if value is None:
+        if key not in document:  # Bolt tests presence, not value: a null counts as present
             continue
+        value = document[key]
         if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
             raise MalformedRequest(f"{key} is not a list of objects")
     for key in STRING_KEYS:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any
@@ -30,6 +31,7 @@ from storage.models import SlackNotice
 log = logging.getLogger(__name__)
 # A notice claimed this long ago and never posted lost its poster (a crash): post it again.
 STALE_CLAIM = timedelta(minutes=5)
+CARD_LOCKS = 64
 
 
 class SlackNotifier:
@@ -60,6 +62,8 @@ class SlackNotifier:
         self._clock = clock
         self._windows = windows
         self._labels = labels
+        # Card refreshes of one window take turns (locks striped by window id).
+        self._card_locks = [threading.Lock() for _ in range(CARD_LOCKS)]
 
     @property
     def sessions(self) -> sessionmaker[Session]:
@@ -110,18 +114,24 @@ class SlackNotifier:
             self.post_once(key, view.requester_id, text, blocks=blocks)
 
     def refresh_card(self, view: WindowView) -> None:
-        """Re-render the approval card in place."""
+        """Re-render the window's approval card in place, from the ledger as it is now.
+
+        Two threads may refresh one card at once (a click, the worker, the scheduler): each
+        reads and updates under the window's lock, so the card never ends on the older state.
+        """
         if not (view.channel_id and view.card_ts):
             return
-        try:
-            self._client.chat_update(
-                channel=view.channel_id,
-                ts=view.card_ts,
-                text=card_text(view),
-                blocks=self._card(view),
-            )
-        except Exception as exc:  # the card is a view; the ledger is the truth
-            log.error("updating the card of %s failed: %s", view.number, _slack_error(exc))
+        with self._card_locks[view.id % len(self._card_locks)]:
+            try:
+                current = self._windows.get(view.id)
+                self._client.chat_update(
+                    channel=view.channel_id,
+                    ts=view.card_ts,
+                    text=card_text(current),
+                    blocks=self._card(current),
+                )
+            except Exception as exc:  # the card is a view; the ledger is the truth
+                log.error("updating the card of %s failed: %s", view.number, _slack_error(exc))
         if self.on_change is not None:
             self.on_change()
 
@@ -181,19 +191,24 @@ class SlackNotifier:
         with self._sessions.begin() as session:
             ledger.settle_report(session, key)
 
-    def message_payload(self, view: WindowView) -> dict[str, Any]:
-        """The card as chat.postMessage arguments."""
-        return {"text": card_text(view), "blocks": self._card(view)}
+    def message_payload(
+        self, view: WindowView, overlaps: conflicts.Overlaps | None = None
+    ) -> dict[str, Any]:
+        """The card as chat.postMessage arguments (``overlaps`` when they were just read)."""
+        return {"text": card_text(view), "blocks": self._card(view, overlaps)}
 
     def overlaps(self, view: WindowView) -> conflicts.Overlaps:
         """Other scheduled windows on the same environments whose time overlaps this one's."""
         with self._sessions.begin() as session:
             return conflicts.overlapping(session, view, self._clock.now())
 
-    def _card(self, view: WindowView) -> list[dict[str, Any]]:
+    def _card(
+        self, view: WindowView, overlaps: conflicts.Overlaps | None = None
+    ) -> list[dict[str, Any]]:
         now = self._clock.now()
         warning = nightly_warning(view, self._nightly, now) if self._nightly else None
-        overlaps = self.overlaps(view)
+        if overlaps is None:
+            overlaps = self.overlaps(view)
         return render_card(view, self._labels, now, [warning] if warning else [], overlaps)
 
 

@@ -69,3 +69,15 @@ def test_an_error_after_the_acknowledgement_is_told_to_whoever_clicked(bot: Bot)
     assert answer.status_code == 200 and answer.text == ""  # acknowledged, nothing more
     said = [str(r.get("text", "")) for r in bot.responses()]
     assert any("approve" in s.lower() and ":no_entry_sign:" in s for s in said), said
+
+
+def test_a_card_refreshed_with_an_old_view_shows_the_ledger_as_it_is_now(bot: Bot) -> None:
+    bot.command(REQUESTER, "start prod 2h Patch")
+    card = bot.wait_card(1)
+    requested = bot.runtime.windows.get(1)  # a view taken before the approval
+    bot.click(APPROVER, ids.APPROVE, "1", card)
+    assert bot.settle()
+    shown = str(bot.card(1).blocks)
+    bot.runtime.notifier.refresh_card(requested)  # e.g. a late refresh from another thread
+    assert str(bot.card(1).blocks) == shown  # still the active window, not the old request
+    assert "Waiting for an approver" not in shown

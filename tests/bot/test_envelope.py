@@ -72,3 +72,10 @@ def test_an_interactive_payload_is_the_document() -> None:
 )
 def test_what_slack_sends_passes(document: dict[str, object]) -> None:
     check_envelope(document)
+
+
+@pytest.mark.parametrize("key", ["response_urls", "actions", "authorizations"])
+def test_a_list_key_sent_as_null_is_refused(key: str) -> None:
+    # Bolt tests these keys for presence and then takes their length.
+    with pytest.raises(MalformedRequest, match=f"{key} is not a list of objects"):
+        check_envelope({"type": "app_home_opened", key: None})

@@ -91,10 +91,12 @@ def register(app: App, deps: SlackDeps, later: Later) -> None:
 
 def _approve(deps: SlackDeps, action: WindowAction) -> None:
     view = deps.windows.approve(window_id=action.window_id, approver=action.user_id)
-    deps.notifier.refresh_card(view)
+    # The thread says "approved" before the worker can say "switched off"; the card follows
+    # (refreshed from the ledger, so it cannot overwrite what the worker shows by then).
     deps.notifier.in_thread(view, f"approved:{view.id}", messages.approved(view, action.user_id))
     if view.state is WindowState.ACTIVE:  # the notifier never raises: this always runs
         deps.worker.kick(view.environment_names)
+    deps.notifier.refresh_card(view)
 
 
 def _extend(deps: SlackDeps, action: WindowAction) -> None:

@@ -23,7 +23,7 @@ from bot.domain.grammar import (
     StatusCommand,
 )
 from bot.errors import UnknownCommand
-from bot.services.views import WindowView
+from bot.services.windows import Requested
 from bot.slack import ids
 from bot.slack.after_ack import Later, Work
 from bot.slack.announce import announce_cancel, announce_end, announce_extension, post_card
@@ -111,19 +111,20 @@ def _dispatch(deps: SlackDeps, io: _Io, parsed: Command) -> None:
 
 
 def _start(deps: SlackDeps, io: _Io, parsed: StartCommand) -> None:
-    view = deps.windows.request(
+    requested = deps.windows.request(
         requester=io.user,
         environments=parsed.environments,
         duration=parsed.duration,
         reason=parsed.reason,
         override=parsed.override,
     )
-    io.reply(_with_notes(deps, view, render_confirmation(view, deps.settings.approvals_channel)))
-    io.later(lambda: post_card(deps, io.client, io.respond, view))
+    text = render_confirmation(requested.view, deps.settings.approvals_channel)
+    io.reply(_with_notes(requested, text))
+    io.later(lambda: post_card(deps, io.client, io.respond, requested))
 
 
 def _schedule(deps: SlackDeps, io: _Io, parsed: ScheduleCommand) -> None:
-    view = deps.windows.request(
+    requested = deps.windows.request(
         requester=io.user,
         environments=parsed.environments,
         duration=parsed.ends_at - parsed.starts_at,
@@ -133,14 +134,14 @@ def _schedule(deps: SlackDeps, io: _Io, parsed: ScheduleCommand) -> None:
         time_zone=parsed.when.start.zone,
         override=parsed.override,
     )
-    text = render_confirmation(view, deps.settings.approvals_channel, parsed.notes)
-    io.reply(_with_notes(deps, view, text))
-    io.later(lambda: post_card(deps, io.client, io.respond, view))
+    text = render_confirmation(requested.view, deps.settings.approvals_channel, parsed.notes)
+    io.reply(_with_notes(requested, text))
+    io.later(lambda: post_card(deps, io.client, io.respond, requested))
 
 
-def _with_notes(deps: SlackDeps, view: WindowView, text: str) -> str:
+def _with_notes(requested: Requested, text: str) -> str:
     """The confirmation, with what the card will say about a blackout override and overlaps."""
-    return "\n".join([text, *occurrence_lines(view, deps.notifier.overlaps(view))])
+    return "\n".join([text, *occurrence_lines(requested.view, requested.overlaps)])
 
 
 def _end(deps: SlackDeps, io: _Io, parsed: EndCommand) -> None:

@@ -32,7 +32,7 @@ def register(app: App, deps: SlackDeps, later: Later) -> None:
                 envs = resolve_environments(",".join(checked.environments), names)
             except InputError as exc:
                 raise InputError(str(exc), field="environments") from None
-            view = deps.windows.request(
+            requested = deps.windows.request(
                 requester=user,
                 environments=envs,
                 duration=checked.duration,
@@ -54,7 +54,7 @@ def register(app: App, deps: SlackDeps, later: Later) -> None:
         def announce() -> None:
             # The card first: without it nobody can approve; post_card withdraws and explains.
             with answering_errors(tell):
-                post_card(deps, client, tell, view)
-            tell(text=render_confirmation(view, deps.settings.approvals_channel))
+                post_card(deps, client, tell, requested)
+            tell(text=render_confirmation(requested.view, deps.settings.approvals_channel))
 
         later(tell, announce)
