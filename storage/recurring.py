@@ -89,10 +89,13 @@ def count_overlapping_windows(
     *,
     now: datetime,
     exclude: int | None = None,
+    cap: int,
 ) -> int:
-    """How many windows ``overlapping_windows`` would find without a limit."""
+    """How many windows ``overlapping_windows`` would find without a limit, counting no
+    further than ``cap`` (a pile of undecided requests must not make each new one slower)."""
     stmt = _overlapping(environments, start, end, states, now=now, exclude=exclude)
-    return int(session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
+    found = stmt.with_only_columns(Window.id).limit(cap).subquery()
+    return int(session.scalar(select(func.count()).select_from(found)) or 0)
 
 
 def _overlapping(
@@ -106,8 +109,17 @@ def _overlapping(
 ) -> Select[Window]:
     """The windows that overlap, filtered by the database (they can be many: e.g. a pile of
     requests nobody decided)."""
-    sharing = select(WindowEnvironment.window_id).where(
-        WindowEnvironment.environment.in_(list(environments))
+    # Per window, one look-up in window_environments' primary key. OFFSET 0 keeps PostgreSQL
+    # from turning this into a join over every row the environment ever had, a plan it chose
+    # under stale statistics and that made each new request slower than the one before.
+    sharing = (
+        select(WindowEnvironment.window_id)
+        .where(
+            WindowEnvironment.window_id == Window.id,
+            WindowEnvironment.environment.in_(list(environments)),
+        )
+        .offset(0)
+        .exists()
     )
     timed = and_(
         Window.starts_at.is_not(None),
@@ -120,9 +132,7 @@ def _overlapping(
         if now < end
         else false()
     )
-    stmt = select(Window).where(
-        Window.id.in_(sharing), Window.state.in_(list(states)), or_(timed, from_now)
-    )
+    stmt = select(Window).where(sharing, Window.state.in_(list(states)), or_(timed, from_now))
     if exclude is not None:
         stmt = stmt.where(Window.id != exclude)
     return stmt

@@ -13,8 +13,9 @@ from storage import recurring
 
 # Windows that hold, or are planned to hold, their environments off.
 SCHEDULED = (WindowState.REQUESTED, WindowState.APPROVED, *HOLDING)
-# A card names this many overlapping windows, and counts the rest.
+# A card names this many overlapping windows, and counts the rest up to COUNTED in all.
 SHOWN = 5
+COUNTED = 100
 
 
 @dataclass(frozen=True)
@@ -26,8 +27,13 @@ class Overlaps:
 
     @property
     def more(self) -> int:
-        """How many overlap beyond those shown."""
+        """How many overlap beyond those shown (at least that many when ``capped``)."""
         return self.total - len(self.shown)
+
+    @property
+    def capped(self) -> bool:
+        """Whether the count stopped at COUNTED: there may be more."""
+        return self.total >= COUNTED
 
 
 def overlapping(session: Session, view: WindowView, now: datetime) -> Overlaps:
@@ -40,5 +46,7 @@ def overlapping(session: Session, view: WindowView, now: datetime) -> Overlaps:
     found = recurring.overlapping_windows(session, *query, now=now, exclude=view.id, limit=SHOWN)
     if len(found) < SHOWN:
         return Overlaps(tuple(WindowView.of(w) for w in found), len(found))
-    total = recurring.count_overlapping_windows(session, *query, now=now, exclude=view.id)
+    total = recurring.count_overlapping_windows(
+        session, *query, now=now, exclude=view.id, cap=COUNTED
+    )
     return Overlaps(tuple(WindowView.of(w) for w in found), total)

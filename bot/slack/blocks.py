@@ -174,7 +174,7 @@ def occurrence_lines(view: WindowView, overlaps: Overlaps) -> list[str]:
             for o in overlaps.shown
         )
         if overlaps.more:
-            listed += f"; and {overlaps.more} more"
+            listed += f"; and {'at least ' if overlaps.capped else ''}{overlaps.more} more"
         lines.append(
             f":twisted_rightwards_arrows: Overlaps {listed}. Both go ahead: merges stay off "
             "until the last of them ends."

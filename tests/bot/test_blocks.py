@@ -12,13 +12,13 @@ from bot.domain.recurrence import Recurrence
 from bot.domain.series_states import SeriesState
 from bot.domain.states import WindowState
 from bot.errors import InputError
-from bot.services.conflicts import Overlaps
+from bot.services.conflicts import COUNTED, SHOWN, Overlaps
 from bot.services.reports import Report, ReportKind
 from bot.services.series_view import OccurrenceLine, SeriesView
 from bot.services.status import EnvironmentStatus, HistoryEntry
 from bot.services.views import EnvironmentView, WindowView
 from bot.slack import ids, messages
-from bot.slack.blocks import card_text, render_card, render_help
+from bot.slack.blocks import card_text, occurrence_lines, render_card, render_help
 from bot.slack.messages import render_report
 from bot.slack.overview import render_history, render_status, render_windows
 from bot.slack.payloads import parse_window_action, window_button_value
@@ -210,6 +210,14 @@ def test_series_list_blackouts_and_occurrence_lines_are_valid() -> None:
     text = str(blocks)
     assert "occurrence of series S-2" in text and "Overlaps MW-5 on `prod`" in text
     assert "Inside the blackout period Reg (…): overridden by <@U0APPROVE1>" in text
+
+
+def test_overlaps_beyond_the_count_are_said_to_be_at_least_so_many() -> None:
+    shown = tuple(replace(view(WindowState.REQUESTED), id=n) for n in range(2, 2 + SHOWN))
+    some = occurrence_lines(view(WindowState.REQUESTED), Overlaps(shown, SHOWN + 3))
+    assert some[-1].count("MW-") == SHOWN and "; and 3 more." in some[-1]
+    many = occurrence_lines(view(WindowState.REQUESTED), Overlaps(shown, COUNTED))
+    assert f"; and at least {COUNTED - SHOWN} more." in many[-1]
 
 
 def test_extend_buttons_carry_the_end_they_extend_and_parse_back() -> None:
