@@ -31,12 +31,14 @@ def machine_markdown(about: dict[str, Any], counts: dict[str, Any], *, full: boo
     ]
     lines = ["| | |", "|---|---|", *(f"| {k} | {v} |" for k, v in rows)]
     cores = about["cores"] or 1
-    if max(before[0], after[0], before[1]) / cores > HIGH_LOAD:
+    # Only the load before the run tells of other work: the run's own processes raise the
+    # load after it.
+    if max(before[0], before[1]) / cores > HIGH_LOAD:
         lines += [
             "",
-            f"**The machine was busy** (load average up to {max(before[0], after[0]):g} on "
-            f"{cores} cores, from other work): absolute times are inflated and noisy. The "
-            "ratios compare apps measured in the same run and suffer less.",
+            f"**The machine was busy** (load average {max(before[0], before[1]):g} on "
+            f"{cores} cores before the run, from other work): absolute times are inflated and "
+            "noisy. The ratios compare apps measured in the same run and suffer less.",
         ]
     lines += ["", "Counts: " + ", ".join(f"{k} {v:g}" for k, v in counts.items())]
     return "\n".join(lines) + "\n"
