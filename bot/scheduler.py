@@ -89,14 +89,16 @@ class Scheduler(BackgroundLoop):
         # time.monotonic() when a pass last claimed or ran something (for the health check).
         self.last_pass: float | None = None
 
-    def wake(self, due_at: datetime | None = None) -> None:
+    def wake(self, due_at: datetime | None = None) -> bool:
         """An action due at ``due_at`` was added: look at the ledger again now, unless the
-        loop already means to look by then (most actions are due hours ahead)."""
+        loop already means to look by then (most actions are due hours ahead). Returns
+        whether the loop was woken."""
         with self._cond:
             if due_at is not None and self._next_look is not None and due_at >= self._next_look:
-                return
+                return False
             self._woken = True
             self._cond.notify_all()
+            return True
 
     def run_due(self) -> int:
         """Run everything due now; returns how many actions ran."""

@@ -15,7 +15,7 @@ from sqlalchemy import delete, exists, literal, select, union, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from storage import audit
+from storage import audit, recurring
 from storage.models import (
     AuditEvent,
     Baseline,
@@ -106,10 +106,11 @@ def windows_on(session: Session, environment: str, states: Iterable[str]) -> Seq
 
     Found by state, then checked for the environment: an environment's rows span its history.
     """
-    covers = exists().where(
-        WindowEnvironment.window_id == Window.id, WindowEnvironment.environment == environment
+    stmt = (
+        select(Window)
+        .where(Window.state.in_(list(states)), recurring.covers([environment]))
+        .order_by(Window.id)
     )
-    stmt = select(Window).where(Window.state.in_(list(states)), covers).order_by(Window.id)
     return session.scalars(stmt).all()
 
 

@@ -8,10 +8,28 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import Select, and_, false, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from storage.models import BlackoutPeriod, Series, Window, WindowEnvironment
+
+
+def covers(environments: Sequence[str]) -> ColumnElement[bool]:
+    """Whether a window covers any of ``environments``: one look-up per window in
+    window_environments' primary key.
+
+    OFFSET 0 keeps PostgreSQL from turning the test into a join over every row an environment
+    ever had, a plan it chooses under stale statistics and one whose cost grows with history.
+    """
+    return (
+        select(WindowEnvironment.window_id)
+        .where(
+            WindowEnvironment.window_id == Window.id,
+            WindowEnvironment.environment.in_(list(environments)),
+        )
+        .offset(0)
+        .exists()
+    )
 
 
 def get_series(session: Session, series_id: int, *, lock: bool = False) -> Series | None:
@@ -109,18 +127,6 @@ def _overlapping(
 ) -> Select[Window]:
     """The windows that overlap, filtered by the database (they can be many: e.g. a pile of
     requests nobody decided)."""
-    # Per window, one look-up in window_environments' primary key. OFFSET 0 keeps PostgreSQL
-    # from turning this into a join over every row the environment ever had, a plan it chose
-    # under stale statistics and that made each new request slower than the one before.
-    sharing = (
-        select(WindowEnvironment.window_id)
-        .where(
-            WindowEnvironment.window_id == Window.id,
-            WindowEnvironment.environment.in_(list(environments)),
-        )
-        .offset(0)
-        .exists()
-    )
     timed = and_(
         Window.starts_at.is_not(None),
         Window.starts_at < end,
@@ -132,7 +138,9 @@ def _overlapping(
         if now < end
         else false()
     )
-    stmt = select(Window).where(sharing, Window.state.in_(list(states)), or_(timed, from_now))
+    stmt = select(Window).where(
+        covers(environments), Window.state.in_(list(states)), or_(timed, from_now)
+    )
     if exclude is not None:
         stmt = stmt.where(Window.id != exclude)
     return stmt

@@ -44,9 +44,11 @@ def overlapping(session: Session, view: WindowView, now: datetime) -> Overlaps:
     end = view.ends_at or start + view.duration
     query = (view.environment_names, start, end, SCHEDULED)
     found = recurring.overlapping_windows(session, *query, now=now, exclude=view.id, limit=SHOWN)
-    if len(found) < SHOWN:
-        return Overlaps(tuple(WindowView.of(w) for w in found), len(found))
-    total = recurring.count_overlapping_windows(
-        session, *query, now=now, exclude=view.id, cap=COUNTED
+    total = (
+        len(found)
+        if len(found) < SHOWN
+        else recurring.count_overlapping_windows(
+            session, *query, now=now, exclude=view.id, cap=COUNTED
+        )
     )
     return Overlaps(tuple(WindowView.of(w) for w in found), total)

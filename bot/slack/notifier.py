@@ -157,8 +157,8 @@ class SlackNotifier:
             self.in_thread(view, report.dedup_key, text, blocks=blocks)
             crashpoint.reached("posted")
             self._settle(report.dedup_key)
-        for window_id in touched:
-            self.refresh_card(self._windows.get(window_id))
+        for view in touched.values():
+            self.refresh_card(view)  # re-read there, under the card's lock
 
     def _render(self, report: Report) -> tuple[str, list[dict[str, Any]] | None]:
         text = render_report(report, self._labels)

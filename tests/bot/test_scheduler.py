@@ -183,10 +183,13 @@ def test_an_inserted_action_wakes_the_sleeping_scheduler(sessions) -> None:  # t
 
 def test_an_action_due_after_the_next_look_leaves_the_scheduler_asleep(sessions) -> None:  # type: ignore[no-untyped-def]
     passes: list[float] = []
+    looked_again = threading.Event()
 
     class Counting(Scheduler):
         def seconds_until_next(self) -> float:
             passes.append(time.monotonic())
+            if len(passes) > 1:
+                looked_again.set()
             return super().seconds_until_next()
 
     scheduler = Counting(sessions, SystemClock(), {}, owner="one", poll_seconds=300)
@@ -197,15 +200,11 @@ def test_an_action_due_after_the_next_look_leaves_the_scheduler_asleep(sessions)
         later = datetime.now(UTC) + timedelta(hours=2)  # e.g. the expiry of a new request
         with sessions.begin() as s:
             due.schedule_action(s, kind="probe", due_at=later, dedup_key="later", now=later)
-        scheduler.wake(later)
-        time.sleep(0.3)
-        assert len(passes) == looked  # not woken: it looks again within five minutes anyway
-        scheduler.wake(datetime.now(UTC) + timedelta(seconds=1))  # before its next look
-        assert scheduler.asleep.wait(10)
-        deadline = time.monotonic() + 10
-        while len(passes) == looked and time.monotonic() < deadline:
-            time.sleep(0.01)
-        assert len(passes) > looked
+        assert not scheduler.wake(later)  # it looks again within five minutes anyway
+        assert len(passes) == looked
+        assert looked == 1 and not looked_again.is_set()
+        assert scheduler.wake(datetime.now(UTC) + timedelta(seconds=1))  # before its next look
+        assert looked_again.wait(10)
     finally:
         scheduler.stop()
 
