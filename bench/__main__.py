@@ -119,10 +119,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     sections = []
     started = time.monotonic()
     for name in only:
-        print(f"\n== {name} …", flush=True)
+        quiet = machine.wait_quiet()  # each benchmark starts on an idle machine
+        print(f"\n== {name} … (waited {quiet['waited_s']} s for idle CPUs: "
+              f"{quiet['idle']:.0%} idle)", flush=True)  # fmt: skip
         began = time.monotonic()
         section = RUNNERS[name](counts, kinds)
         section.data["seconds"] = round(time.monotonic() - began, 1)
+        section.data["quiet_before"] = quiet
         sections.append(section)
         print(section.markdown(), flush=True)
     about["load_after"] = machine.load()

@@ -6,6 +6,7 @@ import os
 import platform
 import sqlite3
 import subprocess
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -65,6 +66,31 @@ def load() -> tuple[float, float, float]:
     """The 1, 5 and 15 minute load averages."""
     one, five, fifteen = os.getloadavg()
     return round(one, 2), round(five, 2), round(fifteen, 2)
+
+
+def _cpu_times() -> tuple[int, int]:
+    """(idle, total) jiffies of all CPUs since boot, from /proc/stat."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    return fields[3] + fields[4], sum(fields)  # idle + iowait
+
+
+def wait_quiet(*, idle: float = 0.9, step: float = 0.5, limit: float = 90.0) -> dict[str, float]:
+    """Wait until the CPUs are at least ``idle`` idle over two steps in a row (what the last
+    benchmark left running, e.g. PostgreSQL's autovacuum, has finished), ``limit`` s at most.
+
+    Returns the seconds waited and the idle share of the last step, to be recorded.
+    """
+    began = time.monotonic()
+    quiet_steps, share = 0, 0.0
+    before = _cpu_times()
+    while quiet_steps < 2 and time.monotonic() - began < limit:
+        time.sleep(step)
+        after = _cpu_times()
+        spent = after[1] - before[1]
+        share = (after[0] - before[0]) / spent if spent else 1.0
+        quiet_steps = quiet_steps + 1 if share >= idle else 0
+        before = after
+    return {"waited_s": round(time.monotonic() - began, 1), "idle": round(share, 2)}
 
 
 def describe() -> dict[str, Any]:

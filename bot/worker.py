@@ -51,7 +51,7 @@ class Worker(BackgroundLoop):
             return self._cond.wait_for(lambda: not self._dirty and not self._busy, timeout)
 
     def environments_in_play(self) -> set[str]:
-        """Environments that need a pass (held, or waiting to be restored)."""
+        """Environments that need a pass (held, waiting to be restored, or owed a comment)."""
         return self._reconciler.environments_in_play()
 
     def run_once(self, environments: Iterable[str] | None = None) -> list[Report]:

@@ -33,7 +33,12 @@ GENESIS = "0" * 64
 _STAGED = "audit_staged"
 # One lock per audit_events table (its oid), so separate schemas do not wait on each other.
 _PG_CHAIN_LOCK = text("SELECT pg_advisory_xact_lock(CAST('audit_events'::regclass AS oid)::bigint)")
-_PG_NEXT_ID = text("SELECT nextval(pg_get_serial_sequence('audit_events', 'id'))")
+# The chain's head and the ids of the n events that follow it, in one round trip (ascending).
+_PG_HEAD_AND_IDS = text(
+    "SELECT (SELECT hash FROM audit_events ORDER BY id DESC LIMIT 1) AS hash, "
+    "nextval(pg_get_serial_sequence('audit_events', 'id')) AS id "
+    "FROM generate_series(1, :n) ORDER BY 2"
+)
 
 
 def canonical(
@@ -122,14 +127,18 @@ def append_staged(session: Session) -> None:
             locking = select(Window.id).where(Window.id.in_(referenced))
             session.execute(locking.with_for_update(key_share=True)).all()
         session.execute(_PG_CHAIN_LOCK)
-    head = session.execute(
-        select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
-    ).first()
-    last_id, prev = (head.id, head.hash) if head is not None else (0, GENESIS)
-    for row in staged:
         # Ids follow the chain: taken under the lock, so id order is append order.
-        row.id = int(session.scalar(_PG_NEXT_ID) or 0) if postgres else last_id + 1
-        last_id = row.id
+        reserved = session.execute(_PG_HEAD_AND_IDS, {"n": len(staged)}).all()
+        prev = reserved[0].hash or GENESIS
+        ids = [int(r.id) for r in reserved]
+    else:
+        head = session.execute(
+            select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
+        ).first()
+        last_id, prev = (head.id, head.hash) if head is not None else (0, GENESIS)
+        ids = list(range(last_id + 1, last_id + 1 + len(staged)))
+    for row, row_id in zip(staged, ids, strict=True):
+        row.id = row_id
         row.detail = row.detail or ""
         # Hash what the database will hand back: JSON as it round-trips.
         row.data = json.loads(json.dumps(row.data or {}))

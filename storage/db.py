@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +15,7 @@ from storage import audit
 from storage.sqlite_writers import queued_connection_class
 
 DEFAULT_DATABASE_URL = "sqlite:///sis-maint.db"
+READ_ONLY = "sis_maint_read_only"  # an execution option and session flag: see reading()
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 
@@ -49,9 +52,14 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        # Writers queue up front (on this process's lock, then SQLite's) instead of failing
-        # on a read-to-write lock upgrade.
-        connection.connection.dbapi_connection.begin_immediate()
+        dbapi_connection = connection.connection.dbapi_connection
+        if connection.get_execution_options().get(READ_ONLY):
+            # A reader takes no writer's turn: WAL gives it a snapshot beside the writer.
+            dbapi_connection.execute("BEGIN")
+        else:
+            # Writers queue up front (on this process's lock, then SQLite's) instead of
+            # failing on a read-to-write lock upgrade.
+            dbapi_connection.begin_immediate()
 
     return engine
 
@@ -60,7 +68,30 @@ def make_sessions(engine: Engine) -> sessionmaker[Session]:
     """A session factory; callers open units of work with ``with sessions.begin() as s``."""
     sessions = sessionmaker(engine, expire_on_commit=False)
     audit.install(sessions)
+    event.listen(sessions, "before_flush", _refuse_writes_when_reading)
     return sessions
+
+
+@contextmanager
+def reading(sessions: sessionmaker[Session]) -> Iterator[Session]:
+    """A transaction that only reads.
+
+    On SQLite it does not wait for the writers' turn, and writers do not wait for it; it reads
+    one consistent snapshot. Elsewhere it is an ordinary transaction. Changing an object in it
+    is refused (a reader that started to write could find its snapshot already stale).
+    """
+    with sessions.begin() as session:
+        session.info[READ_ONLY] = True
+        session.connection(execution_options={READ_ONLY: True})
+        try:
+            yield session
+        finally:
+            session.info.pop(READ_ONLY, None)
+
+
+def _refuse_writes_when_reading(session: Session, *_flush_args: Any) -> None:
+    if session.info.get(READ_ONLY) and (session.new or session.dirty or session.deleted):
+        raise RuntimeError("a read-only transaction tried to write; open a unit of work instead")
 
 
 def alembic_config(url: str) -> Any:

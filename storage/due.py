@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from storage.dialect_insert import insert
 from storage.models import DueAction
 
 _SOONEST = "soonest_due_action"  # session.info key: the earliest due time inserted
@@ -46,10 +46,8 @@ def schedule_action(
     savepoint nor an error. An urgent action counts for ``soonest_planned`` (it wakes the
     scheduler when due before its next look); one that is not waits for that look.
     """
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     stmt = (
-        insert(DueAction)
+        insert(session, DueAction)
         .values(
             kind=kind,
             window_id=window_id,

@@ -11,11 +11,11 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, exists, literal, select, union, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, exists, literal, or_, select, union, update
 from sqlalchemy.orm import Session
 
 from storage import audit, recurring
+from storage.dialect_insert import insert
 from storage.models import (
     AuditEvent,
     Baseline,
@@ -26,6 +26,10 @@ from storage.models import (
     Window,
     WindowEnvironment,
 )
+
+# Written into the statement, not bound, so the partial index of owed comments is usable
+# however the database plans (PostgreSQL's generic plans too).
+_OWED = literal("owed", literal_execute=True)
 
 
 def add_audit(
@@ -132,9 +136,11 @@ def window_environments(
 def environments_in_play(
     session: Session, window_states: Iterable[str], row_statuses: Iterable[str]
 ) -> set[str]:
-    """Environments with a holding window, a pending restore, or a held baseline.
+    """Environments with a holding window, a pending restore, a held baseline or an owed
+    Activity comment.
 
-    Three lookups, each through its own index (window state, row status, held baselines).
+    Four lookups, each through its own index (window state, row status, held baselines, owed
+    comments).
     """
     holders = select(Window.id).where(Window.state.in_(list(window_states)))
     holding = select(WindowEnvironment.environment).where(WindowEnvironment.window_id.in_(holders))
@@ -142,7 +148,8 @@ def environments_in_play(
         WindowEnvironment.status.in_(list(row_statuses))
     )
     held = select(Baseline.environment).where(Baseline.released_at.is_(None))
-    return set(session.scalars(union(holding, waiting, held)).all())
+    commenting = select(RemoteWrite.environment).where(RemoteWrite.status == _OWED)
+    return set(session.scalars(union(holding, waiting, held, commenting)).all())
 
 
 def held_baseline(session: Session, environment: str) -> Baseline | None:
@@ -156,23 +163,31 @@ def held_baseline(session: Session, environment: str) -> Baseline | None:
 def acquire_lease(
     session: Session, environment: str, owner: str, now: datetime, ttl: timedelta
 ) -> int | None:
-    """Take the environment's lease if free or expired; return its epoch, or None if busy."""
-    row = session.get(EnvironmentLease, environment, with_for_update=True)
-    if row is None:
-        try:
-            with session.begin_nested():
-                session.add(
-                    EnvironmentLease(
-                        environment=environment, owner=owner, lease_until=now + ttl, epoch=1
-                    )
-                )
-        except IntegrityError:
-            return None
-        return 1
-    if row.owner not in (None, owner) and row.lease_until is not None and row.lease_until > now:
-        return None
-    row.owner, row.lease_until, row.epoch = owner, now + ttl, row.epoch + 1
-    return row.epoch
+    """Take the environment's lease if free or expired; return its epoch, or None if busy.
+
+    One ``UPDATE … RETURNING`` (an ``INSERT … ON CONFLICT DO NOTHING`` the first time).
+    """
+    free = or_(
+        EnvironmentLease.owner.is_(None),
+        EnvironmentLease.owner == owner,
+        EnvironmentLease.lease_until.is_(None),
+        EnvironmentLease.lease_until <= now,
+    )
+    taken = session.scalar(
+        update(EnvironmentLease)
+        .where(EnvironmentLease.environment == environment, free)
+        .values(owner=owner, lease_until=now + ttl, epoch=EnvironmentLease.epoch + 1)
+        .returning(EnvironmentLease.epoch)
+    )
+    if taken is not None:
+        return int(taken)
+    first = session.scalar(
+        insert(session, EnvironmentLease)
+        .values(environment=environment, owner=owner, lease_until=now + ttl, epoch=1)
+        .on_conflict_do_nothing(index_elements=[EnvironmentLease.environment])
+        .returning(EnvironmentLease.epoch)
+    )
+    return None if first is None else int(first)
 
 
 def renew_lease(
@@ -218,6 +233,17 @@ def pending_writes(session: Session, environment: str) -> Sequence[RemoteWrite]:
     return session.scalars(stmt).all()
 
 
+def owed_comments(session: Session, environment: str, *, limit: int) -> Sequence[RemoteWrite]:
+    """Activity comments recorded with their outcome and not yet posted, oldest first."""
+    stmt = (
+        select(RemoteWrite)
+        .where(RemoteWrite.environment == environment, RemoteWrite.status == _OWED)
+        .order_by(RemoteWrite.id)
+        .limit(limit)
+    )
+    return session.scalars(stmt).all()
+
+
 def claim_notice(
     session: Session,
     dedup_key: str,
@@ -226,46 +252,47 @@ def claim_notice(
     now: datetime,
     *,
     stale_after: timedelta | None = None,
-) -> SlackNotice | None:
-    """Reserve a notice key; None when it was already posted (or is being posted).
+) -> int | None:
+    """Reserve a notice key; its row's id, or None when it was already posted (or is being
+    posted). One ``INSERT ... ON CONFLICT DO NOTHING RETURNING`` when the key is new.
 
     With ``stale_after``, a claim that never got its ts that long after it was made (its
     poster died between the claim and the post) is taken over.
     """
-    notice = SlackNotice(dedup_key=dedup_key, channel=channel, thread_ts=thread_ts, created_at=now)
-    try:
-        with session.begin_nested():
-            session.add(notice)
-    except IntegrityError:
-        if stale_after is None:
-            return None
-        taken = session.execute(
-            update(SlackNotice)
-            .where(
-                SlackNotice.dedup_key == dedup_key,
-                SlackNotice.ts.is_(None),
-                SlackNotice.created_at < now - stale_after,
-            )
-            .values(created_at=now)
+    claimed = session.scalar(
+        insert(session, SlackNotice)
+        .values(dedup_key=dedup_key, channel=channel, thread_ts=thread_ts, created_at=now)
+        .on_conflict_do_nothing(index_elements=[SlackNotice.dedup_key])
+        .returning(SlackNotice.id)
+    )
+    if claimed is not None or stale_after is None:
+        return claimed
+    return session.scalar(
+        update(SlackNotice)
+        .where(
+            SlackNotice.dedup_key == dedup_key,
+            SlackNotice.ts.is_(None),
+            SlackNotice.created_at < now - stale_after,
         )
-        if not getattr(taken, "rowcount", 0):
-            return None
-        return session.scalars(select(SlackNotice).where(SlackNotice.dedup_key == dedup_key)).one()
-    return notice
+        .values(created_at=now)
+        .returning(SlackNotice.id)
+    )
 
 
 def owe_reports(
     session: Session, reports: Iterable[tuple[str, dict[str, Any]]], now: datetime
 ) -> None:
-    """Keep reports (dedup key, payload) until Slack has them; a known key is kept once."""
+    """Keep reports (dedup key, payload) until Slack has them; a known key is kept once.
+
+    One ``INSERT ... ON CONFLICT DO NOTHING`` each: a key another replica owes already costs
+    neither a savepoint nor an error.
+    """
     for key, payload in reports:
-        if session.scalar(select(PendingReport.id).where(PendingReport.dedup_key == key)):
-            continue
-        try:
-            with session.begin_nested():
-                session.add(PendingReport(dedup_key=key, payload=payload, created_at=now))
-        except IntegrityError:  # another replica owes the same report
-            continue
+        session.execute(
+            insert(session, PendingReport)
+            .values(dedup_key=key, payload=payload, created_at=now)
+            .on_conflict_do_nothing(index_elements=[PendingReport.dedup_key])
+        )
 
 
 def owed_reports(session: Session, limit: int = 50) -> Sequence[PendingReport]:

@@ -213,7 +213,7 @@ class RemoteWrite(Base):
     window_id: Mapped[int | None] = mapped_column(ForeignKey("windows.id"))
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     desired: Mapped[dict[str, Any]] = mapped_column(JSON)
-    # pending -> applied | failed | unknown
+    # pending -> applied | failed | unknown; an Activity comment starts as owed (-> pending)
     status: Mapped[str] = mapped_column(String(16), default="pending")
     started_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]
@@ -226,6 +226,13 @@ class RemoteWrite(Base):
             unique=True,
             sqlite_where=text("status = 'pending'"),
             postgresql_where=text("status = 'pending'"),
+        ),
+        Index("ix_remote_writes_window_id", "window_id"),
+        Index(
+            "ix_remote_writes_owed",
+            "environment",
+            sqlite_where=text("status = 'owed'"),
+            postgresql_where=text("status = 'owed'"),
         ),
     )
 

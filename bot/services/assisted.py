@@ -16,7 +16,7 @@ from typing import Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from coursedog.models import Schedule, ScheduleSnapshot
+from coursedog.models import Schedule
 from storage.models import AssistedStep
 
 SWITCHES = ("nightly", "realtime")
@@ -28,7 +28,7 @@ PHASES = ("off", "restore")
 class Reader(Protocol):
     """What a check needs from the Coursedog client."""
 
-    def read_schedule(self) -> ScheduleSnapshot: ...
+    def read_switches(self) -> Schedule: ...
 
 
 @dataclass(frozen=True)

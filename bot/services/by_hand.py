@@ -144,11 +144,13 @@ class ByHand:
                 )
             confirmed = [replace(r, kind=_CONFIRMED.get(r.kind, r.kind)) for r in reports]
             self._owed(session, confirmed)
-        return confirmed + self._comments.after(env, None, confirmed, by_hand=True)
+        return confirmed
 
     def _owed(self, session: Session, reports: list[Report]) -> list[Report]:
-        """Keep the reports with the outcome until Slack has them (see Reconciler._record)."""
+        """Keep the reports, and the comments they warrant, with the outcome until they are
+        posted (see Reconciler._record)."""
         outcomes.owe(session, reports, self._clock.now())
+        self._comments.owe(session, reports)
         return reports
 
     def _open(

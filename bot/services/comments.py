@@ -1,8 +1,9 @@
 """The Merge Settings Activity comment: once after switching off, once after restoring.
 
 The Activity tab does not record changes to the real-time schedule, so the comment is the
-record Coursedog (and the school) will look for. With the api driver the bot posts it; an
-intent row is written first, so a comment is never posted twice for the same step.
+record Coursedog (and the school) will look for. It is owed in the transaction of the outcome
+it tells of, then claimed and posted (with the api driver) or handed to a person (assisted), so
+a crash can delay a comment but neither lose it nor post it twice.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, lazyload, sessionmaker
 
 from bot.clock import Clock
 from bot.services import notices
@@ -65,46 +66,67 @@ def comment_text(window: Window, env: str, report: Report, notice: str | None = 
 
 
 class ActivityComments:
-    """Posts the comment for each switched-off or restored report, once."""
+    """Owes a comment with each switched-off or restored outcome, then posts it once."""
 
     def __init__(self, sessions: sessionmaker[Session], clock: Clock, *, mails: bool) -> None:
         self._sessions = sessions
         self._clock = clock
         self._mails = mails
 
-    def after(
-        self,
-        env: str,
-        client: CommentApi | None,
-        reports: Sequence[Report],
-        *,
-        by_hand: bool = False,
-    ) -> list[Report]:
-        """Comment for each report that warrants one; reports for what a person must post.
+    def owe(self, session: Session, reports: Sequence[Report]) -> None:
+        """Record the comments ``reports`` warrant, in the transaction of their outcome.
 
-        ``by_hand`` (the assisted driver): the bot does not write to Coursedog, so the text
-        goes to the thread for a person to paste.
+        A crash between the outcome and the comment then delays the comment (the next pass
+        over the environment posts it) instead of losing it.
         """
-        failed: list[Report] = []
         for report in reports:
             phase = PHASES.get(report.kind)
             if phase is None or report.window_id is None:
                 continue
-            claimed = self._claim(env, report, phase)
-            if claimed is None:
+            # The text needs the window's own columns, not its environments.
+            window = session.get(Window, report.window_id, options=[lazyload(Window.environments)])
+            if window is None or _commented(session, window.id, report.environment, phase):
                 continue
-            intent_id, text = claimed
+            notice = notices.reference(session, window.id, mails=self._mails)
+            text = comment_text(window, report.environment, report, notice)
+            session.add(
+                RemoteWrite(
+                    environment=report.environment,
+                    operation=OPERATION,
+                    window_id=window.id,
+                    before=None,
+                    desired={"phase": phase, "text": text},
+                    status="owed",
+                    started_at=self._clock.now(),
+                )
+            )
+
+    def post_owed(self, env: str, client: CommentApi | None, *, by_hand: bool) -> list[Report]:
+        """Post the comments owed on ``env``; reports for those that failed or, with
+        ``by_hand`` (the assisted driver, which does not write to Coursedog), for the texts a
+        person must paste.
+
+        Each is claimed before it is sent, so it is sent at most once: one whose sender died
+        mid-call is settled as abandoned by the next pass (see Reconciler._plan).
+        """
+        failed: list[Report] = []
+        more = True
+        while more:
+            claimed, more = self._claim_next(env)
+            if claimed is None:
+                break
+            intent_id, window_id, phase, text = claimed
             if by_hand or client is None:
-                by_hand_report = Report(
-                    report.window_id,
+                handed = Report(
+                    window_id,
                     env,
                     ReportKind.COMMENT_BY_HAND,
                     text=text,
                     occurrence=intent_id,
                     detail=phase,
                 )
-                self._settle(intent_id, None, status="handed_over", report=by_hand_report)
-                failed.append(by_hand_report)
+                self._settle(intent_id, None, status="handed_over", report=handed)
+                failed.append(handed)
                 continue
             error: str | None = None
             try:
@@ -115,7 +137,7 @@ class ActivityComments:
                 None
                 if error is None
                 else Report(
-                    report.window_id,
+                    window_id,
                     env,
                     ReportKind.COMMENT_FAILED,
                     detail=error,
@@ -128,35 +150,16 @@ class ActivityComments:
                 failed.append(refused)
         return failed
 
-    def _claim(self, env: str, report: Report, phase: str) -> tuple[int, str] | None:
+    def _claim_next(self, env: str) -> tuple[tuple[int, int | None, str, str] | None, bool]:
+        """The oldest owed comment on ``env``, now in flight, and whether more are owed."""
         with self._sessions.begin() as session:
-            window = ledger.get_window(session, report.window_id or 0)
-            if window is None:
-                return None
-            existing = session.scalars(
-                select(RemoteWrite.id).where(
-                    RemoteWrite.operation == OPERATION,
-                    RemoteWrite.window_id == window.id,
-                    RemoteWrite.environment == env,
-                    RemoteWrite.desired["phase"].as_string() == phase,
-                )
-            ).first()
-            if existing is not None:
-                return None
-            notice = notices.reference(session, window.id, mails=self._mails)
-            text = comment_text(window, env, report, notice)
-            intent = RemoteWrite(
-                environment=env,
-                operation=OPERATION,
-                window_id=window.id,
-                before=None,
-                desired={"phase": phase, "text": text},
-                status="pending",
-                started_at=self._clock.now(),
-            )
-            session.add(intent)
-            session.flush()
-            return intent.id, text
+            owed = ledger.owed_comments(session, env, limit=2)
+            if not owed:
+                return None, False
+            row = owed[0]
+            row.status, row.started_at = "pending", self._clock.now()
+            claimed = (row.id, row.window_id, str(row.desired["phase"]), str(row.desired["text"]))
+            return claimed, len(owed) > 1
 
     def _settle(
         self,
@@ -188,3 +191,16 @@ class ActivityComments:
                 environment=intent.environment,
                 detail=error or str(intent.desired.get("text", "")),
             )
+
+
+def _commented(session: Session, window_id: int, env: str, phase: str) -> bool:
+    """Whether the comment for this window, environment and phase was ever owed."""
+    found = session.scalars(
+        select(RemoteWrite.id).where(
+            RemoteWrite.operation == OPERATION,
+            RemoteWrite.window_id == window_id,
+            RemoteWrite.environment == env,
+            RemoteWrite.desired["phase"].as_string() == phase,
+        )
+    ).first()
+    return found is not None

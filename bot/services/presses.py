@@ -157,14 +157,14 @@ class AssistedService:
         with self._sessions.begin() as session:
             view = load(session, press.window_id, press.environment, press.phase, reads=True)
         assert view is not None
-        live = client.read_schedule().schedule
+        live = client.read_switches()
         values = {"nightly": live.nightly, "realtime": live.realtime}
         return all(values[s] == want for s, want in view.desired.items() if only in (None, s))
 
     @staticmethod
     def _describe(client: Reader) -> str:
         try:
-            return client.read_schedule().schedule.describe()
+            return client.read_switches().describe()
         except CoursedogError:
             return "nothing readable"
 

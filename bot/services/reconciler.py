@@ -90,7 +90,8 @@ class Reconciler:
         self._writer = ScheduleWriter(sessions, clock)
 
     def environments_in_play(self) -> set[str]:
-        """Environments that a window holds, or that still wait for their baseline."""
+        """Environments that a window holds, that still wait for their baseline, or that are
+        owed an Activity comment."""
         with self._sessions.begin() as session:
             found = ledger.environments_in_play(
                 session, [s.value for s in HOLDING], ROW_WAITING_RESTORE
@@ -125,7 +126,10 @@ class Reconciler:
                 log.info("environment %s is being reconciled by another process", env)
                 return []
             try:
-                return self._pass(env, epoch, plan, watch=watch, publisher=publisher)
+                found = self._pass(env, epoch, plan, watch=watch, publisher=publisher)
+                return found + self._comments.post_owed(
+                    env, self._clients.get(env), by_hand=self._by_hand_driver(env)
+                )
             except _LeaseLost:
                 log.warning("lost the lease on %s mid-pass; another process carries on", env)
                 return []
@@ -177,7 +181,7 @@ class Reconciler:
         if baseline_owed and (live.schedule == desired or by_hand):
             self._record_baseline(env, plan.holding[0], live)
         if live.schedule == desired:
-            return self._finish(env, plan, live.schedule, None, client=client, out=publisher)
+            return self._finish(env, plan, live.schedule, None, out=publisher)
         if by_hand:
             return self._by_hand.needs_person(env, plan, live.schedule, desired)
         written = self._write(
@@ -185,7 +189,7 @@ class Reconciler:
         )
         if written.error is not None:
             return self._failed(env, plan, written.error, reading=False, written=written)
-        return self._finish(env, plan, live.schedule, written, client=client, out=publisher)
+        return self._finish(env, plan, live.schedule, written, out=publisher)
 
     def _finish(
         self,
@@ -194,12 +198,11 @@ class Reconciler:
         before: Schedule,
         written: Written | None,
         *,
-        client: ScheduleApi,
         out: Publisher,
     ) -> list[Report]:
         """The schedule is verified as desired (``written``, or found so): record it, with the
-        write's settlement and the reports it owes, publish them, then comment on Activity
-        (people need not wait for the comment's round trip)."""
+        write's settlement and the reports and comments it owes, and publish the reports (the
+        pass posts the comments after: people need not wait for their round trip)."""
         after = written.desired if written is not None else before
         write_id = written.intent_id if written is not None else 0
 
@@ -223,18 +226,22 @@ class Reconciler:
         reports = self._record(produce)
         if reports:
             crashpoint.reached("outcome")
-        by_hand = self._settings.environments[env].driver == "assisted"
-        if by_hand:
+        if self._by_hand_driver(env):
             self._by_hand.verified(env, plan)
         out.now(reports)
-        return reports + self._comments.after(env, client, reports, by_hand=by_hand)
+        return reports
 
     def _record(self, produce: Callable[[Session], list[Report]]) -> list[Report]:
-        """Commit an outcome together with the reports it owes people (see owed_reports)."""
+        """Commit an outcome together with the reports and the Activity comments it owes
+        (see owed_reports and ActivityComments.post_owed)."""
         with self._sessions.begin() as session:
             reports = produce(session)
             owe(session, reports, self._clock.now())
+            self._comments.owe(session, reports)
         return reports
+
+    def _by_hand_driver(self, env: str) -> bool:
+        return self._settings.environments[env].driver == "assisted"
 
     def owed_reports(self) -> list[Report]:
         """Reports committed with their outcome but not known to be posted (e.g. a crash)."""
@@ -347,7 +354,7 @@ class Reconciler:
         if client is None:
             return []  # nothing to watch without read access
         try:
-            live = client.read_schedule().schedule
+            live = client.read_switches()
         except CoursedogError as exc:
             log.warning("watchdog could not read %s: %s", env, exc)
             return []

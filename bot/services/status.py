@@ -126,7 +126,7 @@ class StatusService:
             return None, "no read access (switched by hand; people confirm each step)"
         try:
             result: tuple[Schedule | None, str | None] = (
-                client.read_schedule().schedule,
+                client.read_switches(),
                 None,
             )
         except CoursedogError as exc:

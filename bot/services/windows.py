@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -21,6 +22,7 @@ from bot.services.access import Access, NoGroups, label
 from bot.services.outcomes import ROW_WAITING_RESTORE
 from bot.services.views import WindowView
 from storage import due, ledger
+from storage.db import reading
 from storage.models import Window, WindowEnvironment
 
 S = WindowState
@@ -121,25 +123,32 @@ class WindowService:
             if allowed is not None:
                 blackouts.record_override(session, window, allowed, now)
             view = WindowView.of(window)
-            overlaps = conflicts.overlapping(session, view, now)
             soonest = due.soonest_planned(session)
         self._on_scheduled(soonest)
+        with reading(self._sessions) as session:
+            overlaps = conflicts.overlapping(session, view, now)
         return Requested(view, overlaps)
 
     def attach_card(self, window_id: int, channel: str, ts: str) -> None:
         """Remember where the approval card was posted (its thread carries the story)."""
         with self._sessions.begin() as session:
-            window = self._load(session, window_id)
-            window.channel_id, window.card_ts = channel, ts
+            session.execute(
+                update(Window)
+                .where(Window.id == window_id)
+                .values(channel_id=channel, card_ts=ts, version=Window.version + 1)
+            )
 
     def get(self, window_id: int) -> WindowView:
         """A snapshot of one window."""
-        with self._sessions.begin() as session:
+        with reading(self._sessions) as session:
             return WindowView.of(self._load(session, window_id, lock=False))
 
     def approve(self, *, window_id: int, approver: str) -> WindowView:
         """Approve a request: active at once if its start has come, else scheduled."""
-        with self._decision(window_id, approver, "approve") as (session, window):
+        with (
+            self._decision(window_id, approver, "approve") as (session, window),
+            session.no_autoflush,  # the window's row is written once, not before each query
+        ):
             now = self._clock.now()
             policy = self._settings.window_policy(window.environment_names)
             if window.starts_at is None:

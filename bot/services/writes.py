@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import crashpoint
@@ -160,9 +161,11 @@ class ScheduleWriter:
     def settle(self, session: Session, written: Written) -> None:
         """Settle the intent row and append the audit event that explains the remote change."""
         now = self._clock.now()
-        intent = session.get(RemoteWrite, written.intent_id)
-        assert intent is not None
-        intent.status, intent.finished_at, intent.error = written.status, now, written.error
+        session.execute(
+            update(RemoteWrite)
+            .where(RemoteWrite.id == written.intent_id)
+            .values(status=written.status, finished_at=now, error=written.error)
+        )
         ledger.add_audit(
             session,
             at=now,

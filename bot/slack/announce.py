@@ -23,18 +23,18 @@ def announce_extension(deps: SlackDeps, view: WindowView, actor: str, by: str) -
 
 
 def announce_end(deps: SlackDeps, view: WindowView, actor: str) -> None:
-    """Tell the thread who ended the window, let the reconciler restore, refresh the card.
+    """Let the reconciler restore, tell the thread who ended the window, refresh the card.
 
-    The notifier never raises, so the kick always happens, and after the notice: the thread
-    then reads in order. The card, refreshed from the ledger, need not hold the restore up.
+    The restore starts before Slack has the notice, and its reports wait for the notice: the
+    thread reads in order. The card, refreshed from the ledger, need not hold the restore up.
     """
-    deps.notifier.in_thread(
+    deps.notifier.tell_first(
         view,
         f"ended:{view.id}",
         f":checkered_flag: {view.number} ended by {user(actor)}. Restoring the schedules "
         "recorded before the window…",
+        then=lambda: deps.worker.kick(view.environment_names),
     )
-    deps.worker.kick(view.environment_names)
     deps.notifier.refresh_card(view)
 
 

@@ -64,6 +64,7 @@ class SlackNotifier:
         self._labels = labels
         # Card refreshes of one window take turns (locks striped by window id).
         self._card_locks = [threading.Lock() for _ in range(CARD_LOCKS)]
+        self._thread_locks = [threading.Lock() for _ in range(CARD_LOCKS)]
 
     @property
     def sessions(self) -> sessionmaker[Session]:
@@ -81,12 +82,11 @@ class SlackNotifier:
     ) -> str | None:
         """Post ``text`` unless a notice with ``key`` was posted already; return its ts."""
         with self._sessions.begin() as session:
-            notice = ledger.claim_notice(
+            notice_id = ledger.claim_notice(
                 session, key, channel, thread_ts, self._clock.now(), stale_after=STALE_CLAIM
             )
-            if notice is None:
+            if notice_id is None:
                 return None
-            notice_id = notice.id
         try:
             reply = self._client.chat_postMessage(
                 channel=channel, text=text, thread_ts=thread_ts, blocks=blocks, unfurl_links=False
@@ -112,6 +112,16 @@ class SlackNotifier:
             self.post_once(key, view.channel_id, text, thread_ts=view.card_ts, blocks=blocks)
         else:
             self.post_once(key, view.requester_id, text, blocks=blocks)
+
+    def tell_first(
+        self, view: WindowView, key: str, text: str, *, then: Callable[[], None]
+    ) -> None:
+        """Post ``text`` in the window's thread and call ``then`` (which starts work whose
+        reports go to the same thread) without waiting for Slack: reports published to the
+        thread meanwhile wait for this post, so the thread still reads in order."""
+        with self._thread_locks[view.id % len(self._thread_locks)]:
+            then()
+            self.in_thread(view, key, text)
 
     def refresh_card(self, view: WindowView) -> None:
         """Re-render the window's approval card in place, from the ledger as it is now.
@@ -154,7 +164,8 @@ class SlackNotifier:
             view = touched.get(report.window_id) or self._windows.get(report.window_id)
             touched[report.window_id] = view
             text, blocks = self._render(report)
-            self.in_thread(view, report.dedup_key, text, blocks=blocks)
+            with self._thread_locks[view.id % len(self._thread_locks)]:  # after tell_first
+                self.in_thread(view, report.dedup_key, text, blocks=blocks)
             crashpoint.reached("posted")
             self._settle(report.dedup_key)
         for view in touched.values():

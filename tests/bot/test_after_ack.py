@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
@@ -81,3 +82,28 @@ def test_a_card_refreshed_with_an_old_view_shows_the_ledger_as_it_is_now(bot: Bo
     bot.runtime.notifier.refresh_card(requested)  # e.g. a late refresh from another thread
     assert str(bot.card(1).blocks) == shown  # still the active window, not the old request
     assert "Waiting for an approver" not in shown
+
+
+def test_the_switch_starts_while_slack_is_slow_and_the_thread_still_reads_in_order(
+    bot: Bot,
+) -> None:
+    bot.command(REQUESTER, "start prod 2h Patch")
+    card = bot.wait_card(1)
+    school = bot.sim.school("state_u_prod")
+    posted = len(bot.slack.calls_to("chat.postMessage"))
+    bot.slack.hold()  # the "approved" reply in the thread waits on Slack
+    try:
+        bot.click(APPROVER, ids.APPROVE, "1", card, wait=False)
+        deadline = time.monotonic() + 10
+        while school.writes == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        # Merges went off without waiting for Slack to take the thread reply.
+        assert school.writes == 1 and (school.nightly, school.realtime) == (False, False)
+        assert len(bot.slack.calls_to("chat.postMessage")) == posted  # nothing answered yet
+    finally:
+        bot.slack.release()
+    assert bot.settle()
+    thread = bot.thread(1)
+    approved = next(i for i, t in enumerate(thread) if "Approved by" in t)
+    verified = next(i for i, t in enumerate(thread) if "switched off and verified" in t)
+    assert approved < verified, thread

@@ -3,7 +3,7 @@
 The bot runs as `sis-maint serve` in its own process and kills itself at a crash point
 (bot.crashpoint). A fresh process on the same ledger must repair whatever was left half done:
 merges end up as the window wants them, at most one write reached Coursedog for each change,
-and the thread tells the story once.
+the thread tells the story once, and Merge Settings' Activity has one comment per change.
 """
 
 from __future__ import annotations
@@ -51,6 +51,11 @@ def thread(world: Stack) -> list[str]:
     return [m.text for m in world.slack.thread(cards[0].channel, cards[0].ts)]
 
 
+def comments(world: Stack, fragment: str) -> int:
+    """Activity comments on Merge Settings that contain ``fragment``."""
+    return sum(fragment in c for c in world.sim.school(SCHOOL).comments)
+
+
 def count(texts: list[str], fragments: tuple[str, ...]) -> int:
     return sum(any(f in t for f in fragments) for t in texts)
 
@@ -83,6 +88,7 @@ def switched_off(world: Stack) -> bool:
         window(world) == ("active", ["off"])
         and live(world) == (False, False)
         and count(thread(world), OFF_REPORTS) == 1
+        and comments(world, "MW-1: merges switched off") == 1
     )
 
 
@@ -91,6 +97,8 @@ def restored(world: Stack) -> bool:
         window(world) == ("ended", ["restored"])
         and live(world) == (True, True)
         and count(thread(world), ("schedule restored and verified",)) == 1
+        and comments(world, "MW-1: merges switched off") == 1
+        and comments(world, "MW-1: SIS maintenance over") == 1
     )
 
 

@@ -169,6 +169,41 @@ def test_a_report_left_unposted_by_a_crash_is_posted_once_later(bot: Bot, claime
         assert s.scalars(select(PendingReport)).all() == []
 
 
+def test_an_activity_comment_owed_when_the_process_died_is_posted_once_by_a_later_pass(
+    bot: Bot,
+) -> None:
+    start_and_approve(bot)
+    bot.command(REQUESTER, "end MW-1")
+    assert bot.settle() and prod(bot) == (True, True)
+    posted = bot.sim.calls("POST", "activity")
+    # Owed with the restore's outcome, then the process died before claiming it.
+    with bot.runtime.sessions.begin() as s:
+        s.add(
+            RemoteWrite(
+                environment="prod",
+                operation="activity_comment",
+                window_id=1,
+                before=None,
+                desired={"phase": "restored", "text": "sis-maint MW-1: owed at the crash"},
+                status="owed",
+                started_at=datetime.now(UTC),
+            )
+        )
+    # Nothing else holds prod any more: the owed comment alone puts it in play.
+    assert bot.runtime.worker.environments_in_play() == {"prod"}
+    for _ in range(2):
+        bot.runtime.worker.run_once()
+        assert bot.settle()
+    assert bot.sim.calls("POST", "activity") == posted + 1
+    assert bot.sim.school("state_u_prod").comments[-1] == "sis-maint MW-1: owed at the crash"
+    assert bot.runtime.worker.environments_in_play() == set()
+    with bot.runtime.sessions.begin() as s:
+        statuses = s.scalars(
+            select(RemoteWrite.status).where(RemoteWrite.operation == "activity_comment")
+        ).all()
+    assert list(statuses) == ["applied", "applied", "applied"]
+
+
 def assisted(base_url: str) -> Any:
     doc = settings_document(base_url)
     doc["environments"]["prod"]["driver"] = "assisted"

@@ -1,4 +1,5 @@
-"""SQLite engines: the writers of one process take turns on a lock, never in SQLite's busy wait."""
+"""SQLite engines: writers of one process take turns on a lock, never in SQLite's busy wait;
+readers take no turn at all."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from typing import Any
 import pytest
 from sqlalchemy import event, text
 
-from storage.db import make_engine
+from storage.db import make_engine, make_sessions, reading
+from storage.models import Base, EnvironmentLease
 
 THREADS = 8
 EACH = 10
@@ -96,3 +98,43 @@ def test_another_process_still_waits_on_sqlite(tmp_path: Path) -> None:
         assert conn.execute(text("SELECT n FROM marks ORDER BY n")).scalars().all() == [1, 2]
     first.dispose()
     second.dispose()
+
+
+def test_a_reader_reads_its_snapshot_beside_a_writer_and_never_waits_for_its_turn(
+    tmp_path: Path,
+) -> None:
+    engine = impatient_engine(tmp_path / "readers.db")
+    sessions = make_sessions(engine)
+    writing, read_done = threading.Event(), threading.Event()
+
+    def writer() -> None:
+        with engine.begin() as conn:  # holds this process's turn and SQLite's write lock
+            conn.execute(text("INSERT INTO marks VALUES (1, 1)"))
+            writing.set()
+            read_done.wait(10)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    assert writing.wait(10)
+    with reading(sessions) as session:
+        seen = session.execute(text("SELECT count(*) FROM marks")).scalar_one()
+    read_done.set()
+    thread.join(10)
+    assert seen == 0  # the uncommitted row is not in the reader's snapshot
+    with reading(sessions) as session:
+        assert session.execute(text("SELECT count(*) FROM marks")).scalar_one() == 1
+    engine.dispose()
+
+
+def test_a_reading_transaction_refuses_to_change_anything(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'guard.db'}")
+    Base.metadata.create_all(engine)
+    sessions = make_sessions(engine)
+    with pytest.raises(RuntimeError, match="read-only"), reading(sessions) as session:
+        session.add(EnvironmentLease(environment="prod"))
+        session.flush()
+    with sessions.begin() as session:  # an ordinary unit of work may
+        session.add(EnvironmentLease(environment="prod"))
+    with reading(sessions) as session:
+        assert session.get(EnvironmentLease, "prod") is not None
+    engine.dispose()

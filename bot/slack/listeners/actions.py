@@ -91,11 +91,15 @@ def register(app: App, deps: SlackDeps, later: Later) -> None:
 
 def _approve(deps: SlackDeps, action: WindowAction) -> None:
     view = deps.windows.approve(window_id=action.window_id, approver=action.user_id)
-    # The thread says "approved" before the worker can say "switched off"; the card follows
-    # (refreshed from the ledger, so it cannot overwrite what the worker shows by then).
-    deps.notifier.in_thread(view, f"approved:{view.id}", messages.approved(view, action.user_id))
-    if view.state is WindowState.ACTIVE:  # the notifier never raises: this always runs
-        deps.worker.kick(view.environment_names)
+
+    def kick() -> None:
+        if view.state is WindowState.ACTIVE:  # not one approved for a later start
+            deps.worker.kick(view.environment_names)
+
+    # The worker starts at once; the thread still says "approved" before "switched off". The
+    # card follows (refreshed from the ledger, so it cannot overwrite what the worker shows).
+    text = messages.approved(view, action.user_id)
+    deps.notifier.tell_first(view, f"approved:{view.id}", text, then=kick)
     deps.notifier.refresh_card(view)
 
 

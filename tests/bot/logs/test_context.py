@@ -33,7 +33,7 @@ def test_a_slack_request_and_the_work_after_its_acknowledgement_share_one_id(
         raise RuntimeError("database on fire")
 
     # `status` reads Coursedog after acknowledging: the failure happens on the listener pool.
-    monkeypatch.setattr(bot.runtime.clients["prod"], "read_schedule", broken)
+    monkeypatch.setattr(bot.runtime.clients["prod"], "read_switches", broken)
     bot.command(REQUESTER, "status")
     bot.command(REQUESTER, "help")
     records = captured.records()
