@@ -37,13 +37,26 @@ class Worker(BackgroundLoop):
         self._watchdog_interval = watchdog_interval
         self._last_watch = time.monotonic()
         self._dirty: set[str] = set()
+        self._reading: set[str] = set()
         self._busy = False
 
-    def kick(self, environments: Iterable[str]) -> None:
-        """Reconcile these environments as soon as possible."""
+    def kick(self, environments: Iterable[str], *, reading: bool = False) -> None:
+        """Reconcile these environments as soon as possible.
+
+        ``reading``: a decision on them was just recorded, so their schedules will be read;
+        the pass starts each read as soon as it holds the lease.
+        """
         with self._cond:
-            self._dirty.update(environments)
+            envs = set(environments)
+            self._dirty.update(envs)
+            if reading:
+                self._reading.update(envs)
             self._cond.notify_all()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop the loop, then the reconciler's readers."""
+        super().stop(timeout)
+        self._reconciler.close()
 
     def wait_idle(self, timeout: float = 10.0) -> bool:
         """Block until nothing is queued or running (for tests and orderly shutdown)."""
@@ -54,21 +67,26 @@ class Worker(BackgroundLoop):
         """Environments that need a pass (held, waiting to be restored, or owed a comment)."""
         return self._reconciler.environments_in_play()
 
-    def run_once(self, environments: Iterable[str] | None = None) -> list[Report]:
-        """One synchronous pass over the given environments, or over all in play."""
+    def run_once(
+        self, environments: Iterable[str] | None = None, *, reading: Iterable[str] = ()
+    ) -> list[Report]:
+        """One synchronous pass over the given environments, or over all in play (``reading``:
+        those whose schedules will be read, see kick)."""
         envs = (
             set(environments)
             if environments is not None
             else self._reconciler.environments_in_play()
         )
-        return self._pass(envs, watch=False)
+        return self._pass(envs, watch=False, reading=set(reading))
 
     def watch(self) -> list[Report]:
         """The watchdog: every configured environment, reporting unexplained outages."""
         self._last_watch = time.monotonic()
         return self._pass(set(self._all), watch=True)
 
-    def _pass(self, envs: set[str], *, watch: bool) -> list[Report]:
+    def _pass(
+        self, envs: set[str], *, watch: bool, reading: set[str] | None = None
+    ) -> list[Report]:
         reports: list[Report] = []
         try:
             owed = self._reconciler.owed_reports()
@@ -79,7 +97,10 @@ class Worker(BackgroundLoop):
         for env in sorted(envs):
             try:
                 # The pass publishes its reports itself, as soon as each is committed.
-                reports.extend(self._reconciler.reconcile(env, watch=watch, publish=self._publish))
+                found = self._reconciler.reconcile(
+                    env, watch=watch, publish=self._publish, read_early=env in (reading or ())
+                )
+                reports.extend(found)
             except Exception:
                 # A bug or a database outage must not kill the worker; the next tick retries.
                 log.exception("reconciling %s failed", env)
@@ -91,15 +112,16 @@ class Worker(BackgroundLoop):
                 self._cond.wait_for(lambda: self._dirty or self._stopping, self._interval)
                 if self._stopping:
                     return
-                envs = set(self._dirty)
+                envs, reading = set(self._dirty), set(self._reading)
                 self._dirty.clear()
+                self._reading.clear()
                 tick = not envs
                 self._busy = True
             try:
                 if tick and time.monotonic() - self._last_watch >= self._watchdog_interval:
                     self.watch()
                 else:
-                    self.run_once(None if tick else envs)
+                    self.run_once(None if tick else envs, reading=reading)
             finally:
                 with self._cond:
                     self._busy = False

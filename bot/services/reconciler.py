@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import timedelta
 from typing import Protocol
 
@@ -88,6 +89,14 @@ class Reconciler:
         self._comments = ActivityComments(sessions, clock, mails=settings.coursedog_notice.mails)
         self._by_hand = ByHand(sessions, clock, self._comments)
         self._writer = ScheduleWriter(sessions, clock)
+        # Reads started as soon as a lease is held (see reconcile's read_early).
+        self._early = ThreadPoolExecutor(
+            max_workers=max(1, len(clients)), thread_name_prefix="sis-maint-read"
+        )
+
+    def close(self) -> None:
+        """Let go of the threads that read early (a read under way finishes on its own)."""
+        self._early.shutdown(wait=False, cancel_futures=True)
 
     def environments_in_play(self) -> set[str]:
         """Environments that a window holds, that still wait for their baseline, or that are
@@ -99,9 +108,18 @@ class Reconciler:
         return found & set(self._settings.environments)
 
     def reconcile(
-        self, env: str, *, watch: bool = False, publish: Publish | None = None
+        self,
+        env: str,
+        *,
+        watch: bool = False,
+        publish: Publish | None = None,
+        read_early: bool = False,
     ) -> list[Report]:
         """Run one pass for ``env``; returns what is worth telling people.
+
+        With ``read_early`` (a decision on ``env`` was just recorded, so its schedule will be
+        read) the read starts as soon as the lease is held, while the plan is read from the
+        ledger, instead of after it.
 
         With ``watch`` (the periodic watchdog) an environment that no window explains is read
         too, and reported (never touched) if its merges are off.
@@ -111,22 +129,29 @@ class Reconciler:
         posted, and the rest at the end. Without it the caller publishes what is returned.
         """
         publisher = Publisher(publish)
-        found = self._locked_pass(env, watch=watch, publisher=publisher)
+        found = self._locked_pass(env, watch=watch, publisher=publisher, read_early=read_early)
         publisher.rest(found)
         return found
 
-    def _locked_pass(self, env: str, *, watch: bool, publisher: Publisher) -> list[Report]:
+    def _locked_pass(
+        self, env: str, *, watch: bool, publisher: Publisher, read_early: bool
+    ) -> list[Report]:
+        client = self._clients.get(env) if read_early else None
+        early: Future[ScheduleSnapshot] | None = None
         with self._locks[env]:
             with self._sessions.begin() as session:  # the lease and, under it, the plan
                 epoch = ledger.acquire_lease(
                     session, env, self._owner, self._clock.now(), self._lease_ttl
                 )
+                if epoch is not None and client is not None:
+                    # The lease's row is ours (locked, then committed below): read beside the plan.
+                    early = self._early.submit(client.read_schedule)
                 plan = self._plan(session, env) if epoch is not None else None
             if epoch is None or plan is None:
                 log.info("environment %s is being reconciled by another process", env)
                 return []
             try:
-                found = self._pass(env, epoch, plan, watch=watch, publisher=publisher)
+                found = self._pass(env, epoch, plan, watch=watch, publisher=publisher, early=early)
                 return found + self._comments.post_owed(
                     env, self._clients.get(env), by_hand=self._by_hand_driver(env)
                 )
@@ -140,7 +165,14 @@ class Reconciler:
     # -- one pass --------------------------------------------------------------------------
 
     def _pass(
-        self, env: str, epoch: int, plan: Plan, *, watch: bool, publisher: Publisher
+        self,
+        env: str,
+        epoch: int,
+        plan: Plan,
+        *,
+        watch: bool,
+        publisher: Publisher,
+        early: Future[ScheduleSnapshot] | None = None,
     ) -> list[Report]:
         if not plan.holding and plan.baseline is None:
             # Nothing was switched off for these windows (e.g. ended before anything ran).
@@ -154,7 +186,7 @@ class Reconciler:
         if client is None:  # assisted without read access: people confirm each step
             return self._by_hand.without_reads(env, plan)
         try:
-            live = client.read_schedule()
+            live = early.result() if early is not None else client.read_schedule()
         except CoursedogError as exc:
             return self._failed(env, plan, f"could not read the schedule: {exc}", reading=True)
         baseline_owed = bool(plan.holding) and plan.baseline is None

@@ -33,7 +33,7 @@ def announce_end(deps: SlackDeps, view: WindowView, actor: str) -> None:
         f"ended:{view.id}",
         f":checkered_flag: {view.number} ended by {user(actor)}. Restoring the schedules "
         "recorded before the window…",
-        then=lambda: deps.worker.kick(view.environment_names),
+        then=lambda: deps.worker.kick(view.environment_names, reading=True),
     )
     deps.notifier.refresh_card(view)
 

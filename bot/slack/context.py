@@ -22,7 +22,7 @@ from bot.slack.series_notifier import SeriesNotifier
 class Kicker(Protocol):
     """Asks the worker to reconcile environments soon."""
 
-    def kick(self, environments: Iterable[str]) -> None: ...
+    def kick(self, environments: Iterable[str], *, reading: bool = False) -> None: ...
 
 
 @dataclass(frozen=True)

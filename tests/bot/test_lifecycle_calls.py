@@ -3,6 +3,7 @@ and that people hear of a verified schedule before the Activity comment is poste
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -185,3 +186,39 @@ def test_without_a_publish_function_the_caller_gets_every_report_unpublished(bot
     assert len(bot.sim.school(PROD).comments) == 1
     bot.runtime.notifier.publish(found)
     assert sum("switched off and verified" in t for t in bot.thread(1)) == 1
+
+
+@pytest.mark.parametrize("decision", ["approve", "end"])
+def test_a_decision_starts_the_read_while_the_plan_is_still_being_read(
+    bot: Bot, monkeypatch: pytest.MonkeyPatch, decision: str
+) -> None:
+    bot.command(REQUESTER, "start prod 2h Banner patch")
+    card = bot.wait_card(1)
+    if decision == "end":
+        bot.click(APPROVER, ids.APPROVE, "1", card)
+        assert bot.settle()
+    reads = bot.sim.calls("GET", "integrationSchedule")
+    plan = Reconciler._plan
+    seen: list[int] = []
+
+    def plan_once_read(self: Reconciler, session: Any, env: str) -> Any:
+        # Hold the plan until Coursedog has the read (10 s at most): an early read arrives.
+        deadline = time.monotonic() + 10
+        while bot.sim.calls("GET", "integrationSchedule") == reads:
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.01)
+        seen.append(bot.sim.calls("GET", "integrationSchedule") - reads)
+        return plan(self, session, env)
+
+    monkeypatch.setattr(Reconciler, "_plan", plan_once_read)
+    if decision == "approve":
+        bot.click(APPROVER, ids.APPROVE, "1", card)
+    else:
+        bot.command(REQUESTER, "end MW-1")
+    assert bot.settle()
+    assert seen[0] == 1  # the schedule was being read before the ledger's plan was
+    school = bot.sim.school(PROD)
+    off = decision == "approve"
+    assert (school.nightly, school.realtime) == ((False, False) if off else (True, True))
+    assert school.writes == (1 if off else 2)

@@ -94,7 +94,7 @@ def _approve(deps: SlackDeps, action: WindowAction) -> None:
 
     def kick() -> None:
         if view.state is WindowState.ACTIVE:  # not one approved for a later start
-            deps.worker.kick(view.environment_names)
+            deps.worker.kick(view.environment_names, reading=True)
 
     # The worker starts at once; the thread still says "approved" before "switched off". The
     # card follows (refreshed from the ledger, so it cannot overwrite what the worker shows).
