@@ -77,7 +77,7 @@ class Worker(BackgroundLoop):
             if environments is not None
             else self._reconciler.environments_in_play()
         )
-        return self._pass(envs, watch=False, reading=set(reading))
+        return self._pass(envs, watch=False, reading=frozenset(reading))
 
     def watch(self) -> list[Report]:
         """The watchdog: every configured environment, reporting unexplained outages."""
@@ -85,7 +85,7 @@ class Worker(BackgroundLoop):
         return self._pass(set(self._all), watch=True)
 
     def _pass(
-        self, envs: set[str], *, watch: bool, reading: set[str] | None = None
+        self, envs: set[str], *, watch: bool, reading: frozenset[str] = frozenset()
     ) -> list[Report]:
         reports: list[Report] = []
         try:
@@ -98,7 +98,7 @@ class Worker(BackgroundLoop):
             try:
                 # The pass publishes its reports itself, as soon as each is committed.
                 found = self._reconciler.reconcile(
-                    env, watch=watch, publish=self._publish, read_early=env in (reading or ())
+                    env, watch=watch, publish=self._publish, read_early=env in reading
                 )
                 reports.extend(found)
             except Exception:

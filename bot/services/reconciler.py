@@ -209,7 +209,7 @@ class Reconciler:
                 return self._record(
                     lambda s: outcomes.save_state_changed(s, env, plan, current=live.save_state_id)
                 )
-        by_hand = self._settings.environments[env].driver == "assisted"
+        by_hand = self._by_hand_driver(env)
         if baseline_owed and (live.schedule == desired or by_hand):
             self._record_baseline(env, plan.holding[0], live)
         if live.schedule == desired:

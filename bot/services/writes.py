@@ -57,11 +57,6 @@ class Written:
     data: dict[str, object]
     summary: str
 
-    @property
-    def outcome(self) -> Schedule | str:
-        """The verified schedule, or why the write failed."""
-        return self.error if self.error is not None else self.desired
-
 
 class ScheduleWriter:
     """Writes one environment's schedule with its intent row and audit event."""

@@ -26,6 +26,7 @@ from bot.slack.checklist_blocks import render as render_checklist
 from bot.slack.kit import section
 from bot.slack.messages import render_report, save_state_choices
 from storage import ledger
+from storage.db import reading
 from storage.models import SlackNotice
 
 log = logging.getLogger(__name__)
@@ -210,7 +211,7 @@ class SlackNotifier:
 
     def overlaps(self, view: WindowView) -> conflicts.Overlaps:
         """Other scheduled windows on the same environments whose time overlaps this one's."""
-        with self._sessions.begin() as session:
+        with reading(self._sessions) as session:
             return conflicts.overlapping(session, view, self._clock.now())
 
     def _card(
