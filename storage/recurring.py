@@ -7,8 +7,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from functools import cache
+from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    false,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Session
 
 from storage.models import BlackoutPeriod, Series, Window, WindowEnvironment
@@ -21,11 +33,15 @@ def covers(environments: Sequence[str]) -> ColumnElement[bool]:
     OFFSET 0 keeps PostgreSQL from turning the test into a join over every row an environment
     ever had, a plan it chooses under stale statistics and one whose cost grows with history.
     """
+    return _covers(list(environments))
+
+
+def _covers(environments: list[str] | BindParameter[Any]) -> ColumnElement[bool]:
     return (
         select(WindowEnvironment.window_id)
         .where(
             WindowEnvironment.window_id == Window.id,
-            WindowEnvironment.environment.in_(list(environments)),
+            WindowEnvironment.environment.in_(environments),
         )
         .offset(0)
         .exists()
@@ -86,19 +102,27 @@ def overlapping_windows(
     states: Iterable[str],
     *,
     now: datetime,
-    exclude: int | None = None,
-    limit: int | None = None,
 ) -> list[Window]:
     """Windows in ``states`` on any of ``environments`` whose time overlaps ``[start, end)``,
-    oldest first, at most ``limit`` of them.
+    oldest first.
 
     A window that starts as soon as it is approved is taken to run from ``now``.
     """
-    stmt = _overlapping(environments, start, end, states, now=now, exclude=exclude)
-    return list(session.scalars(stmt.order_by(Window.id).limit(limit)))
+    stmt = _overlapping(from_now=now < end, columns=(Window,)).order_by(Window.id)
+    return list(session.scalars(stmt, _overlap_params(environments, start, end, states, now)))
 
 
-def count_overlapping_windows(
+class Overlapping(NamedTuple):
+    """One window that overlaps another: what a card says of it."""
+
+    id: int
+    state: str
+    starts_at: datetime | None
+    ends_at: datetime | None
+    environments: tuple[str, ...]
+
+
+def overlap_summary(
     session: Session,
     environments: Sequence[str],
     start: datetime,
@@ -106,41 +130,87 @@ def count_overlapping_windows(
     states: Iterable[str],
     *,
     now: datetime,
-    exclude: int | None = None,
+    exclude: int,
+    shown: int,
     cap: int,
-) -> int:
-    """How many windows ``overlapping_windows`` would find without a limit, counting no
-    further than ``cap`` (a pile of undecided requests must not make each new one slower)."""
-    stmt = _overlapping(environments, start, end, states, now=now, exclude=exclude)
-    found = stmt.with_only_columns(Window.id).limit(cap).subquery()
-    return int(session.scalar(select(func.count()).select_from(found)) or 0)
+) -> tuple[list[Overlapping], int]:
+    """The oldest ``shown`` windows ``overlapping_windows`` would find, other than
+    ``exclude``, and how many it would find in all, counting no further than ``cap`` (a pile
+    of undecided requests must not make each new one slower).
+
+    One statement, built once: the windows, each with the count beside it, joined to their
+    environments.
+    """
+    params = _overlap_params(environments, start, end, states, now)
+    params.update(exclude=exclude, shown=shown, cap=cap)
+    found: dict[int, Overlapping] = {}
+    total = 0
+    for row in session.execute(_summary(now < end), params):
+        seen = found.get(row.id)
+        names = (*seen.environments, row.environment) if seen else (row.environment,)
+        found[row.id] = Overlapping(row.id, row.state, row.starts_at, row.ends_at, names)
+        total = int(row.total)
+    return list(found.values()), total
 
 
-def _overlapping(
+@cache
+def _summary(from_now: bool) -> Select[Any]:
+    columns = (Window.id, Window.state, Window.starts_at, Window.ends_at)
+    found = (
+        _overlapping(from_now=from_now, columns=columns)
+        .where(Window.id != bindparam("exclude"))
+        .order_by(Window.id)
+        .limit(bindparam("cap"))
+        .subquery()
+    )
+    oldest = (
+        select(found, func.count().over().label("total"))
+        .order_by(found.c.id)
+        .limit(bindparam("shown"))
+        .subquery()
+    )
+    return (
+        select(oldest, WindowEnvironment.environment)
+        .join(WindowEnvironment, WindowEnvironment.window_id == oldest.c.id)
+        .order_by(oldest.c.id, WindowEnvironment.position)
+    )
+
+
+def _overlap_params(
     environments: Sequence[str],
     start: datetime,
     end: datetime,
     states: Iterable[str],
-    *,
     now: datetime,
-    exclude: int | None,
-) -> Select[Window]:
+) -> dict[str, Any]:
+    return {
+        "environments": list(environments),
+        "states": list(states),
+        "start": start,
+        "end": end,
+        # Not started yet, and runs from approval: [now, now + duration) overlaps when its
+        # duration reaches past the start.
+        "ahead": (start - now).total_seconds(),
+    }
+
+
+def _overlapping(*, from_now: bool, columns: tuple[Any, ...]) -> Select[Any]:
     """The windows that overlap, filtered by the database (they can be many: e.g. a pile of
-    requests nobody decided)."""
+    requests nobody decided); its parameters are those of ``_overlap_params``. ``from_now``:
+    whether windows that run from their approval can overlap at all (the span ends after now).
+    """
     timed = and_(
         Window.starts_at.is_not(None),
-        Window.starts_at < end,
-        or_(Window.ends_at.is_(None), Window.ends_at > start),
+        Window.starts_at < bindparam("end"),
+        or_(Window.ends_at.is_(None), Window.ends_at > bindparam("start")),
     )
-    # Not started yet, and runs from approval: [now, now + duration).
-    from_now = (
-        and_(Window.starts_at.is_(None), Window.duration_seconds > (start - now).total_seconds())
-        if now < end
+    runs_from_now = (
+        and_(Window.starts_at.is_(None), Window.duration_seconds > bindparam("ahead"))
+        if from_now
         else false()
     )
-    stmt = select(Window).where(
-        covers(environments), Window.state.in_(list(states)), or_(timed, from_now)
+    return select(*columns).where(
+        _covers(bindparam("environments", expanding=True)),
+        Window.state.in_(bindparam("states", expanding=True)),
+        or_(timed, runs_from_now),
     )
-    if exclude is not None:
-        stmt = stmt.where(Window.id != exclude)
-    return stmt

@@ -19,10 +19,31 @@ COUNTED = 100
 
 
 @dataclass(frozen=True)
+class Overlap:
+    """Another window that overlaps: what a card says of it."""
+
+    id: int
+    state: WindowState
+    environment_names: tuple[str, ...]
+    starts_at: datetime | None
+    ends_at: datetime | None
+
+    @property
+    def number(self) -> str:
+        """MW-12."""
+        return f"MW-{self.id}"
+
+    @classmethod
+    def of(cls, view: WindowView) -> Overlap:
+        """The overlap a window's snapshot makes."""
+        return cls(view.id, view.state, view.environment_names, view.starts_at, view.ends_at)
+
+
+@dataclass(frozen=True)
 class Overlaps:
     """Windows that overlap one window: the oldest few, and how many there are in all."""
 
-    shown: tuple[WindowView, ...] = ()
+    shown: tuple[Overlap, ...] = ()
     total: int = 0
 
     @property
@@ -42,13 +63,18 @@ def overlapping(session: Session, view: WindowView, now: datetime) -> Overlaps:
         return Overlaps()
     start = view.starts_at or now
     end = view.ends_at or start + view.duration
-    query = (view.environment_names, start, end, SCHEDULED)
-    found = recurring.overlapping_windows(session, *query, now=now, exclude=view.id, limit=SHOWN)
-    total = (
-        len(found)
-        if len(found) < SHOWN
-        else recurring.count_overlapping_windows(
-            session, *query, now=now, exclude=view.id, cap=COUNTED
-        )
+    found, total = recurring.overlap_summary(
+        session,
+        view.environment_names,
+        start,
+        end,
+        SCHEDULED,
+        now=now,
+        exclude=view.id,
+        shown=SHOWN,
+        cap=COUNTED,
     )
-    return Overlaps(tuple(WindowView.of(w) for w in found), total)
+    shown = (
+        Overlap(w.id, WindowState(w.state), w.environments, w.starts_at, w.ends_at) for w in found
+    )
+    return Overlaps(tuple(shown), total)

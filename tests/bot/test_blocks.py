@@ -12,7 +12,7 @@ from bot.domain.recurrence import Recurrence
 from bot.domain.series_states import SeriesState
 from bot.domain.states import WindowState
 from bot.errors import InputError
-from bot.services.conflicts import COUNTED, SHOWN, Overlaps
+from bot.services.conflicts import COUNTED, SHOWN, Overlap, Overlaps
 from bot.services.reports import Report, ReportKind
 from bot.services.series_view import OccurrenceLine, SeriesView
 from bot.services.status import EnvironmentStatus, HistoryEntry
@@ -205,7 +205,7 @@ def test_series_list_blackouts_and_occurrence_lines_are_valid() -> None:
         overridden="Reg (…)",
     )
     other = replace(view(WindowState.ACTIVE), id=5)
-    blocks = render_card(occurrence, LABELS, NOW, overlaps=Overlaps((other,), 1))
+    blocks = render_card(occurrence, LABELS, NOW, overlaps=Overlaps((Overlap.of(other),), 1))
     assert_valid(blocks)
     text = str(blocks)
     assert "occurrence of series S-2" in text and "Overlaps MW-5 on `prod`" in text
@@ -213,7 +213,9 @@ def test_series_list_blackouts_and_occurrence_lines_are_valid() -> None:
 
 
 def test_overlaps_beyond_the_count_are_said_to_be_at_least_so_many() -> None:
-    shown = tuple(replace(view(WindowState.REQUESTED), id=n) for n in range(2, 2 + SHOWN))
+    shown = tuple(
+        Overlap.of(replace(view(WindowState.REQUESTED), id=n)) for n in range(2, 2 + SHOWN)
+    )
     some = occurrence_lines(view(WindowState.REQUESTED), Overlaps(shown, SHOWN + 3))
     assert some[-1].count("MW-") == SHOWN and "; and 3 more." in some[-1]
     many = occurrence_lines(view(WindowState.REQUESTED), Overlaps(shown, COUNTED))
