@@ -92,7 +92,7 @@ def cmd_serve(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     settings, source = load_settings(environ)
     configure_logging(environ, settings)  # now the format and the secrets in the config count
     try:
-        token, secret, app_token = slack_credentials(environ)
+        token, secret, app_token = slack_credentials(environ, http=args.http)
     except StartupError as missing:
         if slack_configured(environ):
             raise

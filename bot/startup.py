@@ -27,13 +27,21 @@ def slack_configured(environ: Mapping[str, str]) -> bool:
     return any(environ.get(name) for name in SLACK_VARIABLES)
 
 
-def slack_credentials(environ: Mapping[str, str]) -> tuple[str, str, str | None]:
-    """Bot token, signing secret, app token; or a StartupError naming every missing variable."""
+def slack_credentials(
+    environ: Mapping[str, str], *, http: bool = False
+) -> tuple[str, str, str | None]:
+    """Bot token, signing secret, app token; or a StartupError naming every missing variable.
+
+    ``http``: HTTP mode was asked for even if an app token is set, so the signing secret is
+    needed (without it every request from Slack would be refused).
+    """
     token = environ.get("SLACK_BOT_TOKEN", "")
     app_token = environ.get("SLACK_APP_TOKEN") or None
     secret = environ.get("SLACK_SIGNING_SECRET", "")
     missing = [] if token else ["SLACK_BOT_TOKEN"]
-    if not app_token and not secret:
+    if http and not secret:
+        missing.append("SLACK_SIGNING_SECRET (HTTP mode checks every request with it)")
+    elif not app_token and not secret:
         missing.append("SLACK_SIGNING_SECRET (HTTP mode) or SLACK_APP_TOKEN (Socket Mode)")
     if missing:
         raise StartupError(

@@ -77,6 +77,14 @@ def test_serve_with_only_the_bot_token_names_the_rest() -> None:
     )
 
 
+def test_serve_in_http_mode_without_the_signing_secret_refuses_to_start() -> None:
+    env = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1"}
+    result = run_cli("serve", "--http", env=env)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "SLACK_SIGNING_SECRET (HTTP mode checks every request with it)" in result.stderr
+    assert "starting the local sandbox" not in result.stderr
+
+
 def test_invalid_config_fails_naming_the_key(tmp_path: Path) -> None:
     config = tmp_path / "bad.toml"
     config.write_text('approvals_channel = "C1"\n[environments.prod]\nlabel = "P"\n')
