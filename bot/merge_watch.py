@@ -16,7 +16,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.scheduler import Lease
 from bot.services import timetable
-from bot.services.reconciler import ScheduleApi
+from bot.services.schedule_api import ScheduleApi
 from bot.services.timetable import MergeWatch
 from bot.services.windows import WindowService
 from bot.slack import messages

@@ -36,7 +36,8 @@ from bot.services.blackouts import BlackoutService
 from bot.services.notices import NOTIFY, NoticeService
 from bot.services.occurrences import MATERIALISE
 from bot.services.presses import AssistedService
-from bot.services.reconciler import Reconciler, ScheduleApi
+from bot.services.reconciler import Reconciler
+from bot.services.schedule_api import ScheduleApi
 from bot.services.series import SeriesService
 from bot.services.status import StatusService
 from bot.services.timetable import WATCH_MERGE

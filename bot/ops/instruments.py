@@ -14,7 +14,7 @@ from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 
 from bot.ops.metrics import Metrics
-from bot.services.reconciler import ScheduleApi
+from bot.services.schedule_api import ScheduleApi
 from coursedog.errors import CoursedogError
 from coursedog.models import MergeRun, Schedule, ScheduleSnapshot
 

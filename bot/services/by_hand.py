@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.clock import Clock
 from bot.services import assisted, outcomes
 from bot.services.comments import ActivityComments
-from bot.services.outcomes import Plan
+from bot.services.plans import Plan
 from bot.services.reports import Report, ReportKind
 from coursedog.models import Schedule
 from storage import ledger

@@ -25,7 +25,7 @@ from bot.domain.states import WindowState
 from bot.services import blackouts, notices, timetable
 from bot.services.series_view import SeriesView, recurrence_of, series_label
 from bot.services.views import WindowView
-from bot.services.windows import cancel_window
+from bot.services.window_moves import cancel_window
 from storage import due, ledger, recurring
 from storage.models import Series, Window, WindowEnvironment
 

@@ -8,31 +8,20 @@ planned for are changed.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
 from bot.domain.states import HOLDING, WindowState, can_transition, transition
 from bot.services import timetable
+from bot.services.plans import ROW_WAITING_RESTORE, Plan
 from bot.services.reports import Report, ReportKind
 from coursedog.models import Schedule
 from storage import ledger
 from storage.models import Baseline, Window, WindowEnvironment
 
-ROW_WAITING_RESTORE = ("ending", "restore_failed")
 LOCKED_PREFIX = "merge settings are locked: "
-
-
-@dataclass(frozen=True)
-class Plan:
-    """What the pass found in the ledger before it talked to Coursedog."""
-
-    holding: tuple[int, ...]
-    waiting: tuple[int, ...]
-    baseline: Schedule | None
-    save_state_id: str | None = None
-    save_state_decision: str | None = None
 
 
 def owe(session: Session, reports: Sequence[Report], now: datetime) -> None:

@@ -29,7 +29,7 @@ from bot.services.assisted import (
     rows_switched,
     steps_of,
 )
-from bot.services.outcomes import ROW_WAITING_RESTORE
+from bot.services.plans import ROW_WAITING_RESTORE
 from coursedog.errors import CoursedogError
 from storage import ledger
 

@@ -13,7 +13,6 @@ import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import timedelta
-from typing import Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -24,42 +23,25 @@ from bot.domain.states import HOLDING
 from bot.services import notices, outcomes
 from bot.services.by_hand import ByHand
 from bot.services.comments import ActivityComments
-from bot.services.outcomes import ROW_WAITING_RESTORE, Plan, owe
+from bot.services.idle_watch import IdleWatch
+from bot.services.outcomes import owe
+from bot.services.plans import ROW_WAITING_RESTORE, Plan, read_plan
 from bot.services.reports import Publish, Publisher, Report, ReportKind
+from bot.services.schedule_api import ScheduleApi
 from bot.services.writes import ScheduleWriter, Written
 from bot.services.writes import schedule_dict as _schedule
 from coursedog.errors import CoursedogError
-from coursedog.models import MergeRun, Schedule, ScheduleSnapshot
+from coursedog.models import Schedule, ScheduleSnapshot
 from storage import ledger
 
 log = logging.getLogger(__name__)
 ALL_OFF = Schedule(nightly=False, realtime=False)
-UNEXPLAINED = "unexplained_off_reported"
-EXPLAINED = "unexplained_off_cleared"
 # A report Slack would not take for this long is dropped (it was logged each time).
 GIVE_UP_POSTING = timedelta(days=1)
 _LOCKED_NOTICES = {
     ReportKind.OFF_LOCKED: notices.LOCKED_OFF,
     ReportKind.RESTORE_LOCKED: notices.LOCKED_RESTORE,
 }
-
-
-class ScheduleApi(Protocol):
-    """The part of the Coursedog client the bot uses."""
-
-    def read_schedule(self) -> ScheduleSnapshot: ...
-
-    def read_switches(self) -> Schedule: ...
-
-    def write_schedule(
-        self, schedule: Schedule, *, over: ScheduleSnapshot | None = None
-    ) -> None: ...
-
-    def post_activity_comment(self, text: str) -> None: ...
-
-    def merge_history(self, schedule_type: str, size: int = 5) -> list[MergeRun]: ...
-
-    def merge_report_url(self, report_id: str) -> str: ...
 
 
 class _LeaseLost(Exception):
@@ -89,6 +71,7 @@ class Reconciler:
         self._comments = ActivityComments(sessions, clock, mails=settings.coursedog_notice.mails)
         self._by_hand = ByHand(sessions, clock, self._comments)
         self._writer = ScheduleWriter(sessions, clock)
+        self._idle = IdleWatch(sessions, clock, clients)
         # Reads started as soon as a lease is held (see reconcile's read_early).
         self._early = ThreadPoolExecutor(
             max_workers=max(1, len(clients)), thread_name_prefix="sis-maint-read"
@@ -146,7 +129,7 @@ class Reconciler:
                 if epoch is not None and client is not None:
                     # The lease's row is ours (locked, then committed below): read beside the plan.
                     early = self._early.submit(client.read_schedule)
-                plan = self._plan(session, env) if epoch is not None else None
+                plan = read_plan(session, env, self._clock.now()) if epoch is not None else None
             if epoch is None or plan is None:
                 log.info("environment %s is being reconciled by another process", env)
                 return []
@@ -181,7 +164,7 @@ class Reconciler:
                     s, env, plan, before=None, after=None, now=self._clock.now()
                 )
             )
-            return reports + (self._watch_idle(env) if watch else [])
+            return reports + (self._idle(env) if watch else [])
         client = self._clients.get(env)
         if client is None:  # assisted without read access: people confirm each step
             return self._by_hand.without_reads(env, plan)
@@ -192,7 +175,7 @@ class Reconciler:
         baseline_owed = bool(plan.holding) and plan.baseline is None
         desired = ALL_OFF if plan.holding else plan.baseline
         assert desired is not None
-        if not plan.holding and _saved_state_moved(plan, live):
+        if not plan.holding and plan.saved_state_moved(live.save_state_id):
             if plan.save_state_decision == "leave":
                 return self._record(
                     lambda s: outcomes.finish_restore(
@@ -305,36 +288,6 @@ class Reconciler:
 
         return self._record(produce)
 
-    def _plan(self, session: Session, env: str) -> Plan:
-        """What the ledger wants of ``env``; writes left pending by a writer that died are
-        marked abandoned (the read that follows settles them)."""
-        now = self._clock.now()
-        for stale in ledger.pending_writes(session, env):
-            # Its writer died or lost the lease mid-call; the read below settles it.
-            stale.status, stale.finished_at = "unknown", now
-            stale.error = "abandoned by its writer; settled by the next read"
-            # The call may have reached Coursedog: the audit trail must say so.
-            ledger.add_audit(
-                session,
-                at=now,
-                actor="system",
-                action=f"{stale.operation}_abandoned",
-                window_id=stale.window_id,
-                environment=env,
-                detail=stale.error,
-                data={"intent": stale.id, "before": stale.before, "desired": stale.desired},
-            )
-        holding = ledger.windows_on(session, env, [s.value for s in HOLDING])
-        waiting = ledger.window_environments(session, env, ROW_WAITING_RESTORE)
-        baseline = ledger.held_baseline(session, env)
-        return Plan(
-            holding=tuple(w.id for w in holding),
-            waiting=tuple(r.window_id for r in waiting),
-            baseline=Schedule(baseline.nightly, baseline.realtime) if baseline else None,
-            save_state_id=baseline.save_state_id if baseline else None,
-            save_state_decision=baseline.save_state_decision if baseline else None,
-        )
-
     def _record_baseline(self, env: str, window_id: int, live: ScheduleSnapshot) -> None:
         with self._sessions.begin() as session:
             self._baseline(session, env, window_id, live)
@@ -380,52 +333,6 @@ class Reconciler:
             env, window_id, live.schedule, desired, client, over=live, prepare=prepare
         )
 
-    def _watch_idle(self, env: str) -> list[Report]:
-        """Read an environment no window holds; report merges found off, once per episode."""
-        client = self._clients.get(env)
-        if client is None:
-            return []  # nothing to watch without read access
-        try:
-            live = client.read_switches()
-        except CoursedogError as exc:
-            log.warning("watchdog could not read %s: %s", env, exc)
-            return []
-        with self._sessions.begin() as session:
-            last = ledger.last_environment_action(session, env, (UNEXPLAINED, EXPLAINED))
-            now = self._clock.now()
-            if live.is_off() and last != UNEXPLAINED:
-                event = ledger.add_audit(
-                    session,
-                    at=now,
-                    actor="system",
-                    action=UNEXPLAINED,
-                    environment=env,
-                    detail=live.describe(),
-                )
-                ledger.append_audit_now(session)  # last, so the event has its id
-                found = [
-                    Report(None, env, ReportKind.UNEXPLAINED_OFF, after=live, occurrence=event.id)
-                ]
-                owe(session, found, now)
-                return found
-            if not live.is_off() and last == UNEXPLAINED:
-                ledger.add_audit(
-                    session,
-                    at=now,
-                    actor="system",
-                    action=EXPLAINED,
-                    environment=env,
-                    detail=live.describe(),
-                )
-        return []
-
 
 def _snapshot(snapshot: ScheduleSnapshot) -> dict[str, object]:
     return {**_schedule(snapshot.schedule), "save_state_id": snapshot.save_state_id}
-
-
-def _saved_state_moved(plan: Plan, live: ScheduleSnapshot) -> bool:
-    """Whether the enabled saved state is not the one the baseline was read from."""
-    return bool(plan.save_state_id and live.save_state_id) and (
-        plan.save_state_id != live.save_state_id
-    )

@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.domain.states import HOLDING, WindowState
-from bot.services.reconciler import ScheduleApi
+from bot.services.schedule_api import ScheduleApi
 from bot.services.views import WindowView
 from coursedog.errors import CoursedogError
 from coursedog.models import Schedule

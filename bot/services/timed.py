@@ -16,7 +16,7 @@ from bot.config import Settings
 from bot.domain.states import HOLDING, WindowState, transition
 from bot.services import timetable
 from bot.services.views import WindowView
-from bot.services.windows import end_window
+from bot.services.window_moves import end_window
 from storage import ledger
 from storage.models import Window
 

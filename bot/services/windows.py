@@ -13,17 +13,26 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from bot.clock import Clock
 from bot.config import Settings
-from bot.domain.durations import format_duration
 from bot.domain.grammar import EndCommand
 from bot.domain.states import HOLDING, WindowState, transition
-from bot.errors import Conflict, InputError, NotFound
+from bot.errors import Conflict
 from bot.services import blackouts, conflicts, notices, timetable
 from bot.services.access import Access, NoGroups, label
-from bot.services.outcomes import ROW_WAITING_RESTORE
+from bot.services.plans import ROW_WAITING_RESTORE
 from bot.services.views import WindowView
+from bot.services.window_moves import (
+    cancel_window,
+    check_duration,
+    check_times,
+    end_target,
+    end_window,
+    extend_window,
+    load_window,
+    record_request,
+)
 from storage import due, ledger
 from storage.db import reading
-from storage.models import Window, WindowEnvironment
+from storage.models import Window
 
 S = WindowState
 
@@ -75,8 +84,8 @@ class WindowService:
         if starts_at is not None:
             ends_at = ends_at or starts_at + duration
             duration = ends_at - starts_at
-            self._check_times(starts_at, ends_at, now, policy.horizon)
-        self._check_duration(environments, duration)
+            check_times(starts_at, ends_at, now, policy.horizon)
+        check_duration(self._settings, environments, duration)
         with self._sessions.begin() as session:
             span = (starts_at or now, ends_at or now + duration, "This window")
             allowed = blackouts.clear(
@@ -88,37 +97,17 @@ class WindowService:
                 spans=[span],
                 override=override,
             )
-            window = Window(
-                state=S.REQUESTED,
-                requester_id=requester,
+            window = record_request(
+                session,
+                requester=requester,
+                environments=environments,
                 reason=reason,
-                ticket=ticket or None,
-                requested_at=now,
+                ticket=ticket,
                 starts_at=starts_at,
                 ends_at=ends_at,
-                duration_seconds=int(duration.total_seconds()),
+                duration=duration,
                 time_zone=time_zone or policy.time_zone,
-            )
-            window.environments = [
-                WindowEnvironment(environment=env, position=i, status="pending")
-                for i, env in enumerate(environments)
-            ]
-            session.add(window)
-            session.flush()
-            # Undecided by its start (or, for "now" requests, by the end of its span): expired.
-            timetable.plan_expiry(session, window, starts_at or now + duration, now)
-            ledger.add_audit(
-                session,
-                at=now,
-                actor=requester,
-                action="requested",
-                window_id=window.id,
-                detail=reason,
-                data={
-                    "environments": list(environments),
-                    "duration_seconds": window.duration_seconds,
-                    "starts_at": starts_at.isoformat() if starts_at else None,
-                },
+                now=now,
             )
             if allowed is not None:
                 blackouts.record_override(session, window, allowed, now)
@@ -141,7 +130,7 @@ class WindowService:
     def get(self, window_id: int) -> WindowView:
         """A snapshot of one window."""
         with reading(self._sessions) as session:
-            return WindowView.of(self._load(session, window_id, lock=False))
+            return WindowView.of(load_window(session, window_id, lock=False))
 
     def approve(self, *, window_id: int, approver: str) -> WindowView:
         """Approve a request: active at once if its start has come, else scheduled."""
@@ -190,25 +179,13 @@ class WindowService:
     def cancel_undelivered(self, window_id: int, reason: str) -> None:
         """Withdraw a request whose approval card could not be posted (nobody could approve it)."""
         with self._unit("cancel") as session:
-            now = self._clock.now()
-            window = self._load(session, window_id)
-            window.state = transition(window.state, S.CANCELLED)
-            for row in window.environments:
-                row.status = "released"
-            timetable.cancel_all(session, window, now)
-            ledger.add_audit(
-                session,
-                at=now,
-                actor="system",
-                action="cancelled",
-                window_id=window.id,
-                detail=reason,
-            )
+            window = load_window(session, window_id)
+            cancel_window(session, self._settings, window, "system", self._clock.now(), why=reason)
 
     def cancel(self, *, actor: str, window_id: int) -> WindowView:
         """Withdraw a window that has not started; a started one must be ended instead."""
         with self._unit("cancel") as session:
-            window = self._load(session, window_id)
+            window = load_window(session, window_id)
             self._access.check_may_manage(window, actor, "cancel")
             if window.state in HOLDING:
                 raise Conflict(
@@ -232,7 +209,7 @@ class WindowService:
                     f"<@{baseline.save_state_decided_by}> already chose to "
                     f"{baseline.save_state_decision} on {environment}."
                 )
-            self._access.check_may_manage(self._load(session, rows[0].window_id), actor, "decide")
+            self._access.check_may_manage(load_window(session, rows[0].window_id), actor, "decide")
             baseline.save_state_decision, baseline.save_state_decided_by = decision, actor
             ledger.add_audit(
                 session,
@@ -247,7 +224,7 @@ class WindowService:
     def end(self, *, actor: str, command: EndCommand) -> WindowView:
         """End a holding window now; the reconciler then restores what was on before."""
         with self._unit("end") as session:
-            window = self._resolve_end_target(session, command)
+            window = end_target(session, command)
             self._access.check_may_manage(window, actor, "end")
             if window.state not in HOLDING:
                 raise Conflict(f"{label(window)} is {window.state}, so there is nothing to end.")
@@ -268,7 +245,7 @@ class WindowService:
         after the end moved (the same press twice, say) changes nothing.
         """
         with self._unit("extend") as session:
-            window = self._load(session, window_id)
+            window = load_window(session, window_id)
             self._access.check_may_manage(window, actor, "extend")
             if window.state not in (*HOLDING, S.APPROVED):
                 raise Conflict(f"{label(window)} is {window.state}, so it cannot be extended.")
@@ -279,32 +256,8 @@ class WindowService:
                     f"{window.ends_at:%Y-%m-%d %H:%M} UTC; nothing changed. Extend again "
                     "from the newest message if more time is needed."
                 )
-            now = self._clock.now()
-            new_end = max(window.ends_at, now) + by
-            self._check_duration(window.environment_names, new_end - window.starts_at)
-            old_end, window.ends_at = window.ends_at, new_end
-            window.duration_seconds = int((new_end - window.starts_at).total_seconds())
-            if window.state in HOLDING:
-                # An approved window plans its end when it starts; a holding one replans now.
-                timetable.cancel_end_actions(session, window, now)
-                policy = self._settings.window_policy(window.environment_names)
-                timetable.plan_end(session, window, policy, now)
-            notices.plan(
-                session,
-                self._settings,
-                window,
-                notices.EXTENDED,
-                now,
-                occurrence=str(int(new_end.timestamp())),
-            )
-            ledger.add_audit(
-                session,
-                at=now,
-                actor=actor,
-                action="extended",
-                window_id=window.id,
-                detail=f"by {format_duration(by)}",
-                data={"from": old_end.isoformat(), "to": new_end.isoformat()},
+            extend_window(
+                session, self._settings, window, by=by, actor=actor, now=self._clock.now()
             )
             session.flush()
             view = WindowView.of(window)
@@ -313,35 +266,6 @@ class WindowService:
         return view
 
     # -- helpers -------------------------------------------------------------------------
-
-    def _check_duration(self, environments: Sequence[str], duration: timedelta) -> None:
-        if duration <= timedelta(0):
-            raise InputError("The window must end after it starts.", field="end")
-        for env in environments:
-            limit = self._settings.max_duration(env)
-            if duration > limit:
-                raise InputError(
-                    f"{format_duration(duration)} is longer than {env} allows "
-                    f"({format_duration(limit)}). Ask for less, or extend later.",
-                    field="duration",
-                )
-
-    @staticmethod
-    def _check_times(
-        starts_at: datetime, ends_at: datetime, now: datetime, horizon: timedelta
-    ) -> None:
-        if starts_at <= now:
-            raise InputError(
-                "That start time is in the past. Use `start` to begin now.", field="start"
-            )
-        if starts_at > now + horizon:
-            raise InputError(
-                f"That start is more than {format_duration(horizon)} ahead; "
-                "schedule it closer to the date.",
-                field="start",
-            )
-        if ends_at <= starts_at:
-            raise InputError("The window must end after it starts.", field="end")
 
     @contextmanager
     def _unit(self, verb: str) -> Iterator[Session]:
@@ -359,7 +283,7 @@ class WindowService:
         self, window_id: int, approver: str, verb: str
     ) -> Iterator[tuple[Session, Window]]:
         with self._unit(verb) as session:
-            window = self._load(session, window_id)
+            window = load_window(session, window_id)
             if window.state != S.REQUESTED:
                 who = f" by <@{window.decided_by}>" if window.decided_by else ""
                 raise Conflict(f"{label(window)} was already {window.state}{who}.")
@@ -373,53 +297,3 @@ class WindowService:
                 window_id=window.id,
             )
             session.flush()
-
-    def _load(self, session: Session, window_id: int, *, lock: bool = True) -> Window:
-        window = ledger.get_window(session, window_id, lock=lock)
-        if window is None:
-            raise NotFound(f"There is no window MW-{window_id}.")
-        return window
-
-    def _resolve_end_target(self, session: Session, command: EndCommand) -> Window:
-        if command.window_id is not None:
-            return self._load(session, command.window_id)
-        env = command.environment or ""
-        holding = ledger.windows_on(session, env, HOLDING)
-        if not holding:
-            raise Conflict(f"No window holds {env} off right now.")
-        if len(holding) > 1:
-            ids = " and ".join(label(w) for w in holding)
-            raise InputError(
-                f"{env} is held by {ids}; say which one, e.g. `end {label(holding[-1])}`."
-            )
-        window = self._load(session, holding[0].id)
-        others = [e for e in window.environment_names if e != env]
-        if others:
-            raise InputError(
-                f"{label(window)} also covers {', '.join(others)}; "
-                f"`end {label(window)}` ends it on all of them."
-            )
-        return window
-
-
-def end_window(session: Session, window: Window, actor: str, now: datetime) -> None:
-    """Move a holding window to ended and hand its environments to the reconciler."""
-    window.state = transition(window.state, S.ENDED)
-    window.ended_by, window.ended_at = actor, now
-    for row in window.environments:
-        row.status = "ending"
-    timetable.cancel_all(session, window, now)
-    ledger.add_audit(session, at=now, actor=actor, action="ended", window_id=window.id)
-
-
-def cancel_window(
-    session: Session, settings: Settings, window: Window, actor: str, now: datetime
-) -> None:
-    """Withdraw a window that has not started (Coursedog hears of it if it was told)."""
-    if window.state == S.APPROVED:  # Coursedog was told; tell it again
-        notices.plan(session, settings, window, notices.CANCELLED, now)
-    window.state = transition(window.state, S.CANCELLED)
-    for row in window.environments:
-        row.status = "released"
-    timetable.cancel_all(session, window, now)
-    ledger.add_audit(session, at=now, actor=actor, action="cancelled", window_id=window.id)

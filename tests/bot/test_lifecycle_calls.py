@@ -13,6 +13,8 @@ from sqlalchemy import select
 
 from bot.clock import SystemClock
 from bot.sandbox.slack_api import SlackStandIn
+from bot.services import reconciler as reconciler_module
+from bot.services.plans import read_plan
 from bot.services.reconciler import Reconciler
 from bot.services.reports import Report, ReportKind
 from bot.slack import ids
@@ -198,10 +200,9 @@ def test_a_decision_starts_the_read_while_the_plan_is_still_being_read(
         bot.click(APPROVER, ids.APPROVE, "1", card)
         assert bot.settle()
     reads = bot.sim.calls("GET", "integrationSchedule")
-    plan = Reconciler._plan
     seen: list[int] = []
 
-    def plan_once_read(self: Reconciler, session: Any, env: str) -> Any:
+    def plan_once_read(session: Any, env: str, now: datetime) -> Any:
         # Hold the plan until Coursedog has the read (10 s at most): an early read arrives.
         deadline = time.monotonic() + 10
         while bot.sim.calls("GET", "integrationSchedule") == reads:
@@ -209,9 +210,9 @@ def test_a_decision_starts_the_read_while_the_plan_is_still_being_read(
                 break
             time.sleep(0.01)
         seen.append(bot.sim.calls("GET", "integrationSchedule") - reads)
-        return plan(self, session, env)
+        return read_plan(session, env, now)
 
-    monkeypatch.setattr(Reconciler, "_plan", plan_once_read)
+    monkeypatch.setattr(reconciler_module, "read_plan", plan_once_read)
     if decision == "approve":
         bot.click(APPROVER, ids.APPROVE, "1", card)
     else:

@@ -27,8 +27,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bench.history_fill import fill
 from bot.domain.states import HOLDING
-from bot.services.outcomes import ROW_WAITING_RESTORE
-from bot.services.reconciler import EXPLAINED, UNEXPLAINED
+from bot.services.idle_watch import EXPLAINED, UNEXPLAINED
+from bot.services.plans import ROW_WAITING_RESTORE
 from storage import due, ledger, reporting
 from storage.db import make_engine, make_sessions
 from storage.models import Base, Baseline, DueAction, RemoteWrite, Window, WindowEnvironment
