@@ -102,10 +102,20 @@ _REPORTS: dict[ReportKind, str] = {
 }
 
 
+# A restore that read the schedule already as recorded (set back by hand, or written by a run
+# that stopped before it could say so): there is no "during the window" to show.
+_FOUND_RESTORED = (
+    ":white_check_mark: {env}: schedule restored and verified: {after}, as it was found when "
+    "read, so nothing had to be written now. Edits made in Coursedog during the window reach "
+    "the SIS with the next merge; the bot reports it here."
+)
+
+
 def render_report(report: Report, labels: Mapping[str, str]) -> str:
     """One thread message for one outcome on one environment."""
     label = escape(labels.get(report.environment, report.environment))
-    text = _REPORTS[report.kind].format(
+    found = report.kind is ReportKind.RESTORED and report.before == report.after
+    text = (_FOUND_RESTORED if found else _REPORTS[report.kind]).format(
         env=f"`{report.environment}` ({label})",
         before=report.before.describe() if report.before else "unknown",
         after=report.after.describe() if report.after else "unknown",

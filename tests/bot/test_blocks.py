@@ -86,6 +86,15 @@ def test_every_report_renders(kind: ReportKind) -> None:
     assert "`prod` (Production)" in text and len(text) < 3000
 
 
+def test_a_restore_that_found_the_schedule_as_recorded_says_nothing_was_written() -> None:
+    on = Schedule(True, True)
+    written = render_report(Report(3, "prod", ReportKind.RESTORED, Schedule(False, False), on), {})
+    found = render_report(Report(3, "prod", ReportKind.RESTORED, on, on), {})
+    assert "(during the window: nightly off, real-time off)" in written
+    assert "schedule restored and verified" in found and "during the window:" not in found
+    assert "nothing had to be written now" in found
+
+
 def test_user_text_cannot_mention_everyone_or_forge_links() -> None:
     blocks = render_card(
         view(WindowState.REQUESTED, "<!channel> see <https://evil.example|docs> & go"), LABELS, NOW
