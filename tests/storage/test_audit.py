@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 
@@ -12,18 +11,10 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage import audit, ledger
-from storage.db import make_engine, make_sessions
 from storage.models import AuditEvent
 from tests.tamper import tamper
 
 T0 = datetime(2026, 12, 5, 15, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def sessions(database_url: str) -> Iterator[sessionmaker[Session]]:
-    engine = make_engine(database_url)
-    yield make_sessions(engine)
-    engine.dispose()
 
 
 def add_events(sessions: sessionmaker[Session], count: int, *, actor: str = "U1") -> None:

@@ -2,52 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
-import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage import recurring
-from storage.db import make_engine, make_sessions
-from storage.models import Window, WindowEnvironment
+from tests.storage.ledgers import T0, add_window
 
-T0 = datetime(2026, 12, 5, 15, 0, tzinfo=UTC)
 HOUR = timedelta(hours=1)
 SCHEDULED = ("requested", "approved", "active", "failed")
-
-
-@pytest.fixture
-def sessions(database_url: str) -> Iterator[sessionmaker[Session]]:
-    engine = make_engine(database_url)
-    yield make_sessions(engine)
-    engine.dispose()
-
-
-def add_window(
-    session: Session,
-    state: str,
-    envs: tuple[str, ...],
-    start: datetime | None,
-    end: datetime | None = None,
-) -> int:
-    """A window on ``envs``; two hours from ``start``, from approval when ``start`` is None."""
-    window = Window(
-        state=state,
-        requester_id="U1",
-        reason="",
-        requested_at=T0 - 24 * HOUR,
-        starts_at=start,
-        ends_at=end if end is not None or start is None else start + 2 * HOUR,
-        duration_seconds=7200,
-        time_zone="UTC",
-    )
-    window.environments = [
-        WindowEnvironment(environment=env, position=n) for n, env in enumerate(envs)
-    ]
-    session.add(window)
-    session.flush()
-    return window.id
 
 
 def summary(
@@ -80,8 +43,7 @@ def test_the_summary_names_the_oldest_overlaps_and_counts_the_rest_up_to_the_cap
         after = add_window(s, "approved", ("prod",), T0 + 2 * HOUR)  # starts as this one ends
         add_window(s, "approved", ("prod",), T0 - 2 * HOUR)  # ends as this one starts
         # Failed to restore: holds its environments off with no end.
-        last = add_window(s, "failed", ("prod",), T0 - HOUR, T0 - HOUR)
-        s.get_one(Window, last).ends_at = None
+        last = add_window(s, "failed", ("prod",), T0 - HOUR, ends_at=None)
     with sessions.begin() as s:
         shown, total = summary(s, start=T0, now=T0, exclude=this, cap=100)
         assert shown == [(w, ("prod",)) for w in from_approval]

@@ -2,48 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
-import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage import due, ledger, reporting
-from storage.db import make_engine, make_sessions
-from storage.models import Window, WindowEnvironment
+from tests.storage.ledgers import DAY, T0, add_window
 
-T0 = datetime(2026, 12, 5, 15, 0, tzinfo=UTC)
-DAY = timedelta(days=1)
 OPEN = ("requested", "approved", "active", "failed")
-
-
-@pytest.fixture
-def sessions(database_url: str) -> Iterator[sessionmaker[Session]]:
-    engine = make_engine(database_url)
-    yield make_sessions(engine)
-    engine.dispose()
-
-
-def add_window(
-    session: Session, state: str, envs: tuple[str, ...], start: datetime, **fields: object
-) -> int:
-    window = Window(
-        state=state,
-        requester_id="U1",
-        reason="",
-        requested_at=start - DAY,
-        starts_at=start,
-        ends_at=start + timedelta(hours=2),
-        duration_seconds=7200,
-        time_zone="UTC",
-        **fields,
-    )
-    window.environments = [
-        WindowEnvironment(environment=env, position=n) for n, env in enumerate(envs)
-    ]
-    session.add(window)
-    session.flush()
-    return window.id
 
 
 def test_the_feed_holds_open_windows_and_closed_ones_only_while_recent(
