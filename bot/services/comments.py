@@ -107,7 +107,7 @@ class ActivityComments:
         person must paste.
 
         Each is claimed before it is sent, so it is sent at most once: one whose sender died
-        mid-call is settled as abandoned by the next pass (see Reconciler._plan).
+        mid-call is settled as abandoned by the next pass (see plans.read_plan).
         """
         failed: list[Report] = []
         more = True
