@@ -92,11 +92,14 @@ class TimedSlack(SlackStandIn):
         super().__post_init__()
         self.posted: list[Stamp] = []
         self.card_count = 0
+        self.latency = 0.0  # seconds added to every Web API call, as Slack's network would
 
     def handle(
         self, method: str, args: dict[str, Any], auth: str
     ) -> tuple[int, dict[str, Any], dict[str, str]]:
         """Answer as the stand-in does; remember the arrival time of each message."""
+        if self.latency:
+            time.sleep(self.latency)
         at = time.perf_counter()
         with self._cond:
             if method == "chat.postMessage":

@@ -63,8 +63,9 @@ def free_port() -> int:
 class Services:
     """The Slack stand-in and the Coursedog simulator, served from this process."""
 
-    def __init__(self, *, latency: float = 0.0) -> None:
+    def __init__(self, *, latency: float = 0.0, slack_latency: float = 0.0) -> None:
         self.slack = TimedSlack(names={REQUESTER: "Rae Quester", APPROVER: "Abe Prover"})
+        self.slack.latency = slack_latency
         self.sim = Simulator(
             users={EMAIL: PASSWORD},
             schools={school: SchoolState() for school in SCHOOLS.values()},

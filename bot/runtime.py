@@ -219,6 +219,7 @@ def build_runtime(
         },
         owner=owner,
         poll_seconds=settings.scheduler_poll_seconds,
+        threads=settings.scheduler_threads,
         lease=timedelta(seconds=settings.action_lease_seconds),
         on_give_up=jobs.gave_up,
     )

@@ -14,11 +14,12 @@ from bot.clock import SystemClock
 from bot.config import parse_settings
 from bot.runtime import slack_client
 from bot.sandbox.slack_api import SlackStandIn
-from bot.scheduler import MAX_ATTEMPTS, Lease, LeaseLost, Scheduler
+from bot.scheduler import MAX_ATTEMPTS, Lease, LeaseLost, Scheduler, in_lanes
 from bot.services.windows import WindowService
 from bot.slack.notifier import SlackNotifier
 from storage import due, ledger
 from storage.db import make_engine, make_sessions
+from storage.due import ClaimedAction
 from storage.models import AuditEvent, DueAction
 from tests.harness import ManualClock, settings_document
 
@@ -57,7 +58,8 @@ def test_duplicate_inserts_create_one_action(sessions) -> None:  # type: ignore[
         assert len(s.scalars(select(DueAction)).all()) == 3
 
 
-def test_three_schedulers_run_500_actions_exactly_once(sessions) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("threads", [1, 4])
+def test_three_schedulers_run_500_actions_exactly_once(sessions, threads: int) -> None:  # type: ignore[no-untyped-def]
     insert_actions(sessions, 500, T0)
     clock = ManualClock(T0 + timedelta(seconds=1))
     seen: Counter[str] = Counter()
@@ -78,7 +80,9 @@ def test_three_schedulers_run_500_actions_exactly_once(sessions) -> None:  # typ
         notifier.post_once(lease.action.dedup_key, "C0APPROVALS", f"notice {lease.action.id}")
 
     schedulers = [
-        Scheduler(sessions, clock, {"probe": handler}, owner=f"replica-{n}", batch=20)
+        Scheduler(
+            sessions, clock, {"probe": handler}, owner=f"replica-{n}", batch=20, threads=threads
+        )
         for n in range(3)
     ]
     start = threading.Barrier(3)
@@ -103,6 +107,66 @@ def test_three_schedulers_run_500_actions_exactly_once(sessions) -> None:  # typ
     posted = [c.args["text"] for c in slack.calls_to("chat.postMessage")]
     slack.stop()
     assert len(posted) == 500 and len(set(posted)) == 500
+
+
+def test_lanes_run_side_by_side_and_each_lane_in_due_order(sessions) -> None:  # type: ignore[no-untyped-def]
+    with sessions.begin() as s:
+        for environment in ("prod", "test"):
+            for n in range(3):
+                due.schedule_action(
+                    s,
+                    kind="probe",
+                    due_at=T0 + timedelta(seconds=n),
+                    dedup_key=f"{environment}:{n}",
+                    now=T0,
+                    environment=environment,
+                )
+    # Each lane's first action waits for the other's: only lanes running at once get past it.
+    both_started = threading.Barrier(2, timeout=5)
+    lock = threading.Lock()
+    running: Counter[str] = Counter()
+    overlaps: list[str] = []
+    order: dict[str, list[str]] = {"prod": [], "test": []}
+
+    def handle(lease: Lease) -> None:
+        environment = lease.action.environment or ""
+        with lock:
+            running[environment] += 1
+            if running[environment] > 1:
+                overlaps.append(lease.action.dedup_key)
+        if lease.action.dedup_key.endswith(":0"):
+            both_started.wait()
+        time.sleep(0.01)
+        with lock:
+            order[environment].append(lease.action.dedup_key)
+            running[environment] -= 1
+
+    clock = ManualClock(T0 + timedelta(minutes=1))
+    scheduler = Scheduler(sessions, clock, {"probe": handle}, owner="one", threads=4)
+    try:
+        assert scheduler.run_due() == 6
+    finally:
+        scheduler.stop()
+    assert order == {"prod": ["prod:0", "prod:1", "prod:2"], "test": ["test:0", "test:1", "test:2"]}
+    assert overlaps == []
+    with sessions.begin() as s:
+        assert set(s.scalars(select(DueAction.status)).all()) == {"done"}
+
+
+def test_a_window_an_environment_or_else_a_kind_makes_a_lane() -> None:
+    def action(n: int, kind: str, window: int | None, environment: str | None) -> ClaimedAction:
+        return ClaimedAction(n, kind, window, environment, T0, 1, 1, f"{kind}:{n}")
+
+    claimed = [
+        action(1, "remind_end", 7, None),
+        action(2, "materialise", None, None),
+        action(3, "watch_merge", 8, "prod"),
+        action(4, "end", 7, None),
+        action(5, "probe", None, "prod"),
+        action(6, "materialise", None, None),
+        action(7, "watch_merge", 8, "prod"),
+    ]
+    assert [[a.id for a in lane] for lane in in_lanes(claimed)] == [[1, 4], [2, 6], [3, 7], [5]]
 
 
 def test_a_process_paused_past_its_lease_changes_nothing(sessions) -> None:  # type: ignore[no-untyped-def]
