@@ -153,6 +153,7 @@ def run(*, actions: int, io: float, counts: Sequence[int] = (1, 3)) -> Section:
     section.data["ratio"] = round(ratio, 3)
     section.notes.append(
         "Each replica runs the bot's Scheduler (claims in batches of 50 with FOR UPDATE SKIP "
-        "LOCKED, one action at a time); the I/O is a sleep, as a wait on the network is."
+        "LOCKED); the actions belong to no window or environment, so they form one lane and "
+        "each replica runs them one at a time. The I/O is a sleep, as a wait on the network is."
     )
     return section

@@ -33,6 +33,7 @@ from bot.services.writes import schedule_dict as _schedule
 from coursedog.errors import CoursedogError
 from coursedog.models import Schedule, ScheduleSnapshot
 from storage import ledger
+from storage.db import reading
 
 log = logging.getLogger(__name__)
 ALL_OFF = Schedule(nightly=False, realtime=False)
@@ -259,16 +260,21 @@ class Reconciler:
         return self._settings.environments[env].driver == "assisted"
 
     def owed_reports(self) -> list[Report]:
-        """Reports committed with their outcome but not known to be posted (e.g. a crash)."""
-        with self._sessions.begin() as session:
-            owed = []
-            for row in ledger.owed_reports(session):
-                if self._clock.now() - row.created_at > GIVE_UP_POSTING:
-                    log.error("giving up posting report %s to Slack", row.dedup_key)
-                    ledger.settle_report(session, row.dedup_key, posted_only=False)
-                    continue
-                owed.append(Report.from_payload(row.payload))
-            return owed
+        """Reports committed with their outcome but not known to be posted (e.g. a crash).
+
+        Every worker pass asks, and almost always none are owed: the question is a read that
+        takes no writer's turn; only reports owed too long to post are written off."""
+        with reading(self._sessions) as session:
+            rows = ledger.owed_reports(session)
+            too_old = self._clock.now() - GIVE_UP_POSTING
+            stale = [r.dedup_key for r in rows if r.created_at < too_old]
+            owed = [Report.from_payload(r.payload) for r in rows if r.dedup_key not in stale]
+        if stale:
+            with self._sessions.begin() as session:
+                for key in stale:
+                    log.error("giving up posting report %s to Slack", key)
+                    ledger.settle_report(session, key, posted_only=False)
+        return owed
 
     def _failed(
         self, env: str, plan: Plan, reason: str, *, reading: bool, written: Written | None = None

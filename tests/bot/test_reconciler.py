@@ -169,6 +169,24 @@ def test_a_report_left_unposted_by_a_crash_is_posted_once_later(bot: Bot, claime
         assert s.scalars(select(PendingReport)).all() == []
 
 
+def test_a_report_owed_for_more_than_a_day_is_given_up_and_the_rest_are_posted(bot: Bot) -> None:
+    start_and_approve(bot)
+    old, fresh = (
+        Report(1, "prod", ReportKind.DRIFT_CORRECTED, Schedule(True, True), ALL_OFF, occurrence=n)
+        for n in (98, 99)
+    )
+    with bot.runtime.sessions.begin() as s:
+        owe(s, [old], datetime.now(UTC) - timedelta(days=1, minutes=1))
+        owe(s, [fresh], datetime.now(UTC))
+    assert bot.runtime.worker.run_once() == []
+    assert bot.settle()
+    assert sum("Switched off again and verified" in t for t in bot.thread(1)) == 1
+    with bot.runtime.sessions.begin() as s:
+        assert s.scalars(select(PendingReport)).all() == []
+        notices = s.scalars(select(SlackNotice.dedup_key)).all()
+    assert fresh.dedup_key in notices and old.dedup_key not in notices
+
+
 def test_an_activity_comment_owed_when_the_process_died_is_posted_once_by_a_later_pass(
     bot: Bot,
 ) -> None:
