@@ -112,7 +112,7 @@ class Scheduler(BackgroundLoop):
     def run_due(self) -> int:
         """Run everything due now; returns how many actions ran."""
         ran = 0
-        while True:
+        while not self._stopping:
             with self.sessions.begin() as session:
                 claimed = due.claim_due(
                     session,
@@ -127,29 +127,39 @@ class Scheduler(BackgroundLoop):
             crashpoint.reached("claimed")
             for action in claimed:
                 crashpoint.reached(f"claimed:{action.kind}")  # e.g. claimed:end
-            lanes = in_lanes(claimed)
-            if self._threads == 1 or len(lanes) == 1:
-                for lane in lanes:
-                    self._run_lane(lane)
-            else:
-                # list() waits for every lane and re-raises what escaped one (nothing but
-                # BaseException does: _run keeps each action's failure to that action).
-                list(self._lanes_pool().map(self._run_lane, lanes))
-            ran += len(claimed)
+            ran += self._run_lanes(in_lanes(claimed))
+        return ran
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Stop the loop, then the threads that ran its lanes."""
+        """Stop the loop. Actions in progress finish; claimed ones not yet begun are left to
+        their leases, which another process (or this one, restarted) takes over once they have
+        run out, as after a crash."""
+        with self._cond:
+            self._stopping = True
+            if self._pool is not None:
+                self._pool.shutdown(wait=False)
         super().stop(timeout)
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
 
-    def _lanes_pool(self) -> ThreadPoolExecutor:
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(self._threads, thread_name_prefix="sis-maint-action")
-        return self._pool
+    def _run_lanes(self, lanes: Sequence[Sequence[ClaimedAction]]) -> int:
+        """Run the lanes side by side, wait for all of them; how many actions ran."""
+        if self._threads == 1 or len(lanes) == 1:
+            return sum(self._run_lane(lane) for lane in lanes)
+        with self._cond:
+            if self._stopping:
+                return 0
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(
+                    self._threads, thread_name_prefix="sis-maint-action"
+                )
+            running = [self._pool.submit(self._run_lane, lane) for lane in lanes]
+        # Only BaseException escapes a lane (_run keeps each action's failure to that action).
+        return sum(lane.result() for lane in running)
 
-    def _run_lane(self, lane: Sequence[ClaimedAction]) -> None:
+    def _run_lane(self, lane: Sequence[ClaimedAction]) -> int:
+        ran = 0
         for action in lane:
+            if self._stopping:
+                break
             with log_context(
                 request_id=new_request_id(),
                 action_id=action.id,
@@ -158,6 +168,8 @@ class Scheduler(BackgroundLoop):
             ):
                 self._run(action)
             self.last_pass = time.monotonic()
+            ran += 1
+        return ran
 
     def seconds_until_next(self) -> float:
         """How long the loop may sleep: until the next due time, at most one poll interval."""

@@ -153,6 +153,46 @@ def test_lanes_run_side_by_side_and_each_lane_in_due_order(sessions) -> None:  #
         assert set(s.scalars(select(DueAction.status)).all()) == {"done"}
 
 
+def test_stopping_mid_batch_finishes_running_lanes_and_leaves_the_rest_to_their_leases(
+    sessions, caplog
+) -> None:  # type: ignore[no-untyped-def]
+    with sessions.begin() as s:
+        for environment in ("env-a", "env-b", "env-c"):
+            due.schedule_action(
+                s, kind="probe", due_at=T0, dedup_key=environment, now=T0, environment=environment
+            )
+    both_running = threading.Barrier(2, timeout=10)  # both threads busy: env-c's lane queues
+    stopped = threading.Event()
+    ran: list[str] = []
+
+    def handle(lease: Lease) -> None:
+        both_running.wait()
+        if lease.action.dedup_key == "env-a":
+            scheduler.stop()  # as a shutdown would, while env-b's lane is still running
+            stopped.set()
+        assert stopped.wait(10)
+        ran.append(lease.action.dedup_key)
+
+    clock = ManualClock(T0 + timedelta(minutes=1))
+    scheduler = Scheduler(
+        sessions, clock, {"probe": handle}, owner="one", threads=2, lease=timedelta(seconds=30)
+    )
+    assert scheduler.run_due() == 2
+    assert sorted(ran) == ["env-a", "env-b"]
+    with sessions.begin() as s:
+        status = dict(s.execute(select(DueAction.dedup_key, DueAction.status)).all())
+    assert status == {"env-a": "done", "env-b": "done", "env-c": "running"}
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+
+    # Another process takes the dropped action over once its lease has run out.
+    clock.advance(timedelta(minutes=1))
+    other = Scheduler(sessions, clock, {"probe": lambda lease: ran.append("again")}, owner="two")
+    assert other.run_due() == 1
+    assert ran[-1] == "again"
+    with sessions.begin() as s:
+        assert set(s.scalars(select(DueAction.status)).all()) == {"done"}
+
+
 def test_a_window_an_environment_or_else_a_kind_makes_a_lane() -> None:
     def action(n: int, kind: str, window: int | None, environment: str | None) -> ClaimedAction:
         return ClaimedAction(n, kind, window, environment, T0, 1, 1, f"{kind}:{n}")
