@@ -95,7 +95,7 @@ def run(*, actions: int, span: float, kinds: Sequence[str], seed: int = 8) -> Se
             )  # fmt: skip
     section.notes.append(
         "Each action is the expiry of an undecided request: it expires the window in the "
-        "ledger, updates its card and sends the requester a direct message. The Slack stand-in "
-        "answers locally, at once or after the latency shown."
+        "ledger and sends the requester a direct message (the window has no card). The Slack "
+        "stand-in answers locally, at once or after the latency shown."
     )
     return section
