@@ -42,29 +42,21 @@ class IdleWatch:
             return []
         with self._sessions.begin() as session:
             last = ledger.last_environment_action(session, env, (UNEXPLAINED, EXPLAINED))
+            if live.is_off() == (last == UNEXPLAINED):
+                return []  # the episode is as already recorded: off and reported, or none
             now = self._clock.now()
-            if live.is_off() and last != UNEXPLAINED:
-                event = ledger.add_audit(
-                    session,
-                    at=now,
-                    actor="system",
-                    action=UNEXPLAINED,
-                    environment=env,
-                    detail=live.describe(),
-                )
-                ledger.append_audit_now(session)  # last, so the event has its id
-                found = [
-                    Report(None, env, ReportKind.UNEXPLAINED_OFF, after=live, occurrence=event.id)
-                ]
-                owe(session, found, now)
-                return found
-            if not live.is_off() and last == UNEXPLAINED:
-                ledger.add_audit(
-                    session,
-                    at=now,
-                    actor="system",
-                    action=EXPLAINED,
-                    environment=env,
-                    detail=live.describe(),
-                )
-        return []
+            action = UNEXPLAINED if live.is_off() else EXPLAINED
+            event = ledger.add_audit(
+                session,
+                at=now,
+                actor="system",
+                action=action,
+                environment=env,
+                detail=live.describe(),
+            )
+            if action == EXPLAINED:
+                return []
+            ledger.append_audit_now(session)  # last, so the event has its id
+            found = [Report(None, env, ReportKind.UNEXPLAINED_OFF, after=live, occurrence=event.id)]
+            owe(session, found, now)
+            return found
