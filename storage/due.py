@@ -42,9 +42,9 @@ def schedule_action(
 ) -> bool:
     """Insert an action unless one with the same key exists; True when inserted.
 
-    One statement (``INSERT ... ON CONFLICT DO NOTHING``), so a duplicate costs neither a
-    savepoint nor an error. An urgent action counts for ``soonest_planned`` (it wakes the
-    scheduler when due before its next look); one that is not waits for that look.
+    One statement (``INSERT ... ON CONFLICT DO NOTHING RETURNING``), so a duplicate costs
+    neither a savepoint nor an error. An urgent action counts for ``soonest_planned`` (it wakes
+    the scheduler when due before its next look); one that is not waits for that look.
     """
     stmt = (
         insert(session, DueAction)
@@ -60,8 +60,11 @@ def schedule_action(
             created_at=now,
         )
         .on_conflict_do_nothing(index_elements=[DueAction.dedup_key])
+        # Whether a row went in, from RETURNING: SQLAlchemy keeps the row count of an INSERT
+        # only on request, and on PostgreSQL it came back as -1 (nothing inserted, it seemed).
+        .returning(DueAction.id)
     )
-    inserted = int(getattr(session.execute(stmt), "rowcount", 0)) == 1
+    inserted = session.execute(stmt).first() is not None
     if inserted and urgent:
         soonest = session.info.get(_SOONEST)
         session.info[_SOONEST] = due_at if soonest is None else min(soonest, due_at)
