@@ -7,9 +7,10 @@ first) and ``hash`` = SHA-256 over the canonical serialisation of its own conten
 Events are staged in the session and appended when the transaction commits (or when
 ``append_staged`` is called), as its last step: everything else in the transaction is
 flushed first, then the windows the events refer to are locked (``FOR KEY SHARE``, what the
-foreign key check would take anyway), then the chain lock is taken (a transaction-scoped
-advisory lock on PostgreSQL; on SQLite the immediate write transaction already serialises
-writers), the head is read and the events are inserted. Holding the chain lock, a transaction
+foreign key check would take anyway; not those the transaction holds already, see ``holds``),
+then the chain lock is taken (a transaction-scoped advisory lock on PostgreSQL; on SQLite the
+immediate write transaction already serialises writers), the head is read and the events are
+inserted. Holding the chain lock, a transaction
 therefore waits for nothing else, so appending cannot deadlock with row locks taken elsewhere,
 and two replicas appending at once cannot fork the chain. A unique ``prev_hash`` makes a fork
 impossible in the database too.
@@ -27,10 +28,12 @@ from typing import Any, Protocol
 from sqlalchemy import event, select, text
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
+from storage import unit
 from storage.models import AuditEvent, Window
 
 GENESIS = "0" * 64
 _STAGED = "audit_staged"
+_HELD = unit.transaction_key("audit_windows_held")  # see holds()
 # One lock per audit_events table (its oid), so separate schemas do not wait on each other.
 _PG_CHAIN_LOCK = text("SELECT pg_advisory_xact_lock(CAST('audit_events'::regclass AS oid)::bigint)")
 # The chain's head and the ids of the n events that follow it, in one round trip (ascending).
@@ -113,6 +116,12 @@ def stage(session: Session, row: AuditEvent) -> None:
     session.info.setdefault(_STAGED, []).append(row)
 
 
+def holds(session: Session, window_id: int) -> None:
+    """Note that this transaction holds ``window_id``'s row already (it inserted the window, or
+    locked it for update): appending events about it need not lock it again."""
+    session.info.setdefault(_HELD, set()).add(window_id)
+
+
 def append_staged(session: Session) -> None:
     """Append the staged events now, as the transaction's last step (see the module notes)."""
     _stage_direct_adds(session)
@@ -122,10 +131,11 @@ def append_staged(session: Session) -> None:
     session.flush()  # everything else first: its row locks come before the chain lock
     postgres = session.get_bind().dialect.name == "postgresql"
     if postgres:
-        referenced = sorted({r.window_id for r in staged if r.window_id is not None})
+        held = session.info.get(_HELD, set())
+        referenced = sorted({r.window_id for r in staged if r.window_id is not None} - held)
         if referenced:
             locking = select(Window.id).where(Window.id.in_(referenced))
-            session.execute(locking.with_for_update(key_share=True)).all()
+            session.execute(locking.with_for_update(read=True, key_share=True)).all()
         session.execute(_PG_CHAIN_LOCK)
         # Ids follow the chain: taken under the lock, so id order is append order.
         reserved = session.execute(_PG_HEAD_AND_IDS, {"n": len(staged)}).all()

@@ -12,9 +12,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, exists, literal, or_, select, union, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
-from storage import audit, recurring
+from storage import audit, recurring, unit
 from storage.dialect_insert import insert
 from storage.models import (
     AuditEvent,
@@ -30,6 +30,7 @@ from storage.models import (
 # Written into the statement, not bound, so the partial index of owed comments is usable
 # however the database plans (PostgreSQL's generic plans too).
 _OWED = literal("owed", literal_execute=True)
+_LOADED = unit.transaction_key("ledger_windows_loaded")  # see get_window
 
 
 def add_audit(
@@ -97,12 +98,28 @@ def last_environment_action(
     return max(found)[1] if found else None
 
 
+def add_window(session: Session, window: Window) -> Window:
+    """Insert a new window (with its environments) now, so that it has its number."""
+    session.add(window)
+    session.flush()
+    audit.holds(session, window.id)  # inserted here: no one else can touch its row
+    return window
+
+
 def get_window(session: Session, window_id: int, *, lock: bool = False) -> Window | None:
-    """A window by number, optionally locked for update."""
-    stmt = select(Window).where(Window.id == window_id)
+    """A window by number with its environments (one statement), optionally locked for update
+    (the window's row; its environments are not locked)."""
+    stmt = select(Window).where(Window.id == window_id).options(joinedload(Window.environments))
     if lock:
-        stmt = stmt.with_for_update()
-    return session.scalars(stmt).first()
+        stmt = stmt.with_for_update(of=Window)
+    window = session.scalars(stmt).unique().first()
+    if window is not None:
+        # Later steps of the transaction (the Activity comment an outcome owes, say) then
+        # find it without reading it again.
+        unit.keep(session, _LOADED, window, window.id)
+        if lock:
+            audit.holds(session, window.id)
+    return window
 
 
 def windows_on(session: Session, environment: str, states: Iterable[str]) -> Sequence[Window]:

@@ -21,6 +21,7 @@ from bot.errors import Conflict, NotFound
 from bot.services.access import Access, label
 from coursedog.models import Schedule
 from storage import due, ledger
+from storage.dialect_insert import insert
 from storage.models import CoursedogNotice, Window
 
 NOTIFY = "notify_coursedog"
@@ -88,15 +89,12 @@ def plan(
     key = ":".join(
         part for part in ("notice", str(window.id), event, environment or "", occurrence) if part
     )
-    exists = session.scalars(
-        select(CoursedogNotice.id).where(CoursedogNotice.dedup_key == key)
-    ).first()
-    if exists is not None:
-        return False
     config = settings.coursedog_notice
     domain = config.sender.rsplit("@", 1)[1]
-    session.add(
-        CoursedogNotice(
+    # One statement: a notice planned already (same key) is left as it is.
+    stmt = (
+        insert(session, CoursedogNotice)
+        .values(
             window_id=window.id,
             event=event,
             environment=environment,
@@ -106,7 +104,11 @@ def plan(
             status="pending",
             created_at=now,
         )
+        .on_conflict_do_nothing(index_elements=[CoursedogNotice.dedup_key])
+        .returning(CoursedogNotice.id)
     )
+    if session.execute(stmt).first() is None:
+        return False
     # Not urgent: the scheduler's next regular look (within scheduler_poll_seconds) sends it,
     # so the notice never competes with switching the merges themselves.
     due.schedule_action(

@@ -54,8 +54,7 @@ def record_request(
         WindowEnvironment(environment=env, position=i, status="pending")
         for i, env in enumerate(environments)
     ]
-    session.add(window)
-    session.flush()
+    ledger.add_window(session, window)
     # Undecided by its start (or, for "now" requests, by the end of its span): expired.
     timetable.plan_expiry(session, window, starts_at or now + duration, now)
     ledger.add_audit(
