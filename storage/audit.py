@@ -10,10 +10,9 @@ flushed first, then the windows the events refer to are locked (``FOR KEY SHARE`
 foreign key check would take anyway; not those the transaction holds already, see ``holds``),
 then the chain lock is taken (a transaction-scoped advisory lock on PostgreSQL; on SQLite the
 immediate write transaction already serialises writers), the head is read and the events are
-inserted. Holding the chain lock, a transaction
-therefore waits for nothing else, so appending cannot deadlock with row locks taken elsewhere,
-and two replicas appending at once cannot fork the chain. A unique ``prev_hash`` makes a fork
-impossible in the database too.
+inserted. Holding the chain lock, a transaction therefore waits for nothing else, so appending
+cannot deadlock with row locks taken elsewhere, and two replicas appending at once cannot fork
+the chain. A unique ``prev_hash`` makes a fork impossible in the database too.
 """
 
 from __future__ import annotations

@@ -20,9 +20,11 @@ from sqlalchemy import select
 from bot.config import parse_settings
 from bot.errors import ConfigError
 from bot.sandbox.slack_api import Message
+from bot.services import notices as notices_service
 from bot.slack import ids
 from bot.slack.text import escape
-from storage.models import AuditEvent, CoursedogNotice
+from storage import ledger
+from storage.models import AuditEvent, CoursedogNotice, DueAction
 from tests.harness import (
     APPROVER,
     REQUESTER,
@@ -158,6 +160,29 @@ def test_approval_emails_coursedog_and_the_comment_cites_the_message_id(
         comments = bot.sim.school("state_u_prod").comments
         assert comments and row.message_id in comments[0]
         assert bot.tick() == 0 and len(inbox.messages) == 1  # sent once
+
+
+def test_a_notice_is_planned_once_per_window_and_event(database_url: str) -> None:
+    clock = ManualClock()
+    with bot_with(database_url, notice_config(None), clock) as bot:
+        approve(bot)  # plans the notice of the approval
+        runtime = bot.runtime
+        with runtime.sessions.begin() as session:
+            window = ledger.get_window(session, 1)
+            assert window is not None
+            now = clock.now()
+            again = notices_service.plan(session, runtime.settings, window, "approved", now)
+            other = notices_service.plan(session, runtime.settings, window, "extended", now)
+        assert (again, other) == (False, True)
+        assert [(n.event, n.status) for n in notices(bot)] == [
+            ("approved", "pending"),
+            ("extended", "pending"),
+        ]
+        with runtime.sessions.begin() as session:
+            sends = session.scalars(
+                select(DueAction.dedup_key).where(DueAction.kind == notices_service.NOTIFY)
+            ).all()
+        assert sorted(sends) == ["notice:1:approved", "notice:1:extended"]
 
 
 def test_extend_end_early_and_cancel_each_tell_coursedog_again(
