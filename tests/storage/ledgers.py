@@ -17,6 +17,16 @@ def add_window(
 ) -> int:
     """A window on ``envs``, two hours from ``start`` (from its approval when ``start`` is
     None), requested a day before; ``fields`` set other columns or override these."""
+    window = window_row(state, envs, start, **fields)
+    session.add(window)
+    session.flush()
+    return window.id
+
+
+def window_row(
+    state: str, envs: tuple[str, ...], start: datetime | None, **fields: object
+) -> Window:
+    """The window ``add_window`` adds, not added to any session."""
     values: dict[str, object] = {
         "state": state,
         "requester_id": "U1",
@@ -32,6 +42,4 @@ def add_window(
     window.environments = [
         WindowEnvironment(environment=env, position=n) for n, env in enumerate(envs)
     ]
-    session.add(window)
-    session.flush()
-    return window.id
+    return window

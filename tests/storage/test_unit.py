@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from storage import ledger
 from storage.models import Window
-from tests.storage.ledgers import T0, add_window
+from tests.storage.ledgers import T0, add_window, window_row
 
 
 @contextmanager
@@ -80,16 +80,6 @@ def test_the_audit_trail_locks_only_the_windows_its_transaction_does_not_hold(
     shares = [q for q in seen if q.endswith("FOR KEY SHARE")]
     assert len(shares) == (1 if postgres else 0)  # what the foreign key check takes, first
     with statements(engine_of(sessions)) as seen, sessions.begin() as s:
-        new = ledger.add_window(
-            s,
-            Window(
-                state="requested",
-                requester_id="U1",
-                reason="",
-                requested_at=T0,
-                duration_seconds=3600,
-                time_zone="UTC",
-            ),
-        )
+        new = ledger.add_window(s, window_row("requested", ("prod",), None))
         ledger.add_audit(s, at=T0, actor="U1", action="requested", window_id=new.id)
     assert not any("KEY SHARE" in q for q in seen)  # inserted by this transaction
