@@ -25,13 +25,13 @@ from datetime import UTC
 from typing import Any, Protocol
 
 from sqlalchemy import event, select, text
-from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from storage import unit
 from storage.models import AuditEvent, Window
 
 GENESIS = "0" * 64
-_STAGED = "audit_staged"
+_STAGED = unit.transaction_key("audit_staged")  # dropped with a rolled-back transaction
 _HELD = unit.transaction_key("audit_windows_held")  # see holds()
 # One lock per audit_events table (its oid), so separate schemas do not wait on each other.
 _PG_CHAIN_LOCK = text("SELECT pg_advisory_xact_lock(CAST('audit_events'::regclass AS oid)::bigint)")
@@ -158,10 +158,10 @@ def append_staged(session: Session) -> None:
 
 
 def install(sessions: sessionmaker[Session]) -> None:
-    """Make sessions from ``sessions`` append audit events through the chain."""
+    """Make sessions from ``sessions`` append audit events through the chain (events staged in
+    a transaction that rolls back are forgotten with it: see storage.unit)."""
     event.listen(sessions, "before_flush", _stage_direct_adds)
     event.listen(sessions, "before_commit", _append_on_commit)
-    event.listen(sessions, "after_transaction_end", _forget_on_end)
 
 
 def _stage_direct_adds(session: Session, *_flush_args: Any) -> None:
@@ -175,11 +175,6 @@ def _stage_direct_adds(session: Session, *_flush_args: Any) -> None:
 def _append_on_commit(session: Session) -> None:
     if not session.in_nested_transaction():  # a savepoint is not the end of the transaction
         append_staged(session)
-
-
-def _forget_on_end(session: Session, transaction: SessionTransaction) -> None:
-    if transaction.parent is None:  # rolled back (a commit has taken them already)
-        session.info.pop(_STAGED, None)
 
 
 @dataclass(frozen=True)

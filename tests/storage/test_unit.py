@@ -8,11 +8,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage import ledger
-from storage.models import Window
+from storage.models import AuditEvent, Window
 from tests.storage.ledgers import T0, add_window, window_row
 
 
@@ -83,3 +83,17 @@ def test_the_audit_trail_locks_only_the_windows_its_transaction_does_not_hold(
         new = ledger.add_window(s, window_row("requested", ("prod",), None))
         ledger.add_audit(s, at=T0, actor="U1", action="requested", window_id=new.id)
     assert not any("KEY SHARE" in q for q in seen)  # inserted by this transaction
+
+
+def test_events_staged_in_a_transaction_that_rolls_back_are_not_appended_by_the_next(
+    sessions: sessionmaker[Session],
+) -> None:
+    session = sessions()
+    with session.begin():
+        ledger.add_audit(session, at=T0, actor="U1", action="undone")
+        session.rollback()
+    with session.begin():
+        ledger.add_audit(session, at=T0, actor="U1", action="kept")
+    session.close()
+    with sessions.begin() as s:
+        assert s.scalars(select(AuditEvent.action)).all() == ["kept"]
