@@ -36,6 +36,7 @@ from bot.services.blackouts import BlackoutService
 from bot.services.notices import NOTIFY, NoticeService
 from bot.services.occurrences import MATERIALISE
 from bot.services.presses import AssistedService
+from bot.services.read_ahead import ReadAhead
 from bot.services.reconciler import Reconciler
 from bot.services.schedule_api import ScheduleApi
 from bot.services.series import SeriesService
@@ -107,6 +108,7 @@ class Runtime:
     app: App
     clients: Mapping[str, ScheduleApi] = field(default_factory=dict)
     ops: Ops = field(kw_only=True)
+    ahead: ReadAhead | None = field(default=None, kw_only=True)
 
     def start(self, *, scheduler: bool = True) -> None:
         """Start background work (tests drive the scheduler by hand)."""
@@ -122,6 +124,8 @@ class Runtime:
         self.scheduler.stop()
         self.worker.stop()
         self.home.stop()
+        if self.ahead is not None:
+            self.ahead.close()
         for client in self.clients.values():
             close = getattr(client, "close", None)
             if close is not None:
@@ -164,7 +168,10 @@ def build_runtime(
     owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
     wake = _Wake()
     access = Access(settings, SlackGroups(slack))
-    windows = WindowService(settings, sessions, clock, on_scheduled=wake, access=access)
+    ahead = ReadAhead(clients)
+    windows = WindowService(
+        settings, sessions, clock, on_scheduled=wake, access=access, on_switch=ahead.start
+    )
     labels = {name: env.label for name, env in settings.environments.items()}
     links = merge_settings_links(settings)
     notifier = SlackNotifier(
@@ -185,6 +192,7 @@ def build_runtime(
         clients,
         owner=owner,
         lease_ttl=timedelta(seconds=settings.environment_lease_seconds),
+        ahead=ahead,
     )
     worker = Worker(
         reconciler,
@@ -264,6 +272,7 @@ def build_runtime(
         app,
         clients,
         ops=ops,
+        ahead=ahead,
     )
 
 

@@ -207,6 +207,25 @@ def acquire_lease(
     return None if first is None else int(first)
 
 
+def released_leases(session: Session, environments: Iterable[str]) -> dict[str, int]:
+    """Of ``environments``, those whose lease was given back (or never taken), with its epoch.
+
+    A lease that merely ran out is not among them: its holder may still be at work. A later
+    ``acquire_lease`` returns the epoch plus one only if nobody took the lease in between (see
+    bot.services.read_ahead)."""
+    wanted = sorted(set(environments))
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(EnvironmentLease.environment, EnvironmentLease.owner, EnvironmentLease.epoch).where(
+            EnvironmentLease.environment.in_(wanted)
+        )
+    ).all()
+    held = {env for env, owner, _epoch in rows if owner is not None}
+    epochs = {env: int(epoch) for env, _owner, epoch in rows}
+    return {env: epochs.get(env, 0) for env in wanted if env not in held}
+
+
 def renew_lease(
     session: Session, environment: str, owner: str, epoch: int, *, now: datetime, ttl: timedelta
 ) -> bool:

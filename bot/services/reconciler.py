@@ -26,6 +26,7 @@ from bot.services.comments import ActivityComments
 from bot.services.idle_watch import IdleWatch
 from bot.services.outcomes import owe
 from bot.services.plans import ROW_WAITING_RESTORE, Plan, read_plan
+from bot.services.read_ahead import ReadAhead
 from bot.services.reports import Publish, Publisher, Report, ReportKind
 from bot.services.schedule_api import ScheduleApi
 from bot.services.writes import ScheduleWriter, Written
@@ -61,6 +62,7 @@ class Reconciler:
         *,
         owner: str,
         lease_ttl: timedelta = timedelta(minutes=5),
+        ahead: ReadAhead | None = None,
     ) -> None:
         self._settings = settings
         self._sessions = sessions
@@ -73,6 +75,8 @@ class Reconciler:
         self._by_hand = ByHand(sessions, clock, self._comments)
         self._writer = ScheduleWriter(sessions, clock)
         self._idle = IdleWatch(sessions, clock, clients)
+        # Reads a decision started before the lease was held (see reconcile); its owner closes it.
+        self._ahead = ahead
         # Reads started as soon as a lease is held (see reconcile's read_early).
         self._early = ThreadPoolExecutor(
             max_workers=max(1, len(clients)), thread_name_prefix="sis-maint-read"
@@ -101,9 +105,10 @@ class Reconciler:
     ) -> list[Report]:
         """Run one pass for ``env``; returns what is worth telling people.
 
-        With ``read_early`` (a decision on ``env`` was just recorded, so its schedule will be
-        read) the read starts as soon as the lease is held, while the plan is read from the
-        ledger, instead of after it.
+        A read the decision started ahead (see bot.services.read_ahead) is used when it is as
+        good as the pass's own. Else, with ``read_early`` (a decision on ``env`` was just
+        recorded, so its schedule will be read) the read starts as soon as the lease is held,
+        while the plan is read from the ledger, instead of after it.
 
         With ``watch`` (the periodic watchdog) an environment that no window explains is read
         too, and reported (never touched) if its merges are off.
@@ -127,7 +132,8 @@ class Reconciler:
                 epoch = ledger.acquire_lease(
                     session, env, self._owner, self._clock.now(), self._lease_ttl
                 )
-                if epoch is not None and client is not None:
+                early = self._ahead.take(env, epoch) if self._ahead is not None else None
+                if early is None and epoch is not None and client is not None:
                     # The lease's row is ours (locked, then committed below): read beside the plan.
                     early = self._early.submit(client.read_schedule)
                 plan = read_plan(session, env, self._clock.now()) if epoch is not None else None

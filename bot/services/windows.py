@@ -53,14 +53,21 @@ class WindowService:
         settings: Settings,
         sessions: sessionmaker[Session],
         clock: Clock,
+        *,
         on_scheduled: Callable[[datetime | None], None] | None = None,
         access: Access | None = None,
+        on_switch: Callable[[Session, Sequence[str]], None] | None = None,
     ) -> None:
+        """``on_scheduled`` hears of the soonest planned action after a change to the timetable;
+        ``on_switch``, inside the transaction of a decision that has passed its checks, of the
+        environments of the window it starts or ends, whose schedules the reconciler is then
+        to bring in line (see bot.services.read_ahead)."""
         self._settings = settings
         self._access = access or Access(settings, NoGroups())
         self._sessions = sessions
         self._clock = clock
         self._on_scheduled = on_scheduled or (lambda _soonest: None)
+        self._on_switch = on_switch or (lambda _session, _environments: None)
 
     def request(
         self,
@@ -152,9 +159,12 @@ class WindowService:
             if window.ends_at <= now:
                 raise Conflict(f"{label(window)}'s time is already over; request a new window.")
             blackouts.refuse_approval_inside(session, self._settings, window)
+            starts_now = window.starts_at <= now
+            if starts_now:
+                self._on_switch(session, window.environment_names)
             window.decided_by, window.decided_at = approver, now
             timetable.cancel_all(session, window, now)
-            if window.starts_at <= now:
+            if starts_now:
                 window.state = transition(window.state, S.ACTIVE)
                 timetable.plan_end(session, window, policy, now)
             else:
@@ -230,6 +240,7 @@ class WindowService:
                 raise Conflict(f"{label(window)} is {window.state}, so there is nothing to end.")
             now = self._clock.now()
             early = window.ends_at is not None and now < window.ends_at
+            self._on_switch(session, window.environment_names)
             end_window(session, window, actor, now)
             if early:
                 notices.plan(session, self._settings, window, notices.ENDED_EARLY, now)

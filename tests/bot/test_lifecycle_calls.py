@@ -12,8 +12,10 @@ import pytest
 from sqlalchemy import select
 
 from bot.clock import SystemClock
-from bot.sandbox.slack_api import SlackStandIn
+from bot.sandbox.slack_api import Message, SlackStandIn
 from bot.services import reconciler as reconciler_module
+from bot.services import timetable as timetable_module
+from bot.services import windows as windows_module
 from bot.services.plans import read_plan
 from bot.services.reconciler import Reconciler
 from bot.services.reports import Report, ReportKind
@@ -28,6 +30,7 @@ from tests.harness import APPROVER, REQUESTER, Bot, running_bot
 PROD = "state_u_prod"
 READS = {"GET integrationSchedule", "GET enabledIntegrationSaveState"}
 PHASE = ["PUT integrationSchedule", "GET integrationSchedule", "POST activity"]
+TTL = timedelta(minutes=5)
 
 
 class OrderedSlack(SlackStandIn):
@@ -191,7 +194,7 @@ def test_without_a_publish_function_the_caller_gets_every_report_unpublished(bot
 
 
 @pytest.mark.parametrize("decision", ["approve", "end"])
-def test_a_decision_starts_the_read_while_the_plan_is_still_being_read(
+def test_with_the_lease_busy_at_the_decision_the_pass_reads_beside_its_plan(
     bot: Bot, monkeypatch: pytest.MonkeyPatch, decision: str
 ) -> None:
     bot.command(REQUESTER, "start prod 2h Banner patch")
@@ -200,26 +203,164 @@ def test_a_decision_starts_the_read_while_the_plan_is_still_being_read(
         bot.click(APPROVER, ids.APPROVE, "1", card)
         assert bot.settle()
     reads = bot.sim.calls("GET", "integrationSchedule")
+    with bot.runtime.sessions.begin() as s:  # another replica holds prod: nothing read ahead
+        epoch = ledger.acquire_lease(s, "prod", "elsewhere", datetime.now(UTC), TTL)
+    assert epoch is not None
+    decide(bot, decision, card)
+    assert bot.settle()
+    assert bot.sim.calls("GET", "integrationSchedule") == reads
+    with bot.runtime.sessions.begin() as s:
+        assert ledger.release_lease(s, "prod", "elsewhere", epoch)
     seen: list[int] = []
 
     def plan_once_read(session: Any, env: str, now: datetime) -> Any:
         # Hold the plan until Coursedog has the read (10 s at most): an early read arrives.
-        deadline = time.monotonic() + 10
-        while bot.sim.calls("GET", "integrationSchedule") == reads:
-            if time.monotonic() > deadline:
-                break
-            time.sleep(0.01)
+        wait_for(lambda: bot.sim.calls("GET", "integrationSchedule") > reads)
         seen.append(bot.sim.calls("GET", "integrationSchedule") - reads)
         return read_plan(session, env, now)
 
     monkeypatch.setattr(reconciler_module, "read_plan", plan_once_read)
-    if decision == "approve":
-        bot.click(APPROVER, ids.APPROVE, "1", card)
-    else:
-        bot.command(REQUESTER, "end MW-1")
+    bot.runtime.worker.kick(["prod"], reading=True)  # as the decision's own kick would
     assert bot.settle()
     assert seen[0] == 1  # the schedule was being read before the ledger's plan was
     school = bot.sim.school(PROD)
     off = decision == "approve"
     assert (school.nightly, school.realtime) == ((False, False) if off else (True, True))
     assert school.writes == (1 if off else 2)
+
+
+def wait_for(predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+def schedule_reads(bot: Bot) -> list[Timing]:
+    return [t for t in bot.sim.timings if label(t) == "GET integrationSchedule"]
+
+
+def decide(bot: Bot, decision: str, card: Message) -> None:
+    if decision == "approve":
+        bot.click(APPROVER, ids.APPROVE, "1", card)
+    else:
+        bot.command(REQUESTER, "end MW-1")
+
+
+def inside_the_decision(
+    monkeypatch: pytest.MonkeyPatch, decision: str, step: Callable[[], None]
+) -> None:
+    """Run ``step`` inside the decision's transaction, after the decision has let the read go
+    ahead and before the transaction commits."""
+    if decision == "approve":
+        target, name = timetable_module, "plan_end"
+    else:
+        target, name = windows_module, "end_window"
+    original = getattr(target, name)
+
+    def then_step(*args: Any, **kwargs: Any) -> Any:
+        step()
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(target, name, then_step)
+
+
+def approved_first(bot: Bot, decision: str) -> Message:
+    bot.command(REQUESTER, "start prod 2h Banner patch")
+    card = bot.wait_card(1)
+    if decision == "end":
+        bot.click(APPROVER, ids.APPROVE, "1", card)
+        assert bot.settle()
+    return card
+
+
+@pytest.mark.parametrize("decision", ["approve", "end"])
+def test_a_decision_has_the_schedule_read_before_it_is_even_committed(
+    bot: Bot, monkeypatch: pytest.MonkeyPatch, decision: str
+) -> None:
+    card = approved_first(bot, decision)
+    reads = len(schedule_reads(bot))
+    seen: list[bool] = []
+    inside_the_decision(
+        monkeypatch,
+        decision,
+        lambda: seen.append(wait_for(lambda: len(schedule_reads(bot)) > reads)),
+    )
+
+    decide(bot, decision, card)
+    assert bot.settle()
+
+    assert seen == [True]  # Coursedog had the read while the decision was still uncommitted
+    assert len(schedule_reads(bot)) == reads + 2  # that read and the read-back: none wasted
+    school = bot.sim.school(PROD)
+    off = decision == "approve"
+    assert (school.nightly, school.realtime) == ((False, False) if off else (True, True))
+    assert school.writes == (1 if off else 2)
+    verified = "switched off and verified" if off else "restored and verified"
+    assert sum(verified in t for t in bot.thread(1)) == 1
+
+
+@pytest.mark.parametrize("decision", ["approve", "end"])
+def test_a_read_ahead_is_not_used_when_the_lease_changed_hands_before_the_pass(
+    bot: Bot, monkeypatch: pytest.MonkeyPatch, decision: str
+) -> None:
+    card = approved_first(bot, decision)
+    school = bot.sim.school(PROD)
+    reads = len(schedule_reads(bot))
+    acquire = ledger.acquire_lease
+    others: list[int] = []
+
+    def another_replica_first(session: Any, env: str, owner: str, *args: Any) -> int | None:
+        # Once the read ahead is answered and before the pass takes prod, another process
+        # takes it, switches realtime, and lets go.
+        if not others:
+            assert wait_for(lambda: len(schedule_reads(bot)) > reads)
+            assert wait_for(lambda: schedule_reads(bot)[reads].answered is not None)
+            with bot.runtime.sessions.begin() as s:
+                epoch = acquire(s, "prod", "elsewhere", datetime.now(UTC), TTL)
+            assert epoch is not None
+            others.append(epoch)
+            school.realtime = not school.realtime
+            with bot.runtime.sessions.begin() as s:
+                assert ledger.release_lease(s, "prod", "elsewhere", epoch)
+        return acquire(session, env, owner, *args)
+
+    monkeypatch.setattr(ledger, "acquire_lease", another_replica_first)
+    decide(bot, decision, card)
+    assert bot.settle()
+    monkeypatch.undo()
+
+    assert others  # the other process did come in between
+    assert len(schedule_reads(bot)) == reads + 3  # ahead, again under the lease, read-back
+    if decision == "approve":
+        assert (school.nightly, school.realtime) == (False, False)
+        bot.command(REQUESTER, "end MW-1")
+        assert bot.settle()
+        # The baseline is what the other process left, not what was read ahead of it.
+        assert (school.nightly, school.realtime) == (True, False)
+    else:
+        # Switched realtime on during the window: the baseline (both on) is restored over it.
+        assert (school.nightly, school.realtime) == (True, True)
+        assert school.writes == 2
+
+
+def test_nothing_is_read_ahead_while_another_process_holds_the_environment(bot: Bot) -> None:
+    held_back(bot)
+
+    assert schedule_reads(bot) == []  # the approval read nothing: prod was not free
+    bot.runtime.worker.run_once()
+    assert bot.settle()
+    assert len(schedule_reads(bot)) == 2  # the pass's own read, and its read-back
+    assert (bot.sim.school(PROD).nightly, bot.sim.school(PROD).realtime) == (False, False)
+
+
+def test_an_approval_for_a_later_start_reads_nothing(bot: Bot) -> None:
+    later = datetime.now(UTC) + timedelta(days=20)
+    bot.command(REQUESTER, f"schedule prod {later:%Y-%m-%d} 10:00 1h Banner upgrade")
+    bot.click(APPROVER, ids.APPROVE, "1", bot.wait_card(1))
+    assert bot.settle()
+
+    assert "approved" in bot.runtime.windows.get(1).state
+    assert bot.sim.requests == []
