@@ -324,7 +324,7 @@ class Settings(_Strict):
     watchdog_interval_seconds: int = Field(default=300, ge=10, le=86400)
     scheduler_poll_seconds: float = Field(default=5.0, ge=0.05, le=300)
     # How many due actions of different windows one process runs at once.
-    scheduler_threads: int = Field(default=4, ge=1, le=32)
+    scheduler_threads: int = Field(default=8, ge=1, le=32)
     calendar: CalendarConfig = CalendarConfig()
     logging: LoggingConfig = LoggingConfig()
     blackouts: list[BlackoutConfig] = []
