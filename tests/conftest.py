@@ -15,8 +15,9 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
 
-from storage.db import make_engine, upgrade
+from storage.db import make_engine, make_sessions, upgrade
 from storage.models import Base
 
 PG_BASE_URL = os.environ.get(
@@ -123,3 +124,11 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     finally:
         engine.dispose()
     yield url
+
+
+@pytest.fixture
+def sessions(database_url: str) -> Iterator[sessionmaker[Session]]:
+    """Sessions on a fresh ledger of each database (see database_url)."""
+    engine = make_engine(database_url)
+    yield make_sessions(engine)
+    engine.dispose()

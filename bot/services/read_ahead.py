@@ -41,14 +41,16 @@ class Reader(Protocol):
 
 
 class _Ahead:
-    """One read started ahead: the lease's epoch then, the read, when it was answered."""
+    """One read started ahead: the lease's epoch then, the read, when it was answered, and
+    whether a pass has had it (used or dropped)."""
 
-    __slots__ = ("answered", "epoch", "snapshot")
+    __slots__ = ("answered", "epoch", "snapshot", "taken")
 
     def __init__(self, epoch: int, snapshot: Future[ScheduleSnapshot]) -> None:
         self.epoch = epoch
         self.snapshot = snapshot
         self.answered: float | None = None
+        self.taken = False
 
 
 class ReadAhead:
@@ -66,8 +68,7 @@ class ReadAhead:
         self._fresh = fresh_seconds
         self._monotonic = monotonic
         self._lock = threading.Lock()
-        self._ahead: dict[str, _Ahead] = {}  # not yet handed to a pass
-        self._newest: dict[str, _Ahead] = {}  # handed over or not
+        self._newest: dict[str, _Ahead] = {}  # per environment
         self._closed = False
         # One read ahead per environment is under way at most (see start).
         self._executor = executor or ThreadPoolExecutor(
@@ -87,19 +88,26 @@ class ReadAhead:
                     # Under way: it serves this decision too if it can, and a Coursedog slow
                     # to answer is not asked the same again.
                     continue
-                ahead = self._ahead.get(env)
-                if ahead is not None and ahead.epoch == epoch and self._fresh_enough(ahead):
+                if (
+                    newest is not None
+                    and not newest.taken
+                    and newest.epoch == epoch
+                    and self._fresh_enough(newest)
+                ):
                     continue  # answered moments ago, and nobody took the lease since
                 ahead = _Ahead(epoch, self._executor.submit(self._clients[env].read_schedule))
                 ahead.snapshot.add_done_callback(partial(self._answered, ahead, env))
-                self._ahead[env] = self._newest[env] = ahead
+                self._newest[env] = ahead
 
     def take(self, environment: str, epoch: int | None) -> Future[ScheduleSnapshot] | None:
         """The read started ahead for a pass that took the lease at ``epoch`` (None: did not),
         if it is as good as the pass's own; dropped either way."""
         with self._lock:
-            ahead = self._ahead.pop(environment, None)
-        if ahead is None or epoch is None:
+            ahead = self._newest.get(environment)
+            if ahead is None or ahead.taken:
+                return None
+            ahead.taken = True
+        if epoch is None:
             return None
         if ahead.epoch + 1 != epoch:
             log.info("the lease on %s changed hands since the read ahead; read again", environment)
@@ -112,7 +120,8 @@ class ReadAhead:
         """Start no more reads; a read under way finishes on its own."""
         with self._lock:
             self._closed = True
-            self._ahead.clear()
+            for ahead in self._newest.values():
+                ahead.taken = True
         self._executor.shutdown(wait=False, cancel_futures=True)
 
     def _fresh_enough(self, ahead: _Ahead) -> bool:

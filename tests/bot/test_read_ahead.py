@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.services.read_ahead import FRESH_SECONDS, ReadAhead
 from coursedog.models import Schedule, ScheduleSnapshot
 from storage import ledger
-from storage.db import make_engine, make_sessions
 from tests.harness import ManualClock
 
 TTL = timedelta(minutes=5)
@@ -56,13 +55,6 @@ class Ticks:
 
     def __call__(self) -> float:
         return self.now
-
-
-@pytest.fixture
-def sessions(database_url: str) -> Iterator[sessionmaker[Session]]:
-    engine = make_engine(database_url)
-    yield make_sessions(engine)
-    engine.dispose()
 
 
 @pytest.fixture

@@ -18,19 +18,11 @@ from bot.scheduler import MAX_ATTEMPTS, Lease, LeaseLost, Scheduler, in_lanes
 from bot.services.windows import WindowService
 from bot.slack.notifier import SlackNotifier
 from storage import due, ledger
-from storage.db import make_engine, make_sessions
 from storage.due import ClaimedAction
 from storage.models import AuditEvent, DueAction
 from tests.harness import ManualClock, settings_document
 
 T0 = datetime(2026, 12, 5, 15, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def sessions(database_url: str):  # type: ignore[no-untyped-def]
-    engine = make_engine(database_url)
-    yield make_sessions(engine)
-    engine.dispose()
 
 
 def insert_actions(sessions, count: int, due_at: datetime, kind: str = "probe") -> None:  # type: ignore[no-untyped-def]
