@@ -11,7 +11,18 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, exists, literal, or_, select, union, update
+from sqlalchemy import (
+    Integer,
+    delete,
+    exists,
+    literal,
+    literal_column,
+    or_,
+    select,
+    union,
+    union_all,
+    update,
+)
 from sqlalchemy.orm import Session, joinedload
 
 from storage import audit, recurring, unit
@@ -133,6 +144,31 @@ def windows_on(session: Session, environment: str, states: Iterable[str]) -> Seq
         .order_by(Window.id)
     )
     return session.scalars(stmt).all()
+
+
+def holding_and_waiting(
+    session: Session, environment: str, states: Iterable[str], statuses: Iterable[str]
+) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """The numbers of the windows in ``states`` that cover ``environment`` and of those whose
+    row of it is in ``statuses``, each oldest first, read in one statement.
+
+    One statement, one snapshot: on PostgreSQL each statement of a READ COMMITTED transaction
+    sees what had committed when it began, so a window ended between two separate reads would
+    be found both still holding and already waiting. Each half goes through the index that
+    ``windows_on`` and ``window_environments`` use.
+    """
+    holds, waits = literal_column("1", Integer), literal_column("2", Integer)
+    holding = select(holds.label("kind"), Window.id.label("window_id")).where(
+        Window.state.in_(list(states)), recurring.covers([environment])
+    )
+    waiting = select(waits, WindowEnvironment.window_id).where(
+        WindowEnvironment.environment == environment,
+        WindowEnvironment.status.in_(list(statuses)),
+    )
+    found: dict[int, list[int]] = {1: [], 2: []}
+    for kind, window_id in session.execute(union_all(holding, waiting)):
+        found[kind].append(window_id)
+    return tuple(sorted(found[1])), tuple(sorted(found[2]))
 
 
 def window_environments(

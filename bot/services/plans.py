@@ -50,12 +50,14 @@ def read_plan(session: Session, env: str, now: datetime) -> Plan:
             detail=stale.error,
             data={"intent": stale.id, "before": stale.before, "desired": stale.desired},
         )
-    holding = ledger.windows_on(session, env, [s.value for s in HOLDING])
-    waiting = ledger.window_environments(session, env, ROW_WAITING_RESTORE)
+    # Together, or an End committed between two reads would leave its window in both.
+    holding, waiting = ledger.holding_and_waiting(
+        session, env, [s.value for s in HOLDING], ROW_WAITING_RESTORE
+    )
     baseline = ledger.held_baseline(session, env)
     return Plan(
-        holding=tuple(w.id for w in holding),
-        waiting=tuple(r.window_id for r in waiting),
+        holding=holding,
+        waiting=waiting,
         baseline=Schedule(baseline.nightly, baseline.realtime) if baseline else None,
         save_state_id=baseline.save_state_id if baseline else None,
         save_state_decision=baseline.save_state_decision if baseline else None,

@@ -117,10 +117,14 @@ QUESTIONS: dict[str, Question] = {
     ),
     "worker: owed reports": lambda s, p: ledger.owed_reports(s),
     "worker: abandoned writes": lambda s, p: ledger.pending_writes(s, "prod"),
-    "worker and status: holding windows": lambda s, p: [
+    "worker: the plan's holding and waiting windows": lambda s, p: [
+        ledger.holding_and_waiting(s, env, HOLDING_STATES, ROW_WAITING_RESTORE)
+        for env in ("prod", "staging")
+    ],
+    "status: holding windows": lambda s, p: [
         ledger.windows_on(s, env, HOLDING_STATES) for env in ("prod", "staging")
     ],
-    "worker: rows owed a restore": lambda s, p: [
+    "saved-state choice: rows owed a restore": lambda s, p: [
         ledger.window_environments(s, env, ROW_WAITING_RESTORE) for env in ("prod", "staging")
     ],
     "worker and status: held baseline": lambda s, p: [
