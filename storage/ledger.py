@@ -122,7 +122,13 @@ def get_window(session: Session, window_id: int, *, lock: bool = False) -> Windo
     (the window's row; its environments are not locked)."""
     stmt = select(Window).where(Window.id == window_id).options(joinedload(Window.environments))
     if lock:
-        stmt = stmt.with_for_update(of=Window)
+        # The lock first, then the read. On PostgreSQL a statement that waited for the row's
+        # lock returns that row as it is now, but the rows it joins to it (the environments) as
+        # they were when the statement began, before the commit it waited for.
+        locked = select(Window.id).where(Window.id == window_id).with_for_update()
+        if session.scalar(locked) is None:
+            return None
+        stmt = stmt.execution_options(populate_existing=True)
     window = session.scalars(stmt).unique().first()
     if window is not None:
         # Later steps of the transaction (the Activity comment an outcome owes, say) then
@@ -205,11 +211,14 @@ def environments_in_play(
     return set(session.scalars(union(holding, waiting, held, commenting)).all())
 
 
-def held_baseline(session: Session, environment: str) -> Baseline | None:
-    """The baseline taken before the first window that still holds ``environment``."""
+def held_baseline(session: Session, environment: str, *, lock: bool = False) -> Baseline | None:
+    """The baseline taken before the first window that still holds ``environment``,
+    optionally locked for update (and read as it is once the lock is ours)."""
     stmt = select(Baseline).where(
         Baseline.environment == environment, Baseline.released_at.is_(None)
     )
+    if lock:
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
     return session.scalars(stmt).first()
 
 

@@ -6,7 +6,7 @@ Functions take the caller's session and never commit.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache
 from typing import Any, NamedTuple
 
@@ -63,14 +63,22 @@ def series_in(session: Session, states: Iterable[str], limit: int = 50) -> Seque
 
 
 def occurrence_windows(
-    session: Session, series_id: int, states: Iterable[str] | None = None, *, lock: bool = False
+    session: Session,
+    series_id: int,
+    states: Iterable[str] | None = None,
+    *,
+    on: date | None = None,
+    lock: bool = False,
 ) -> Sequence[Window]:
-    """The windows created for a series' occurrences, earliest first."""
+    """The windows created for a series' occurrences (those of the day ``on``), earliest
+    first; optionally locked for update, and then read as they are once the locks are ours."""
     stmt = select(Window).where(Window.series_id == series_id)
     if states is not None:
         stmt = stmt.where(Window.state.in_(list(states)))
+    if on is not None:
+        stmt = stmt.where(Window.occurrence_on == on)
     if lock:
-        stmt = stmt.with_for_update()
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
     return session.scalars(stmt.order_by(Window.occurrence_on, Window.id)).all()
 
 

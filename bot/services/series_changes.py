@@ -132,7 +132,8 @@ def skip(
         )
     if day.isoformat() in row.skipped:
         raise Conflict(f"The occurrence of {name} on {day_text(day)} is already skipped.")
-    windows = [w for w in recurring.occurrence_windows(session, row.id) if w.occurrence_on == day]
+    # Locked, so that the scheduler cannot start it between this check and the cancel below.
+    windows = recurring.occurrence_windows(session, row.id, on=day, lock=True)
     window = windows[0] if windows else None
     if window is not None and window.state in HOLDING:
         raise Conflict(

@@ -210,7 +210,8 @@ class WindowService:
     def decide_save_state(self, *, actor: str, environment: str, decision: str) -> None:
         """Someone chose what to do after the enabled saved state changed during a window."""
         with self._unit("decide") as session:
-            baseline = ledger.held_baseline(session, environment)
+            # Locked: of two people choosing at once, the second finds the first's choice.
+            baseline = ledger.held_baseline(session, environment, lock=True)
             rows = ledger.window_environments(session, environment, ROW_WAITING_RESTORE)
             if baseline is None or not rows:
                 raise Conflict(f"Nothing on {environment} is waiting for that choice any more.")

@@ -4,16 +4,18 @@ changes in America/New_York and America/Chicago."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from bot.config import parse_settings
+from bot.errors import Conflict
 from bot.sandbox.slack_api import Message
-from bot.services import series_feed
+from bot.services import series_changes, series_feed
 from bot.slack import ids
+from storage import ledger, recurring
 from storage.models import AuditEvent, CoursedogNotice
 from tests.harness import (
     APPROVER,
@@ -26,8 +28,11 @@ from tests.harness import (
     running_bot,
     settings_document,
 )
+from tests.lock_waits import behind_lock
 
 HOUR = timedelta(hours=1)
+# The morning the series tests start (see the clock fixture).
+NOW = datetime(2026, 10, 24, 16, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
 
 
@@ -406,3 +411,32 @@ def test_the_calendar_feed_can_list_future_occurrences_and_blackouts(
     assert [i.uid for i in items] == ["s-1-20261107", "blackout-b-1", "s-1-20261121"]
     assert items[0].start == datetime(2026, 11, 7, 7, 30, tzinfo=UTC)
     assert [i.uid for i in prod_only] == ["s-1-20261107", "s-1-20261121"]
+
+
+def test_an_occurrence_started_while_its_skip_waits_is_refused_not_skipped(
+    bot: Bot, clock: ManualClock
+) -> None:
+    ephemeral(bot.command(REQUESTER, "schedule prod every sat 02:30 2h Banner"))
+    approve_series(bot, 1)
+    bot.tick()  # MW-1 on Sat 31 Oct, approved
+    sessions, settings = bot.runtime.sessions, bot.runtime.settings
+
+    def skip() -> None:
+        with sessions.begin() as s:
+            row = recurring.get_series(s, 1, lock=True)
+            assert row is not None
+            series_changes.skip(s, settings, row, actor=REQUESTER, day=date(2026, 10, 31), now=NOW)
+
+    with sessions.begin() as s:  # the scheduler starts MW-1 meanwhile
+        window = ledger.get_window(s, 1, lock=True)
+        assert window is not None and window.state == "approved"
+        window.state = "active"
+        s.flush()
+        skipping = behind_lock(bot.runtime.engine, skip)
+    with pytest.raises(
+        Conflict, match="MW-1, the occurrence of S-1 on Sat 31 Oct 2026, has started"
+    ):
+        skipping.result(timeout=10)
+    with sessions.begin() as s:
+        row = recurring.get_series(s, 1)
+        assert row is not None and row.skipped == []
