@@ -210,17 +210,21 @@ class WindowService:
     def decide_save_state(self, *, actor: str, environment: str, decision: str) -> None:
         """Someone chose what to do after the enabled saved state changed during a window."""
         with self._unit("decide") as session:
-            # Locked: of two people choosing at once, the second finds the first's choice.
-            baseline = ledger.held_baseline(session, environment, lock=True)
+            nothing = Conflict(f"Nothing on {environment} is waiting for that choice any more.")
             rows = ledger.window_environments(session, environment, ROW_WAITING_RESTORE)
-            if baseline is None or not rows:
-                raise Conflict(f"Nothing on {environment} is waiting for that choice any more.")
+            if not rows:
+                raise nothing
+            # The window, then the baseline, each locked, in the order a pass's outcome takes
+            # them: of two people choosing at once, the second finds the first's choice.
+            self._access.check_may_manage(load_window(session, rows[0].window_id), actor, "decide")
+            baseline = ledger.held_baseline(session, environment, lock=True)
+            if baseline is None:
+                raise nothing
             if baseline.save_state_decision:
                 raise Conflict(
                     f"<@{baseline.save_state_decided_by}> already chose to "
                     f"{baseline.save_state_decision} on {environment}."
                 )
-            self._access.check_may_manage(load_window(session, rows[0].window_id), actor, "decide")
             baseline.save_state_decision, baseline.save_state_decided_by = decision, actor
             ledger.add_audit(
                 session,

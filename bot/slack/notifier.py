@@ -19,6 +19,7 @@ from bot.domain.nightly import NightlyMerge
 from bot.services import assisted, conflicts
 from bot.services.reports import Report, ReportKind
 from bot.services.views import WindowView
+from bot.services.window_moves import load_window
 from bot.services.windows import WindowService
 from bot.slack.blocks import card_text, nightly_warning, render_card
 from bot.slack.checklist_blocks import comment_to_paste, comment_value
@@ -83,11 +84,36 @@ class SlackNotifier:
     ) -> str | None:
         """Post ``text`` unless a notice with ``key`` was posted already; return its ts."""
         with self._sessions.begin() as session:
-            notice_id = ledger.claim_notice(
-                session, key, channel, thread_ts, self._clock.now(), stale_after=STALE_CLAIM
-            )
-            if notice_id is None:
-                return None
+            notice_id = self._claim(session, key, channel, thread_ts)
+        if notice_id is None:
+            return None
+        return self._post_claimed(notice_id, key, channel, text, thread_ts=thread_ts, blocks=blocks)
+
+    def _claim(self, session: Session, key: str, channel: str, thread_ts: str | None) -> int | None:
+        """Reserve ``key`` in ``session``'s transaction; None when it is (being) posted."""
+        return ledger.claim_notice(
+            session, key, channel, thread_ts, self._clock.now(), stale_after=STALE_CLAIM
+        )
+
+    def _claim_in_thread(self, window_id: int, key: str) -> tuple[WindowView, int | None]:
+        """The window as it is now and, in the same transaction, the claim of ``key`` in its
+        thread (one transaction before a report's post, not a read and then a claim)."""
+        with self._sessions.begin() as session:
+            view = WindowView.of(load_window(session, window_id, lock=False))
+            channel, thread_ts = _thread_of(view)
+            return view, self._claim(session, key, channel, thread_ts)
+
+    def _post_claimed(
+        self,
+        notice_id: int,
+        key: str,
+        channel: str,
+        text: str,
+        *,
+        thread_ts: str | None,
+        blocks: list[dict[str, Any]] | None,
+    ) -> str | None:
+        """Post a notice whose claim is committed; a failed post frees the claim."""
         try:
             reply = self._client.chat_postMessage(
                 channel=channel, text=text, thread_ts=thread_ts, blocks=blocks, unfurl_links=False
@@ -109,10 +135,8 @@ class SlackNotifier:
         self, view: WindowView, key: str, text: str, *, blocks: list[dict[str, Any]] | None = None
     ) -> None:
         """Post once in the window's card thread (or to the requester when there is no card)."""
-        if view.channel_id and view.card_ts:
-            self.post_once(key, view.channel_id, text, thread_ts=view.card_ts, blocks=blocks)
-        else:
-            self.post_once(key, view.requester_id, text, blocks=blocks)
+        channel, thread_ts = _thread_of(view)
+        self.post_once(key, channel, text, thread_ts=thread_ts, blocks=blocks)
 
     def tell_first(
         self, view: WindowView, key: str, text: str, *, then: Callable[[], None]
@@ -162,11 +186,20 @@ class SlackNotifier:
                 self.post_channel(report.dedup_key, render_report(report, self._labels))
                 self._settle(report.dedup_key)
                 continue
-            view = touched.get(report.window_id) or self._windows.get(report.window_id)
-            touched[report.window_id] = view
             text, blocks = self._render(report)
-            with self._thread_locks[view.id % len(self._thread_locks)]:  # after tell_first
-                self.in_thread(view, report.dedup_key, text, blocks=blocks)
+            with self._thread_locks[report.window_id % len(self._thread_locks)]:  # after tell_first
+                view, notice_id = self._claim_in_thread(report.window_id, report.dedup_key)
+                if notice_id is not None:
+                    channel, thread_ts = _thread_of(view)
+                    self._post_claimed(
+                        notice_id,
+                        report.dedup_key,
+                        channel,
+                        text,
+                        thread_ts=thread_ts,
+                        blocks=blocks,
+                    )
+            touched[report.window_id] = view
             crashpoint.reached("posted")
             self._settle(report.dedup_key)
         for view in touched.values():
@@ -229,3 +262,10 @@ def _slack_error(exc: Exception) -> str:
     if isinstance(exc, SlackApiError):
         return str(exc.response.get("error"))
     return type(exc).__name__
+
+
+def _thread_of(view: WindowView) -> tuple[str, str | None]:
+    """Where a window's notices go: its card's thread, or the requester when it has no card."""
+    if view.channel_id and view.card_ts:
+        return view.channel_id, view.card_ts
+    return view.requester_id, None

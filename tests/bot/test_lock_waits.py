@@ -43,7 +43,6 @@ def test_a_window_locked_after_a_wait_comes_with_its_environments_as_committed(
     sessions: sessionmaker[Session],
 ) -> None:
     window_id = _window(sessions, "failed", {"prod": "failed", "staging": "failed"})
-    engine = sessions.kw["bind"]
 
     def statuses() -> dict[str, str]:
         with sessions.begin() as s:
@@ -56,7 +55,7 @@ def test_a_window_locked_after_a_wait_comes_with_its_environments_as_committed(
         assert window is not None
         window.environments[0].status = "off"
         s.flush()
-        seen = behind_lock(engine, statuses)
+        seen = behind_lock(s, statuses)
     # A pass on staging that read prod's row as still failed would mark the window wrongly.
     assert seen.result(timeout=10) == {"prod": "off", "staging": "failed"}
 
@@ -78,12 +77,13 @@ def test_of_two_choices_after_a_saved_state_change_the_second_finds_the_first(
     def restore() -> None:
         windows.decide_save_state(actor=APPROVER_2, environment="prod", decision="restore")
 
-    with sessions.begin() as s:  # the first person chooses to leave it
+    with sessions.begin() as s:  # the first person chooses to leave it, locking as it does
+        assert ledger.get_window(s, window_id, lock=True) is not None
         baseline = ledger.held_baseline(s, "prod", lock=True)
         assert baseline is not None
         baseline.save_state_decision, baseline.save_state_decided_by = "leave", APPROVER
         s.flush()
-        second = behind_lock(sessions.kw["bind"], restore)
+        second = behind_lock(s, restore)
     with pytest.raises(Conflict, match="already chose to leave"):
         second.result(timeout=10)
     with sessions.begin() as s:

@@ -1,5 +1,6 @@
 """A reconciler pass's plan (bot.services.plans) is one moment of the ledger, even on a database
-whose transactions see each statement's own moment (PostgreSQL at READ COMMITTED)."""
+whose transactions see each statement's own moment (PostgreSQL at READ COMMITTED; on SQLite,
+which reads one snapshot per transaction, the test checks the outcome only)."""
 
 from __future__ import annotations
 

@@ -432,7 +432,7 @@ def test_an_occurrence_started_while_its_skip_waits_is_refused_not_skipped(
         assert window is not None and window.state == "approved"
         window.state = "active"
         s.flush()
-        skipping = behind_lock(bot.runtime.engine, skip)
+        skipping = behind_lock(s, skip)
     with pytest.raises(
         Conflict, match="MW-1, the occurrence of S-1 on Sat 31 Oct 2026, has started"
     ):
