@@ -8,7 +8,7 @@ that needs it, and commits the first while the second waits.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
@@ -17,8 +17,9 @@ from bot.config import parse_settings
 from bot.errors import Conflict
 from bot.services.windows import WindowService
 from storage import ledger
-from storage.models import Baseline, Window, WindowEnvironment
+from storage.models import Baseline
 from tests.harness import APPROVER, APPROVER_2, ManualClock, settings_document
+from tests.ledger_rows import add_window
 from tests.lock_waits import behind_lock
 
 NOW = datetime(2026, 12, 5, 15, 0, tzinfo=UTC)
@@ -26,17 +27,7 @@ NOW = datetime(2026, 12, 5, 15, 0, tzinfo=UTC)
 
 def _window(sessions: sessionmaker[Session], state: str, rows: dict[str, str]) -> int:
     with sessions.begin() as s:
-        window = Window(
-            state=state, requester_id="U1", reason="patch", requested_at=NOW, starts_at=NOW,
-            ends_at=NOW + timedelta(hours=2), duration_seconds=7200, time_zone="UTC",
-        )  # fmt: skip
-        window.environments = [
-            WindowEnvironment(environment=env, position=n, status=status)
-            for n, (env, status) in enumerate(rows.items())
-        ]
-        s.add(window)
-        s.flush()
-        return window.id
+        return add_window(s, state, rows, at=NOW)
 
 
 def test_a_window_locked_after_a_wait_comes_with_its_environments_as_committed(

@@ -4,7 +4,7 @@ which reads one snapshot per transaction, the test checks the outcome only)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import event
@@ -13,21 +13,15 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.services.plans import read_plan
 from bot.services.window_moves import end_window, load_window
 from storage.db import reading
-from storage.models import Window, WindowEnvironment
+from storage.models import Window
+from tests.ledger_rows import add_window
 
 NOW = datetime(2026, 12, 5, 15, 0, tzinfo=UTC)
 
 
 def _active_on_prod(sessions: sessionmaker[Session]) -> int:
     with sessions.begin() as s:
-        window = Window(
-            state="active", requester_id="U1", reason="patch", requested_at=NOW, starts_at=NOW,
-            ends_at=NOW + timedelta(hours=2), duration_seconds=7200, time_zone="UTC",
-        )  # fmt: skip
-        window.environments = [WindowEnvironment(environment="prod", position=0, status="off")]
-        s.add(window)
-        s.flush()
-        return window.id
+        return add_window(s, "active", {"prod": "off"}, at=NOW)
 
 
 def test_an_end_committed_while_the_plan_is_read_leaves_its_window_holding_or_waiting(

@@ -31,7 +31,8 @@ from bot.services.idle_watch import EXPLAINED, UNEXPLAINED
 from bot.services.plans import ROW_WAITING_RESTORE
 from storage import due, ledger, reporting
 from storage.db import make_engine, make_sessions
-from storage.models import Base, Baseline, DueAction, RemoteWrite, Window, WindowEnvironment
+from storage.models import Base, Baseline, DueAction, RemoteWrite
+from tests.ledger_rows import add_window
 
 # Tables that gain rows with every window and keep them.
 HISTORY = {
@@ -64,8 +65,8 @@ class Present:
 
 def _present(sessions: sessionmaker[Session]) -> Present:
     with sessions.begin() as s:
-        active = _window(s, "active", {"prod": "off"})
-        ending = _window(s, "ended", {"staging": "ending"})
+        active = add_window(s, "active", {"prod": "off"}, at=NOW)
+        ending = add_window(s, "ended", {"staging": "ending"}, at=NOW)
         s.add(
             Baseline(
                 environment="prod", nightly=True, realtime=True, captured_at=NOW, window_id=active
@@ -87,20 +88,6 @@ def _present(sessions: sessionmaker[Session]) -> Present:
         ledger.add_audit(s, at=NOW, actor="system", action=UNEXPLAINED, environment="prod")
         ledger.add_audit(s, at=NOW, actor="system", action=EXPLAINED, environment="prod")
     return Present(active=active, ending=ending)
-
-
-def _window(s: Session, state: str, rows: dict[str, str]) -> int:
-    window = Window(
-        state=state, requester_id="U1", reason="", requested_at=NOW, starts_at=NOW,
-        ends_at=NOW + timedelta(hours=2), duration_seconds=7200, time_zone="UTC",
-    )  # fmt: skip
-    window.environments = [
-        WindowEnvironment(environment=env, position=n, status=status)
-        for n, (env, status) in enumerate(rows.items())
-    ]
-    s.add(window)
-    s.flush()
-    return window.id
 
 
 Question = Callable[[Session, Present], Any]
