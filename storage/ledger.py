@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
+    ColumnElement,
     Integer,
     delete,
     exists,
@@ -146,12 +147,22 @@ def windows_on(session: Session, environment: str, states: Iterable[str]) -> Seq
 
     Found by state, then checked for the environment: an environment's rows span its history.
     """
-    stmt = (
-        select(Window)
-        .where(Window.state.in_(list(states)), recurring.covers([environment]))
-        .order_by(Window.id)
-    )
+    stmt = select(Window).where(*_in_states_on(environment, states)).order_by(Window.id)
     return session.scalars(stmt).all()
+
+
+def _in_states_on(environment: str, states: Iterable[str]) -> tuple[ColumnElement[bool], ...]:
+    """Windows in ``states`` covering ``environment``: by state, then checked for the
+    environment (an environment's rows span its history)."""
+    return Window.state.in_(list(states)), recurring.covers([environment])
+
+
+def _rows_in_statuses(environment: str, statuses: Iterable[str]) -> tuple[ColumnElement[bool], ...]:
+    """Rows of ``environment`` in ``statuses`` (the status index)."""
+    return (
+        WindowEnvironment.environment == environment,
+        WindowEnvironment.status.in_(list(statuses)),
+    )
 
 
 def holding_and_waiting(
@@ -162,16 +173,15 @@ def holding_and_waiting(
 
     One statement, one snapshot: on PostgreSQL each statement of a READ COMMITTED transaction
     sees what had committed when it began, so a window ended between two separate reads would
-    be found both still holding and already waiting. Each half goes through the index that
-    ``windows_on`` and ``window_environments`` use.
+    be found both still holding and already waiting. Each half is what ``windows_on`` and
+    ``window_environments`` ask, through the same index.
     """
     holds, waits = literal_column("1", Integer), literal_column("2", Integer)
     holding = select(holds.label("kind"), Window.id.label("window_id")).where(
-        Window.state.in_(list(states)), recurring.covers([environment])
+        *_in_states_on(environment, states)
     )
     waiting = select(waits, WindowEnvironment.window_id).where(
-        WindowEnvironment.environment == environment,
-        WindowEnvironment.status.in_(list(statuses)),
+        *_rows_in_statuses(environment, statuses)
     )
     found: dict[int, list[int]] = {1: [], 2: []}
     for kind, window_id in session.execute(union_all(holding, waiting)):
@@ -185,10 +195,7 @@ def window_environments(
     """The per-window rows of ``environment`` in the given statuses (by the status index)."""
     stmt = (
         select(WindowEnvironment)
-        .where(
-            WindowEnvironment.environment == environment,
-            WindowEnvironment.status.in_(list(statuses)),
-        )
+        .where(*_rows_in_statuses(environment, statuses))
         .order_by(WindowEnvironment.window_id)
     )
     return session.scalars(stmt).all()

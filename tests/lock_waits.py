@@ -1,10 +1,11 @@
 """Run work on another thread until it waits for a lock the test's transaction holds.
 
 On PostgreSQL the wait is seen in ``pg_blocking_pids``. On SQLite every writer waits at its
-``BEGIN IMMEDIATE`` for the one before it (see storage.sqlite_writers), which nothing shows: the
-helper gives the thread a moment to get there. Races between statements of one transaction are
-PostgreSQL's (SQLite reads one snapshot per transaction and runs one writer at a time), so tests
-built on this prove something there; on SQLite they check the outcome only.
+``BEGIN IMMEDIATE`` until the one before it has committed (see storage.sqlite_writers), so the
+work sees the test's commit whenever it starts: the helper does not wait. Races between
+statements of one transaction are PostgreSQL's (SQLite reads one snapshot per transaction and
+runs one writer at a time), so tests built on this prove something there; on SQLite they check
+the outcome only.
 """
 
 from __future__ import annotations
@@ -33,7 +34,6 @@ def behind_lock(holder: Session, work: Callable[[], T], timeout: float = 10.0) -
     future = pool.submit(work)
     pool.shutdown(wait=False)
     if not postgres:
-        time.sleep(0.2)
         return future
     deadline = time.monotonic() + timeout
     with engine.connect() as conn:
