@@ -12,7 +12,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 
 from bench.databases import fresh_database
-from bench.load import Load, send
+from bench.load import Load, Sender
 from bench.report import Check, Section, fmt
 from bench.slack import command_body
 from bench.stack import Processes, Served, Services
@@ -66,6 +66,7 @@ def run(
     )  # fmt: skip
     with ExitStack() as stack:
         services = stack.enter_context(Services())
+        sender = stack.enter_context(Sender())
         bare = stack.enter_context(Processes())
         apps: list[App] = [
             App(DEFAULT, bare.bare("bare-default", "default", services)),
@@ -83,10 +84,8 @@ def run(
         def batch(app: App, count: int, concurrency: int) -> Load:
             nonlocal cards
 
-            def body(i: int) -> str:
-                return command_body(app.text, i, respond)
-
-            load = send(app.served.url, body, count, concurrency)
+            bodies = [command_body(app.text, i, respond) for i in range(count)]
+            load = sender.send(app.served.url, bodies, concurrency)
             if app.checked:  # the bot's `start`: let its cards be posted before the next turn
                 cards += count
                 services.slack.wait_cards(cards)

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from urllib.parse import urlsplit
 
 from pydantic import SecretStr
@@ -43,6 +44,7 @@ from bot.services.series import SeriesService
 from bot.services.status import StatusService
 from bot.services.timetable import WATCH_MERGE
 from bot.services.windows import WindowService
+from bot.slack.announce import post_owed_cards
 from bot.slack.app import create_app
 from bot.slack.context import SlackDeps
 from bot.slack.groups import SlackGroups
@@ -251,6 +253,7 @@ def build_runtime(
         blackouts=BlackoutService(settings, sessions, clock, access),
         series_notices=series_notices,
     )
+    worker.chores = partial(post_owed_cards, deps)
     app = create_app(
         deps, client=slack, signing_secret=signing_secret, listener_executor=listener_executor
     )

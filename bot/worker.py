@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from bot.background import BackgroundLoop
 from bot.services.reconciler import Reconciler
@@ -39,6 +39,9 @@ class Worker(BackgroundLoop):
         self._dirty: set[str] = set()
         self._reading: set[str] = set()
         self._busy = False
+        # Run on every periodic tick, beside the pass: work a stopped process left undone
+        # that is not an environment's (approval cards never posted).
+        self.chores: Callable[[], object] | None = None
 
     def kick(self, environments: Iterable[str], *, reading: bool = False) -> None:
         """Reconcile these environments as soon as possible.
@@ -106,6 +109,14 @@ class Worker(BackgroundLoop):
                 log.exception("reconciling %s failed", env)
         return reports
 
+    def _chores(self) -> None:
+        if self.chores is None:
+            return
+        try:
+            self.chores()
+        except Exception:  # the next tick tries again
+            log.exception("the periodic chores failed")
+
     def _loop(self) -> None:
         while True:
             with self._cond:
@@ -122,6 +133,8 @@ class Worker(BackgroundLoop):
                     self.watch()
                 else:
                     self.run_once(None if tick else envs, reading=reading)
+                if tick:
+                    self._chores()
             finally:
                 with self._cond:
                     self._busy = False

@@ -413,6 +413,39 @@ def windows_in(
     return session.scalars(stmt).all()
 
 
+def cards_owed(
+    session: Session, state: str, requested_before: datetime, *, limit: int = 50
+) -> Sequence[Window]:
+    """Windows in ``state`` made before ``requested_before`` whose card was never attached,
+    oldest first; a series' occurrences are posted by the series. Found by the state index."""
+    stmt = (
+        select(Window)
+        .where(
+            Window.state == state,
+            Window.card_ts.is_(None),
+            Window.series_id.is_(None),
+            Window.requested_at < requested_before,
+        )
+        .order_by(Window.id)
+        .limit(limit)
+    )
+    return session.scalars(stmt).all()
+
+
+def attach_card(
+    session: Session, window_id: int, channel: str, ts: str, *, notice_id: int | None = None
+) -> None:
+    """Remember where a window's card was posted and, with ``notice_id``, settle the notice
+    that claimed its post."""
+    session.execute(
+        update(Window)
+        .where(Window.id == window_id)
+        .values(channel_id=channel, card_ts=ts, version=Window.version + 1)
+    )
+    if notice_id is not None:
+        session.execute(update(SlackNotice).where(SlackNotice.id == notice_id).values(ts=ts))
+
+
 def history(session: Session, environment: str | None, limit: int) -> Sequence[AuditEvent]:
     """The newest audit events, for one environment (its own and its windows') or all."""
     stmt = select(AuditEvent)

@@ -7,7 +7,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -37,12 +36,19 @@ from storage.models import Window
 S = WindowState
 
 
+def card_key(window_id: int) -> str:
+    """The key of the Slack notice that claims the post of a request's approval card."""
+    return f"card:{window_id}"
+
+
 @dataclass(frozen=True)
 class Requested:
-    """A new request, and the scheduled windows whose time it overlaps (read as it was made)."""
+    """A new request, the scheduled windows whose time it overlaps (read as it was made), and
+    the claim on posting its card, made with the request (None: someone else holds it)."""
 
     view: WindowView
     overlaps: conflicts.Overlaps
+    card_claim: int | None = None
 
 
 class WindowService:
@@ -118,21 +124,29 @@ class WindowService:
             )
             if allowed is not None:
                 blackouts.record_override(session, window, allowed, now)
+            # The card is owed from now on: whoever answers posts it under this claim; if that
+            # process stops first, the claim goes stale and a periodic pass takes it over.
+            claim = ledger.claim_notice(
+                session, card_key(window.id), self._settings.approvals_channel, None, now
+            )
             view = WindowView.of(window)
             soonest = due.soonest_planned(session)
         self._on_scheduled(soonest)
         with reading(self._sessions) as session:
             overlaps = conflicts.overlapping(session, view, now)
-        return Requested(view, overlaps)
+        return Requested(view, overlaps, claim)
 
     def attach_card(self, window_id: int, channel: str, ts: str) -> None:
         """Remember where the approval card was posted (its thread carries the story)."""
         with self._sessions.begin() as session:
-            session.execute(
-                update(Window)
-                .where(Window.id == window_id)
-                .values(channel_id=channel, card_ts=ts, version=Window.version + 1)
-            )
+            ledger.attach_card(session, window_id, channel, ts)
+
+    def cards_owed(self, grace: timedelta) -> list[WindowView]:
+        """Requests made more than ``grace`` ago whose approval card was never posted (the
+        process that took them stopped before posting it)."""
+        with reading(self._sessions) as session:
+            owed = ledger.cards_owed(session, S.REQUESTED, self._clock.now() - grace)
+            return [WindowView.of(window) for window in owed]
 
     def get(self, window_id: int) -> WindowView:
         """A snapshot of one window."""

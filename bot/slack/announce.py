@@ -1,4 +1,4 @@
-"""Announcements shared by listeners: a window ended or was extended."""
+"""Announcements shared by listeners: a request's card, a window ended or was extended."""
 
 from __future__ import annotations
 
@@ -6,12 +6,14 @@ from typing import Any, cast
 
 from slack_bolt import Respond
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
+from bot import crashpoint
+from bot.errors import SisMaintError
 from bot.services.views import WindowView
 from bot.services.windows import Requested
 from bot.slack import messages
 from bot.slack.context import SlackDeps
+from bot.slack.notifier import STALE_CLAIM, CardNotPosted
 from bot.slack.text import user
 
 
@@ -49,30 +51,46 @@ def announce_cancel(deps: SlackDeps, view: WindowView, actor: str) -> None:
     deps.notifier.refresh_card(view)
 
 
-def post_card(deps: SlackDeps, client: WebClient, respond: Respond, requested: Requested) -> None:
+def post_card(deps: SlackDeps, respond: Respond, requested: Requested) -> None:
     """Post the approval card; if Slack refuses, withdraw the request and say why."""
-    channel = deps.settings.approvals_channel
+    crashpoint.reached("card")
     view = requested.view
     try:
-        payload = deps.notifier.message_payload(view, requested.overlaps)
-        reply = client.chat_postMessage(channel=channel, **payload)
-    except Exception as exc:  # any failure leaves a request nobody could approve
-        error = (
-            exc.response.get("error", "unknown_error")
-            if isinstance(exc, SlackApiError)
-            else type(exc).__name__
-        )
-        deps.windows.cancel_undelivered(view.id, f"approval card not posted: {error}")
-        respond(
-            response_type="ephemeral",
-            text=(
-                f":warning: {view.number} was withdrawn: the approval card could not be posted "
-                f"in {channel} (Slack said `{error}`). Invite the bot to that channel, or ask "
-                "whoever runs sis-maint to check `approvals_channel`."
-            ),
-        )
-        return
-    deps.windows.attach_card(view.id, str(reply["channel"]), str(reply["ts"]))
+        deps.notifier.post_card(view, requested.overlaps, claim=requested.card_claim)
+    except CardNotPosted as exc:
+        deps.windows.cancel_undelivered(view.id, f"approval card not posted: {exc.error}")
+        respond(response_type="ephemeral", text=_withdrawn(deps, view, exc.error))
+
+
+def post_owed_cards(deps: SlackDeps) -> int:
+    """Post the cards of requests whose process stopped between its answer and the card.
+
+    The request was recorded and its number given; without a card nobody could approve it.
+    Each is taken over once the claim its request made is stale (STALE_CLAIM after it), so
+    a poster still at work is left to finish. A card Slack refuses withdraws the request, and
+    the requester hears why in a direct message. Returns how many cards were posted.
+    """
+    posted = 0
+    for view in deps.windows.cards_owed(STALE_CLAIM):
+        try:
+            posted += deps.notifier.post_card(view)
+        except CardNotPosted as exc:
+            try:
+                deps.windows.cancel_undelivered(view.id, f"approval card not posted: {exc.error}")
+            except SisMaintError:  # decided meanwhile (cancelled by its requester, say)
+                continue
+            deps.notifier.direct(
+                view.requester_id, f"withdrawn:{view.id}", _withdrawn(deps, view, exc.error)
+            )
+    return posted
+
+
+def _withdrawn(deps: SlackDeps, view: WindowView, error: str) -> str:
+    return (
+        f":warning: {view.number} was withdrawn: the approval card could not be posted "
+        f"in {deps.settings.approvals_channel} (Slack said `{error}`). Invite the bot to that "
+        "channel, or ask whoever runs sis-maint to check `approvals_channel`."
+    )
 
 
 def direct_teller(client: WebClient, user_id: str) -> Respond:

@@ -20,7 +20,7 @@ from bot.services import assisted, conflicts
 from bot.services.reports import Report, ReportKind
 from bot.services.views import WindowView
 from bot.services.window_moves import load_window
-from bot.services.windows import WindowService
+from bot.services.windows import WindowService, card_key
 from bot.slack.blocks import card_text, nightly_warning, render_card
 from bot.slack.checklist_blocks import comment_to_paste, comment_value
 from bot.slack.checklist_blocks import render as render_checklist
@@ -34,6 +34,14 @@ log = logging.getLogger(__name__)
 # A notice claimed this long ago and never posted lost its poster (a crash): post it again.
 STALE_CLAIM = timedelta(minutes=5)
 CARD_LOCKS = 64
+
+
+class CardNotPosted(Exception):
+    """Slack refused a request's approval card (``error`` is what it said)."""
+
+    def __init__(self, error: str) -> None:
+        super().__init__(error)
+        self.error = error
 
 
 class SlackNotifier:
@@ -130,6 +138,35 @@ class SlackNotifier:
             if row is not None:
                 row.ts = ts
         return ts
+
+    def post_card(
+        self,
+        view: WindowView,
+        overlaps: conflicts.Overlaps | None = None,
+        *,
+        claim: int | None = None,
+    ) -> bool:
+        """Post a request's approval card and attach it to the window, under ``claim`` (the
+        one its request made) or under a claim taken now. False when someone else holds the
+        claim; CardNotPosted when Slack refuses the card (the claim is freed)."""
+        notice_id = claim
+        if notice_id is None:
+            with self._sessions.begin() as session:
+                notice_id = self._claim(session, card_key(view.id), self._channel, None)
+        if notice_id is None:
+            return False
+        try:
+            reply = self._client.chat_postMessage(
+                channel=self._channel, **self.message_payload(view, overlaps)
+            )
+        except Exception as exc:  # a card nobody can see is no card: the caller withdraws
+            with self._sessions.begin() as session:
+                session.execute(delete(SlackNotice).where(SlackNotice.id == notice_id))
+            raise CardNotPosted(_slack_error(exc)) from exc
+        ts = str(reply["ts"])
+        with self._sessions.begin() as session:
+            ledger.attach_card(session, view.id, str(reply["channel"]), ts, notice_id=notice_id)
+        return True
 
     def in_thread(
         self, view: WindowView, key: str, text: str, *, blocks: list[dict[str, Any]] | None = None

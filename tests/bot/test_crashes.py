@@ -10,14 +10,17 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import select, update
 
+from bot.services.windows import card_key
 from bot.slack import ids
-from storage.models import AuditEvent, DueAction, RemoteWrite, Window
+from bot.slack.notifier import STALE_CLAIM
+from storage.models import AuditEvent, DueAction, RemoteWrite, SlackNotice, Window
 from tests import invariants
 from tests.harness import APPROVER, REQUESTER
 from tests.process import SCHOOL, Stack, eventually, stack
@@ -165,4 +168,32 @@ def test_a_crash_after_claiming_the_end_runs_the_end_once_after_restart(world: S
     assert actions.count("ended") == 1
     assert count(thread(world), ("reached its end",)) == 1
     assert world.sim.school(SCHOOL).writes == 2
+    check_invariants(world)
+
+
+def test_a_crash_between_the_answer_and_the_card_posts_the_card_after_restart(
+    world: Stack,
+) -> None:
+    bot = world.start(crash_at="card")
+    try:
+        answer = bot.command(REQUESTER, "start prod 2h Banner patch", wait=False)
+    except httpx.TransportError:
+        pass  # killed while the answer was on its way: the request was committed before it
+    else:
+        assert answer.status_code == 200 and "MW-1" in answer.json()["text"]
+    assert world.killed(), world.log()
+    assert window(world) == ("requested", ["pending"])
+    assert not bot.cards()  # recorded, but nobody could approve it
+    stale = datetime.now(UTC) - STALE_CLAIM - timedelta(seconds=1)
+    with world.sessions.begin() as s:  # as if the restart came after the claim went stale
+        s.execute(update(Window).where(Window.id == 1).values(requested_at=stale))
+        claim = update(SlackNotice).where(SlackNotice.dedup_key == card_key(1))
+        s.execute(claim.values(created_at=stale))
+
+    bot = world.start()
+    # The periodic pass (every 5 s here) takes the card over and posts it.
+    assert eventually(lambda: _card_attached(world), timeout=60), world.log()
+    assert sum("MW-1:" in c.text for c in bot.cards()) == 1
+    bot.click(APPROVER, ids.APPROVE, "1", bot.card(1), wait=False)
+    assert eventually(lambda: switched_off(world)), (window(world), thread(world), world.log())
     check_invariants(world)

@@ -104,6 +104,7 @@ QUESTIONS: dict[str, Question] = {
     ),
     "worker: owed reports": lambda s, p: ledger.owed_reports(s),
     "worker: abandoned writes": lambda s, p: ledger.pending_writes(s, "prod"),
+    "worker: cards owed": lambda s, p: ledger.cards_owed(s, "requested", NOW),
     "worker: the plan's holding and waiting windows": lambda s, p: [
         ledger.holding_and_waiting(s, env, HOLDING_STATES, ROW_WAITING_RESTORE)
         for env in ("prod", "staging")

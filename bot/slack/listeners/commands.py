@@ -120,7 +120,7 @@ def _start(deps: SlackDeps, io: _Io, parsed: StartCommand) -> None:
     )
     text = render_confirmation(requested.view, deps.settings.approvals_channel)
     io.reply(_with_notes(requested, text))
-    io.later(lambda: post_card(deps, io.client, io.respond, requested))
+    io.later(lambda: post_card(deps, io.respond, requested))
 
 
 def _schedule(deps: SlackDeps, io: _Io, parsed: ScheduleCommand) -> None:
@@ -136,7 +136,7 @@ def _schedule(deps: SlackDeps, io: _Io, parsed: ScheduleCommand) -> None:
     )
     text = render_confirmation(requested.view, deps.settings.approvals_channel, parsed.notes)
     io.reply(_with_notes(requested, text))
-    io.later(lambda: post_card(deps, io.client, io.respond, requested))
+    io.later(lambda: post_card(deps, io.respond, requested))
 
 
 def _with_notes(requested: Requested, text: str) -> str:

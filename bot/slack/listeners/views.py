@@ -54,7 +54,7 @@ def register(app: App, deps: SlackDeps, later: Later) -> None:
         def announce() -> None:
             # The card first: without it nobody can approve; post_card withdraws and explains.
             with answering_errors(tell):
-                post_card(deps, client, tell, requested)
+                post_card(deps, tell, requested)
             tell(text=render_confirmation(requested.view, deps.settings.approvals_channel))
 
         later(tell, announce)
