@@ -369,6 +369,16 @@ def claim_notice(
     )
 
 
+def settle_notice(session: Session, notice_id: int, ts: str) -> None:
+    """A claimed notice was posted: keep its ts (a later claim of its key finds it posted)."""
+    session.execute(update(SlackNotice).where(SlackNotice.id == notice_id).values(ts=ts))
+
+
+def free_notice(session: Session, notice_id: int) -> None:
+    """A claimed notice was not posted: free its key so that a later attempt may post it."""
+    session.execute(delete(SlackNotice).where(SlackNotice.id == notice_id))
+
+
 def owe_reports(
     session: Session, reports: Iterable[tuple[str, dict[str, Any]]], now: datetime
 ) -> None:
@@ -432,18 +442,13 @@ def cards_owed(
     return session.scalars(stmt).all()
 
 
-def attach_card(
-    session: Session, window_id: int, channel: str, ts: str, *, notice_id: int | None = None
-) -> None:
-    """Remember where a window's card was posted and, with ``notice_id``, settle the notice
-    that claimed its post."""
+def attach_card(session: Session, window_id: int, channel: str, ts: str) -> None:
+    """Remember where a window's card was posted."""
     session.execute(
         update(Window)
         .where(Window.id == window_id)
         .values(channel_id=channel, card_ts=ts, version=Window.version + 1)
     )
-    if notice_id is not None:
-        session.execute(update(SlackNotice).where(SlackNotice.id == notice_id).values(ts=ts))
 
 
 def history(session: Session, environment: str | None, limit: int) -> Sequence[AuditEvent]:

@@ -10,7 +10,6 @@ from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import delete
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import crashpoint
@@ -28,7 +27,6 @@ from bot.slack.kit import section
 from bot.slack.messages import render_report, save_state_choices
 from storage import ledger
 from storage.db import reading
-from storage.models import SlackNotice
 
 log = logging.getLogger(__name__)
 # A notice claimed this long ago and never posted lost its poster (a crash): post it again.
@@ -129,14 +127,11 @@ class SlackNotifier:
         except Exception as exc:  # a notice must never break the caller's work
             log.error("posting notice %s failed: %s", key, _slack_error(exc))
             with self._sessions.begin() as session:
-                # Not posted: free the key so a later attempt may post it.
-                session.execute(delete(SlackNotice).where(SlackNotice.id == notice_id))
+                ledger.free_notice(session, notice_id)
             return None
         ts = str(reply.get("ts"))
         with self._sessions.begin() as session:
-            row = session.get(SlackNotice, notice_id)
-            if row is not None:
-                row.ts = ts
+            ledger.settle_notice(session, notice_id, ts)
         return ts
 
     def post_card(
@@ -161,11 +156,12 @@ class SlackNotifier:
             )
         except Exception as exc:  # a card nobody can see is no card: the caller withdraws
             with self._sessions.begin() as session:
-                session.execute(delete(SlackNotice).where(SlackNotice.id == notice_id))
+                ledger.free_notice(session, notice_id)
             raise CardNotPosted(_slack_error(exc)) from exc
         ts = str(reply["ts"])
-        with self._sessions.begin() as session:
-            ledger.attach_card(session, view.id, str(reply["channel"]), ts, notice_id=notice_id)
+        with self._sessions.begin() as session:  # the card and its claim settle together
+            ledger.attach_card(session, view.id, str(reply["channel"]), ts)
+            ledger.settle_notice(session, notice_id, ts)
         return True
 
     def in_thread(

@@ -9,7 +9,6 @@ process or another) takes it over and posts the card, once, however many posters
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -28,8 +27,13 @@ STALE = STALE_CLAIM + timedelta(seconds=1)
 
 
 @pytest.fixture
-def bot(database_url: str) -> Iterator[Bot]:
-    with running_bot(database_url, clock=ManualClock(datetime(2026, 10, 20, 14, tzinfo=UTC))) as b:
+def clock() -> ManualClock:
+    return ManualClock(datetime(2026, 10, 20, 14, tzinfo=UTC))
+
+
+@pytest.fixture
+def bot(database_url: str, clock: ManualClock) -> Iterator[Bot]:
+    with running_bot(database_url, clock=clock) as b:
         yield b
 
 
@@ -38,11 +42,6 @@ def recorded_without_card(bot: Bot, reason: str = "Banner patch") -> Requested:
     return bot.runtime.windows.request(
         requester=REQUESTER, environments=["prod"], duration=timedelta(hours=2), reason=reason
     )
-
-
-def clock(bot: Bot) -> ManualClock:
-    assert isinstance(bot.runtime.windows._clock, ManualClock)
-    return bot.runtime.windows._clock
 
 
 def owed(bot: Bot) -> int:
@@ -71,13 +70,15 @@ def test_a_request_claims_its_card_as_it_is_recorded(bot: Bot) -> None:
     assert (claim.id, claim.ts) == (requested.card_claim, None)
 
 
-def test_a_request_left_without_its_card_gets_it_once_its_claim_is_stale(bot: Bot) -> None:
+def test_a_request_left_without_its_card_gets_it_once_its_claim_is_stale(
+    bot: Bot, clock: ManualClock
+) -> None:
     recorded_without_card(bot)
-    clock(bot).advance(STALE_CLAIM / 2)
+    clock.advance(STALE_CLAIM / 2)
     assert owed(bot) == 0  # its own process may still be posting it
     assert cards_of(bot, 1) == 0
 
-    clock(bot).advance(STALE_CLAIM / 2 + timedelta(seconds=1))
+    clock.advance(STALE_CLAIM / 2 + timedelta(seconds=1))
     assert owed(bot) == 1
     assert cards_of(bot, 1) == 1
     view = bot.runtime.windows.get(1)
@@ -90,26 +91,26 @@ def test_a_request_left_without_its_card_gets_it_once_its_claim_is_stale(bot: Bo
     assert bot.runtime.windows.get(1).state == "active"
 
 
-def test_a_request_with_no_claim_at_all_gets_its_card(bot: Bot) -> None:
+def test_a_request_with_no_claim_at_all_gets_its_card(bot: Bot, clock: ManualClock) -> None:
     recorded_without_card(bot)
     with bot.runtime.sessions.begin() as s:  # a claim freed after Slack failed, say
         s.execute(delete(SlackNotice).where(SlackNotice.dedup_key == card_key(1)))
-    clock(bot).advance(STALE)
+    clock.advance(STALE)
     assert owed(bot) == 1 and cards_of(bot, 1) == 1
 
 
-def test_a_card_posted_after_the_answer_is_not_posted_again(bot: Bot) -> None:
+def test_a_card_posted_after_the_answer_is_not_posted_again(bot: Bot, clock: ManualClock) -> None:
     assert "MW-1" in bot.command(REQUESTER, "start prod 2h Banner patch").json()["text"]
     bot.wait_card(1)
     assert [c.ts for c in claims_of(bot, 1)] == [bot.card(1).ts]
-    clock(bot).advance(STALE)
+    clock.advance(STALE)
     assert owed(bot) == 0
     assert cards_of(bot, 1) == 1
 
 
-def test_two_passes_taking_over_one_card_post_it_once(bot: Bot) -> None:
+def test_two_passes_taking_over_one_card_post_it_once(bot: Bot, clock: ManualClock) -> None:
     view = recorded_without_card(bot).view
-    clock(bot).advance(STALE)
+    clock.advance(STALE)
     notifier = bot.runtime.notifier
     results: list[bool] = []
     start = threading.Barrier(2)
@@ -128,9 +129,11 @@ def test_two_passes_taking_over_one_card_post_it_once(bot: Bot) -> None:
     assert [c.ts for c in claims_of(bot, 1)] == [bot.card(1).ts]
 
 
-def test_a_card_slack_refuses_withdraws_the_request_and_tells_the_requester(bot: Bot) -> None:
+def test_a_card_slack_refuses_withdraws_the_request_and_tells_the_requester(
+    bot: Bot, clock: ManualClock
+) -> None:
     recorded_without_card(bot)
-    clock(bot).advance(STALE)
+    clock.advance(STALE)
     bot.slack.fail("chat.postMessage", "not_in_channel")
     assert owed(bot) == 0
     assert bot.runtime.windows.get(1).state == "cancelled"
@@ -140,12 +143,12 @@ def test_a_card_slack_refuses_withdraws_the_request_and_tells_the_requester(bot:
     assert owed(bot) == 0  # a withdrawn request is owed nothing
 
 
-def test_a_request_cancelled_before_its_card_is_owed_none(bot: Bot) -> None:
+def test_a_request_cancelled_before_its_card_is_owed_none(bot: Bot, clock: ManualClock) -> None:
     recorded_without_card(bot, "one")
     recorded_without_card(bot, "two")
     assert "MW-2" in bot.command(REQUESTER, "cancel MW-2").json()["text"]
     assert bot.runtime.windows.get(2).state == "cancelled"
-    clock(bot).advance(STALE)
+    clock.advance(STALE)
     assert owed(bot) == 1
     assert cards_of(bot, 1) == 1 and cards_of(bot, 2) == 0
 
@@ -176,18 +179,18 @@ def test_the_worker_runs_its_chores_on_each_periodic_tick() -> None:
 
 def test_a_failing_chore_does_not_stop_the_worker() -> None:
     calls: list[int] = []
+    again = threading.Event()
 
     def chore() -> None:
         calls.append(1)
+        if len(calls) == 2:
+            again.set()
         raise RuntimeError("database down")
 
     worker = Worker(_Idle(), lambda reports: None, interval=0.02)  # type: ignore[arg-type]
     worker.chores = chore
     worker.start()
     try:
-        deadline = time.monotonic() + 5
-        while len(calls) < 2 and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert len(calls) >= 2
+        assert again.wait(5)  # the tick after the failure ran it again
     finally:
         worker.stop()
