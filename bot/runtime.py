@@ -6,7 +6,7 @@ import os
 import socket
 import uuid
 from collections.abc import Mapping
-from concurrent.futures import Executor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.jobs import Jobs
+from bot.logs import CarryContext
 from bot.mailer import Mailer, mailer_from_settings
 from bot.merge_watch import MergeWatcher
 from bot.notice_job import NoticeSender
@@ -44,6 +45,7 @@ from bot.services.series import SeriesService
 from bot.services.status import StatusService
 from bot.services.timetable import WATCH_MERGE
 from bot.services.windows import WindowService
+from bot.slack.after_ack import Later, Lull
 from bot.slack.announce import post_owed_cards
 from bot.slack.app import create_app
 from bot.slack.context import SlackDeps
@@ -111,6 +113,8 @@ class Runtime:
     clients: Mapping[str, ScheduleApi] = field(default_factory=dict)
     ops: Ops = field(kw_only=True)
     ahead: ReadAhead | None = field(default=None, kw_only=True)
+    # Work listeners leave for after their acknowledgements (bot.slack.after_ack).
+    later: Later = field(kw_only=True)
 
     def start(self, *, scheduler: bool = True) -> None:
         """Start background work (tests drive the scheduler by hand)."""
@@ -123,6 +127,7 @@ class Runtime:
 
     def stop(self) -> None:
         """Stop background work and release connections."""
+        self.later.close()  # cards waiting for a lull go to the listener pool now
         self.scheduler.stop()
         self.worker.stop()
         self.home.stop()
@@ -147,10 +152,12 @@ def build_runtime(
     listener_executor: Executor | None = None,
     mailer: Mailer | None = None,
     calendar_token: SecretStr | None = None,
+    lull: Lull | None = None,
 ) -> Runtime:
     """Wire everything together; the caller starts it.
 
-    ``mailer`` defaults to the SMTP server of ``[coursedog_notice]`` (None: notices are drafts).
+    ``mailer`` defaults to the SMTP server of ``[coursedog_notice]`` (None: notices are drafts);
+    ``lull`` to bot.slack.after_ack's (when approval cards wait for a lull in requests).
     """
     if mailer is None:
         mailer = mailer_from_settings(settings.coursedog_notice, os.environ)
@@ -254,9 +261,10 @@ def build_runtime(
         series_notices=series_notices,
     )
     worker.chores = partial(post_owed_cards, deps)
-    app = create_app(
-        deps, client=slack, signing_secret=signing_secret, listener_executor=listener_executor
-    )
+    # Work after the acknowledgement keeps the request id of the request it serves.
+    pool = CarryContext(listener_executor or ThreadPoolExecutor(max_workers=5))
+    later = Later(pool, lull or Lull())
+    app = create_app(deps, client=slack, signing_secret=signing_secret, later=later)
     health = Health(
         sessions,
         scheduler_age=scheduler_age(last_pass),
@@ -276,6 +284,7 @@ def build_runtime(
         clients,
         ops=ops,
         ahead=ahead,
+        later=later,
     )
 
 

@@ -25,6 +25,7 @@ from bot.runtime import Runtime, build_runtime, slack_client
 from bot.sandbox.slack_api import Message, SlackStandIn
 from bot.server import wsgi_app
 from bot.slack import ids
+from bot.slack.after_ack import Lull
 from coursedog.client import CoursedogClient
 from coursedog.retry import RetryPolicy
 from coursedog.simulator import SchoolState, Simulator
@@ -333,6 +334,8 @@ class Bot:
         """Wait until request work after the acknowledgements and the worker are both idle."""
         deadline = time.monotonic() + timeout
         for _ in range(3):  # a listener may kick the worker, whose reports never call back
+            if not self.runtime.later.wait_idle(deadline - time.monotonic()):
+                return False  # cards waiting for a lull in requests are on the pool after this
             if not self.listeners.wait_idle(deadline - time.monotonic()):
                 return False
             if not self.runtime.worker.wait_idle(max(0.0, deadline - time.monotonic())):
@@ -385,6 +388,7 @@ def running_bot(
     signing_secret: str = SIGNING_SECRET,
     password: str = PASSWORD,
     sleep: Callable[[float], None] = time.sleep,
+    lull: Lull | None = None,
 ) -> Iterator[Bot]:
     """Start the simulator, the Slack stand-in and the bot on free ports; stop them after."""
     sim = Simulator(
@@ -430,6 +434,7 @@ def running_bot(
             owner=owner,
             listener_executor=listeners,
             calendar_token=SecretStr(CALENDAR_TOKEN),
+            lull=lull,
         )
         return runtime, listeners
 

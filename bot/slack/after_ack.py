@@ -6,13 +6,25 @@ therefore does only what its acknowledgement must say (a ledger change, a check)
 and hands everything slow (posting cards and thread replies, reading Coursedog) to ``Later``,
 which runs it on the listener pool. A slow or hanging Slack or Coursedog then never delays an
 acknowledgement, and requests never wait for a free pool thread before they are answered.
+
+Work that comes once per request and that nobody waits on to the millisecond (an approval
+card) can also wait for a lull (``Later.when_quiet``): it then starts once no request has
+arrived for a moment, or a bounded time after it was left. In a burst of requests the process
+answers them first instead of sharing its interpreter with their cards, which Slack does not
+time; Slack drops an acknowledgement that comes later than 3 seconds.
 """
 
 from __future__ import annotations
 
+import contextvars
 import logging
+import math
+import threading
+import time
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Executor
+from dataclasses import dataclass
 
 from slack_bolt import Respond
 
@@ -22,12 +34,70 @@ log = logging.getLogger(__name__)
 
 Work = Callable[[], None]
 
+# No request for this long is a lull; a card waits for one at most MAX_WAIT after its request.
+QUIET_SECONDS = 0.05
+MAX_WAIT_SECONDS = 2.0
+
+
+class Lull:
+    """Tells when the front door has been without requests for a moment."""
+
+    def __init__(
+        self,
+        quiet: float = QUIET_SECONDS,
+        at_most: float = MAX_WAIT_SECONDS,
+        *,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._quiet = quiet
+        self._at_most = at_most
+        self._monotonic = monotonic
+        self._last = -math.inf
+
+    def arrived(self) -> None:
+        """A request came in (called for every request, before its listener runs)."""
+        self._last = self._monotonic()
+
+    @property
+    def last_arrival(self) -> float:
+        """When the last request came in (monotonic; -inf before the first)."""
+        return self._last
+
+    def now(self) -> float:
+        """The monotonic time the lull is measured in."""
+        return self._monotonic()
+
+    def remaining(self, since: float) -> float:
+        """Seconds until work left at ``since`` may start: until no request has arrived for
+        ``quiet`` seconds, or until ``at_most`` seconds after ``since``; 0 when it may now."""
+        now = self._monotonic()
+        return max(0.0, min(self._last + self._quiet, since + self._at_most) - now)
+
+
+@dataclass(frozen=True)
+class _Waiting:
+    since: float
+    respond: Respond
+    work: Work
+    context: contextvars.Context
+
 
 class Later:
     """Runs work after the acknowledgement; its errors are explained to whoever acted."""
 
-    def __init__(self, executor: Executor) -> None:
+    def __init__(self, executor: Executor, lull: Lull | None = None) -> None:
         self._executor = executor
+        self.lull = lull or Lull(0.0, 0.0)
+        self._waiting: deque[_Waiting] = deque()
+        self._busy = False  # the waiting thread holds an item it has not handed on yet
+        self._cond = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self._closed = False
+
+    @property
+    def executor(self) -> Executor:
+        """The listener pool the work runs on."""
+        return self._executor
 
     def __call__(self, respond: Respond, work: Work) -> None:
         """Run ``work`` on the pool; an error is told through ``respond``, never raised."""
@@ -48,3 +118,68 @@ class Later:
                 log.exception("work after an acknowledgement failed")
 
         self._executor.submit(run)
+
+    def when_quiet(self, respond: Respond, work: Work) -> None:
+        """Like calling ``Later``, but ``work`` starts at the next lull (see ``Lull``), in the
+        order it was left. Nothing holds a pool thread while it waits."""
+        item = _Waiting(self.lull.now(), respond, work, contextvars.copy_context())
+        with self._cond:
+            if self._closed:
+                closed = True
+            else:
+                closed = False
+                self._waiting.append(item)
+                self._cond.notify_all()
+                if self._thread is None:
+                    self._thread = threading.Thread(
+                        target=self._hand_on, name="sis-maint-lull", daemon=True
+                    )
+                    self._thread.start()
+        if closed:
+            self._submit(item)
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Block until no work waits for a lull (it is then on the pool); False on timeout."""
+        with self._cond:
+            return self._cond.wait_for(
+                lambda: not self._waiting and not self._busy, max(0.0, timeout)
+            )
+
+    def close(self) -> None:
+        """Hand everything still waiting to the pool at once, and stop waiting for lulls."""
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+            thread = self._thread
+        if thread is not None:
+            thread.join()
+
+    def _hand_on(self) -> None:
+        while True:
+            with self._cond:
+                self._cond.wait_for(lambda: self._waiting or self._closed)
+                if not self._waiting:
+                    return
+                item = self._waiting.popleft()
+                self._busy = True
+            try:
+                self._wait_for_lull(item.since)
+                self._submit(item)
+            except Exception:  # the pool is gone (shutting down): the ledger still owes it
+                log.exception("work left for a lull could not be started")
+            finally:
+                with self._cond:
+                    self._busy = False
+                    self._cond.notify_all()
+
+    def _wait_for_lull(self, since: float) -> None:
+        with self._cond:  # close() cuts the wait short
+            while not self._closed and (left := self.lull.remaining(since)) > 0:
+                self._cond.wait(left)
+
+    def _submit(self, item: _Waiting) -> None:
+        def run() -> None:
+            with answering_errors(item.respond):
+                item.work()
+
+        self._executor.submit(lambda: item.context.run(run))

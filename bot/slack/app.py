@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Any
 
 from slack_bolt import App, BoltRequest, BoltResponse
 from slack_sdk import WebClient
 
-from bot.logs import CarryContext, log_context, new_request_id
+from bot.logs import log_context, new_request_id
 from bot.slack import errors, workspace
-from bot.slack.after_ack import Later
+from bot.slack.after_ack import Later, Lull
 from bot.slack.context import SlackDeps
 from bot.slack.listeners import actions, checklist, commands, series_actions, views
 
@@ -31,21 +30,20 @@ def create_app(
     *,
     client: WebClient,
     signing_secret: str,
-    listener_executor: Executor | None = None,
+    later: Later,
 ) -> App:
     """A Bolt app with every listener registered.
 
     Listeners run on the thread serving the request and acknowledge before anything slow,
-    which they leave to ``Later`` (see bot.slack.after_ack): Slack gets its answer as soon as
-    the listener returns, with no polling for it.
+    which they leave to ``later`` (see bot.slack.after_ack): Slack gets its answer as soon as
+    the listener returns, with no polling for it. Every request tells ``later``'s lull that it
+    arrived.
     """
     logging.getLogger("slack_bolt.App").addFilter(_QuietTokenNotice())
-    # Work after the acknowledgement keeps the request id of the request it serves.
-    executor = CarryContext(listener_executor or ThreadPoolExecutor(max_workers=5))
-    later = Later(executor)
     app = _App(
+        later.lull,
         process_before_response=True,
-        listener_executor=executor,
+        listener_executor=later.executor,
         client=client,
         signing_secret=signing_secret,
         # HTTP requests reach Bolt only through bot.slack.gate, which checks their signatures
@@ -72,7 +70,12 @@ class _App(App):
     the id is set around ``dispatch``; the listener executor carries it into its threads.
     """
 
+    def __init__(self, lull: Lull, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._lull = lull
+
     def dispatch(self, req: BoltRequest) -> BoltResponse:
+        self._lull.arrived()
         body = req.body if isinstance(req.body, dict) else {}
         kind, user = _who(body)
         with log_context(request_id=new_request_id(), slack=kind, user=user):

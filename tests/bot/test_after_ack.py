@@ -14,6 +14,7 @@ import pytest
 from bot.domain.states import WindowState
 from bot.sandbox.slack_api import Message
 from bot.slack import ids
+from bot.slack.after_ack import Lull
 from tests.harness import APPROVALS, APPROVER, REQUESTER, Bot, running_bot
 
 TIMES = 10
@@ -61,6 +62,24 @@ def test_starts_and_approvals_are_acknowledged_while_slack_hangs(bot: Bot) -> No
     for number in range(1, TIMES + 1):  # each click did its work once Slack answered again
         assert bot.runtime.windows.get(number).state is WindowState.ACTIVE
     assert bot.sim.school("state_u_prod").writes == 1
+
+
+def test_a_burst_of_requests_is_answered_before_their_cards_are_posted(
+    database_url: str,
+) -> None:
+    lull = Lull(1.0, 30.0)  # cards wait for a second without requests
+    with running_bot(database_url, lull=lull) as bot:
+        bot.command(REQUESTER, "help")
+        before = lull.now()
+        answers = together(lambda n: bot.command(REQUESTER, f"start prod 2h Patch {n}", wait=False))
+        numbers = sorted(int(text_of(a).split("MW-")[1].split("*")[0]) for a in answers)
+        assert numbers == list(range(1, TIMES + 1))
+        assert lull.last_arrival >= before  # each request told the lull it came
+        assert bot.cards() == []  # all answered; no card yet
+        assert bot.settle(30)
+        assert len(bot.cards()) == TIMES
+        for number in range(1, TIMES + 1):
+            assert bot.runtime.windows.get(number).card_ts is not None
 
 
 def test_an_error_after_the_acknowledgement_is_told_to_whoever_clicked(bot: Bot) -> None:

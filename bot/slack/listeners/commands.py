@@ -53,6 +53,10 @@ class _Io:
         """After the acknowledgement: ``work``, its errors told to the user."""
         self.run_later(self.respond, work)
 
+    def at_lull(self, work: Work) -> None:
+        """Like ``later``, at the next lull in requests (see bot.slack.after_ack)."""
+        self.run_later.when_quiet(self.respond, work)
+
 
 def register(app: App, deps: SlackDeps, later: Later) -> None:
     """Attach the slash command listener.
@@ -120,7 +124,7 @@ def _start(deps: SlackDeps, io: _Io, parsed: StartCommand) -> None:
     )
     text = render_confirmation(requested.view, deps.settings.approvals_channel)
     io.reply(_with_notes(requested, text))
-    io.later(lambda: post_card(deps, io.respond, requested))
+    io.at_lull(lambda: post_card(deps, io.respond, requested))
 
 
 def _schedule(deps: SlackDeps, io: _Io, parsed: ScheduleCommand) -> None:
@@ -136,7 +140,7 @@ def _schedule(deps: SlackDeps, io: _Io, parsed: ScheduleCommand) -> None:
     )
     text = render_confirmation(requested.view, deps.settings.approvals_channel, parsed.notes)
     io.reply(_with_notes(requested, text))
-    io.later(lambda: post_card(deps, io.respond, requested))
+    io.at_lull(lambda: post_card(deps, io.respond, requested))
 
 
 def _with_notes(requested: Requested, text: str) -> str:

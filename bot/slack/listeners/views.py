@@ -57,4 +57,4 @@ def register(app: App, deps: SlackDeps, later: Later) -> None:
                 post_card(deps, tell, requested)
             tell(text=render_confirmation(requested.view, deps.settings.approvals_channel))
 
-        later(tell, announce)
+        later.when_quiet(tell, announce)

@@ -1,0 +1,177 @@
+"""Approval cards wait for a lull in requests, at most a bounded time (bot.slack.after_ack)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, cast
+
+import pytest
+from slack_bolt import Respond
+
+from bot.logs import CarryContext, current_fields, log_context
+from bot.slack.after_ack import Later, Lull
+
+
+class Ticking:
+    """A monotonic clock the test moves."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_work_may_start_once_no_request_came_for_the_quiet_time() -> None:
+    clock = Ticking()
+    lull = Lull(0.05, 2.0, monotonic=clock)
+    assert lull.remaining(clock.now) == 0.0  # no request yet: at once
+    lull.arrived()
+    assert lull.remaining(clock.now) == pytest.approx(0.05)
+    clock.now += 0.03
+    lull.arrived()  # another request: the quiet time starts again
+    assert lull.remaining(clock.now - 0.03) == pytest.approx(0.05)
+    clock.now += 0.05
+    assert lull.remaining(clock.now - 0.08) == 0.0
+
+
+def test_work_starts_after_the_longest_wait_however_many_requests_come() -> None:
+    clock = Ticking()
+    lull = Lull(0.05, 2.0, monotonic=clock)
+    since = clock.now
+    for _ in range(110):  # a request every 20 ms, for 2.2 s
+        clock.now += 0.02
+        lull.arrived()
+    assert lull.remaining(since) == 0.0
+    assert lull.remaining(since + 1.0) == pytest.approx(0.05)  # later work: the quiet time
+
+
+def test_the_lull_remembers_the_last_arrival() -> None:
+    clock = Ticking()
+    lull = Lull(monotonic=clock)
+    assert lull.last_arrival == float("-inf")
+    lull.arrived()
+    assert lull.last_arrival == clock.now
+
+
+class Recorder:
+    """A ``respond`` that remembers what it was told."""
+
+    def __init__(self) -> None:
+        self.said: list[str] = []
+
+    def __call__(self, text: str = "", **_: Any) -> None:
+        self.said.append(text)
+
+    @property
+    def respond(self) -> Respond:
+        return cast(Respond, self)
+
+
+@pytest.fixture
+def pool() -> Iterator[ThreadPoolExecutor]:
+    executor = ThreadPoolExecutor(max_workers=2)
+    yield executor
+    executor.shutdown(wait=True)
+
+
+def arrivals(lull: Lull, seconds: float, stop: threading.Event) -> None:
+    """Requests every 10 ms for ``seconds`` (or until ``stop``)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and not stop.is_set():
+        lull.arrived()
+        time.sleep(0.01)
+
+
+def test_work_waits_while_requests_keep_coming_then_runs(pool: ThreadPoolExecutor) -> None:
+    lull = Lull(0.5, 30.0)
+    later = Later(pool, lull)
+    ran = threading.Event()
+    lull.arrived()
+    later.when_quiet(Recorder().respond, ran.set)
+    busy = threading.Event()
+    arrivals(lull, 1.0, busy)  # 1 s of requests 10 ms apart: never half a second quiet
+    assert not ran.is_set()
+    assert not later.wait_idle(0)  # still waiting for its lull
+    assert ran.wait(10)  # the requests stopped: it runs
+    assert later.wait_idle(10)
+    later.close()
+
+
+def test_work_runs_after_the_longest_wait_while_requests_keep_coming(
+    pool: ThreadPoolExecutor,
+) -> None:
+    lull = Lull(30.0, 0.2)
+    later = Later(pool, lull)
+    ran = threading.Event()
+    stop = threading.Event()
+    requests = threading.Thread(target=arrivals, args=(lull, 30.0, stop))
+    requests.start()
+    try:
+        later.when_quiet(Recorder().respond, ran.set)
+        assert ran.wait(10)  # never a quiet moment, yet it ran
+    finally:
+        stop.set()
+        requests.join()
+    later.close()
+
+
+def test_work_runs_in_the_order_it_was_left() -> None:
+    lull = Lull(0.05, 30.0)
+    later = Later(ThreadPoolExecutor(max_workers=1), lull)
+    order: list[int] = []
+    lull.arrived()
+    for n in range(5):
+        later.when_quiet(Recorder().respond, lambda n=n: order.append(n))  # type: ignore[misc]
+    assert later.wait_idle(10)
+    later.close()
+    later.executor.shutdown(wait=True)
+    assert order == [0, 1, 2, 3, 4]
+
+
+def test_closing_starts_what_waits_at_once(pool: ThreadPoolExecutor) -> None:
+    lull = Lull(60.0, 60.0)
+    later = Later(pool, lull)
+    ran = threading.Event()
+    lull.arrived()
+    later.when_quiet(Recorder().respond, ran.set)
+    assert not ran.wait(0.2)
+    started = time.monotonic()
+    later.close()
+    assert ran.wait(10)
+    assert time.monotonic() - started < 10  # not after the minute it would have waited
+    after = threading.Event()
+    later.when_quiet(Recorder().respond, after.set)  # left after closing: run at once
+    assert after.wait(10)
+
+
+def test_an_error_in_work_left_for_a_lull_is_told_to_whoever_acted(
+    pool: ThreadPoolExecutor,
+) -> None:
+    later = Later(pool, Lull(0.0, 0.0))
+    told = Recorder()
+
+    def fails() -> None:
+        raise RuntimeError("boom")
+
+    later.when_quiet(told.respond, fails)
+    assert later.wait_idle(10)
+    pool.shutdown(wait=True)
+    assert len(told.said) == 1 and told.said[0], told.said
+    later.close()
+
+
+def test_work_left_for_a_lull_keeps_the_request_id_it_was_left_under(
+    pool: ThreadPoolExecutor,
+) -> None:
+    later = Later(CarryContext(pool), Lull(0.05, 30.0))
+    seen: list[dict[str, Any]] = []
+    with log_context(request_id="req-42"):
+        later.when_quiet(Recorder().respond, lambda: seen.append(current_fields()))
+    assert later.wait_idle(10)
+    pool.shutdown(wait=True)
+    assert seen and seen[0].get("request_id") == "req-42"
+    later.close()
