@@ -76,6 +76,8 @@ class Lull:
 
 @dataclass(frozen=True)
 class _Waiting:
+    """Work left for a lull, with when it was left and the context it was left in."""
+
     since: float
     respond: Respond
     work: Work
@@ -101,12 +103,7 @@ class Later:
 
     def __call__(self, respond: Respond, work: Work) -> None:
         """Run ``work`` on the pool; an error is told through ``respond``, never raised."""
-
-        def run() -> None:
-            with answering_errors(respond):
-                work()
-
-        self._executor.submit(run)
+        self._executor.submit(_telling(respond, work))
 
     def quietly(self, work: Work) -> None:
         """Run ``work`` on the pool when nobody waits for an answer (e.g. an event)."""
@@ -124,10 +121,7 @@ class Later:
         order it was left. Nothing holds a pool thread while it waits."""
         item = _Waiting(self.lull.now(), respond, work, contextvars.copy_context())
         with self._cond:
-            if self._closed:
-                closed = True
-            else:
-                closed = False
+            if not self._closed:
                 self._waiting.append(item)
                 self._cond.notify_all()
                 if self._thread is None:
@@ -135,8 +129,8 @@ class Later:
                         target=self._hand_on, name="sis-maint-lull", daemon=True
                     )
                     self._thread.start()
-        if closed:
-            self._submit(item)
+                return
+        self._submit(item)  # closing: no more waiting
 
     def wait_idle(self, timeout: float) -> bool:
         """Block until no work waits for a lull (it is then on the pool); False on timeout."""
@@ -178,8 +172,15 @@ class Later:
                 self._cond.wait(left)
 
     def _submit(self, item: _Waiting) -> None:
-        def run() -> None:
-            with answering_errors(item.respond):
-                item.work()
+        run = _telling(item.respond, item.work)
+        self._executor.submit(lambda: item.context.run(run))  # under the request's id
 
-        self._executor.submit(lambda: item.context.run(run))
+
+def _telling(respond: Respond, work: Work) -> Work:
+    """``work``, with any error it raises told through ``respond``."""
+
+    def run() -> None:
+        with answering_errors(respond):
+            work()
+
+    return run
