@@ -11,12 +11,15 @@ from collections.abc import Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 
-from bench.databases import fresh_database
+from sqlalchemy import Engine
+
+from bench.databases import fresh_database, gather_statistics
 from bench.load import Load, Sender
 from bench.report import Check, Section, fmt
 from bench.slack import command_body
 from bench.stack import Processes, Served, Services
 from bench.stats import ms, percentile
+from storage.db import make_engine
 
 DEFAULT = "bare Bolt app, defaults"
 FLOOR = "bare Bolt app, process_before_response (floor)"
@@ -34,6 +37,7 @@ class App:
     served: Served
     text: str = START
     checked: bool = False  # the bot's `start`: it posts cards, and the targets apply
+    ledger: Engine | None = None  # the database `start` writes to
 
 
 def _acknowledged_with_number(load: Load) -> bool:
@@ -76,7 +80,9 @@ def run(
             url = stack.enter_context(fresh_database(kind))
             procs = stack.enter_context(Processes())
             served = procs.bot(f"bot-{kind}", services, url)
-            apps.append(App(f"sis-maint on {kind}", served, START, checked=True))
+            ledger = make_engine(url)
+            stack.callback(ledger.dispose)
+            apps.append(App(f"sis-maint on {kind}", served, START, checked=True, ledger=ledger))
             apps.append(App(f"sis-maint on {kind}, `help` (no ledger write)", served, HELP))
         respond = services.slack.response_url("ack")
         cards = 0
@@ -89,6 +95,8 @@ def run(
             if app.checked:  # the bot's `start`: let its cards be posted before the next turn
                 cards += count
                 services.slack.wait_cards(cards)
+            if app.ledger is not None:  # what autovacuum would know of the requests by now
+                gather_statistics(app.ledger)
             return load
 
         for app in apps:

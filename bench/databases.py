@@ -5,13 +5,14 @@ from __future__ import annotations
 import os
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 
 from storage.db import make_engine, upgrade
+from storage.models import Base
 
 POSTGRES_URL = os.environ.get(
     "BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -64,3 +65,16 @@ def fresh_database(kind: str, *, migrate: bool = True) -> Iterator[str]:
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+def gather_statistics(engine: Engine, tables: Iterable[str] | None = None) -> None:
+    """Fresh planner statistics on PostgreSQL, as autovacuum gathers them in service (it may
+    be off on a benchmark machine), for ``tables`` (default: the ledger's), not for every
+    schema's. SQLite ledgers get none: nothing in the bot runs ANALYZE there, so the planner
+    works without statistics, as in service."""
+    if engine.dialect.name != "postgresql":
+        return
+    with engine.connect() as conn:
+        for name in tables if tables is not None else Base.metadata.tables:
+            conn.execute(text(f'ANALYZE "{name}"'))
+        conn.commit()

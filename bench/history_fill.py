@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import JSON, Engine, Table, func, select, text
 
+from bench.databases import gather_statistics
 from storage.audit import GENESIS, canonical, chain_hash
 from storage.models import (
     AuditEvent,
@@ -243,11 +244,5 @@ def fill(engine: Engine, count: int, *, seed: int = 8) -> dict[str, int]:
                         f"(SELECT coalesce(max(id), 1) FROM {name}))"
                     )
                 )
-    if engine.dialect.name == "postgresql":
-        # Fresh statistics, as autovacuum gathers them. SQLite ledgers get none: nothing in
-        # the bot runs ANALYZE there, so the planner works without statistics, as in service.
-        with engine.connect() as conn:
-            for name in TABLES:  # this ledger's tables only, not every schema's
-                conn.execute(text(f'ANALYZE "{name}"'))
-            conn.commit()
+    gather_statistics(engine, TABLES)
     return counts
