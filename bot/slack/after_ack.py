@@ -8,10 +8,10 @@ which runs it on the listener pool. A slow or hanging Slack or Coursedog then ne
 acknowledgement, and requests never wait for a free pool thread before they are answered.
 
 Work that comes once per request and that nobody waits on to the millisecond (an approval
-card) can also wait for a lull (``Later.when_quiet``): it then starts once no request has
-arrived for a moment, or a bounded time after it was left. In a burst of requests the process
-answers them first instead of sharing its interpreter with their cards, which Slack does not
-time; Slack drops an acknowledgement that comes later than 3 seconds.
+card) can also wait for a lull (``Later.when_quiet``): it then starts once no request has been
+in progress or come in for a moment, or a bounded time after it was left. In a burst of
+requests the process answers them first instead of sharing its interpreter with their cards,
+which Slack does not time; Slack drops an acknowledgement that comes later than 3 seconds.
 """
 
 from __future__ import annotations
@@ -34,13 +34,14 @@ log = logging.getLogger(__name__)
 
 Work = Callable[[], None]
 
-# No request for this long is a lull; a card waits for one at most MAX_WAIT after its request.
+# No request in progress or arriving for this long is a lull; a card waits for one at most
+# MAX_WAIT_SECONDS after its request.
 QUIET_SECONDS = 0.05
 MAX_WAIT_SECONDS = 2.0
 
 
 class Lull:
-    """Tells when the front door has been without requests for a moment."""
+    """Tells when the front door has had no request, in progress or arriving, for a moment."""
 
     def __init__(
         self,
@@ -52,15 +53,30 @@ class Lull:
         self._quiet = quiet
         self._at_most = at_most
         self._monotonic = monotonic
+        self._lock = threading.Lock()
+        self._serving = 0
         self._last = -math.inf
 
     def arrived(self) -> None:
         """A request came in (called for every request, before its listener runs)."""
-        self._last = self._monotonic()
+        with self._lock:
+            self._serving += 1
+            self._last = self._monotonic()
+
+    def answered(self) -> None:
+        """A request that ``arrived`` has been answered."""
+        with self._lock:
+            self._serving -= 1
+            self._last = self._monotonic()
 
     @property
-    def last_arrival(self) -> float:
-        """When the last request came in (monotonic; -inf before the first)."""
+    def serving(self) -> int:
+        """How many requests are in progress."""
+        return self._serving
+
+    @property
+    def last_activity(self) -> float:
+        """When the last request came in or was answered (monotonic; -inf before the first)."""
         return self._last
 
     def now(self) -> float:
@@ -68,10 +84,14 @@ class Lull:
         return self._monotonic()
 
     def remaining(self, since: float) -> float:
-        """Seconds until work left at ``since`` may start: until no request has arrived for
-        ``quiet`` seconds, or until ``at_most`` seconds after ``since``; 0 when it may now."""
+        """Seconds until work left at ``since`` may start: until no request has been in
+        progress or come in for ``quiet`` seconds (while one is in progress, at least that
+        long: ask again then), or until ``at_most`` seconds after ``since``; 0 when it may
+        start now."""
         now = self._monotonic()
-        return max(0.0, min(self._last + self._quiet, since + self._at_most) - now)
+        with self._lock:
+            calm_at = now + self._quiet if self._serving else self._last + self._quiet
+        return max(0.0, min(calm_at, since + self._at_most) - now)
 
 
 @dataclass(frozen=True)

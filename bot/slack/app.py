@@ -36,8 +36,8 @@ def create_app(
 
     Listeners run on the thread serving the request and acknowledge before anything slow,
     which they leave to ``later`` (see bot.slack.after_ack): Slack gets its answer as soon as
-    the listener returns, with no polling for it. Every request tells ``later``'s lull that it
-    arrived.
+    the listener returns, with no polling for it. Every request tells ``later``'s lull when it
+    arrives and when it is answered.
     """
     logging.getLogger("slack_bolt.App").addFilter(_QuietTokenNotice())
     app = _App(
@@ -76,10 +76,13 @@ class _App(App):
 
     def dispatch(self, req: BoltRequest) -> BoltResponse:
         self._lull.arrived()
-        body = req.body if isinstance(req.body, dict) else {}
-        kind, user = _who(body)
-        with log_context(request_id=new_request_id(), slack=kind, user=user):
-            return super().dispatch(req)
+        try:
+            body = req.body if isinstance(req.body, dict) else {}
+            kind, user = _who(body)
+            with log_context(request_id=new_request_id(), slack=kind, user=user):
+                return super().dispatch(req)
+        finally:
+            self._lull.answered()
 
 
 def _who(body: dict[str, Any]) -> tuple[str, str | None]:

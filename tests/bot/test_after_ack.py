@@ -74,7 +74,7 @@ def test_a_burst_of_requests_is_answered_before_their_cards_are_posted(
         answers = together(lambda n: bot.command(REQUESTER, f"start prod 2h Patch {n}", wait=False))
         numbers = sorted(int(text_of(a).split("MW-")[1].split("*")[0]) for a in answers)
         assert numbers == list(range(1, TIMES + 1))
-        assert lull.last_arrival >= before  # each request told the lull it came
+        assert lull.last_activity >= before and lull.serving == 0  # each came and was answered
         assert bot.cards() == []  # all answered; no card yet
         assert bot.settle(30)
         assert len(bot.cards()) == TIMES

@@ -30,12 +30,28 @@ def test_work_may_start_once_no_request_came_for_the_quiet_time() -> None:
     lull = Lull(0.05, 2.0, monotonic=clock)
     assert lull.remaining(clock.now) == 0.0  # no request yet: at once
     lull.arrived()
+    lull.answered()
     assert lull.remaining(clock.now) == pytest.approx(0.05)
     clock.now += 0.03
     lull.arrived()  # another request: the quiet time starts again
+    lull.answered()
     assert lull.remaining(clock.now - 0.03) == pytest.approx(0.05)
     clock.now += 0.05
     assert lull.remaining(clock.now - 0.08) == 0.0
+
+
+def test_a_request_in_progress_is_no_lull_however_long_it_takes() -> None:
+    clock = Ticking()
+    lull = Lull(0.05, 2.0, monotonic=clock)
+    since = clock.now
+    lull.arrived()
+    clock.now += 1.0  # a slow answer (a pause of the whole process, say)
+    assert lull.serving == 1
+    assert lull.remaining(since) == pytest.approx(0.05)  # not yet; ask again then
+    lull.answered()
+    assert lull.remaining(since) == pytest.approx(0.05)  # the quiet time counts from the answer
+    clock.now += 0.05
+    assert lull.remaining(since) == 0.0
 
 
 def test_work_starts_after_the_longest_wait_however_many_requests_come() -> None:
@@ -45,16 +61,22 @@ def test_work_starts_after_the_longest_wait_however_many_requests_come() -> None
     for _ in range(110):  # a request every 20 ms, for 2.2 s
         clock.now += 0.02
         lull.arrived()
+        lull.answered()
     assert lull.remaining(since) == 0.0
     assert lull.remaining(since + 1.0) == pytest.approx(0.05)  # later work: the quiet time
+    lull.arrived()  # and a request in progress does not hold up work that waited long enough
+    assert lull.remaining(since) == 0.0
 
 
-def test_the_lull_remembers_the_last_arrival() -> None:
+def test_the_lull_remembers_the_last_request() -> None:
     clock = Ticking()
     lull = Lull(monotonic=clock)
-    assert lull.last_arrival == float("-inf")
+    assert lull.last_activity == float("-inf")
     lull.arrived()
-    assert lull.last_arrival == clock.now
+    assert (lull.last_activity, lull.serving) == (clock.now, 1)
+    clock.now += 0.2
+    lull.answered()
+    assert (lull.last_activity, lull.serving) == (clock.now, 0)
 
 
 class Recorder:
@@ -79,10 +101,11 @@ def pool() -> Iterator[ThreadPoolExecutor]:
 
 
 def arrivals(lull: Lull, seconds: float, stop: threading.Event) -> None:
-    """Requests every 10 ms for ``seconds`` (or until ``stop``)."""
+    """Requests every 10 ms for ``seconds`` (or until ``stop``), each answered at once."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline and not stop.is_set():
         lull.arrived()
+        lull.answered()
         time.sleep(0.01)
 
 
@@ -91,6 +114,7 @@ def test_work_waits_while_requests_keep_coming_then_runs(pool: ThreadPoolExecuto
     later = Later(pool, lull)
     ran = threading.Event()
     lull.arrived()
+    lull.answered()
     later.when_quiet(Recorder().respond, ran.set)
     busy = threading.Event()
     arrivals(lull, 1.0, busy)  # 1 s of requests 10 ms apart: never half a second quiet
@@ -124,6 +148,7 @@ def test_work_runs_in_the_order_it_was_left() -> None:
     later = Later(ThreadPoolExecutor(max_workers=1), lull)
     order: list[int] = []
     lull.arrived()
+    lull.answered()
     for n in range(5):
         later.when_quiet(Recorder().respond, lambda n=n: order.append(n))  # type: ignore[misc]
     assert later.wait_idle(10)
@@ -137,6 +162,7 @@ def test_closing_starts_what_waits_at_once(pool: ThreadPoolExecutor) -> None:
     later = Later(pool, lull)
     ran = threading.Event()
     lull.arrived()
+    lull.answered()
     later.when_quiet(Recorder().respond, ran.set)
     assert not ran.wait(0.2)
     started = time.monotonic()
