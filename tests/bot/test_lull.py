@@ -109,15 +109,22 @@ def arrivals(lull: Lull, seconds: float, stop: threading.Event) -> None:
         time.sleep(0.01)
 
 
-def test_work_waits_while_requests_keep_coming_then_runs(pool: ThreadPoolExecutor) -> None:
-    lull = Lull(0.5, 30.0)
+def left_for_a_lull(
+    pool: ThreadPoolExecutor, quiet: float, at_most: float
+) -> tuple[Lull, Later, threading.Event]:
+    """Work left for a lull just after a request was answered; the event is set when it runs."""
+    lull = Lull(quiet, at_most)
     later = Later(pool, lull)
     ran = threading.Event()
     lull.arrived()
     lull.answered()
     later.when_quiet(Recorder().respond, ran.set)
-    busy = threading.Event()
-    arrivals(lull, 1.0, busy)  # 1 s of requests 10 ms apart: never half a second quiet
+    return lull, later, ran
+
+
+def test_work_waits_while_requests_keep_coming_then_runs(pool: ThreadPoolExecutor) -> None:
+    lull, later, ran = left_for_a_lull(pool, 0.5, 30.0)
+    arrivals(lull, 1.0, threading.Event())  # 1 s of requests 10 ms apart: never 0.5 s quiet
     assert not ran.is_set()
     assert not later.wait_idle(0)  # still waiting for its lull
     assert ran.wait(10)  # the requests stopped: it runs
@@ -128,14 +135,11 @@ def test_work_waits_while_requests_keep_coming_then_runs(pool: ThreadPoolExecuto
 def test_work_runs_after_the_longest_wait_while_requests_keep_coming(
     pool: ThreadPoolExecutor,
 ) -> None:
-    lull = Lull(30.0, 0.2)
-    later = Later(pool, lull)
-    ran = threading.Event()
     stop = threading.Event()
+    lull, later, ran = left_for_a_lull(pool, 30.0, 0.2)
     requests = threading.Thread(target=arrivals, args=(lull, 30.0, stop))
     requests.start()
     try:
-        later.when_quiet(Recorder().respond, ran.set)
         assert ran.wait(10)  # never a quiet moment, yet it ran
     finally:
         stop.set()
@@ -158,12 +162,7 @@ def test_work_runs_in_the_order_it_was_left() -> None:
 
 
 def test_closing_starts_what_waits_at_once(pool: ThreadPoolExecutor) -> None:
-    lull = Lull(60.0, 60.0)
-    later = Later(pool, lull)
-    ran = threading.Event()
-    lull.arrived()
-    lull.answered()
-    later.when_quiet(Recorder().respond, ran.set)
+    _, later, ran = left_for_a_lull(pool, 60.0, 60.0)
     assert not ran.wait(0.2)
     started = time.monotonic()
     later.close()
