@@ -22,15 +22,18 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
-from sqlalchemy import event, select, text
+from sqlalchemy import Table, event, insert, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage import unit
 from storage.models import AuditEvent, Window
 
 GENESIS = "0" * 64
+_COLUMNS = tuple(column.key for column in AuditEvent.__table__.columns)
+_INSERT = insert(cast(Table, AuditEvent.__table__))
+_HEAD = select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
 _STAGED = unit.transaction_key("audit_staged")  # dropped with a rolled-back transaction
 _HELD = unit.transaction_key("audit_windows_held")  # see holds()
 # One lock per audit_events table (its oid), so separate schemas do not wait on each other.
@@ -141,9 +144,7 @@ def append_staged(session: Session) -> None:
         prev = reserved[0].hash or GENESIS
         ids = [int(r.id) for r in reserved]
     else:
-        head = session.execute(
-            select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
-        ).first()
+        head = session.execute(_HEAD).first()
         last_id, prev = (head.id, head.hash) if head is not None else (0, GENESIS)
         ids = list(range(last_id + 1, last_id + 1 + len(staged)))
     for row, row_id in zip(staged, ids, strict=True):
@@ -153,8 +154,13 @@ def append_staged(session: Session) -> None:
         row.data = json.loads(json.dumps(row.data or {}))
         row.prev_hash, row.hash = prev, event_hash(row, prev)
         prev = row.hash
-        session.add(row)
-    session.flush()
+    # The rows as they are, in one statement: the caller's objects keep their ids and hashes,
+    # and nothing about them is left for the session to track.
+    session.execute(_INSERT, [_values(row) for row in staged])
+
+
+def _values(row: AuditEvent) -> dict[str, Any]:
+    return {column: getattr(row, column) for column in _COLUMNS}
 
 
 def install(sessions: sessionmaker[Session]) -> None:

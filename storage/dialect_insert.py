@@ -2,15 +2,32 @@
 
 from __future__ import annotations
 
-from typing import Any
+from functools import cache
+from typing import cast
 
+from sqlalchemy import Executable, Table
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import DeclarativeBase, Session
 
 
-def insert(session: Session, entity: Any) -> postgresql.Insert | sqlite.Insert:
-    """An insert into ``entity`` in the dialect of the session's database, so that a duplicate
-    key can be skipped in the same statement (no savepoint, no error)."""
-    if session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(entity)
-    return sqlite.insert(entity)
+def insert_new(
+    session: Session, entity: type[DeclarativeBase], key: str, returning: str | None = None
+) -> Executable:
+    """``INSERT INTO <entity's table> ... ON CONFLICT (key) DO NOTHING [RETURNING returning]``:
+    a row whose key is taken already is skipped. Execute it with the row's values as parameters.
+
+    Built once per database kind and table, and on the table rather than its mapped class: the
+    paths that insert this way (a request, a claim) then spend nothing on building the
+    statement or on the ORM's bulk machinery, which made up about half of each insert's cost.
+    """
+    return _insert_new(session.get_bind().dialect.name, entity, key, returning)
+
+
+@cache
+def _insert_new(
+    dialect: str, entity: type[DeclarativeBase], key: str, returning: str | None
+) -> Executable:
+    table = cast(Table, entity.__table__)
+    stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    stmt = stmt.on_conflict_do_nothing(index_elements=[table.c[key]])
+    return stmt.returning(table.c[returning]) if returning is not None else stmt

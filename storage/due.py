@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from storage.dialect_insert import insert
+from storage.dialect_insert import insert_new
 from storage.models import DueAction
 
 _SOONEST = "soonest_due_action"  # session.info key: the earliest due time inserted
@@ -46,25 +46,21 @@ def schedule_action(
     neither a savepoint nor an error. An urgent action counts for ``soonest_planned`` (it wakes
     the scheduler when due before its next look); one that is not waits for that look.
     """
-    stmt = (
-        insert(session, DueAction)
-        .values(
-            kind=kind,
-            window_id=window_id,
-            environment=environment,
-            due_at=due_at,
-            status="pending",
-            attempts=0,
-            lease_epoch=0,
-            dedup_key=dedup_key,
-            created_at=now,
-        )
-        .on_conflict_do_nothing(index_elements=[DueAction.dedup_key])
-        # Whether a row went in, from RETURNING: SQLAlchemy keeps the row count of an INSERT
-        # only on request, and on PostgreSQL it came back as -1 (nothing inserted, it seemed).
-        .returning(DueAction.id)
-    )
-    inserted = session.execute(stmt).first() is not None
+    # Whether a row went in, from RETURNING: SQLAlchemy keeps the row count of an INSERT only
+    # on request, and on PostgreSQL it came back as -1 (nothing inserted, it seemed).
+    stmt = insert_new(session, DueAction, "dedup_key", returning="id")
+    row = {
+        "kind": kind,
+        "window_id": window_id,
+        "environment": environment,
+        "due_at": due_at,
+        "status": "pending",
+        "attempts": 0,
+        "lease_epoch": 0,
+        "dedup_key": dedup_key,
+        "created_at": now,
+    }
+    inserted = session.execute(stmt, row).first() is not None
     if inserted and urgent:
         soonest = session.info.get(_SOONEST)
         session.info[_SOONEST] = due_at if soonest is None else min(soonest, due_at)

@@ -82,14 +82,22 @@ def occurrence_windows(
     return session.scalars(stmt.order_by(Window.occurrence_on, Window.id)).all()
 
 
+# Every request reads them: built once.
+_BLACKOUTS = (
+    select(BlackoutPeriod)
+    .where(BlackoutPeriod.removed_at.is_(None))
+    .order_by(BlackoutPeriod.starts_at, BlackoutPeriod.id)
+)
+
+
 def blackout_periods(
     session: Session, *, ending_after: datetime | None = None
 ) -> list[BlackoutPeriod]:
     """Periods added in Slack and not removed; with ``ending_after``, only those still to end."""
-    stmt = select(BlackoutPeriod).where(BlackoutPeriod.removed_at.is_(None))
-    if ending_after is not None:
-        stmt = stmt.where(BlackoutPeriod.ends_at > ending_after)
-    return list(session.scalars(stmt.order_by(BlackoutPeriod.starts_at, BlackoutPeriod.id)))
+    if ending_after is None:
+        return list(session.scalars(_BLACKOUTS))
+    ending = _BLACKOUTS.where(BlackoutPeriod.ends_at > ending_after)
+    return list(session.scalars(ending))
 
 
 def get_blackout(

@@ -129,9 +129,8 @@ def clear(
 
 
 def record_override(session: Session, window: Window, allowed: Override, now: datetime) -> None:
-    """Keep an approver's override on the window (its card shows it) and in the audit trail."""
-    window.override_by, window.override_reason = allowed.by, allowed.reason
-    window.overridden = allowed.describe()
+    """Keep an approver's override in the audit trail (the window, and so its card, carries it
+    from its insert: see bot.services.window_moves.record_request)."""
     ledger.add_audit(
         session,
         at=now,

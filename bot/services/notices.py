@@ -21,7 +21,7 @@ from bot.errors import Conflict, NotFound
 from bot.services.access import Access, label
 from coursedog.models import Schedule
 from storage import due, ledger
-from storage.dialect_insert import insert
+from storage.dialect_insert import insert_new
 from storage.models import CoursedogNotice, Window
 
 NOTIFY = "notify_coursedog"
@@ -92,22 +92,18 @@ def plan(
     config = settings.coursedog_notice
     domain = config.sender.rsplit("@", 1)[1]
     # One statement: a notice planned already (same key) is left as it is.
-    stmt = (
-        insert(session, CoursedogNotice)
-        .values(
-            window_id=window.id,
-            event=event,
-            environment=environment,
-            dedup_key=key,
-            message_id=f"<mw{window.id}.{event}.{secrets.token_hex(8)}@{domain}>",
-            recipient=config.to,
-            status="pending",
-            created_at=now,
-        )
-        .on_conflict_do_nothing(index_elements=[CoursedogNotice.dedup_key])
-        .returning(CoursedogNotice.id)
-    )
-    if session.execute(stmt).first() is None:
+    stmt = insert_new(session, CoursedogNotice, "dedup_key", returning="id")
+    row = {
+        "window_id": window.id,
+        "event": event,
+        "environment": environment,
+        "dedup_key": key,
+        "message_id": f"<mw{window.id}.{event}.{secrets.token_hex(8)}@{domain}>",
+        "recipient": config.to,
+        "status": "pending",
+        "created_at": now,
+    }
+    if session.execute(stmt, row).first() is None:
         return False
     # Not urgent: the scheduler's next regular look (within scheduler_poll_seconds) sends it,
     # so the notice never competes with switching the merges themselves.

@@ -16,8 +16,9 @@ from bot.domain.durations import format_duration
 from bot.domain.grammar import EndCommand
 from bot.domain.states import HOLDING, WindowState, transition
 from bot.errors import Conflict, InputError, NotFound
-from bot.services import notices, timetable
+from bot.services import blackouts, notices, timetable
 from bot.services.access import label
+from bot.services.blackouts import Override
 from storage import ledger
 from storage.models import Window, WindowEnvironment
 
@@ -36,9 +37,14 @@ def record_request(
     duration: timedelta,
     time_zone: str,
     now: datetime,
+    override: Override | None = None,
 ) -> Window:
     """A new request on ``environments``: from approval when ``starts_at`` is None, else for
-    the set time; it expires if nobody decides it in time."""
+    the set time; it expires if nobody decides it in time. ``override`` is an approver's
+    decision to go ahead inside blackout periods, kept on the window and in the trail.
+
+    The window returned is a snapshot out of the session: it is written once, here.
+    """
     window = Window(
         state=S.REQUESTED,
         requester_id=requester,
@@ -50,11 +56,14 @@ def record_request(
         duration_seconds=int(duration.total_seconds()),
         time_zone=time_zone,
     )
+    if override is not None:
+        window.override_by, window.override_reason = override.by, override.reason
+        window.overridden = override.describe()
     window.environments = [
         WindowEnvironment(environment=env, position=i, status="pending")
         for i, env in enumerate(environments)
     ]
-    ledger.add_window(session, window)
+    ledger.insert_window(session, window)
     # Undecided by its start (or, for "now" requests, by the end of its span): expired.
     timetable.plan_expiry(session, window, starts_at or now + duration, now)
     ledger.add_audit(
@@ -70,6 +79,8 @@ def record_request(
             "starts_at": starts_at.isoformat() if starts_at else None,
         },
     )
+    if override is not None:
+        blackouts.record_override(session, window, override, now)
     return window
 
 

@@ -121,9 +121,8 @@ class WindowService:
                 duration=duration,
                 time_zone=time_zone or policy.time_zone,
                 now=now,
+                override=allowed,
             )
-            if allowed is not None:
-                blackouts.record_override(session, window, allowed, now)
             # The card is owed from now on: whoever answers posts it under this claim; if that
             # process stops first, the claim goes stale and a periodic pass takes it over.
             claim = ledger.claim_notice(
