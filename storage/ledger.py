@@ -27,6 +27,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.sql.schema import ScalarElementColumnDefault
 
 from storage import audit, recurring, unit
 from storage.dialect_insert import insert_new
@@ -46,10 +47,8 @@ from storage.models import (
 _OWED = literal("owed", literal_execute=True)
 _LOADED = unit.transaction_key("ledger_windows_loaded")  # see get_window
 _WINDOWS = cast(Table, Window.__table__)
-_WINDOW_COLUMNS = tuple(column.key for column in _WINDOWS.columns if column.key != "id")
 _INSERT_WINDOW = insert(_WINDOWS).returning(_WINDOWS.c.id)
 _ENVIRONMENTS = cast(Table, WindowEnvironment.__table__)
-_ENVIRONMENT_COLUMNS = tuple(column.key for column in _ENVIRONMENTS.columns)
 _INSERT_ENVIRONMENTS = insert(_ENVIRONMENTS)
 
 
@@ -134,20 +133,30 @@ def insert_window(session: Session, window: Window) -> Window:
     largest single cost.
     """
     window.version = 1  # what the ORM's version counter starts at
-    window.id = session.execute(_INSERT_WINDOW, _row(window, _WINDOW_COLUMNS)).scalar_one()
+    window.id = session.execute(_INSERT_WINDOW, _row(window, _WINDOWS)).scalar_one()
     for row in window.environments:
         row.window_id = window.id
     if window.environments:
-        rows = [_row(row, _ENVIRONMENT_COLUMNS) for row in window.environments]
+        rows = [_row(row, _ENVIRONMENTS) for row in window.environments]
         session.execute(_INSERT_ENVIRONMENTS, rows)
     audit.holds(session, window.id)  # inserted here: no one else can touch its row
     return window
 
 
-def _row(obj: Any, columns: Sequence[str]) -> dict[str, Any]:
-    # Unset columns are left out, so that their defaults apply.
-    values = ((key, getattr(obj, key)) for key in columns)
-    return {key: value for key, value in values if value is not None}
+def _row(obj: Any, table: Table) -> dict[str, Any]:
+    """Every column of ``obj``'s row, an unset one at its default as the ORM would write it (so
+    that the rows of a table all bind the same parameters), but for a key yet to be generated."""
+    generated = table.autoincrement_column
+    row = {}
+    for column in table.columns:
+        value = getattr(obj, column.key)
+        if value is None:
+            if column is generated:
+                continue
+            if isinstance(column.default, ScalarElementColumnDefault):
+                value = column.default.arg
+        row[column.key] = value
+    return row
 
 
 def get_window(session: Session, window_id: int, *, lock: bool = False) -> Window | None:

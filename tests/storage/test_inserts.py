@@ -49,6 +49,19 @@ def test_a_window_inserted_in_two_statements_holds_what_the_orm_would_have_writt
         assert written == [("prod", 0, "pending", None), ("test", 1, "pending", None)]
 
 
+def test_environments_that_set_different_columns_go_in_together_each_at_its_defaults(
+    sessions: sessionmaker[Session],
+) -> None:
+    window = window_row("requested", ("prod", "test"), T0)
+    window.environments[0].detail = "left off by hand"
+    window.environments[1].status = "off"
+    with sessions.begin() as s:
+        ledger.insert_window(s, window)
+    with sessions.begin() as s:
+        written = _environments(s, window.id)
+    assert written == [("prod", 0, "pending", "left off by hand"), ("test", 1, "off", None)]
+
+
 def test_later_changes_to_an_inserted_window_are_not_saved_and_a_loaded_one_updates(
     sessions: sessionmaker[Session],
 ) -> None:
