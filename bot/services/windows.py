@@ -129,10 +129,11 @@ class WindowService:
                 session, card_key(window.id), self._settings.approvals_channel, None, now
             )
             view = WindowView.of(window)
+            # In the same transaction: a second one (its begin and commit, on PostgreSQL its
+            # connection's ping) cost more than the writers' turn it spared on SQLite.
+            overlaps = conflicts.overlapping(session, view, now)
             soonest = due.soonest_planned(session)
         self._on_scheduled(soonest)
-        with reading(self._sessions) as session:
-            overlaps = conflicts.overlapping(session, view, now)
         return Requested(view, overlaps, claim)
 
     def attach_card(self, window_id: int, channel: str, ts: str) -> None:
