@@ -28,10 +28,9 @@ from sqlalchemy import Table, event, insert, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage import unit
-from storage.models import AuditEvent, Window
+from storage.models import AuditEvent, Window, row_values
 
 GENESIS = "0" * 64
-_COLUMNS = tuple(column.key for column in AuditEvent.__table__.columns)
 _INSERT = insert(cast(Table, AuditEvent.__table__))
 _HEAD = select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
 _STAGED = unit.transaction_key("audit_staged")  # dropped with a rolled-back transaction
@@ -156,11 +155,7 @@ def append_staged(session: Session) -> None:
         prev = row.hash
     # The rows as they are, in one statement: the caller's objects keep their ids and hashes,
     # and nothing about them is left for the session to track.
-    session.execute(_INSERT, [_values(row) for row in staged])
-
-
-def _values(row: AuditEvent) -> dict[str, Any]:
-    return {column: getattr(row, column) for column in _COLUMNS}
+    session.execute(_INSERT, [row_values(row) for row in staged])
 
 
 def install(sessions: sessionmaker[Session]) -> None:

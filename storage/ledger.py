@@ -27,7 +27,6 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.orm import Session, joinedload
-from sqlalchemy.sql.schema import ScalarElementColumnDefault
 
 from storage import audit, recurring, unit
 from storage.dialect_insert import insert_new
@@ -40,6 +39,7 @@ from storage.models import (
     SlackNotice,
     Window,
     WindowEnvironment,
+    row_values,
 )
 
 # Written into the statement, not bound, so the partial index of owed comments is usable
@@ -48,8 +48,7 @@ _OWED = literal("owed", literal_execute=True)
 _LOADED = unit.transaction_key("ledger_windows_loaded")  # see get_window
 _WINDOWS = cast(Table, Window.__table__)
 _INSERT_WINDOW = insert(_WINDOWS).returning(_WINDOWS.c.id)
-_ENVIRONMENTS = cast(Table, WindowEnvironment.__table__)
-_INSERT_ENVIRONMENTS = insert(_ENVIRONMENTS)
+_INSERT_ENVIRONMENTS = insert(cast(Table, WindowEnvironment.__table__))
 
 
 def add_audit(
@@ -117,46 +116,21 @@ def last_environment_action(
     return max(found)[1] if found else None
 
 
-def add_window(session: Session, window: Window) -> Window:
-    """Insert a new window (with its environments) now, so that it has its number."""
-    session.add(window)
-    session.flush()
-    audit.holds(session, window.id)  # inserted here: no one else can touch its row
-    return window
-
-
 def insert_window(session: Session, window: Window) -> Window:
     """Insert a new window and its environments in two statements, now, so that it has its
     number; the object stays out of the session (later changes to it are not saved).
 
-    A request's path does this instead of ``add_window``: the ORM's unit of work was its
-    largest single cost.
+    Not through the ORM's unit of work: that was the largest single cost of a request.
     """
     window.version = 1  # what the ORM's version counter starts at
-    window.id = session.execute(_INSERT_WINDOW, _row(window, _WINDOWS)).scalar_one()
+    window.id = session.execute(_INSERT_WINDOW, row_values(window)).scalar_one()
     for row in window.environments:
         row.window_id = window.id
     if window.environments:
-        rows = [_row(row, _ENVIRONMENTS) for row in window.environments]
+        rows = [row_values(row) for row in window.environments]
         session.execute(_INSERT_ENVIRONMENTS, rows)
     audit.holds(session, window.id)  # inserted here: no one else can touch its row
     return window
-
-
-def _row(obj: Any, table: Table) -> dict[str, Any]:
-    """Every column of ``obj``'s row, an unset one at its default as the ORM would write it (so
-    that the rows of a table all bind the same parameters), but for a key yet to be generated."""
-    generated = table.autoincrement_column
-    row = {}
-    for column in table.columns:
-        value = getattr(obj, column.key)
-        if value is None:
-            if column is generated:
-                continue
-            if isinstance(column.default, ScalarElementColumnDefault):
-                value = column.default.arg
-        row[column.key] = value
-    return row
 
 
 def get_window(session: Session, window_id: int, *, lock: bool = False) -> Window | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     JSON,
@@ -14,11 +14,13 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.sql.schema import ScalarElementColumnDefault
 
 from storage.types import UTCDateTime
 
@@ -36,6 +38,24 @@ class Base(DeclarativeBase):
 
     metadata = MetaData(naming_convention=NAMING)
     type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON()}
+
+
+def row_values(obj: Base) -> dict[str, Any]:
+    """Every column of the row ``obj`` stands for, for a Core insert: an unset one at its
+    default, as the ORM would write it (so that all rows of a table bind the same parameters),
+    but for a key yet to be generated."""
+    table = cast(Table, obj.__table__)
+    generated = table.autoincrement_column
+    row = {}
+    for column in table.columns:
+        value = getattr(obj, column.key)
+        if value is None:
+            if column is generated:
+                continue
+            if isinstance(column.default, ScalarElementColumnDefault):
+                value = column.default.arg
+        row[column.key] = value
+    return row
 
 
 class Window(Base):

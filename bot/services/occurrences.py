@@ -232,7 +232,7 @@ def _create(
         WindowEnvironment(environment=env, position=i, status="pending")
         for i, env in enumerate(row.environments)
     ]
-    ledger.add_window(session, window)
+    ledger.insert_window(session, window)
     timetable.plan_start(session, window, settings.window_policy(row.environments), now)
     notices.plan(session, settings, window, notices.APPROVED, now)
     ledger.add_audit(

@@ -80,7 +80,7 @@ def test_the_audit_trail_locks_only_the_windows_its_transaction_does_not_hold(
     shares = [q for q in seen if q.endswith("FOR KEY SHARE")]
     assert len(shares) == (1 if postgres else 0)  # what the foreign key check takes, first
     with statements(engine_of(sessions)) as seen, sessions.begin() as s:
-        new = ledger.add_window(s, window_row("requested", ("prod",), None))
+        new = ledger.insert_window(s, window_row("requested", ("prod",), None))
         ledger.add_audit(s, at=T0, actor="U1", action="requested", window_id=new.id)
     assert not any("KEY SHARE" in q for q in seen)  # inserted by this transaction
 
