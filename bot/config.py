@@ -333,6 +333,9 @@ class Settings(_Strict):
     # took them before another may take over (the first one died or stalled).
     action_lease_seconds: int = Field(default=120, ge=1, le=3600)
     environment_lease_seconds: int = Field(default=300, ge=1, le=3600)
+    # How long a schedule write whose answer was lost may still reach Coursedog: a restore
+    # made meanwhile is watched that long, and restored again if the late write lands.
+    late_write_seconds: int = Field(default=900, ge=0, le=86400)
 
     @field_validator("environments")
     @classmethod

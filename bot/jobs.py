@@ -85,6 +85,8 @@ class Jobs:
         text = messages.remind_start(view, lead, self._late(lease))
         self._notifier.in_thread(view, lease.action.dedup_key, text)
         self._notifier.direct(view.requester_id, f"{lease.action.dedup_key}:dm", text)
+        # What people have now is what the start will be judged against (bot.services.evidence).
+        self._worker.look(view.environment_names)
 
     def start(self, lease: Lease) -> None:
         """The start time: activate, tell the thread, let the reconciler switch off."""

@@ -38,6 +38,7 @@ class Worker(BackgroundLoop):
         self._last_watch = time.monotonic()
         self._dirty: set[str] = set()
         self._reading: set[str] = set()
+        self._looking: set[str] = set()
         self._busy = False
         # Run on every periodic tick, beside the pass: work a stopped process left undone
         # that is not an environment's (approval cards never posted).
@@ -56,6 +57,15 @@ class Worker(BackgroundLoop):
                 self._reading.update(envs)
             self._cond.notify_all()
 
+    def look(self, environments: Iterable[str]) -> None:
+        """Read these environments soon as the watchdog does (what people have there is kept
+        for the windows about to start on them; see bot.services.evidence)."""
+        with self._cond:
+            envs = set(environments)
+            self._dirty.update(envs)
+            self._looking.update(envs)
+            self._cond.notify_all()
+
     def stop(self, timeout: float = 10.0) -> None:
         """Stop the loop, then the reconciler's readers."""
         super().stop(timeout)
@@ -71,24 +81,29 @@ class Worker(BackgroundLoop):
         return self._reconciler.environments_in_play()
 
     def run_once(
-        self, environments: Iterable[str] | None = None, *, reading: Iterable[str] = ()
+        self,
+        environments: Iterable[str] | None = None,
+        *,
+        reading: Iterable[str] = (),
+        looking: Iterable[str] = (),
     ) -> list[Report]:
         """One synchronous pass over the given environments, or over all in play (``reading``:
-        those whose schedules will be read, see kick)."""
+        those whose schedules will be read, see kick; ``looking``: those to read even if
+        idle, see look)."""
         envs = (
             set(environments)
             if environments is not None
             else self._reconciler.environments_in_play()
         )
-        return self._pass(envs, watch=False, reading=frozenset(reading))
+        return self._pass(envs, watch=frozenset(looking), reading=frozenset(reading))
 
     def watch(self) -> list[Report]:
         """The watchdog: every configured environment, reporting unexplained outages."""
         self._last_watch = time.monotonic()
-        return self._pass(set(self._all), watch=True)
+        return self._pass(set(self._all), watch=frozenset(self._all))
 
     def _pass(
-        self, envs: set[str], *, watch: bool, reading: frozenset[str] = frozenset()
+        self, envs: set[str], *, watch: frozenset[str], reading: frozenset[str] = frozenset()
     ) -> list[Report]:
         reports: list[Report] = []
         try:
@@ -101,7 +116,7 @@ class Worker(BackgroundLoop):
             try:
                 # The pass publishes its reports itself, as soon as each is committed.
                 found = self._reconciler.reconcile(
-                    env, watch=watch, publish=self._publish, read_early=env in reading
+                    env, watch=env in watch, publish=self._publish, read_early=env in reading
                 )
                 reports.extend(found)
             except Exception:
@@ -124,15 +139,17 @@ class Worker(BackgroundLoop):
                 if self._stopping:
                     return
                 envs, reading = set(self._dirty), set(self._reading)
+                looking = set(self._looking)
                 self._dirty.clear()
                 self._reading.clear()
+                self._looking.clear()
                 tick = not envs
                 self._busy = True
             try:
                 if tick and time.monotonic() - self._last_watch >= self._watchdog_interval:
                     self.watch()
                 else:
-                    self.run_once(None if tick else envs, reading=reading)
+                    self.run_once(None if tick else envs, reading=reading, looking=looking)
                 if tick:
                     self._chores()
             finally:

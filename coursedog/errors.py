@@ -11,6 +11,7 @@ CoursedogError
  |    +-- RateLimited(retry_after)
  |    +-- ServerError        5xx
  +-- BadResponse             the answer did not have the expected shape
+      +-- UnrecognisedSchedule  a schedule whose values the bot does not know (never "off")
 """
 
 from __future__ import annotations
@@ -79,3 +80,25 @@ class ServerError(ApiError):
 
 class BadResponse(CoursedogError):
     """The answer was not the JSON shape the client expects."""
+
+
+class UnrecognisedSchedule(BadResponse):
+    """The schedule read has a value (or lacks a field) the bot does not know.
+
+    ``raw`` holds the fields the bot reads, exactly as Coursedog answered them; ``problem`` says
+    in a few words what is wrong with them.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        raw: dict[str, object],
+        problem: str = "",
+        host: str = "",
+        school: str = "",
+        operation: str = "",
+    ):
+        super().__init__(message, host=host, school=school, operation=operation)
+        self.raw = raw
+        self.problem = problem or message

@@ -28,6 +28,15 @@ class Schedule:
         """Return True when neither schedule would start a merge."""
         return not self.nightly and not self.realtime
 
+    def to_dict(self) -> dict[str, bool]:
+        """The two switches as a JSON-ready mapping, as the ledger keeps them."""
+        return {"nightly": self.nightly, "realtime": self.realtime}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Schedule:
+        """The schedule ``to_dict`` made."""
+        return cls(nightly=bool(data["nightly"]), realtime=bool(data["realtime"]))
+
 
 Schedule.ALL_OFF = Schedule(nightly=False, realtime=False)
 ALL_OFF = Schedule.ALL_OFF

@@ -11,6 +11,7 @@ import httpx
 
 from coursedog import errors
 from coursedog.retry import parse_retry_after
+from coursedog.wire import UnknownSchedule
 
 T = TypeVar("T")
 _DETAIL_LIMIT = 160
@@ -38,6 +39,16 @@ class Call:
         return errors.BadResponse(
             f"Coursedog at {self.host} answered {self.operation} (school {self.school}) "
             f"in an unexpected shape: {detail}",
+            **self._where(),
+        )
+
+    def unrecognised(self, exc: UnknownSchedule) -> errors.UnrecognisedSchedule:
+        """Build the error for a schedule whose values the bot does not know."""
+        return errors.UnrecognisedSchedule(
+            f"Coursedog at {self.host} answered {self.operation} (school {self.school}) with a "
+            f"schedule the bot does not recognise: {exc}",
+            raw=exc.raw,
+            problem=str(exc),
             **self._where(),
         )
 
@@ -111,6 +122,8 @@ def parse(call: Call, parser: Callable[..., T], *args: Any) -> T:
     """Run a wire parser, turning its ValueError into BadResponse."""
     try:
         return parser(*args)
+    except UnknownSchedule as exc:
+        raise call.unrecognised(exc) from exc
     except ValueError as exc:
         raise call.bad_response(str(exc)) from exc
 

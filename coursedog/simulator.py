@@ -21,7 +21,11 @@ from coursedog.wire import DEFAULT_WIRE, WireConfig
 TOKEN_LIFETIME = 24 * 3600.0
 DEFAULT_USERS = {"sis-maint@example.edu": "simulator-only"}
 DEFAULT_SCHOOL = "demo_university"
-SCHOOL_SETTINGS = ("nightly", "realtime", "locked", "save_state_id")
+SCHOOL_SETTINGS = ("nightly", "realtime", "locked", "save_state_id", "schedule_answer")
+_SETTING_TYPES: dict[str, tuple[type, ...]] = {
+    "save_state_id": (str,),
+    "schedule_answer": (dict, type(None)),
+}
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,9 @@ class SchoolState:
     merge_history: list[dict[str, Any]] = field(default_factory=list)
     # Other fields of the schedule object, which a write that replaces it would lose.
     extra_fields: dict[str, Any] = field(default_factory=dict)
+    # Served verbatim as the schedule object instead of the switches, when set: how a school
+    # whose schedule carries values the bot does not know (or lacks a field) answers.
+    schedule_answer: dict[str, Any] | None = None
 
     @property
     def schedule(self) -> Schedule:
@@ -68,6 +75,7 @@ class SchoolState:
             "comments": list(self.comments),
             "merge_history": list(self.merge_history),
             "extra_fields": dict(self.extra_fields),
+            "schedule_answer": self.schedule_answer,
         }
 
 
@@ -90,6 +98,8 @@ class Simulator:
         self.faults = FaultBook()
         self.lock = threading.RLock()
         self.stopping = threading.Event()
+        # Requests held by an apply_late fault go on when this is set (release_late).
+        self._late = threading.Event()
         self._clock = clock
         self._tokens: dict[str, float] = {}
         self._requests: list[tuple[str, str]] = []
@@ -162,9 +172,10 @@ class Simulator:
         if unknown:
             raise ValueError(f"unknown school settings: {', '.join(unknown)}")
         for key, value in changes.items():
-            expected = str if key == "save_state_id" else bool
+            expected = _SETTING_TYPES.get(key, (bool,))
             if not isinstance(value, expected):
-                raise ValueError(f"{key} must be a {expected.__name__}")
+                names = " or ".join("null" if t is type(None) else t.__name__ for t in expected)
+                raise ValueError(f"{key} must be a {names}")
         with self.lock:
             state = self.schools.setdefault(name, SchoolState())
             for key, value in changes.items():
@@ -190,8 +201,24 @@ class Simulator:
         """Add a fault for the requests it matches."""
         self.faults.add(fault)
 
+    def release_late(self) -> None:
+        """Let every request held by an ``apply_late`` fault (now or later) be applied."""
+        self._late.set()
+
+    def wait_late(self, hold: float | None) -> bool:
+        """Hold a request until released, ``hold`` seconds have passed, or the simulator
+        stops; False when it stopped (the request is then never applied)."""
+        deadline = None if hold is None else time.monotonic() + hold
+        while not self.stopping.is_set():
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                return True
+            if self._late.wait(0.02 if left is None else min(0.02, left)):
+                return True
+        return False
+
     def clear_faults(self) -> None:
-        """Remove every fault."""
+        """Remove every fault (requests held late stay held until released)."""
         self.faults.clear()
 
     def revoke_sessions(self) -> None:

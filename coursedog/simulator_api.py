@@ -122,7 +122,9 @@ def _read_schedule(sim: Simulator, _req: Request, school: str) -> Reply:
     if state is None:
         return error(404, f"school {school} not found")
     with sim.lock:
-        obj = wire.schedule_to_wire(state.schedule, sim.wire, state.extra_fields)
+        obj = state.schedule_answer
+        if obj is None:
+            obj = wire.schedule_to_wire(state.schedule, sim.wire, state.extra_fields)
     return Reply(200, wire.schedule_reply(obj, sim.wire))
 
 
@@ -150,6 +152,7 @@ def _write_schedule(sim: Simulator, req: Request, school: str) -> Reply:
         state.nightly, state.realtime = schedule.nightly, schedule.realtime
         # A replacing write keeps only what it was sent.
         state.extra_fields = {k: v for k, v in obj.items() if k not in ours}
+        state.schedule_answer = None  # the object written replaces the one answered
         state.writes += 1
         reply = wire.schedule_to_wire(state.schedule, cfg, state.extra_fields)
     return Reply(200, wire.schedule_reply(reply, cfg))
@@ -220,6 +223,9 @@ def _control(sim: Simulator, req: Request, parts: list[str]) -> Reply:
         case "POST", ["revoke"]:
             sim.revoke_sessions()
             return Reply(200, {"revoked": True})
+        case "POST", ["release-late"]:
+            sim.release_late()
+            return Reply(200, {"released": True})
         case "POST", ["merge-history", school]:
             item = req.json()
             if not isinstance(item, dict):

@@ -6,8 +6,14 @@ import threading
 from dataclasses import asdict, dataclass, fields
 from typing import Any, Literal
 
-FaultKind = Literal["status", "timeout_after_apply", "drop_before_apply", "delay"]
-FAULT_KINDS: tuple[FaultKind, ...] = ("status", "timeout_after_apply", "drop_before_apply", "delay")
+FaultKind = Literal["status", "timeout_after_apply", "drop_before_apply", "delay", "apply_late"]
+FAULT_KINDS: tuple[FaultKind, ...] = (
+    "status",
+    "timeout_after_apply",
+    "drop_before_apply",
+    "delay",
+    "apply_late",
+)
 
 
 @dataclass(frozen=True)
@@ -20,6 +26,9 @@ class Fault:
         for `hold` seconds (None: until the simulator stops) and close it.
     drop_before_apply: close the connection without handling or answering the request.
     delay: wait `delay` extra seconds, then handle the request normally.
+    apply_late: hold the request without handling it for `hold` seconds (None: until
+        `Simulator.release_late()` or the simulator stops), then handle it and answer (the
+        client has most likely given up by then): a request that reaches Coursedog late.
     """
 
     kind: FaultKind

@@ -102,6 +102,9 @@ class _Handler(BaseHTTPRequestHandler):
         if fault is not None and fault.kind == "status":
             self._send(_fault_reply(fault.status, fault.retry_after, fault.body))
             return
+        if fault is not None and fault.kind == "apply_late" and not sim.wait_late(fault.hold):
+            self._hang_up()  # the simulator stopped first: never applied
+            return
         reply = api_reply(sim, self.server.routes, req)
         if fault is not None and fault.kind == "timeout_after_apply":
             # Applied, but the answer never leaves: the client cannot know it happened.

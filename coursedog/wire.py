@@ -180,21 +180,59 @@ def token_from_wire(obj: object) -> str:
 # --- schedule ----------------------------------------------------------------
 
 
+class UnknownSchedule(ValueError):
+    """A schedule object whose fields the bot cannot read with certainty.
+
+    ``raw`` holds the fields the bot reads, exactly as answered (a missing one is absent), so
+    a person can be shown what Coursedog said.
+    """
+
+    def __init__(self, message: str, raw: Mapping[str, Any]) -> None:
+        super().__init__(message)
+        self.raw = dict(raw)
+
+
+def schedule_fields(obj: Mapping[str, Any], cfg: WireConfig = DEFAULT_WIRE) -> dict[str, Any]:
+    """The fields of a schedule object that the bot reads, as answered."""
+    names = (cfg.sync_type_field, cfg.nightly_field, cfg.realtime_field)
+    return {name: obj[name] for name in names if name and name in obj}
+
+
+def known_sync_types(cfg: WireConfig = DEFAULT_WIRE) -> dict[str, Schedule]:
+    """Each sync type value the bot knows (lower case) and the switches it stands for.
+
+    Coursedog asks for nightly to stay on whenever real-time is on, so "realtime" means both.
+    """
+    return {
+        cfg.sync_type_realtime.lower(): Schedule(nightly=True, realtime=True),
+        cfg.sync_type_nightly.lower(): Schedule(nightly=True, realtime=False),
+        cfg.sync_type_off.lower(): Schedule(nightly=False, realtime=False),
+    }
+
+
 def schedule_from_wire(obj: object, cfg: WireConfig = DEFAULT_WIRE) -> Schedule:
-    """Map a wire schedule object onto the two switches (the one unconfirmed mapping)."""
+    """Map a wire schedule object onto the two switches (the one unconfirmed mapping).
+
+    A missing sync type, or a value the bot does not know, raises UnknownSchedule: such a
+    schedule is never read as "off", since merges the bot cannot see might run.
+    """
     if not isinstance(obj, dict):
         raise ValueError(f"{cfg.schedule_key} is not an object")
+    raw = schedule_fields(obj, cfg)
     sync = obj.get(cfg.sync_type_field)
-    if sync is not None and not isinstance(sync, str):
-        raise ValueError(f"{cfg.sync_type_field} is not a string")
-    kind = (sync or "").strip().lower()
-    # Coursedog asks for nightly to stay on whenever real-time is on.
-    derived_realtime = kind == cfg.sync_type_realtime.lower()
-    derived_nightly = derived_realtime or kind == cfg.sync_type_nightly.lower()
-    return Schedule(
-        nightly=_explicit_flag(obj, cfg.nightly_field, derived_nightly),
-        realtime=_explicit_flag(obj, cfg.realtime_field, derived_realtime),
-    )
+    known = known_sync_types(cfg)
+    if not isinstance(sync, str) or sync.strip().lower() not in known:
+        said = "is missing" if sync is None else f"is {sync!r}, a value the bot does not know"
+        names = ", ".join(repr(v) for v in known)
+        raise UnknownSchedule(f"{cfg.sync_type_field} {said} (it knows {names})", raw)
+    derived = known[sync.strip().lower()]
+    try:
+        return Schedule(
+            nightly=_explicit_flag(obj, cfg.nightly_field, derived.nightly),
+            realtime=_explicit_flag(obj, cfg.realtime_field, derived.realtime),
+        )
+    except ValueError as exc:
+        raise UnknownSchedule(str(exc), raw) from None
 
 
 def schedule_to_wire(

@@ -217,13 +217,16 @@ def window_environments(
 
 
 def environments_in_play(
-    session: Session, window_states: Iterable[str], row_statuses: Iterable[str]
+    session: Session,
+    window_states: Iterable[str],
+    row_statuses: Iterable[str],
+    now: datetime,
 ) -> set[str]:
-    """Environments with a holding window, a pending restore, a held baseline or an owed
-    Activity comment.
+    """Environments with a holding window, a pending restore, a held baseline, an owed
+    Activity comment or a write that may still land.
 
-    Four lookups, each through its own index (window state, row status, held baselines, owed
-    comments).
+    Five lookups, each through its own index (window state, row status, held baselines, owed
+    comments, late writes).
     """
     holders = select(Window.id).where(Window.state.in_(list(window_states)))
     holding = select(WindowEnvironment.environment).where(WindowEnvironment.window_id.in_(holders))
@@ -232,7 +235,8 @@ def environments_in_play(
     )
     held = select(Baseline.environment).where(Baseline.released_at.is_(None))
     commenting = select(RemoteWrite.environment).where(RemoteWrite.status == _OWED)
-    return set(session.scalars(union(holding, waiting, held, commenting)).all())
+    late = select(RemoteWrite.environment).where(RemoteWrite.late_until > now)
+    return set(session.scalars(union(holding, waiting, held, commenting, late)).all())
 
 
 def held_baseline(session: Session, environment: str, *, lock: bool = False) -> Baseline | None:
@@ -334,6 +338,43 @@ def pending_writes(session: Session, environment: str) -> Sequence[RemoteWrite]:
         RemoteWrite.environment == environment, RemoteWrite.status == pending
     )
     return session.scalars(stmt).all()
+
+
+def writes_that_may_land(
+    session: Session, environment: str, now: datetime
+) -> Sequence[RemoteWrite]:
+    """Schedule writes on ``environment`` that may still reach Coursedog (a send whose
+    answer was lost), oldest first."""
+    stmt = (
+        select(RemoteWrite)
+        .where(RemoteWrite.environment == environment, RemoteWrite.late_until > now)
+        .order_by(RemoteWrite.id)
+    )
+    return session.scalars(stmt).all()
+
+
+def newest_applied_write(
+    session: Session, environment: str, *, after_id: int
+) -> RemoteWrite | None:
+    """The newest schedule write on ``environment`` verified applied, if newer than
+    ``after_id``."""
+    stmt = (
+        select(RemoteWrite)
+        .where(
+            RemoteWrite.environment == environment,
+            RemoteWrite.operation == "write_schedule",
+            RemoteWrite.status == "applied",
+            RemoteWrite.id > after_id,
+        )
+        .order_by(RemoteWrite.id.desc())
+        .limit(1)
+    )
+    return session.scalars(stmt).first()
+
+
+def forget_late_write(session: Session, intent_id: int) -> None:
+    """A write that landed late (and was undone) is watched for no longer."""
+    session.execute(update(RemoteWrite).where(RemoteWrite.id == intent_id).values(late_until=None))
 
 
 def owed_comments(session: Session, environment: str, *, limit: int) -> Sequence[RemoteWrite]:

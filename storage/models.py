@@ -148,6 +148,14 @@ class Baseline(Base):
     captured_at: Mapped[datetime]
     window_id: Mapped[int] = mapped_column(ForeignKey("windows.id"))
     released_at: Mapped[datetime | None]
+    # When the schedule found at the start had fewer switches on than people were last seen
+    # to have (switched off early by hand): what was found, what was seen and when, and how
+    # sure the bot is ({"found": …, "observed": …, "observed_at": …, "ask": bool}).
+    evidence: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # For evidence too weak to act on, a person chooses what to restore: "open" until someone
+    # does, then "observed" (switch back on what was seen) or "found" (leave as found).
+    question: Mapped[str | None] = mapped_column(String(16))
+    question_decided_by: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (
         # At most one held baseline per environment.
@@ -159,6 +167,25 @@ class Baseline(Base):
             postgresql_where=text("released_at IS NULL"),
         ),
     )
+
+
+class ScheduleObservation(Base):
+    """A stretch of time over which reads of an idle environment found the same schedule.
+
+    A read that finds what the newest row holds moves its ``last_seen_at``; a different
+    schedule starts a new row. What people had before a window is judged from these.
+    """
+
+    __tablename__ = "schedule_observations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    environment: Mapped[str] = mapped_column(String(64))
+    nightly: Mapped[bool] = mapped_column(Boolean)
+    realtime: Mapped[bool] = mapped_column(Boolean)
+    first_seen_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_schedule_observations_environment_id", "environment", "id"),)
 
 
 class AuditEvent(Base):
@@ -238,6 +265,9 @@ class RemoteWrite(Base):
     started_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]
     error: Mapped[str | None] = mapped_column(Text)
+    # A send whose answer was lost, and that a read then showed not applied, may still reach
+    # Coursedog until this time; while it may, a restore is watched for it (None: no such send).
+    late_until: Mapped[datetime | None]
 
     __table_args__ = (
         Index(
@@ -253,6 +283,13 @@ class RemoteWrite(Base):
             "environment",
             sqlite_where=text("status = 'owed'"),
             postgresql_where=text("status = 'owed'"),
+        ),
+        Index(
+            "ix_remote_writes_late",
+            "environment",
+            "late_until",
+            sqlite_where=text("late_until IS NOT NULL"),
+            postgresql_where=text("late_until IS NOT NULL"),
         ),
     )
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from bot.domain.states import HOLDING, WindowState, can_transition, transition
 from bot.services import timetable
+from bot.services.evidence import Evidence
 from bot.services.plans import ROW_WAITING_RESTORE, Plan
 from bot.services.reports import Report, ReportKind
 from coursedog.models import Schedule
@@ -55,18 +56,31 @@ def record_baseline(
     save_state_id: str | None = None,
     detail: str | None = None,
     data: dict[str, object] | None = None,
+    evidence: Evidence | None = None,
 ) -> None:
-    """What the first window found on ``env``: what restoring will bring back."""
+    """What the first window found on ``env``: what restoring will bring back.
+
+    With ``evidence`` that merges were switched off early by hand, what was last seen is
+    restored instead of ``schedule``; when that evidence is too weak, a person is asked.
+    """
+    restore = evidence.restore if evidence is not None else schedule
     session.add(
         Baseline(
             environment=env,
-            nightly=schedule.nightly,
-            realtime=schedule.realtime,
+            nightly=restore.nightly,
+            realtime=restore.realtime,
             save_state_id=save_state_id,
             captured_at=now,
             window_id=window_id,
+            evidence=evidence.to_data() if evidence is not None else None,
+            question="open" if evidence is not None and evidence.ask else None,
         )
     )
+    if evidence is not None:
+        seen = evidence.observed.describe()
+        then = "a person chooses what to restore" if evidence.ask else f"restores {seen}"
+        detail = f"found {schedule.describe()}, last seen {seen}; {then}"
+        data = {**(data or {}), "evidence": evidence.to_data()}
     ledger.add_audit(
         session,
         at=now,
@@ -84,6 +98,8 @@ def finish_off(
 ) -> list[Report]:
     """Merges are verified off: mark the holding windows, hand over the ended ones."""
     reports: list[Report] = []
+    held = ledger.held_baseline(session, env)
+    restores = Schedule(held.nightly, held.realtime) if held is not None else plan.baseline
     for row, window in _rows(session, env, plan.holding, holding=True):
         if row.status == "off":
             if write_id:  # someone switched merges back on by hand meanwhile
@@ -100,18 +116,43 @@ def finish_off(
             continue
         if write_id:
             kind = ReportKind.SWITCHED_OFF
-        elif plan.baseline is not None and not plan.baseline.is_off():
-            kind = ReportKind.VERIFIED_OFF  # switched off earlier (another window, or a retry)
+        elif restores is not None and not restores.is_off():
+            kind = ReportKind.VERIFIED_OFF  # switched off earlier (by hand, another window…)
         else:
             kind = ReportKind.ALREADY_OFF
         row.status, row.detail = "off", None
         state = _recover_if_done(window)
         reports.append(Report(window.id, env, kind, before, after, window_state=state))
+        if held is not None and held.evidence is not None and held.window_id == window.id:
+            reports.append(_early_off(window.id, env, held))
     others = ", ".join(f"MW-{w}" for w in plan.holding)
     for row, window in _rows(session, env, plan.waiting, holding=False):
         row.status, row.detail = "handed_over", None
         reports.append(Report(window.id, env, ReportKind.HANDED_OVER, after=after, detail=others))
     return reports
+
+
+def _early_off(window_id: int, env: str, held: Baseline) -> Report:
+    """Merges were found switched off early by hand: what the bot will restore, or a question."""
+    assert held.evidence is not None
+    evidence = Evidence.from_data(held.evidence)
+    if held.question == "open":
+        return Report(
+            window_id,
+            env,
+            ReportKind.BASELINE_QUESTION,
+            before=evidence.found,
+            after=evidence.observed,
+            detail=evidence.why_unsure(),
+        )
+    return Report(
+        window_id,
+        env,
+        ReportKind.SWITCHED_OFF_EARLY,
+        before=evidence.found,
+        after=evidence.observed,
+        detail=f"{evidence.observed_at:%Y-%m-%d %H:%M} UTC",
+    )
 
 
 def finish_restore(
@@ -153,9 +194,20 @@ def finish_restore(
 
 
 def failed(
-    session: Session, env: str, plan: Plan, reason: str, *, reading: bool, now: datetime
+    session: Session,
+    env: str,
+    plan: Plan,
+    reason: str,
+    *,
+    reading: bool,
+    now: datetime,
+    unrecognised: str | None = None,
 ) -> list[Report]:
-    """Coursedog refused or could not be reached: say so once per episode, keep retrying."""
+    """Coursedog refused or could not be reached: say so once per episode, keep retrying.
+
+    ``unrecognised`` is the schedule as read when the bot could not make sense of it: merges
+    that were off may be running, so even an environment verified off is reported.
+    """
     event = ledger.add_audit(
         session,
         at=now,
@@ -165,14 +217,15 @@ def failed(
         environment=env,
         detail=reason,
     )
+    off_kind, restore_kind = _failure_kinds(reason, unrecognised)
+    quiet = reading and unrecognised is None
     reports: list[Report] = []
     for row, window in _rows(session, env, plan.holding, holding=True):
-        if row.status == "failed" or (reading and row.status == "off"):
+        if row.status == "failed" or (quiet and row.status == "off"):
             # Already told; or verified off before and merely unreadable now: retry quietly.
             continue
         row.status, row.detail = "failed", reason
         state = None
-        locked = reason.startswith(LOCKED_PREFIX)
         if can_transition(window.state, WindowState.FAILED):
             window.state = transition(window.state, WindowState.FAILED)
             window.failure_reason = f"{env}: {reason}"
@@ -181,23 +234,37 @@ def failed(
             Report(
                 window.id,
                 env,
-                ReportKind.OFF_LOCKED if locked else ReportKind.OFF_FAILED,
+                off_kind,
                 detail=reason,
                 window_state=state,
+                text=unrecognised or "",
             )
         )
     for row, window in _rows(session, env, plan.waiting, holding=False):
         if row.status == "restore_failed":
             continue
         row.status, row.detail = "restore_failed", reason
-        kind = (
-            ReportKind.RESTORE_LOCKED
-            if reason.startswith(LOCKED_PREFIX)
-            else ReportKind.RESTORE_FAILED
+        reports.append(
+            Report(
+                window.id,
+                env,
+                restore_kind,
+                after=plan.baseline,
+                detail=reason,
+                text=unrecognised or "",
+            )
         )
-        reports.append(Report(window.id, env, kind, after=plan.baseline, detail=reason))
     ledger.append_audit_now(session)  # last: the event's id tells this episode's reports apart
     return [replace(report, occurrence=event.id) for report in reports]
+
+
+def _failure_kinds(reason: str, unrecognised: str | None) -> tuple[ReportKind, ReportKind]:
+    """The reports a failure warrants: on switching off, and on restoring."""
+    if unrecognised is not None:
+        return ReportKind.OFF_UNRECOGNISED, ReportKind.RESTORE_UNRECOGNISED
+    if reason.startswith(LOCKED_PREFIX):
+        return ReportKind.OFF_LOCKED, ReportKind.RESTORE_LOCKED
+    return ReportKind.OFF_FAILED, ReportKind.RESTORE_FAILED
 
 
 def assisted(
@@ -236,6 +303,31 @@ def _recover_if_done(window: Window) -> str | None:
 def after_is_off(after: Schedule | None) -> bool:
     """Nothing restored means no merge is coming to watch for."""
     return after is None or after.is_off()
+
+
+def baseline_unanswered(session: Session, env: str, plan: Plan) -> list[Report]:
+    """A window ended while nobody had chosen what to restore after merges were found
+    switched off early: ask again, once, and restore nothing meanwhile."""
+    held = ledger.held_baseline(session, env)
+    if held is None or held.evidence is None:
+        return []
+    evidence = Evidence.from_data(held.evidence)
+    waiting = "waiting for a choice: switch back on what was seen, or leave as found"
+    reports: list[Report] = []
+    for row, window in _rows(session, env, plan.waiting, holding=False):
+        if row.detail == waiting:
+            continue
+        row.status, row.detail = "restore_failed", waiting
+        reports.append(
+            Report(
+                window.id,
+                env,
+                ReportKind.BASELINE_UNANSWERED,
+                before=evidence.found,
+                after=evidence.observed,
+            )
+        )
+    return reports
 
 
 def save_state_changed(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -11,8 +11,27 @@ from bot.domain.states import HOLDING
 from coursedog.models import Schedule
 from storage import ledger
 
+SCHEDULE_WRITE = "write_schedule"
+
 # An environment row of an ended window that is still owed its restore.
 ROW_WAITING_RESTORE = ("ending", "restore_failed")
+# How long a write whose answer was lost may still reach Coursedog, unless configured.
+LATE_FOR = timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class LateWrite:
+    """A write of the bot's that may still reach Coursedog, and the later write it would undo.
+
+    ``restored`` is what that later write set and verified (a restore, usually); should the
+    schedule turn to exactly ``desired`` while the environment is idle, the late one landed.
+    """
+
+    intent_id: int
+    sent_at: datetime
+    desired: Schedule
+    restored: Schedule
+    window_id: int | None
 
 
 @dataclass(frozen=True)
@@ -24,6 +43,10 @@ class Plan:
     baseline: Schedule | None
     save_state_id: str | None = None
     save_state_decision: str | None = None
+    # Writes that may still land and would undo a verified write after them (see LateWrite).
+    late: tuple[LateWrite, ...] = ()
+    # Merges were found switched off early and nobody has chosen yet what to restore.
+    question_open: bool = False
 
     def saved_state_moved(self, live_save_state_id: str | None) -> bool:
         """Whether the enabled saved state is not the one the baseline was read from."""
@@ -32,13 +55,16 @@ class Plan:
         )
 
 
-def read_plan(session: Session, env: str, now: datetime) -> Plan:
+def read_plan(session: Session, env: str, now: datetime, *, late_for: timedelta = LATE_FOR) -> Plan:
     """What the ledger wants of ``env``; writes left pending by a writer that died are
-    marked abandoned (the read that follows settles them)."""
+    marked abandoned (the read that follows settles them; they may still land for
+    ``late_for``)."""
     for stale in ledger.pending_writes(session, env):
         # Its writer died or lost the lease mid-call; the read below settles it.
         stale.status, stale.finished_at = "unknown", now
         stale.error = "abandoned by its writer; settled by the next read"
+        if stale.operation == SCHEDULE_WRITE:
+            stale.late_until = now + late_for
         # The call may have reached Coursedog: the audit trail must say so.
         ledger.add_audit(
             session,
@@ -61,4 +87,25 @@ def read_plan(session: Session, env: str, now: datetime) -> Plan:
         baseline=Schedule(baseline.nightly, baseline.realtime) if baseline else None,
         save_state_id=baseline.save_state_id if baseline else None,
         save_state_decision=baseline.save_state_decision if baseline else None,
+        late=_late_writes(session, env, now),
+        question_open=baseline is not None and baseline.question == "open",
     )
+
+
+def _late_writes(session: Session, env: str, now: datetime) -> tuple[LateWrite, ...]:
+    """The writes that may still land on ``env`` and that a verified write has superseded."""
+    found = []
+    for row in ledger.writes_that_may_land(session, env, now):
+        after = ledger.newest_applied_write(session, env, after_id=row.id)
+        if after is None or after.desired == row.desired:
+            continue  # nothing verified after it, or it would set the same: harmless
+        found.append(
+            LateWrite(
+                intent_id=row.id,
+                sent_at=row.started_at,
+                desired=Schedule.from_dict(row.desired),
+                restored=Schedule.from_dict(after.desired),
+                window_id=after.window_id,
+            )
+        )
+    return tuple(found)

@@ -8,6 +8,7 @@ intent row before each write, reads back afterwards, and settles an unknown outc
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections.abc import Callable, Mapping
@@ -20,18 +21,18 @@ from bot import crashpoint
 from bot.clock import Clock
 from bot.config import Settings
 from bot.domain.states import HOLDING
-from bot.services import notices, outcomes
+from bot.services import baselines, notices, outcomes
 from bot.services.by_hand import ByHand
 from bot.services.comments import ActivityComments
 from bot.services.idle_watch import IdleWatch
+from bot.services.late_writes import LateWrites
 from bot.services.outcomes import owe
 from bot.services.plans import ROW_WAITING_RESTORE, Plan, read_plan
 from bot.services.read_ahead import ReadAhead
 from bot.services.reports import Publish, Publisher, Report, ReportKind
 from bot.services.schedule_api import ScheduleApi
 from bot.services.writes import ScheduleWriter, Written
-from bot.services.writes import schedule_dict as _schedule
-from coursedog.errors import CoursedogError
+from coursedog.errors import CoursedogError, UnrecognisedSchedule
 from coursedog.models import Schedule, ScheduleSnapshot
 from storage import ledger
 from storage.db import reading
@@ -73,8 +74,10 @@ class Reconciler:
         self._locks = {env: threading.Lock() for env in settings.environments}
         self._comments = ActivityComments(sessions, clock, mails=settings.coursedog_notice.mails)
         self._by_hand = ByHand(sessions, clock, self._comments)
-        self._writer = ScheduleWriter(sessions, clock)
+        self._late_for = timedelta(seconds=settings.late_write_seconds)
+        self._writer = ScheduleWriter(sessions, clock, late_for=self._late_for)
         self._idle = IdleWatch(sessions, clock, clients)
+        self._late = LateWrites(clients, self._writer, record=self._record, guard=self._guard)
         # Reads a decision started before the lease was held (see reconcile); its owner closes it.
         self._ahead = ahead
         # Reads started as soon as a lease is held (see reconcile's read_early).
@@ -91,7 +94,7 @@ class Reconciler:
         owed an Activity comment."""
         with self._sessions.begin() as session:
             found = ledger.environments_in_play(
-                session, [s.value for s in HOLDING], ROW_WAITING_RESTORE
+                session, [s.value for s in HOLDING], ROW_WAITING_RESTORE, self._clock.now()
             )
         return found & set(self._settings.environments)
 
@@ -136,7 +139,11 @@ class Reconciler:
                 if early is None and epoch is not None and client is not None:
                     # The lease's row is ours (locked, then committed below): read beside the plan.
                     early = self._early.submit(client.read_schedule)
-                plan = read_plan(session, env, self._clock.now()) if epoch is not None else None
+                plan = (
+                    read_plan(session, env, self._clock.now(), late_for=self._late_for)
+                    if epoch is not None
+                    else None
+                )
             if epoch is None or plan is None:
                 log.info("environment %s is being reconciled by another process", env)
                 return []
@@ -171,34 +178,25 @@ class Reconciler:
                     s, env, plan, before=None, after=None, now=self._clock.now()
                 )
             )
+            if plan.late:
+                reports += self._late.check(env, epoch, plan, out=publisher)
             return reports + (self._idle(env) if watch else [])
         client = self._clients.get(env)
         if client is None:  # assisted without read access: people confirm each step
             return self._by_hand.without_reads(env, plan)
         try:
             live = early.result() if early is not None else client.read_schedule()
+        except UnrecognisedSchedule as exc:
+            return self._unrecognised(env, plan, exc)
         except CoursedogError as exc:
             return self._failed(env, plan, f"could not read the schedule: {exc}", reading=True)
         baseline_owed = bool(plan.holding) and plan.baseline is None
         desired = ALL_OFF if plan.holding else plan.baseline
         assert desired is not None
-        if not plan.holding and plan.saved_state_moved(live.save_state_id):
-            if plan.save_state_decision == "leave":
-                return self._record(
-                    lambda s: outcomes.finish_restore(
-                        s,
-                        env,
-                        plan,
-                        before=live.schedule,
-                        after=live.schedule,
-                        now=self._clock.now(),
-                        left_as_is=True,
-                    )
-                )
-            if plan.save_state_decision != "restore":
-                return self._record(
-                    lambda s: outcomes.save_state_changed(s, env, plan, current=live.save_state_id)
-                )
+        if not plan.holding:
+            held_back = self._held_back(env, plan, live)
+            if held_back is not None:
+                return held_back
         by_hand = self._by_hand_driver(env)
         if baseline_owed and (live.schedule == desired or by_hand):
             self._record_baseline(env, plan.holding[0], live)
@@ -212,6 +210,33 @@ class Reconciler:
         if written.error is not None:
             return self._failed(env, plan, written.error, reading=False, written=written)
         return self._finish(env, plan, live.schedule, written, out=publisher)
+
+    def _held_back(self, env: str, plan: Plan, live: ScheduleSnapshot) -> list[Report] | None:
+        """Before a restore: what a person must decide first (None: nothing, go ahead)."""
+        if plan.question_open:  # merges were found switched off early; nobody chose yet
+            return self._record(lambda s: outcomes.baseline_unanswered(s, env, plan))
+        if not plan.saved_state_moved(live.save_state_id):
+            return None
+        if plan.save_state_decision == "leave":
+
+            def leave(session: Session) -> list[Report]:
+                baselines.observe(session, env, live.schedule, self._clock.now())
+                return outcomes.finish_restore(
+                    session,
+                    env,
+                    plan,
+                    before=live.schedule,
+                    after=live.schedule,
+                    now=self._clock.now(),
+                    left_as_is=True,
+                )
+
+            return self._record(leave)
+        if plan.save_state_decision != "restore":
+            return self._record(
+                lambda s: outcomes.save_state_changed(s, env, plan, current=live.save_state_id)
+            )
+        return None
 
     def _finish(
         self,
@@ -235,6 +260,7 @@ class Reconciler:
                 return outcomes.finish_off(
                     session, env, plan, before=before, after=after, write_id=write_id
                 )
+            baselines.observe(session, env, after, self._clock.now())  # people have it again
             return outcomes.finish_restore(
                 session,
                 env,
@@ -282,14 +308,30 @@ class Reconciler:
                     ledger.settle_report(session, key, posted_only=False)
         return owed
 
+    def _unrecognised(self, env: str, plan: Plan, exc: UnrecognisedSchedule) -> list[Report]:
+        """A schedule the bot cannot read with certainty: write nothing, show a person what
+        Coursedog said (never take it for "off")."""
+        log.warning("the schedule of %s is not recognised: %s", env, exc)
+        raw = json.dumps(exc.raw, sort_keys=True)
+        return self._failed(env, plan, exc.problem, reading=True, unrecognised=raw)
+
     def _failed(
-        self, env: str, plan: Plan, reason: str, *, reading: bool, written: Written | None = None
+        self,
+        env: str,
+        plan: Plan,
+        reason: str,
+        *,
+        reading: bool,
+        written: Written | None = None,
+        unrecognised: str | None = None,
     ) -> list[Report]:
         def produce(session: Session) -> list[Report]:
             if written is not None:
                 self._writer.settle(session, written)
             now = self._clock.now()
-            reports = outcomes.failed(session, env, plan, reason, reading=reading, now=now)
+            reports = outcomes.failed(
+                session, env, plan, reason, reading=reading, now=now, unrecognised=unrecognised
+            )
             for report in reports:
                 event = _LOCKED_NOTICES.get(report.kind)
                 window = ledger.get_window(session, report.window_id or 0)
@@ -302,18 +344,7 @@ class Reconciler:
 
     def _record_baseline(self, env: str, window_id: int, live: ScheduleSnapshot) -> None:
         with self._sessions.begin() as session:
-            self._baseline(session, env, window_id, live)
-
-    def _baseline(self, session: Session, env: str, window_id: int, live: ScheduleSnapshot) -> None:
-        outcomes.record_baseline(
-            session,
-            env,
-            window_id,
-            live.schedule,
-            now=self._clock.now(),
-            save_state_id=live.save_state_id,
-            data=_snapshot(live),
-        )
+            baselines.record_from_read(session, env, window_id, live, self._clock.now())
 
     def _write(
         self,
@@ -332,19 +363,26 @@ class Reconciler:
         sure no other process has taken the environment over (else nothing is sent).
         """
 
+        guard = self._guard(env, epoch)
+
         def prepare(session: Session) -> None:
             if baseline:
-                self._baseline(session, env, plan.holding[0], live)
-            if not ledger.renew_lease(
-                session, env, self._owner, epoch, now=self._clock.now(), ttl=self._lease_ttl
-            ):
-                raise _LeaseLost(env)
+                baselines.record_from_read(session, env, plan.holding[0], live, self._clock.now())
+            guard(session)
 
         window_id = (plan.holding or plan.waiting or (None,))[0]
         return self._writer.write(
             env, window_id, live.schedule, desired, client, over=live, prepare=prepare
         )
 
+    def _guard(self, env: str, epoch: int) -> Callable[[Session], None]:
+        """For a write's intent transaction: make sure no other process has taken the
+        environment over (else nothing is recorded and nothing is sent)."""
 
-def _snapshot(snapshot: ScheduleSnapshot) -> dict[str, object]:
-    return {**_schedule(snapshot.schedule), "save_state_id": snapshot.save_state_id}
+        def renew(session: Session) -> None:
+            if not ledger.renew_lease(
+                session, env, self._owner, epoch, now=self._clock.now(), ttl=self._lease_ttl
+            ):
+                raise _LeaseLost(env)
+
+        return renew

@@ -17,6 +17,7 @@ from bot.domain.states import HOLDING, WindowState, transition
 from bot.errors import Conflict
 from bot.services import blackouts, conflicts, notices, timetable
 from bot.services.access import Access, NoGroups, label
+from bot.services.evidence import Evidence
 from bot.services.plans import ROW_WAITING_RESTORE
 from bot.services.views import WindowView
 from bot.services.window_moves import (
@@ -249,6 +250,40 @@ class WindowService:
                 environment=environment,
                 detail=decision,
             )
+
+    def decide_baseline(self, *, actor: str, environment: str, choice: str) -> str:
+        """Someone chose what to restore after merges were found switched off early (see
+        bot.services.evidence): ``observed`` (what was last seen) or ``found``. Returns what
+        will be restored, described."""
+        with self._unit("decide") as session:
+            nothing = Conflict(f"Nothing on {environment} is waiting for that choice any more.")
+            held = ledger.held_baseline(session, environment)
+            if held is None or held.question is None:
+                raise nothing
+            # The window, then the baseline, each locked, as a pass's outcome takes them.
+            self._access.check_may_manage(load_window(session, held.window_id), actor, "decide")
+            baseline = ledger.held_baseline(session, environment, lock=True)
+            if baseline is None or baseline.evidence is None:
+                raise nothing
+            if baseline.question != "open":
+                raise Conflict(
+                    f"<@{baseline.question_decided_by}> already chose what to restore on "
+                    f"{environment}."
+                )
+            evidence = Evidence.from_data(baseline.evidence)
+            restore = evidence.observed if choice == "observed" else evidence.found
+            baseline.nightly, baseline.realtime = restore.nightly, restore.realtime
+            baseline.question, baseline.question_decided_by = choice, actor
+            ledger.add_audit(
+                session,
+                at=self._clock.now(),
+                actor=actor,
+                action="baseline_chosen",
+                window_id=baseline.window_id,
+                environment=environment,
+                detail=f"restore {restore.describe()} ({choice})",
+            )
+            return restore.describe()
 
     def end(self, *, actor: str, command: EndCommand) -> WindowView:
         """End a holding window now; the reconciler then restores what was on before."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Protocol
 
 from sqlalchemy import update
@@ -46,7 +47,11 @@ def schedule_dict(schedule: Schedule) -> dict[str, bool]:
 
 @dataclass(frozen=True)
 class Written:
-    """A write sent and read back; its intent is settled with the outcome it leads to."""
+    """A write sent and read back; its intent is settled with the outcome it leads to.
+
+    ``may_land_late``: a send's answer was lost and a read after it showed it not applied (or
+    nothing could be read), so that request may still reach Coursedog later (see settle).
+    """
 
     intent_id: int
     env: str
@@ -56,14 +61,34 @@ class Written:
     desired: Schedule
     data: dict[str, object]
     summary: str
+    may_land_late: bool = False
+
+
+@dataclass(frozen=True)
+class _Sent:
+    """How sending a write and reading it back went."""
+
+    error: str | None
+    status: str
+    verified: Schedule | None
+    sends: int
+    may_land_late: bool
 
 
 class ScheduleWriter:
     """Writes one environment's schedule with its intent row and audit event."""
 
-    def __init__(self, sessions: sessionmaker[Session], clock: Clock) -> None:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        clock: Clock,
+        *,
+        late_for: timedelta = timedelta(minutes=15),
+    ) -> None:
+        """``late_for``: how long a send whose answer was lost may still reach Coursedog."""
         self._sessions = sessions
         self._clock = clock
+        self._late_for = late_for
 
     def write(
         self,
@@ -97,69 +122,76 @@ class ScheduleWriter:
             )
             session.add(intent)
         crashpoint.reached("intent")
-        error, status, verified, sends = self._send_and_verify(env, client, desired, over)
+        sent = self._send_and_verify(env, client, desired, over)
         return Written(
             intent_id=intent.id,
             env=env,
             window_id=window_id,
-            status=status,
-            error=error,
+            status=sent.status,
+            error=sent.error,
             desired=desired,
             data={
                 "before": schedule_dict(before),
                 "desired": schedule_dict(desired),
-                "verified": schedule_dict(verified) if verified else None,
-                "sends": sends,
+                "verified": schedule_dict(sent.verified) if sent.verified else None,
+                "sends": sent.sends,
             },
             summary=f"{before.describe()} -> {desired.describe()}",
+            may_land_late=sent.may_land_late,
         )
 
     def _send_and_verify(
         self, env: str, client: WriteApi, desired: Schedule, over: ScheduleSnapshot | None
-    ) -> tuple[str | None, str, Schedule | None, int]:
-        """Write and read back; resend once if an ambiguous failure turns out not applied.
-
-        Returns the error (None when verified), the intent's status, what the read-back
-        showed, and how many times the write was sent.
-        """
+    ) -> _Sent:
+        """Write and read back; resend once if an ambiguous failure turns out not applied."""
         sends = 0
+        lost_unapplied = False  # a lost send that a read showed not (yet) applied
         while True:
             sends += 1
             ambiguous: CoursedogError | None = None
             try:
                 client.write_schedule(desired, over=over)
             except SettingsLocked as exc:
-                return f"{LOCKED_PREFIX}{exc}", "failed", None, sends
+                return _Sent(f"{LOCKED_PREFIX}{exc}", "failed", None, sends, lost_unapplied)
             except (OutcomeUnknown, ServerError) as exc:
                 # It may or may not have been applied: the read below tells, not a guess.
                 log.warning("write to %s: outcome unknown (%s); settling by reading", env, exc)
                 ambiguous = exc
             except CoursedogError as exc:
-                return f"Coursedog refused the change: {exc}", "failed", None, sends
+                error = f"Coursedog refused the change: {exc}"
+                return _Sent(error, "failed", None, sends, lost_unapplied)
             crashpoint.reached("called")
             try:
                 verified = client.read_switches()
             except CoursedogError as exc:
                 reason = f"the change could not be verified, because reading it back failed: {exc}"
-                return reason, "unknown", None, sends
+                return _Sent(reason, "unknown", None, sends, True)
             if verified == desired:
-                return None, "applied", verified, sends
+                return _Sent(None, "applied", verified, sends, lost_unapplied)
+            lost_unapplied = lost_unapplied or ambiguous is not None
             if ambiguous is None or sends >= MAX_SENDS:
                 break
             # Read back as not applied: the absolute value is safe to send once more.
             log.warning("write to %s was not applied; sending it once more", env)
         if isinstance(ambiguous, ServerError):
-            return f"Coursedog refused the change: {ambiguous}", "failed", verified, sends
+            error = f"Coursedog refused the change: {ambiguous}"
+            return _Sent(error, "failed", verified, sends, lost_unapplied)
         reason = f"the read-back shows {verified.describe()}, not {desired.describe()}"
-        return reason, "failed", verified, sends
+        return _Sent(reason, "failed", verified, sends, lost_unapplied)
 
     def settle(self, session: Session, written: Written) -> None:
-        """Settle the intent row and append the audit event that explains the remote change."""
+        """Settle the intent row and append the audit event that explains the remote change.
+
+        A write that may still land late is watched for that long (see plans.LateWrite).
+        """
         now = self._clock.now()
+        late_until = now + self._late_for if written.may_land_late else None
         session.execute(
             update(RemoteWrite)
             .where(RemoteWrite.id == written.intent_id)
-            .values(status=written.status, finished_at=now, error=written.error)
+            .values(
+                status=written.status, finished_at=now, error=written.error, late_until=late_until
+            )
         )
         ledger.add_audit(
             session,
@@ -169,5 +201,5 @@ class ScheduleWriter:
             window_id=written.window_id,
             environment=written.env,
             detail=written.error or written.summary,
-            data=written.data,
+            data={**written.data, "may_land_late": True} if late_until else written.data,
         )

@@ -20,9 +20,11 @@ from bot.slack.series_notifier import SeriesNotifier
 
 
 class Kicker(Protocol):
-    """Asks the worker to reconcile environments soon."""
+    """Asks the worker to reconcile environments soon, or to read them as the watchdog does."""
 
     def kick(self, environments: Iterable[str], *, reading: bool = False) -> None: ...
+
+    def look(self, environments: Iterable[str]) -> None: ...
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,11 @@ FIELD_BLOCKS = {
 SAVE_STATE_RESTORE = "save_state_restore"
 SAVE_STATE_LEAVE = "save_state_leave"
 SAVE_STATE_DECISIONS = {SAVE_STATE_RESTORE: "restore", SAVE_STATE_LEAVE: "leave"}
+# Merges found switched off early by hand, with too little evidence: restore what was seen,
+# or leave them as found.
+BASELINE_OBSERVED = "baseline_observed"
+BASELINE_FOUND = "baseline_found"
+BASELINE_CHOICES = {BASELINE_OBSERVED: "observed", BASELINE_FOUND: "found"}
 NOTICE_SENT = "notice_sent"
 # The assisted driver's checklist: Done, "was already off" (no read access), and Posted.
 CHECK_DONE = "checklist_done"

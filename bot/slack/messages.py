@@ -13,7 +13,7 @@ from bot.slack import ids
 from bot.slack.kit import Block, section
 from bot.slack.payloads import window_button_value
 from bot.slack.text import escape, local_and_utc, slack_time, user
-from coursedog.models import MergeRun
+from coursedog.models import MergeRun, Schedule
 
 S = WindowState
 LATE = ":turtle: _Late: the bot was not running when this was due._\n"
@@ -30,6 +30,21 @@ _REPORTS: dict[ReportKind, str] = {
     ReportKind.ALREADY_OFF: (
         ":information_source: {env}: no merge schedule was on ({before}); nothing to switch off."
     ),
+    ReportKind.SWITCHED_OFF_EARLY: (
+        ":raised_hand: {env} was switched off by hand before {number} began: the bot last saw "
+        "{after} (at {detail}) and found {before}. At the end it will switch back on {back_on}."
+    ),
+    ReportKind.BASELINE_QUESTION: (
+        ":grey_question: {env}: merges were found {before} when {number} began, but the bot "
+        "last saw {after}, and {detail}, so it cannot tell whether they were switched off by hand "
+        "for this window. Choose what happens at the end; until someone does, the bot restores "
+        "nothing on {env_name}."
+    ),
+    ReportKind.BASELINE_UNANSWERED: (
+        ":grey_question: {env}: {number} has ended, but nobody has chosen whether to switch "
+        "back on {back_on} (last seen {after}) or to leave merges as they were found ({before}), "
+        "so the bot has restored nothing. Choose:"
+    ),
     ReportKind.OFF_FAILED: (
         ":warning: {env}: could not switch merges off: {detail}. The bot retries on its own; "
         "check Merge Settings if the outage is about to begin."
@@ -39,6 +54,18 @@ _REPORTS: dict[ReportKind, str] = {
         "locked (for example by the term-phases process), so only Coursedog can switch them. "
         "The notice to Coursedog support below asks them to switch the nightly and real-time "
         "merges off for this window. The bot keeps reading and reports here as soon as they are."
+    ),
+    ReportKind.OFF_UNRECOGNISED: (
+        ":question: {env}: Coursedog's merge schedule reads `{text}`: {detail}. The bot wrote "
+        "nothing and will not guess whether merges run. A person must check Merge Settings "
+        "and switch the merges off by hand for this window. If Coursedog now uses this value, "
+        "an admin can map it in the configuration (`[coursedog_api]`). The bot keeps reading "
+        "and reports here once it can tell."
+    ),
+    ReportKind.RESTORE_UNRECOGNISED: (
+        ":question: {env}: could not restore the schedule: Coursedog's merge schedule reads "
+        "`{text}`: {detail}. The bot wrote nothing. A person must check Merge Settings and set "
+        "it back to {after}; the bot keeps reading and reports here once it can tell."
     ),
     ReportKind.RESTORE_LOCKED: (
         ":lock: {env}: Coursedog refused to restore the schedule because this school's merge "
@@ -86,6 +113,17 @@ _REPORTS: dict[ReportKind, str] = {
         ":rotating_light: {env}: merges were switched back on during the window ({before}), "
         "most likely by hand. Switched off again and verified: {after}."
     ),
+    ReportKind.LATE_WRITE_UNDONE: (
+        ":rotating_light: {env}: a change the bot sent at {detail}, whose answer was lost at "
+        "the time, reached Coursedog late and set the schedule to {before} after it had been "
+        "restored. Restored again and verified: {after}."
+    ),
+    ReportKind.LATE_WRITE_NOT_UNDONE: (
+        ":warning: {env}: a change the bot sent earlier, whose answer was lost at the time, "
+        "reached Coursedog late and set the schedule to {before} after it had been restored "
+        "({detail}). The bot retries on its own; if this lasts, a person must set it back to "
+        "{after} in Merge Settings."
+    ),
     ReportKind.COMMENT_FAILED: (
         ":memo: {env}: could not add the comment to Merge Settings > Activity ({detail}). "
         "Please add it by hand:\n>{text}"
@@ -95,11 +133,19 @@ _REPORTS: dict[ReportKind, str] = {
         "post it):\n>{text}"
     ),
     ReportKind.UNEXPLAINED_OFF: (
-        ":mag: {env}: merges are off ({after}) and no maintenance window explains it. Nothing "
-        "was changed; if this is unintended, switch them back on in Merge Settings, since "
-        "edits made in Coursedog are not reaching the SIS."
+        ":mag: {env}: {what} ({after}) and no maintenance window explains it. Nothing was "
+        "changed; if this is unintended, switch {them} back on in Merge Settings, since edits "
+        "made in Coursedog are not reaching the SIS {how}."
     ),
 }
+# Merges found off shortly before an approved window starts: most likely switched off early.
+_OFF_BEFORE_WINDOW = (
+    ":mag: {env}: {what} ({after}), and no maintenance window holds it yet; {detail} is "
+    "approved to start on it soon. If merges were switched off early for {detail}, nothing "
+    "more is needed now: the bot last saw {before} and will switch back on {back_on} when "
+    "{detail} ends (or ask, if it cannot tell). Otherwise, switch them back on in Merge "
+    "Settings."
+)
 
 
 # A restore that read the schedule already as recorded (set back by hand, or written by a run
@@ -114,19 +160,45 @@ _FOUND_RESTORED = (
 def render_report(report: Report, labels: Mapping[str, str]) -> str:
     """One thread message for one outcome on one environment."""
     label = escape(labels.get(report.environment, report.environment))
-    found = report.kind is ReportKind.RESTORED and report.before == report.after
-    text = (_FOUND_RESTORED if found else _REPORTS[report.kind]).format(
+    text = _template(report).format(
         env=f"`{report.environment}` ({label})",
+        env_name=f"`{report.environment}`",
+        number=f"MW-{report.window_id}",
         before=report.before.describe() if report.before else "unknown",
         after=report.after.describe() if report.after else "unknown",
+        back_on=(
+            switched_back_on(report.after, report.before)  # found off now; seen on before
+            if report.kind is ReportKind.UNEXPLAINED_OFF
+            else switched_back_on(report.before, report.after)
+        ),
         detail=escape(report.detail),
         text=escape(report.text),
+        **_off_words(report.after),
     )
     if report.window_state == S.FAILED:
         text += "\nThe window is marked *needs a person*."
     elif report.window_state == S.ACTIVE:
         text += "\nThe window is back in effect."
     return text
+
+
+def _template(report: Report) -> str:
+    if report.kind is ReportKind.RESTORED and report.before == report.after:
+        return _FOUND_RESTORED
+    if report.kind is ReportKind.UNEXPLAINED_OFF and report.detail and report.before:
+        return _OFF_BEFORE_WINDOW
+    return _REPORTS[report.kind]
+
+
+def _off_words(after: Schedule | None) -> dict[str, str]:
+    """How to say which merges are off: both, or the nightly one alone."""
+    if after is not None and after.realtime and not after.nightly:
+        return {
+            "what": "the nightly merge is off",
+            "them": "it",
+            "how": "reliably: what real-time merges miss is never sent again",
+        }
+    return {"what": "merges are off", "them": "them", "how": "meanwhile"}
 
 
 def end_choices(window_id: int, ends_at: datetime | None = None) -> Block:
@@ -287,6 +359,52 @@ def no_merge_yet(view: WindowView, env: str, restored_at: datetime) -> str:
         f"back on at {slack_time(restored_at, view.time_zone)} after {view.number}, so edits "
         "made in Coursedog during the window have not reached the SIS yet. Consider running a "
         "manual merge in Coursedog (Sections, then Courses, then Relationships)."
+    )
+
+
+def switched_back_on(before: Schedule | None, after: Schedule | None) -> str:
+    """The switches on in ``after`` that are off in ``before``: "nightly and real-time"."""
+    if before is None or after is None:
+        return "what was on"
+    names = [
+        name
+        for name, was, will in (
+            ("nightly", before.nightly, after.nightly),
+            ("real-time", before.realtime, after.realtime),
+        )
+        if will and not was
+    ]
+    return " and ".join(names) or "nothing"
+
+
+def baseline_choices(environment: str, back_on: str) -> Block:
+    """Switch back on what was last seen at the end, or leave the environment as found."""
+    return {
+        "type": "actions",
+        "block_id": f"baseline_{environment}",
+        "elements": [
+            {
+                "type": "button",
+                "action_id": ids.BASELINE_OBSERVED,
+                "text": {"type": "plain_text", "text": f"Switch back on {back_on}"[:75]},
+                "value": environment,
+                "style": "primary",
+            },
+            {
+                "type": "button",
+                "action_id": ids.BASELINE_FOUND,
+                "text": {"type": "plain_text", "text": "Leave as found"},
+                "value": environment,
+            },
+        ],
+    }
+
+
+def baseline_chosen(environment: str, actor: str, restore: str) -> str:
+    """The answer to a choice of what to restore after merges were found switched off early."""
+    return (
+        f":ballot_box_with_check: `{environment}`: {user(actor)} chose to restore {restore} "
+        "when the window ends (at once, if it already has)."
     )
 
 

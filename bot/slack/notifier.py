@@ -24,7 +24,12 @@ from bot.slack.blocks import card_text, nightly_warning, render_card
 from bot.slack.checklist_blocks import comment_to_paste, comment_value
 from bot.slack.checklist_blocks import render as render_checklist
 from bot.slack.kit import section
-from bot.slack.messages import render_report, save_state_choices
+from bot.slack.messages import (
+    baseline_choices,
+    render_report,
+    save_state_choices,
+    switched_back_on,
+)
 from storage import ledger
 from storage.db import reading
 
@@ -243,6 +248,9 @@ class SlackNotifier:
         env = report.environment
         if report.kind is ReportKind.SAVE_STATE_CHANGED:
             return text, [section(text), save_state_choices(env)]
+        if report.kind in (ReportKind.BASELINE_QUESTION, ReportKind.BASELINE_UNANSWERED):
+            back_on = switched_back_on(report.before, report.after)
+            return text, [section(text), baseline_choices(env, back_on)]
         if report.kind is ReportKind.COMMENT_BY_HAND and report.window_id is not None:
             value = comment_value(report.window_id, env, report.detail)
             return text, comment_to_paste(text, value)

@@ -213,7 +213,7 @@ def test_with_the_lease_busy_at_the_decision_the_pass_reads_beside_its_plan(
         assert ledger.release_lease(s, "prod", "elsewhere", epoch)
     seen: list[int] = []
 
-    def plan_once_read(session: Any, env: str, now: datetime) -> Any:
+    def plan_once_read(session: Any, env: str, now: datetime, **options: Any) -> Any:
         # Hold the plan until Coursedog has the read (10 s at most): an early read arrives.
         wait_for(lambda: bot.sim.calls("GET", "integrationSchedule") > reads)
         seen.append(bot.sim.calls("GET", "integrationSchedule") - reads)

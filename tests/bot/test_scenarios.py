@@ -383,3 +383,27 @@ def test_an_unexpected_error_shows_a_reference_that_is_in_the_log(
     assert "database on fire" not in text
     reference = text.split("`")[1]
     assert any(reference in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize("how", ["command", "button"])
+def test_a_restore_that_needed_no_write_does_not_claim_what_was_on_during_the_window(
+    bot: Bot, how: str
+) -> None:
+    ephemeral(bot.command(REQUESTER, "start prod 2h"))
+    bot.wait_card(1)
+    bot.click(APPROVER, ids.APPROVE, "1")
+    assert bot.settle()
+    # Someone switches merges back on by hand just before the end; nothing is left to write.
+    bot.sim.set_school("state_u_prod", {"nightly": True, "realtime": True})
+
+    if how == "command":
+        ephemeral(bot.command(REQUESTER, "end MW-1"))
+    else:
+        bot.click(REQUESTER, ids.REENABLE, "1")
+    assert bot.settle()
+
+    restored = [t for t in bot.thread(1) if "restored and verified" in t]
+    assert len(restored) == 1
+    assert "as it was found when read, so nothing had to be written now" in restored[0]
+    assert "during the window:" not in restored[0]
+    assert bot.sim.calls("PUT", "integrationSchedule") == 1

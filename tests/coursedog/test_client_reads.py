@@ -172,6 +172,27 @@ def test_read_switches_raises_typed_errors(sim: Simulator, client: CoursedogClie
         client.read_switches()
 
 
+@pytest.mark.parametrize(
+    ("answer", "said"),
+    [
+        ({"syncType": "weekly", "nightlyStartTime": "01:30"}, "syncType is 'weekly'"),
+        ({"nightlyStartTime": "01:30"}, "syncType is missing"),
+    ],
+)
+def test_a_schedule_the_bot_does_not_know_is_an_error_carrying_what_was_said(
+    sim: Simulator, client: CoursedogClient, answer: dict[str, object], said: str
+) -> None:
+    sim.set_school(SCHOOL, {"schedule_answer": answer})
+
+    for read in (client.read_switches, client.read_schedule):
+        with pytest.raises(errors.UnrecognisedSchedule) as caught:
+            read()
+        assert said in str(caught.value) and "does not recognise" in str(caught.value)
+        assert caught.value.problem.startswith(said)
+        assert caught.value.raw == {k: v for k, v in answer.items() if k == "syncType"}
+        assert caught.value.operation == "GET integrationSchedule"
+
+
 def test_a_write_over_the_snapshot_just_read_keeps_other_fields_without_reading_again(
     sim: Simulator, client: CoursedogClient
 ) -> None:

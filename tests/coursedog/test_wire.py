@@ -21,21 +21,40 @@ NO_FLAGS = WireConfig(nightly_field="", realtime_field="")
         ({"syncType": "RealTime "}, Schedule(True, True)),
         ({"syncType": "nightly"}, Schedule(True, False)),
         ({"syncType": "none"}, ALL_OFF),
-        ({"syncType": "manual"}, ALL_OFF),
-        ({"syncType": "off"}, ALL_OFF),
-        ({"syncType": None}, ALL_OFF),
-        ({}, ALL_OFF),
         # Explicit booleans win over syncType, each on its own.
         ({"syncType": "realtime", "nightly": False, "realtime": True}, Schedule(False, True)),
         ({"syncType": "none", "nightly": True, "realtime": False}, Schedule(True, False)),
         ({"syncType": "realtime", "realtime": False}, Schedule(True, False)),
         ({"syncType": "nightly", "realtime": True}, Schedule(True, True)),
-        ({"nightly": False, "realtime": False}, ALL_OFF),
         ({"syncType": "nightly", "nightly": None}, Schedule(True, False)),
     ],
 )
 def test_schedule_from_wire(obj: dict[str, Any], expected: Schedule) -> None:
     assert wire.schedule_from_wire(obj) == expected
+
+
+@pytest.mark.parametrize(
+    ("obj", "said"),
+    [
+        ({"syncType": "manual"}, "syncType is 'manual'"),
+        ({"syncType": "off", "other": 1}, "syncType is 'off'"),
+        ({"syncType": None}, "syncType is missing"),
+        ({}, "syncType is missing"),
+        ({"nightly": False, "realtime": False}, "syncType is missing"),
+        ({"syncType": 3}, "syncType is 3"),
+        ({"syncType": "nightly", "nightly": "yes"}, "nightly is not a boolean"),
+    ],
+)
+def test_an_unknown_or_missing_sync_type_is_never_read_as_off(
+    obj: dict[str, Any], said: str
+) -> None:
+    with pytest.raises(wire.UnknownSchedule) as caught:
+        wire.schedule_from_wire(obj)
+    assert said in str(caught.value)
+    if "syncType" in said:
+        assert "(it knows 'realtime', 'nightly', 'none')" in str(caught.value)
+    # What Coursedog said, as it said it, for a person to see; nothing else of the object.
+    assert caught.value.raw == {k: v for k, v in obj.items() if k != "other"}
 
 
 @pytest.mark.parametrize(

@@ -100,8 +100,11 @@ QUESTIONS: dict[str, Question] = {
     ),
     "scheduler: next due time": lambda s, p: due.next_due_at(s),
     "worker: environments in play": lambda s, p: ledger.environments_in_play(
-        s, HOLDING_STATES, ROW_WAITING_RESTORE
+        s, HOLDING_STATES, ROW_WAITING_RESTORE, NOW
     ),
+    "worker: writes that may still land": lambda s, p: [
+        ledger.writes_that_may_land(s, env, NOW) for env in ("prod", "staging")
+    ],
     "worker: owed reports": lambda s, p: ledger.owed_reports(s),
     "worker: abandoned writes": lambda s, p: ledger.pending_writes(s, "prod"),
     "worker: cards owed": lambda s, p: ledger.cards_owed(s, "requested", NOW),
@@ -258,7 +261,7 @@ INDEXES = {
     "window_environments": ["ix_window_environments_status_environment"],
     "audit_events": ["ix_audit_events_environment_action_id"],
     "baselines": ["uq_baselines_held"],
-    "remote_writes": ["uq_remote_writes_in_flight"],
+    "remote_writes": ["uq_remote_writes_in_flight", "ix_remote_writes_late"],
     "due_actions": ["ix_due_actions_status_due_at"],
 }
 

@@ -14,6 +14,7 @@ from bot.slack import ids, messages, notice_blocks
 from bot.slack.after_ack import Later
 from bot.slack.announce import announce_cancel, announce_end, announce_extension
 from bot.slack.context import SlackDeps
+from bot.slack.kit import section
 from bot.slack.payloads import WindowAction, parse_environment_action, parse_window_action
 from bot.slack.text import user
 
@@ -67,6 +68,21 @@ def register(app: App, deps: SlackDeps, later: Later) -> None:
             decision = ids.SAVE_STATE_DECISIONS[action_id]
             deps.windows.decide_save_state(actor=actor, environment=env, decision=decision)
             deps.worker.kick([env])
+
+        later(answer(body, respond), decide)
+
+    @app.action(ids.BASELINE_OBSERVED)
+    @app.action(ids.BASELINE_FOUND)
+    def on_baseline(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        ack()
+
+        def decide() -> None:
+            action_id, actor, env = parse_environment_action(body, names)
+            choice = ids.BASELINE_CHOICES[action_id]
+            restore = deps.windows.decide_baseline(actor=actor, environment=env, choice=choice)
+            deps.worker.kick([env])  # a window that already ended is restored now
+            text = messages.baseline_chosen(env, actor, restore)
+            respond(text=text, blocks=[section(text)], replace_original=True)
 
         later(answer(body, respond), decide)
 
