@@ -257,7 +257,7 @@ class BlackoutService:
                 for o in rule.between(
                     max(now, period.starts_at - rule.duration - DAY), period.ends_at
                 )
-                if o.end > period.starts_at and str(o.on) not in row.skipped and o.on not in done
+                if o.end > period.starts_at and o.on not in done
             ]
             if hits:
                 days = ", ".join(f"{o.on:%a %-d %b}" for o in hits[:3])

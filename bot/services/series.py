@@ -24,7 +24,7 @@ from bot.errors import Conflict, NotFound, PermissionDenied
 from bot.services import blackouts, occurrences, series_changes
 from bot.services.access import Access
 from bot.services.series_changes import Edited, Skipped
-from bot.services.series_view import OccurrenceLine, SeriesView, series_label
+from bot.services.series_view import OccurrenceLine, SeriesView, recurrence_of, series_label
 from bot.services.views import WindowView
 from storage import due, ledger, recurring
 from storage.models import Series
@@ -248,9 +248,7 @@ class SeriesService:
         now = now or self._clock.now()
         windows = {w.occurrence_on: w for w in recurring.occurrence_windows(session, row.id)}
         lines = []
-        for occurrence in SeriesView.of(row).recurrence.upcoming(
-            now, LISTED, occurrences.skipped(row)
-        ):
+        for occurrence in recurrence_of(row).upcoming(now, LISTED):
             window = windows.get(occurrence.on)
             lines.append(
                 OccurrenceLine(

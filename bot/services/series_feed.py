@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from bot.config import Settings
 from bot.domain.series_states import SeriesState
 from bot.domain.upcoming import SeriesPlan, UpcomingItem, upcoming_items
-from bot.services import blackouts, occurrences
+from bot.services import blackouts
 from bot.services.series_view import recurrence_of
 from storage import recurring
 
@@ -35,7 +35,6 @@ def upcoming(
             recurrence=recurrence_of(row),
             reason=row.reason,
             ticket=row.ticket,
-            skipped=occurrences.skipped(row),
             materialised=frozenset(
                 w.occurrence_on
                 for w in recurring.occurrence_windows(session, row.id)
