@@ -130,4 +130,5 @@ def _blackout(period: Blackout) -> UpcomingItem:
             "unless an approver overrides it with a reason."
         ),
         environments=period.environments,
+        changed_at=period.changed_at,
     )

@@ -181,7 +181,7 @@ def edit(
     row.dtstart = new.dtstart.isoformat(timespec="minutes")
     row.duration_seconds = int(new.duration.total_seconds())
     row.ends_wall = f"{new.ends_wall:%H:%M}" if new.ends_wall else None
-    row.edited_by = actor
+    row.edited_by, row.edited_at = actor, now
     record_override(session, row, allowed, now)
     ledger.add_audit(
         session,
