@@ -7,6 +7,7 @@ from datetime import date, datetime, time, timedelta
 
 from bot.domain.recurrence import Occurrence, Recurrence
 from bot.domain.series_states import SeriesState
+from bot.services.views import SYSTEM
 from storage.models import Series
 
 
@@ -21,6 +22,14 @@ def recurrence_of(row: Series) -> Recurrence:
         ends_wall=time.fromisoformat(row.ends_wall) if row.ends_wall else None,
         skipped=frozenset(date.fromisoformat(d) for d in row.skipped),
     )
+
+
+def ended_clause(ended_by: str | None) -> str:
+    """How a series ended, to follow "ended": ``by <@U1>`` when a person ended it; sis-maint
+    ends a series by itself only when its approval card could not be posted."""
+    if ended_by == SYSTEM:
+        return "by sis-maint, because its approval card could not be posted"
+    return f"by <@{ended_by}>"
 
 
 def series_label(series_id: int) -> str:
