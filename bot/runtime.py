@@ -118,6 +118,7 @@ class Runtime:
 
     def start(self, *, scheduler: bool = True) -> None:
         """Start background work (tests drive the scheduler by hand)."""
+        self.ops.feed.note_configuration()
         self.worker.start()
         self.home.start()
         if scheduler:

@@ -389,6 +389,7 @@ class Series(Base):
     ended_by: Mapped[str | None] = mapped_column(String(64))
     ended_at: Mapped[datetime | None]
     edited_by: Mapped[str | None] = mapped_column(String(64))
+    edited_at: Mapped[datetime | None]
     # An approver's override of blackout periods (their keys) that occurrences overlap.
     override_by: Mapped[str | None] = mapped_column(String(64))
     override_reason: Mapped[str | None] = mapped_column(Text)
@@ -415,6 +416,20 @@ class BlackoutPeriod(Base):
     created_at: Mapped[datetime]
     removed_by: Mapped[str | None] = mapped_column(String(64))
     removed_at: Mapped[datetime | None]
+
+
+class ConfiguredBlackout(Base):
+    """A blackout period of the configuration file as the bot last ran with it, and since when.
+
+    The file carries no change times; this row gives the period one (the calendar feed's
+    LAST-MODIFIED): ``changed_at`` moves when the period's ``fingerprint`` does.
+    """
+
+    __tablename__ = "configured_blackouts"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    changed_at: Mapped[datetime]
 
 
 class PendingReport(Base):

@@ -5,7 +5,7 @@ Functions take the caller's session and never commit.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from functools import cache
 from typing import Any, NamedTuple
@@ -16,6 +16,7 @@ from sqlalchemy import (
     Select,
     and_,
     bindparam,
+    delete,
     false,
     func,
     or_,
@@ -23,7 +24,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from storage.models import BlackoutPeriod, Series, Window, WindowEnvironment
+from storage.dialect_insert import insert_new
+from storage.models import (
+    BlackoutPeriod,
+    ConfiguredBlackout,
+    Series,
+    Window,
+    WindowEnvironment,
+)
 
 
 def covers(environments: Sequence[str]) -> ColumnElement[bool]:
@@ -108,6 +116,37 @@ def get_blackout(
     if lock:
         stmt = stmt.with_for_update()
     return session.scalars(stmt).first()
+
+
+def note_configured(
+    session: Session, fingerprints: Mapping[str, str], now: datetime
+) -> dict[str, datetime]:
+    """Since when each configured period (key -> fingerprint) has been as it is.
+
+    A period not seen before, or whose fingerprint changed, gets ``now``; one no longer
+    configured is forgotten, so that if it comes back it is new again. Writes nothing when
+    nothing changed.
+    """
+    known = {row.key: row for row in session.scalars(select(ConfiguredBlackout))}
+    gone = set(known) - set(fingerprints)
+    if gone:
+        session.execute(delete(ConfiguredBlackout).where(ConfiguredBlackout.key.in_(gone)))
+    new = [key for key in fingerprints if key not in known]
+    for key in new:
+        # Another process starting with the same file may insert it first: its time stays.
+        values = {"key": key, "fingerprint": fingerprints[key], "changed_at": now}
+        session.execute(insert_new(session, ConfiguredBlackout, "key"), values)
+    for key, row in known.items():
+        if key in fingerprints and row.fingerprint != fingerprints[key]:
+            row.fingerprint, row.changed_at = fingerprints[key], now
+    if not new:
+        return {key: known[key].changed_at for key in fingerprints}
+    stmt = select(ConfiguredBlackout).where(ConfiguredBlackout.key.in_(new))
+    inserted = {row.key: row.changed_at for row in session.scalars(stmt)}
+    # A process running with another file may have forgotten one meanwhile: it is new now.
+    return {
+        key: inserted.get(key, now) if key in new else known[key].changed_at for key in fingerprints
+    }
 
 
 def overlapping_windows(

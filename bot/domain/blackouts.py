@@ -8,6 +8,8 @@ days in its zone, the end day included.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -28,6 +30,8 @@ class Blackout:
     ends_at: datetime
     zone: str
     environments: tuple[str, ...] = ()  # empty: every environment
+    # When the period was added or last changed (the ledger's; None until it is known).
+    changed_at: datetime | None = None
 
     @property
     def from_config(self) -> bool:
@@ -45,6 +49,18 @@ class Blackout:
             and start < self.ends_at
             and self.starts_at < end
         )
+
+    def fingerprint(self) -> str:
+        """A digest of what the period is: it changes when its name, span, zone or
+        environments do."""
+        spec = [
+            self.name,
+            self.starts_at.isoformat(),
+            self.ends_at.isoformat(),
+            self.zone,
+            list(self.environments),
+        ]
+        return hashlib.sha256(json.dumps(spec).encode()).hexdigest()
 
     def where(self) -> str:
         """``all environments`` or ``prod, staging``."""

@@ -5,6 +5,10 @@ occurrence (DTSTART, naive, in the series' zone) and either an elapsed length or
 end. Occurrences are expanded in wall time and only then pinned to instants, so 02:30 stays
 02:30 local on both sides of a daylight-saving change.
 
+The local dates a series skips (its EXDATEs) are part of the value: every expansion leaves
+them out, so nothing that asks for a series' occurrences (blackout checks among them) can
+forget them.
+
 Wall times that do not exist or happen twice are read as RFC 5545 (3.3.5) reads them:
 - in a spring-forward gap, with the offset before the change (02:30 becomes 03:30 EDT in
   New York): the occurrence is moved, not dropped, and carries a note that says so;
@@ -84,7 +88,8 @@ class Recurrence:
 
     ``dtstart`` is the naive wall time of the first occurrence in ``zone``; each occurrence
     lasts ``duration`` (elapsed time) or, when ``ends_wall`` is set, until that wall time
-    (the same day when it is later than the start, else the next day).
+    (the same day when it is later than the start, else the next day). ``skipped``: local
+    dates that have no occurrence although the rule gives one.
     """
 
     rule: str
@@ -92,6 +97,7 @@ class Recurrence:
     zone: str
     duration: timedelta
     ends_wall: time | None = None
+    skipped: frozenset[date] = frozenset()
 
     def __post_init__(self) -> None:
         if self.dtstart.tzinfo is not None:
@@ -106,7 +112,7 @@ class Recurrence:
         return self.dtstart.time()
 
     def with_times(self, wall: time, duration: timedelta, ends_wall: time | None) -> Recurrence:
-        """The same days at another time or for another length."""
+        """The same days (the same ones skipped) at another time or for another length."""
         return replace(
             self,
             dtstart=datetime.combine(self.dtstart.date(), wall),
@@ -117,21 +123,22 @@ class Recurrence:
     def between(self, after: datetime, until: datetime) -> list[Occurrence]:
         """Occurrences that start in ``(after, until]``."""
         low, high = self._local(after) - timedelta(days=2), self._local(until) + timedelta(days=2)
-        found = (self._occurrence(n.date()) for n in self._rrule().between(low, high, inc=True))
+        days = (n.date() for n in self._rrule().between(low, high, inc=True))
+        found = (self._occurrence(day) for day in days if day not in self.skipped)
         return [o for o in found if after < o.start <= until]
 
-    def upcoming(
-        self, after: datetime, count: int, skip: frozenset[date] = frozenset()
-    ) -> list[Occurrence]:
-        """The next ``count`` occurrences that start after ``after``, leaving out ``skip``."""
-        return list(islice(self._after(after, skip), count))
+    def upcoming(self, after: datetime, count: int) -> list[Occurrence]:
+        """The next ``count`` occurrences that start after ``after``."""
+        return list(islice(self._after(after), count))
 
-    def next_after(self, after: datetime, skip: frozenset[date] = frozenset()) -> Occurrence | None:
+    def next_after(self, after: datetime) -> Occurrence | None:
         """The first occurrence starting after ``after`` (None when the rule has ended)."""
-        return next(self._after(after, skip), None)
+        return next(self._after(after), None)
 
     def on(self, day: date) -> Occurrence | None:
-        """The occurrence on local date ``day``, if the rule has one then."""
+        """The occurrence on local date ``day``, if there is one (a skipped date has none)."""
+        if day in self.skipped:
+            return None
         start = datetime.combine(day, time(0))
         hits = self._rrule().between(start, start + timedelta(days=1), inc=True)
         return self._occurrence(day) if any(h.date() == day for h in hits) else None
@@ -170,11 +177,13 @@ class Recurrence:
     def _local(self, at: datetime) -> datetime:
         return at.astimezone(ZoneInfo(self.zone)).replace(tzinfo=None)
 
-    def _after(self, after: datetime, skip: frozenset[date]) -> Iterator[Occurrence]:
+    def _after(self, after: datetime) -> Iterator[Occurrence]:
         low = self._local(after) - timedelta(days=2)
         for naive in self._rrule().xafter(low, inc=True):
+            if naive.date() in self.skipped:
+                continue
             occurrence = self._occurrence(naive.date())
-            if occurrence.start > after and occurrence.on not in skip:
+            if occurrence.start > after:
                 yield occurrence
 
     def _occurrence(self, day: date) -> Occurrence:

@@ -33,7 +33,6 @@ class SeriesPlan:
     recurrence: Recurrence
     reason: str
     ticket: str | None
-    skipped: frozenset[date]
     # Local dates whose occurrence already has a window.
     materialised: frozenset[date] = frozenset()
     changed_at: datetime | None = None
@@ -96,7 +95,7 @@ def _occurrences(
         *([f"Ticket: {plan.ticket}"] if plan.ticket else []),
     )
     for occurrence in plan.recurrence.between(start, end):
-        if occurrence.start >= end or occurrence.on in plan.skipped:
+        if occurrence.start >= end:
             continue
         if occurrence.on in plan.materialised and not include_materialised:
             continue
@@ -131,4 +130,5 @@ def _blackout(period: Blackout) -> UpcomingItem:
             "unless an approver overrides it with a reason."
         ),
         environments=period.environments,
+        changed_at=period.changed_at,
     )

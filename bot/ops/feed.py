@@ -18,7 +18,7 @@ from bot.ops.calendar import (
     upcoming_entry,
     window_entry,
 )
-from bot.services import series_feed
+from bot.services import blackouts, series_feed
 from storage import reporting
 from storage.models import Window
 
@@ -58,6 +58,13 @@ class CalendarFeed:
     def environment(self, name: str) -> str | None:
         """The environment a name or alias in the URL stands for, if any."""
         return self._names.get(name.lower())
+
+    def note_configuration(self) -> None:
+        """Record since when each blackout period of the configuration file has been as it
+        is (its LAST-MODIFIED in the feed): a process starting with a new or changed one
+        gives it the time it started."""
+        with self._sessions.begin() as session:
+            blackouts.note_configured(session, self._settings, self._clock.now())
 
     def render(self, environment: str | None = None) -> bytes:
         """The feed of one environment, or of every environment when None."""

@@ -4,7 +4,7 @@ check every request goes through (refused inside a period unless an approver ove
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -72,19 +72,36 @@ def of_row(row: BlackoutPeriod) -> Blackout:
         ends_at=row.ends_at,
         zone=row.time_zone,
         environments=tuple(row.environments),
+        changed_at=row.created_at,
     )
 
 
 def in_force(
-    session: Session, settings: Settings, *, ending_after: datetime | None = None
+    session: Session,
+    settings: Settings,
+    *,
+    ending_after: datetime | None = None,
+    from_file: Sequence[Blackout] | None = None,
 ) -> list[Blackout]:
-    """Every period, from the file and from Slack, earliest first."""
-    periods = configured(settings) + [
+    """Every period, from the file and from Slack, earliest first.
+
+    ``from_file``: the file's periods, when the caller has them already (with their change
+    times, from ``note_configured``).
+    """
+    periods = list(configured(settings) if from_file is None else from_file) + [
         of_row(r) for r in recurring.blackout_periods(session, ending_after=ending_after)
     ]
     if ending_after is not None:
         periods = [p for p in periods if p.ends_at > ending_after]
     return sorted(periods, key=lambda b: (b.starts_at, b.key))
+
+
+def note_configured(session: Session, settings: Settings, now: datetime) -> list[Blackout]:
+    """The configuration file's periods, each with the time since which it has been as it
+    is (the first time the bot ran with it so, ``now`` if that is now)."""
+    periods = configured(settings)
+    since = recurring.note_configured(session, {p.key: p.fingerprint() for p in periods}, now)
+    return [replace(p, changed_at=since[p.key]) for p in periods]
 
 
 def clear(
@@ -257,7 +274,7 @@ class BlackoutService:
                 for o in rule.between(
                     max(now, period.starts_at - rule.duration - DAY), period.ends_at
                 )
-                if o.end > period.starts_at and str(o.on) not in row.skipped and o.on not in done
+                if o.end > period.starts_at and o.on not in done
             ]
             if hits:
                 days = ", ".join(f"{o.on:%a %-d %b}" for o in hits[:3])

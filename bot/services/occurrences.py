@@ -86,7 +86,7 @@ def materialise(
     created: list[Created] = []
     blacked: list[tuple[Occurrence, Blackout]] = []
     for occurrence in rule.between(now, now + lookahead):
-        if occurrence.on.isoformat() in row.skipped or occurrence.on in have:
+        if occurrence.on in have:
             continue
         hits = overlapping(periods, row.environments, occurrence.start, occurrence.end)
         blocking = [b for b in hits if b.key not in row.overridden]
@@ -103,15 +103,10 @@ def materialise(
             continue
         window = _create(session, settings, row, occurrence, hits=hits, now=now)
         created.append(Created(WindowView.of(window), occurrence))
-    following = rule.next_after(now + lookahead, skipped(row))
+    following = rule.next_after(now + lookahead)
     if following is not None:
         plan_materialise(session, row.id, following.start - lookahead, now)
     return Materialised(SeriesView.of(row), tuple(created), tuple(blacked))
-
-
-def skipped(row: Series) -> frozenset[date]:
-    """The series' skipped local dates."""
-    return frozenset(date.fromisoformat(d) for d in row.skipped)
 
 
 def skip_date(

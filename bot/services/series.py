@@ -24,8 +24,14 @@ from bot.errors import Conflict, NotFound, PermissionDenied
 from bot.services import blackouts, occurrences, series_changes
 from bot.services.access import Access
 from bot.services.series_changes import Edited, Skipped
-from bot.services.series_view import OccurrenceLine, SeriesView, series_label
-from bot.services.views import WindowView
+from bot.services.series_view import (
+    OccurrenceLine,
+    SeriesView,
+    ended_clause,
+    recurrence_of,
+    series_label,
+)
+from bot.services.views import SYSTEM, WindowView
 from storage import due, ledger, recurring
 from storage.models import Series
 
@@ -122,11 +128,11 @@ class SeriesService:
         with self._unit("withdraw") as session:
             row, now = self._load(session, series_id), self._clock.now()
             row.state = series_transition(row.state, SeriesState.ENDED)
-            row.ended_by, row.ended_at = "system", now
+            row.ended_by, row.ended_at = SYSTEM, now
             ledger.add_audit(
                 session,
                 at=now,
-                actor="system",
+                actor=SYSTEM,
                 action="series_ended",
                 detail=f"{series_label(row.id)}: {reason}",
                 data={"series": row.id},
@@ -173,7 +179,9 @@ class SeriesService:
             if row.state == SeriesState.DENIED:
                 raise Conflict(f"{series_label(row.id)} was denied, so there is nothing to end.")
             if row.state == SeriesState.ENDED:
-                raise Conflict(f"{series_label(row.id)} has already ended (by <@{row.ended_by}>).")
+                raise Conflict(
+                    f"{series_label(row.id)} has already ended ({ended_clause(row.ended_by)})."
+                )
             now = self._clock.now()
             row.state = series_transition(row.state, SeriesState.ENDED)
             row.ended_by, row.ended_at = actor, now
@@ -248,9 +256,7 @@ class SeriesService:
         now = now or self._clock.now()
         windows = {w.occurrence_on: w for w in recurring.occurrence_windows(session, row.id)}
         lines = []
-        for occurrence in SeriesView.of(row).recurrence.upcoming(
-            now, LISTED, occurrences.skipped(row)
-        ):
+        for occurrence in recurrence_of(row).upcoming(now, LISTED):
             window = windows.get(occurrence.on)
             lines.append(
                 OccurrenceLine(
@@ -265,9 +271,10 @@ class SeriesService:
         row = self._load(session, series_id)
         name = series_label(row.id)
         if row.state != SeriesState.REQUESTED:
-            who = (
-                f" by <@{row.decided_by or row.ended_by}>" if row.decided_by or row.ended_by else ""
-            )
+            if row.decided_by:
+                who = f" by <@{row.decided_by}>"
+            else:
+                who = f" {ended_clause(row.ended_by)}" if row.ended_by else ""
             raise Conflict(f"{name} was already {row.state}{who}.")
         self._access.check_approver_for(
             row.environments, approver, f"{verb} {name}", requester=row.requester_id

@@ -123,15 +123,15 @@ def skip(
     name = series_label(row.id)
     _refuse_closed(row, "has no occurrences to skip")
     rule = recurrence_of(row)
+    if day in rule.skipped:
+        raise Conflict(f"The occurrence of {name} on {day_text(day)} is already skipped.")
     occurrence = rule.on(day)
     if occurrence is None:
-        following = rule.upcoming(now, 3, occurrences.skipped(row))
+        following = rule.upcoming(now, 3)
         listing = ", ".join(f"{day_text(o.on)} ({o.on})" for o in following) or "none"
         raise InputError(
             f"{day} is not an occurrence of {name} ({rule.describe()}). The next are: {listing}."
         )
-    if day.isoformat() in row.skipped:
-        raise Conflict(f"The occurrence of {name} on {day_text(day)} is already skipped.")
     # Locked, so that the scheduler cannot start it between this check and the cancel below.
     windows = recurring.occurrence_windows(session, row.id, on=day, lock=True)
     window = windows[0] if windows else None
@@ -181,7 +181,7 @@ def edit(
     row.dtstart = new.dtstart.isoformat(timespec="minutes")
     row.duration_seconds = int(new.duration.total_seconds())
     row.ends_wall = f"{new.ends_wall:%H:%M}" if new.ends_wall else None
-    row.edited_by = actor
+    row.edited_by, row.edited_at = actor, now
     record_override(session, row, allowed, now)
     ledger.add_audit(
         session,

@@ -7,18 +7,29 @@ from datetime import date, datetime, time, timedelta
 
 from bot.domain.recurrence import Occurrence, Recurrence
 from bot.domain.series_states import SeriesState
+from bot.services.views import SYSTEM
 from storage.models import Series
 
 
 def recurrence_of(row: Series) -> Recurrence:
-    """The series' rule, first occurrence, zone and length as a domain value."""
+    """The series' rule, first occurrence, zone, length and skipped dates as a domain value:
+    whatever expands it (a blackout check, a list, the calendar) leaves the skipped ones out."""
     return Recurrence(
         rule=row.rule,
         dtstart=datetime.fromisoformat(row.dtstart),
         zone=row.time_zone,
         duration=timedelta(seconds=row.duration_seconds),
         ends_wall=time.fromisoformat(row.ends_wall) if row.ends_wall else None,
+        skipped=frozenset(date.fromisoformat(d) for d in row.skipped),
     )
+
+
+def ended_clause(ended_by: str | None) -> str:
+    """How a series ended, to follow "ended": ``by <@U1>`` when a person ended it; sis-maint
+    ends a series by itself only when its approval card could not be posted."""
+    if ended_by == SYSTEM:
+        return "by sis-maint, because its approval card could not be posted"
+    return f"by <@{ended_by}>"
 
 
 def series_label(series_id: int) -> str:
@@ -68,6 +79,7 @@ class SeriesView:
     @classmethod
     def of(cls, row: Series, upcoming: tuple[OccurrenceLine, ...] = ()) -> SeriesView:
         """Snapshot a series row."""
+        recurrence = recurrence_of(row)
         return cls(
             id=row.id,
             state=SeriesState(row.state),
@@ -75,8 +87,8 @@ class SeriesView:
             environments=tuple(row.environments),
             reason=row.reason,
             ticket=row.ticket,
-            recurrence=recurrence_of(row),
-            skipped=frozenset(date.fromisoformat(d) for d in row.skipped),
+            recurrence=recurrence,
+            skipped=recurrence.skipped,
             requested_at=row.requested_at,
             decided_by=row.decided_by,
             decided_at=row.decided_at,

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from bot.config import Settings
 from bot.domain.states import HOLDING, WindowState, transition
 from bot.services import timetable
-from bot.services.views import WindowView
+from bot.services.views import SYSTEM, WindowView
 from bot.services.window_moves import end_window
 from storage import ledger
 from storage.models import Window
@@ -113,7 +113,7 @@ def on_end(settings: Settings, session: Session, window_id: int | None, now: dat
         return SKIP  # extended meanwhile; a newer end action exists
     policy = settings.window_policy(window.environment_names)
     if policy.auto_reenable:
-        end_window(session, window, "system", now)
+        end_window(session, window, SYSTEM, now, why="at its scheduled time")
         return Timed(Outcome.ENDED, WindowView.of(window))
     timetable.plan_nag(session, window, 2, now + policy.nag_every, now)
     return Timed(

@@ -86,3 +86,17 @@ class WindowView:
             override_reason=window.override_reason,
             overridden=window.overridden,
         )
+
+
+# The actor of what sis-maint does by itself: never a Slack user, so never mentioned.
+SYSTEM = "system"
+
+
+def ended_clause(view: WindowView) -> str:
+    """How the window ended, to follow "ended": ``by <@U1>`` when a person ended it, in words
+    when sis-maint did (at the scheduled end, where policy re-enables by itself)."""
+    if view.ended_by != SYSTEM:
+        return f"by <@{view.ended_by}>"
+    if view.ends_at is not None and view.ended_at is not None and view.ended_at >= view.ends_at:
+        return "at its scheduled time"
+    return "by sis-maint"

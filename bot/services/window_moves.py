@@ -176,14 +176,17 @@ def extend_window(
     )
 
 
-def end_window(session: Session, window: Window, actor: str, now: datetime) -> None:
-    """Move a holding window to ended and hand its environments to the reconciler."""
+def end_window(
+    session: Session, window: Window, actor: str, now: datetime, *, why: str = ""
+) -> None:
+    """Move a holding window to ended and hand its environments to the reconciler; ``why``
+    says what ended it when no person did."""
     window.state = transition(window.state, S.ENDED)
     window.ended_by, window.ended_at = actor, now
     for row in window.environments:
         row.status = "ending"
     timetable.cancel_all(session, window, now)
-    ledger.add_audit(session, at=now, actor=actor, action="ended", window_id=window.id)
+    ledger.add_audit(session, at=now, actor=actor, action="ended", window_id=window.id, detail=why)
 
 
 def cancel_window(

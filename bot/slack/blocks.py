@@ -10,7 +10,7 @@ from bot.domain.grammar import EXAMPLES, HELP_LINES
 from bot.domain.nightly import NightlyMerge
 from bot.domain.states import HOLDING, WindowState
 from bot.services.conflicts import Overlaps
-from bot.services.views import WindowView
+from bot.services.views import WindowView, ended_clause
 from bot.slack import ids
 from bot.slack.kit import Block, context, section
 from bot.slack.payloads import window_button_value
@@ -189,7 +189,7 @@ def _decision_line(view: WindowView) -> str:
     if view.decided_by and view.state == S.DENIED:
         parts.append(f"Denied by {user(view.decided_by)}")
     if view.ended_by:
-        parts.append(f"ended by {user(view.ended_by)}")
+        parts.append(f"ended {ended_clause(view)}")
     return (" · " + ", ".join(parts)) if parts else ""
 
 

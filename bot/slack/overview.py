@@ -7,7 +7,7 @@ from datetime import datetime
 
 from bot.domain.durations import format_duration
 from bot.services.status import EnvironmentStatus, HistoryEntry
-from bot.services.views import WindowView
+from bot.services.views import SYSTEM, WindowView, ended_clause
 from bot.slack.blocks import is_overdue
 from bot.slack.kit import Block, context, header, section
 from bot.slack.text import escape, slack_time, user
@@ -63,7 +63,8 @@ def window_line(view: WindowView, now: datetime) -> str:
     short = view.reason if len(view.reason) <= 120 else view.reason[:119] + "…"
     reason = f" — {escape(short)}" if view.reason else ""
     who = user(view.requester_id)
-    return f"*{view.number}* {envs} · {view.state}{overdue} · {when} · {who}{reason}"
+    state = f"{view.state} {ended_clause(view)}" if view.ended_by else view.state
+    return f"*{view.number}* {envs} · {state}{overdue} · {when} · {who}{reason}"
 
 
 def render_windows(groups: Mapping[str, Sequence[WindowView]], now: datetime) -> list[Block]:
@@ -86,7 +87,7 @@ def render_history(
         return [header(title), context("Nothing has happened yet.")]
     lines = [
         f"{slack_time(e.at, zone)} · "
-        + ("system" if e.actor == "system" else user(e.actor))
+        + ("system" if e.actor == SYSTEM else user(e.actor))
         + f" · {e.action.replace('_', ' ')}"
         + (f" · MW-{e.window_id}" if e.window_id else "")
         + (f" · `{e.environment}`" if e.environment else "")

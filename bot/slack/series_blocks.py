@@ -9,7 +9,7 @@ from bot.domain.blackouts import Blackout
 from bot.domain.durations import format_duration
 from bot.domain.recurrence import Occurrence
 from bot.domain.series_states import SeriesState
-from bot.services.series_view import OccurrenceLine, SeriesView
+from bot.services.series_view import OccurrenceLine, SeriesView, ended_clause
 from bot.slack import ids
 from bot.slack.kit import Block, actions, button, context, header, section
 from bot.slack.payloads import window_button_value
@@ -100,7 +100,7 @@ def _people(view: SeriesView) -> str:
     if view.edited_by:
         parts.append(f"edited by {user(view.edited_by)}")
     if view.ended_by:
-        parts.append(f"ended by {user(view.ended_by)}")
+        parts.append(f"ended {ended_clause(view.ended_by)}")
     return (" · " + ", ".join(parts)) if parts else ""
 
 

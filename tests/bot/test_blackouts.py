@@ -261,3 +261,55 @@ def test_a_pile_of_overlapping_requests_is_named_five_at_a_time(bot: Bot) -> Non
     assert "Overlaps" not in later
     reply = ephemeral(bot.command(REQUESTER, "start prod 2h patch 9"))
     assert "Overlaps MW-2 on `prod`" in reply and "and 1 more." in reply
+
+
+# Monday 14 December 2026, 12:00 in New York: the next Sunday is the 20th.
+MID_DECEMBER = datetime(2026, 12, 14, 17, 0, tzinfo=UTC)
+FREEZE = "blackout add staging 2026-12-19 until 2026-12-21 Staging freeze"
+
+
+def test_an_occurrence_the_bot_skipped_for_a_period_no_longer_holds_an_edit_back(
+    database_url: str,
+) -> None:
+    clock = ManualClock(MID_DECEMBER)
+    with running_bot(database_url, clock=clock, settings_factory=with_registration) as bot:
+        ephemeral(bot.command(REQUESTER, "schedule staging every sun 12:00 1h weekly sync"))
+        added = ephemeral(bot.command(APPROVER, FREEZE))
+        assert "Already planned inside it, left as they are: S-1 (Sun 20 Dec)" in added
+        bot.click(APPROVER, ids.SERIES_APPROVE, "1", bot.cards()[-1])
+        assert bot.settle()
+        bot.tick()  # the occurrence of Sun 20 Dec falls in the period: the bot skips it
+        with pytest.raises(Exception, match="no window MW-1"):
+            bot.runtime.windows.get(1)
+        (skip,) = audit(bot, "occurrence_skipped")
+        assert skip.actor == "system" and "Staging freeze" in skip.detail
+
+        reply = ephemeral(bot.command(REQUESTER, "series edit S-1 13:00 1h"))
+        assert "S-1 now runs every Sunday at 13:00 for 1h" in reply
+        # The skipped occurrence is gone, so there is no period left to override.
+        refused = ephemeral(bot.command(APPROVER, "series edit S-1 14:00 1h --override vendor"))
+        assert "Nothing to override: no blackout period covers that time" in refused
+        assert audit(bot, "blackout_overridden") == []
+        clock.advance(7 * DAY)
+        bot.tick()
+        assert bot.runtime.windows.get(1).starts_at == datetime(2026, 12, 27, 18, 0, tzinfo=UTC)
+
+
+def test_an_occurrence_skipped_by_hand_no_longer_holds_an_edit_back(database_url: str) -> None:
+    clock = ManualClock(MID_DECEMBER)
+    with running_bot(database_url, clock=clock, settings_factory=with_registration) as bot:
+        ephemeral(bot.command(REQUESTER, "schedule staging every sun 12:00 1h weekly sync"))
+        bot.click(APPROVER, ids.SERIES_APPROVE, "1", bot.cards()[-1])
+        assert bot.settle()
+        bot.tick()  # MW-1 on Sun 20 Dec
+        assert "MW-1 is cancelled" in ephemeral(bot.command(REQUESTER, "series skip MW-1"))
+        added = ephemeral(bot.command(APPROVER, FREEZE))
+        assert "Already planned inside it" not in added  # MW-1 is cancelled, its date skipped
+
+        reply = ephemeral(bot.command(REQUESTER, "series edit S-1 13:00 1h"))
+        assert "S-1 now runs every Sunday at 13:00 for 1h" in reply
+        assert bot.runtime.windows.get(1).state == "cancelled"
+        # A later occurrence inside a period still holds it back.
+        ephemeral(bot.command(APPROVER, "blackout add staging 2027-01-03 until 2027-01-03 Audit"))
+        refused = ephemeral(bot.command(REQUESTER, "series edit S-1 15:00 1h"))
+        assert "The occurrence on Sun 3 Jan 2027 falls in the blackout period Audit" in refused

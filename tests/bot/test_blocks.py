@@ -16,7 +16,7 @@ from bot.services.conflicts import COUNTED, SHOWN, Overlap, Overlaps
 from bot.services.reports import Report, ReportKind
 from bot.services.series_view import OccurrenceLine, SeriesView
 from bot.services.status import EnvironmentStatus, HistoryEntry
-from bot.services.views import EnvironmentView, WindowView
+from bot.services.views import SYSTEM, EnvironmentView, WindowView
 from bot.slack import ids, messages
 from bot.slack.blocks import card_text, occurrence_lines, render_card, render_help
 from bot.slack.messages import render_report
@@ -72,6 +72,26 @@ def assert_valid(blocks: list[dict[str, Any]]) -> None:
 def test_card_in_every_state_is_valid(state: WindowState) -> None:
     assert_valid(render_card(view(state), LABELS, NOW))
     assert "MW-3" in card_text(view(state))
+
+
+@pytest.mark.parametrize(
+    ("ended_by", "late", "says"),
+    [
+        ("U0REQUEST1", HOUR, "ended by <@U0REQUEST1>"),
+        (SYSTEM, timedelta(0), "ended at its scheduled time"),
+        (SYSTEM, timedelta(seconds=30), "ended at its scheduled time"),
+        (SYSTEM, -HOUR, "ended by sis-maint"),  # sis-maint ended it before its end
+    ],
+)
+def test_the_card_and_lists_say_who_or_what_ended_a_window(
+    ended_by: str, late: timedelta, says: str
+) -> None:
+    ended = view(WindowState.ENDED)
+    assert ended.ends_at is not None
+    ended = replace(ended, ended_by=ended_by, ended_at=ended.ends_at + late)
+    for blocks in (render_card(ended, LABELS, NOW), render_windows({"recent": [ended]}, NOW)):
+        assert_valid(blocks)
+        assert says in str(blocks) and "<@system>" not in str(blocks)
 
 
 def test_help_is_valid() -> None:
@@ -188,6 +208,13 @@ def test_series_card_in_every_state_is_valid(state: SeriesState) -> None:
     assert "S-2" in series_card_text(series(state)) and "<!here>" not in str(blocks)
     has_buttons = any(b["type"] == "actions" for b in blocks)
     assert has_buttons == (state == SeriesState.REQUESTED)
+
+
+def test_a_series_card_says_why_the_bot_withdrew_it() -> None:
+    withdrawn = replace(series(SeriesState.ENDED), decided_by=None, ended_by=SYSTEM)
+    text = str(render_series_card(withdrawn, LABELS, timedelta(days=7)))
+    assert "ended by sis-maint, because its approval card could not be posted" in text
+    assert "<@system>" not in text
 
 
 def test_series_card_shows_moved_occurrences_windows_and_skips() -> None:

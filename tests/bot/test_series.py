@@ -440,3 +440,18 @@ def test_an_occurrence_started_while_its_skip_waits_is_refused_not_skipped(
     with sessions.begin() as s:
         row = recurring.get_series(s, 1)
         assert row is not None and row.skipped == []
+
+
+def test_a_series_the_bot_withdrew_says_why_and_mentions_nobody(bot: Bot) -> None:
+    bot.slack.fail("chat.postMessage", "not_in_channel")
+    ephemeral(bot.command(REQUESTER, "schedule prod every sat 02:30 1h"))
+    assert bot.settle()
+    assert any("S-1 was withdrawn" in r["text"] for r in bot.responses())
+    why = "by sis-maint, because its approval card could not be posted"
+    ended = ephemeral(bot.command(APPROVER, "series end S-1"))
+    assert f"S-1 has already ended ({why})" in ended and "<@system>" not in ended
+    ephemeral(bot.command(REQUESTER, "start prod 1h"))  # a card to press on
+    bot.click(APPROVER, ids.SERIES_APPROVE, "1", bot.wait_card(1))
+    assert bot.settle()
+    refused = [r["text"] for r in bot.responses() if "S-1 was already" in r["text"]]
+    assert refused == [f":no_entry_sign: S-1 was already ended {why}."]

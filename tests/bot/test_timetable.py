@@ -344,3 +344,32 @@ def test_card_warns_when_a_window_covers_the_nightly_merge(bot: Bot) -> None:
     )
     ephemeral(bot.command(REQUESTER, "start prod 1h daytime"))
     assert "nightly merge" not in str(bot.wait_card(2).blocks)
+
+
+def test_a_window_the_bot_ended_at_its_scheduled_time_says_so_and_mentions_nobody(
+    bot: Bot, clock: ManualClock
+) -> None:
+    ephemeral(bot.command(REQUESTER, "schedule prod 2026-12-05 22:00 1h Banner upgrade"))
+    approve(bot, 1)
+    ephemeral(bot.command(REQUESTER, "start staging 1h patch"))
+    approve(bot, 2)
+    ephemeral(bot.command(REQUESTER, "end MW-2"))  # a person ends this one
+    clock.advance(datetime(2026, 12, 6, 3, 0, tzinfo=UTC) - clock.now())  # 22:00: the start
+    bot.tick()
+    clock.advance(HOUR)  # the end: auto re-enable is the default policy
+    bot.tick()
+    assert bot.runtime.windows.get(1).state == "ended" and prod(bot) == (True, True)
+    assert bot.settle()
+
+    card = str(bot.card(1).blocks)
+    assert "Ended · Approved by" in card and "ended at its scheduled time" in card
+    assert f"ended by <@{REQUESTER}>" in str(bot.card(2).blocks)
+    listing = str(bot.command(STRANGER, "list recent").json()["blocks"])
+    assert "ended at its scheduled time" in listing and f"ended by <@{REQUESTER}>" in listing
+    bot.open_home(STRANGER)
+    home = str(bot.slack.home[STRANGER]["blocks"]).split("Recently ended")[1]
+    assert "*MW-1*" in home and "ended at its scheduled time" in home
+    history = str(bot.command(STRANGER, "history").json()["blocks"])
+    assert "ended · MW-1 · at its scheduled time" in history
+    for shown in (card, listing, home, history):
+        assert "<@system>" not in shown

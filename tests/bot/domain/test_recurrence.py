@@ -1,5 +1,6 @@
 """Expanding recurrence rules in wall time across daylight-saving changes."""
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
@@ -122,11 +123,25 @@ def test_on_upcoming_and_skips() -> None:
     assert rule.on(date(2026, 12, 10)) is not None
     assert rule.on(date(2026, 12, 9)) is None  # a Wednesday
     assert rule.on(date(2026, 11, 30)) is None  # a Monday before the first occurrence
-    skipped = frozenset({date(2026, 12, 10)})
-    days = [o.on for o in rule.upcoming(utc(2026, 12, 7), 3, skipped)]
-    assert days == [date(2026, 12, 7), date(2026, 12, 14), date(2026, 12, 17)]
     assert rule.next_after(utc(2026, 12, 8, 3, 0)) is not None
     assert rule.next_after(utc(2026, 12, 8, 3, 0)).on == date(2026, 12, 10)  # type: ignore[union-attr]
+    skipping = replace(rule, skipped=frozenset({date(2026, 12, 10)}))
+    days = [o.on for o in skipping.upcoming(utc(2026, 12, 7), 3)]
+    assert days == [date(2026, 12, 7), date(2026, 12, 14), date(2026, 12, 17)]
+    assert skipping.next_after(utc(2026, 12, 8, 3, 0)).on == date(2026, 12, 14)  # type: ignore[union-attr]
+    assert skipping.on(date(2026, 12, 10)) is None
+
+
+def test_a_skipped_date_is_left_out_of_every_expansion_and_kept_by_an_edit() -> None:
+    skipped = frozenset({date(2026, 12, 12)})
+    rule = Recurrence("FREQ=WEEKLY;BYDAY=SA", datetime(2026, 12, 5, 2, 30), NY, HOUR, None, skipped)
+    days = [o.on for o in rule.between(utc(2026, 12, 1), utc(2026, 12, 31))]
+    assert days == [date(2026, 12, 5), date(2026, 12, 19), date(2026, 12, 26)]
+    later = rule.with_times(time(13, 0), HOUR, None)
+    assert later.skipped == skipped
+    assert date(2026, 12, 12) not in [
+        o.on for o in later.between(utc(2026, 12, 1), utc(2027, 1, 1))
+    ]
 
 
 def test_first_occurrence_is_the_next_after_now() -> None:

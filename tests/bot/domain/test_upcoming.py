@@ -19,11 +19,14 @@ WEEKLY = SeriesPlan(
     id=1,
     environments=("prod",),
     recurrence=Recurrence(
-        "FREQ=WEEKLY;BYDAY=SA", datetime(2026, 10, 24, 2, 30), NY, timedelta(hours=1)
+        "FREQ=WEEKLY;BYDAY=SA",
+        datetime(2026, 10, 24, 2, 30),
+        NY,
+        timedelta(hours=1),
+        skipped=frozenset({date(2026, 11, 7)}),
     ),
     reason="Banner weekly",
     ticket="CHG-9",
-    skipped=frozenset({date(2026, 11, 7)}),
     materialised=frozenset({date(2026, 10, 31)}),
     version=3,
 )

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -27,6 +28,15 @@ from tests.harness import (
 )
 
 T0 = datetime(2026, 12, 5, 15, 0, tzinfo=UTC)
+HOUR = timedelta(hours=1)
+FEED = f"/calendar/{CALENDAR_TOKEN}.ics"
+GRADES = {
+    "name": "Grades due",
+    "start": "2026-12-14 08:00",
+    "end": "2026-12-14 18:00",
+    "environments": ["staging"],
+    "time_zone": "America/Chicago",
+}
 
 
 @pytest.fixture
@@ -181,20 +191,7 @@ def test_check_config_names_a_missing_feed_token(tmp_path: Path) -> None:
 def test_future_occurrences_of_series_and_blackout_periods_are_in_the_feed(
     database_url: str, clock: ManualClock
 ) -> None:
-    def with_blackout(base_url: str) -> Settings:
-        doc = settings_document(base_url)
-        doc["blackouts"] = [
-            {
-                "name": "Grades due",
-                "start": "2026-12-14 08:00",
-                "end": "2026-12-14 18:00",
-                "environments": ["staging"],
-                "time_zone": "America/Chicago",
-            }
-        ]
-        return parse_settings(doc)
-
-    with running_bot(database_url, clock=clock, settings_factory=with_blackout) as bot:
+    with running_bot(database_url, clock=clock, settings_factory=with_periods(GRADES)) as bot:
         bot.command(REQUESTER, "schedule prod every sat 02:30 1h Banner weekly")
         assert not [e for e in feed(bot).values() if "S-1" in str(e["SUMMARY"])]  # not approved
         bot.click(APPROVER, ids.SERIES_APPROVE, "1", series_card(bot, 1))
@@ -214,3 +211,85 @@ def test_future_occurrences_of_series_and_blackout_periods_are_in_the_feed(
         assert any("Grades due" in str(e["SUMMARY"]) for e in staging.events)
         prod = Calendar.from_ical(bot.get(f"/calendar/{CALENDAR_TOKEN}/prod.ics").content)
         assert not any("Grades due" in str(e["SUMMARY"]) for e in prod.events)
+
+
+def with_periods(*periods: dict[str, Any]) -> Callable[[str], Settings]:
+    """Settings with these blackout periods in the configuration file."""
+
+    def settings_for(base_url: str) -> Settings:
+        doc = settings_document(base_url)
+        doc["blackouts"] = list(periods)
+        return parse_settings(doc)
+
+    return settings_for
+
+
+def stamps(events: list[Event], text: str) -> set[tuple[datetime, datetime]]:
+    """DTSTAMP and LAST-MODIFIED of the events whose summary holds ``text``."""
+    found = {(e["DTSTAMP"].dt, e["LAST-MODIFIED"].dt) for e in events if text in str(e["SUMMARY"])}
+    assert found, f"no event about {text}"
+    return found
+
+
+def test_blackouts_and_occurrences_carry_when_they_changed_so_an_unchanged_feed_is_not_modified(
+    database_url: str, clock: ManualClock
+) -> None:
+    with running_bot(database_url, clock=clock, settings_factory=with_periods(GRADES)) as bot:
+        bot.command(REQUESTER, "schedule prod every sat 02:30 1h Banner weekly")
+        clock.advance(HOUR)
+        bot.click(APPROVER, ids.SERIES_APPROVE, "1", series_card(bot, 1))
+        assert bot.settle()
+        approved = clock.now()
+        clock.advance(HOUR)
+        bot.command(APPROVER, "blackout add prod 2027-01-10 until 2027-01-11 Census")
+        added = clock.now()
+        clock.advance(HOUR)
+        first = bot.get(FEED)
+        clock.advance(HOUR)  # nothing changes meanwhile: the same feed, byte for byte
+        second = bot.get(FEED)
+        assert second.content == first.content and second.headers["etag"] == first.headers["etag"]
+        assert bot.get(FEED, headers={"If-None-Match": first.headers["etag"]}).status_code == 304
+
+        events = Calendar.from_ical(second.content).events
+        assert stamps(events, "Census") == {(added, added)}
+        assert stamps(events, "Grades due") == {(T0, T0)}  # as the bot started with it
+        assert stamps(events, "S-1") == {(approved, approved)}
+
+        clock.advance(HOUR)
+        bot.command(REQUESTER, "series edit S-1 03:00 1h")
+        edited = clock.now()
+        clock.advance(HOUR)
+        events = Calendar.from_ical(bot.get(FEED).content).events
+        assert stamps(events, "S-1") == {(edited, edited)}
+        assert stamps(events, "Census") == {(added, added)}
+
+        bot.command(APPROVER, "blackout remove B-1")
+        events = Calendar.from_ical(bot.get(FEED).content).events
+        assert not [e for e in events if "Census" in str(e["SUMMARY"])]
+
+
+def test_a_period_of_the_configuration_file_changes_when_the_bot_starts_with_it_changed(
+    database_url: str, clock: ManualClock
+) -> None:
+    registration = {"name": "Registration", "start": "2027-01-11", "end": "2027-01-15"}
+    with running_bot(
+        database_url, clock=clock, settings_factory=with_periods(GRADES, registration)
+    ) as bot:
+        assert stamps(Calendar.from_ical(bot.get(FEED).content).events, "Grades") == {(T0, T0)}
+        clock.advance(HOUR)
+        bot.restart()  # the same file: nothing changed
+        events = Calendar.from_ical(bot.get(FEED).content).events
+        assert stamps(events, "Grades") == stamps(events, "Registration") == {(T0, T0)}
+    clock.advance(HOUR)
+    longer = {**GRADES, "end": "2026-12-14 20:00"}
+    with running_bot(database_url, clock=clock, settings_factory=with_periods(longer)) as bot:
+        events = Calendar.from_ical(bot.get(FEED).content).events
+        assert stamps(events, "Grades") == {(T0 + 2 * HOUR, T0 + 2 * HOUR)}
+        assert not [e for e in events if "Registration" in str(e["SUMMARY"])]
+    clock.advance(HOUR)
+    with running_bot(
+        database_url, clock=clock, settings_factory=with_periods(longer, registration)
+    ) as bot:  # back in the file: new again
+        events = Calendar.from_ical(bot.get(FEED).content).events
+        assert stamps(events, "Grades") == {(T0 + 2 * HOUR, T0 + 2 * HOUR)}
+        assert stamps(events, "Registration") == {(T0 + 3 * HOUR, T0 + 3 * HOUR)}
