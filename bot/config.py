@@ -323,6 +323,9 @@ class Settings(_Strict):
     reconcile_interval_seconds: int = Field(default=60, ge=5, le=3600)
     watchdog_interval_seconds: int = Field(default=300, ge=10, le=86400)
     scheduler_poll_seconds: float = Field(default=5.0, ge=0.05, le=300)
+    # /healthz fails for a background loop with no completed pass for three of its intervals,
+    # and never sooner than this: a pass may wait this long on a slow Coursedog or Slack.
+    loop_stale_seconds: float = Field(default=300.0, ge=1, le=86400)
     # How many due actions of different windows one process runs at once.
     scheduler_threads: int = Field(default=8, ge=1, le=32)
     calendar: CalendarConfig = CalendarConfig()

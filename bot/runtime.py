@@ -19,6 +19,7 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.background import Loops
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.jobs import Jobs
@@ -27,7 +28,7 @@ from bot.mailer import Mailer, mailer_from_settings
 from bot.merge_watch import MergeWatcher
 from bot.notice_job import NoticeSender
 from bot.ops.feed import CalendarFeed
-from bot.ops.health import Health, scheduler_age
+from bot.ops.health import Health
 from bot.ops.instruments import MeteredCoursedog, SlackErrorCounter
 from bot.ops.metrics import Metrics
 from bot.ops.routes import Ops
@@ -165,13 +166,8 @@ def build_runtime(
     clock = clock or SystemClock()
     engine = make_engine(database_url or os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL)
     sessions = make_sessions(engine)
-    last_pass = _LastPass()
-    metrics = Metrics(
-        sessions,
-        clock,
-        late_after=_late_after(settings),
-        scheduler_age=scheduler_age(last_pass),
-    )
+    loops = Loops()  # each loop's heartbeat, read by /healthz and /metrics
+    metrics = Metrics(sessions, clock, late_after=_late_after(settings), loops=loops)
     # First, so it sees every attempt before a retry handler takes over.
     slack.retry_handlers.insert(0, SlackErrorCounter(metrics))
     clients = {name: MeteredCoursedog(api, name, metrics) for name, api in clients.items()}
@@ -242,7 +238,6 @@ def build_runtime(
         on_give_up=jobs.gave_up,
     )
     wake.scheduler = scheduler
-    last_pass.scheduler = scheduler
     status = StatusService(sessions, clients)
     home = HomePublisher(slack, status, clock, labels)
     notifier.on_change = home.refresh_viewers
@@ -266,11 +261,8 @@ def build_runtime(
     pool = CarryContext(listener_executor or ThreadPoolExecutor(max_workers=5))
     later = Later(pool, lull or Lull())
     app = create_app(deps, client=slack, signing_secret=signing_secret, later=later)
-    health = Health(
-        sessions,
-        scheduler_age=scheduler_age(last_pass),
-        scheduler_stale_after=max(300.0, 3 * settings.scheduler_poll_seconds),
-    )
+    loops.add(*worker.heartbeats, *scheduler.heartbeats, *home.heartbeats, *later.heartbeats)
+    health = Health(sessions, loops=loops, stale_floor=settings.loop_stale_seconds)
     ops = Ops(health, metrics, CalendarFeed(settings, sessions, clock, calendar_token))
     return Runtime(
         settings,
@@ -292,15 +284,6 @@ def build_runtime(
 def _late_after(settings: Settings) -> timedelta:
     """How long past its time a due action counts as late: a few polls, at least a minute."""
     return max(timedelta(minutes=1), timedelta(seconds=3 * settings.scheduler_poll_seconds))
-
-
-class _LastPass:
-    """The scheduler's last pass, for checks built before the scheduler is."""
-
-    scheduler: Scheduler | None = None
-
-    def __call__(self) -> float | None:
-        return self.scheduler.last_pass if self.scheduler is not None else None
 
 
 class _Wake:

@@ -15,9 +15,8 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
@@ -79,12 +78,11 @@ class Scheduler(BackgroundLoop):
         threads: int = 1,
         on_give_up: Callable[[ClaimedAction, str], None] | None = None,
     ) -> None:
-        super().__init__()
+        super().__init__("scheduler", poll_seconds)
         self.sessions = sessions
         self.clock = clock
         self.owner = owner
         self._handlers = handlers
-        self._poll = poll_seconds
         self._lease = lease
         self._batch = batch
         self._threads = threads
@@ -95,8 +93,6 @@ class Scheduler(BackgroundLoop):
         self._next_look: datetime | None = None
         # Set while the loop sleeps (lets tests and health checks see it is idle).
         self.asleep = threading.Event()
-        # time.monotonic() when a pass last claimed or ran something (for the health check).
-        self.last_pass: float | None = None
 
     def wake(self, due_at: datetime | None = None) -> bool:
         """An action due at ``due_at`` was added: look at the ledger again now, unless the
@@ -121,7 +117,7 @@ class Scheduler(BackgroundLoop):
                     lease=self._lease,
                     limit=self._batch,
                 )
-            self.last_pass = time.monotonic()
+            self.heartbeat.progressed()  # found work or none: either is progress
             if not claimed:
                 return ran
             crashpoint.reached("claimed")
@@ -152,7 +148,12 @@ class Scheduler(BackgroundLoop):
                     self._threads, thread_name_prefix="sis-maint-action"
                 )
             running = [self._pool.submit(self._run_lane, lane) for lane in lanes]
-        # Only BaseException escapes a lane (_run keeps each action's failure to that action).
+        # _run keeps each action's failure to that action; giving one back needs the ledger,
+        # which may be gone. Every lane ends before the pass does, and every failure is raised.
+        wait(running)
+        errors = [e for lane in running if isinstance(e := lane.exception(), Exception)]
+        if errors:
+            raise ExceptionGroup("a lane of due actions failed", errors)
         return sum(lane.result() for lane in running)
 
     def _run_lane(self, lane: Sequence[ClaimedAction]) -> int:
@@ -167,7 +168,7 @@ class Scheduler(BackgroundLoop):
                 window_id=action.window_id,
             ):
                 self._run(action)
-            self.last_pass = time.monotonic()
+            self.heartbeat.progressed()  # a long batch is progress too
             ran += 1
         return ran
 
@@ -176,8 +177,8 @@ class Scheduler(BackgroundLoop):
         with self.sessions.begin() as session:
             when = due.next_due_at(session)
         if when is None:
-            return self._poll
-        return max(0.0, min(self._poll, (when - self.clock.now()).total_seconds()))
+            return self.interval
+        return max(0.0, min(self.interval, (when - self.clock.now()).total_seconds()))
 
     def _run(self, action: ClaimedAction) -> None:
         handler = self._handlers.get(action.kind)
@@ -210,25 +211,18 @@ class Scheduler(BackgroundLoop):
         if gave_up and self._on_give_up is not None:
             self._on_give_up(action, error)
 
-    def _loop(self) -> None:
-        while True:
-            try:
-                self.run_due()
-                wait = self.seconds_until_next()
-            except Exception:
-                # The database may be briefly unreachable; try again on the next poll.
-                log.exception("scheduler pass failed")
-                wait = self._poll
-            with self._cond:
-                if not self._woken and not self._stopping:
-                    self._next_look = self.clock.now() + timedelta(seconds=wait)
-                    self.asleep.set()
-                    self._cond.wait(wait)
-                    self.asleep.clear()
-                    self._next_look = None
-                self._woken = False
-                if self._stopping:
-                    return
+    def _step(self) -> None:
+        # A failure (the database may be unreachable) backs off, then looks again at once.
+        self.run_due()
+        sleep = self.seconds_until_next()
+        with self._cond:
+            if not self._woken and not self._stopping:
+                self._next_look = self.clock.now() + timedelta(seconds=sleep)
+                self.asleep.set()
+                self._cond.wait(sleep)
+                self.asleep.clear()
+                self._next_look = None
+            self._woken = False
 
 
 def in_lanes(claimed: Sequence[ClaimedAction]) -> list[list[ClaimedAction]]:

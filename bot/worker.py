@@ -1,4 +1,11 @@
-"""The background worker: runs the reconciler when the ledger changes and on a periodic tick."""
+"""The background worker: runs the reconciler when the ledger changes and on a periodic tick.
+
+One thread keeps three heartbeats: ``worker`` (a pass over the environments it was told about,
+or on a tick over all in play), ``watchdog`` (every ``watchdog_interval``, a tick reads every
+configured environment instead) and ``outbox`` (the reports the ledger owes Slack, offered
+before every pass, and on a tick the approval cards too). A failed pass is retried after a
+backoff, not at the next tick; a failed outbox holds up no environment.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +13,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 
-from bot.background import BackgroundLoop
+from bot.background import BackgroundLoop, Heartbeat, Incomplete, run_pass
 from bot.services.reconciler import Reconciler
 from bot.services.reports import Publish, Report
 
@@ -29,20 +36,27 @@ class Worker(BackgroundLoop):
         environments: Iterable[str] = (),
         watchdog_interval: float = 300.0,
     ) -> None:
-        super().__init__()
+        super().__init__("worker", interval)
+        self.watchdog = Heartbeat("watchdog", watchdog_interval)
+        self.outbox = Heartbeat("outbox", interval)
         self._reconciler = reconciler
         self._publish = publish
-        self._interval = interval
         self._all = sorted(environments)
         self._watchdog_interval = watchdog_interval
         self._last_watch = time.monotonic()
         self._dirty: set[str] = set()
         self._reading: set[str] = set()
         self._looking: set[str] = set()
+        self._again = False  # a tick failed: run one as soon as the backoff allows
         self._busy = False
         # Run on every periodic tick, beside the pass: work a stopped process left undone
         # that is not an environment's (approval cards never posted).
         self.chores: Callable[[], object] | None = None
+
+    @property
+    def heartbeats(self) -> tuple[Heartbeat, ...]:
+        """The worker's, the watchdog's and the outbox's."""
+        return (self.heartbeat, self.watchdog, self.outbox)
 
     def kick(self, environments: Iterable[str], *, reading: bool = False) -> None:
         """Reconcile these environments as soon as possible.
@@ -72,9 +86,12 @@ class Worker(BackgroundLoop):
         self._reconciler.close()
 
     def wait_idle(self, timeout: float = 10.0) -> bool:
-        """Block until nothing is queued or running (for tests and orderly shutdown)."""
+        """Block until nothing is queued, owed again or running (for tests and orderly
+        shutdown)."""
         with self._cond:
-            return self._cond.wait_for(lambda: not self._dirty and not self._busy, timeout)
+            return self._cond.wait_for(
+                lambda: not self._dirty and not self._again and not self._busy, timeout
+            )
 
     def environments_in_play(self) -> set[str]:
         """Environments that need a pass (held, waiting to be restored, or owed a comment)."""
@@ -88,30 +105,39 @@ class Worker(BackgroundLoop):
         looking: Iterable[str] = (),
     ) -> list[Report]:
         """One synchronous pass over the given environments, or over all in play (``reading``:
-        those whose schedules will be read, see kick; ``looking``: those to read even if
-        idle, see look)."""
+        those whose schedules will be read, see kick; ``looking``: those to read even if idle,
+        see look). Raises if any environment's failed."""
+        run_pass(self.outbox, self._post_owed_reports)
+        return self._reconcile(environments, frozenset(reading), frozenset(looking))
+
+    def watch(self) -> list[Report]:
+        """The watchdog: every configured environment, reporting unexplained outages."""
+        run_pass(self.outbox, self._post_owed_reports)
+        return self._watch()
+
+    def _reconcile(
+        self,
+        environments: Iterable[str] | None,
+        reading: frozenset[str] = frozenset(),
+        looking: frozenset[str] = frozenset(),
+    ) -> list[Report]:
         envs = (
             set(environments)
             if environments is not None
             else self._reconciler.environments_in_play()
         )
-        return self._pass(envs, watch=frozenset(looking), reading=frozenset(reading))
+        return self._pass(envs, watch=looking, reading=reading)
 
-    def watch(self) -> list[Report]:
-        """The watchdog: every configured environment, reporting unexplained outages."""
-        self._last_watch = time.monotonic()
-        return self._pass(set(self._all), watch=frozenset(self._all))
+    def _watch(self) -> list[Report]:
+        reports = self._pass(set(self._all), watch=frozenset(self._all))
+        self._last_watch = time.monotonic()  # a failed watch is tried again after the backoff
+        return reports
 
     def _pass(
         self, envs: set[str], *, watch: frozenset[str], reading: frozenset[str] = frozenset()
     ) -> list[Report]:
         reports: list[Report] = []
-        try:
-            owed = self._reconciler.owed_reports()
-            if owed:  # recorded with their outcome, but a crash or Slack kept them unposted
-                self._publish(owed)
-        except Exception:
-            log.exception("posting owed reports failed")
+        errors: dict[str, Exception] = {}
         for env in sorted(envs):
             try:
                 # The pass publishes its reports itself, as soon as each is committed.
@@ -119,40 +145,55 @@ class Worker(BackgroundLoop):
                     env, watch=env in watch, publish=self._publish, read_early=env in reading
                 )
                 reports.extend(found)
-            except Exception:
-                # A bug or a database outage must not kill the worker; the next tick retries.
-                log.exception("reconciling %s failed", env)
+            except Exception as exc:  # one environment's failure must not hold up the others
+                errors[env] = exc
+        if errors:  # Coursedog's errors are reported by the pass: these are the ledger's, or bugs
+            raise ExceptionGroup(f"reconciling {', '.join(errors)} failed", list(errors.values()))
         return reports
 
-    def _chores(self) -> None:
-        if self.chores is None:
-            return
-        try:
-            self.chores()
-        except Exception:  # the next tick tries again
-            log.exception("the periodic chores failed")
+    def _post_owed_reports(self) -> None:
+        owed = self._reconciler.owed_reports()
+        if owed:  # recorded with their outcome, but a crash or Slack kept them unposted
+            self._publish(owed)
 
-    def _loop(self) -> None:
-        while True:
+    def _clear_outbox(self) -> None:
+        """The reports, then the approval cards, the ledger owes Slack."""
+        self._post_owed_reports()
+        if self.chores is not None:
+            self.chores()
+
+    def _step(self) -> None:
+        with self._cond:
+            self._cond.wait_for(lambda: self._dirty or self._again or self._stopping, self.interval)
+            if self._stopping:
+                return
+            envs, reading = set(self._dirty), frozenset(self._reading)
+            looking = frozenset(self._looking)
+            self._dirty.clear()
+            self._reading.clear()
+            self._looking.clear()
+            tick = not envs
+            self._again = self._again and not tick
+            self._busy = True
+        try:
+            if tick:
+                self._tick()
+            else:
+                self.run_once(envs, reading=reading, looking=looking)
+        except Exception:
+            with self._cond:  # what failed is done again once the backoff allows
+                self._again = self._again or tick
+                self._dirty.update(envs)
+                self._looking.update(looking)
+            raise
+        finally:
             with self._cond:
-                self._cond.wait_for(lambda: self._dirty or self._stopping, self._interval)
-                if self._stopping:
-                    return
-                envs, reading = set(self._dirty), set(self._reading)
-                looking = set(self._looking)
-                self._dirty.clear()
-                self._reading.clear()
-                self._looking.clear()
-                tick = not envs
-                self._busy = True
-            try:
-                if tick and time.monotonic() - self._last_watch >= self._watchdog_interval:
-                    self.watch()
-                else:
-                    self.run_once(None if tick else envs, reading=reading, looking=looking)
-                if tick:
-                    self._chores()
-            finally:
-                with self._cond:
-                    self._busy = False
-                    self._cond.notify_all()
+                self._busy = False
+                self._cond.notify_all()
+
+    def _tick(self) -> None:
+        run_pass(self.outbox, self._clear_outbox)  # its failure holds up no environment
+        if time.monotonic() - self._last_watch < self._watchdog_interval:
+            self._reconcile(None)
+        elif not run_pass(self.watchdog, self._watch):
+            raise Incomplete("the watchdog's pass failed")

@@ -1,18 +1,22 @@
-"""GET /healthz: is the ledger reachable, is the scheduler looping, is Socket Mode connected."""
+"""GET /healthz: is the ledger reachable, is every background loop completing passes, is
+Socket Mode connected."""
 
 from __future__ import annotations
 
 import logging
 import threading
-import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.background import Heartbeat, Pulse
+
 log = logging.getLogger(__name__)
+# A loop is stale when its last completed pass is older than this many of its intervals.
+STALE_PASSES = 3
 
 
 @dataclass(frozen=True)
@@ -59,20 +63,23 @@ class Health:
         self,
         sessions: sessionmaker[Session],
         *,
-        scheduler_age: Callable[[], float | None],
-        scheduler_stale_after: float,
+        loops: Iterable[Heartbeat],
+        stale_floor: float,
         database_timeout: float = 5.0,
     ) -> None:
         self._sessions = sessions
-        self._scheduler_age = scheduler_age
-        self._stale_after = scheduler_stale_after
+        self._loops = loops
+        self._stale_floor = stale_floor
         self._database_timeout = database_timeout
         # Set when serving over Socket Mode: says whether the WebSocket is connected.
         self.socket_mode: Callable[[], bool] | None = None
 
     def report(self) -> Report:
         """Run every check."""
-        checks = {"database": self._database(), "scheduler": self._scheduler()}
+        checks = {"database": self._database()}
+        for beat in self._loops:
+            if beat.interval is not None:  # a loop that works only on demand has no pace to keep
+                checks[beat.name] = loop_check(beat.read(), self._stale_floor)
         if self.socket_mode is not None:
             connected = self._socket_mode_connected(self.socket_mode)
             checks["socket_mode"] = Check(
@@ -101,15 +108,6 @@ class Health:
             return Check(False, f"no answer within {self._database_timeout:g}s")
         return outcome[0]
 
-    def _scheduler(self) -> Check:
-        age = self._scheduler_age()
-        if age is None:
-            return Check(False, "has not completed a pass yet")
-        data = {"last_pass_seconds_ago": round(age, 1)}
-        if age > self._stale_after:
-            return Check(False, f"no pass for {age:.0f}s (limit {self._stale_after:g}s)", data)
-        return Check(True, "looping", data)
-
     @staticmethod
     def _socket_mode_connected(probe: Callable[[], bool]) -> bool:
         try:
@@ -119,11 +117,32 @@ class Health:
             return False
 
 
-def scheduler_age(last_pass: Callable[[], float | None]) -> Callable[[], float | None]:
-    """Seconds since the scheduler's last pass, from its monotonic timestamp."""
+def stale_after(interval: float, floor: float) -> float:
+    """Seconds without a completed pass after which a loop counts as stuck or dead."""
+    return max(floor, STALE_PASSES * interval)
 
-    def age() -> float | None:
-        at = last_pass()
-        return None if at is None else max(0.0, time.monotonic() - at)
 
-    return age
+def loop_check(pulse: Pulse, floor: float) -> Check:
+    """A loop passes while its last completed pass (or, before the first, its start) is
+    recent: within a few of its intervals, and never less than ``floor`` seconds."""
+    assert pulse.interval is not None
+    limit = stale_after(pulse.interval, floor)
+    data: dict[str, Any] = {}
+    failing = ""
+    if pulse.failing:
+        data["failed_passes_in_a_row"] = pulse.failing
+        passes = "pass" if pulse.failing == 1 else f"{pulse.failing} passes"
+        failing = f"; the last {passes} failed ({pulse.last_error})"
+    age = pulse.last_pass_ago
+    if age is None:
+        since = pulse.started_ago
+        if since is None:
+            return Check(False, "has not completed a pass yet" + failing, data)
+        if since > limit:
+            detail = f"no pass in the {since:.0f}s since it started (limit {limit:g}s)"
+            return Check(False, detail + failing, data)
+        return Check(True, "starting" + failing, data)
+    data["last_pass_seconds_ago"] = round(age, 1)
+    if age > limit:
+        return Check(False, f"no pass for {age:.0f}s (limit {limit:g}s)" + failing, data)
+    return Check(True, "looping" + failing, data)

@@ -1,21 +1,23 @@
 """Prometheus metrics of one running bot, in a registry of its own (never the global one).
 
 Counters and the histogram are fed as things happen (Coursedog calls, Slack errors); the
-ledger's figures (windows by state, due and late actions) are read when scraped.
+ledger's figures (windows by state, due and late actions) and the background loops' heartbeats
+are read when scraped.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import timedelta
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.background import Heartbeat
 from bot.clock import Clock
 from bot.domain.states import WindowState
 from storage import reporting
@@ -35,7 +37,7 @@ class Metrics:
         clock: Clock,
         *,
         late_after: timedelta,
-        scheduler_age: Callable[[], float | None],
+        loops: Iterable[Heartbeat],
     ) -> None:
         self.registry = CollectorRegistry()
         self.coursedog_calls = Counter(
@@ -57,7 +59,8 @@ class Metrics:
             ["method", "error"],
             registry=self.registry,
         )
-        self.registry.register(_LedgerCollector(sessions, clock, late_after, scheduler_age))
+        self.registry.register(_LoopCollector(loops))
+        self.registry.register(_LedgerCollector(sessions, clock, late_after))
 
     def coursedog_call(
         self, environment: str, operation: str, outcome: str, seconds: float
@@ -75,29 +78,51 @@ class Metrics:
         return generate_latest(self.registry)
 
 
+class _LoopCollector(Collector):
+    """Reads this process's background loops' heartbeats at scrape time."""
+
+    def __init__(self, loops: Iterable[Heartbeat]) -> None:
+        self._loops = loops
+
+    def collect(self) -> Iterable[Metric]:
+        failures = CounterMetricFamily(
+            "sis_maint_loop_failures",
+            "Passes of a background loop that failed (each logged), by loop",
+            labels=["loop"],
+        )
+        ages = GaugeMetricFamily(
+            "sis_maint_loop_last_pass_age_seconds",
+            "Seconds since a background loop last completed a pass, by loop",
+            labels=["loop"],
+        )
+        scheduler: float | None = None
+        for pulse in (beat.read() for beat in self._loops):
+            failures.add_metric([pulse.name], pulse.failures)
+            if pulse.last_pass_ago is not None:
+                ages.add_metric([pulse.name], pulse.last_pass_ago)
+                if pulse.name == "scheduler":
+                    scheduler = pulse.last_pass_ago
+        yield failures
+        yield ages
+        if scheduler is not None:
+            yield GaugeMetricFamily(
+                "sis_maint_scheduler_last_pass_age_seconds",
+                "Seconds since this process's scheduler last completed a pass",
+                value=scheduler,
+            )
+
+
 class _LedgerCollector(Collector):
     """Reads the ledger at scrape time, so the figures are those of every replica together."""
 
     def __init__(
-        self,
-        sessions: sessionmaker[Session],
-        clock: Clock,
-        late_after: timedelta,
-        scheduler_age: Callable[[], float | None],
+        self, sessions: sessionmaker[Session], clock: Clock, late_after: timedelta
     ) -> None:
         self._sessions = sessions
         self._clock = clock
         self._late_after = late_after
-        self._scheduler_age = scheduler_age
 
     def collect(self) -> Iterable[Metric]:
-        age = self._scheduler_age()
-        if age is not None:
-            yield GaugeMetricFamily(
-                "sis_maint_scheduler_last_pass_age_seconds",
-                "Seconds since this process's scheduler last completed a pass",
-                value=age,
-            )
         now = self._clock.now()
         try:
             with self._sessions.begin() as session:

@@ -12,12 +12,14 @@ card) can also wait for a lull (``Later.when_quiet``): it then starts once no re
 in progress or come in for a moment, or a bounded time after it was left. In a burst of
 requests the process answers them first instead of sharing its interpreter with their cards,
 which Slack does not time; Slack drops an acknowledgement that comes later than 3 seconds.
+
+Neither the pool's work nor the thread that waits for lulls can be ended by an error: each
+failure is logged and counted on a heartbeat (``listeners``, ``lull``) that /metrics shows.
 """
 
 from __future__ import annotations
 
 import contextvars
-import logging
 import math
 import threading
 import time
@@ -25,12 +27,13 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass
+from functools import partial
 
 from slack_bolt import Respond
 
+from bot.background import Heartbeat, run_pass
+from bot.errors import SisMaintError
 from bot.slack.errors import answering_errors
-
-log = logging.getLogger(__name__)
 
 Work = Callable[[], None]
 
@@ -115,6 +118,15 @@ class Later:
         self._cond = threading.Condition()
         self._thread: threading.Thread | None = None
         self._closed = False
+        # Failures of the work on the pool (those a person's mistake did not cause), and of
+        # the thread that hands work on at a lull. Both work on demand: no interval.
+        self.listeners = Heartbeat("listeners")
+        self.lull_heartbeat = Heartbeat("lull")
+
+    @property
+    def heartbeats(self) -> tuple[Heartbeat, ...]:
+        """The pool's and the lull thread's."""
+        return (self.listeners, self.lull_heartbeat)
 
     @property
     def executor(self) -> Executor:
@@ -123,18 +135,11 @@ class Later:
 
     def __call__(self, respond: Respond, work: Work) -> None:
         """Run ``work`` on the pool; an error is told through ``respond``, never raised."""
-        self._executor.submit(_telling(respond, work))
+        self._executor.submit(self._telling(respond, work))
 
     def quietly(self, work: Work) -> None:
         """Run ``work`` on the pool when nobody waits for an answer (e.g. an event)."""
-
-        def run() -> None:
-            try:
-                work()
-            except Exception:  # nobody to tell: the log has it
-                log.exception("work after an acknowledgement failed")
-
-        self._executor.submit(run)
+        self._executor.submit(lambda: run_pass(self.listeners, work))  # nobody to tell: the log
 
     def when_quiet(self, respond: Respond, work: Work) -> None:
         """Like calling ``Later``, but ``work`` starts at the next lull (see ``Lull``), in the
@@ -177,14 +182,17 @@ class Later:
                 item = self._waiting.popleft()
                 self._busy = True
             try:
-                self._wait_for_lull(item.since)
-                self._submit(item)
-            except Exception:  # the pool is gone (shutting down): the ledger still owes it
-                log.exception("work left for a lull could not be started")
+                # A failure (the pool is gone: shutting down) is logged and counted; the ledger
+                # still owes what could not be started, and the thread goes on with the next.
+                run_pass(self.lull_heartbeat, partial(self._hand_on_one, item))
             finally:
                 with self._cond:
                     self._busy = False
                     self._cond.notify_all()
+
+    def _hand_on_one(self, item: _Waiting) -> None:
+        self._wait_for_lull(item.since)
+        self._submit(item)
 
     def _wait_for_lull(self, since: float) -> None:
         with self._cond:  # close() cuts the wait short
@@ -192,15 +200,21 @@ class Later:
                 self._cond.wait(left)
 
     def _submit(self, item: _Waiting) -> None:
-        run = _telling(item.respond, item.work)
+        run = self._telling(item.respond, item.work)
         self._executor.submit(lambda: item.context.run(run))  # under the request's id
 
+    def _telling(self, respond: Respond, work: Work) -> Work:
+        """``work``, with any error it raises told through ``respond``; an error a person's
+        mistake did not cause is counted too."""
 
-def _telling(respond: Respond, work: Work) -> Work:
-    """``work``, with any error it raises told through ``respond``."""
+        def run() -> None:
+            with answering_errors(respond):
+                try:
+                    work()
+                except SisMaintError:
+                    raise
+                except Exception as exc:
+                    self.listeners.failed(exc)
+                    raise
 
-    def run() -> None:
-        with answering_errors(respond):
-            work()
-
-    return run
+        return run

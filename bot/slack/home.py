@@ -19,6 +19,8 @@ from bot.slack.home_view import render_home
 log = logging.getLogger(__name__)
 KEEP_VIEWERS = 3600.0  # re-publish for people who opened the tab within the last hour
 LIVE_MAX_AGE = 30.0  # seconds a Coursedog read may be reused on the tab
+# With no change to publish the thread still wakes this often, so its heartbeat shows it alive.
+IDLE_WAKE = 60.0
 
 
 class HomePublisher(BackgroundLoop):
@@ -35,7 +37,7 @@ class HomePublisher(BackgroundLoop):
         *,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        super().__init__()
+        super().__init__("home", IDLE_WAKE)
         self._client = client
         self._status = status
         self._clock = clock
@@ -79,20 +81,23 @@ class HomePublisher(BackgroundLoop):
             self._dirty = True
             self._cond.notify_all()
 
-    def _loop(self) -> None:
-        while True:
+    def _step(self) -> None:
+        with self._cond:
+            self._cond.wait_for(lambda: self._dirty or self._stopping, self.interval)
+            if self._stopping or not self._dirty:
+                return
+            self._dirty, self._busy = False, True
+        try:
+            self._status.forget()  # the change may have switched merges: read again
+            self._publish_viewers()
+        except Exception:
+            with self._cond:  # publish again once the backoff allows
+                self._dirty = True
+            raise
+        finally:
             with self._cond:
-                self._cond.wait_for(lambda: self._dirty or self._stopping)
-                if self._stopping:
-                    return
-                self._dirty, self._busy = False, True
-            try:
-                self._status.forget()  # the change may have switched merges: read again
-                self._publish_viewers()
-            finally:
-                with self._cond:
-                    self._busy = False
-                    self._cond.notify_all()
+                self._busy = False
+                self._cond.notify_all()
 
     def _publish_viewers(self) -> None:
         cutoff = self._monotonic() - KEEP_VIEWERS

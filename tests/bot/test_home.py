@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from slack_sdk import WebClient
 from slack_sdk.models.views import View
 
 from bot.slack import ids
-from tests.harness import APPROVER, REQUESTER, Bot, running_bot
+from bot.slack.home import HomePublisher
+from tests.harness import APPROVER, REQUESTER, Bot, ManualClock, running_bot
 
 
 @pytest.fixture
@@ -72,3 +74,30 @@ def test_home_shows_the_switches_as_they_are_after_a_change(bot: Bot) -> None:
     bot.click(APPROVER, ids.APPROVE, "1", bot.wait_card(1))
     text = str(bot.slack.home[REQUESTER]["blocks"])
     assert "nightly off, real-time off" in text.split("`staging`", maxsplit=1)[0]
+
+
+class FailingOnce:
+    """A status service whose first refresh fails."""
+
+    def __init__(self) -> None:
+        self.forgotten = 0
+
+    def forget(self) -> None:
+        self.forgotten += 1
+        if self.forgotten == 1:
+            raise RuntimeError("the ledger cannot be read")
+
+
+def test_a_refresh_that_fails_is_counted_and_done_again() -> None:
+    status = FailingOnce()
+    home = HomePublisher(WebClient(), status, ManualClock(), {})  # type: ignore[arg-type]
+    home.start()
+    try:
+        home.refresh_viewers()
+        assert home.wait_idle(10)  # idle only once a refresh completed
+        assert home.is_alive()
+    finally:
+        home.stop()
+    assert status.forgotten == 2
+    pulse = home.heartbeat.read()
+    assert (pulse.failures, pulse.failing, pulse.last_error) == (1, 0, "RuntimeError")

@@ -11,6 +11,7 @@ from typing import Any, cast
 import pytest
 from slack_bolt import Respond
 
+from bot.errors import PermissionDenied
 from bot.logs import CarryContext, current_fields, log_context
 from bot.slack.after_ack import Later, Lull
 
@@ -199,4 +200,53 @@ def test_work_left_for_a_lull_keeps_the_request_id_it_was_left_under(
     assert later.wait_idle(10)
     pool.shutdown(wait=True)
     assert seen and seen[0].get("request_id") == "req-42"
+    later.close()
+
+
+class RefusingOnce(ThreadPoolExecutor):
+    """A pool that refuses the first work handed to it, as a pool shutting down does."""
+
+    def __init__(self) -> None:
+        super().__init__(max_workers=1)
+        self.refused = 0
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        if not self.refused:
+            self.refused += 1
+            raise RuntimeError("cannot schedule new futures after shutdown")
+        return super().submit(fn, *args, **kwargs)
+
+
+def test_work_that_cannot_be_started_is_counted_and_the_lull_thread_goes_on() -> None:
+    pool = RefusingOnce()
+    later = Later(pool, Lull(0.0, 0.0))
+    lost, ran = threading.Event(), threading.Event()
+    later.when_quiet(Recorder().respond, lost.set)
+    later.when_quiet(Recorder().respond, ran.set)
+    assert ran.wait(10) and not lost.is_set()
+    assert later.wait_idle(10)
+    later.close()
+    pool.shutdown(wait=True)
+    pulse = later.lull_heartbeat.read()
+    assert (pulse.failures, pulse.last_error) == (1, "RuntimeError")
+
+
+def test_unexpected_errors_in_work_after_the_acknowledgement_are_counted(
+    pool: ThreadPoolExecutor,
+) -> None:
+    later = Later(pool, Lull(0.0, 0.0))
+    told = Recorder()
+
+    def refused() -> None:
+        raise PermissionDenied("You are not an approver for prod.")
+
+    def broken() -> None:
+        raise RuntimeError("boom")
+
+    later(told.respond, refused)  # a person's mistake, told to them: not a failure
+    later(told.respond, broken)
+    later.quietly(broken)
+    pool.shutdown(wait=True)
+    assert len(told.said) == 2 and any("not an approver" in said for said in told.said)
+    assert later.listeners.read().failures == 2
     later.close()

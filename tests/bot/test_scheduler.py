@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from bot.clock import SystemClock
 from bot.config import parse_settings
@@ -329,3 +330,38 @@ def test_the_same_notice_from_two_replicas_is_posted_once(sessions) -> None:  # 
         thread.join(30)
     assert len(slack.calls_to("chat.postMessage")) == 1
     slack.stop()
+
+
+class FlakySessions:
+    """Sessions whose first ``fails`` transactions cannot reach the database."""
+
+    def __init__(self, sessions, fails: int) -> None:  # type: ignore[no-untyped-def]
+        self._sessions = sessions
+        self.fails = fails
+
+    def begin(self):  # type: ignore[no-untyped-def]
+        if self.fails:
+            self.fails -= 1
+            raise OperationalError("SELECT 1", {}, ConnectionRefusedError("connection refused"))
+        return self._sessions.begin()
+
+
+def test_the_scheduler_outlives_a_ledger_it_cannot_reach_and_counts_each_failure(sessions) -> None:  # type: ignore[no-untyped-def]
+    insert_actions(sessions, 1, T0)
+    ran = threading.Event()
+    scheduler = Scheduler(
+        FlakySessions(sessions, fails=3),  # type: ignore[arg-type]
+        ManualClock(T0),
+        {"probe": lambda lease: ran.set()},
+        owner="one",
+        poll_seconds=0.05,
+    )
+    scheduler.start()
+    try:
+        assert ran.wait(10)  # the pass after three failed ones ran the action
+        assert scheduler.is_alive()
+    finally:
+        scheduler.stop()
+    pulse = scheduler.heartbeat.read()
+    assert (pulse.failures, pulse.failing, pulse.last_error) == (3, 0, "OperationalError")
+    assert pulse.last_pass_ago is not None

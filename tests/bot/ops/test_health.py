@@ -1,4 +1,5 @@
-"""GET /healthz: 200 when the ledger answers and the scheduler loops, 503 naming what fails."""
+"""GET /healthz: 200 when the ledger answers and every background loop completes passes, 503
+naming what fails."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from bot.ops.health import Health
+from bot.background import Pulse
+from bot.ops.health import Check, Health, loop_check
 from storage.db import make_engine, make_sessions
 from tests.harness import Bot, running_bot
 
@@ -47,7 +49,7 @@ def test_a_scheduler_that_never_ran_or_stopped_looping_is_named(bot: Bot) -> Non
     bot.tick()
     assert health(bot)[0] == 200
 
-    bot.runtime.scheduler.last_pass = time.monotonic() - 3600
+    bot.runtime.scheduler.heartbeat.last_pass = time.monotonic() - 3600
     status, body = health(bot)
     assert status == 503 and body["failing"] == ["scheduler"]
     assert "no pass for 3600s" in body["checks"]["scheduler"]["detail"]
@@ -65,11 +67,7 @@ def test_an_unreachable_database_is_named_without_its_address_or_password(
 ) -> None:
     bot.tick()
     engine = make_engine(url)
-    bot.runtime.ops.health = Health(
-        make_sessions(engine),
-        scheduler_age=lambda: 1.0,
-        scheduler_stale_after=300,
-    )
+    bot.runtime.ops.health = Health(make_sessions(engine), loops=(), stale_floor=300)
     status, body = health(bot)
     engine.dispose()
     assert status == 503 and body["failing"] == ["database"]
@@ -87,9 +85,7 @@ def test_a_database_that_does_not_answer_does_not_hang_the_probe() -> None:
             release.wait(10)
             yield
 
-    probe = Health(
-        Stuck(), scheduler_age=lambda: 1.0, scheduler_stale_after=300, database_timeout=0.2
-    )  # type: ignore[arg-type]
+    probe = Health(Stuck(), loops=(), stale_floor=300, database_timeout=0.2)  # type: ignore[arg-type]
     started = time.monotonic()
     report = probe.report()
     release.set()
@@ -107,3 +103,59 @@ def test_socket_mode_counts_only_when_used_and_then_must_be_connected(bot: Bot) 
     connected[0] = True
     status, body = health(bot)
     assert status == 200 and body["checks"]["socket_mode"] == {"ok": True, "detail": "connected"}
+
+
+LOOPS = ["worker", "watchdog", "outbox", "scheduler", "home"]
+
+
+def test_every_background_loop_has_a_check_and_one_without_a_recent_pass_is_named(
+    bot: Bot,
+) -> None:
+    bot.tick()
+    status, body = health(bot)
+    assert status == 200, body
+    assert list(body["checks"]) == ["database", *LOOPS]
+    assert all(check["ok"] for check in body["checks"].values())
+    assert body["checks"]["watchdog"] == {"ok": True, "detail": "starting"}  # first due in 5 min
+    assert body["checks"]["scheduler"]["detail"] == "looping"
+
+    bot.runtime.worker.heartbeat.last_pass = time.monotonic() - 3600
+    status, body = health(bot)
+    assert status == 503 and body["failing"] == ["worker"]
+    assert body["checks"]["worker"]["detail"] == "no pass for 3600s (limit 300s)"
+
+
+def pulse(**fields: Any) -> Pulse:
+    defaults: dict[str, Any] = {
+        "name": "worker",
+        "interval": 60.0,
+        "started_ago": 10.0,
+        "last_pass_ago": None,
+        "failures": 0,
+        "failing": 0,
+        "last_error": None,
+    }
+    return Pulse(**(defaults | fields))
+
+
+def test_a_loop_is_stale_after_three_of_its_intervals_and_never_before_the_floor() -> None:
+    assert loop_check(pulse(last_pass_ago=179.0), 1).ok
+    assert not loop_check(pulse(last_pass_ago=181.0), 1).ok
+    assert loop_check(pulse(last_pass_ago=299.0), 300).ok  # the floor wins over 3 x 60 s
+    assert loop_check(pulse(started_ago=100.0), 1) == Check(True, "starting")
+    never = loop_check(pulse(started_ago=200.0), 1)
+    assert never == Check(False, "no pass in the 200s since it started (limit 180s)")
+    assert loop_check(pulse(started_ago=None), 1) == Check(False, "has not completed a pass yet")
+
+
+def test_a_loop_whose_passes_fail_says_how_many_and_of_what() -> None:
+    check = loop_check(
+        pulse(last_pass_ago=400.0, failures=9, failing=7, last_error="OperationalError"), 300
+    )
+    assert check == Check(
+        False,
+        "no pass for 400s (limit 300s); the last 7 passes failed (OperationalError)",
+        {"failed_passes_in_a_row": 7, "last_pass_seconds_ago": 400.0},
+    )
+    one = loop_check(pulse(last_pass_ago=5.0, failing=1, last_error="RuntimeError"), 300)
+    assert one.ok and one.detail == "looping; the last pass failed (RuntimeError)"

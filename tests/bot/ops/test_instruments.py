@@ -22,12 +22,7 @@ from tests.harness import ManualClock
 def metrics() -> Metrics:
     # The ledger is empty and unmigrated: these tests read only the counters.
     sessions = make_sessions(make_engine("sqlite://"))
-    return Metrics(
-        sessions,
-        ManualClock(),
-        late_after=timedelta(minutes=1),
-        scheduler_age=lambda: None,
-    )
+    return Metrics(sessions, ManualClock(), late_after=timedelta(minutes=1), loops=())
 
 
 def sample(metrics: Metrics, name: str, **labels: str) -> float | None:

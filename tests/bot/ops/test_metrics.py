@@ -183,3 +183,20 @@ def test_two_bots_in_one_process_keep_their_own_metrics(
         assert any(k[0] == "sis_maint_coursedog_calls_total" for k in scrape(bot))
         assert not any(k[0] == "sis_maint_coursedog_calls_total" for k in scrape(other))
     assert REGISTRY.get_sample_value("sis_maint_ledger_up") is None
+
+
+def test_each_background_loops_failures_and_last_pass(bot: Bot) -> None:
+    bot.tick()
+    samples = scrape(bot)
+    for loop in ("worker", "watchdog", "outbox", "scheduler", "home", "listeners", "lull"):
+        assert ("sis_maint_loop_failures_total", (("loop", loop),)) in samples
+        assert value(samples, "sis_maint_loop_failures_total", loop=loop) == 0
+    assert value(samples, "sis_maint_loop_last_pass_age_seconds", loop="worker") < 60
+    assert value(samples, "sis_maint_loop_last_pass_age_seconds", loop="scheduler") < 60
+
+    def broken() -> None:
+        raise RuntimeError("boom")
+
+    bot.runtime.later.quietly(broken)  # as an event's work after its acknowledgement might
+    assert bot.settle()
+    assert value(scrape(bot), "sis_maint_loop_failures_total", loop="listeners") == 1
