@@ -140,6 +140,8 @@ def test_approval_emails_coursedog_and_the_comment_cites_the_message_id(
     config = notice_config(port, username_env="SMTP_USER", password_env="SMTP_PASSWORD")
     with bot_with(database_url, config) as bot:
         approve(bot)
+        # Switched off, but Coursedog has not been told yet: nothing to cite, so no comment.
+        assert bot.sim.school("state_u_prod").comments == []
         bot.tick()
         assert len(inbox.messages) == 1
         mail = inbox.messages[0]
@@ -230,6 +232,7 @@ def test_without_smtp_the_thread_carries_the_draft_and_records_who_sent_it(
         quoted = "\n".join(b["text"]["text"] for b in draft.blocks if b["type"] == "section")
         assert escape(row.body) in quoted
         assert bot.runtime.windows.get(1).state == "active"  # the window did not wait
+        assert bot.sim.school("state_u_prod").comments == []  # it waits for the notice
         bot.click(STRANGER, ids.NOTICE_SENT, str(row.id), draft)
         assert "Only the requester" in bot.responses()[-1]["text"]
         bot.click(REQUESTER, ids.NOTICE_SENT, str(row.id), draft)
@@ -242,10 +245,10 @@ def test_without_smtp_the_thread_carries_the_draft_and_records_who_sent_it(
             actions = session.scalars(select(AuditEvent.action)).all()
         assert actions.count("coursedog_notice_confirmed") == 1
         assert "coursedog_notice_drafted" in actions
-        # The comment cites the draft, not a Message-ID that never went out.
-        comments = bot.sim.school("state_u_prod").comments
-        assert comments and "sent by hand from the window's Slack thread" in comments[0]
-        assert "Message-ID" not in comments[0]
+        # Once a person sent it, the comment goes out at once, citing that, not a Message-ID.
+        [comment] = bot.sim.school("state_u_prod").comments
+        assert "Reference: notice to Coursedog support, sent by hand." in comment
+        assert "Message-ID" not in comment and "not been sent" not in comment
 
 
 def test_smtp_down_falls_back_to_the_draft_and_says_why(database_url: str) -> None:
@@ -257,6 +260,42 @@ def test_smtp_down_falls_back_to_the_draft_and_says_why(database_url: str) -> No
         assert notices(bot)[0].status == "draft"
         school = bot.sim.school("state_u_prod")
         assert (school.nightly, school.realtime) == (False, False)
+
+
+def test_a_notice_that_could_not_be_emailed_is_never_cited_and_the_comment_says_so(
+    database_url: str,
+) -> None:
+    clock = ManualClock()
+    config = notice_config(_free_port(), comment_wait_seconds=120)
+    with bot_with(database_url, config, clock) as bot:
+        approve(bot)
+        school = bot.sim.school("state_u_prod")
+        assert (school.nightly, school.realtime) == (False, False)
+        assert school.comments == []  # the notice is still to be sent: the comment waits
+        bot.tick()  # the mail server cannot be reached: the notice becomes a draft
+        [row] = notices(bot)
+        assert row.status == "draft"
+        clock.advance(timedelta(seconds=119))
+        bot.runtime.worker.run_once()
+        assert bot.settle() and school.comments == []
+        clock.advance(timedelta(seconds=2))  # waited long enough: it goes out, saying so
+        bot.runtime.worker.run_once()
+        assert bot.settle()
+        [comment] = school.comments
+        assert row.message_id not in comment and "Message-ID" not in comment
+        assert comment.endswith(
+            "The notice to Coursedog support has not been sent yet; its draft waits in the "
+            "window's Slack thread."
+        )
+        with bot.runtime.sessions() as session:
+            said = session.scalars(
+                select(AuditEvent.detail).where(AuditEvent.action == "activity_commented")
+            ).all()
+        assert said == [comment]
+        # Sent by hand afterwards: recorded, and the comment is not posted again.
+        bot.click(REQUESTER, ids.NOTICE_SENT, str(row.id), thread_message(bot, "could not be"))
+        assert notices(bot)[0].status == "confirmed"
+        assert school.comments == [comment]
 
 
 def test_a_refused_login_is_named_and_the_password_never_shown(
