@@ -84,8 +84,14 @@ def plan(
     *,
     environment: str | None = None,
     occurrence: str = "",
+    urgent: bool = False,
 ) -> bool:
-    """Record a notice to send and the action that sends it; False if already planned."""
+    """Record a notice to send and the action that sends it; False if already planned.
+
+    Not ``urgent``, the scheduler's next regular look (within scheduler_poll_seconds) sends
+    it, so the notice never competes with switching merges. ``urgent`` wakes the scheduler at
+    once: for a window that starts now, Coursedog hears of it beside the switch-off, not after.
+    """
     key = ":".join(
         part for part in ("notice", str(window.id), event, environment or "", occurrence) if part
     )
@@ -105,10 +111,8 @@ def plan(
     }
     if session.execute(stmt, row).first() is None:
         return False
-    # Not urgent: the scheduler's next regular look (within scheduler_poll_seconds) sends it,
-    # so the notice never competes with switching the merges themselves.
     due.schedule_action(
-        session, kind=NOTIFY, due_at=now, dedup_key=key, now=now, window_id=window.id, urgent=False
+        session, kind=NOTIFY, due_at=now, dedup_key=key, now=now, window_id=window.id, urgent=urgent
     )
     return True
 

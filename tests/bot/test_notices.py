@@ -6,7 +6,7 @@ import email
 import logging
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from email.message import EmailMessage
 from email.policy import default
@@ -23,6 +23,7 @@ from bot.sandbox.slack_api import Message
 from bot.services import notices as notices_service
 from bot.slack import ids
 from bot.slack.text import escape
+from coursedog.simulator_faults import Fault
 from storage import ledger
 from storage.models import AuditEvent, CoursedogNotice, DueAction
 from tests.harness import (
@@ -42,21 +43,33 @@ SMTP_SECRET = "smtp-secret-0xC0FFEE"
 
 
 class Inbox:
-    """An aiosmtpd handler keeping every message it accepts."""
+    """An aiosmtpd handler keeping every message it accepts.
+
+    ``watch``, when set, is asked as each message arrives; its answers are in ``seen``.
+    """
 
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
         self.envelopes: list[tuple[str, list[str]]] = []
+        self.watch: Callable[[], object] | None = None
+        self.seen: list[object] = []
         self._cond = threading.Condition()
 
     async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:
         parsed = email.message_from_bytes(envelope.original_content, policy=default)
         assert isinstance(parsed, EmailMessage)
         with self._cond:
+            if self.watch is not None:
+                self.seen.append(self.watch())
             self.messages.append(parsed)
             self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
             self._cond.notify_all()
         return "250 Message accepted for delivery"
+
+    def wait_for(self, count: int, timeout: float) -> bool:
+        """Block until ``count`` messages have arrived, or ``timeout`` seconds have passed."""
+        with self._cond:
+            return self._cond.wait_for(lambda: len(self.messages) >= count, timeout)
 
 
 def _authenticate(_server: Any, _session: Any, _envelope: Any, _mechanism: str, data: Any) -> Any:
@@ -105,9 +118,12 @@ def mail_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def bot_with(
-    database_url: str, notice: dict[str, Any] | None, clock: ManualClock | None = None
+    database_url: str,
+    notice: dict[str, Any] | None,
+    clock: ManualClock | None = None,
+    **settings: Any,
 ) -> Any:
-    overrides = {"coursedog_notice": notice} if notice is not None else {}
+    overrides = {"coursedog_notice": notice, **settings} if notice is not None else settings
     return running_bot(
         database_url,
         settings_factory=lambda url: parse_settings(settings_document(url, **overrides)),
@@ -296,6 +312,38 @@ def test_a_notice_that_could_not_be_emailed_is_never_cited_and_the_comment_says_
         bot.click(REQUESTER, ids.NOTICE_SENT, str(row.id), thread_message(bot, "could not be"))
         assert notices(bot)[0].status == "confirmed"
         assert school.comments == [comment]
+
+
+@pytest.mark.parametrize("mailed", [True, False], ids=["emailed", "drafted"])
+def test_a_window_that_starts_now_tells_coursedog_beside_the_switch_off(
+    database_url: str, smtp: tuple[Inbox, int], mailed: bool
+) -> None:
+    inbox, port = smtp
+    # The scheduler's regular look is two minutes away: only a wake at approval is in time.
+    config = notice_config(port if mailed else None)
+    with bot_with(database_url, config, scheduler_poll_seconds=120) as bot:
+        school = bot.sim.school("state_u_prod")
+        inbox.watch = lambda: (school.nightly, school.realtime)
+        bot.runtime.scheduler.start()
+        # Switching off takes a while: Coursedog holds the write for a second and a half.
+        bot.sim.inject(Fault(kind="delay", method="PUT", path_contains="Schedule", delay=1.5))
+        approve(bot)
+        assert (school.nightly, school.realtime) == (False, False)
+        thread = bot.thread(1)
+        told = ":envelope: Told Coursedog" if mailed else "No mail server is configured"
+        [notice] = [i for i, text in enumerate(thread) if told in text]
+        [switched] = [i for i, text in enumerate(thread) if "switched off and verified" in text]
+        assert notice < switched
+        with bot.runtime.sessions() as session:
+            actions = list(session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)))
+        told_at = actions.index("coursedog_notice_sent" if mailed else "coursedog_notice_drafted")
+        assert told_at < actions.index("schedule_written")
+        if mailed:
+            assert inbox.wait_for(1, timeout=5)
+            assert inbox.seen == [(True, True)]  # the mail was in before merges went off
+            [row] = notices(bot)
+            [comment] = school.comments  # and the comment could cite it straight away
+            assert f"Message-ID {row.message_id}" in comment
 
 
 def test_a_refused_login_is_named_and_the_password_never_shown(
