@@ -170,7 +170,9 @@ class CoursedogNoticeConfig(_Strict):
     """Step 1 of the runbook: where the notice to Coursedog goes, and how it is mailed.
 
     Without ``smtp_host`` every notice is drafted in the window's thread with a "Sent it"
-    button, for a person to send by their own mail or ticket.
+    button, for a person to send by their own mail or ticket. An Activity comment cites the
+    approval notice only once it is sent (or a person pressed "Sent it"); it waits for that at
+    most ``comment_wait_seconds``, then goes out saying the notice is not sent yet.
     """
 
     to: str | None = Field(default=None, pattern=EMAIL)
@@ -182,6 +184,7 @@ class CoursedogNoticeConfig(_Strict):
     username_env: str | None = Field(default=None, pattern=ENV_NAME)
     password_env: str | None = Field(default=None, pattern=ENV_NAME)
     timeout_seconds: float = Field(default=15.0, gt=0, le=300)
+    comment_wait_seconds: float = Field(default=300.0, ge=0, le=86400)
 
     @model_validator(mode="after")
     def _mail_needs_recipient(self) -> CoursedogNoticeConfig:

@@ -44,13 +44,16 @@ class NoticeSender:
         *,
         mailer: Mailer | None,
         name_of: Callable[[str], str],
+        on_settled: notices.OnSettled | None = None,
     ) -> None:
+        """``on_settled`` hears of the environments whose comments waited for a sent notice."""
         self._settings = settings
         self._clock = clock
         self._notifier = notifier
         self._windows = windows
         self._mailer = mailer
         self._name_of = name_of
+        self._on_settled = on_settled or (lambda _environments: None)
 
     def handle(self, lease: Lease) -> None:
         """Write the text if needed, send it, record the result, tell the thread."""
@@ -83,7 +86,9 @@ class NoticeSender:
                 detail=error or row.subject or "",
                 data={"message_id": row.message_id, "to": row.recipient, "event": row.event},
             )
-            notice = NoticeView.of(row)
+            notice, waiting = NoticeView.of(row), notices.settled(session, row)
+        if waiting:  # their comments can cite the Message-ID now: no need to wait for a tick
+            self._on_settled(waiting)
         self._tell(lease.action.dedup_key, notice)
 
     def _prepare(self, key: str) -> NoticeView | None:

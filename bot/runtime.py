@@ -220,7 +220,13 @@ def build_runtime(
     )
     watcher = MergeWatcher(settings, clock, notifier, windows, clients)
     sender = NoticeSender(
-        settings, clock, notifier, windows, mailer=mailer, name_of=SlackPeople(slack).name
+        settings,
+        clock,
+        notifier,
+        windows,
+        mailer=mailer,
+        name_of=SlackPeople(slack).name,
+        on_settled=worker.kick,
     )
     scheduler = Scheduler(
         sessions,
@@ -249,7 +255,7 @@ def build_runtime(
         notifier=notifier,
         worker=worker,
         home=home,
-        notices=NoticeService(sessions, access, clock.now),
+        notices=NoticeService(sessions, access, clock.now, on_settled=worker.kick),
         assisted=AssistedService(settings, sessions, clock, clients, access),
         merge_settings=links,
         series=series,

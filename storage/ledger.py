@@ -388,6 +388,14 @@ def owed_comments(session: Session, environment: str, *, limit: int) -> Sequence
     return session.scalars(stmt).all()
 
 
+def owed_comment_environments(session: Session, window_id: int) -> set[str]:
+    """Environments owed an Activity comment about ``window_id``."""
+    stmt = select(RemoteWrite.environment).where(
+        RemoteWrite.window_id == window_id, RemoteWrite.status == _OWED
+    )
+    return set(session.scalars(stmt).all())
+
+
 def claim_notice(
     session: Session,
     dedup_key: str,

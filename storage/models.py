@@ -310,8 +310,8 @@ class SlackNotice(Base):
 class CoursedogNotice(Base):
     """A notice to Coursedog support (step 1 of the runbook): emailed, or drafted for a person.
 
-    The Message-ID is chosen when the notice is planned, so an Activity comment can cite it
-    before the mail has gone out, and a resend after a crash carries the same id.
+    The Message-ID is chosen when the notice is planned, so a resend after a crash carries the
+    same id; an Activity comment cites it only once the notice is ``sent``.
     """
 
     __tablename__ = "coursedog_notices"

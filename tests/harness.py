@@ -66,6 +66,9 @@ def settings_document(base_url: str, **overrides: Any) -> dict[str, Any]:
             "staging": env("Staging", "state_u_staging"),
             "sandbox": env("Sandbox", "state_u_sandbox"),
         },
+        # Most tests are not about the notice to Coursedog: their Activity comments go out at
+        # once instead of waiting for a draft nobody sends (tests/bot/test_notices.py waits).
+        "coursedog_notice": {"comment_wait_seconds": 0},
     }
     doc.update(overrides)
     return doc

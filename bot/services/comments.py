@@ -4,12 +4,20 @@ The Activity tab does not record changes to the real-time schedule, so the comme
 record Coursedog (and the school) will look for. It is owed in the transaction of the outcome
 it tells of, then claimed and posted (with the api driver) or handed to a person (assisted), so
 a crash can delay a comment but neither lose it nor post it twice.
+
+Its "Before" is the baseline the ledger holds, never a later read: a person may have switched
+merges off before the bot read them. Its text is written when it is claimed, so it cites the
+approval notice only once that notice is sent or confirmed; until then the comment waits (at
+most ``wait``), and after that it says the notice is not sent yet. The comments of one window
+on an environment go out in the order they were owed.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import Protocol
 
 from sqlalchemy import select
@@ -17,9 +25,11 @@ from sqlalchemy.orm import Session, lazyload, sessionmaker
 
 from bot.clock import Clock
 from bot.services import notices
+from bot.services.notices import Citation
 from bot.services.outcomes import owe
 from bot.services.reports import Report, ReportKind
 from coursedog.errors import CoursedogError
+from coursedog.models import Schedule
 from storage import ledger
 from storage.models import RemoteWrite, Window
 
@@ -36,6 +46,9 @@ _CHECKED = {
     ReportKind.CONFIRMED_OFF: "confirmed by hand in the checklist",
     ReportKind.CONFIRMED_RESTORED: "confirmed by hand in the checklist",
 }
+# Owed comments looked at per claim: those of windows still waiting for their notice are
+# passed over, so a later window's comment need not wait behind them.
+_SCAN = 20
 
 
 class CommentApi(Protocol):
@@ -44,34 +57,50 @@ class CommentApi(Protocol):
     def post_activity_comment(self, text: str) -> None: ...
 
 
-def comment_text(window: Window, env: str, report: Report, notice: str | None = None) -> str:
-    """What the comment says: the window, the change, the notice and ticket to cite."""
-    cited = [c for c in (notice, f"ticket {window.ticket}" if window.ticket else None) if c]
+def comment_text(
+    window: Window, env: str, kind: ReportKind, schedule: str, citation: Citation
+) -> str:
+    """What the comment says: the window, the change, and the notice and ticket it cites.
+
+    ``schedule`` is the baseline for a switch-off, the verified schedule for a restore.
+    """
+    cited = [c for c in (citation.cited, f"ticket {window.ticket}" if window.ticket else None) if c]
     reference = f" Reference: {'; '.join(cited)}." if cited else ""
+    unsent = f" {citation.unsent}" if citation.unsent else ""
     reason = f" ({window.reason})" if window.reason else ""
-    checked = _CHECKED.get(report.kind, "verified by reading back")
-    if PHASES.get(report.kind) == "off":
+    checked = _CHECKED.get(kind, "verified by reading back")
+    if PHASES.get(kind) == "off":
         until = f" until {window.ends_at:%Y-%m-%d %H:%M} UTC" if window.ends_at else ""
-        before = report.before.describe() if report.before else "unknown"
         return (
             f"sis-maint MW-{window.id}: merges switched off on {env} for planned SIS "
-            f"maintenance{reason}{until}. Before: {before}; {checked}. "
-            f"Edits made in Coursedog meanwhile reach the SIS after merges are back on.{reference}"
+            f"maintenance{reason}{until}. Before: {schedule}; {checked}. "
+            f"Edits made in Coursedog meanwhile reach the SIS after merges are back on."
+            f"{reference}{unsent}"
         )
-    after = report.after.describe() if report.after else "unknown"
     return (
         f"sis-maint MW-{window.id}: SIS maintenance over; merge schedule on {env} restored to "
-        f"{after}, {checked}.{reference}"
+        f"{schedule}, {checked}.{reference}{unsent}"
     )
+
+
+@dataclass(frozen=True)
+class _Claimed:
+    """An owed comment, now in flight, with the text it goes out with."""
+
+    intent_id: int
+    window_id: int | None
+    phase: str
+    text: str
 
 
 class ActivityComments:
     """Owes a comment with each switched-off or restored outcome, then posts it once."""
 
-    def __init__(self, sessions: sessionmaker[Session], clock: Clock, *, mails: bool) -> None:
+    def __init__(self, sessions: sessionmaker[Session], clock: Clock, *, wait: timedelta) -> None:
+        """``wait``: how long an owed comment waits for the approval notice to go out."""
         self._sessions = sessions
         self._clock = clock
-        self._mails = mails
+        self._wait = wait
 
     def owe(self, session: Session, reports: Sequence[Report]) -> None:
         """Record the comments ``reports`` warrant, in the transaction of their outcome.
@@ -83,31 +112,40 @@ class ActivityComments:
             phase = PHASES.get(report.kind)
             if phase is None or report.window_id is None:
                 continue
-            # The text needs the window's own columns, not its environments.
-            window = session.get(Window, report.window_id, options=[lazyload(Window.environments)])
-            if window is None or _commented(session, window.id, report.environment, phase):
+            if _commented(session, report.window_id, report.environment, phase):
                 continue
-            notice = notices.reference(session, window.id, mails=self._mails)
-            text = comment_text(window, report.environment, report, notice)
+            if phase == "off":
+                # What was on before the window is what the ledger recorded then; the report's
+                # own "before" is the read that verified the switch-off, maybe after a person's.
+                held = ledger.held_baseline(session, report.environment)
+                schedule = Schedule(held.nightly, held.realtime).describe() if held else None
+            else:
+                schedule = report.after.describe() if report.after else None
             session.add(
                 RemoteWrite(
                     environment=report.environment,
                     operation=OPERATION,
-                    window_id=window.id,
+                    window_id=report.window_id,
                     before=None,
-                    desired={"phase": phase, "text": text},
+                    desired={
+                        "phase": phase,
+                        "kind": report.kind.value,
+                        "schedule": schedule or "unknown",
+                    },
                     status="owed",
                     started_at=self._clock.now(),
                 )
             )
 
     def post_owed(self, env: str, client: CommentApi | None, *, by_hand: bool) -> list[Report]:
-        """Post the comments owed on ``env``; reports for those that failed or, with
-        ``by_hand`` (the assisted driver, which does not write to Coursedog), for the texts a
-        person must paste.
+        """Post the comments owed on ``env`` whose text is ready; reports for those that
+        failed or, with ``by_hand`` (the assisted driver, which does not write to Coursedog),
+        for the texts a person must paste.
 
         Each is claimed before it is sent, so it is sent at most once: one whose sender died
-        mid-call is settled as abandoned by the next pass (see plans.read_plan).
+        mid-call is settled as abandoned by the next pass (see plans.read_plan). One still
+        waiting for its notice stays owed; a later pass (woken when the notice goes out, or
+        the periodic one) comes back to it.
         """
         failed: list[Report] = []
         more = True
@@ -115,51 +153,73 @@ class ActivityComments:
             claimed, more = self._claim_next(env)
             if claimed is None:
                 break
-            intent_id, window_id, phase, text = claimed
             if by_hand or client is None:
                 handed = Report(
-                    window_id,
+                    claimed.window_id,
                     env,
                     ReportKind.COMMENT_BY_HAND,
-                    text=text,
-                    occurrence=intent_id,
-                    detail=phase,
+                    text=claimed.text,
+                    occurrence=claimed.intent_id,
+                    detail=claimed.phase,
                 )
-                self._settle(intent_id, None, status="handed_over", report=handed)
+                self._settle(claimed.intent_id, None, status="handed_over", report=handed)
                 failed.append(handed)
                 continue
             error: str | None = None
             try:
-                client.post_activity_comment(text)
+                client.post_activity_comment(claimed.text)
             except CoursedogError as exc:
                 error = str(exc)
             refused = (
                 None
                 if error is None
                 else Report(
-                    window_id,
+                    claimed.window_id,
                     env,
                     ReportKind.COMMENT_FAILED,
                     detail=error,
-                    text=text,
-                    occurrence=intent_id,
+                    text=claimed.text,
+                    occurrence=claimed.intent_id,
                 )
             )
-            self._settle(intent_id, error, report=refused)
+            self._settle(claimed.intent_id, error, report=refused)
             if refused is not None:
                 failed.append(refused)
         return failed
 
-    def _claim_next(self, env: str) -> tuple[tuple[int, int | None, str, str] | None, bool]:
-        """The oldest owed comment on ``env``, now in flight, and whether more are owed."""
+    def _claim_next(self, env: str) -> tuple[_Claimed | None, bool]:
+        """The oldest owed comment on ``env`` that is ready, now in flight with its text, and
+        whether others may be ready too."""
         with self._sessions.begin() as session:
-            owed = ledger.owed_comments(session, env, limit=2)
-            if not owed:
-                return None, False
-            row = owed[0]
-            row.status, row.started_at = "pending", self._clock.now()
-            claimed = (row.id, row.window_id, str(row.desired["phase"]), str(row.desired["text"]))
-            return claimed, len(owed) > 1
+            now = self._clock.now()
+            owed = ledger.owed_comments(session, env, limit=_SCAN)
+            waiting: set[int | None] = set()
+            for position, row in enumerate(owed):
+                if row.window_id in waiting:
+                    continue  # after its window's earlier comment, which waits
+                text = self._text(session, row)
+                if text is None:
+                    waiting.add(row.window_id)
+                    continue
+                row.status, row.started_at = "pending", now
+                row.desired = {**row.desired, "text": text}
+                later = owed[position + 1 :]
+                claimed = _Claimed(row.id, row.window_id, str(row.desired["phase"]), text)
+                return claimed, any(r.window_id not in waiting for r in later)
+            return None, False
+
+    def _text(self, session: Session, row: RemoteWrite) -> str | None:
+        """The comment's words as of now, or None while it should wait for its notice."""
+        if "kind" not in row.desired:
+            return str(row.desired["text"])  # owed with its words already written
+        # The text needs the window's own columns, not its environments.
+        window = session.get(Window, row.window_id, options=[lazyload(Window.environments)])
+        assert window is not None
+        citation = notices.citation(session, window.id)
+        if not citation.settled and self._clock.now() - row.started_at < self._wait:
+            return None
+        kind = ReportKind(row.desired["kind"])
+        return comment_text(window, row.environment, kind, str(row.desired["schedule"]), citation)
 
     def _settle(
         self,

@@ -8,7 +8,7 @@ due action sends it. The text is written when it is sent, so it says who approve
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -84,8 +84,14 @@ def plan(
     *,
     environment: str | None = None,
     occurrence: str = "",
+    urgent: bool = False,
 ) -> bool:
-    """Record a notice to send and the action that sends it; False if already planned."""
+    """Record a notice to send and the action that sends it; False if already planned.
+
+    Not ``urgent``, the scheduler's next regular look (within scheduler_poll_seconds) sends
+    it, so the notice never competes with switching merges. ``urgent`` wakes the scheduler at
+    once: for a window that starts now, Coursedog hears of it beside the switch-off, not after.
+    """
     key = ":".join(
         part for part in ("notice", str(window.id), event, environment or "", occurrence) if part
     )
@@ -105,29 +111,46 @@ def plan(
     }
     if session.execute(stmt, row).first() is None:
         return False
-    # Not urgent: the scheduler's next regular look (within scheduler_poll_seconds) sends it,
-    # so the notice never competes with switching the merges themselves.
     due.schedule_action(
-        session, kind=NOTIFY, due_at=now, dedup_key=key, now=now, window_id=window.id, urgent=False
+        session, kind=NOTIFY, due_at=now, dedup_key=key, now=now, window_id=window.id, urgent=urgent
     )
     return True
 
 
-def reference(session: Session, window_id: int, *, mails: bool) -> str | None:
-    """How an Activity comment cites the approval notice: its Message-ID when it is (being)
-    emailed, else the draft a person sends."""
+@dataclass(frozen=True)
+class Citation:
+    """What an Activity comment may say of a window's approval notice, as it stands now."""
+
+    # A reference to a notice that went out: its Message-ID, or that a person sent it.
+    cited: str | None = None
+    # Said instead while the notice has not gone out (still to be emailed, or a draft).
+    unsent: str | None = None
+
+    @property
+    def settled(self) -> bool:
+        """Whether waiting longer cannot change it (sent, confirmed, or no notice at all)."""
+        return self.unsent is None
+
+
+def citation(session: Session, window_id: int) -> Citation:
+    """How an Activity comment cites the approval notice: only a sent or confirmed one."""
     row = session.scalars(
         select(CoursedogNotice).where(
             CoursedogNotice.window_id == window_id, CoursedogNotice.event == APPROVED
         )
     ).first()
     if row is None:
-        return None
-    if row.status == "sent" or (row.status == "pending" and mails):
-        return f"notice to Coursedog support, Message-ID {row.message_id}"
+        return Citation()
+    if row.status == "sent":
+        return Citation(cited=f"notice to Coursedog support, Message-ID {row.message_id}")
     if row.status == "confirmed":
-        return "notice to Coursedog support, sent by hand"
-    return "notice to Coursedog support, sent by hand from the window's Slack thread"
+        return Citation(cited="notice to Coursedog support, sent by hand")
+    if row.status == "draft":
+        return Citation(
+            unsent="The notice to Coursedog support has not been sent yet; its draft waits "
+            "in the window's Slack thread."
+        )
+    return Citation(unsent="The notice to Coursedog support has not been sent yet.")
 
 
 def compose(
@@ -216,15 +239,33 @@ def _closing(event: str) -> str:
     )
 
 
+# Told of the environments whose Activity comments waited for a notice that has gone out.
+OnSettled = Callable[[Iterable[str]], None]
+
+
+def settled(session: Session, row: CoursedogNotice) -> set[str]:
+    """Environments whose owed Activity comments can now cite ``row`` (sent or confirmed)."""
+    if row.event != APPROVED or row.status not in ("sent", "confirmed"):
+        return set()
+    return ledger.owed_comment_environments(session, row.window_id)
+
+
 class NoticeService:
     """A person confirms that they sent a drafted notice."""
 
     def __init__(
-        self, sessions: sessionmaker[Session], access: Access, now: Callable[[], datetime]
+        self,
+        sessions: sessionmaker[Session],
+        access: Access,
+        now: Callable[[], datetime],
+        *,
+        on_settled: OnSettled | None = None,
     ) -> None:
+        """``on_settled`` hears of the environments whose comments waited for the notice."""
         self._sessions = sessions
         self._access = access
         self._now = now
+        self._on_settled = on_settled or (lambda _environments: None)
 
     def confirm_sent(self, *, actor: str, notice_id: int) -> NoticeView:
         """Record who sent a draft; a second click is told who did."""
@@ -251,4 +292,7 @@ class NoticeService:
                 detail=row.subject or row.event,
             )
             session.flush()
-            return NoticeView.of(row)
+            view, waiting = NoticeView.of(row), settled(session, row)
+        if waiting:
+            self._on_settled(waiting)
+        return view

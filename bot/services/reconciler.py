@@ -72,7 +72,9 @@ class Reconciler:
         self._owner = owner
         self._lease_ttl = lease_ttl
         self._locks = {env: threading.Lock() for env in settings.environments}
-        self._comments = ActivityComments(sessions, clock, mails=settings.coursedog_notice.mails)
+        self._comments = ActivityComments(
+            sessions, clock, wait=timedelta(seconds=settings.coursedog_notice.comment_wait_seconds)
+        )
         self._by_hand = ByHand(sessions, clock, self._comments)
         self._late_for = timedelta(seconds=settings.late_write_seconds)
         self._writer = ScheduleWriter(sessions, clock, late_for=self._late_for)

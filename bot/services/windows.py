@@ -185,7 +185,8 @@ class WindowService:
             else:
                 window.state = transition(window.state, S.APPROVED)
                 timetable.plan_start(session, window, policy, now)
-            notices.plan(session, self._settings, window, notices.APPROVED, now)
+            # A window that starts now: Coursedog hears of it beside the switch-off, not after.
+            notices.plan(session, self._settings, window, notices.APPROVED, now, urgent=starts_now)
             soonest = due.soonest_planned(session)
         self._on_scheduled(soonest)
         return WindowView.of(window)

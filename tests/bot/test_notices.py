@@ -6,7 +6,7 @@ import email
 import logging
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from email.message import EmailMessage
 from email.policy import default
@@ -23,6 +23,7 @@ from bot.sandbox.slack_api import Message
 from bot.services import notices as notices_service
 from bot.slack import ids
 from bot.slack.text import escape
+from coursedog.simulator_faults import Fault
 from storage import ledger
 from storage.models import AuditEvent, CoursedogNotice, DueAction
 from tests.harness import (
@@ -42,21 +43,33 @@ SMTP_SECRET = "smtp-secret-0xC0FFEE"
 
 
 class Inbox:
-    """An aiosmtpd handler keeping every message it accepts."""
+    """An aiosmtpd handler keeping every message it accepts.
+
+    ``watch``, when set, is asked as each message arrives; its answers are in ``seen``.
+    """
 
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
         self.envelopes: list[tuple[str, list[str]]] = []
+        self.watch: Callable[[], object] | None = None
+        self.seen: list[object] = []
         self._cond = threading.Condition()
 
     async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:
         parsed = email.message_from_bytes(envelope.original_content, policy=default)
         assert isinstance(parsed, EmailMessage)
         with self._cond:
+            if self.watch is not None:
+                self.seen.append(self.watch())
             self.messages.append(parsed)
             self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
             self._cond.notify_all()
         return "250 Message accepted for delivery"
+
+    def wait_for(self, count: int, timeout: float) -> bool:
+        """Block until ``count`` messages have arrived, or ``timeout`` seconds have passed."""
+        with self._cond:
+            return self._cond.wait_for(lambda: len(self.messages) >= count, timeout)
 
 
 def _authenticate(_server: Any, _session: Any, _envelope: Any, _mechanism: str, data: Any) -> Any:
@@ -105,9 +118,12 @@ def mail_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def bot_with(
-    database_url: str, notice: dict[str, Any] | None, clock: ManualClock | None = None
+    database_url: str,
+    notice: dict[str, Any] | None,
+    clock: ManualClock | None = None,
+    **settings: Any,
 ) -> Any:
-    overrides = {"coursedog_notice": notice} if notice is not None else {}
+    overrides = {"coursedog_notice": notice, **settings} if notice is not None else settings
     return running_bot(
         database_url,
         settings_factory=lambda url: parse_settings(settings_document(url, **overrides)),
@@ -140,6 +156,8 @@ def test_approval_emails_coursedog_and_the_comment_cites_the_message_id(
     config = notice_config(port, username_env="SMTP_USER", password_env="SMTP_PASSWORD")
     with bot_with(database_url, config) as bot:
         approve(bot)
+        # Switched off, but Coursedog has not been told yet: nothing to cite, so no comment.
+        assert bot.sim.school("state_u_prod").comments == []
         bot.tick()
         assert len(inbox.messages) == 1
         mail = inbox.messages[0]
@@ -230,6 +248,7 @@ def test_without_smtp_the_thread_carries_the_draft_and_records_who_sent_it(
         quoted = "\n".join(b["text"]["text"] for b in draft.blocks if b["type"] == "section")
         assert escape(row.body) in quoted
         assert bot.runtime.windows.get(1).state == "active"  # the window did not wait
+        assert bot.sim.school("state_u_prod").comments == []  # it waits for the notice
         bot.click(STRANGER, ids.NOTICE_SENT, str(row.id), draft)
         assert "Only the requester" in bot.responses()[-1]["text"]
         bot.click(REQUESTER, ids.NOTICE_SENT, str(row.id), draft)
@@ -242,10 +261,10 @@ def test_without_smtp_the_thread_carries_the_draft_and_records_who_sent_it(
             actions = session.scalars(select(AuditEvent.action)).all()
         assert actions.count("coursedog_notice_confirmed") == 1
         assert "coursedog_notice_drafted" in actions
-        # The comment cites the draft, not a Message-ID that never went out.
-        comments = bot.sim.school("state_u_prod").comments
-        assert comments and "sent by hand from the window's Slack thread" in comments[0]
-        assert "Message-ID" not in comments[0]
+        # Once a person sent it, the comment goes out at once, citing that, not a Message-ID.
+        [comment] = bot.sim.school("state_u_prod").comments
+        assert "Reference: notice to Coursedog support, sent by hand." in comment
+        assert "Message-ID" not in comment and "not been sent" not in comment
 
 
 def test_smtp_down_falls_back_to_the_draft_and_says_why(database_url: str) -> None:
@@ -257,6 +276,74 @@ def test_smtp_down_falls_back_to_the_draft_and_says_why(database_url: str) -> No
         assert notices(bot)[0].status == "draft"
         school = bot.sim.school("state_u_prod")
         assert (school.nightly, school.realtime) == (False, False)
+
+
+def test_a_notice_that_could_not_be_emailed_is_never_cited_and_the_comment_says_so(
+    database_url: str,
+) -> None:
+    clock = ManualClock()
+    config = notice_config(_free_port(), comment_wait_seconds=120)
+    with bot_with(database_url, config, clock) as bot:
+        approve(bot)
+        school = bot.sim.school("state_u_prod")
+        assert (school.nightly, school.realtime) == (False, False)
+        assert school.comments == []  # the notice is still to be sent: the comment waits
+        bot.tick()  # the mail server cannot be reached: the notice becomes a draft
+        [row] = notices(bot)
+        assert row.status == "draft"
+        clock.advance(timedelta(seconds=119))
+        bot.runtime.worker.run_once()
+        assert bot.settle() and school.comments == []
+        clock.advance(timedelta(seconds=2))  # waited long enough: it goes out, saying so
+        bot.runtime.worker.run_once()
+        assert bot.settle()
+        [comment] = school.comments
+        assert row.message_id not in comment and "Message-ID" not in comment
+        assert comment.endswith(
+            "The notice to Coursedog support has not been sent yet; its draft waits in the "
+            "window's Slack thread."
+        )
+        with bot.runtime.sessions() as session:
+            said = session.scalars(
+                select(AuditEvent.detail).where(AuditEvent.action == "activity_commented")
+            ).all()
+        assert said == [comment]
+        # Sent by hand afterwards: recorded, and the comment is not posted again.
+        bot.click(REQUESTER, ids.NOTICE_SENT, str(row.id), thread_message(bot, "could not be"))
+        assert notices(bot)[0].status == "confirmed"
+        assert school.comments == [comment]
+
+
+@pytest.mark.parametrize("mailed", [True, False], ids=["emailed", "drafted"])
+def test_a_window_that_starts_now_tells_coursedog_beside_the_switch_off(
+    database_url: str, smtp: tuple[Inbox, int], mailed: bool
+) -> None:
+    inbox, port = smtp
+    # The scheduler's regular look is two minutes away: only a wake at approval is in time.
+    config = notice_config(port if mailed else None)
+    with bot_with(database_url, config, scheduler_poll_seconds=120) as bot:
+        school = bot.sim.school("state_u_prod")
+        inbox.watch = lambda: (school.nightly, school.realtime)
+        bot.runtime.scheduler.start()
+        # Switching off takes a while: Coursedog holds the write for a second and a half.
+        bot.sim.inject(Fault(kind="delay", method="PUT", path_contains="Schedule", delay=1.5))
+        approve(bot)
+        assert (school.nightly, school.realtime) == (False, False)
+        thread = bot.thread(1)
+        told = ":envelope: Told Coursedog" if mailed else "No mail server is configured"
+        [notice] = [i for i, text in enumerate(thread) if told in text]
+        [switched] = [i for i, text in enumerate(thread) if "switched off and verified" in text]
+        assert notice < switched
+        with bot.runtime.sessions() as session:
+            actions = list(session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)))
+        told_at = actions.index("coursedog_notice_sent" if mailed else "coursedog_notice_drafted")
+        assert told_at < actions.index("schedule_written")
+        if mailed:
+            assert inbox.wait_for(1, timeout=5)
+            assert inbox.seen == [(True, True)]  # the mail was in before merges went off
+            [row] = notices(bot)
+            [comment] = school.comments  # and the comment could cite it straight away
+            assert f"Message-ID {row.message_id}" in comment
 
 
 def test_a_refused_login_is_named_and_the_password_never_shown(
