@@ -120,6 +120,9 @@ def test_merges_switched_off_by_hand_after_approval_come_back_on_after_the_windo
     assert "At the end it will switch back on nightly and real-time." in said
     assert "no merge schedule was on" not in said
     assert (baseline(bot).nightly, baseline(bot).realtime) == (True, True)
+    # The Activity comment states what people had, not what the start found.
+    (comment,) = bot.sim.school("state_u_prod").comments
+    assert "Before: nightly on, real-time on" in comment
 
     until_end(bot, clock)
 
