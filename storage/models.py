@@ -393,3 +393,13 @@ class PendingReport(Base):
     dedup_key: Mapped[str] = mapped_column(String(200), unique=True)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime]
+
+
+class ReplayKey(Base):
+    """A signed request that has acted: its key (a hash of its signature) until Slack's
+    replay window for it has passed (see storage.replay)."""
+
+    __tablename__ = "replay_keys"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(index=True)

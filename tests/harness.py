@@ -129,6 +129,7 @@ class Bot:
         self._n = itertools.count(1)
         self._restarts = 0
         self.signing_secret = SIGNING_SECRET
+        self._last: tuple[str, dict[str, str]] = ("", {})
         self.rebuild: Callable[[str], tuple[Runtime, TrackingExecutor]]
 
     def post(
@@ -149,7 +150,17 @@ class Bot:
             "X-Slack-Request-Timestamp": ts,
             "X-Slack-Signature": signature,
         }
+        self._last = (body, headers)
         return self.http.post(self.url, content=body, headers=headers)
+
+    def replay(self, *, wait: bool = True) -> httpx.Response:
+        """POST the last request again exactly as it was sent: same body, timestamp, signature
+        (a copy of it within Slack's five minutes); by default wait for the work after it."""
+        body, headers = self._last
+        response = self.http.post(self.url, content=body, headers=headers)
+        if wait:
+            assert self.settle()
+        return response
 
     def get(self, path: str, **kwargs: Any) -> httpx.Response:
         """GET one of the bot's other routes (/healthz, /metrics, /calendar/...)."""

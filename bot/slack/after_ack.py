@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from slack_bolt import Respond
 
 from bot.slack.errors import answering_errors
+from storage.replay import Replayed
 
 log = logging.getLogger(__name__)
 
@@ -131,6 +132,8 @@ class Later:
         def run() -> None:
             try:
                 work()
+            except Replayed as copy:  # a copy of a request that has acted: nothing to do
+                log.info("a copy of a request did not act again: %s", copy)
             except Exception:  # nobody to tell: the log has it
                 log.exception("work after an acknowledgement failed")
 
