@@ -26,6 +26,7 @@ from bot.sandbox.slack_api import Message, SlackStandIn
 from bot.server import wsgi_app
 from bot.slack import ids
 from bot.slack.after_ack import Lull
+from bot.slack.text import escape
 from coursedog.client import CoursedogClient
 from coursedog.retry import RetryPolicy
 from coursedog.simulator import SchoolState, Simulator
@@ -166,8 +167,14 @@ class Bot:
         """GET one of the bot's other routes (/healthz, /metrics, /calendar/...)."""
         return self.http.get(self.url.removesuffix("/slack/events") + path, **kwargs)
 
-    def command(self, user: str, text: str, *, wait: bool = True) -> httpx.Response:
-        """Type ``/sis-maint <text>`` as ``user``; by default wait for the work after the ack."""
+    def command(
+        self, user: str, text: str, *, wait: bool = True, sent: bool = False
+    ) -> httpx.Response:
+        """Type ``/sis-maint <text>`` as ``user``; by default wait for the work after the ack.
+
+        Slack sends typed ``&``, ``<`` and ``>`` as entities; ``sent``: ``text`` is already as
+        Slack sends it (entities, and Slack's own markup such as ``<@U1|name>``).
+        """
         n = next(self._n)
         form = {
             "token": "legacy",
@@ -175,7 +182,7 @@ class Bot:
             "channel_id": OPS,
             "user_id": user,
             "command": ids.COMMAND,
-            "text": text,
+            "text": text if sent else escape(text),
             "response_url": self.slack.response_url(f"cmd-{n}"),
             "trigger_id": f"trigger-{n}",
             "api_app_id": "A0APP0000",
