@@ -10,7 +10,7 @@ from typing import Any
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot.slack.gate import MAX_BODY_BYTES, Gate
+from bot.slack.gate import Gate
 
 log = logging.getLogger(__name__)
 
@@ -82,14 +82,6 @@ def serve_socket_mode(
 
 
 def _serve(application: WsgiApp, host: str, port: int) -> None:
-    from waitress import serve  # noqa: PLC0415 - only serving needs waitress
+    from bot.http_server import make_server  # noqa: PLC0415 - only serving needs waitress
 
-    serve(
-        application,
-        host=host,
-        port=port,
-        threads=8,
-        ident="sis-maint",
-        # Larger bodies are refused before they are buffered; the gate refuses them too.
-        max_request_body_size=MAX_BODY_BYTES,
-    )
+    make_server(application, host, port).run()

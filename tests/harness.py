@@ -18,9 +18,9 @@ from urllib.parse import urlencode
 import httpx
 from pydantic import SecretStr
 from waitress import wasyncore
-from waitress.server import create_server
 
 from bot.config import Settings, parse_settings
+from bot.http_server import BoundedServer, Limits, make_server
 from bot.runtime import Runtime, build_runtime, slack_client
 from bot.sandbox.slack_api import Message, SlackStandIn
 from bot.server import wsgi_app
@@ -41,6 +41,7 @@ APPROVER = "U0APPROVE1"
 APPROVER_2 = "U0APPROVE2"
 STRANGER = "U0STRANGER"
 CALENDAR_TOKEN = "calendar-token-for-tests-0123456789"
+SERVED = Limits(threads=4)  # how running_bot serves the bot unless told otherwise
 
 
 def settings_document(base_url: str, **overrides: Any) -> dict[str, Any]:
@@ -407,8 +408,12 @@ def running_bot(
     password: str = PASSWORD,
     sleep: Callable[[float], None] = time.sleep,
     lull: Lull | None = None,
+    limits: Limits = SERVED,
 ) -> Iterator[Bot]:
-    """Start the simulator, the Slack stand-in and the bot on free ports; stop them after."""
+    """Start the simulator, the Slack stand-in and the bot on free ports; stop them after.
+
+    The bot is served by the production server (bot.http_server), with ``limits``.
+    """
     sim = Simulator(
         users={EMAIL: password},
         schools=dict(schools)
@@ -466,20 +471,25 @@ def running_bot(
         return app(environ, start_response)
 
     socket_map: dict[int, Any] = {}
-    server = create_server(current_app, map=socket_map, host="127.0.0.1", port=0, threads=4)
+    # Bodies of any size reach the gate, whose refusal tests look at (in production waitress
+    # refuses those over the gate's limit first).
+    server = make_server(
+        current_app, "127.0.0.1", 0, limits=limits, socket_map=socket_map, max_body=1 << 30
+    )
+    assert isinstance(server, BoundedServer)
     stopping = threading.Event()
 
     def serve() -> None:
         # waitress has no stop(): run its loop in small steps and close it from this thread.
         while not stopping.is_set():
-            wasyncore.loop(timeout=0.02, map=socket_map, count=1)
+            wasyncore.loop(timeout=0.02, map=socket_map, count=1, use_poll=True)
         server.task_dispatcher.shutdown(cancel_pending=False, timeout=5)
         wasyncore.close_all(socket_map)
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
     runtime.start(scheduler=False)
-    port = server.effective_port  # type: ignore[union-attr]
+    port = server.effective_port  # type: ignore[attr-defined]
     bot = Bot(runtime, f"http://127.0.0.1:{port}/slack/events", slack, sim, listeners)
     bot.rebuild = build
     bot.signing_secret = signing_secret
