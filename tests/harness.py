@@ -176,6 +176,14 @@ class Bot:
         Slack sends typed ``&``, ``<`` and ``>`` as entities; ``sent``: ``text`` is already as
         Slack sends it (entities, and Slack's own markup such as ``<@U1|name>``).
         """
+        body = self.command_body(user, text, sent=sent)
+        response = self.post(body, "application/x-www-form-urlencoded")
+        if wait:  # what the listener does after acknowledging is part of the answer
+            assert self.settle()
+        return response
+
+    def command_body(self, user: str, text: str, *, sent: bool = False) -> str:
+        """The form Slack posts for ``/sis-maint <text>`` typed by ``user`` (see ``command``)."""
         n = next(self._n)
         form = {
             "token": "legacy",
@@ -188,10 +196,7 @@ class Bot:
             "trigger_id": f"trigger-{n}",
             "api_app_id": "A0APP0000",
         }
-        response = self.post(urlencode(form), "application/x-www-form-urlencoded")
-        if wait:  # what the listener does after acknowledging is part of the answer
-            assert self.settle()
-        return response
+        return urlencode(form)
 
     def click(
         self,

@@ -3,7 +3,10 @@ answered, but acting once, across restarts too."""
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -51,6 +54,26 @@ def test_an_extend_sent_six_times_extends_once_and_tells_coursedog_once(bot: Bot
     assert count(bot, CoursedogNotice, CoursedogNotice.event == "extended") == 1
     assert count(bot, AuditEvent, AuditEvent.action == "extended") == 1
     assert sum("extended MW-1 by 4h" in t for t in bot.thread(1)) == 1
+
+
+def test_six_copies_sent_at_once_extend_once(bot: Bot) -> None:
+    """Copies in flight together: the database makes each wait for the first's outcome."""
+    ends_at = approved_window(bot)
+    body, now = bot.command_body(REQUESTER, "extend MW-1 4h"), int(time.time())
+    together = threading.Barrier(6)
+
+    def send(_: int) -> str:
+        together.wait()
+        return text_of(bot.post(body, "application/x-www-form-urlencoded", timestamp=now))
+
+    with ThreadPoolExecutor(6) as pool:
+        answers = list(pool.map(send, range(6)))
+    assert bot.settle()
+    assert sorted(answers) == sorted(
+        [":heavy_plus_sign: MW-1 extended by 4h."] + [ALREADY_DONE] * 5
+    )
+    assert bot.runtime.windows.get(1).ends_at == ends_at + timedelta(hours=4)
+    assert count(bot, CoursedogNotice, CoursedogNotice.event == "extended") == 1
 
 
 def test_a_copy_sent_after_a_restart_still_acts_not_at_all(bot: Bot) -> None:
@@ -126,3 +149,21 @@ def test_two_writes_of_one_request_claim_its_key_once(database_url: str) -> None
         with copy, pytest.raises(replay.Replayed), sessions.begin() as session:
             session.add(ReplayKey(key="c" * 64, expires_at=until))
         assert count(bot, ReplayKey) == 3  # k, a, b: not c
+
+
+def test_a_claim_rolled_back_with_its_write_is_made_again_by_the_next_write(
+    database_url: str,
+) -> None:
+    with running_bot(database_url) as bot:
+        sessions = bot.runtime.sessions
+        until = datetime.now(UTC) + timedelta(minutes=6)
+        with replay.acting_once("k" * 64, until) as claim:
+            with pytest.raises(RuntimeError), sessions.begin() as session:
+                session.add(ReplayKey(key="a" * 64, expires_at=until))
+                session.flush()
+                assert claim.held
+                raise RuntimeError("the write fails after its claim")
+            assert not claim.held and count(bot, ReplayKey) == 0
+            with sessions.begin() as session:
+                session.add(ReplayKey(key="b" * 64, expires_at=until))
+        assert count(bot, ReplayKey) == 2  # k and b
