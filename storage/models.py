@@ -396,8 +396,8 @@ class PendingReport(Base):
 
 
 class ReplayKey(Base):
-    """A signed request that has acted: its key (a hash of its signature) until Slack's
-    replay window for it has passed (see storage.replay)."""
+    """A request that has acted: its key, kept until no copy of the request could still be
+    accepted (see storage.replay)."""
 
     __tablename__ = "replay_keys"
 

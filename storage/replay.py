@@ -1,9 +1,9 @@
 """A request that may arrive more than once acts at most once: its key is claimed with its
 first write to the ledger.
 
-A signed request from Slack stays valid for five minutes, and a copy of it sent in that time
-passes every check a first one does. Answering it again is harmless when it changes nothing
-(help, status, list); a request that changes the ledger must change it once.
+A signed request stays valid for minutes, and a copy of it sent in that time passes every
+check its first did. Answering it again is harmless when it changes nothing (help, status,
+list); a request that changes the ledger must change it once.
 
 Whoever handles such a request runs it inside ``acting_once(key, expires_at)``. The key
 travels in a context variable, so work the request hands to another thread with its context

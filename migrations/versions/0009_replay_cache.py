@@ -1,4 +1,4 @@
-"""Replay keys: a signed request that has acted, kept until Slack's replay window has passed.
+"""Replay keys: a request that has acted, kept until no copy of it could still be accepted.
 
 Revision ID: 0009
 Revises: 0008
