@@ -6,6 +6,7 @@ measured in interleaved rounds so that a change in the machine's load falls on a
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Sequence
 from contextlib import ExitStack
@@ -86,11 +87,14 @@ def run(
             apps.append(App(f"sis-maint on {kind}, `help` (no ledger write)", served, HELP))
         respond = services.slack.response_url("ack")
         cards = 0
+        # Each request its own trigger id, as Slack gives: two equal bodies signed in the same
+        # second are one request sent twice, and the bot acts on it once.
+        numbers = itertools.count()
 
         def batch(app: App, count: int, concurrency: int) -> Load:
             nonlocal cards
 
-            bodies = [command_body(app.text, i, respond) for i in range(count)]
+            bodies = [command_body(app.text, next(numbers), respond) for _ in range(count)]
             load = sender.send(app.served.url, bodies, concurrency)
             if app.checked:  # the bot's `start`: let its cards be posted before the next turn
                 cards += count

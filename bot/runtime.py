@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Mapping
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from urllib.parse import urlsplit
 
@@ -58,6 +58,7 @@ from bot.slack.series_notifier import SeriesNotifier
 from bot.worker import Worker
 from coursedog.client import CoursedogClient
 from coursedog.wire import merge_settings_link
+from storage import replay
 from storage.db import DEFAULT_DATABASE_URL, make_engine, make_sessions
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
@@ -262,7 +263,7 @@ def build_runtime(
         blackouts=BlackoutService(settings, sessions, clock, access),
         series_notices=series_notices,
     )
-    worker.chores = partial(post_owed_cards, deps)
+    worker.chores = partial(_chores, deps, sessions)
     # Work after the acknowledgement keeps the request id of the request it serves.
     pool = CarryContext(listener_executor or ThreadPoolExecutor(max_workers=5))
     later = Later(pool, lull or Lull())
@@ -285,6 +286,17 @@ def build_runtime(
         ahead=ahead,
         later=later,
     )
+
+
+def _chores(deps: SlackDeps, sessions: sessionmaker[Session]) -> int:
+    """On every periodic tick: post the approval cards owed (returns how many), and forget
+    the replay keys no request can use any more."""
+    try:
+        return post_owed_cards(deps)
+    finally:
+        with sessions.begin() as session:
+            # Wall time, not the ledger's clock: keys expire with Slack's signature timestamps.
+            replay.purge(session, datetime.now(UTC))
 
 
 def _late_after(settings: Settings) -> timedelta:

@@ -10,7 +10,8 @@ from typing import Any
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot.slack.gate import MAX_BODY_BYTES, Gate
+from bot.slack.gate import Gate
+from bot.startup import SIGNING_HELP, StartupError
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +44,9 @@ def wsgi_app(app: App, *, signing_secret: str, ops: WsgiApp | None = None) -> Ws
 def serve_http(
     app: App, host: str, port: int, *, signing_secret: str, ops: WsgiApp | None = None
 ) -> None:
-    """Serve until interrupted."""
+    """Serve until interrupted; refuses to start without a signing secret."""
+    if not signing_secret.strip():  # every request would be refused: say so now, once
+        raise StartupError(f"HTTP mode needs SLACK_SIGNING_SECRET. {SIGNING_HELP}")
     log.info("listening on http://%s:%d%s", host, port, EVENTS_PATH)
     _serve(wsgi_app(app, signing_secret=signing_secret, ops=ops), host, port)
 
@@ -82,14 +85,6 @@ def serve_socket_mode(
 
 
 def _serve(application: WsgiApp, host: str, port: int) -> None:
-    from waitress import serve  # noqa: PLC0415 - only serving needs waitress
+    from bot.http_server import make_server  # noqa: PLC0415 - only serving needs waitress
 
-    serve(
-        application,
-        host=host,
-        port=port,
-        threads=8,
-        ident="sis-maint",
-        # Larger bodies are refused before they are buffered; the gate refuses them too.
-        max_request_body_size=MAX_BODY_BYTES,
-    )
+    make_server(application, host, port).run()

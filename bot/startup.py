@@ -20,11 +20,20 @@ def database_url(environ: Mapping[str, str]) -> str:
 
 
 SLACK_VARIABLES = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN")
+SIGNING_HELP = (
+    "Slack shows the signing secret on the app's page at https://api.slack.com/apps, "
+    "under Basic Information → App Credentials → Signing Secret."
+)
+
+
+def _credential(environ: Mapping[str, str], name: str) -> str:
+    """A Slack credential from the environment; blank counts as unset."""
+    return (environ.get(name) or "").strip()
 
 
 def slack_configured(environ: Mapping[str, str]) -> bool:
     """Whether any Slack credential is set (with none, `serve` starts the local sandbox)."""
-    return any(environ.get(name) for name in SLACK_VARIABLES)
+    return any(_credential(environ, name) for name in SLACK_VARIABLES)
 
 
 def slack_credentials(
@@ -32,20 +41,21 @@ def slack_credentials(
 ) -> tuple[str, str, str | None]:
     """Bot token, signing secret, app token; or a StartupError naming every missing variable.
 
-    ``http``: HTTP mode was asked for even if an app token is set, so the signing secret is
-    needed (without it every request from Slack would be refused).
+    HTTP mode (``http``, or no app token) needs the signing secret: without it every request
+    from Slack would be refused, so the bot does not start.
     """
-    token = environ.get("SLACK_BOT_TOKEN", "")
-    app_token = environ.get("SLACK_APP_TOKEN") or None
-    secret = environ.get("SLACK_SIGNING_SECRET", "")
+    token = _credential(environ, "SLACK_BOT_TOKEN")
+    app_token = _credential(environ, "SLACK_APP_TOKEN") or None
+    secret = _credential(environ, "SLACK_SIGNING_SECRET")
     missing = [] if token else ["SLACK_BOT_TOKEN"]
     if http and not secret:
         missing.append("SLACK_SIGNING_SECRET (HTTP mode checks every request with it)")
     elif not app_token and not secret:
         missing.append("SLACK_SIGNING_SECRET (HTTP mode) or SLACK_APP_TOKEN (Socket Mode)")
     if missing:
+        where = f"\n{SIGNING_HELP}" if not secret else ""
         raise StartupError(
-            "Slack credentials are missing: set " + " and ".join(missing) + ".\n"
+            "Slack credentials are missing: set " + " and ".join(missing) + "." + where + "\n"
             f"How to create the Slack app from manifest.yml and get them: {README_SLACK}."
         )
     return token, secret, app_token

@@ -117,6 +117,11 @@ def stage(session: Session, row: AuditEvent) -> None:
     session.info.setdefault(_STAGED, []).append(row)
 
 
+def has_staged(session: Session) -> bool:
+    """Whether this transaction has events waiting to be appended when it commits."""
+    return bool(session.info.get(_STAGED))
+
+
 def holds(session: Session, window_id: int) -> None:
     """Note that this transaction holds ``window_id``'s row already (it inserted the window, or
     locked it for update): appending events about it need not lock it again."""

@@ -11,7 +11,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage import audit, unit
+from storage import audit, replay, unit
 from storage.sqlite_writers import queued_connection_class
 
 DEFAULT_DATABASE_URL = "sqlite:///sis-maint.db"
@@ -69,6 +69,7 @@ def make_sessions(engine: Engine) -> sessionmaker[Session]:
     sessions = sessionmaker(engine, expire_on_commit=False)
     audit.install(sessions)
     unit.install(sessions)
+    replay.install(sessions)
     event.listen(sessions, "before_flush", _refuse_writes_when_reading)
     return sessions
 

@@ -445,3 +445,13 @@ class PendingReport(Base):
     dedup_key: Mapped[str] = mapped_column(String(200), unique=True)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime]
+
+
+class ReplayKey(Base):
+    """A request that has acted: its key, kept until no copy of the request could still be
+    accepted (see storage.replay)."""
+
+    __tablename__ = "replay_keys"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(index=True)

@@ -18,14 +18,15 @@ from urllib.parse import urlencode
 import httpx
 from pydantic import SecretStr
 from waitress import wasyncore
-from waitress.server import create_server
 
 from bot.config import Settings, parse_settings
+from bot.http_server import BoundedServer, Limits, make_server
 from bot.runtime import Runtime, build_runtime, slack_client
 from bot.sandbox.slack_api import Message, SlackStandIn
 from bot.server import wsgi_app
 from bot.slack import ids
 from bot.slack.after_ack import Lull
+from bot.slack.text import escape
 from coursedog.client import CoursedogClient
 from coursedog.retry import RetryPolicy
 from coursedog.simulator import SchoolState, Simulator
@@ -40,6 +41,7 @@ APPROVER = "U0APPROVE1"
 APPROVER_2 = "U0APPROVE2"
 STRANGER = "U0STRANGER"
 CALENDAR_TOKEN = "calendar-token-for-tests-0123456789"
+SERVED = Limits(threads=4)  # how running_bot serves the bot unless told otherwise
 
 
 def settings_document(base_url: str, **overrides: Any) -> dict[str, Any]:
@@ -132,6 +134,7 @@ class Bot:
         self._n = itertools.count(1)
         self._restarts = 0
         self.signing_secret = SIGNING_SECRET
+        self._last: tuple[str, dict[str, str]] = ("", {})
         self.rebuild: Callable[[str], tuple[Runtime, TrackingExecutor]]
 
     def post(
@@ -152,14 +155,38 @@ class Bot:
             "X-Slack-Request-Timestamp": ts,
             "X-Slack-Signature": signature,
         }
+        self._last = (body, headers)
         return self.http.post(self.url, content=body, headers=headers)
+
+    def replay(self, *, wait: bool = True) -> httpx.Response:
+        """POST the last request again exactly as it was sent: same body, timestamp, signature
+        (a copy of it within Slack's five minutes); by default wait for the work after it."""
+        body, headers = self._last
+        response = self.http.post(self.url, content=body, headers=headers)
+        if wait:
+            assert self.settle()
+        return response
 
     def get(self, path: str, **kwargs: Any) -> httpx.Response:
         """GET one of the bot's other routes (/healthz, /metrics, /calendar/...)."""
         return self.http.get(self.url.removesuffix("/slack/events") + path, **kwargs)
 
-    def command(self, user: str, text: str, *, wait: bool = True) -> httpx.Response:
-        """Type ``/sis-maint <text>`` as ``user``; by default wait for the work after the ack."""
+    def command(
+        self, user: str, text: str, *, wait: bool = True, sent: bool = False
+    ) -> httpx.Response:
+        """Type ``/sis-maint <text>`` as ``user``; by default wait for the work after the ack.
+
+        Slack sends typed ``&``, ``<`` and ``>`` as entities; ``sent``: ``text`` is already as
+        Slack sends it (entities, and Slack's own markup such as ``<@U1|name>``).
+        """
+        body = self.command_body(user, text, sent=sent)
+        response = self.post(body, "application/x-www-form-urlencoded")
+        if wait:  # what the listener does after acknowledging is part of the answer
+            assert self.settle()
+        return response
+
+    def command_body(self, user: str, text: str, *, sent: bool = False) -> str:
+        """The form Slack posts for ``/sis-maint <text>`` typed by ``user`` (see ``command``)."""
         n = next(self._n)
         form = {
             "token": "legacy",
@@ -167,15 +194,12 @@ class Bot:
             "channel_id": OPS,
             "user_id": user,
             "command": ids.COMMAND,
-            "text": text,
+            "text": text if sent else escape(text),
             "response_url": self.slack.response_url(f"cmd-{n}"),
             "trigger_id": f"trigger-{n}",
             "api_app_id": "A0APP0000",
         }
-        response = self.post(urlencode(form), "application/x-www-form-urlencoded")
-        if wait:  # what the listener does after acknowledging is part of the answer
-            assert self.settle()
-        return response
+        return urlencode(form)
 
     def click(
         self,
@@ -392,8 +416,12 @@ def running_bot(
     password: str = PASSWORD,
     sleep: Callable[[float], None] = time.sleep,
     lull: Lull | None = None,
+    limits: Limits = SERVED,
 ) -> Iterator[Bot]:
-    """Start the simulator, the Slack stand-in and the bot on free ports; stop them after."""
+    """Start the simulator, the Slack stand-in and the bot on free ports; stop them after.
+
+    The bot is served by the production server (bot.http_server), with ``limits``.
+    """
     sim = Simulator(
         users={EMAIL: password},
         schools=dict(schools)
@@ -451,20 +479,25 @@ def running_bot(
         return app(environ, start_response)
 
     socket_map: dict[int, Any] = {}
-    server = create_server(current_app, map=socket_map, host="127.0.0.1", port=0, threads=4)
+    # Bodies of any size reach the gate, whose refusal tests look at (in production waitress
+    # refuses those over the gate's limit first).
+    server = make_server(
+        current_app, "127.0.0.1", 0, limits=limits, socket_map=socket_map, max_body=1 << 30
+    )
+    assert isinstance(server, BoundedServer)
     stopping = threading.Event()
 
     def serve() -> None:
         # waitress has no stop(): run its loop in small steps and close it from this thread.
         while not stopping.is_set():
-            wasyncore.loop(timeout=0.02, map=socket_map, count=1)
+            wasyncore.loop(timeout=0.02, map=socket_map, count=1, use_poll=True)
         server.task_dispatcher.shutdown(cancel_pending=False, timeout=5)
         wasyncore.close_all(socket_map)
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
     runtime.start(scheduler=False)
-    port = server.effective_port  # type: ignore[union-attr]
+    port = server.effective_port  # type: ignore[attr-defined]
     bot = Bot(runtime, f"http://127.0.0.1:{port}/slack/events", slack, sim, listeners)
     bot.rebuild = build
     bot.signing_secret = signing_secret

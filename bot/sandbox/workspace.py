@@ -31,6 +31,7 @@ from bot.sandbox.slack_requests import (
     signed_headers,
 )
 from bot.slack import ids
+from bot.slack.text import escape
 
 # Slack lets an app use a trigger_id once, within three seconds.
 TRIGGER_LIFETIME = 3.0
@@ -140,7 +141,7 @@ class SandboxWorkspace(SlackStandIn):
             "user_id": user,
             "user_name": person.name,
             "command": ids.COMMAND,
-            "text": text,
+            "text": escape(text),  # as Slack sends what was typed: &, < and > as entities
             "api_app_id": APP_ID,
             "response_url": self._response_url(origin),
             "trigger_id": self._trigger(user),

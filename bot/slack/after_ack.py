@@ -20,6 +20,7 @@ failure is logged and counted on a heartbeat (``listeners``, ``lull``) that /met
 from __future__ import annotations
 
 import contextvars
+import logging
 import math
 import threading
 import time
@@ -34,6 +35,9 @@ from slack_bolt import Respond
 from bot.background import Heartbeat, run_pass
 from bot.errors import SisMaintError
 from bot.slack.errors import answering_errors
+from storage.replay import Replayed
+
+log = logging.getLogger(__name__)
 
 Work = Callable[[], None]
 
@@ -139,7 +143,14 @@ class Later:
 
     def quietly(self, work: Work) -> None:
         """Run ``work`` on the pool when nobody waits for an answer (e.g. an event)."""
-        self._executor.submit(lambda: run_pass(self.listeners, work))  # nobody to tell: the log
+
+        def run() -> None:
+            try:
+                work()
+            except Replayed as copy:  # a copy of a request that has acted: nothing to do
+                log.info("a copy of a request did not act again: %s", copy)
+
+        self._executor.submit(lambda: run_pass(self.listeners, run))  # nobody to tell: the log
 
     def when_quiet(self, respond: Respond, work: Work) -> None:
         """Like calling ``Later``, but ``work`` starts at the next lull (see ``Lull``), in the
@@ -211,7 +222,7 @@ class Later:
             with answering_errors(respond):
                 try:
                     work()
-                except SisMaintError:
+                except (SisMaintError, Replayed):  # a person's mistake, or a copy: no failure
                     raise
                 except Exception as exc:
                     self.listeners.failed(exc)

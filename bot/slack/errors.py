@@ -12,12 +12,22 @@ from typing import Any
 from slack_bolt import App, BoltResponse, Respond
 
 from bot.errors import SisMaintError
+from storage.replay import Replayed
 
 log = logging.getLogger(__name__)
+
+# What a copy of a request that has acted already is told (see storage.replay).
+ALREADY_DONE = (
+    ":information_source: sis-maint had this exact request already and carried it out then; "
+    "this copy changed nothing."
+)
 
 
 def explain(error: BaseException) -> str:
     """The message a person sees for ``error``."""
+    if isinstance(error, Replayed):
+        log.info("answered a copy of a request without acting: %s", error)
+        return ALREADY_DONE
     if isinstance(error, SisMaintError):
         return f":no_entry_sign: {error}"
     ref = uuid.uuid4().hex[:8]

@@ -5,6 +5,11 @@ missing, forged or stale signature (Slack's ``v0`` HMAC-SHA256 of the raw body, 
 401; a body that is not a well-formed Slack request with 400. Every refusal is logged with its
 reason. What passes reaches Bolt as the parsed document (JSON), so Bolt never parses a raw
 body itself; Bolt's own signature check is off because this one has already run.
+
+A signature stays valid for five minutes, so a copy of a request sent within them passes too.
+Bolt handles each request under its replay key (a hash of its signature): the first of the
+copies to write to the ledger claims the key with that write, and the others act not at all
+(see storage.replay). Copies of a request that only reads are answered like the first.
 """
 
 from __future__ import annotations
@@ -17,17 +22,21 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Any
 
 from slack_bolt import App, BoltRequest, BoltResponse
 
 from bot.slack.envelope import MalformedRequest, check_envelope, parse_body
+from storage.replay import acting_once
 
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 1 << 20  # Slack's largest payloads (a full modal's state) are far smaller
 MAX_SKEW_SECONDS = 300
+# A replay key outlives its signature's window by this much, for replicas whose clocks differ.
+REPLAY_MARGIN_SECONDS = 60
 StartResponse = Callable[..., Any]
 
 
@@ -62,7 +71,8 @@ class Gate:
             )
             return _answer(start_response, refusal.status, {"error": refusal.public})
         try:
-            response = self.app.dispatch(request)
+            with acting_once(*replay_key(environ)):
+                response = self.app.dispatch(request)
         except Exception:  # Bolt trusts Slack's shapes; whatever slipped through is refused
             ref = uuid.uuid4().hex[:8]
             log.exception("could not handle a request to /slack/events (reference %s)", ref)
@@ -127,6 +137,16 @@ class Gate:
         # Header values arrive as latin-1 text; compare bytes, in constant time.
         if not hmac.compare_digest(expected.encode(), signature.encode("latin-1", "replace")):
             raise Refusal(401, "invalid request", "signature does not match the body")
+
+
+def replay_key(environ: dict[str, Any]) -> tuple[str, datetime]:
+    """A verified request's replay key (a hash of its signature) and until when to keep it:
+    past then, the gate refuses its signature as stale."""
+    signature = str(environ.get("HTTP_X_SLACK_SIGNATURE") or "")
+    timestamp = int(str(environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP") or "0"))
+    key = hashlib.sha256(signature.encode("latin-1", "replace")).hexdigest()
+    until = timestamp + MAX_SKEW_SECONDS + REPLAY_MARGIN_SECONDS
+    return key, datetime.fromtimestamp(until, UTC)
 
 
 def _answer(start_response: StartResponse, status: int, body: dict[str, str]) -> list[bytes]:

@@ -1,17 +1,60 @@
-"""Text helpers for Slack mrkdwn: escaping and time formatting."""
+"""Text helpers for Slack mrkdwn: escaping, reading slash-command text, time formatting."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from bot.domain.timefmt import local_and_utc, local_time
 
-__all__ = ["escape", "local_and_utc", "local_time", "slack_time", "user"]
+__all__ = ["command_text", "escape", "local_and_utc", "local_time", "slack_time", "user"]
+
+# Slack's own markup in a message or command text: <@U1|name>, <#C1|chan>, <!here>, <url|label>.
+_MARKUP = re.compile(r"<([@#!][^<>]*|[A-Za-z][A-Za-z0-9+.-]*:[^<>]*)>")
+_BROADCASTS = ("here", "channel", "everyone")
 
 
 def escape(text: str) -> str:
     """Escape user text so it cannot mention the channel or forge links."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def command_text(sent: str) -> str:
+    """Slash-command text as the person typed it, from the text Slack sends.
+
+    Slack sends what was typed with ``&``, ``<`` and ``>`` as ``&amp;``, ``&lt;`` and ``&gt;``,
+    so a real angle bracket in it is Slack's own markup (a mention, a channel, a link, when the
+    command escapes them): that becomes the text Slack shows for it, and only the three
+    entities are decoded, once. The result is plain text, to be escaped again wherever it
+    is shown in mrkdwn.
+    """
+    parts, pos = [], 0
+    for markup in _MARKUP.finditer(sent):
+        parts.append(_unescape(sent[pos : markup.start()]))
+        parts.append(_shown(markup.group(1)))
+        pos = markup.end()
+    parts.append(_unescape(sent[pos:]))
+    return "".join(parts)
+
+
+def _unescape(text: str) -> str:
+    # &amp; last, so that a typed "&lt;" (sent as "&amp;lt;") stays "&lt;".
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def _shown(markup: str) -> str:
+    """What Slack shows for one piece of its markup (the text between ``<`` and ``>``)."""
+    target, _, label = (_unescape(part) for part in markup.partition("|"))
+    if target[:1] in ("@", "#"):  # a person or a channel, by id, with its name if Slack sent it
+        return target[0] + (label.lstrip(target[0]) or target[1:])
+    if target[:1] == "!":  # <!here>, <!subteam^S1|@team>, <!date^...|fallback>
+        word, _, rest = target[1:].partition("^")
+        if word in _BROADCASTS:
+            return f"@{word}"
+        return label or (f"@{rest}" if word == "subteam" else word)
+    if not label or label in (target, target.split("://", 1)[-1], target.removeprefix("mailto:")):
+        return label or target
+    return f"{label} ({target})"
 
 
 def slack_time(when: datetime, zone: str) -> str:

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.bot.sandbox.launch import running_sandbox
 
@@ -82,7 +83,30 @@ def test_serve_in_http_mode_without_the_signing_secret_refuses_to_start() -> Non
     result = run_cli("serve", "--http", env=env)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "SLACK_SIGNING_SECRET (HTTP mode checks every request with it)" in result.stderr
+    assert "Basic Information → App Credentials → Signing Secret" in result.stderr
     assert "starting the local sandbox" not in result.stderr
+
+
+@pytest.mark.parametrize("mode", ["--http", "no app token"])
+def test_serve_in_http_mode_with_a_blank_signing_secret_refuses_to_start(
+    tmp_path: Path, mode: str
+) -> None:
+    ledger = tmp_path / "ledger.db"
+    env = {
+        "SLACK_BOT_TOKEN": "xoxb-1",
+        "SLACK_SIGNING_SECRET": "  ",
+        "DATABASE_URL": f"sqlite:///{ledger}",
+    }
+    args = ["serve"]
+    if mode == "--http":
+        env["SLACK_APP_TOKEN"] = "xapp-1"
+        args.append("--http")
+    result = run_cli(*args, env=env)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "SLACK_SIGNING_SECRET" in result.stderr.split("set ")[1]
+    assert "Basic Information → App Credentials → Signing Secret" in result.stderr
+    assert "starting the local sandbox" not in result.stderr
+    assert not ledger.exists()  # refused before anything was opened
 
 
 def test_invalid_config_fails_naming_the_key(tmp_path: Path) -> None:

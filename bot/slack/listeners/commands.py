@@ -33,6 +33,7 @@ from bot.slack.forms import render_request_modal
 from bot.slack.listeners import series_commands
 from bot.slack.overview import plain, render_history, render_status, render_windows
 from bot.slack.series_blocks import render_series_list
+from bot.slack.text import command_text
 
 
 @dataclass(frozen=True)
@@ -69,12 +70,13 @@ def register(app: App, deps: SlackDeps, later: Later) -> None:
     @app.command(ids.COMMAND)
     def on_command(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient) -> None:
         io = _Io(str(command["user_id"]), ack, respond, client, later)
-        if not str(command.get("text", "")).strip():
+        text = command_text(str(command.get("text", "")))
+        if not text.strip():
             _open_form(deps, io, str(command.get("trigger_id", "")))
             return
         try:
             parsed = parse(
-                str(command.get("text", "")),
+                text,
                 names,
                 now=deps.clock.now(),
                 zone_of=deps.settings.time_zone,

@@ -95,6 +95,12 @@ def test_a_command_is_answered_only_to_whoever_typed_it(page: Page) -> None:
     assert card["blocks"][0]["text"]["text"] == "MW-1: SIS maintenance window"
 
 
+def test_text_typed_on_the_page_is_sent_as_slack_sends_it_and_kept_as_typed(page: Page) -> None:
+    page.do("command", user=REQUESTER, channel=OPS, text="start prod 2h Banner <b>patch</b> & co")
+    assert page.bot.runtime.windows.get(1).reason == "Banner <b>patch</b> & co"
+    assert "Banner &lt;b&gt;patch&lt;/b&gt; &amp; co" in str(page.card()["blocks"])
+
+
 def test_pressing_approve_sends_what_the_card_carries_and_switches_off(page: Page) -> None:
     page.do("command", user=REQUESTER, channel=OPS, text="start prod 2h")
     assert page.press_on_card(APPROVER, ids.APPROVE).json() == {"ok": True}
