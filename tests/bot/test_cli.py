@@ -1,13 +1,16 @@
 """The console script as a newcomer meets it."""
 
+import logging
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
+from bot.cli import main
 from tests.bot.sandbox.launch import running_sandbox
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -134,3 +137,41 @@ def test_migrate_then_check_config(tmp_path: Path) -> None:
     assert run_cli("migrate", env={"DATABASE_URL": url}).returncode == 0
     result = run_cli("check-config")
     assert result.returncode == 0 and "embedded defaults" in result.stdout
+
+
+@pytest.fixture
+def restore_logging() -> Iterator[None]:
+    """main() installs the root handler: put the loggers back as they were after."""
+    root, alembic = logging.getLogger(), logging.getLogger("alembic")
+    handlers, level, alembic_level = list(root.handlers), root.level, alembic.level
+    yield
+    for handler in [h for h in root.handlers if h not in handlers]:
+        root.removeHandler(handler)
+    root.setLevel(level)
+    alembic.setLevel(alembic_level)
+
+
+@pytest.mark.usefixtures("restore_logging")
+@pytest.mark.parametrize(
+    ("args", "environ", "steps_shown"),
+    [
+        (["migrate"], {}, False),
+        (["migrate"], {"LOG_LEVEL": "WARNING"}, False),
+        (["-v", "migrate"], {}, True),
+        (["migrate", "--verbose"], {}, True),
+        (["migrate"], {"LOG_LEVEL": "DEBUG"}, True),
+    ],
+)
+def test_migrate_logs_its_steps_only_when_asked(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    args: list[str],
+    environ: dict[str, str],
+    steps_shown: bool,
+) -> None:
+    assert main(args, {"DATABASE_URL": f"sqlite:///{tmp_path}/ledger.db", **environ}) == 0
+    out, err = capsys.readouterr()
+    assert out == "Database is up to date.\n"
+    assert ("Running upgrade  -> 0001" in err) is steps_shown, err
+    if not steps_shown:
+        assert "alembic" not in err
