@@ -1,10 +1,12 @@
 # Two commands: `make run` sets up and starts the bot; `make test` sets up and runs every check.
+# `make check` is the inner loop while working: the tests that need no other process, browser
+# or database server, with lighter fuzzing (tests/quick.py).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup lint clean bench
+.PHONY: run test check setup lint clean bench
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -28,6 +30,9 @@ lint: $(STAMP)
 test: lint
 	bash tests/bot/sandbox/ensure-chromium.sh
 	$(BIN)/pytest
+
+check: $(STAMP)
+	$(BIN)/pytest --quick
 
 # The benchmarks (docs/performance.md); a smaller run: make bench ARGS=--small
 bench: $(STAMP)

@@ -19,6 +19,7 @@ from bot.sandbox.page import SandboxPage
 from bot.sandbox.workspace import SandboxWorkspace
 from tests.bot.sandbox.launch import Running, running_sandbox
 
+pytestmark = [pytest.mark.browser, pytest.mark.subprocess]
 CHROMIUM = Path("/usr/bin/chromium")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 RILEY, ALEX, SAM = "U0SBXRILEY", "U0SBXALEX", "U0SBXSAM"
