@@ -27,12 +27,14 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# One pytest worker per core (pytest-xdist): most tests wait on sockets, threads and
+# processes, and two workers fill two cores.
 test: lint
 	bash tests/bot/sandbox/ensure-chromium.sh
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto
 
 check: $(STAMP)
-	$(BIN)/pytest --quick
+	$(BIN)/pytest --quick -n auto
 
 # The benchmarks (docs/performance.md); a smaller run: make bench ARGS=--small
 bench: $(STAMP)
