@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from storage.db import make_engine, make_sessions, upgrade
 from storage.models import Base
 
-pytest_plugins = ["tests.quick"]  # `pytest --quick`, the inner loop (make check)
+# `pytest --quick`, the inner loop (make check); pytester tests it (tests/test_quick.py).
+pytest_plugins = ["tests.quick", "pytester"]
 
 PG_BASE_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

@@ -74,11 +74,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Any:
     """Guard each test, its fixtures' setup and teardown included, against starting processes."""
-    _GUARD.on = quick(item.config)
+    before, _GUARD.on = _GUARD.on, quick(item.config)
     try:
         return (yield)
     finally:
-        _GUARD.on = False
+        _GUARD.on = before  # a run inside a test (pytester) hands back the outer one's
 
 
 def pytest_fixture_setup(
