@@ -18,7 +18,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.db import make_engine, make_sessions, upgrade
-from storage.models import Base
+from tests.tamper import empty_postgres
 
 # `pytest --quick`, the inner loop (make check); pytester tests it (tests/test_quick.py).
 pytest_plugins = ["tests.quick", "pytester"]
@@ -105,48 +105,15 @@ def postgres_engine(postgres_schema: str) -> Iterator[Engine]:
     engine.dispose()
 
 
-_TABLES = [t.name for t in reversed(Base.metadata.sorted_tables)]
-# Which tables hold rows, in one round trip: most tests touch a few.
-_HOLDING_ROWS = text(
-    " UNION ALL ".join(f"SELECT '{n}' WHERE EXISTS (SELECT 1 FROM \"{n}\")" for n in _TABLES)
-)
-_USED_SEQUENCES = text(
-    "SELECT sequencename FROM pg_sequences"
-    " WHERE schemaname = current_schema() AND last_value IS NOT NULL"
-)
-
-
 def _empty_postgres(engine: Engine) -> None:
-    """Delete every row, the append-only audit trail's included, and restart every id.
-
-    Deleting the few rows a test leaves takes milliseconds where TRUNCATE of every table takes
-    a tenth of a second or more (it gives each table new files). The audit trail's triggers
-    refuse deletes: a superuser sets every trigger aside for the transaction; anyone else
-    truncates (row triggers do not see TRUNCATE).
-    """
-    with engine.begin() as conn:
-        if conn.execute(text("SHOW is_superuser")).scalar() == "on":
-            dirty = conn.execute(_HOLDING_ROWS).scalars().all()
-            if dirty:
-                # Replica mode fires no triggers, foreign keys' included: the order is free.
-                conn.execute(text("SET LOCAL session_replication_role = replica"))
-                for name in dirty:
-                    conn.execute(text(f'DELETE FROM "{name}"'))
-            for sequence in conn.execute(_USED_SEQUENCES).scalars().all():
-                conn.execute(text("SELECT setval(:s, 1, false)"), {"s": f'"{sequence}"'})
-            return
-    _truncate_everything(engine)
-
-
-def _truncate_everything(engine: Engine) -> None:
-    names = ", ".join(f'"{t.name}"' for t in reversed(Base.metadata.sorted_tables))
+    """Empty the ledger behind ``engine`` (tests.tamper.empty_postgres) for the next test."""
     for attempt in range(5):
         try:
             with engine.begin() as conn:
-                conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+                empty_postgres(conn)
             return
         except OperationalError as exc:
-            # PostgreSQL's autovacuum may hold a table this needs: the loser of a deadlock
+            # PostgreSQL's autovacuum may hold a table TRUNCATE needs: the loser of a deadlock
             # is rolled back, and trying again a moment later finds the way clear.
             if "deadlock" not in str(exc) or attempt == 4:
                 raise
