@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 LEFT_OUT = ("subprocess", "browser", "postgres")
-# Examples per fuzz test and stateful runs, as fractions of the full run's (tests/fuzzing.py).
+# A tenth of each fuzz test's examples (tests/fuzzing.py), and 3 stateful runs instead of 15.
 QUICK_BUDGETS = {"SIS_MAINT_FUZZ_SCALE": "0.1", "SIS_MAINT_STATEFUL_EXAMPLES": "3"}
 SPAWNING = ("subprocess.Popen", "os.system", "os.posix_spawn", "os.exec", "os.fork")
 
@@ -24,6 +24,7 @@ class _Guard:
     """Refuses to start processes while a quick run's test is running."""
 
     on = False
+    installed = False
 
     def __call__(self, event: str, _args: tuple[Any, ...]) -> None:
         if self.on and event in SPAWNING:
@@ -37,7 +38,7 @@ _GUARD = _Guard()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    """--quick."""
+    """The option `make check` runs pytest with."""
     parser.addoption(
         "--quick",
         action="store_true",
@@ -55,7 +56,9 @@ def pytest_configure(config: pytest.Config) -> None:
     if quick(config):
         for name, value in QUICK_BUDGETS.items():
             os.environ.setdefault(name, value)
-        sys.addaudithook(_GUARD)  # audit hooks stay for the process: it checks _GUARD.on
+        if not _GUARD.installed:  # an audit hook stays for the process: it checks _GUARD.on
+            sys.addaudithook(_GUARD)
+            _GUARD.installed = True
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
