@@ -72,6 +72,8 @@ def test_the_command_writes_its_figures_and_leaves_the_docs_alone_unless_full(
     assert code == 0
     data = json.loads((tmp_path / "out" / "latest.json").read_text())
     assert data["full"] is False and list(data["sections"]) == ["history"]
+    # A smoke run waits for no idle machine (it could wait 90 s beside other tests).
+    assert data["sections"]["history"]["data"]["quiet_before"] is None
     assert {"cpu", "cores", "python", "sqlite", "postgresql", "date"} <= set(data["machine"])
     assert "### 4." in (tmp_path / "out" / "latest.md").read_text()
     assert docs.read_text() == "# Performance\n"
