@@ -13,7 +13,8 @@ $(STAMP): pyproject.toml constraints.txt
 		{ echo "sis-maint needs Python 3.11 or newer (set PYTHON=python3.x)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
+	@# -qq: errors only; setuptools' notice about editable installs is not one.
+	$(BIN)/pip install -qq -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
 setup: $(STAMP)
