@@ -49,7 +49,11 @@ max_duration = "2d"
         f'approvals_channel = "{APPROVALS}"\n'
         f'approvers = ["{APPROVER}"]\n'
         "reconcile_interval_seconds = 3600\n"
-        "watchdog_interval_seconds = 86400\n" + envs
+        "watchdog_interval_seconds = 86400\n"
+        # Nobody sends the drafted notices here: each Activity comment goes at once, saying
+        # the notice is not sent yet, instead of waiting minutes for a person.
+        "[coursedog_notice]\n"
+        "comment_wait_seconds = 0\n" + envs
     )
 
 
