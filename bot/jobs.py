@@ -9,7 +9,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.domain.durations import format_duration
 from bot.scheduler import Handler, Lease
-from bot.services import timed, timetable
+from bot.services import drivers, timed, timetable
 from bot.services.access import Access
 from bot.services.timed import Outcome, Timed
 from bot.slack import messages
@@ -83,7 +83,9 @@ class Jobs:
             return
         lead = format_duration(max(view.starts_at - self._clock.now(), timedelta(minutes=1)))
         text = messages.remind_start(view, lead, self._late(lease))
-        self._notifier.in_thread(view, lease.action.dedup_key, text)
+        by_hand = [env for env in view.environment_names if drivers.by_hand(self._settings, env)]
+        blocks = messages.early_checklists(view, by_hand, text)
+        self._notifier.in_thread(view, lease.action.dedup_key, text, blocks=blocks)
         self._notifier.direct(view.requester_id, f"{lease.action.dedup_key}:dm", text)
         # What people have now is what the start will be judged against (bot.services.evidence).
         self._worker.look(view.environment_names)

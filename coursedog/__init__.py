@@ -13,6 +13,8 @@ from coursedog.errors import (
     SettingsLocked,
     TransportError,
     Unauthorized,
+    UnrecognisedSchedule,
+    WriteRefused,
 )
 from coursedog.models import ALL_OFF, MergeRun, Schedule, ScheduleSnapshot
 from coursedog.retry import RetryPolicy
@@ -37,5 +39,7 @@ __all__ = [
     "SettingsLocked",
     "TransportError",
     "Unauthorized",
+    "UnrecognisedSchedule",
     "WireConfig",
+    "WriteRefused",
 ]

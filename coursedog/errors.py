@@ -6,7 +6,8 @@ CoursedogError
  +-- ApiError(status)        Coursedog answered with an error status
  |    +-- Unauthorized       credentials refused, or a fresh session refused again
  |    +-- Forbidden          the API user may not do this
- |    |    +-- SettingsLocked  a write to merge settings was refused (locked or read-only)
+ |    |    +-- WriteRefused   a write was refused: a read-only API user, or locked settings
+ |    |         +-- SettingsLocked  Coursedog's answer says the settings are locked
  |    +-- NotFound
  |    +-- RateLimited(retry_after)
  |    +-- ServerError        5xx
@@ -62,8 +63,14 @@ class Forbidden(ApiError):
     """The API user is not allowed to do this."""
 
 
-class SettingsLocked(Forbidden):
-    """Merge settings cannot be changed through the API (phase-locked, or a read-only user)."""
+class WriteRefused(Forbidden):
+    """Coursedog refused a write (401 after a fresh login, or 403) without saying why: the API
+    user may be read-only, or the merge settings may be locked."""
+
+
+class SettingsLocked(WriteRefused):
+    """Coursedog's answer says the merge settings are locked (e.g. by the term-phases
+    process): only Coursedog can change them."""
 
 
 class NotFound(ApiError):

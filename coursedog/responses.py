@@ -91,16 +91,19 @@ class Call:
         """Build the error for an error status, with the server's own words if short."""
         status = response.status_code
         retry_after = parse_retry_after(response.headers.get("Retry-After"), time.time())
-        cls = _error_class(status, write=write)
+        detail = _server_detail(response, secrets)
+        cls = _error_class(status, write=write, detail=detail)
         message = f"Coursedog at {self.host} answered {status} for {self.operation}"
         message += f" (school {self.school})"
         if cls is errors.SettingsLocked:
-            message += ": merge settings cannot be changed (locked, or the API user is read-only)"
+            message += ": its merge settings are locked"
+        elif cls is errors.WriteRefused:
+            message += ": the write was refused (the API user may be read-only, or the merge "
+            message += "settings may be locked)"
         elif cls is errors.Unauthorized:
             message += " even after a fresh login"
         elif retry_after is not None:
             message += f" and asked to wait {retry_after:.0f}s"
-        detail = _server_detail(response, secrets)
         if detail:
             message += f" - {detail}"
         return cls(message, status=status, retry_after=retry_after, **self._where())
@@ -143,11 +146,14 @@ def _server_detail(response: httpx.Response, secrets: Iterable[str | None]) -> s
     return detail[:_DETAIL_LIMIT]
 
 
-def _error_class(status: int, *, write: bool) -> type[errors.ApiError]:
+def _error_class(status: int, *, write: bool, detail: str = "") -> type[errors.ApiError]:
+    if status == 423 or (write and status in (401, 403) and _says_locked(detail)):
+        return errors.SettingsLocked
+    if write and status in (401, 403):
+        # A 401 here came after a fresh login that Coursedog accepted: this user may not write.
+        return errors.WriteRefused
     if status == 401:
         return errors.Unauthorized
-    if status == 423 or (status == 403 and write):
-        return errors.SettingsLocked
     if status == 403:
         return errors.Forbidden
     if status == 404:
@@ -157,3 +163,9 @@ def _error_class(status: int, *, write: bool) -> type[errors.ApiError]:
     if status >= 500:
         return errors.ServerError
     return errors.ApiError
+
+
+def _says_locked(detail: str) -> bool:
+    """Whether Coursedog's own words say the settings are locked (the term-phases process)."""
+    words = detail.lower()
+    return "lock" in words or "phase" in words

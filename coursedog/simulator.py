@@ -90,8 +90,12 @@ class Simulator:
         latency: float = 0.0,
         wire: WireConfig = DEFAULT_WIRE,
         clock: Callable[[], float] = time.monotonic,
+        read_only: set[str] | None = None,
     ) -> None:
         self.users = dict(users) if users is not None else dict(DEFAULT_USERS)
+        # Users who may read but whose writes are refused with a bare 403, as a read-only API
+        # user's would be (Coursedog's answer does not say why).
+        self.read_only = set(read_only or ())
         self.schools = dict(schools) if schools is not None else {DEFAULT_SCHOOL: SchoolState()}
         self.latency = latency
         self.wire = wire
@@ -102,6 +106,7 @@ class Simulator:
         self._late = threading.Event()
         self._clock = clock
         self._tokens: dict[str, float] = {}
+        self._token_users: dict[str, str] = {}
         self._requests: list[tuple[str, str]] = []
         self._answered: dict[int, float] = {}
         self._started: list[float] = []
@@ -234,6 +239,7 @@ class Simulator:
         token = secrets.token_urlsafe(24)
         with self.lock:
             self._tokens[token] = self._clock()
+            self._token_users[token] = email
         return token
 
     def token_valid(self, token: str | None) -> bool:
@@ -241,6 +247,11 @@ class Simulator:
         with self.lock:
             issued = self._tokens.get(token or "")
             return issued is not None and self._clock() - issued < TOKEN_LIFETIME
+
+    def may_write(self, token: str | None) -> bool:
+        """Whether the user of a valid ``token`` may write."""
+        with self.lock:
+            return self._token_users.get(token or "") not in self.read_only
 
     def issued_tokens(self) -> list[str]:
         """Return the tokens currently valid or expired but not revoked."""

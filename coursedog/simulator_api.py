@@ -135,12 +135,23 @@ def _read_save_state(sim: Simulator, _req: Request, school: str) -> Reply:
     return Reply(200, wire.save_state_to_wire(state.save_state_id))
 
 
+def _refused(sim: Simulator, req: Request, state: SchoolState) -> Reply | None:
+    """A write the school or the user may not make: locked settings say so, a read-only user's
+    refusal does not."""
+    if state.locked:
+        return error(403, "merge settings are locked for this school")
+    if not sim.may_write(_token_of(req)):
+        return error(403, "Forbidden")
+    return None
+
+
 def _write_schedule(sim: Simulator, req: Request, school: str) -> Reply:
     state = _state(sim, school)
     if state is None:
         return error(404, f"school {school} not found")
-    if state.locked:
-        return error(403, "merge settings are locked for this school")
+    refused = _refused(sim, req, state)
+    if refused is not None:
+        return refused
     cfg = sim.wire
     try:
         obj = wire.schedule_object_from_reply(req.json(), cfg)
@@ -162,8 +173,9 @@ def _post_comment(sim: Simulator, req: Request, school: str) -> Reply:
     state = _state(sim, school)
     if state is None:
         return error(404, f"school {school} not found")
-    if state.locked:
-        return error(403, "merge settings are locked for this school")
+    refused = _refused(sim, req, state)
+    if refused is not None:
+        return refused
     try:
         text = req.json().get(sim.wire.comment_field)
     except (ValueError, AttributeError):

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -122,6 +123,9 @@ class WindowEnvironment(Base):
     # pending -> off -> ending -> restored | handed_over ; failed at any step
     status: Mapped[str] = mapped_column(String(16), default="pending")
     detail: Mapped[str | None] = mapped_column(Text)
+    # A person switches this environment by hand for this window, whatever its driver (a write
+    # of the bot's was refused).
+    by_hand: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     window: Mapped[Window] = relationship(back_populates="environments")
 
