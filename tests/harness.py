@@ -30,6 +30,7 @@ from bot.slack.text import escape
 from coursedog.client import CoursedogClient
 from coursedog.retry import RetryPolicy
 from coursedog.simulator import SchoolState, Simulator
+from coursedog.wire import Shape
 
 SIGNING_SECRET = "test-signing-secret-0123456789"
 EMAIL = "svc-sis-maint@example.edu"
@@ -417,12 +418,16 @@ def running_bot(
     sleep: Callable[[float], None] = time.sleep,
     lull: Lull | None = None,
     limits: Limits = SERVED,
+    shape: Shape = "seen",
 ) -> Iterator[Bot]:
     """Start the simulator, the Slack stand-in and the bot on free ports; stop them after.
 
-    The bot is served by the production server (bot.http_server), with ``limits``.
+    The bot is served by the production server (bot.http_server), with ``limits``. The
+    simulator's reads answer what has been seen of Coursedog; ``shape="assumed"`` adds the
+    nightly and real-time booleans, for a state syncType alone cannot express.
     """
     sim = Simulator(
+        shape=shape,
         users={EMAIL: password},
         schools=dict(schools)
         if schools is not None
