@@ -29,6 +29,7 @@ from bot.slack.after_ack import Lull
 from bot.slack.text import escape
 from coursedog.client import CoursedogClient
 from coursedog.retry import RetryPolicy
+from coursedog.session import SessionPool
 from coursedog.simulator import SchoolState, Simulator
 from coursedog.wire import Shape
 
@@ -447,15 +448,19 @@ def running_bot(
 
     def build(owner: str) -> tuple[Runtime, TrackingExecutor]:
         listeners = TrackingExecutor()
+        # As in production: the environments on the simulator's host share one login.
+        pool = SessionPool(
+            retry=RetryPolicy(max_attempts=2, base_backoff=0.0, max_backoff=0.0),
+            timeout=2.0,
+            sleep=sleep,
+        )
         clients = {
             name: CoursedogClient(
-                base_url=env.base_url,
                 school=env.school,
-                email=EMAIL,
-                password=password,
-                retry=RetryPolicy(max_attempts=2, base_backoff=0.0, max_backoff=0.0),
-                timeout=2.0,
-                sleep=sleep,
+                session=pool.session(
+                    base_url=env.base_url, email=EMAIL, password=password, wire=settings.wire(name)
+                ),
+                wire=settings.wire(name),
             )
             for name, env in settings.environments.items()
             if env.reads  # an assisted environment without an API user has no client
