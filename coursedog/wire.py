@@ -348,10 +348,11 @@ def merge_runs_from_wire(obj: object, schedule_type: str) -> list[MergeRun]:
     items = _get(obj, "items")
     if not isinstance(items, list):
         raise ValueError("merge history has no items list")
-    return [_merge_run(item, schedule_type, index) for index, item in enumerate(items)]
+    return [merge_run_from_wire(item, schedule_type, index) for index, item in enumerate(items)]
 
 
-def _merge_run(item: object, schedule_type: str, index: int) -> MergeRun:
+def merge_run_from_wire(item: object, schedule_type: str, index: int = 0) -> MergeRun:
+    """Parse one merge-history item (``index`` names it in errors)."""
     if not isinstance(item, dict):
         raise ValueError(f"merge history item {index} is not an object")
     kind = item_schedule_type(item) or schedule_type
