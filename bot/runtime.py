@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import socket
 import uuid
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.background import Loops
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
+from bot.errors import ConfigError
 from bot.jobs import Jobs
 from bot.logs import CarryContext
 from bot.mailer import Mailer, mailer_from_settings
@@ -57,6 +58,7 @@ from bot.slack.people import SlackPeople
 from bot.slack.series_notifier import SeriesNotifier
 from bot.worker import Worker
 from coursedog.client import CoursedogClient
+from coursedog.session import SessionPool
 from coursedog.wire import merge_settings_link
 from storage import replay
 from storage.db import DEFAULT_DATABASE_URL, make_engine, make_sessions
@@ -72,29 +74,47 @@ def slack_client(token: str, api_url: str | None = None) -> WebClient:
     return client
 
 
-def coursedog_clients(settings: Settings, environ: Mapping[str, str]) -> dict[str, CoursedogClient]:
-    """One client per environment, with credentials from the environment variables it names."""
-    wire = settings.wire()
-    clients = {}
-    for name, env in settings.environments.items():
-        if not env.reads:
-            continue  # an assisted environment without an API user: people confirm each step
-        email, password = env.credentials(name, environ)
-        clients[name] = CoursedogClient(
-            base_url=env.base_url,
-            school=env.school,
-            email=email,
-            password=password.get_secret_value(),
-            wire=wire,
-        )
+def coursedog_clients(
+    settings: Settings,
+    environ: Mapping[str, str],
+    *,
+    pool: SessionPool | None = None,
+    only: Collection[str] | None = None,
+) -> dict[str, CoursedogClient]:
+    """One client per environment with an API user (of those in ``only``, when given), with
+    credentials from the variables it names.
+
+    Environments on one host with the same user share one session: one login serves them all.
+    """
+    pool = pool or SessionPool()
+    clients: dict[str, CoursedogClient] = {}
+    try:
+        for name, env in settings.environments.items():
+            if not env.reads or (only is not None and name not in only):
+                continue  # an assisted environment without an API user: people confirm each step
+            email, password = env.credentials(name, environ)
+            wire = settings.wire(name)
+            try:
+                session = pool.session(
+                    base_url=env.base_url,
+                    email=email,
+                    password=password.get_secret_value(),
+                    wire=wire,
+                )
+            except ValueError as exc:
+                raise ConfigError(f"environments.{name}: {exc}") from None
+            clients[name] = CoursedogClient(school=env.school, session=session, wire=wire)
+    except BaseException:
+        for client in clients.values():
+            client.close()
+        raise
     return clients
 
 
 def merge_settings_links(settings: Settings) -> dict[str, str]:
     """Environment -> its Merge Settings page in the Coursedog web app."""
-    wire = settings.wire()
     return {
-        name: merge_settings_link(urlsplit(env.base_url).netloc, env.school, wire)
+        name: merge_settings_link(urlsplit(env.base_url).netloc, env.school, settings.wire(name))
         for name, env in settings.environments.items()
     }
 

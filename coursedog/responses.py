@@ -31,13 +31,18 @@ class Call:
     school: str
     operation: str
 
+    @property
+    def of_school(self) -> str:
+        """The school for messages, or nothing for a login (one login serves a host's schools)."""
+        return f" (school {self.school})" if self.school else ""
+
     def _where(self) -> _Where:
         return {"host": self.host, "school": self.school, "operation": self.operation}
 
     def bad_response(self, detail: str) -> errors.BadResponse:
         """Build the error for an answer of the wrong shape."""
         return errors.BadResponse(
-            f"Coursedog at {self.host} answered {self.operation} (school {self.school}) "
+            f"Coursedog at {self.host} answered {self.operation}{self.of_school} "
             f"in an unexpected shape: {detail}",
             **self._where(),
         )
@@ -45,7 +50,7 @@ class Call:
     def unrecognised(self, exc: UnknownSchedule) -> errors.UnrecognisedSchedule:
         """Build the error for a schedule whose values the bot does not know."""
         return errors.UnrecognisedSchedule(
-            f"Coursedog at {self.host} answered {self.operation} (school {self.school}) with a "
+            f"Coursedog at {self.host} answered {self.operation}{self.of_school} with a "
             f"schedule the bot does not recognise: {exc}",
             raw=exc.raw,
             problem=str(exc),
@@ -55,7 +60,7 @@ class Call:
     def lost_answer(self, exc: Exception) -> errors.OutcomeUnknown:
         """Build the error for a write whose answer never came."""
         return errors.OutcomeUnknown(
-            f"Sent {self.operation} to Coursedog at {self.host} (school {self.school}) but the "
+            f"Sent {self.operation} to Coursedog at {self.host}{self.of_school} but the "
             f"answer was lost ({type(exc).__name__}); read back to learn whether it was applied",
             **self._where(),
         )
@@ -63,17 +68,20 @@ class Call:
     def unreachable(self, exc: Exception, attempts: int) -> errors.TransportError:
         """Build the error for a request that got no answer."""
         return errors.TransportError(
-            f"Could not reach Coursedog at {self.host} for {self.operation} "
-            f"(school {self.school}) after {attempts} attempt(s): {type(exc).__name__}",
+            f"Could not reach Coursedog at {self.host} for {self.operation}"
+            f"{self.of_school} after {attempts} attempt(s): {type(exc).__name__}",
             **self._where(),
         )
 
-    def login_refused(self, status: int, email: str) -> errors.ApiError:
-        """Build the error for a login that was not accepted."""
+    def login_refused(
+        self, status: int, email: str, tried: tuple[str, ...] = ()
+    ) -> errors.ApiError:
+        """Build the error for a login that was not accepted (``tried``: password keys sent)."""
         if status in (400, 422):
             # The documented and the observed password key differ; a 400 hints at that.
+            keys = f" with each password key tried ({', '.join(tried)})" if tried else ""
             return errors.ApiError(
-                f"Coursedog at {self.host} rejected the login body ({status} for "
+                f"Coursedog at {self.host} rejected the login body{keys} ({status} for "
                 f"{self.operation}); check coursedog_api.password_field",
                 status=status,
                 **self._where(),
@@ -94,7 +102,7 @@ class Call:
         detail = _server_detail(response, secrets)
         cls = _error_class(status, write=write, detail=detail)
         message = f"Coursedog at {self.host} answered {status} for {self.operation}"
-        message += f" (school {self.school})"
+        message += self.of_school
         if cls is errors.SettingsLocked:
             message += ": its merge settings are locked"
         elif cls is errors.WriteRefused:

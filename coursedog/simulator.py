@@ -10,13 +10,13 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from coursedog.models import Schedule
 from coursedog.simulator_faults import Fault, FaultBook
 from coursedog.simulator_http import SimulatorServer
-from coursedog.wire import DEFAULT_WIRE, WireConfig
+from coursedog.wire import DEFAULT_WIRE, PASSWORD_FIELDS, SHAPES, Shape, WireConfig
 
 TOKEN_LIFETIME = 24 * 3600.0
 DEFAULT_USERS = {"sis-maint@example.edu": "simulator-only"}
@@ -91,7 +91,13 @@ class Simulator:
         wire: WireConfig = DEFAULT_WIRE,
         clock: Callable[[], float] = time.monotonic,
         read_only: set[str] | None = None,
+        shape: Shape = "seen",
+        password_fields: tuple[str, ...] | None = None,
     ) -> None:
+        if shape not in SHAPES:
+            raise ValueError(f"shape must be one of {', '.join(SHAPES)}")
+        if password_fields is not None and not password_fields:
+            raise ValueError("password_fields must name at least one key")
         self.users = dict(users) if users is not None else dict(DEFAULT_USERS)
         # Users who may read but whose writes are refused with a bare 403, as a read-only API
         # user's would be (Coursedog's answer does not say why).
@@ -99,6 +105,17 @@ class Simulator:
         self.schools = dict(schools) if schools is not None else {DEFAULT_SCHOOL: SchoolState()}
         self.latency = latency
         self.wire = wire
+        # Reads answer only what has been seen of Coursedog, unless told to use the richer
+        # assumed shape; writes are accepted in either.
+        self.shape = shape
+        self.read_wire = (
+            wire if shape == "assumed" else replace(wire, nightly_field="", realtime_field="")
+        )
+        # The login keys this Coursedog accepts for the password: by default the configured
+        # one and both seen spellings.
+        self.password_fields = password_fields or tuple(
+            dict.fromkeys((wire.password_field, *PASSWORD_FIELDS))
+        )
         self.faults = FaultBook()
         self.lock = threading.RLock()
         self.stopping = threading.Event()
@@ -198,7 +215,8 @@ class Simulator:
         """Return every school's state, the faults and the latency, JSON-ready."""
         with self.lock:
             schools = {name: s.as_dict() for name, s in sorted(self.schools.items())}
-        return {"schools": schools, "faults": self.faults.describe(), "latency": self.latency}
+        faults = self.faults.describe()
+        return {"schools": schools, "faults": faults, "latency": self.latency, "shape": self.shape}
 
     # --- faults and sessions ---------------------------------------------------
 
@@ -305,9 +323,10 @@ def serve(
     users: dict[str, str],
     latency: float = 0.0,
     wire: WireConfig = DEFAULT_WIRE,
+    shape: Shape = "seen",
 ) -> None:
     """Run a simulator in the foreground until Ctrl-C."""
-    sim = Simulator(users=users, schools=schools, latency=latency, wire=wire)
+    sim = Simulator(users=users, schools=schools, latency=latency, wire=wire, shape=shape)
     url = sim.start(host, port)
     print(f"Coursedog simulator at {url} (schools: {', '.join(sorted(schools))})", flush=True)
     print(f"State: {url}/_sim/state  Press Ctrl-C to stop.", flush=True)

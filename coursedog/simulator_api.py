@@ -108,9 +108,12 @@ def _state(sim: Simulator, school: str) -> SchoolState | None:
 
 def _login(sim: Simulator, req: Request, _school: str) -> Reply:
     try:
-        email, password = wire.credentials_from_wire(req.json(), sim.wire)
+        body = req.json()
+        email, password = wire.credentials_from_wire(body, sim.wire)
     except ValueError as exc:
         return error(400, f"bad login body: {exc}")
+    if not any(key in body for key in sim.password_fields):
+        return error(400, f"bad login body: the password goes under {sim.password_fields[0]}")
     token = sim.issue_token(email, password)
     if token is None:
         return error(401, "invalid email or password")
@@ -124,7 +127,7 @@ def _read_schedule(sim: Simulator, _req: Request, school: str) -> Reply:
     with sim.lock:
         obj = state.schedule_answer
         if obj is None:
-            obj = wire.schedule_to_wire(state.schedule, sim.wire, state.extra_fields)
+            obj = wire.schedule_to_wire(state.schedule, sim.read_wire, state.extra_fields)
     return Reply(200, wire.schedule_reply(obj, sim.wire))
 
 
@@ -132,7 +135,7 @@ def _read_save_state(sim: Simulator, _req: Request, school: str) -> Reply:
     state = _state(sim, school)
     if state is None:
         return error(404, f"school {school} not found")
-    return Reply(200, wire.save_state_to_wire(state.save_state_id))
+    return Reply(200, wire.save_state_to_wire(state.save_state_id, sim.shape))
 
 
 def _refused(sim: Simulator, req: Request, state: SchoolState) -> Reply | None:

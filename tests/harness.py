@@ -29,7 +29,9 @@ from bot.slack.after_ack import Lull
 from bot.slack.text import escape
 from coursedog.client import CoursedogClient
 from coursedog.retry import RetryPolicy
+from coursedog.session import SessionPool
 from coursedog.simulator import SchoolState, Simulator
+from coursedog.wire import Shape
 
 SIGNING_SECRET = "test-signing-secret-0123456789"
 EMAIL = "svc-sis-maint@example.edu"
@@ -417,12 +419,16 @@ def running_bot(
     sleep: Callable[[float], None] = time.sleep,
     lull: Lull | None = None,
     limits: Limits = SERVED,
+    shape: Shape = "seen",
 ) -> Iterator[Bot]:
     """Start the simulator, the Slack stand-in and the bot on free ports; stop them after.
 
-    The bot is served by the production server (bot.http_server), with ``limits``.
+    The bot is served by the production server (bot.http_server), with ``limits``. The
+    simulator's reads answer what has been seen of Coursedog; ``shape="assumed"`` adds the
+    nightly and real-time booleans, for a state syncType alone cannot express.
     """
     sim = Simulator(
+        shape=shape,
         users={EMAIL: password},
         schools=dict(schools)
         if schools is not None
@@ -442,15 +448,19 @@ def running_bot(
 
     def build(owner: str) -> tuple[Runtime, TrackingExecutor]:
         listeners = TrackingExecutor()
+        # As in production: the environments on the simulator's host share one login.
+        pool = SessionPool(
+            retry=RetryPolicy(max_attempts=2, base_backoff=0.0, max_backoff=0.0),
+            timeout=2.0,
+            sleep=sleep,
+        )
         clients = {
             name: CoursedogClient(
-                base_url=env.base_url,
                 school=env.school,
-                email=EMAIL,
-                password=password,
-                retry=RetryPolicy(max_attempts=2, base_backoff=0.0, max_backoff=0.0),
-                timeout=2.0,
-                sleep=sleep,
+                session=pool.session(
+                    base_url=env.base_url, email=EMAIL, password=password, wire=settings.wire(name)
+                ),
+                wire=settings.wire(name),
             )
             for name, env in settings.environments.items()
             if env.reads  # an assisted environment without an API user has no client

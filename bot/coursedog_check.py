@@ -1,0 +1,158 @@
+"""`sis-maint coursedog check`: a read-only look at each environment's Coursedog, for day one.
+
+Per environment: the login, every read the bot makes (status, time, the fields answered beside
+how the bot reads them) and the standing of each write it would make. It never writes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from bot.config import Settings
+from bot.errors import ConfigError
+from bot.runtime import coursedog_clients
+from coursedog import wire
+from coursedog.probe import HISTORY_SIZE, Probe, probe
+from coursedog.session import SessionPool
+
+# How far an environment's writes are trusted, and since when (None for assumed).
+Standing = tuple[str, date | None]
+StandingOf = Callable[[str], Standing]
+
+
+def standing(environment: str) -> Standing:
+    """The standing of an environment's writes: assumed, until a recording teaches them
+    ("learned", on that day) or a round trip on the environment proves them ("verified")."""
+    return ("assumed", None)
+
+
+def standing_label(kind: str, on: date | None) -> str:
+    """ "assumed", "learned from a recording on 2027-01-11" or "verified on 2027-01-11"."""
+    if kind == "learned" and on is not None:
+        return f"learned from a recording on {on.isoformat()}"
+    if kind == "verified" and on is not None:
+        return f"verified on {on.isoformat()}"
+    return kind
+
+
+@dataclass(frozen=True)
+class WriteCheck:
+    """One write the bot would make on an environment, and how far it is trusted."""
+
+    name: str
+    method: str
+    path: str
+    standing: str
+    since: date | None
+
+    @property
+    def label(self) -> str:
+        """The standing in words."""
+        return standing_label(self.standing, self.since)
+
+
+@dataclass(frozen=True)
+class EnvironmentCheck:
+    """What the check found on one environment."""
+
+    name: str
+    label: str
+    driver: str
+    host: str
+    school: str
+    probe: Probe | None  # None: the environment has no API user, so nothing can be read
+    writes: tuple[WriteCheck, ...]
+    shares_login_with: tuple[str, ...] = ()
+
+    @property
+    def understood(self) -> bool:
+        """Whether every read it made is understood (trivially, when it has none)."""
+        return self.probe is None or self.probe.understood
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """The check of every environment asked for."""
+
+    environments: tuple[EnvironmentCheck, ...]
+
+    @property
+    def understood(self) -> bool:
+        """Whether every read of every environment is understood."""
+        return all(env.understood for env in self.environments)
+
+    @property
+    def exit_code(self) -> int:
+        """0 when every read is understood, else 1."""
+        return 0 if self.understood else 1
+
+
+def select_environments(settings: Settings, names: Sequence[str]) -> list[str]:
+    """The environments named (names or aliases, in order, once each); all when none are."""
+    if not names:
+        return list(settings.environments)
+    known = settings.environment_names()
+    unknown = [n for n in names if n.lower() not in known]
+    if unknown:
+        raise ConfigError(
+            f"no environment {unknown[0]!r} in the configuration "
+            f"(environments: {', '.join(settings.environments)})"
+        )
+    return list(dict.fromkeys(known[n.lower()] for n in names))
+
+
+def run_check(
+    settings: Settings,
+    environ: Mapping[str, str],
+    names: Sequence[str] = (),
+    *,
+    pool: SessionPool,
+    standing_of: StandingOf = standing,
+    history_size: int = HISTORY_SIZE,
+) -> CheckReport:
+    """Check the named environments (all when none are); a ConfigError before any call when
+    a name or a credential is missing. Environments sharing a host and user log in once."""
+    chosen = select_environments(settings, names)
+    clients = coursedog_clients(settings, environ, pool=pool, only=chosen)
+    try:
+        checks = []
+        for name in chosen:
+            env = settings.environments[name]
+            client = clients.get(name)
+            sharing = tuple(
+                other
+                for other in chosen[: chosen.index(name)]
+                if client is not None and other in clients
+                and clients[other].session is client.session
+            )  # fmt: skip
+            checks.append(
+                EnvironmentCheck(
+                    name=name,
+                    label=env.label,
+                    driver=env.driver,
+                    host=env.host,
+                    school=env.school,
+                    probe=probe(client, history_size=history_size) if client else None,
+                    writes=_writes(settings, name, standing_of(name)),
+                    shares_login_with=sharing,
+                )
+            )
+        return CheckReport(tuple(checks))
+    finally:
+        for client in clients.values():
+            client.close()
+
+
+def _writes(settings: Settings, name: str, trust: Standing) -> tuple[WriteCheck, ...]:
+    """The writes the bot would make on the environment (none without an API user)."""
+    env = settings.environments[name]
+    if not env.reads:
+        return ()
+    kind, since = trust
+    return tuple(
+        WriteCheck(e.name, e.method, e.path.format(school=env.school), kind, since)
+        for e in wire.endpoints(settings.wire(name))
+        if e.method in wire.WRITE_METHODS and e.name != "login"
+    )
