@@ -37,6 +37,7 @@ from bot.scheduler import Scheduler
 from bot.series_job import SeriesJob
 from bot.services.access import Access
 from bot.services.blackouts import BlackoutService
+from bot.services.contracts import stored_contracts
 from bot.services.notices import NOTIFY, NoticeService
 from bot.services.occurrences import MATERIALISE
 from bot.services.presses import AssistedService
@@ -58,6 +59,7 @@ from bot.slack.people import SlackPeople
 from bot.slack.series_notifier import SeriesNotifier
 from bot.worker import Worker
 from coursedog.client import CoursedogClient
+from coursedog.contract import WriteContract
 from coursedog.session import SessionPool
 from coursedog.wire import merge_settings_link
 from storage import replay
@@ -80,12 +82,15 @@ def coursedog_clients(
     *,
     pool: SessionPool | None = None,
     only: Collection[str] | None = None,
+    contracts: Mapping[str, WriteContract] | None = None,
 ) -> dict[str, CoursedogClient]:
     """One client per environment with an API user (of those in ``only``, when given), with
-    credentials from the variables it names.
+    credentials from the variables it names, writing as the environment's stored contract says
+    (without one, the assumed way).
 
     Environments on one host with the same user share one session: one login serves them all.
     """
+    contracts = contracts or {}
     pool = pool or SessionPool()
     clients: dict[str, CoursedogClient] = {}
     try:
@@ -103,12 +108,24 @@ def coursedog_clients(
                 )
             except ValueError as exc:
                 raise ConfigError(f"environments.{name}: {exc}") from None
-            clients[name] = CoursedogClient(school=env.school, session=session, wire=wire)
+            clients[name] = CoursedogClient(
+                school=env.school, session=session, wire=wire, contract=contracts.get(name)
+            )
     except BaseException:
         for client in clients.values():
             client.close()
         raise
     return clients
+
+
+def write_contracts(database_url: str, settings: Settings) -> dict[str, WriteContract]:
+    """The configured environments' write contracts stored in the ledger at ``database_url``;
+    a stored contract that is not valid raises BadContract (the bot does not start)."""
+    engine = make_engine(database_url)
+    try:
+        return stored_contracts(make_sessions(engine), settings.environments)
+    finally:
+        engine.dispose()
 
 
 def merge_settings_links(settings: Settings) -> dict[str, str]:

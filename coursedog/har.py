@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from coursedog.har_format import Entry, HarError, NameValue, Response, read_document
-from coursedog.wire import PASSWORD_FIELDS
+from coursedog.wire import DEFAULT_WIRE, PASSWORD_FIELDS
 
 # Names of headers, query parameters and body fields whose values are treated as secrets.
 SECRET_NAME = re.compile(
@@ -33,6 +33,7 @@ JWT = re.compile(r"eyJ[\w-]{4,}\.[\w-]{4,}\.[\w-]*")
 # Values this short are not looked for inside other strings (they would cut out ordinary words).
 MIN_SECRET = 6
 CUT = "[secret dropped]"
+LOGIN_PATH = DEFAULT_WIRE.login_path
 
 
 @dataclass(frozen=True)
@@ -103,16 +104,19 @@ class Recording:
     dropped: Dropped = field(compare=False)
 
 
-def read_har(path: Path, *, login_path: str = "/api/v1/sessions") -> Recording:
-    """Read a HAR file; HarError when it cannot be read as one."""
+def read_har(path: Path, *, login_paths: tuple[str, ...] = (LOGIN_PATH,)) -> Recording:
+    """Read a HAR file; HarError when it cannot be read as one. A request to one of
+    ``login_paths`` (or sending a password) is a login: dropped whole."""
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise HarError(f"{path} cannot be read: {exc.strerror}") from None
-    return parse_har(data, path.name, login_path=login_path)
+    return parse_har(data, path.name, login_paths=login_paths)
 
 
-def parse_har(data: bytes | str, name: str, *, login_path: str = "/api/v1/sessions") -> Recording:
+def parse_har(
+    data: bytes | str, name: str, *, login_paths: tuple[str, ...] = (LOGIN_PATH,)
+) -> Recording:
     """Parse HAR 1.2 text; HarError when it is not one."""
     try:
         text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
@@ -123,9 +127,9 @@ def parse_har(data: bytes | str, name: str, *, login_path: str = "/api/v1/sessio
     dropped = Dropped()
     secrets = _Secrets()
     for entry in har.entries:
-        secrets.collect(entry, dropped, login_path)
+        secrets.collect(entry, dropped, login_paths)
     exchanges = tuple(
-        _exchange(n, entry, secrets, dropped, login_path)
+        _exchange(n, entry, secrets, dropped, login_paths)
         for n, entry in enumerate(har.entries, start=1)
     )
     return Recording(name, har.creator, exchanges, dropped)
@@ -145,7 +149,7 @@ class _Secrets:
             if rest and scheme.isalpha():
                 self.add(rest)
 
-    def collect(self, entry: Entry, dropped: Dropped, login_path: str) -> None:
+    def collect(self, entry: Entry, dropped: Dropped, login_paths: tuple[str, ...]) -> None:
         """Note the entry's secrets and count the headers and cookies that go."""
         for message in (entry.request, entry.response):
             for cookie in message.cookies:
@@ -158,7 +162,7 @@ class _Secrets:
                 self.add(param.value)
         body = _json_or_none(entry.request.body)
         answer = _json_or_none(_content_text(entry.response))
-        if _is_login(urlsplit(entry.request.url).path, body, login_path):
+        if _is_login(urlsplit(entry.request.url).path, body, login_paths):
             for value in (*_strings(body), *_strings(answer)):
                 self.add(value)
         for value in (*_named_secrets(body), *_named_secrets(answer)):
@@ -192,7 +196,7 @@ class _Secrets:
 
 
 def _exchange(
-    number: int, entry: Entry, secrets: _Secrets, dropped: Dropped, login_path: str
+    number: int, entry: Entry, secrets: _Secrets, dropped: Dropped, login_paths: tuple[str, ...]
 ) -> Exchange:
     req, res = entry.request, entry.response
     parts = urlsplit(req.url)
@@ -205,7 +209,7 @@ def _exchange(
             query.append((key, secrets.cut(value, dropped)))
     raw_body = req.body
     body = _json_or_none(raw_body)
-    if _is_login(parts.path, body, login_path):
+    if _is_login(parts.path, body, login_paths):
         dropped.logins += 1
         body_kind, body, answer_kind, answer = "dropped", None, "dropped", None
     else:
@@ -236,8 +240,8 @@ def _kind(raw: str | None, parsed: Any, *, form: bool = False) -> str:
     return "json" if parsed is not None or raw.strip() == "null" else "other"
 
 
-def _is_login(path: str, body: Any, login_path: str) -> bool:
-    if path.rstrip("/") == login_path.rstrip("/"):
+def _is_login(path: str, body: Any, login_paths: tuple[str, ...]) -> bool:
+    if path.rstrip("/") in {login.rstrip("/") for login in login_paths}:
         return True
     return isinstance(body, dict) and any(key in body for key in PASSWORD_FIELDS)
 
