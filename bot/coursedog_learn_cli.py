@@ -18,7 +18,7 @@ from bot.clock import SystemClock
 from bot.config import load_settings
 from bot.services.learning import Lesson, actor, learn_recording, store
 from bot.startup import check_database, database_url
-from coursedog.contract import all_states, canonical
+from coursedog.contract import ScheduleWrite, all_states, canonical
 from coursedog.har_format import HarError
 from coursedog.learn import Refused
 from storage.db import make_engine, make_sessions
@@ -94,15 +94,12 @@ def describe(lesson: Lesson) -> list[str]:
     learned, contract = lesson.learned, lesson.learned.contract
     s = contract.schedule
     entries = " and ".join(str(x.number) for x in learned.writes)
-    base = f"GET {s.base_path}" + (f" at {s.base_pointer}" if s.base_pointer else "")
     lines = [
         f"Learned from {lesson.recording.name} for {lesson.environment}: school "
         f"{learned.school} on {learned.host}.",
         "",
         f"Schedule write: {s.label}  (entries {entries})",
-        f"  body: what {base} answers, read afresh before each write, "
-        + (f"placed at {s.wrap}" if s.wrap else "sent as it is")
-        + ", with:",
+        f"  body: {_body(s)}, with:",
     ]
     for f in s.fields:
         lines.append(f"    {f.pointer}")
@@ -123,3 +120,11 @@ def describe(lesson: Lesson) -> list[str]:
     lines += [f"Note: {note}" for note in learned.notes]
     lines.append(f"Dropped before anything was read: {lesson.recording.dropped.describe()}.")
     return lines
+
+
+def _body(s: ScheduleWrite) -> str:
+    if s.base_path is None:
+        return "the switch fields alone (nothing else is sent)"
+    base = f"GET {s.base_path}" + (f" at {s.base_pointer}" if s.base_pointer else "")
+    placed = f"placed at {s.wrap}" if s.wrap else "sent as it is"
+    return f"what {base} answers, read afresh before each write, {placed}"

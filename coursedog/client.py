@@ -220,9 +220,10 @@ class CoursedogClient:
         if not learned.knows(schedule):
             raise self._call(learned.method, learned.path).not_learned(schedule, learned.states())
         fresh = over.schedule_object if over is not None else None
+        base: Mapping[str, Any] = {}  # a body of the switch fields alone
         if fresh is not None and learned.reuses_schedule_read(self._wire):
-            base: Mapping[str, Any] = fresh  # the snapshot the caller just read is the base
-        else:
+            base = fresh  # the snapshot the caller just read is the base
+        elif learned.base_path is not None:
             raw = self._request("GET", learned.base_path)
             base = parse(self._call("GET", learned.base_path), learned.base_of, raw)
         body = learned.body(base, schedule)

@@ -3,9 +3,10 @@ comment, as learned from a recording of them (coursedog.learn), in a form the cl
 
 The schedule write is rebuilt from a fresh read every time: the body is the answer of the
 contract's base GET (at ``base_pointer``), placed at ``wrap`` in the body, with each switch
-field set to the value the recording showed for the schedule wanted. Nothing but those values
-comes from the recording, so no stale setting can be written back. A schedule the recording
-never showed has no body, and is refused rather than guessed.
+field set to the value the recording showed for the schedule wanted. A page that sends only
+the switch fields has no base GET (``base_path`` None): its body is those fields alone.
+Nothing but the switch values comes from the recording, so no stale setting can be written
+back. A schedule the recording never showed has no body, and is refused rather than guessed.
 
 Stored as JSON (``to_json`` / ``from_json``); ``from_json`` checks everything and names the
 first part that is wrong (``ContractError``).
@@ -66,7 +67,7 @@ class ScheduleWrite:
 
     method: str
     path: str  # with {school}
-    base_path: str  # the GET whose answer the body is built from, with {school}
+    base_path: str | None  # the GET whose answer the body is built from (None: nothing read)
     base_pointer: str  # where in that answer the base object is
     wrap: str  # where in the body the base object goes ("" = the body is the base)
     fields: tuple[SwitchField, ...]
@@ -89,6 +90,11 @@ class ScheduleWrite:
         return self.base_path == cfg.schedule_read_path and self.base_pointer == pointer.join(
             [cfg.schedule_key]
         )
+
+    @property
+    def reads_base(self) -> bool:
+        """Whether the body is built over an object read first (else: the switch fields alone)."""
+        return self.base_path is not None
 
     def base_of(self, answer: Any) -> dict[str, Any]:
         """The base object inside an answer of the base GET; ValueError if there is none."""
@@ -119,6 +125,9 @@ class ScheduleWrite:
             raise ValueError(f"the body has no object at {self.wrap or 'the top level'}")
         if not same_value(pointer.nest(base, self.wrap), body):
             raise ValueError(f"the body carries fields outside {self.wrap}")
+        extra = sorted(set(pointer.leaves(body)) - {f.pointer for f in self.fields})
+        if not self.reads_base and extra:
+            raise ValueError(f"the body must carry the switch fields alone, not {extra[0]}")
         for state in self.states():
             if all(
                 pointer.has(body, f.pointer)
@@ -183,7 +192,11 @@ class WriteContract:
             "schedule": {
                 "method": s.method,
                 "path": s.path,
-                "base": {"path": s.base_path, "pointer": s.base_pointer},
+                "base": (
+                    None
+                    if s.base_path is None
+                    else {"path": s.base_path, "pointer": s.base_pointer}
+                ),
                 "wrap": s.wrap,
                 "fields": [
                     {

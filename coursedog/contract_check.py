@@ -89,8 +89,15 @@ def _pointer(value: Any, where: str) -> str:
 
 
 def _schedule(obj: _Obj) -> ScheduleWrite:
-    base = _Obj(obj.get("base"), "schedule.base", {"path", "pointer"})
+    raw_base = obj.get("base")
     wrap = obj.pointer("wrap")
+    if raw_base is None:  # the switch fields alone
+        if wrap != pointer.ROOT:
+            raise ContractError("schedule.wrap must be empty when schedule.base is null")
+        base_path, base_pointer = None, pointer.ROOT
+    else:
+        base = _Obj(raw_base, "schedule.base", {"path", "pointer"})
+        base_path, base_pointer = base.path(), base.pointer("pointer")
     raw_fields = obj.get("fields")
     if not isinstance(raw_fields, list) or not raw_fields:
         raise ContractError("schedule.fields must be a non-empty list")
@@ -98,8 +105,8 @@ def _schedule(obj: _Obj) -> ScheduleWrite:
     write = ScheduleWrite(
         method=obj.method(),
         path=obj.path(),
-        base_path=base.path(),
-        base_pointer=base.pointer("pointer"),
+        base_path=base_path,
+        base_pointer=base_pointer,
         wrap=wrap,
         fields=fields,
     )

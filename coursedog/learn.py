@@ -8,7 +8,8 @@ Save, then posting an Activity comment, with the page reloaded after each Save. 
 2. Every later request that writes (not GET) to the same host is compared with the GETs
    before it (coursedog.learn_fit): a Save sends back an object it read with the switch
    fields changed. Writes explained the same way (same call, same read, same wrapping) form a
-   candidate; a candidate needs at least two writes, one of which changed the schedule.
+   candidate; a candidate needs at least two writes, one of which changed the schedule. When
+   no write is explained so, writes of the switch fields alone are looked for the same way.
 3. The schedule each write wrote is the next schedule read after it, or else the schedule
    whose values, as some read showed them, the write's fields hold. Each field must take one
    value per schedule, the same whenever that schedule is read or written.
@@ -34,7 +35,7 @@ from coursedog.contract import (
     canonical,
 )
 from coursedog.har import Exchange, Recording
-from coursedog.learn_fit import Fit, fits, pattern, template
+from coursedog.learn_fit import Fit, bare_fit, fits, pattern, template
 from coursedog.learn_states import Candidate, explain
 from coursedog.models import ALL_OFF, Schedule
 
@@ -97,17 +98,32 @@ def learn(recording: Recording, *, school: str, host: str, cfg: wire.WireConfig)
     sends = [
         x for x in on_host if x.method in WRITING and x.number > first and x.body_kind != "dropped"
     ]
+    usable = [x for x in sends if _usable(x, school)]
     explained: list[tuple[Exchange, Fit]] = []
-    for send in sends:
+    for send in usable:
         best = _best_fit(send, gets, school, cfg)
         if best is not None:
             explained.append((send, best))
-    candidate = _one_candidate(explained, reads, school, sends)
+    candidate = _one_candidate(explained, reads, school, strict=False)
+    if candidate is None:
+        # No Save sent back what it read: perhaps the page sends the switch fields alone.
+        fitted = {s.number for s, _ in explained}
+        bare = [(x, fit) for x in usable if x.number not in fitted if (fit := bare_fit(x))]
+        order = sorted([*explained, *bare], key=lambda item: item[0].number)
+        candidate = _one_candidate(bare, reads, school, strict=True, order=order)
+    if candidate is None:
+        tried = [s.describe() for s in sends if s.ok][:10]
+        raise Refused(
+            "no request after the schedule read sends back a read object with the schedule "
+            "changed, nor the switch fields alone: the Saves are not in the recording, or the "
+            "page writes in a way the bot cannot rebuild"
+            + ("; requests that write:" if tried else ""),
+            tried,
+        )
     schedule = _schedule_write(candidate)
-    if candidate.fit_of(candidate.sends[0]).read_template != cfg.schedule_read_path:
-        read = candidate.fit_of(candidate.sends[0]).read
-        if read.query:
-            notes.append(f"the page read {read.path} with a query; the bot reads it without one")
+    read = candidate.fit_of(candidate.sends[0]).read
+    if read is not None and read.query and read.path != cfg.schedule_read_path:
+        notes.append(f"the page read {read.path} with a query; the bot reads it without one")
     comment_at, comment = _comment(on_host, candidate, school)
     if comment is None:
         notes.append(
@@ -169,11 +185,15 @@ def _schedule_reads(
     return out
 
 
+def _usable(send: Exchange, school: str) -> bool:
+    """Whether a write could be a Save: answered with success, a JSON object sent, a path
+    naming the school."""
+    return send.ok and isinstance(send.body, dict) and template(send.path, school) is not None
+
+
 def _best_fit(
     send: Exchange, gets: list[Exchange], school: str, cfg: wire.WireConfig
 ) -> Fit | None:
-    if not send.ok or not isinstance(send.body, dict) or template(send.path, school) is None:
-        return None
     found = fits(send, [g for g in gets if g.number < send.number], school)
     return min(found, key=lambda f: f.rank(cfg.schedule_read_path), default=None)
 
@@ -182,14 +202,22 @@ def _one_candidate(
     explained: list[tuple[Exchange, Fit]],
     reads: list[tuple[Exchange, Schedule]],
     school: str,
-    sends: list[Exchange],
-) -> Candidate:
+    *,
+    strict: bool,
+    order: list[tuple[Exchange, Fit]] | None = None,
+) -> Candidate | None:
+    """The one set of writes that switch the schedule; None when there is none.
+
+    One set that does not add up is refused saying why. Not ``strict``, so are several such
+    sets, writes that could be the Saves but do not add up, and a single Save; ``strict``,
+    those are None.
+    """
     groups: dict[tuple[str, str, str, str, str], list[tuple[Exchange, Fit]]] = {}
     for send, fit in explained:
         call = (send.method, template(send.path, school) or "")
         groups.setdefault(call + fit.key(), []).append((send, fit))
-    order = [s for s, _ in explained]
-    candidates = [explain(items, reads, order, school) for items in groups.values()]
+    sends = [s for s, _ in (order if order is not None else explained)]
+    candidates = [explain(items, reads, sends, school) for items in groups.values()]
     switching = [c for c in candidates if c.changes_schedule and len(c.sends) >= 2]
     if len(switching) == 1:
         if switching[0].problem is not None:
@@ -197,6 +225,8 @@ def _one_candidate(
                 f"the Saves ({switching[0].describe()}) cannot be explained: {switching[0].problem}"
             )
         return switching[0]
+    if strict:
+        return None
     if len(switching) > 1:
         raise Refused(
             "several requests could be the schedule's Save; record again with only the "
@@ -216,13 +246,7 @@ def _one_candidate(
             "schedules off, Save, reload, switch them back on, Save, reload",
             [c.describe() for c in lone],
         )
-    tried = [s.describe() for s in sends if s.ok][:10]
-    raise Refused(
-        "no request after the schedule read sends back a read object with the schedule "
-        "changed: the Saves are not in the recording, or the page writes in a way the bot "
-        "cannot rebuild from a read" + ("; requests that write:" if tried else ""),
-        tried,
-    )
+    return None
 
 
 def _schedule_write(candidate: Candidate) -> ScheduleWrite:
@@ -240,7 +264,7 @@ def _schedule_write(candidate: Candidate) -> ScheduleWrite:
     return ScheduleWrite(
         method=candidate.method,
         path=candidate.path,
-        base_path=fit.read_template,
+        base_path=fit.read_template or None,
         base_pointer=fit.base_pointer,
         wrap=fit.wrap,
         fields=tuple(fields),

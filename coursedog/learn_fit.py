@@ -5,6 +5,9 @@ changed. So a write *fits* a read when some object inside the write's body (reac
 members that are the only one of their object: the wrapping) equals some object inside the
 read's answer except at a few leaves, which then carry the switches. A fit may add leaves
 the read did not have; it may not drop any the read had.
+
+A page may also send the switch fields alone (a partial update): such a write fits no read,
+and ``bare_fit`` explains it by nothing read at all, every leaf of its body a switch field.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ MAX_CHANGED = 6
 class Fit:
     """A write body explained by an earlier read: which read, where, and what differs."""
 
-    read: Exchange
+    read: Exchange | None  # None: the body is the switch fields alone
     read_template: str
     base_pointer: str  # where the base object is in the read's answer
     wrap: str  # where it is in the write's body
@@ -50,7 +53,7 @@ class Fit:
             len(self.changed),
             0 if self.read_template == schedule_read else 1,
             -len(pointer.parts(self.wrap)),
-            -self.read.number,
+            -self.read.number if self.read is not None else 0,
         )
 
 
@@ -110,6 +113,16 @@ def fits(write: Exchange, reads: Sequence[Exchange], school: str) -> list[Fit]:
                         )
                     )
     return found
+
+
+def bare_fit(write: Exchange) -> Fit | None:
+    """The write explained by nothing read: every leaf of its (object) body a switch field."""
+    if not isinstance(write.body, dict):
+        return None
+    leaves = tuple(pointer.leaves(write.body))
+    if not leaves or len(leaves) > MAX_CHANGED:
+        return None
+    return Fit(None, "", pointer.ROOT, pointer.ROOT, leaves, ())
 
 
 def _compare(base: dict[str, Any], sent: Any) -> tuple[list[str], list[str]] | None:

@@ -40,11 +40,18 @@ class Candidate:
         """How ``send`` was explained."""
         return self.fits[send.number]
 
+    @property
+    def bare(self) -> bool:
+        """Whether the writes send the switch fields alone, built from nothing read."""
+        return self.fits[self.sends[0].number].read is None
+
     def describe(self) -> str:
         """E.g. "PUT /api/v1/{school}/x built from GET /api/v1/{school}/x at /a: entries 9, 14"."""
         fit = self.fits[self.sends[0].number]
-        where = fit.base_pointer or "its top level"
         entries = ", ".join(str(s.number) for s in self.sends)
+        if fit.read is None:
+            return f"{self.method} {self.path} with the switch fields alone: entries {entries}"
+        where = fit.base_pointer or "its top level"
         return f"{self.method} {self.path} built from GET {fit.read_template} at {where}: " + (
             f"entries {entries}"
         )
@@ -77,8 +84,7 @@ def _line_up(candidate: Candidate, reads: Reads, order: list[Exchange]) -> None:
     # The schedule when each write's base was read (the base read counts if it is one), and
     # the one the next schedule read shows after the write.
     before = {
-        s.number: _state_at(reads, candidate.fit_of(s).read.number + 1, order)
-        for s in candidate.sends
+        s.number: _state_at(reads, _base_read_at(candidate, s), order) for s in candidate.sends
     }
     after = {s.number: _read_after(reads, s.number, order) for s in candidate.sends}
     # Known from the reads alone, so that a candidate that does not add up is still told apart
@@ -89,10 +95,9 @@ def _line_up(candidate: Candidate, reads: Reads, order: list[Exchange]) -> None:
     sent = {s.number: _sent_values(candidate, s) for s in candidate.sends}
     seen: dict[Schedule, dict[str, Any]] = {}  # as reads showed them
     for s in candidate.sends:
-        state = before[s.number]
-        if state is not None:
-            where = f"the read at entry {candidate.fit_of(s).read.number}"
-            _note(seen, state, _base_values(candidate, s), where)
+        state, read = before[s.number], candidate.fit_of(s).read
+        if state is not None and read is not None:
+            _note(seen, state, _base_values(candidate, s), f"the read at entry {read.number}")
     written: dict[Schedule, dict[str, Any]] = {}
     for s in candidate.sends:
         state = after[s.number]
@@ -130,8 +135,16 @@ def _sent_values(candidate: Candidate, send: Exchange) -> dict[str, Any]:
     return values
 
 
+def _base_read_at(candidate: Candidate, send: Exchange) -> int:
+    """Where the schedule before the write is taken: just after its base read (the base read
+    counts if it is a schedule read), or just before the write when nothing was read."""
+    read = candidate.fit_of(send).read
+    return send.number if read is None else read.number + 1
+
+
 def _base_values(candidate: Candidate, send: Exchange) -> dict[str, Any]:
     fit = candidate.fit_of(send)
+    assert fit.read is not None
     base = pointer.get(fit.read.answer, fit.base_pointer)
     out = {}
     for at in candidate.fields:
@@ -198,15 +211,18 @@ def _infer(
 def _check_fields(candidate: Candidate, seen: dict[Schedule, dict[str, Any]]) -> None:
     if len(candidate.states) < 2:
         return
+    # A field the read has but the page sends the same whatever the schedule is not a
+    # switch: writing the recording's value would undo a change made since. With nothing read,
+    # every field must be a switch.
     read = {at for values in seen.values() for at in values}
+    if candidate.bare:
+        read = set(candidate.fields)
     for at in candidate.fields:
         shown = {canonical(candidate.values[state][at]) for state in candidate.states}
-        # A field the read has but the page sends the same whatever the schedule is not a
-        # switch: writing the recording's value would undo a change made since.
         if len(shown) == 1 and at in read:
             raise _Unexplained(
-                f"{at} is sent as {shown.pop()} whatever the schedule, unlike the read: it is "
-                "not a switch, and the bot would send the recording's value back"
+                f"{at} is sent as {shown.pop()} whatever the schedule: it is not a switch, and "
+                "the bot would send the recording's value back"
             )
     by_values: dict[str, Schedule] = {}
     for state in candidate.states:

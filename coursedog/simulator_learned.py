@@ -38,7 +38,7 @@ def routes_for(cfg: wire.WireConfig, contract: WriteContract | None) -> list[Rou
     replaced = {"write_schedule"} | ({"post_comment"} if contract.comment is not None else set())
     routes = [r for r in routes if r.name not in replaced]
     routes.append(Route("write_schedule", learned.method, compile_path(learned.path), _write))
-    if learned.base_path != cfg.schedule_read_path:
+    if learned.base_path is not None and learned.base_path != cfg.schedule_read_path:
         routes.append(Route("read_base", "GET", compile_path(learned.base_path), _read_base))
     if contract.comment is not None:
         comment = contract.comment
@@ -76,20 +76,22 @@ def _write(sim: Simulator, req: Request, school: str) -> Reply:
     if refused is not None:
         return refused
     learned, cfg = _contract(sim).schedule, sim.wire
+    ours = {cfg.sync_type_field, cfg.nightly_field, cfg.realtime_field}
+    kept: dict[str, object] | None = None  # the schedule object's other fields, when it is the base
     try:
         body = req.json()
         schedule = learned.schedule_of(body)
         base = copy.deepcopy(pointer.get(body, learned.wrap))
         if learned.base_path == cfg.schedule_read_path:
             obj = wire.schedule_object_from_reply(pointer.nest(base, learned.base_pointer), cfg)
+            kept = {k: v for k, v in obj.items() if k not in ours}
     except ValueError as exc:
         return error(400, f"the body does not follow the write contract: {exc}")
-    ours = {cfg.sync_type_field, cfg.nightly_field, cfg.realtime_field}
     with sim.lock:
         state.nightly, state.realtime = schedule.nightly, schedule.realtime
-        if learned.base_path == cfg.schedule_read_path:
-            state.extra_fields = {k: v for k, v in obj.items() if k not in ours}
-        else:
+        if kept is not None:
+            state.extra_fields = kept
+        elif learned.base_path is not None:
             state.contract_base = base  # a replacing write keeps only what it was sent
         state.schedule_answer = None
         state.writes += 1

@@ -13,7 +13,7 @@ from coursedog.errors import ScheduleNotLearned
 from coursedog.models import ALL_OFF, Schedule
 from coursedog.simulator import Simulator
 from tests.coursedog.conftest import SCHOOL, MakeClient
-from tests.coursedog.test_contract import settings_contract
+from tests.coursedog.test_contract import fields_alone, settings_contract
 
 ON = Schedule(nightly=True, realtime=True)
 NIGHTLY = Schedule(nightly=True, realtime=False)
@@ -151,3 +151,15 @@ def test_the_contract_is_set_and_cleared_by_a_control_call(sim: Simulator) -> No
     assert http.post("/_sim/contract", content="null").status_code == 200
     assert http.get("/_sim/state").json()["contract"] is None
     http.close()
+
+
+def test_the_switch_fields_alone_are_sent_without_reading_anything(
+    sim: Simulator, make_client: MakeClient
+) -> None:
+    contract = WriteContract.from_json(fields_alone())
+    sim.set_contract(contract)
+    client = make_client(contract=contract)
+    client.write_schedule(ALL_OFF)
+    assert sim.requests[-1] == ("PATCH", f"/api/v1/{SCHOOL}/settings/save")
+    assert [m for m, _ in sim.requests] == ["POST", "PATCH"]  # the login, then the write alone
+    assert sim.school(SCHOOL).schedule == ALL_OFF

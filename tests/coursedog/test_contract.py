@@ -174,3 +174,25 @@ def test_true_is_not_one() -> None:
     _values(doc)[0]["value"], _values(doc)[1]["value"] = 1, True
     write = WriteContract.from_json(doc).schedule  # distinct in JSON, so distinct here
     assert write.schedule_of({"settings": {"integrationSchedule": {"syncType": True}}}) == ON
+
+
+def fields_alone() -> dict[str, Any]:
+    """A PATCH of the switch field alone: nothing read first."""
+    doc = settings_contract()
+    doc["schedule"] |= {"method": "PATCH", "base": None, "wrap": ""}
+    doc["schedule"]["fields"][0]["pointer"] = "/syncType"
+    return doc
+
+
+def test_a_contract_of_the_switch_fields_alone_builds_them_from_nothing() -> None:
+    contract = WriteContract.from_json(fields_alone())
+    assert contract.to_json() == fields_alone()
+    write = contract.schedule
+    assert not write.reads_base and write.base_path is None
+    assert write.body({}, ON) == {"syncType": "realtime"}
+    with pytest.raises(ValueError, match="the switch fields alone, not /timezone"):
+        write.schedule_of({"syncType": "none", "timezone": "UTC"})
+    doc = fields_alone()
+    doc["schedule"]["wrap"] = "/settings"
+    with pytest.raises(ContractError, match=r"wrap must be empty when schedule\.base is null"):
+        WriteContract.from_json(doc)

@@ -119,6 +119,7 @@ def test_a_recording_without_the_saves_is_refused_listing_what_wrote() -> None:
     rec.api("POST", f"/api/v1/{SCHOOL}/events", body={"event": "page_view"}, status=201)
     exc = refusal(rec)
     assert "no request after the schedule read sends back a read object" in str(exc)
+    assert "nor the switch fields alone" in str(exc)
     assert exc.candidates == (f"POST /api/v1/{SCHOOL}/events (entry 2, answered 201)",)
 
 
@@ -219,3 +220,31 @@ def test_two_comments_after_the_saves_are_listed() -> None:
 def test_what_is_learned_is_a_valid_contract() -> None:
     contract = learned(settings_recording(SCHOOL)).contract
     assert WriteContract.from_json(json.loads(json.dumps(contract.to_json()))) == contract
+
+
+def partial_recording(extra: dict[str, Any] | None = None) -> Recorder:
+    """A page that PATCHes the switch field alone, while its read carries more."""
+    rec = Recorder(HOST)
+    path = f"/api/v1/{SCHOOL}/general/integrationSchedule/syncType"
+    for sync in ("realtime", "none", "realtime"):
+        if rec.entries:
+            rec.api("PATCH", path, body={"syncType": sync, **(extra or {})})
+        rec.api("GET", READ, answer=schedule(sync, _id="sched-1", updatedAt=f"t{len(rec.entries)}"))
+    return rec
+
+
+def test_a_save_of_the_switch_fields_alone_is_learned_with_nothing_read() -> None:
+    s = learned(partial_recording()).contract.schedule
+    assert (s.method, s.path, s.base_path, s.wrap) == (
+        "PATCH",
+        "/api/v1/{school}/general/integrationSchedule/syncType",
+        None,
+        "",
+    )
+    assert s.body({}, ALL_OFF) == {"syncType": "none"}
+    assert s.states() == (ALL_OFF, ON)
+
+
+def test_a_save_of_fields_alone_that_sends_a_constant_is_refused() -> None:
+    exc = refusal(partial_recording({"editedBy": "registrar"}))
+    assert '/editedBy is sent as "registrar" whatever the schedule: it is not a switch' in str(exc)
