@@ -14,6 +14,8 @@ from bot.services.contracts import Standing, standing, stored_contracts
 from storage.db import make_engine, make_sessions
 from tests.har import SECRETS, Recorder, assumed_recording, settings_recording
 
+pytestmark = pytest.mark.usefixtures("cli_in_process")
+
 CONFIG = """
 approvals_channel = "C0APPROVALS"
 approvers = ["U0APPROVE1"]

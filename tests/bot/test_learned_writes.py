@@ -19,6 +19,8 @@ from storage.db import make_engine, make_sessions
 from tests.har import SAVE_PATH, settings_recording
 from tests.harness import APPROVER, REQUESTER, Bot, running_bot, settings_document
 
+pytestmark = pytest.mark.usefixtures("cli_in_process")
+
 SCHOOL = "state_u_staging"
 CONFIG = f"""
 approvals_channel = "C0APPROVALS"
