@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from sqlalchemy import text
 from bot import cli, coursedog_learn_cli
 from bot.services.contracts import Standing, standing, stored_contracts
 from storage.db import make_engine, make_sessions
+from tests.coursedog.test_learn import REFUSED
 from tests.har import SECRETS, Recorder, assumed_recording, settings_recording
 
 pytestmark = pytest.mark.usefixtures("cli_in_process")
@@ -229,6 +231,21 @@ def test_each_refusal_says_why_and_stores_nothing(
     assert reason in run.err and "Traceback" not in run.err
     assert run.out == ""
     assert ledger_text(database_url) == ""
+
+
+@pytest.mark.parametrize(
+    ("recording", "reason"), REFUSED, ids=[factory.__name__ for factory, _ in REFUSED]
+)
+def test_each_recording_the_learner_refuses_is_refused_by_the_command(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    config: Path,
+    recording: Callable[[], Recorder],
+    reason: str,
+) -> None:
+    path = har(tmp_path, recording())
+    run = learn(capsys, config, f"sqlite:///{tmp_path / 'unused.db'}", path, "--env", "staging")
+    assert run.code == 2 and reason in run.err and run.out == ""
 
 
 def test_several_candidates_are_listed_on_stderr(

@@ -113,45 +113,38 @@ def test_a_recording_of_another_school_is_refused() -> None:
     )
 
 
-def test_a_recording_without_the_saves_is_refused_listing_what_wrote() -> None:
+def no_saves() -> Recorder:
+    """The page read, then something else written."""
     rec = Recorder(HOST)
     rec.api("GET", READ, answer=schedule("realtime"))
     rec.api("POST", f"/api/v1/{SCHOOL}/events", body={"event": "page_view"}, status=201)
-    exc = refusal(rec)
-    assert "no request after the schedule read sends back a read object" in str(exc)
-    assert "nor the switch fields alone" in str(exc)
-    assert exc.candidates == (f"POST /api/v1/{SCHOOL}/events (entry 2, answered 201)",)
+    return rec
 
 
-def test_a_recording_with_one_save_is_refused() -> None:
+def one_save() -> Recorder:
+    """Switched off and saved, never back on."""
     rec = Recorder(HOST)
     rec.api("GET", READ, answer=schedule("realtime"))
     rec.api("PUT", READ, body=schedule("none"))
     rec.api("GET", READ, answer=schedule("none"))
-    exc = refusal(rec)
-    assert "only one Save that changed the schedule" in str(exc)
-    assert exc.candidates == (
-        "PUT /api/v1/{school}/general/integrationSchedule built from GET "
-        "/api/v1/{school}/general/integrationSchedule at /integrationSchedule: entries 2",
-    )
+    return rec
 
 
-def test_several_calls_that_could_each_be_the_save_are_listed() -> None:
+def two_calls_per_save() -> Recorder:
+    """Each Save makes two calls, each of which could be the Save."""
     rec = Recorder(HOST)
     settings = f"/api/v1/{SCHOOL}/settings"
     for sync in ("realtime", "none", "realtime"):
-        if sync != "realtime" or rec.entries:
+        if rec.entries:
             rec.api("PUT", READ, body=schedule(sync))
             rec.api("POST", settings, body={"sync": sync, "tz": "UTC"})
         rec.api("GET", READ, answer=schedule(sync))
         rec.api("GET", settings, answer={"sync": sync, "tz": "UTC"})
-    exc = refusal(rec)
-    assert "several requests could be the schedule's Save" in str(exc)
-    assert len(exc.candidates) == 2
-    assert exc.candidates[1].startswith("POST /api/v1/{school}/settings built from GET")
+    return rec
 
 
-def test_a_body_that_carries_more_than_the_switches_is_refused() -> None:
+def stamped_saves() -> Recorder:
+    """Each Save also sends a new time stamp: not a switch, and not rebuilt from a read."""
     rec = Recorder(HOST)
     stamps = iter(["2026-11-02T14:00:00Z", "2026-11-02T14:03:09Z", "2026-11-02T14:03:12Z"])
     stamp = next(stamps)
@@ -160,7 +153,93 @@ def test_a_body_that_carries_more_than_the_switches_is_refused() -> None:
         stamp = next(stamps)
         rec.api("PUT", READ, body=schedule(sync, updatedAt=stamp))
         rec.api("GET", READ, answer=schedule(sync, updatedAt=stamp))
-    exc = refusal(rec)
+    return rec
+
+
+def no_read_after() -> Recorder:
+    """The schedule is never read again after a Save, nor is anything to match its values."""
+    rec = Recorder(HOST)
+    settings = f"/api/v1/{SCHOOL}/settings"
+    rec.api("GET", READ, answer=schedule("realtime"))
+    rec.api("GET", settings, answer={"sync": "realtime"})
+    rec.api("POST", settings, body={"sync": "none"})
+    rec.api("GET", settings, answer={"sync": "none"})  # reloaded, but not the schedule read
+    rec.api("POST", settings, body={"sync": "realtime"})
+    return rec
+
+
+def never_all_off() -> Recorder:
+    """Real-time switched off and on, nightly left on."""
+    rec = Recorder(HOST)
+    rec.api("GET", READ, answer=schedule("realtime"))
+    rec.api("PUT", READ, body=schedule("nightly"))
+    rec.api("GET", READ, answer=schedule("nightly"))
+    rec.api("PUT", READ, body=schedule("realtime"))
+    rec.api("GET", READ, answer=schedule("realtime"))
+    return rec
+
+
+def without_content() -> Recorder:
+    """Saved without the answers' content."""
+    rec = assumed_recording(SCHOOL)
+    for entry in rec.entries:
+        entry["response"]["content"].pop("text")
+    return rec
+
+
+def unknown_read() -> Recorder:
+    """A schedule read with a value the bot does not know."""
+    rec = Recorder(HOST)
+    rec.api("GET", READ, answer=schedule("hourly"))
+    return rec
+
+
+def two_comments() -> Recorder:
+    """Two pieces of typed text posted after the Saves."""
+    rec = assumed_recording(SCHOOL)
+    rec.api("POST", f"/api/v1/{SCHOOL}/notes", body={"note": "another typed note here"})
+    return rec
+
+
+# Each recording the learner refuses, and words of the reason it gives.
+REFUSED = [
+    (no_saves, "no request after the schedule read sends back a read object"),
+    (one_save, "only one Save that changed the schedule"),
+    (two_calls_per_save, "several requests could be the schedule's Save"),
+    (stamped_saves, "the body carries something besides the switches"),
+    (no_read_after, "cannot be told: no schedule read follows it"),
+    (never_all_off, "never switches every schedule off"),
+    (without_content, "kept no answers: save it with content"),
+    (unknown_read, "which the bot does not understand"),
+    (two_comments, "several requests after the Saves could be the Activity comment"),
+]
+
+
+def test_a_recording_without_the_saves_is_refused_listing_what_wrote() -> None:
+    exc = refusal(no_saves())
+    assert "no request after the schedule read sends back a read object" in str(exc)
+    assert "nor the switch fields alone" in str(exc)
+    assert exc.candidates == (f"POST /api/v1/{SCHOOL}/events (entry 2, answered 201)",)
+
+
+def test_a_recording_with_one_save_is_refused() -> None:
+    exc = refusal(one_save())
+    assert "only one Save that changed the schedule" in str(exc)
+    assert exc.candidates == (
+        "PUT /api/v1/{school}/general/integrationSchedule built from GET "
+        "/api/v1/{school}/general/integrationSchedule at /integrationSchedule: entries 2",
+    )
+
+
+def test_several_calls_that_could_each_be_the_save_are_listed() -> None:
+    exc = refusal(two_calls_per_save())
+    assert "several requests could be the schedule's Save" in str(exc)
+    assert len(exc.candidates) == 2
+    assert exc.candidates[1].startswith("POST /api/v1/{school}/settings built from GET")
+
+
+def test_a_body_that_carries_more_than_the_switches_is_refused() -> None:
+    exc = refusal(stamped_saves())
     assert "cannot be explained" in str(exc)
     assert '/integrationSchedule/updatedAt reads "2026-11-02T14:00:00Z" for nightly on, ' in str(
         exc
@@ -169,47 +248,26 @@ def test_a_body_that_carries_more_than_the_switches_is_refused() -> None:
 
 
 def test_a_save_with_no_read_after_it_and_nothing_to_match_is_refused() -> None:
-    rec = Recorder(HOST)
-    settings = f"/api/v1/{SCHOOL}/settings"
-    rec.api("GET", READ, answer=schedule("realtime"))
-    rec.api("GET", settings, answer={"sync": "realtime"})
-    rec.api("POST", settings, body={"sync": "none"})
-    rec.api("GET", settings, answer={"sync": "none"})  # reloaded, but not the schedule read
-    rec.api("POST", settings, body={"sync": "realtime"})
-    exc = refusal(rec)
-    assert "cannot be told: no schedule read follows it" in str(exc)
+    assert "cannot be told: no schedule read follows it" in str(refusal(no_read_after()))
 
 
 def test_a_recording_that_never_switches_everything_off_is_refused() -> None:
-    rec = Recorder(HOST)
-    rec.api("GET", READ, answer=schedule("realtime"))
-    rec.api("PUT", READ, body=schedule("nightly"))
-    rec.api("GET", READ, answer=schedule("nightly"))
-    rec.api("PUT", READ, body=schedule("realtime"))
-    rec.api("GET", READ, answer=schedule("realtime"))
-    exc = refusal(rec)
+    exc = refusal(never_all_off())
     assert "never switches every schedule off" in str(exc)
     assert "nightly on, real-time off; nightly on, real-time on" in str(exc)
 
 
 def test_a_recording_saved_without_content_is_refused() -> None:
-    rec = assumed_recording(SCHOOL)
-    for entry in rec.entries:
-        entry["response"]["content"].pop("text")
-    assert "kept no answers: save it with content" in str(refusal(rec))
+    assert "kept no answers: save it with content" in str(refusal(without_content()))
 
 
 def test_a_schedule_read_the_bot_does_not_understand_is_refused() -> None:
-    rec = Recorder(HOST)
-    rec.api("GET", READ, answer=schedule("hourly"))
-    exc = refusal(rec)
+    exc = refusal(unknown_read())
     assert 'answers {"syncType":"hourly"}' in str(exc) and "sync_type_*" in str(exc)
 
 
 def test_two_comments_after_the_saves_are_listed() -> None:
-    rec = assumed_recording(SCHOOL)
-    rec.api("POST", f"/api/v1/{SCHOOL}/notes", body={"note": "another typed note here"})
-    exc = refusal(rec)
+    exc = refusal(two_comments())
     assert "several requests after the Saves could be the Activity comment" in str(exc)
     assert [c.split(" (")[0] for c in exc.candidates] == [
         f"POST /api/v1/{SCHOOL}/integration/mergeSettings/activity",
