@@ -49,6 +49,11 @@ def add_learn_command(commands: argparse._SubParsersAction[argparse.ArgumentPars
 def cmd_learn(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     """Learn the writes from a recording; print them; with --write, store them."""
     settings, _ = load_settings(environ)
+    url = database_url(environ)
+    if args.write:
+        # What the migration check logs is no news to someone learning a recording.
+        logging.getLogger("alembic").setLevel(logging.WARNING)
+        check_database(url)  # before anything is learned: a ledger that cannot keep it stops here
     try:
         lesson = learn_recording(settings, args.recording, args.env)
     except (Refused, HarError) as exc:
@@ -63,8 +68,6 @@ def cmd_learn(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
             "write contract."
         )
         return 0
-    url = database_url(environ)
-    check_database(url)
     engine = make_engine(url)
     try:
         with make_sessions(engine).begin() as session:

@@ -93,6 +93,32 @@ def learn(recording: Recording, *, school: str, host: str, cfg: wire.WireConfig)
     host, notes = _host(recording, school, host, cfg)
     on_host = [x for x in recording.exchanges if x.host == host]
     reads = _schedule_reads(on_host, school, cfg)
+    candidate = _find_saves(on_host, reads, school, cfg)
+    schedule = _schedule_write(candidate)
+    fit = candidate.fit_of(candidate.sends[0])
+    if fit.read is not None and fit.read.query and fit.read_template != cfg.schedule_read_path:
+        notes.append(f"the page read {fit.read.path} with a query; the bot reads it without one")
+    comment_at, comment = _comment(on_host, candidate, school)
+    if comment is None:
+        notes.append(
+            "no Activity comment was found after the Saves: comments stay the assumed call"
+        )
+    contract = WriteContract(schedule, comment)
+    try:
+        WriteContract.from_json(contract.to_json())
+    except ContractError as exc:
+        raise Refused(f"what the recording shows does not make a usable contract: {exc}") from None
+    return Learned(contract, host, school, candidate.sends, comment_at, tuple(notes))
+
+
+def _find_saves(
+    on_host: list[Exchange],
+    reads: list[tuple[Exchange, Schedule]],
+    school: str,
+    cfg: wire.WireConfig,
+) -> Candidate:
+    """The Saves: writes after the first schedule read, explained by a read before them, or
+    failing any, sending the switch fields alone."""
     first = reads[0][0].number
     gets = [x for x in on_host if x.method == "GET" and x.ok and x.answer_kind == "json"]
     sends = [
@@ -106,7 +132,6 @@ def learn(recording: Recording, *, school: str, host: str, cfg: wire.WireConfig)
             explained.append((send, best))
     candidate = _one_candidate(explained, reads, school, strict=False)
     if candidate is None:
-        # No Save sent back what it read: perhaps the page sends the switch fields alone.
         fitted = {s.number for s, _ in explained}
         bare = [(x, fit) for x in usable if x.number not in fitted if (fit := bare_fit(x))]
         order = sorted([*explained, *bare], key=lambda item: item[0].number)
@@ -120,21 +145,7 @@ def learn(recording: Recording, *, school: str, host: str, cfg: wire.WireConfig)
             + ("; requests that write:" if tried else ""),
             tried,
         )
-    schedule = _schedule_write(candidate)
-    read = candidate.fit_of(candidate.sends[0]).read
-    if read is not None and read.query and read.path != cfg.schedule_read_path:
-        notes.append(f"the page read {read.path} with a query; the bot reads it without one")
-    comment_at, comment = _comment(on_host, candidate, school)
-    if comment is None:
-        notes.append(
-            "no Activity comment was found after the Saves: comments stay the assumed call"
-        )
-    contract = WriteContract(schedule, comment)
-    try:
-        WriteContract.from_json(contract.to_json())
-    except ContractError as exc:
-        raise Refused(f"what the recording shows does not make a usable contract: {exc}") from None
-    return Learned(contract, host, school, candidate.sends, comment_at, tuple(notes))
+    return candidate
 
 
 def _host(

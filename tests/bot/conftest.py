@@ -13,14 +13,16 @@ def cli_in_process() -> Iterator[None]:
     """Let a test run ``bot.cli.main`` under ``capsys`` without leaking its captured streams.
 
     The command installs its log handler on the stream the test captured, closed once the test
-    ends: the root logger is put back after. Alembic binds ``sys.stdout`` as it stands when
-    ``alembic.config`` is first imported: it is imported here, before ``capsys`` takes over.
+    ends, and may quieten alembic's logger: both are put back after. Alembic binds
+    ``sys.stdout`` as it stands when ``alembic.config`` is first imported: it is imported here,
+    before ``capsys`` takes over.
     """
     import alembic.config  # noqa: F401, PLC0415
 
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
+    root, alembic_log = logging.getLogger(), logging.getLogger("alembic")
+    handlers, level, alembic_level = list(root.handlers), root.level, alembic_log.level
     yield
+    alembic_log.setLevel(alembic_level)
     for handler in list(root.handlers):
         if handler not in handlers:
             root.removeHandler(handler)
