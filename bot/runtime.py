@@ -37,7 +37,6 @@ from bot.scheduler import Scheduler
 from bot.series_job import SeriesJob
 from bot.services.access import Access
 from bot.services.blackouts import BlackoutService
-from bot.services.contracts import stored_contracts
 from bot.services.notices import NOTIFY, NoticeService
 from bot.services.occurrences import MATERIALISE
 from bot.services.presses import AssistedService
@@ -116,16 +115,6 @@ def coursedog_clients(
             client.close()
         raise
     return clients
-
-
-def write_contracts(database_url: str, settings: Settings) -> dict[str, WriteContract]:
-    """The configured environments' write contracts stored in the ledger at ``database_url``;
-    a stored contract that is not valid raises BadContract (the bot does not start)."""
-    engine = make_engine(database_url)
-    try:
-        return stored_contracts(make_sessions(engine), settings.environments)
-    finally:
-        engine.dispose()
 
 
 def merge_settings_links(settings: Settings) -> dict[str, str]:

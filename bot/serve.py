@@ -10,7 +10,8 @@ from types import FrameType
 from slack_sdk.errors import SlackApiError
 
 from bot.config import Settings
-from bot.runtime import build_runtime, coursedog_clients, slack_client, write_contracts
+from bot.ledger_contracts import write_contracts
+from bot.runtime import build_runtime, coursedog_clients, slack_client
 from bot.server import serve_http, serve_socket_mode
 from bot.startup import StartupError, check_database, database_url, simulator_environ
 

@@ -21,7 +21,8 @@ from waitress import wasyncore
 
 from bot.config import Settings, parse_settings
 from bot.http_server import BoundedServer, Limits, make_server
-from bot.runtime import Runtime, build_runtime, slack_client, write_contracts
+from bot.ledger_contracts import write_contracts
+from bot.runtime import Runtime, build_runtime, slack_client
 from bot.sandbox.slack_api import Message, SlackStandIn
 from bot.server import wsgi_app
 from bot.slack import ids

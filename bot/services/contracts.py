@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -48,6 +48,11 @@ class WriteStanding:
     learned_at: datetime | None = None
     verified_at: datetime | None = None
 
+    def pair(self) -> tuple[str, date | None]:
+        """The standing and the day it was reached (None when assumed)."""
+        since = self.verified_at if self.standing is Standing.VERIFIED else self.learned_at
+        return self.standing.value, since.date() if since is not None else None
+
     def describe(self) -> str:
         """E.g. "learned from a recording on 2026-11-02" or "assumed"."""
         if self.standing is Standing.VERIFIED and self.verified_at is not None:
@@ -64,6 +69,14 @@ def standing(session: Session, environment: str) -> WriteStanding:
     if row is None:
         return WriteStanding(environment, Standing.ASSUMED)
     return _standing(row)
+
+
+def standings(
+    sessions: sessionmaker[Session], environments: Iterable[str]
+) -> dict[str, WriteStanding]:
+    """Each environment's standing; BadContract for one whose stored contract is not valid."""
+    with reading(sessions) as session:
+        return {name: standing(session, name) for name in environments}
 
 
 def stored_contracts(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -12,9 +13,11 @@ from sqlalchemy import text
 
 from bot import cli, coursedog_learn_cli
 from bot.services.contracts import Standing, standing, stored_contracts
+from coursedog.simulator import SchoolState, Simulator
 from storage.db import make_engine, make_sessions
 from tests.coursedog.test_learn import REFUSED
 from tests.har import SECRETS, Recorder, assumed_recording, settings_recording
+from tests.harness import EMAIL, PASSWORD
 
 pytestmark = pytest.mark.usefixtures("cli_in_process")
 
@@ -348,3 +351,60 @@ def test_a_bad_stored_contract_stops_the_bot_from_starting_and_is_replaced_by_le
     assert run.code == 0
     assert "in place of the one a stored contract that was not valid" not in run.out
     assert "in place of a stored contract that was not valid." in run.out
+
+
+def test_check_shows_the_writes_as_learned_with_their_standing(
+    database_url: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    with Simulator(users={EMAIL: PASSWORD}, schools={STAGING: SchoolState()}) as sim:
+        config = tmp_path / "sim.toml"
+        config.write_text(
+            CONFIG.replace("https://staging.coursedog.com", sim.base_url), encoding="utf-8"
+        )
+        path = har(tmp_path, settings_recording(STAGING))
+        assert learn(capsys, config, database_url, path, "--write").code == 0
+        environ = {
+            "SIS_MAINT_CONFIG": str(config),
+            "DATABASE_URL": database_url,
+            "CD_EMAIL": EMAIL,
+            "CD_PASSWORD": PASSWORD,
+        }
+        code = cli.main(["coursedog", "check", "staging"], environ)
+    out = capsys.readouterr().out
+    assert code == 0, out
+    day = datetime.now(UTC).date().isoformat()  # the learn above stored today's date
+    assert (f"  write  POST /api/v1/{STAGING}/settings/save: learned from a recording on ") in out
+    assert f"  write  POST /api/v1/{STAGING}/activity: learned from a recording on {day}" in out
+
+
+def test_check_without_a_ledger_creates_none_and_says_the_writes_are_assumed(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    with Simulator(users={EMAIL: PASSWORD}, schools={STAGING: SchoolState()}) as sim:
+        config = tmp_path / "sim.toml"
+        config.write_text(
+            CONFIG.replace("https://staging.coursedog.com", sim.base_url), encoding="utf-8"
+        )
+        absent = tmp_path / "absent.db"
+        environ = {
+            "SIS_MAINT_CONFIG": str(config),
+            "DATABASE_URL": f"sqlite:///{absent}",
+            "CD_EMAIL": EMAIL,
+            "CD_PASSWORD": PASSWORD,
+        }
+        code = cli.main(["coursedog", "check", "staging"], environ)
+        unmigrated = tmp_path / "empty.db"
+        unmigrated.write_bytes(b"")
+        code_unmigrated = cli.main(
+            ["coursedog", "check", "staging"],
+            {**environ, "DATABASE_URL": f"sqlite:///{unmigrated}"},
+        )
+    captured = capsys.readouterr()
+    first, second = captured.out.split("Coursedog as configured in ")[1:]
+    assert "sis-maint: the writes' standing cannot be read: The database is at revision none" in (
+        captured.err
+    )
+    assert code == 0 and not absent.exists()
+    assert f"  write  PUT /api/v1/{STAGING}/general/integrationSchedule: assumed" in first
+    assert code_unmigrated == 0
+    assert ": unknown (the ledger cannot be read)" in second
