@@ -26,8 +26,9 @@ ContractOf = Callable[[str], WriteContract | None]
 
 
 def standing(environment: str) -> Standing:
-    """The standing of an environment's writes: assumed, until a recording teaches them
-    ("learned", on that day) or a round trip on the environment proves them ("verified")."""
+    """The standing of writes when no ledger is consulted: assumed. The command reads the
+    ledger instead (bot.ledger_contracts.write_standings): "learned" on the day a recording
+    taught them, "verified" on the day a round trip proved them."""
     return ("assumed", None)
 
 
