@@ -14,17 +14,21 @@ from bot.config import Settings
 from bot.errors import ConfigError
 from bot.runtime import coursedog_clients
 from coursedog import wire
+from coursedog.contract import WriteContract
 from coursedog.probe import HISTORY_SIZE, Probe, probe
 from coursedog.session import SessionPool
 
 # How far an environment's writes are trusted, and since when (None for assumed).
 Standing = tuple[str, date | None]
 StandingOf = Callable[[str], Standing]
+# The write contract an environment writes through (None: the assumed writes).
+ContractOf = Callable[[str], WriteContract | None]
 
 
 def standing(environment: str) -> Standing:
-    """The standing of an environment's writes: assumed, until a recording teaches them
-    ("learned", on that day) or a round trip on the environment proves them ("verified")."""
+    """The standing of writes when no ledger is consulted: assumed. The command reads the
+    ledger instead (bot.ledger_contracts.write_standings): "learned" on the day a recording
+    taught them, "verified" on the day a round trip proved them."""
     return ("assumed", None)
 
 
@@ -110,6 +114,7 @@ def run_check(
     *,
     pool: SessionPool,
     standing_of: StandingOf = standing,
+    contract_of: ContractOf = lambda _name: None,
     history_size: int = HISTORY_SIZE,
 ) -> CheckReport:
     """Check the named environments (all when none are); a ConfigError before any call when
@@ -135,7 +140,7 @@ def run_check(
                     host=env.host,
                     school=env.school,
                     probe=probe(client, history_size=history_size) if client else None,
-                    writes=_writes(settings, name, standing_of(name)),
+                    writes=_writes(settings, name, standing_of(name), contract_of(name)),
                     shares_login_with=sharing,
                 )
             )
@@ -145,14 +150,33 @@ def run_check(
             client.close()
 
 
-def _writes(settings: Settings, name: str, trust: Standing) -> tuple[WriteCheck, ...]:
-    """The writes the bot would make on the environment (none without an API user)."""
+def _writes(
+    settings: Settings, name: str, trust: Standing, contract: WriteContract | None
+) -> tuple[WriteCheck, ...]:
+    """The writes the bot would make on the environment (none without an API user): as its
+    contract learned them, with the contract's standing; a write it did not learn is assumed."""
     env = settings.environments[name]
     if not env.reads:
         return ()
     kind, since = trust
-    return tuple(
-        WriteCheck(e.name, e.method, e.path.format(school=env.school), kind, since)
-        for e in wire.endpoints(settings.wire(name))
-        if e.method in wire.WRITE_METHODS and e.name != "login"
-    )
+    learned: dict[str, tuple[str, str]] = {}
+    if contract is not None:
+        learned["write_schedule"] = (contract.schedule.method, contract.schedule.path)
+        if contract.comment is not None:
+            learned["post_comment"] = (contract.comment.method, contract.comment.path)
+    writes = []
+    for e in wire.endpoints(settings.wire(name)):
+        if e.method not in wire.WRITE_METHODS or e.name == "login":
+            continue
+        method, path = learned.get(e.name, (e.method, e.path))
+        assumed = contract is not None and e.name not in learned
+        writes.append(
+            WriteCheck(
+                e.name,
+                method,
+                path.format(school=env.school),
+                "assumed" if assumed else kind,
+                None if assumed else since,
+            )
+        )
+    return tuple(writes)

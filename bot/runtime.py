@@ -58,6 +58,7 @@ from bot.slack.people import SlackPeople
 from bot.slack.series_notifier import SeriesNotifier
 from bot.worker import Worker
 from coursedog.client import CoursedogClient
+from coursedog.contract import WriteContract
 from coursedog.session import SessionPool
 from coursedog.wire import merge_settings_link
 from storage import replay
@@ -80,12 +81,15 @@ def coursedog_clients(
     *,
     pool: SessionPool | None = None,
     only: Collection[str] | None = None,
+    contracts: Mapping[str, WriteContract] | None = None,
 ) -> dict[str, CoursedogClient]:
     """One client per environment with an API user (of those in ``only``, when given), with
-    credentials from the variables it names.
+    credentials from the variables it names, writing as the environment's stored contract says
+    (without one, the assumed way).
 
     Environments on one host with the same user share one session: one login serves them all.
     """
+    contracts = contracts or {}
     pool = pool or SessionPool()
     clients: dict[str, CoursedogClient] = {}
     try:
@@ -103,7 +107,9 @@ def coursedog_clients(
                 )
             except ValueError as exc:
                 raise ConfigError(f"environments.{name}: {exc}") from None
-            clients[name] = CoursedogClient(school=env.school, session=session, wire=wire)
+            clients[name] = CoursedogClient(
+                school=env.school, session=session, wire=wire, contract=contracts.get(name)
+            )
     except BaseException:
         for client in clients.values():
             client.close()

@@ -1,6 +1,7 @@
 """Coursedog API client and a local Coursedog simulator; knows nothing of Slack or SQL."""
 
 from coursedog.client import CoursedogClient
+from coursedog.contract import WriteContract
 from coursedog.errors import (
     ApiError,
     BadResponse,
@@ -9,6 +10,7 @@ from coursedog.errors import (
     NotFound,
     OutcomeUnknown,
     RateLimited,
+    ScheduleNotLearned,
     ServerError,
     SettingsLocked,
     TransportError,
@@ -34,6 +36,7 @@ __all__ = [
     "RateLimited",
     "RetryPolicy",
     "Schedule",
+    "ScheduleNotLearned",
     "ScheduleSnapshot",
     "ServerError",
     "SettingsLocked",
@@ -41,5 +44,6 @@ __all__ = [
     "Unauthorized",
     "UnrecognisedSchedule",
     "WireConfig",
+    "WriteContract",
     "WriteRefused",
 ]

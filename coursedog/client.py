@@ -13,6 +13,7 @@ from urllib.parse import quote
 import httpx
 
 from coursedog import wire
+from coursedog.contract import ScheduleWrite, WriteContract
 from coursedog.models import Answer, MergeRun, Schedule, ScheduleSnapshot
 from coursedog.responses import Call, decode, parse
 from coursedog.retry import RetryPolicy
@@ -48,7 +49,9 @@ class CoursedogClient:
         sleep: Callable[[float], None] = time.sleep,
         timeout: float = 10.0,
         clock: Callable[[], float] = time.time,
+        contract: WriteContract | None = None,
     ) -> None:
+        """``contract``: the writes learned from a recording; None writes the assumed way."""
         if not school:
             raise ValueError("school must be the School Unique ID")
         if session is None:
@@ -74,6 +77,7 @@ class CoursedogClient:
         self._host = session.host
         self._school = school
         self._wire = wire or session.wire
+        self._contract = contract
         self._closed = False
         # The saved-state read runs here while the calling thread reads the schedule.
         self._reads = ThreadPoolExecutor(READ_THREADS, thread_name_prefix="coursedog-read")
@@ -140,8 +144,12 @@ class CoursedogClient:
         """Set both switches to the given absolute value (never a toggle).
 
         An assumed PUT may replace the whole object, so its other fields are carried over:
-        from ``over``, the snapshot just read, or else from a read made for the purpose.
+        from ``over``, the snapshot just read, or else from a read made for the purpose. With a
+        learned contract the body is built as it says (see ``_write_learned``).
         """
+        if self._contract is not None:
+            self._write_learned(self._contract.schedule, schedule, over)
+            return
         cfg = self._wire
         current: Mapping[str, Any] | None = None
         if cfg.schedule_write_keeps_other_fields:
@@ -156,6 +164,10 @@ class CoursedogClient:
         """Add a comment to the Merge Settings Activity tab."""
         if not text.strip():
             raise ValueError("an Activity comment must not be empty")
+        learned = self._contract.comment if self._contract is not None else None
+        if learned is not None:
+            self._request(learned.method, learned.path, json=learned.body(text), write=True)
+            return
         body = wire.comment_body(text, self._wire)
         self._request(self._wire.comment_method, self._wire.comment_path, json=body, write=True)
 
@@ -197,6 +209,28 @@ class CoursedogClient:
         self._closed = True
         self._reads.shutdown(wait=True, cancel_futures=True)
         self._session.release()
+
+    def _write_learned(
+        self, learned: ScheduleWrite, schedule: Schedule, over: ScheduleSnapshot | None
+    ) -> None:
+        """Write the way the recording showed, over a fresh read of the base it names.
+
+        A schedule the recording never showed is refused before anything is sent.
+        """
+        if not learned.knows(schedule):
+            raise self._call(learned.method, learned.path).not_learned(schedule, learned.states())
+        fresh = over.schedule_object if over is not None else None
+        base: Mapping[str, Any] = {}  # a body of the switch fields alone
+        if fresh is not None and learned.reuses_schedule_read(self._wire):
+            base = fresh  # the snapshot the caller just read is the base
+        elif learned.base_path is not None:
+            raw = self._request("GET", learned.base_path)
+            base = parse(self._call("GET", learned.base_path), learned.base_of, raw)
+        body = learned.body(base, schedule)
+        self._request(learned.method, learned.path, json=body, write=True)
+        logger.info(
+            "wrote %s to %s for %s as learned", schedule.describe(), self._host, self._school
+        )
 
     # --- the one request path --------------------------------------------------
 

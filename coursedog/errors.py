@@ -12,10 +12,13 @@ CoursedogError
  |    +-- RateLimited(retry_after)
  |    +-- ServerError        5xx
  +-- BadResponse             the answer did not have the expected shape
-      +-- UnrecognisedSchedule  a schedule whose values the bot does not know (never "off")
+ |    +-- UnrecognisedSchedule  a schedule whose values the bot does not know (never "off")
+ +-- ScheduleNotLearned      the learned write contract has no body for this schedule: nothing sent
 """
 
 from __future__ import annotations
+
+from coursedog.models import Schedule
 
 
 class CoursedogError(Exception):
@@ -109,3 +112,24 @@ class UnrecognisedSchedule(BadResponse):
         super().__init__(message, host=host, school=school, operation=operation)
         self.raw = raw
         self.problem = problem or message
+
+
+class ScheduleNotLearned(CoursedogError):
+    """The write contract has no body for the schedule wanted; nothing was sent.
+
+    ``schedule`` is the schedule that was wanted, ``learned`` those the contract can write.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        schedule: Schedule,
+        learned: tuple[Schedule, ...],
+        host: str = "",
+        school: str = "",
+        operation: str = "",
+    ):
+        super().__init__(message, host=host, school=school, operation=operation)
+        self.schedule = schedule
+        self.learned = learned

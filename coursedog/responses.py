@@ -10,6 +10,7 @@ from typing import Any, TypedDict, TypeVar
 import httpx
 
 from coursedog import errors
+from coursedog.models import Schedule
 from coursedog.retry import parse_retry_after
 from coursedog.wire import UnknownSchedule
 
@@ -54,6 +55,20 @@ class Call:
             f"schedule the bot does not recognise: {exc}",
             raw=exc.raw,
             problem=str(exc),
+            **self._where(),
+        )
+
+    def not_learned(
+        self, schedule: Schedule, learned: tuple[Schedule, ...]
+    ) -> errors.ScheduleNotLearned:
+        """Build the error for a schedule the learned write contract has no body for."""
+        shown = "; ".join(state.describe() for state in learned)
+        return errors.ScheduleNotLearned(
+            f"Nothing was sent to Coursedog at {self.host} (school {self.school}): the write "
+            f"contract learned from a recording has no body for {schedule.describe()}, only for "
+            f"{shown}. Switch it by hand, or learn from a recording that shows it",
+            schedule=schedule,
+            learned=learned,
             **self._where(),
         )
 

@@ -13,18 +13,29 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from coursedog.contract import WriteContract
 from coursedog.models import Schedule
+from coursedog.simulator_api import Route
 from coursedog.simulator_faults import Fault, FaultBook
 from coursedog.simulator_http import SimulatorServer
+from coursedog.simulator_learned import routes_for
 from coursedog.wire import DEFAULT_WIRE, PASSWORD_FIELDS, SHAPES, Shape, WireConfig
 
 TOKEN_LIFETIME = 24 * 3600.0
 DEFAULT_USERS = {"sis-maint@example.edu": "simulator-only"}
 DEFAULT_SCHOOL = "demo_university"
-SCHOOL_SETTINGS = ("nightly", "realtime", "locked", "save_state_id", "schedule_answer")
+SCHOOL_SETTINGS = (
+    "nightly",
+    "realtime",
+    "locked",
+    "save_state_id",
+    "schedule_answer",
+    "contract_base",
+)
 _SETTING_TYPES: dict[str, tuple[type, ...]] = {
     "save_state_id": (str,),
     "schedule_answer": (dict, type(None)),
+    "contract_base": (dict,),
 }
 
 
@@ -58,6 +69,9 @@ class SchoolState:
     # Served verbatim as the schedule object instead of the switches, when set: how a school
     # whose schedule carries values the bot does not know (or lacks a field) answers.
     schedule_answer: dict[str, Any] | None = None
+    # The object a write contract's base GET answers (when it is not the schedule read), as
+    # last written; its switch fields are served as the switches stand.
+    contract_base: dict[str, Any] = field(default_factory=dict)
 
     @property
     def schedule(self) -> Schedule:
@@ -76,6 +90,7 @@ class SchoolState:
             "merge_history": list(self.merge_history),
             "extra_fields": dict(self.extra_fields),
             "schedule_answer": self.schedule_answer,
+            "contract_base": dict(self.contract_base),
         }
 
 
@@ -93,7 +108,9 @@ class Simulator:
         read_only: set[str] | None = None,
         shape: Shape = "seen",
         password_fields: tuple[str, ...] | None = None,
+        contract: WriteContract | None = None,
     ) -> None:
+        """``contract``: serve the writes as learned from a recording, not the assumed ones."""
         if shape not in SHAPES:
             raise ValueError(f"shape must be one of {', '.join(SHAPES)}")
         if password_fields is not None and not password_fields:
@@ -116,6 +133,8 @@ class Simulator:
         self.password_fields = password_fields or tuple(
             dict.fromkeys((wire.password_field, *PASSWORD_FIELDS))
         )
+        self.contract = contract
+        self._routes = routes_for(wire, contract)
         self.faults = FaultBook()
         self.lock = threading.RLock()
         self.stopping = threading.Event()
@@ -204,6 +223,17 @@ class Simulator:
                 setattr(state, key, value)
             return state
 
+    def set_contract(self, contract: WriteContract | None) -> None:
+        """Serve the writes as ``contract`` says from now on (None: the assumed writes)."""
+        with self.lock:
+            self.contract = contract
+            self._routes = routes_for(self.wire, contract)
+
+    def routes(self) -> list[Route]:
+        """The Coursedog calls served now."""
+        with self.lock:
+            return self._routes
+
     def add_merge_item(self, school: str, item: dict[str, Any]) -> None:
         """Put a merge-history item (wire shape) at the top of a school's history."""
         if not isinstance(item.get("mergeReport") or item.get("inProgressMerge"), dict):
@@ -215,8 +245,14 @@ class Simulator:
         """Return every school's state, the faults and the latency, JSON-ready."""
         with self.lock:
             schools = {name: s.as_dict() for name, s in sorted(self.schools.items())}
-        faults = self.faults.describe()
-        return {"schools": schools, "faults": faults, "latency": self.latency, "shape": self.shape}
+            contract = self.contract.to_json() if self.contract is not None else None
+        return {
+            "schools": schools,
+            "faults": self.faults.describe(),
+            "latency": self.latency,
+            "shape": self.shape,
+            "contract": contract,
+        }
 
     # --- faults and sessions ---------------------------------------------------
 

@@ -451,6 +451,29 @@ class PendingReport(Base):
     created_at: Mapped[datetime]
 
 
+class StoredContract(Base):
+    """An environment's write contract: how its Coursedog pages write, learned from a
+    recording of them (the contract itself is JSON, as coursedog.contract writes it).
+
+    Learning it again replaces the row and clears what a verification proved; every change
+    appends a ``write_contract_learned`` audit event.
+    """
+
+    __tablename__ = "write_contracts"
+
+    environment: Mapped[str] = mapped_column(String(64), primary_key=True)
+    contract: Mapped[dict[str, Any]] = mapped_column(JSON)
+    source: Mapped[str] = mapped_column(String(16))  # "recording"
+    recording: Mapped[str] = mapped_column(String(255))  # the file's name, without its folder
+    host: Mapped[str] = mapped_column(String(253))  # where the recording was made
+    learned_at: Mapped[datetime]
+    learned_by: Mapped[str] = mapped_column(String(64))
+    # What a verification of the contract proved, and where (None until one has).
+    verified_at: Mapped[datetime | None]
+    verified_host: Mapped[str | None] = mapped_column(String(253))
+    proof: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+
+
 class ReplayKey(Base):
     """A request that has acted: its key, kept until no copy of the request could still be
     accepted (see storage.replay)."""

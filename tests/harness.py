@@ -21,6 +21,7 @@ from waitress import wasyncore
 
 from bot.config import Settings, parse_settings
 from bot.http_server import BoundedServer, Limits, make_server
+from bot.ledger_contracts import write_contracts
 from bot.runtime import Runtime, build_runtime, slack_client
 from bot.sandbox.slack_api import Message, SlackStandIn
 from bot.server import wsgi_app
@@ -28,6 +29,7 @@ from bot.slack import ids
 from bot.slack.after_ack import Lull
 from bot.slack.text import escape
 from coursedog.client import CoursedogClient
+from coursedog.contract import WriteContract
 from coursedog.retry import RetryPolicy
 from coursedog.session import SessionPool
 from coursedog.simulator import SchoolState, Simulator
@@ -420,12 +422,15 @@ def running_bot(
     lull: Lull | None = None,
     limits: Limits = SERVED,
     shape: Shape = "seen",
+    contract: WriteContract | None = None,
 ) -> Iterator[Bot]:
     """Start the simulator, the Slack stand-in and the bot on free ports; stop them after.
 
     The bot is served by the production server (bot.http_server), with ``limits``. The
     simulator's reads answer what has been seen of Coursedog; ``shape="assumed"`` adds the
-    nightly and real-time booleans, for a state syncType alone cannot express.
+    nightly and real-time booleans, for a state syncType alone cannot express. The simulator
+    serves the writes as ``contract`` says (None: the assumed ones); the bot's clients write
+    as the contracts stored in the ledger say, as in production.
     """
     sim = Simulator(
         shape=shape,
@@ -438,6 +443,7 @@ def running_bot(
             "state_u_sandbox": SchoolState(nightly=False, realtime=False),
         },
         latency=latency,
+        contract=contract,
     )
     base = sim.start()
     if slack is None:
@@ -454,6 +460,7 @@ def running_bot(
             timeout=2.0,
             sleep=sleep,
         )
+        contracts = write_contracts(database_url, settings)
         clients = {
             name: CoursedogClient(
                 school=env.school,
@@ -461,6 +468,7 @@ def running_bot(
                     base_url=env.base_url, email=EMAIL, password=password, wire=settings.wire(name)
                 ),
                 wire=settings.wire(name),
+                contract=contracts.get(name),
             )
             for name, env in settings.environments.items()
             if env.reads  # an assisted environment without an API user has no client

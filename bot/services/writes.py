@@ -23,6 +23,7 @@ from bot.services.outcomes import Failure
 from coursedog.errors import (
     CoursedogError,
     OutcomeUnknown,
+    ScheduleNotLearned,
     ServerError,
     SettingsLocked,
     WriteRefused,
@@ -163,6 +164,8 @@ class ScheduleWriter:
             except WriteRefused as exc:
                 why = Failure.LOCKED if isinstance(exc, SettingsLocked) else Failure.REFUSED
                 return _Sent(str(exc), "failed", None, sends, lost_unapplied, why)
+            except ScheduleNotLearned as exc:  # refused here, before anything was sent
+                return _Sent(str(exc), "failed", None, sends - 1, lost_unapplied)
             except (OutcomeUnknown, ServerError) as exc:
                 # It may or may not have been applied: the read below tells, not a guess.
                 log.warning("write to %s: outcome unknown (%s); settling by reading", env, exc)
