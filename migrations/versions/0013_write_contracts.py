@@ -1,6 +1,6 @@
 """Each environment's write contract, learned from a recording of its Coursedog pages.
 
-Revision ID: 0014
+Revision ID: 0013
 Revises: 0012
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 
 import storage.types
 
-revision: str = "0014"
+revision: str = "0013"
 down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
