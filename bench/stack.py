@@ -41,6 +41,7 @@ base_url = "{coursedog_url}"
 school = "{school}"
 email_env = "CD_EMAIL"
 password_env = "CD_PASSWORD"
+driver = "api"
 max_duration = "2d"
 """
         for name, school in SCHOOLS.items()

@@ -35,6 +35,8 @@ from bot.errors import ConfigError, InputError
 from coursedog.wire import WireConfig
 
 ENV_NAME = r"^[A-Z_][A-Z0-9_]*$"
+# Coursedog's production host (staging instances live on staging.coursedog.com).
+PRODUCTION_HOST = "app.coursedog.com"
 SHORT_NAME = r"^[a-z][a-z0-9_-]{0,31}$"
 MIN_TOKEN = 20
 
@@ -100,7 +102,13 @@ class EnvironmentConfig(_Strict):
     label: str = Field(min_length=1, max_length=80)
     base_url: str = Field(pattern=r"^https?://[^\s/]+(:\d+)?/?$")
     school: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,128}$")
-    driver: Literal["api", "assisted"] = "api"
+    # "auto": the bot writes once the environment's write contract is learned from a recording
+    # or verified (sis-maint coursedog learn / verify-writes), a person switches by hand until
+    # then; "api": the bot writes, even the assumed calls; "assisted": a person always does.
+    driver: Literal["auto", "api", "assisted"] = "auto"
+    # Whether this is a production instance (verify-writes refuses it unless told plainly);
+    # unset: whether its host is Coursedog's production host, app.coursedog.com.
+    production: bool | None = None
     # The Coursedog service user; an assisted environment without one is confirmed by people.
     email_env: str | None = Field(default=None, pattern=ENV_NAME)
     password_env: str | None = Field(default=None, pattern=ENV_NAME)
@@ -125,6 +133,13 @@ class EnvironmentConfig(_Strict):
                 'without one, use driver = "assisted"'
             )
         return self
+
+    @property
+    def is_production(self) -> bool:
+        """Whether this environment is a production instance (see ``production``)."""
+        if self.production is not None:
+            return self.production
+        return self.host == PRODUCTION_HOST
 
     @property
     def host(self) -> str:

@@ -13,6 +13,7 @@ from datetime import date
 from bot.config import Settings
 from bot.errors import ConfigError
 from bot.runtime import coursedog_clients
+from bot.services.drivers import Driver, Drivers
 from coursedog import wire
 from coursedog.contract import WriteContract
 from coursedog.probe import HISTORY_SIZE, Probe, probe
@@ -69,6 +70,9 @@ class EnvironmentCheck:
     probe: Probe | None  # None: the environment has no API user, so nothing can be read
     writes: tuple[WriteCheck, ...]
     shares_login_with: tuple[str, ...] = ()
+    # A person switches it by hand (the assisted driver, or auto before its writes are
+    # learned): the bot makes none of the writes listed.
+    by_hand: bool = False
 
     @property
     def understood(self) -> bool:
@@ -115,11 +119,13 @@ def run_check(
     pool: SessionPool,
     standing_of: StandingOf = standing,
     contract_of: ContractOf = lambda _name: None,
+    driver_of: Callable[[str], Driver] | None = None,
     history_size: int = HISTORY_SIZE,
 ) -> CheckReport:
     """Check the named environments (all when none are); a ConfigError before any call when
     a name or a credential is missing. Environments sharing a host and user log in once."""
     chosen = select_environments(settings, names)
+    drivers = driver_of or Drivers(settings, {}).of
     clients = coursedog_clients(settings, environ, pool=pool, only=chosen)
     try:
         checks = []
@@ -136,12 +142,13 @@ def run_check(
                 EnvironmentCheck(
                     name=name,
                     label=env.label,
-                    driver=env.driver,
+                    driver=f"{env.driver} driver: {drivers(name).describe()}",
                     host=env.host,
                     school=env.school,
                     probe=probe(client, history_size=history_size) if client else None,
                     writes=_writes(settings, name, standing_of(name), contract_of(name)),
                     shares_login_with=sharing,
+                    by_hand=drivers(name).by_hand,
                 )
             )
         return CheckReport(tuple(checks))

@@ -11,6 +11,7 @@ from bot.config import Settings, load_settings
 from bot.errors import ConfigError
 from bot.logs import configure_logging
 from bot.services.contracts import WriteStanding
+from bot.services.drivers import Drivers
 from bot.startup import StartupError, database_url, simulator_environ
 
 
@@ -60,6 +61,7 @@ def cmd_check(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
         pool=pool,
         standing_of=lambda name: standings[name].pair() if name in standings else UNREAD,
         contract_of=lambda name: standings[name].contract if name in standings else None,
+        driver_of=Drivers(settings, standings).of,
     )
     if args.json:
         text = json.dumps(render_json(report), indent=2, ensure_ascii=False) + "\n"

@@ -34,7 +34,7 @@ def render_text(report: CheckReport) -> str:
 
 def _environment(env: EnvironmentCheck) -> list[str]:
     lines = [
-        f"{env.name} — {env.label}: {env.host}, school {env.school} ({env.driver} driver)",
+        f"{env.name} — {env.label}: {env.host}, school {env.school} ({env.driver})",
     ]
     if env.probe is None:
         lines.append(
@@ -47,7 +47,7 @@ def _environment(env: EnvironmentCheck) -> list[str]:
             lines.append("  reads: not made, since the login failed")
         for read in env.probe.reads:
             lines += _read(read)
-    unused = " (not made while the driver is assisted)" if env.driver == "assisted" else ""
+    unused = " (not made: a person switches it by hand)" if env.by_hand else ""
     for write in env.writes:
         lines.append(f"  write  {write.method} {write.path}: {write.label}{unused}")
     verdict = OK if env.understood else ERROR

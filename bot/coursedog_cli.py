@@ -6,6 +6,7 @@ import argparse
 
 from bot.coursedog_check_cli import add_check_command
 from bot.coursedog_learn_cli import add_learn_command
+from bot.coursedog_verify_cli import add_verify_command
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -16,3 +17,4 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     commands = group.add_subparsers(dest="coursedog_command", required=True)
     add_check_command(commands)
     add_learn_command(commands)
+    add_verify_command(commands)

@@ -37,6 +37,8 @@ from bot.scheduler import Scheduler
 from bot.series_job import SeriesJob
 from bot.services.access import Access
 from bot.services.blackouts import BlackoutService
+from bot.services.contracts import standings
+from bot.services.drivers import Drivers
 from bot.services.notices import NOTIFY, NoticeService
 from bot.services.occurrences import MATERIALISE
 from bot.services.presses import AssistedService
@@ -207,6 +209,8 @@ def build_runtime(
     )
     labels = {name: env.label for name, env in settings.environments.items()}
     links = merge_settings_links(settings)
+    # Who switches each environment, from the contracts stored when the bot starts.
+    drivers = Drivers(settings, standings(sessions, settings.environments))
     notifier = SlackNotifier(
         slack,
         sessions,
@@ -217,6 +221,7 @@ def build_runtime(
         nightly=settings.nightly_merge.span(),
         merge_settings=links,
         readable=frozenset(clients),
+        drivers=drivers.descriptions(),
     )
     reconciler = Reconciler(
         settings,
@@ -226,6 +231,7 @@ def build_runtime(
         owner=owner,
         lease_ttl=timedelta(seconds=settings.environment_lease_seconds),
         ahead=ahead,
+        drivers=drivers,
     )
     worker = Worker(
         reconciler,
@@ -234,7 +240,7 @@ def build_runtime(
         environments=settings.environments,
         watchdog_interval=settings.watchdog_interval_seconds,
     )
-    jobs = Jobs(settings, clock, notifier, worker, access)
+    jobs = Jobs(settings, clock, notifier, worker, access, drivers=drivers)
     series = SeriesService(settings, sessions, clock, access, on_scheduled=wake)
     series_notices = SeriesNotifier(
         slack,
@@ -272,7 +278,7 @@ def build_runtime(
     )
     wake.scheduler = scheduler
     status = StatusService(sessions, clients)
-    home = HomePublisher(slack, status, clock, labels)
+    home = HomePublisher(slack, status, clock, labels, drivers=drivers.descriptions())
     notifier.on_change = home.refresh_viewers
     deps = SlackDeps(
         settings=settings,
@@ -283,7 +289,7 @@ def build_runtime(
         worker=worker,
         home=home,
         notices=NoticeService(sessions, access, clock.now, on_settled=worker.kick),
-        assisted=AssistedService(settings, sessions, clock, clients, access),
+        assisted=AssistedService(settings, sessions, clock, clients, access, drivers=drivers),
         merge_settings=links,
         series=series,
         blackouts=BlackoutService(settings, sessions, clock, access),

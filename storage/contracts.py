@@ -21,6 +21,7 @@ from storage.models import StoredContract, row_values
 
 SOURCE_RECORDING = "recording"
 LEARNED = "write_contract_learned"
+VERIFIED = "write_contract_verified"
 
 
 def get(session: Session, environment: str) -> StoredContract | None:
@@ -73,6 +74,35 @@ def store_learned(
         environment=environment,
         detail=summary,
         data={"before": before, "after": _described(row)},
+    )
+    return row
+
+
+def record_verified(
+    session: Session,
+    *,
+    environment: str,
+    host: str,
+    proof: dict[str, Any],
+    at: datetime,
+    actor: str,
+    summary: str,
+) -> StoredContract | None:
+    """Note what a verification proved of the environment's stored contract, with the audit
+    event (``summary`` its detail); None when no contract is stored."""
+    row = session.get(StoredContract, environment, with_for_update=True, populate_existing=True)
+    if row is None:
+        return None
+    before = _described(row)
+    row.verified_at, row.verified_host, row.proof = at, host, proof
+    ledger.add_audit(
+        session,
+        at=at,
+        actor=actor[:64],
+        action=VERIFIED,
+        environment=environment,
+        detail=summary,
+        data={"before": before, "after": _described(row), "proof": proof},
     )
     return row
 

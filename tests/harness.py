@@ -58,6 +58,8 @@ def settings_document(base_url: str, **overrides: Any) -> dict[str, Any]:
             "school": school,
             "email_env": "CD_EMAIL",
             "password_env": "CD_PASSWORD",
+            # The simulator serves the assumed writes: the bot writes them without a contract.
+            "driver": "api",
         }
 
     doc: dict[str, Any] = {

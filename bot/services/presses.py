@@ -17,7 +17,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.domain.states import WindowState
 from bot.errors import Conflict, InputError, NotFound
-from bot.services import drivers, notices
+from bot.services import notices
 from bot.services.access import Access
 from bot.services.assisted import (
     COMMENT,
@@ -31,6 +31,7 @@ from bot.services.assisted import (
     rows_switched,
     steps_of,
 )
+from bot.services.drivers import Drivers
 from bot.services.plans import ROW_EARLY, ROW_WAITING_RESTORE, holds
 from coursedog.errors import CoursedogError
 from storage import ledger
@@ -60,9 +61,11 @@ class AssistedService:
         clients: Mapping[str, Reader],
         access: Access,
         *,
+        drivers: Drivers,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._settings = settings
+        self._drivers = drivers
         self._sessions = sessions
         self._clock = clock
         self._clients = clients
@@ -106,7 +109,7 @@ class AssistedService:
             row = next((r for r in window.environments if r.environment == environment), None)
             if row is None:
                 raise InputError(f"MW-{window_id} does not cover {environment}.")
-            if not drivers.by_hand(self._settings, environment):
+            if not self._drivers.by_hand(environment):
                 raise Conflict(
                     f"{environment} is switched by the bot at MW-{window_id}'s start; there is "
                     "nothing to do by hand before it."

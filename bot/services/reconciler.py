@@ -21,9 +21,10 @@ from bot import crashpoint
 from bot.clock import Clock
 from bot.config import Settings
 from bot.domain.states import HOLDING
-from bot.services import baselines, drivers, notices, outcomes
+from bot.services import baselines, notices, outcomes
 from bot.services.by_hand import ByHand
 from bot.services.comments import ActivityComments
+from bot.services.drivers import Drivers
 from bot.services.idle_watch import IdleWatch
 from bot.services.late_writes import LateWrites
 from bot.services.outcomes import Failure, owe
@@ -64,8 +65,12 @@ class Reconciler:
         owner: str,
         lease_ttl: timedelta = timedelta(minutes=5),
         ahead: ReadAhead | None = None,
+        drivers: Drivers | None = None,
     ) -> None:
+        """``drivers`` say who switches each environment (by default: none has a learned
+        contract)."""
         self._settings = settings
+        self._drivers = drivers or Drivers(settings, {})
         self._sessions = sessions
         self._clock = clock
         self._clients = clients
@@ -299,7 +304,7 @@ class Reconciler:
         return reports
 
     def _by_hand_driver(self, env: str, plan: Plan) -> bool:
-        return plan.by_hand or drivers.by_hand(self._settings, env)
+        return plan.by_hand or self._drivers.by_hand(env)
 
     def _to_checklist(
         self, env: str, plan: Plan, live: Schedule, desired: Schedule, written: Written

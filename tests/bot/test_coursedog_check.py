@@ -99,7 +99,7 @@ def test_every_read_understood_exits_0_and_shows_what_each_answered(
 
     assert run.code == 0, run.out + run.err
     out = flat(run.out)
-    assert "prod — Production: 127.0.0.1:" in out and "school state_u_prod (api driver)" in out
+    assert "prod — Production: 127.0.0.1:" in out and "school state_u_prod (api driver: the bot writes (assumed))" in out
     assert "login POST /api/v1/sessions 200 in " in out
     assert "password sent as plaintextPassword (as configured)" in out
     assert "it lasts 24 h (until " in out and "logs in again after 23 h, at " in out
