@@ -31,9 +31,7 @@ def settings_toml(coursedog_url: str) -> str:
     """The configuration of the benchmarked bot: two environments on the simulator.
 
     The periodic reconcile and watchdog passes are pushed out to their longest intervals so
-    that a measurement sees only the calls its own requests cause. No mail server: the notices
-    to Coursedog are drafts, and the Activity comments go out at once instead of waiting for
-    a draft nobody sends.
+    that a measurement sees only the calls its own requests cause.
     """
     envs = "".join(
         f"""
@@ -43,6 +41,7 @@ base_url = "{coursedog_url}"
 school = "{school}"
 email_env = "CD_EMAIL"
 password_env = "CD_PASSWORD"
+driver = "api"
 max_duration = "2d"
 """
         for name, school in SCHOOLS.items()
@@ -52,8 +51,10 @@ max_duration = "2d"
         f'approvers = ["{APPROVER}"]\n'
         "reconcile_interval_seconds = 3600\n"
         "watchdog_interval_seconds = 86400\n"
-        + envs
-        + "\n[coursedog_notice]\ncomment_wait_seconds = 0\n"
+        # Nobody sends the drafted notices here: each Activity comment goes at once, saying
+        # the notice is not sent yet, instead of waiting minutes for a person.
+        "[coursedog_notice]\n"
+        "comment_wait_seconds = 0\n" + envs
     )
 
 

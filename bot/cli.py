@@ -1,4 +1,4 @@
-"""The `sis-maint` command: serve, migrate, check-config, audit verify, simulator."""
+"""The `sis-maint` command: serve, migrate, check-config, audit verify, simulator, coursedog."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import sys
 from collections.abc import Mapping, Sequence
 
 from bot.config import load_settings
+from bot.coursedog_cli import register as register_coursedog
 from bot.errors import ConfigError
 from bot.logs import configure_logging
 from bot.startup import (
@@ -17,6 +18,7 @@ from bot.startup import (
     slack_configured,
     slack_credentials,
 )
+from coursedog.wire import SHAPES
 
 EXIT_CONFIG = 2
 VERBOSE_HELP = "also log each step of the database migrations"
@@ -72,7 +74,7 @@ def cmd_simulator(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
         users[email] = password.get_secret_value()
     schools = {env.school: SchoolState() for env in settings.environments.values()}
     port = args.port or settings.simulator.port
-    serve(args.host, port, schools=schools, users=users, wire=settings.wire())
+    serve(args.host, port, schools=schools, users=users, wire=settings.wire(), shape=args.shape)
     return 0
 
 
@@ -172,7 +174,15 @@ def parser() -> argparse.ArgumentParser:
     m = sub.add_parser("simulator", help="run the local Coursedog simulator")
     m.add_argument("--host", default="127.0.0.1")
     m.add_argument("--port", type=int, default=0, help="default: simulator.port from the config")
+    m.add_argument(
+        "--shape",
+        choices=SHAPES,
+        default="seen",
+        help="reads answer only what has been seen of Coursedog (default), or also the "
+        "assumed nightly and real-time booleans",
+    )
     m.set_defaults(func=cmd_simulator)
+    register_coursedog(sub)
     return p
 
 

@@ -14,6 +14,7 @@ from datetime import date, datetime, time, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -34,6 +35,8 @@ from bot.errors import ConfigError, InputError
 from coursedog.wire import WireConfig
 
 ENV_NAME = r"^[A-Z_][A-Z0-9_]*$"
+# Coursedog's production host (staging instances live on staging.coursedog.com).
+PRODUCTION_HOST = "app.coursedog.com"
 SHORT_NAME = r"^[a-z][a-z0-9_-]{0,31}$"
 MIN_TOKEN = 20
 
@@ -99,7 +102,13 @@ class EnvironmentConfig(_Strict):
     label: str = Field(min_length=1, max_length=80)
     base_url: str = Field(pattern=r"^https?://[^\s/]+(:\d+)?/?$")
     school: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,128}$")
-    driver: Literal["api", "assisted"] = "api"
+    # "auto": the bot writes once the environment's write contract is learned from a recording
+    # or verified (sis-maint coursedog learn / verify-writes), a person switches by hand until
+    # then; "api": the bot writes, even the assumed calls; "assisted": a person always does.
+    driver: Literal["auto", "api", "assisted"] = "auto"
+    # Whether this is a production instance (verify-writes refuses it unless told plainly);
+    # unset: whether its host is Coursedog's production host, app.coursedog.com.
+    production: bool | None = None
     # The Coursedog service user; an assisted environment without one is confirmed by people.
     email_env: str | None = Field(default=None, pattern=ENV_NAME)
     password_env: str | None = Field(default=None, pattern=ENV_NAME)
@@ -124,6 +133,18 @@ class EnvironmentConfig(_Strict):
                 'without one, use driver = "assisted"'
             )
         return self
+
+    @property
+    def is_production(self) -> bool:
+        """Whether this environment is a production instance (see ``production``)."""
+        if self.production is not None:
+            return self.production
+        return self.host == PRODUCTION_HOST
+
+    @property
+    def host(self) -> str:
+        """The Coursedog host (with its port, if any) in lower case, e.g. app.coursedog.com."""
+        return urlsplit(self.base_url).netloc.lower()
 
     @property
     def reads(self) -> bool:
@@ -317,6 +338,9 @@ class Settings(_Strict):
     defaults: Defaults = Defaults()
     environments: dict[Annotated[str, Field(pattern=SHORT_NAME)], EnvironmentConfig]
     coursedog_api: dict[str, str | bool] = {}
+    # Per host (app.coursedog.com, staging.coursedog.com): settings of [coursedog_api] that
+    # differ there; the host's own value wins.
+    coursedog_hosts: dict[str, dict[str, str | bool]] = {}
     simulator: SimulatorConfig = SimulatorConfig()
     nightly_merge: NightlyMergeConfig = NightlyMergeConfig()
     merge_watch: MergeWatchConfig = MergeWatchConfig()
@@ -356,9 +380,32 @@ class Settings(_Strict):
         WireConfig.from_mapping(value)  # raises ValueError naming the key
         return value
 
-    def wire(self) -> WireConfig:
-        """The Coursedog paths and field names, with this deployment's overrides."""
-        return WireConfig.from_mapping(self.coursedog_api)
+    @field_validator("coursedog_hosts")
+    @classmethod
+    def _hosts_valid(
+        cls, value: dict[str, dict[str, str | bool]], info: ValidationInfo
+    ) -> dict[str, dict[str, str | bool]]:
+        in_use = {env.host for env in (info.data.get("environments") or {}).values()}
+        for host, table in value.items():
+            if host.lower() not in in_use:
+                known = ", ".join(sorted(in_use)) or "none"
+                raise ValueError(f"{host}: no environment is on this host (in use: {known})")
+            try:
+                WireConfig.from_mapping({**info.data.get("coursedog_api", {}), **table})
+            except ValueError as exc:
+                raise ValueError(f"{host}: {exc}") from None
+        return value
+
+    def wire(self, environment: str | None = None) -> WireConfig:
+        """The Coursedog paths and field names, with this deployment's overrides (and those of
+        the environment's host, when one is named)."""
+        table = dict(self.coursedog_api)
+        if environment is not None:
+            host = self.environments[environment].host
+            for name, overrides in self.coursedog_hosts.items():
+                if name.lower() == host:
+                    table.update(overrides)
+        return WireConfig.from_mapping(table)
 
     @model_validator(mode="after")
     def _names_unique(self) -> Settings:

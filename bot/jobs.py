@@ -11,6 +11,7 @@ from bot.domain.durations import format_duration
 from bot.scheduler import Handler, Lease
 from bot.services import timed, timetable
 from bot.services.access import Access
+from bot.services.drivers import Drivers
 from bot.services.timed import Outcome, Timed
 from bot.slack import messages
 from bot.slack.context import Kicker
@@ -33,8 +34,11 @@ class Jobs:
         notifier: SlackNotifier,
         worker: Kicker,
         access: Access,
+        *,
+        drivers: Drivers,
     ) -> None:
         self._settings = settings
+        self._drivers = drivers
         self._access = access
         self._clock = clock
         self._notifier = notifier
@@ -83,7 +87,9 @@ class Jobs:
             return
         lead = format_duration(max(view.starts_at - self._clock.now(), timedelta(minutes=1)))
         text = messages.remind_start(view, lead, self._late(lease))
-        self._notifier.in_thread(view, lease.action.dedup_key, text)
+        by_hand = [env for env in view.environment_names if self._drivers.by_hand(env)]
+        blocks = messages.early_checklists(view, by_hand, text)
+        self._notifier.in_thread(view, lease.action.dedup_key, text, blocks=blocks)
         self._notifier.direct(view.requester_id, f"{lease.action.dedup_key}:dm", text)
         # What people have now is what the start will be judged against (bot.services.evidence).
         self._worker.look(view.environment_names)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import socket
 import uuid
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.background import Loops
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
+from bot.errors import ConfigError
 from bot.jobs import Jobs
 from bot.logs import CarryContext
 from bot.mailer import Mailer, mailer_from_settings
@@ -36,6 +37,8 @@ from bot.scheduler import Scheduler
 from bot.series_job import SeriesJob
 from bot.services.access import Access
 from bot.services.blackouts import BlackoutService
+from bot.services.contracts import standings
+from bot.services.drivers import Drivers
 from bot.services.notices import NOTIFY, NoticeService
 from bot.services.occurrences import MATERIALISE
 from bot.services.presses import AssistedService
@@ -57,6 +60,8 @@ from bot.slack.people import SlackPeople
 from bot.slack.series_notifier import SeriesNotifier
 from bot.worker import Worker
 from coursedog.client import CoursedogClient
+from coursedog.contract import WriteContract
+from coursedog.session import SessionPool
 from coursedog.wire import merge_settings_link
 from storage import replay
 from storage.db import DEFAULT_DATABASE_URL, make_engine, make_sessions
@@ -72,29 +77,52 @@ def slack_client(token: str, api_url: str | None = None) -> WebClient:
     return client
 
 
-def coursedog_clients(settings: Settings, environ: Mapping[str, str]) -> dict[str, CoursedogClient]:
-    """One client per environment, with credentials from the environment variables it names."""
-    wire = settings.wire()
-    clients = {}
-    for name, env in settings.environments.items():
-        if not env.reads:
-            continue  # an assisted environment without an API user: people confirm each step
-        email, password = env.credentials(name, environ)
-        clients[name] = CoursedogClient(
-            base_url=env.base_url,
-            school=env.school,
-            email=email,
-            password=password.get_secret_value(),
-            wire=wire,
-        )
+def coursedog_clients(
+    settings: Settings,
+    environ: Mapping[str, str],
+    *,
+    pool: SessionPool | None = None,
+    only: Collection[str] | None = None,
+    contracts: Mapping[str, WriteContract] | None = None,
+) -> dict[str, CoursedogClient]:
+    """One client per environment with an API user (of those in ``only``, when given), with
+    credentials from the variables it names, writing as the environment's stored contract says
+    (without one, the assumed way).
+
+    Environments on one host with the same user share one session: one login serves them all.
+    """
+    contracts = contracts or {}
+    pool = pool or SessionPool()
+    clients: dict[str, CoursedogClient] = {}
+    try:
+        for name, env in settings.environments.items():
+            if not env.reads or (only is not None and name not in only):
+                continue  # an assisted environment without an API user: people confirm each step
+            email, password = env.credentials(name, environ)
+            wire = settings.wire(name)
+            try:
+                session = pool.session(
+                    base_url=env.base_url,
+                    email=email,
+                    password=password.get_secret_value(),
+                    wire=wire,
+                )
+            except ValueError as exc:
+                raise ConfigError(f"environments.{name}: {exc}") from None
+            clients[name] = CoursedogClient(
+                school=env.school, session=session, wire=wire, contract=contracts.get(name)
+            )
+    except BaseException:
+        for client in clients.values():
+            client.close()
+        raise
     return clients
 
 
 def merge_settings_links(settings: Settings) -> dict[str, str]:
     """Environment -> its Merge Settings page in the Coursedog web app."""
-    wire = settings.wire()
     return {
-        name: merge_settings_link(urlsplit(env.base_url).netloc, env.school, wire)
+        name: merge_settings_link(urlsplit(env.base_url).netloc, env.school, settings.wire(name))
         for name, env in settings.environments.items()
     }
 
@@ -181,6 +209,8 @@ def build_runtime(
     )
     labels = {name: env.label for name, env in settings.environments.items()}
     links = merge_settings_links(settings)
+    # Who switches each environment, from the contracts stored when the bot starts.
+    drivers = Drivers(settings, standings(sessions, settings.environments))
     notifier = SlackNotifier(
         slack,
         sessions,
@@ -191,6 +221,7 @@ def build_runtime(
         nightly=settings.nightly_merge.span(),
         merge_settings=links,
         readable=frozenset(clients),
+        drivers=drivers.descriptions(),
     )
     reconciler = Reconciler(
         settings,
@@ -200,6 +231,7 @@ def build_runtime(
         owner=owner,
         lease_ttl=timedelta(seconds=settings.environment_lease_seconds),
         ahead=ahead,
+        drivers=drivers,
     )
     worker = Worker(
         reconciler,
@@ -208,7 +240,7 @@ def build_runtime(
         environments=settings.environments,
         watchdog_interval=settings.watchdog_interval_seconds,
     )
-    jobs = Jobs(settings, clock, notifier, worker, access)
+    jobs = Jobs(settings, clock, notifier, worker, access, drivers=drivers)
     series = SeriesService(settings, sessions, clock, access, on_scheduled=wake)
     series_notices = SeriesNotifier(
         slack,
@@ -246,7 +278,7 @@ def build_runtime(
     )
     wake.scheduler = scheduler
     status = StatusService(sessions, clients)
-    home = HomePublisher(slack, status, clock, labels)
+    home = HomePublisher(slack, status, clock, labels, drivers=drivers.descriptions())
     notifier.on_change = home.refresh_viewers
     deps = SlackDeps(
         settings=settings,
@@ -257,7 +289,7 @@ def build_runtime(
         worker=worker,
         home=home,
         notices=NoticeService(sessions, access, clock.now, on_settled=worker.kick),
-        assisted=AssistedService(settings, sessions, clock, clients, access),
+        assisted=AssistedService(settings, sessions, clock, clients, access, drivers=drivers),
         merge_settings=links,
         series=series,
         blackouts=BlackoutService(settings, sessions, clock, access),

@@ -10,27 +10,12 @@ from types import FrameType
 from slack_sdk.errors import SlackApiError
 
 from bot.config import Settings
+from bot.ledger_contracts import write_contracts
 from bot.runtime import build_runtime, coursedog_clients, slack_client
 from bot.server import serve_http, serve_socket_mode
-from bot.startup import StartupError, database_url, simulator_environ
-from storage.db import current_revision, head_revision, make_engine
+from bot.startup import StartupError, check_database, database_url, simulator_environ
 
 log = logging.getLogger(__name__)
-
-
-def _check_database(url: str) -> None:
-    engine = make_engine(url)
-    try:
-        current = current_revision(engine)
-    except Exception as exc:  # any failure to connect means the same to the operator
-        raise StartupError(f"The database at DATABASE_URL cannot be reached: {exc}") from None
-    finally:
-        engine.dispose()
-    if current != head_revision():
-        raise StartupError(
-            f"The database is at revision {current or 'none'}, not {head_revision()}: "
-            "run `sis-maint migrate` first (the Makefile's `run` target does)."
-        )
 
 
 def _start_simulator(settings: Settings, environ: Mapping[str, str]) -> object:
@@ -72,8 +57,8 @@ def run(
     environ = simulator_environ(settings, environ)
     calendar_token = settings.calendar.token(environ)
     url = database_url(environ)
-    _check_database(url)
-    clients = coursedog_clients(settings, environ)
+    check_database(url)
+    clients = coursedog_clients(settings, environ, contracts=write_contracts(url, settings))
     slack = slack_client(token, environ.get("SLACK_API_URL"))
     try:
         identity = slack.auth_test()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from bot.config import Settings
-from storage.db import DEFAULT_DATABASE_URL
+from storage.db import DEFAULT_DATABASE_URL, current_revision, head_revision, make_engine
 
 README_SLACK = "README.md, section 'Create the Slack app' (and docs/slack-app.md)"
 
@@ -17,6 +17,22 @@ class StartupError(Exception):
 def database_url(environ: Mapping[str, str]) -> str:
     """DATABASE_URL, else the SQLite file in the working directory."""
     return environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
+
+
+def check_database(url: str) -> None:
+    """Refuse (StartupError) a database that cannot be reached or is not migrated to head."""
+    engine = make_engine(url)
+    try:
+        current = current_revision(engine)
+    except Exception as exc:  # any failure to connect means the same to the operator
+        raise StartupError(f"The database at DATABASE_URL cannot be reached: {exc}") from None
+    finally:
+        engine.dispose()
+    if current != head_revision():
+        raise StartupError(
+            f"The database is at revision {current or 'none'}, not {head_revision()}: "
+            "run `sis-maint migrate` first (the Makefile's `run` target does)."
+        )
 
 
 SLACK_VARIABLES = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN")

@@ -1,6 +1,7 @@
 """Coursedog API client and a local Coursedog simulator; knows nothing of Slack or SQL."""
 
 from coursedog.client import CoursedogClient
+from coursedog.contract import WriteContract
 from coursedog.errors import (
     ApiError,
     BadResponse,
@@ -9,10 +10,13 @@ from coursedog.errors import (
     NotFound,
     OutcomeUnknown,
     RateLimited,
+    ScheduleNotLearned,
     ServerError,
     SettingsLocked,
     TransportError,
     Unauthorized,
+    UnrecognisedSchedule,
+    WriteRefused,
 )
 from coursedog.models import ALL_OFF, MergeRun, Schedule, ScheduleSnapshot
 from coursedog.retry import RetryPolicy
@@ -32,10 +36,14 @@ __all__ = [
     "RateLimited",
     "RetryPolicy",
     "Schedule",
+    "ScheduleNotLearned",
     "ScheduleSnapshot",
     "ServerError",
     "SettingsLocked",
     "TransportError",
     "Unauthorized",
+    "UnrecognisedSchedule",
     "WireConfig",
+    "WriteContract",
+    "WriteRefused",
 ]

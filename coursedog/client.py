@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import functools
 import logging
-import ssl
-import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor, wait
@@ -16,64 +13,72 @@ from urllib.parse import quote
 import httpx
 
 from coursedog import wire
-from coursedog.errors import CoursedogError
-from coursedog.models import MergeRun, Schedule, ScheduleSnapshot
+from coursedog.contract import ScheduleWrite, WriteContract
+from coursedog.models import Answer, MergeRun, Schedule, ScheduleSnapshot
 from coursedog.responses import Call, decode, parse
-from coursedog.retry import HOPELESS, NOT_SENT, RetryPolicy, parse_retry_after, wait_before_retry
+from coursedog.retry import RetryPolicy
+from coursedog.session import Session
+from coursedog.transport import DEFAULT_RETRY, Transport
 from coursedog.wire import DEFAULT_WIRE, WireConfig
 
 logger = logging.getLogger("coursedog")
 
-DEFAULT_RETRY = RetryPolicy()
 # Reads of one client that may run beside their callers at once; more wait their turn.
 READ_THREADS = 4
 
 
-@functools.cache
-def _tls() -> ssl.SSLContext:
-    """One TLS context for every client of the process: each loads the CA bundle (~30 ms)."""
-    return httpx.create_ssl_context()
-
-
 class CoursedogClient:
-    """One Coursedog instance (host + school), shared safely between threads."""
+    """One Coursedog instance (host + school), shared safely between threads.
+
+    Give it a ``session`` shared with the other schools its user reaches on the same host
+    (see ``coursedog.session.SessionPool``; the session's transport then sets the retries,
+    timeout and sleep), or ``base_url``, ``email`` and ``password`` for a session of its own.
+    """
 
     def __init__(
         self,
         *,
-        base_url: str,
         school: str,
-        email: str,
-        password: str,
+        session: Session | None = None,
+        base_url: str | None = None,
+        email: str | None = None,
+        password: str | None = None,
         http: httpx.Client | None = None,
-        wire: WireConfig = DEFAULT_WIRE,
+        wire: WireConfig | None = None,
         retry: RetryPolicy = DEFAULT_RETRY,
         sleep: Callable[[float], None] = time.sleep,
         timeout: float = 10.0,
+        clock: Callable[[], float] = time.time,
+        contract: WriteContract | None = None,
     ) -> None:
-        url = httpx.URL(base_url)
-        if url.scheme not in ("http", "https") or not url.host:
-            raise ValueError("base_url must be an http(s) URL such as https://app.coursedog.com")
+        """``contract``: the writes learned from a recording; None writes the assumed way."""
         if not school:
             raise ValueError("school must be the School Unique ID")
-        # Rebuilt without user info or query, so no credential can ride along in the URL.
-        self._base = f"{url.scheme}://{url.netloc.decode()}{url.path.rstrip('/')}"
-        self._host = url.netloc.decode()
+        if session is None:
+            if base_url is None or email is None or password is None:
+                raise ValueError("give a session, or base_url, email and password")
+            transport = Transport(http=http, retry=retry, sleep=sleep, timeout=timeout)
+            try:
+                session = Session(
+                    base_url=base_url,
+                    email=email,
+                    password=password,
+                    wire=wire or DEFAULT_WIRE,
+                    transport=transport,
+                    clock=clock,
+                )
+            except ValueError:
+                transport.close()
+                raise
+        elif any(v is not None for v in (base_url, email, password, http)):
+            raise ValueError("a client given a session takes its host, user and HTTP from it")
+        self._session = session.share()
+        self._base = session.base_url
+        self._host = session.host
         self._school = school
-        self._email = email
-        self._password = password
-        self._owns_http = http is None
-        self._http = (
-            http if http is not None else httpx.Client(follow_redirects=False, verify=_tls())
-        )
-        self._wire = wire
-        self._retry = retry
-        self._sleep = sleep
-        self._timeout = httpx.Timeout(timeout)
-        self._token: str | None = None
-        self._token_lock = threading.Lock()
-        # The refused token and the error of the fresh login that followed, if it failed.
-        self._refused: tuple[str, CoursedogError] | None = None
+        self._wire = wire or session.wire
+        self._contract = contract
+        self._closed = False
         # The saved-state read runs here while the calling thread reads the schedule.
         self._reads = ThreadPoolExecutor(READ_THREADS, thread_name_prefix="coursedog-read")
 
@@ -101,6 +106,16 @@ class CoursedogClient:
         """The School Unique ID this client addresses."""
         return self._school
 
+    @property
+    def session(self) -> Session:
+        """The login this client calls with (shared with the other schools of its host)."""
+        return self._session
+
+    @property
+    def wire(self) -> WireConfig:
+        """The paths and field names this client uses."""
+        return self._wire
+
     # --- public operations -----------------------------------------------------
 
     def read_schedule(self) -> ScheduleSnapshot:
@@ -109,7 +124,7 @@ class CoursedogClient:
         A failure of either raises its own error (the schedule's first when both fail), and
         only once both calls have ended, so no request outlives the read.
         """
-        token = self._current_token()  # log in here, once, rather than in both calls
+        token = self._session.token()  # log in here, once, rather than in both calls
         save_state = self._reads.submit(self._read_save_state, token)
         try:
             schedule_obj = self._read_schedule_object(token)
@@ -129,8 +144,12 @@ class CoursedogClient:
         """Set both switches to the given absolute value (never a toggle).
 
         An assumed PUT may replace the whole object, so its other fields are carried over:
-        from ``over``, the snapshot just read, or else from a read made for the purpose.
+        from ``over``, the snapshot just read, or else from a read made for the purpose. With a
+        learned contract the body is built as it says (see ``_write_learned``).
         """
+        if self._contract is not None:
+            self._write_learned(self._contract.schedule, schedule, over)
+            return
         cfg = self._wire
         current: Mapping[str, Any] | None = None
         if cfg.schedule_write_keeps_other_fields:
@@ -145,6 +164,10 @@ class CoursedogClient:
         """Add a comment to the Merge Settings Activity tab."""
         if not text.strip():
             raise ValueError("an Activity comment must not be empty")
+        learned = self._contract.comment if self._contract is not None else None
+        if learned is not None:
+            self._request(learned.method, learned.path, json=learned.body(text), write=True)
+            return
         body = wire.comment_body(text, self._wire)
         self._request(self._wire.comment_method, self._wire.comment_path, json=body, write=True)
 
@@ -166,11 +189,48 @@ class CoursedogClient:
         """Link to one merge report in the Coursedog web app."""
         return wire.merge_report_link(self._host, self._school, report_id, self._wire)
 
+    def path_of(self, template: str) -> str:
+        """A path of the wire with this client's school filled in."""
+        return template.format(school=quote(self._school, safe=""))
+
+    def read_answer(self, template: str, params: Mapping[str, str | int] | None = None) -> Answer:
+        """GET one path of the wire (a template with ``{school}``) and return the answer as it
+        came, undecoded by any wire parser: what a check shows beside how the bot reads it."""
+        call = self._call("GET", template)
+        response = self._answer(call, "GET", template, params=params, write=False)
+        if not response.is_success:
+            raise self._session.api_error(call, response, write=False)
+        return Answer(response.status_code, decode(response, call, expect_json=True))
+
     def close(self) -> None:
-        """Stop the read threads; close the HTTP client, but only if this object created it."""
+        """Stop the read threads; let go of the session (closed with its last client)."""
+        if self._closed:
+            return
+        self._closed = True
         self._reads.shutdown(wait=True, cancel_futures=True)
-        if self._owns_http:
-            self._http.close()
+        self._session.release()
+
+    def _write_learned(
+        self, learned: ScheduleWrite, schedule: Schedule, over: ScheduleSnapshot | None
+    ) -> None:
+        """Write the way the recording showed, over a fresh read of the base it names.
+
+        A schedule the recording never showed is refused before anything is sent.
+        """
+        if not learned.knows(schedule):
+            raise self._call(learned.method, learned.path).not_learned(schedule, learned.states())
+        fresh = over.schedule_object if over is not None else None
+        base: Mapping[str, Any] = {}  # a body of the switch fields alone
+        if fresh is not None and learned.reuses_schedule_read(self._wire):
+            base = fresh  # the snapshot the caller just read is the base
+        elif learned.base_path is not None:
+            raw = self._request("GET", learned.base_path)
+            base = parse(self._call("GET", learned.base_path), learned.base_of, raw)
+        body = learned.body(base, schedule)
+        self._request(learned.method, learned.path, json=body, write=True)
+        logger.info(
+            "wrote %s to %s for %s as learned", schedule.describe(), self._host, self._school
+        )
 
     # --- the one request path --------------------------------------------------
 
@@ -203,114 +263,30 @@ class CoursedogClient:
     ) -> Any:
         """One call; ``token`` is the session to send when the caller already holds one."""
         call = self._call(method, template)
-        url = self._base + template.format(school=quote(self._school, safe=""))
-        token = token or self._current_token()
-        response = self._send(call, method, url, json=json, params=params, write=write, token=token)
-        if response.status_code == 401:
-            logger.info(
-                "%s refused the session for %s; logging in again", self._host, call.operation
-            )
-            token = self._fresh_token(stale=token)
-            response = self._send(
-                call, method, url, json=json, params=params, write=write, token=token
-            )
+        response = self._answer(
+            call, method, template, json=json, params=params, write=write, token=token
+        )
         if response.is_success:
             return decode(response, call, expect_json=not write)
-        raise call.api_error(response, write=write, secrets=(self._password, self._token))
+        raise self._session.api_error(call, response, write=write)
 
-    def _send(
+    def _answer(
         self,
         call: Call,
         method: str,
-        url: str,
+        template: str,
         *,
-        json: Mapping[str, Any] | None,
-        params: Mapping[str, str | int] | None,
+        json: Mapping[str, Any] | None = None,
+        params: Mapping[str, str | int] | None = None,
         write: bool,
-        token: str | None,
+        token: str | None = None,
     ) -> httpx.Response:
-        """Send with bounded retries; return the final answer or raise TransportError."""
-        headers = {"Accept": "application/json"}
-        if token is not None:
-            headers["Authorization"] = f"Bearer {token}"
-            headers["Cookie"] = f"token={token}"
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                response = self._http.request(
-                    method, url, json=json, params=params, headers=headers, timeout=self._timeout
-                )
-            except httpx.TransportError as exc:
-                self._sleep(self._transport_wait(call, exc, attempt, write=write))
-                continue
-            logger.debug("%s %s -> %s", call.operation, self._school, response.status_code)
-            retry_after = parse_retry_after(response.headers.get("Retry-After"), time.time())
-            wait = wait_before_retry(
-                self._retry,
-                status=response.status_code,
-                retry_after=retry_after,
-                attempt=attempt,
-                write=write,
-            )
-            if wait is None:
-                return response
-            self._log_retry(call, str(response.status_code), wait, attempt)
-            self._sleep(wait)
-
-    def _transport_wait(
-        self, call: Call, exc: httpx.TransportError, attempt: int, *, write: bool
-    ) -> float:
-        """Return the wait before another try, or raise when there must be none."""
-        if write and not isinstance(exc, NOT_SENT):
-            raise call.lost_answer(exc) from exc
-        if isinstance(exc, HOPELESS) or attempt >= self._retry.max_attempts:
-            raise call.unreachable(exc, attempt) from exc
-        wait = self._retry.backoff(attempt)
-        self._log_retry(call, type(exc).__name__, wait, attempt)
-        return wait
-
-    def _log_retry(self, call: Call, what: str, wait: float, attempt: int) -> None:
-        logger.warning(
-            "%s for %s at %s: %s; retrying in %.2fs (attempt %d of %d)",
-            call.operation, self._school, self._host, what, wait, attempt + 1,
-            self._retry.max_attempts,
-        )  # fmt: skip
-
-    # --- session ---------------------------------------------------------------
-
-    def _current_token(self) -> str:
-        with self._token_lock:
-            if self._token is None:
-                self._token = self._login()
-            return self._token
-
-    def _fresh_token(self, *, stale: str) -> str:
-        with self._token_lock:
-            if self._token not in (None, stale):
-                return self._token  # another thread already replaced the refused token
-            if self._refused is not None and self._refused[0] == stale:
-                # Another thread already tried a fresh login for it: one try is enough.
-                raise self._refused[1]
-            self._token = None
-            try:
-                self._token = self._login()
-            except CoursedogError as exc:
-                self._refused = (stale, exc)
-                raise
-            return self._token
-
-    def _login(self) -> str:
-        path = self._wire.login_path
-        call = self._call("POST", path)
-        body = wire.login_body(self._email, self._password, self._wire)
-        response = self._send(
-            call, "POST", self._base + path, json=body, params=None, write=False, token=None
-        )
-        if response.status_code in (400, 401, 403, 422):
-            raise call.login_refused(response.status_code, self._email)
-        if not response.is_success:
-            raise call.api_error(response, write=False, secrets=(self._password,))
-        token = parse(call, wire.token_from_wire, decode(response, call, expect_json=True))
-        logger.info("logged in to %s as %s", self._host, self._email)
-        return token
+        """The final answer to one call, after one new login if the session was refused."""
+        url = self._base + self.path_of(template)
+        token = token or self._session.token()
+        send = self._session.transport.send
+        response = send(call, method, url, json=json, params=params, write=write, token=token)
+        if response.status_code == 401:
+            token = self._session.renew(stale=token, call=call)
+            response = send(call, method, url, json=json, params=params, write=write, token=token)
+        return response

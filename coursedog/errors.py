@@ -6,15 +6,19 @@ CoursedogError
  +-- ApiError(status)        Coursedog answered with an error status
  |    +-- Unauthorized       credentials refused, or a fresh session refused again
  |    +-- Forbidden          the API user may not do this
- |    |    +-- SettingsLocked  a write to merge settings was refused (locked or read-only)
+ |    |    +-- WriteRefused   a write was refused: a read-only API user, or locked settings
+ |    |         +-- SettingsLocked  Coursedog's answer says the settings are locked
  |    +-- NotFound
  |    +-- RateLimited(retry_after)
  |    +-- ServerError        5xx
  +-- BadResponse             the answer did not have the expected shape
-      +-- UnrecognisedSchedule  a schedule whose values the bot does not know (never "off")
+ |    +-- UnrecognisedSchedule  a schedule whose values the bot does not know (never "off")
+ +-- ScheduleNotLearned      the learned write contract has no body for this schedule: nothing sent
 """
 
 from __future__ import annotations
+
+from coursedog.models import Schedule
 
 
 class CoursedogError(Exception):
@@ -62,8 +66,14 @@ class Forbidden(ApiError):
     """The API user is not allowed to do this."""
 
 
-class SettingsLocked(Forbidden):
-    """Merge settings cannot be changed through the API (phase-locked, or a read-only user)."""
+class WriteRefused(Forbidden):
+    """Coursedog refused a write (401 after a fresh login, or 403) without saying why: the API
+    user may be read-only, or the merge settings may be locked."""
+
+
+class SettingsLocked(WriteRefused):
+    """Coursedog's answer says the merge settings are locked (e.g. by the term-phases
+    process): only Coursedog can change them."""
 
 
 class NotFound(ApiError):
@@ -102,3 +112,24 @@ class UnrecognisedSchedule(BadResponse):
         super().__init__(message, host=host, school=school, operation=operation)
         self.raw = raw
         self.problem = problem or message
+
+
+class ScheduleNotLearned(CoursedogError):
+    """The write contract has no body for the schedule wanted; nothing was sent.
+
+    ``schedule`` is the schedule that was wanted, ``learned`` those the contract can write.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        schedule: Schedule,
+        learned: tuple[Schedule, ...],
+        host: str = "",
+        school: str = "",
+        operation: str = "",
+    ):
+        super().__init__(message, host=host, school=school, operation=operation)
+        self.schedule = schedule
+        self.learned = learned

@@ -69,3 +69,11 @@ class MergeRun:
     def running(self) -> bool:
         """Return True while the merge has not finished."""
         return self.succeeded is None
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A successful answer as it came: its status and its decoded JSON body (None if empty)."""
+
+    status: int
+    body: Any

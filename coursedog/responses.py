@@ -10,6 +10,7 @@ from typing import Any, TypedDict, TypeVar
 import httpx
 
 from coursedog import errors
+from coursedog.models import Schedule
 from coursedog.retry import parse_retry_after
 from coursedog.wire import UnknownSchedule
 
@@ -31,13 +32,18 @@ class Call:
     school: str
     operation: str
 
+    @property
+    def of_school(self) -> str:
+        """The school for messages, or nothing for a login (one login serves a host's schools)."""
+        return f" (school {self.school})" if self.school else ""
+
     def _where(self) -> _Where:
         return {"host": self.host, "school": self.school, "operation": self.operation}
 
     def bad_response(self, detail: str) -> errors.BadResponse:
         """Build the error for an answer of the wrong shape."""
         return errors.BadResponse(
-            f"Coursedog at {self.host} answered {self.operation} (school {self.school}) "
+            f"Coursedog at {self.host} answered {self.operation}{self.of_school} "
             f"in an unexpected shape: {detail}",
             **self._where(),
         )
@@ -45,17 +51,31 @@ class Call:
     def unrecognised(self, exc: UnknownSchedule) -> errors.UnrecognisedSchedule:
         """Build the error for a schedule whose values the bot does not know."""
         return errors.UnrecognisedSchedule(
-            f"Coursedog at {self.host} answered {self.operation} (school {self.school}) with a "
+            f"Coursedog at {self.host} answered {self.operation}{self.of_school} with a "
             f"schedule the bot does not recognise: {exc}",
             raw=exc.raw,
             problem=str(exc),
             **self._where(),
         )
 
+    def not_learned(
+        self, schedule: Schedule, learned: tuple[Schedule, ...]
+    ) -> errors.ScheduleNotLearned:
+        """Build the error for a schedule the learned write contract has no body for."""
+        shown = "; ".join(state.describe() for state in learned)
+        return errors.ScheduleNotLearned(
+            f"Nothing was sent to Coursedog at {self.host} (school {self.school}): the write "
+            f"contract learned from a recording has no body for {schedule.describe()}, only for "
+            f"{shown}. Switch it by hand, or learn from a recording that shows it",
+            schedule=schedule,
+            learned=learned,
+            **self._where(),
+        )
+
     def lost_answer(self, exc: Exception) -> errors.OutcomeUnknown:
         """Build the error for a write whose answer never came."""
         return errors.OutcomeUnknown(
-            f"Sent {self.operation} to Coursedog at {self.host} (school {self.school}) but the "
+            f"Sent {self.operation} to Coursedog at {self.host}{self.of_school} but the "
             f"answer was lost ({type(exc).__name__}); read back to learn whether it was applied",
             **self._where(),
         )
@@ -63,17 +83,20 @@ class Call:
     def unreachable(self, exc: Exception, attempts: int) -> errors.TransportError:
         """Build the error for a request that got no answer."""
         return errors.TransportError(
-            f"Could not reach Coursedog at {self.host} for {self.operation} "
-            f"(school {self.school}) after {attempts} attempt(s): {type(exc).__name__}",
+            f"Could not reach Coursedog at {self.host} for {self.operation}"
+            f"{self.of_school} after {attempts} attempt(s): {type(exc).__name__}",
             **self._where(),
         )
 
-    def login_refused(self, status: int, email: str) -> errors.ApiError:
-        """Build the error for a login that was not accepted."""
+    def login_refused(
+        self, status: int, email: str, tried: tuple[str, ...] = ()
+    ) -> errors.ApiError:
+        """Build the error for a login that was not accepted (``tried``: password keys sent)."""
         if status in (400, 422):
             # The documented and the observed password key differ; a 400 hints at that.
+            keys = f" with each password key tried ({', '.join(tried)})" if tried else ""
             return errors.ApiError(
-                f"Coursedog at {self.host} rejected the login body ({status} for "
+                f"Coursedog at {self.host} rejected the login body{keys} ({status} for "
                 f"{self.operation}); check coursedog_api.password_field",
                 status=status,
                 **self._where(),
@@ -91,16 +114,19 @@ class Call:
         """Build the error for an error status, with the server's own words if short."""
         status = response.status_code
         retry_after = parse_retry_after(response.headers.get("Retry-After"), time.time())
-        cls = _error_class(status, write=write)
+        detail = _server_detail(response, secrets)
+        cls = _error_class(status, write=write, detail=detail)
         message = f"Coursedog at {self.host} answered {status} for {self.operation}"
-        message += f" (school {self.school})"
+        message += self.of_school
         if cls is errors.SettingsLocked:
-            message += ": merge settings cannot be changed (locked, or the API user is read-only)"
+            message += ": its merge settings are locked"
+        elif cls is errors.WriteRefused:
+            message += ": the write was refused (the API user may be read-only, or the merge "
+            message += "settings may be locked)"
         elif cls is errors.Unauthorized:
             message += " even after a fresh login"
         elif retry_after is not None:
             message += f" and asked to wait {retry_after:.0f}s"
-        detail = _server_detail(response, secrets)
         if detail:
             message += f" - {detail}"
         return cls(message, status=status, retry_after=retry_after, **self._where())
@@ -143,11 +169,14 @@ def _server_detail(response: httpx.Response, secrets: Iterable[str | None]) -> s
     return detail[:_DETAIL_LIMIT]
 
 
-def _error_class(status: int, *, write: bool) -> type[errors.ApiError]:
+def _error_class(status: int, *, write: bool, detail: str = "") -> type[errors.ApiError]:
+    if status == 423 or (write and status in (401, 403) and _says_locked(detail)):
+        return errors.SettingsLocked
+    if write and status in (401, 403):
+        # A 401 here came after a fresh login that Coursedog accepted: this user may not write.
+        return errors.WriteRefused
     if status == 401:
         return errors.Unauthorized
-    if status == 423 or (status == 403 and write):
-        return errors.SettingsLocked
     if status == 403:
         return errors.Forbidden
     if status == 404:
@@ -157,3 +186,9 @@ def _error_class(status: int, *, write: bool) -> type[errors.ApiError]:
     if status >= 500:
         return errors.ServerError
     return errors.ApiError
+
+
+def _says_locked(detail: str) -> bool:
+    """Whether Coursedog's own words say the settings are locked (the term-phases process)."""
+    words = detail.lower()
+    return "lock" in words or "phase" in words

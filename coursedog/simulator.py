@@ -10,21 +10,32 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from coursedog.contract import WriteContract
 from coursedog.models import Schedule
+from coursedog.simulator_api import Route
 from coursedog.simulator_faults import Fault, FaultBook
 from coursedog.simulator_http import SimulatorServer
-from coursedog.wire import DEFAULT_WIRE, WireConfig
+from coursedog.simulator_learned import routes_for
+from coursedog.wire import DEFAULT_WIRE, PASSWORD_FIELDS, SHAPES, Shape, WireConfig
 
 TOKEN_LIFETIME = 24 * 3600.0
 DEFAULT_USERS = {"sis-maint@example.edu": "simulator-only"}
 DEFAULT_SCHOOL = "demo_university"
-SCHOOL_SETTINGS = ("nightly", "realtime", "locked", "save_state_id", "schedule_answer")
+SCHOOL_SETTINGS = (
+    "nightly",
+    "realtime",
+    "locked",
+    "save_state_id",
+    "schedule_answer",
+    "contract_base",
+)
 _SETTING_TYPES: dict[str, tuple[type, ...]] = {
     "save_state_id": (str,),
     "schedule_answer": (dict, type(None)),
+    "contract_base": (dict,),
 }
 
 
@@ -58,6 +69,9 @@ class SchoolState:
     # Served verbatim as the schedule object instead of the switches, when set: how a school
     # whose schedule carries values the bot does not know (or lacks a field) answers.
     schedule_answer: dict[str, Any] | None = None
+    # The object a write contract's base GET answers (when it is not the schedule read), as
+    # last written; its switch fields are served as the switches stand.
+    contract_base: dict[str, Any] = field(default_factory=dict)
 
     @property
     def schedule(self) -> Schedule:
@@ -76,6 +90,7 @@ class SchoolState:
             "merge_history": list(self.merge_history),
             "extra_fields": dict(self.extra_fields),
             "schedule_answer": self.schedule_answer,
+            "contract_base": dict(self.contract_base),
         }
 
 
@@ -90,11 +105,36 @@ class Simulator:
         latency: float = 0.0,
         wire: WireConfig = DEFAULT_WIRE,
         clock: Callable[[], float] = time.monotonic,
+        read_only: set[str] | None = None,
+        shape: Shape = "seen",
+        password_fields: tuple[str, ...] | None = None,
+        contract: WriteContract | None = None,
     ) -> None:
+        """``contract``: serve the writes as learned from a recording, not the assumed ones."""
+        if shape not in SHAPES:
+            raise ValueError(f"shape must be one of {', '.join(SHAPES)}")
+        if password_fields is not None and not password_fields:
+            raise ValueError("password_fields must name at least one key")
         self.users = dict(users) if users is not None else dict(DEFAULT_USERS)
+        # Users who may read but whose writes are refused with a bare 403, as a read-only API
+        # user's would be (Coursedog's answer does not say why).
+        self.read_only = set(read_only or ())
         self.schools = dict(schools) if schools is not None else {DEFAULT_SCHOOL: SchoolState()}
         self.latency = latency
         self.wire = wire
+        # Reads answer only what has been seen of Coursedog, unless told to use the richer
+        # assumed shape; writes are accepted in either.
+        self.shape = shape
+        self.read_wire = (
+            wire if shape == "assumed" else replace(wire, nightly_field="", realtime_field="")
+        )
+        # The login keys this Coursedog accepts for the password: by default the configured
+        # one and both seen spellings.
+        self.password_fields = password_fields or tuple(
+            dict.fromkeys((wire.password_field, *PASSWORD_FIELDS))
+        )
+        self.contract = contract
+        self._routes = routes_for(wire, contract)
         self.faults = FaultBook()
         self.lock = threading.RLock()
         self.stopping = threading.Event()
@@ -102,6 +142,7 @@ class Simulator:
         self._late = threading.Event()
         self._clock = clock
         self._tokens: dict[str, float] = {}
+        self._token_users: dict[str, str] = {}
         self._requests: list[tuple[str, str]] = []
         self._answered: dict[int, float] = {}
         self._started: list[float] = []
@@ -182,6 +223,17 @@ class Simulator:
                 setattr(state, key, value)
             return state
 
+    def set_contract(self, contract: WriteContract | None) -> None:
+        """Serve the writes as ``contract`` says from now on (None: the assumed writes)."""
+        with self.lock:
+            self.contract = contract
+            self._routes = routes_for(self.wire, contract)
+
+    def routes(self) -> list[Route]:
+        """The Coursedog calls served now."""
+        with self.lock:
+            return self._routes
+
     def add_merge_item(self, school: str, item: dict[str, Any]) -> None:
         """Put a merge-history item (wire shape) at the top of a school's history."""
         if not isinstance(item.get("mergeReport") or item.get("inProgressMerge"), dict):
@@ -193,7 +245,14 @@ class Simulator:
         """Return every school's state, the faults and the latency, JSON-ready."""
         with self.lock:
             schools = {name: s.as_dict() for name, s in sorted(self.schools.items())}
-        return {"schools": schools, "faults": self.faults.describe(), "latency": self.latency}
+            contract = self.contract.to_json() if self.contract is not None else None
+        return {
+            "schools": schools,
+            "faults": self.faults.describe(),
+            "latency": self.latency,
+            "shape": self.shape,
+            "contract": contract,
+        }
 
     # --- faults and sessions ---------------------------------------------------
 
@@ -234,6 +293,7 @@ class Simulator:
         token = secrets.token_urlsafe(24)
         with self.lock:
             self._tokens[token] = self._clock()
+            self._token_users[token] = email
         return token
 
     def token_valid(self, token: str | None) -> bool:
@@ -241,6 +301,11 @@ class Simulator:
         with self.lock:
             issued = self._tokens.get(token or "")
             return issued is not None and self._clock() - issued < TOKEN_LIFETIME
+
+    def may_write(self, token: str | None) -> bool:
+        """Whether the user of a valid ``token`` may write."""
+        with self.lock:
+            return self._token_users.get(token or "") not in self.read_only
 
     def issued_tokens(self) -> list[str]:
         """Return the tokens currently valid or expired but not revoked."""
@@ -294,9 +359,10 @@ def serve(
     users: dict[str, str],
     latency: float = 0.0,
     wire: WireConfig = DEFAULT_WIRE,
+    shape: Shape = "seen",
 ) -> None:
     """Run a simulator in the foreground until Ctrl-C."""
-    sim = Simulator(users=users, schools=schools, latency=latency, wire=wire)
+    sim = Simulator(users=users, schools=schools, latency=latency, wire=wire, shape=shape)
     url = sim.start(host, port)
     print(f"Coursedog simulator at {url} (schools: {', '.join(sorted(schools))})", flush=True)
     print(f"State: {url}/_sim/state  Press Ctrl-C to stop.", flush=True)

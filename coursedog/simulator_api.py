@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from coursedog import wire
+from coursedog.contract import WriteContract
 from coursedog.simulator_faults import Fault
 
 if TYPE_CHECKING:
@@ -51,31 +52,40 @@ Action = Callable[["Simulator", Request, str], Reply]
 
 
 @dataclass(frozen=True)
-class _Route:
+class Route:
+    """One Coursedog call the simulator serves; ``name`` as in coursedog.wire.ENDPOINTS."""
+
+    name: str
     method: str
     pattern: re.Pattern[str]
     action: Action
     needs_auth: bool = True
 
 
-def _compile(template: str) -> re.Pattern[str]:
+def compile_path(template: str) -> re.Pattern[str]:
+    """A pattern matching a path template's paths, the school as the group ``school``."""
     escaped = re.escape(template).replace(re.escape("{school}"), "(?P<school>[^/]+)")
     return re.compile(f"^{escaped}$")
 
 
-def build_routes(cfg: wire.WireConfig) -> list[_Route]:
+def build_routes(cfg: wire.WireConfig) -> list[Route]:
     """Derive the routes from the same WireConfig the client uses."""
     return [
-        _Route("POST", _compile(cfg.login_path), _login, needs_auth=False),
-        _Route("GET", _compile(cfg.schedule_read_path), _read_schedule),
-        _Route("GET", _compile(cfg.save_state_path), _read_save_state),
-        _Route(cfg.schedule_write_method, _compile(cfg.schedule_write_path), _write_schedule),
-        _Route(cfg.comment_method, _compile(cfg.comment_path), _post_comment),
-        _Route("GET", _compile(cfg.merge_history_path), _merge_history),
+        Route("login", "POST", compile_path(cfg.login_path), _login, needs_auth=False),
+        Route("read_schedule", "GET", compile_path(cfg.schedule_read_path), _read_schedule),
+        Route("read_save_state", "GET", compile_path(cfg.save_state_path), _read_save_state),
+        Route(
+            "write_schedule",
+            cfg.schedule_write_method,
+            compile_path(cfg.schedule_write_path),
+            _write_schedule,
+        ),
+        Route("post_comment", cfg.comment_method, compile_path(cfg.comment_path), _post_comment),
+        Route("merge_history", "GET", compile_path(cfg.merge_history_path), _merge_history),
     ]
 
 
-def api_reply(sim: Simulator, routes: list[_Route], req: Request) -> Reply:
+def api_reply(sim: Simulator, routes: list[Route], req: Request) -> Reply:
     """Answer one Coursedog API call."""
     matched = [(r, m) for r in routes if (m := r.pattern.match(req.path))]
     if not matched:
@@ -101,16 +111,20 @@ def _token_of(req: Request) -> str | None:
     return morsel.value if morsel is not None else None
 
 
-def _state(sim: Simulator, school: str) -> SchoolState | None:
+def school_state(sim: Simulator, school: str) -> SchoolState | None:
+    """The school's state, None when the simulator has no such school."""
     with sim.lock:
         return sim.schools.get(school)
 
 
 def _login(sim: Simulator, req: Request, _school: str) -> Reply:
     try:
-        email, password = wire.credentials_from_wire(req.json(), sim.wire)
+        body = req.json()
+        email, password = wire.credentials_from_wire(body, sim.wire)
     except ValueError as exc:
         return error(400, f"bad login body: {exc}")
+    if not any(key in body for key in sim.password_fields):
+        return error(400, f"bad login body: the password goes under {sim.password_fields[0]}")
     token = sim.issue_token(email, password)
     if token is None:
         return error(401, "invalid email or password")
@@ -118,29 +132,40 @@ def _login(sim: Simulator, req: Request, _school: str) -> Reply:
 
 
 def _read_schedule(sim: Simulator, _req: Request, school: str) -> Reply:
-    state = _state(sim, school)
+    state = school_state(sim, school)
     if state is None:
         return error(404, f"school {school} not found")
     with sim.lock:
         obj = state.schedule_answer
         if obj is None:
-            obj = wire.schedule_to_wire(state.schedule, sim.wire, state.extra_fields)
+            obj = wire.schedule_to_wire(state.schedule, sim.read_wire, state.extra_fields)
     return Reply(200, wire.schedule_reply(obj, sim.wire))
 
 
 def _read_save_state(sim: Simulator, _req: Request, school: str) -> Reply:
-    state = _state(sim, school)
+    state = school_state(sim, school)
     if state is None:
         return error(404, f"school {school} not found")
-    return Reply(200, wire.save_state_to_wire(state.save_state_id))
+    return Reply(200, wire.save_state_to_wire(state.save_state_id, sim.shape))
+
+
+def write_refusal(sim: Simulator, req: Request, state: SchoolState) -> Reply | None:
+    """A write the school or the user may not make: locked settings say so, a read-only user's
+    refusal does not."""
+    if state.locked:
+        return error(403, "merge settings are locked for this school")
+    if not sim.may_write(_token_of(req)):
+        return error(403, "Forbidden")
+    return None
 
 
 def _write_schedule(sim: Simulator, req: Request, school: str) -> Reply:
-    state = _state(sim, school)
+    state = school_state(sim, school)
     if state is None:
         return error(404, f"school {school} not found")
-    if state.locked:
-        return error(403, "merge settings are locked for this school")
+    refused = write_refusal(sim, req, state)
+    if refused is not None:
+        return refused
     cfg = sim.wire
     try:
         obj = wire.schedule_object_from_reply(req.json(), cfg)
@@ -159,11 +184,12 @@ def _write_schedule(sim: Simulator, req: Request, school: str) -> Reply:
 
 
 def _post_comment(sim: Simulator, req: Request, school: str) -> Reply:
-    state = _state(sim, school)
+    state = school_state(sim, school)
     if state is None:
         return error(404, f"school {school} not found")
-    if state.locked:
-        return error(403, "merge settings are locked for this school")
+    refused = write_refusal(sim, req, state)
+    if refused is not None:
+        return refused
     try:
         text = req.json().get(sim.wire.comment_field)
     except (ValueError, AttributeError):
@@ -176,7 +202,7 @@ def _post_comment(sim: Simulator, req: Request, school: str) -> Reply:
 
 
 def _merge_history(sim: Simulator, req: Request, school: str) -> Reply:
-    state = _state(sim, school)
+    state = school_state(sim, school)
     if state is None:
         return error(404, f"school {school} not found")
     try:
@@ -220,6 +246,10 @@ def _control(sim: Simulator, req: Request, parts: list[str]) -> Reply:
         case "DELETE", ["faults"]:
             sim.clear_faults()
             return Reply(200, {"faults": []})
+        case "POST", ["contract"]:
+            raw = req.json()
+            sim.set_contract(None if raw is None else WriteContract.from_json(raw))
+            return Reply(200, {"contract": raw})
         case "POST", ["revoke"]:
             sim.revoke_sessions()
             return Reply(200, {"revoked": True})

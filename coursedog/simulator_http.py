@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
-from coursedog.simulator_api import Reply, Request, api_reply, build_routes, control_reply
+from coursedog.simulator_api import Reply, Request, api_reply, control_reply
 
 if TYPE_CHECKING:
     from coursedog.simulator import Simulator
@@ -36,7 +36,6 @@ class SimulatorServer(ThreadingHTTPServer):
 
     def __init__(self, address: tuple[str, int], sim: Simulator) -> None:
         self.sim = sim
-        self.routes = build_routes(sim.wire)
         super().__init__(address, _Handler)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
@@ -105,7 +104,7 @@ class _Handler(BaseHTTPRequestHandler):
         if fault is not None and fault.kind == "apply_late" and not sim.wait_late(fault.hold):
             self._hang_up()  # the simulator stopped first: never applied
             return
-        reply = api_reply(sim, self.server.routes, req)
+        reply = api_reply(sim, sim.routes(), req)
         if fault is not None and fault.kind == "timeout_after_apply":
             # Applied, but the answer never leaves: the client cannot know it happened.
             sim.stopping.wait(fault.hold)

@@ -15,6 +15,10 @@ from typing import Any, Literal
 from coursedog.models import MergeRun, Schedule
 
 Status = Literal["documented", "seen", "assumed"]
+# How a read answers: only what has been seen, or the richer shape once assumed (the schedule
+# object also carrying the nightly and real-time booleans).
+Shape = Literal["seen", "assumed"]
+SHAPES: tuple[Shape, ...] = ("seen", "assumed")
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH"})
 SCHEDULE_TYPES = ("nightly", "realtime", "manual")
@@ -281,9 +285,12 @@ def _explicit_flag(obj: Mapping[str, Any], name: str, fallback: bool) -> bool:
 # --- saved state and activity --------------------------------------------------
 
 
-def save_state_to_wire(save_state_id: str) -> dict[str, str]:
-    """Build the enabled-saved-state reply."""
-    return {"id": save_state_id}
+def save_state_to_wire(save_state_id: str, shape: Shape = "seen") -> dict[str, Any]:
+    """Build the enabled-saved-state reply: as seen (the id inside the enabled state object),
+    or in the flatter shape once assumed."""
+    if shape == "assumed":
+        return {"id": save_state_id}
+    return {"enabledIntegrationSaveState": {"integrationSaveStateId": save_state_id}}
 
 
 def save_state_id_from_wire(obj: object) -> str | None:
@@ -341,10 +348,11 @@ def merge_runs_from_wire(obj: object, schedule_type: str) -> list[MergeRun]:
     items = _get(obj, "items")
     if not isinstance(items, list):
         raise ValueError("merge history has no items list")
-    return [_merge_run(item, schedule_type, index) for index, item in enumerate(items)]
+    return [merge_run_from_wire(item, schedule_type, index) for index, item in enumerate(items)]
 
 
-def _merge_run(item: object, schedule_type: str, index: int) -> MergeRun:
+def merge_run_from_wire(item: object, schedule_type: str, index: int = 0) -> MergeRun:
+    """Parse one merge-history item (``index`` names it in errors)."""
     if not isinstance(item, dict):
         raise ValueError(f"merge history item {index} is not an object")
     kind = item_schedule_type(item) or schedule_type

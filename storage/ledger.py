@@ -181,10 +181,16 @@ def _rows_in_statuses(environment: str, statuses: Iterable[str]) -> tuple[Column
 
 
 def holding_and_waiting(
-    session: Session, environment: str, states: Iterable[str], statuses: Iterable[str]
+    session: Session,
+    environment: str,
+    states: Iterable[str],
+    statuses: Iterable[str],
+    *,
+    early: tuple[str, Iterable[str]] | None = None,
 ) -> tuple[tuple[int, ...], tuple[int, ...]]:
     """The numbers of the windows in ``states`` that cover ``environment`` and of those whose
-    row of it is in ``statuses``, each oldest first, read in one statement.
+    row of it is in ``statuses``, each oldest first, read in one statement. ``early``: a
+    window state and row statuses that count as holding too (a checklist opened early).
 
     One statement, one snapshot: on PostgreSQL each statement of a READ COMMITTED transaction
     sees what had committed when it began, so a window ended between two separate reads would
@@ -198,10 +204,30 @@ def holding_and_waiting(
     waiting = select(waits, WindowEnvironment.window_id).where(
         *_rows_in_statuses(environment, statuses)
     )
-    found: dict[int, list[int]] = {1: [], 2: []}
-    for kind, window_id in session.execute(union_all(holding, waiting)):
-        found[kind].append(window_id)
+    parts = [holding, waiting]
+    if early is not None:
+        state, early_statuses = early
+        parts.append(
+            select(holds, WindowEnvironment.window_id)
+            .join(Window, Window.id == WindowEnvironment.window_id)
+            .where(*_rows_in_statuses(environment, early_statuses), Window.state == state)
+        )
+    found: dict[int, set[int]] = {1: set(), 2: set()}
+    for kind, window_id in session.execute(union_all(*parts)):
+        found[kind].add(window_id)
     return tuple(sorted(found[1])), tuple(sorted(found[2]))
+
+
+def any_by_hand(session: Session, environment: str, window_ids: Sequence[int]) -> bool:
+    """Whether a person switches ``environment`` by hand for any of these windows."""
+    if not window_ids:
+        return False
+    stmt = select(WindowEnvironment.window_id).where(
+        WindowEnvironment.environment == environment,
+        WindowEnvironment.window_id.in_(list(window_ids)),
+        WindowEnvironment.by_hand.is_(True),
+    )
+    return session.scalars(stmt.limit(1)).first() is not None
 
 
 def window_environments(
@@ -221,6 +247,8 @@ def environments_in_play(
     window_states: Iterable[str],
     row_statuses: Iterable[str],
     now: datetime,
+    *,
+    early_status: str | None = None,
 ) -> set[str]:
     """Environments with a holding window, a pending restore, a held baseline, an owed
     Activity comment or a write that may still land.
@@ -236,7 +264,12 @@ def environments_in_play(
     held = select(Baseline.environment).where(Baseline.released_at.is_(None))
     commenting = select(RemoteWrite.environment).where(RemoteWrite.status == _OWED)
     late = select(RemoteWrite.environment).where(RemoteWrite.late_until > now)
-    return set(session.scalars(union(holding, waiting, held, commenting, late)).all())
+    parts = [holding, waiting, held, commenting, late]
+    if early_status is not None:  # a checklist opened before its window's start
+        parts.append(
+            select(WindowEnvironment.environment).where(WindowEnvironment.status == early_status)
+        )
+    return set(session.scalars(union(*parts)).all())
 
 
 def held_baseline(session: Session, environment: str, *, lock: bool = False) -> Baseline | None:

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -122,6 +123,9 @@ class WindowEnvironment(Base):
     # pending -> off -> ending -> restored | handed_over ; failed at any step
     status: Mapped[str] = mapped_column(String(16), default="pending")
     detail: Mapped[str | None] = mapped_column(Text)
+    # A person switches this environment by hand for this window, whatever its driver (a write
+    # of the bot's was refused).
+    by_hand: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     window: Mapped[Window] = relationship(back_populates="environments")
 
@@ -445,6 +449,29 @@ class PendingReport(Base):
     dedup_key: Mapped[str] = mapped_column(String(200), unique=True)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime]
+
+
+class StoredContract(Base):
+    """An environment's write contract: how its Coursedog pages write, learned from a
+    recording of them (the contract itself is JSON, as coursedog.contract writes it).
+
+    Learning it again replaces the row and clears what a verification proved; every change
+    appends a ``write_contract_learned`` audit event.
+    """
+
+    __tablename__ = "write_contracts"
+
+    environment: Mapped[str] = mapped_column(String(64), primary_key=True)
+    contract: Mapped[dict[str, Any]] = mapped_column(JSON)
+    source: Mapped[str] = mapped_column(String(16))  # "recording"
+    recording: Mapped[str] = mapped_column(String(255))  # the file's name, without its folder
+    host: Mapped[str] = mapped_column(String(253))  # where the recording was made
+    learned_at: Mapped[datetime]
+    learned_by: Mapped[str] = mapped_column(String(64))
+    # What a verification of the contract proved, and where (None until one has).
+    verified_at: Mapped[datetime | None]
+    verified_host: Mapped[str | None] = mapped_column(String(253))
+    proof: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
 
 
 class ReplayKey(Base):

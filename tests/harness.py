@@ -22,6 +22,7 @@ from waitress import wasyncore
 
 from bot.config import Settings, parse_settings
 from bot.http_server import BoundedServer, Limits, make_server
+from bot.ledger_contracts import write_contracts
 from bot.runtime import Runtime, build_runtime, slack_client
 from bot.sandbox.slack_api import Message, SlackStandIn
 from bot.server import wsgi_app
@@ -29,8 +30,11 @@ from bot.slack import ids
 from bot.slack.after_ack import Lull
 from bot.slack.text import escape
 from coursedog.client import CoursedogClient
+from coursedog.contract import WriteContract
 from coursedog.retry import RetryPolicy
+from coursedog.session import SessionPool
 from coursedog.simulator import SchoolState, Simulator
+from coursedog.wire import Shape
 
 SIGNING_SECRET = "test-signing-secret-0123456789"
 EMAIL = "svc-sis-maint@example.edu"
@@ -58,6 +62,8 @@ def settings_document(base_url: str, **overrides: Any) -> dict[str, Any]:
             "school": school,
             "email_env": "CD_EMAIL",
             "password_env": "CD_PASSWORD",
+            # The simulator serves the assumed writes: the bot writes them without a contract.
+            "driver": "api",
         }
 
     doc: dict[str, Any] = {
@@ -421,13 +427,20 @@ def running_bot(
     sleep: Callable[[float], None] = time.sleep,
     lull: Lull | None = None,
     limits: Limits = SERVED,
+    shape: Shape = "seen",
+    contract: WriteContract | None = None,
 ) -> Iterator[Bot]:
     """Start the simulator, the Slack stand-in and the bot on free ports; stop them after.
 
-    The bot is served by the production server (bot.http_server), with ``limits``. Cards
-    wait for no lull in requests unless ``lull`` says so (tests/bot/test_lull.py tests it).
+    The bot is served by the production server (bot.http_server), with ``limits``. The
+    simulator's reads answer what has been seen of Coursedog; ``shape="assumed"`` adds the
+    nightly and real-time booleans, for a state syncType alone cannot express. The simulator
+    serves the writes as ``contract`` says (None: the assumed ones); the bot's clients write
+    as the contracts stored in the ledger say, as in production. Cards wait for no lull in
+    requests unless ``lull`` says so (tests/bot/test_lull.py tests it).
     """
     sim = Simulator(
+        shape=shape,
         users={EMAIL: password},
         schools=dict(schools)
         if schools is not None
@@ -437,6 +450,7 @@ def running_bot(
             "state_u_sandbox": SchoolState(nightly=False, realtime=False),
         },
         latency=latency,
+        contract=contract,
     )
     base = sim.start()
     if slack is None:
@@ -447,15 +461,21 @@ def running_bot(
 
     def build(owner: str) -> tuple[Runtime, TrackingExecutor]:
         listeners = TrackingExecutor()
+        # As in production: the environments on the simulator's host share one login.
+        pool = SessionPool(
+            retry=RetryPolicy(max_attempts=2, base_backoff=0.0, max_backoff=0.0),
+            timeout=2.0,
+            sleep=sleep,
+        )
+        contracts = write_contracts(database_url, settings)
         clients = {
             name: CoursedogClient(
-                base_url=env.base_url,
                 school=env.school,
-                email=EMAIL,
-                password=password,
-                retry=RetryPolicy(max_attempts=2, base_backoff=0.0, max_backoff=0.0),
-                timeout=2.0,
-                sleep=sleep,
+                session=pool.session(
+                    base_url=env.base_url, email=EMAIL, password=password, wire=settings.wire(name)
+                ),
+                wire=settings.wire(name),
+                contract=contracts.get(name),
             )
             for name, env in settings.environments.items()
             if env.reads  # an assisted environment without an API user has no client

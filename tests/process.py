@@ -63,6 +63,7 @@ base_url = "{base_url}"
 school = "{SCHOOL}"
 email_env = "CD_EMAIL"
 password_env = "CD_PASSWORD"
+driver = "api"
 
 # No mail server: the comments go out at once, saying the notice is not sent yet.
 [coursedog_notice]

@@ -22,6 +22,8 @@ from storage.models import AssistedStep
 SWITCHES = ("nightly", "realtime")
 SAVE = "save"
 COMMENT = "comment"
+# Not a step to do: a person handed the change to Coursedog (the settings are locked).
+COURSEDOG = "coursedog"
 PHASES = ("off", "restore")
 
 
@@ -64,7 +66,13 @@ class ChecklistView:
     @property
     def switched(self) -> bool:
         """Every switch step and the save are done: merges should now be as asked."""
-        return all(s.done for s in self.steps if s.step != COMMENT)
+        return all(s.done for s in self.steps if s.step in (*SWITCHES, SAVE))
+
+    @property
+    def handed_to(self) -> str | None:
+        """Who handed the change to Coursedog, if someone did."""
+        step = self.step(COURSEDOG)
+        return step.done_by if step is not None else None
 
     @property
     def desired(self) -> dict[str, bool]:
@@ -132,7 +140,7 @@ def reopen(
     """Merges moved again after the checklist was done: its switches and save start over."""
     rows = steps_of(session, window_id, env, phase)
     for row in rows:
-        if row.step == COMMENT:
+        if row.step in (COMMENT, COURSEDOG):
             continue
         if row.step in SWITCHES and row.step not in targets:
             continue  # still as asked

@@ -10,19 +10,27 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from sqlalchemy.orm import Session
 
-from bot.domain.states import HOLDING, WindowState, can_transition, transition
+from bot.domain.states import WindowState, can_transition, transition
 from bot.services import timetable
 from bot.services.evidence import Evidence
-from bot.services.plans import ROW_WAITING_RESTORE, Plan
+from bot.services.plans import ROW_WAITING_RESTORE, Plan, holds
 from bot.services.reports import Report, ReportKind
 from coursedog.models import Schedule
 from storage import ledger
 from storage.models import Baseline, Window, WindowEnvironment
 
-LOCKED_PREFIX = "merge settings are locked: "
+
+class Failure(StrEnum):
+    """Why a pass could not bring an environment to its desired schedule."""
+
+    FAILED = "failed"  # Coursedog could not be reached, or answered an error
+    LOCKED = "locked"  # Coursedog said the settings are locked: only it can change them
+    REFUSED = "refused"  # a write was refused, reason unknown (read-only user, or locked)
+    UNRECOGNISED = "unrecognised"  # a schedule read the bot cannot make sense of
 
 
 def owe(session: Session, reports: Sequence[Report], now: datetime) -> None:
@@ -37,7 +45,7 @@ def _rows(
     pairs = []
     for window_id in window_ids:
         window = ledger.get_window(session, window_id, lock=True)
-        if window is None or (window.state in HOLDING) != holding:
+        if window is None or holds(window, env) != holding:
             continue
         row = next((r for r in window.environments if r.environment == env), None)
         if row is None or (not holding and row.status not in ROW_WAITING_RESTORE):
@@ -201,6 +209,7 @@ def failed(
     *,
     reading: bool,
     now: datetime,
+    failure: Failure = Failure.FAILED,
     unrecognised: str | None = None,
 ) -> list[Report]:
     """Coursedog refused or could not be reached: say so once per episode, keep retrying.
@@ -217,8 +226,8 @@ def failed(
         environment=env,
         detail=reason,
     )
-    off_kind, restore_kind = _failure_kinds(reason, unrecognised)
-    quiet = reading and unrecognised is None
+    off_kind, restore_kind = _FAILURE_KINDS[failure]
+    quiet = reading and failure is not Failure.UNRECOGNISED
     reports: list[Report] = []
     for row, window in _rows(session, env, plan.holding, holding=True):
         if row.status == "failed" or (quiet and row.status == "off"):
@@ -258,13 +267,39 @@ def failed(
     return [replace(report, occurrence=event.id) for report in reports]
 
 
-def _failure_kinds(reason: str, unrecognised: str | None) -> tuple[ReportKind, ReportKind]:
-    """The reports a failure warrants: on switching off, and on restoring."""
-    if unrecognised is not None:
-        return ReportKind.OFF_UNRECOGNISED, ReportKind.RESTORE_UNRECOGNISED
-    if reason.startswith(LOCKED_PREFIX):
-        return ReportKind.OFF_LOCKED, ReportKind.RESTORE_LOCKED
-    return ReportKind.OFF_FAILED, ReportKind.RESTORE_FAILED
+# The reports a failure warrants: on switching off, and on restoring.
+_FAILURE_KINDS = {
+    Failure.FAILED: (ReportKind.OFF_FAILED, ReportKind.RESTORE_FAILED),
+    Failure.LOCKED: (ReportKind.OFF_LOCKED, ReportKind.RESTORE_LOCKED),
+    Failure.UNRECOGNISED: (ReportKind.OFF_UNRECOGNISED, ReportKind.RESTORE_UNRECOGNISED),
+}
+
+
+def switched_to_checklist(
+    session: Session, env: str, plan: Plan, reason: str, now: datetime
+) -> list[Report]:
+    """Coursedog refused a write without saying why: for the windows the pass was for, a
+    person switches ``env`` by hand with the checklist (the bot still verifies by reading),
+    and nobody is told the school is locked when it may only be a read-only API user."""
+    reports: list[Report] = []
+    rows = _rows(session, env, plan.holding, holding=True) + _rows(
+        session, env, plan.waiting, holding=False
+    )
+    for row, window in rows:
+        if row.by_hand:
+            continue
+        row.by_hand = True
+        ledger.add_audit(
+            session,
+            at=now,
+            actor="system",
+            action="switched_to_checklist",
+            window_id=window.id,
+            environment=env,
+            detail=reason,
+        )
+        reports.append(Report(window.id, env, ReportKind.WRITE_REFUSED, detail=reason))
+    return reports
 
 
 def assisted(

@@ -7,14 +7,30 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from bot.domain.states import HOLDING
+from bot.domain.states import HOLDING, WindowState
 from coursedog.models import Schedule
 from storage import ledger
+from storage.models import Window
 
 SCHEDULE_WRITE = "write_schedule"
 
 # An environment row of an ended window that is still owed its restore.
 ROW_WAITING_RESTORE = ("ending", "restore_failed")
+# The row of an approved window whose checklist was opened before its start: the window holds
+# that environment from then on, so the switch-off is its own and its baseline right.
+ROW_EARLY = "early"
+ROW_HELD_EARLY = (ROW_EARLY, "off", "failed")
+
+
+def holds(window: Window, env: str) -> bool:
+    """Whether ``window`` keeps ``env`` switched off: it is active (or failed), or it is
+    approved and its checklist on ``env`` was opened early."""
+    if window.state in HOLDING:
+        return True
+    row = next((r for r in window.environments if r.environment == env), None)
+    return window.state == WindowState.APPROVED and row is not None and row.status in ROW_HELD_EARLY
+
+
 # How long a write whose answer was lost may still reach Coursedog, unless configured.
 LATE_FOR = timedelta(minutes=15)
 
@@ -47,6 +63,8 @@ class Plan:
     late: tuple[LateWrite, ...] = ()
     # Merges were found switched off early and nobody has chosen yet what to restore.
     question_open: bool = False
+    # A person switches the environment by hand for these windows (a write was refused).
+    by_hand: bool = False
 
     def saved_state_moved(self, live_save_state_id: str | None) -> bool:
         """Whether the enabled saved state is not the one the baseline was read from."""
@@ -78,7 +96,11 @@ def read_plan(session: Session, env: str, now: datetime, *, late_for: timedelta 
         )
     # Together, or an End committed between two reads would leave its window in both.
     holding, waiting = ledger.holding_and_waiting(
-        session, env, [s.value for s in HOLDING], ROW_WAITING_RESTORE
+        session,
+        env,
+        [s.value for s in HOLDING],
+        ROW_WAITING_RESTORE,
+        early=(WindowState.APPROVED.value, ROW_HELD_EARLY),
     )
     baseline = ledger.held_baseline(session, env)
     return Plan(
@@ -89,6 +111,7 @@ def read_plan(session: Session, env: str, now: datetime, *, late_for: timedelta 
         save_state_decision=baseline.save_state_decision if baseline else None,
         late=_late_writes(session, env, now),
         question_open=baseline is not None and baseline.question == "open",
+        by_hand=ledger.any_by_hand(session, env, holding + waiting),
     )
 
 

@@ -15,11 +15,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock
 from bot.config import Settings
-from bot.domain.states import HOLDING
+from bot.domain.states import WindowState
 from bot.errors import Conflict, InputError, NotFound
+from bot.services import notices
 from bot.services.access import Access
 from bot.services.assisted import (
     COMMENT,
+    COURSEDOG,
     PHASES,
     SAVE,
     SWITCHES,
@@ -29,9 +31,11 @@ from bot.services.assisted import (
     rows_switched,
     steps_of,
 )
-from bot.services.plans import ROW_WAITING_RESTORE
+from bot.services.drivers import Drivers
+from bot.services.plans import ROW_EARLY, ROW_WAITING_RESTORE, holds
 from coursedog.errors import CoursedogError
 from storage import ledger
+from storage.models import AssistedStep
 
 
 @dataclass(frozen=True)
@@ -57,9 +61,11 @@ class AssistedService:
         clients: Mapping[str, Reader],
         access: Access,
         *,
+        drivers: Drivers,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._settings = settings
+        self._drivers = drivers
         self._sessions = sessions
         self._clock = clock
         self._clients = clients
@@ -91,6 +97,88 @@ class AssistedService:
             return view, "Recorded as your confirmation: this environment has no read access."
         return view, "Recorded."
 
+    def open_early(self, *, actor: str, window_id: int, environment: str) -> None:
+        """Before an approved window starts, open its checklist on ``environment`` (switched
+        by hand): from now on the window holds it, so the baseline is read (or, without
+        read access, confirmed) before anyone switches, as at the start."""
+        with self._sessions.begin() as session:
+            window = ledger.get_window(session, window_id, lock=True)
+            if window is None:
+                raise NotFound(f"There is no window MW-{window_id}.")
+            self._access.check_may_manage(window, actor, "switch merges off early for")
+            row = next((r for r in window.environments if r.environment == environment), None)
+            if row is None:
+                raise InputError(f"MW-{window_id} does not cover {environment}.")
+            if not self._drivers.by_hand(environment):
+                raise Conflict(
+                    f"{environment} is switched by the bot at MW-{window_id}'s start; there is "
+                    "nothing to do by hand before it."
+                )
+            if window.state != WindowState.APPROVED:
+                raise Conflict(f"MW-{window_id} is {window.state}; its checklist is in its thread.")
+            if row.status != "pending":
+                raise Conflict(f"The checklist for {environment} is already open in the thread.")
+            row.status = ROW_EARLY
+            ledger.add_audit(
+                session,
+                at=self._clock.now(),
+                actor=actor,
+                action="checklist_opened_early",
+                window_id=window.id,
+                environment=environment,
+            )
+
+    def hand_to_coursedog(self, press: Press) -> ChecklistView:
+        """The settings are locked: ask Coursedog to make the checklist's change (the notice
+        to Coursedog support goes out as for settings found locked), and note who did."""
+        with self._sessions.begin() as session:
+            window = ledger.get_window(session, press.window_id, lock=True)
+            if window is None:
+                raise NotFound(f"There is no window MW-{press.window_id}.")
+            self._access.check_may_manage(window, press.actor, "hand over the checklist of")
+            view = load(session, window.id, press.environment, press.phase, reads=True)
+            if view is None or press.phase not in PHASES:
+                raise NotFound("That checklist is not in the ledger.")
+            if view.handed_to is not None:
+                raise Conflict(f"<@{view.handed_to}> already handed this change to Coursedog.")
+            if view.switched:
+                raise Conflict("Every switch of this checklist is done; nothing to hand over.")
+            now = self._clock.now()
+            event = notices.LOCKED_OFF if press.phase == "off" else notices.LOCKED_RESTORE
+            notices.plan(session, self._settings, window, event, now, environment=press.environment)
+            session.add(
+                AssistedStep(
+                    window_id=window.id,
+                    environment=press.environment,
+                    phase=press.phase,
+                    step=COURSEDOG,
+                    position=len(view.steps),
+                    done_by=press.actor,
+                    done_at=now,
+                    checked="confirmed",
+                    created_at=now,
+                )
+            )
+            ledger.add_audit(
+                session,
+                at=now,
+                actor=press.actor,
+                action="checklist_handed_to_coursedog",
+                window_id=window.id,
+                environment=press.environment,
+                detail=f"{press.phase}: the settings are locked",
+            )
+            session.flush()
+            handed = load(
+                session,
+                window.id,
+                press.environment,
+                press.phase,
+                reads=press.environment in self._clients,
+            )
+            assert handed is not None
+            return handed
+
     def reads(self, environment: str) -> bool:
         """Whether the bot can read the environment (else people's word is recorded)."""
         return environment in self._clients
@@ -120,7 +208,7 @@ class AssistedService:
                 raise NotFound("That step is not on this checklist.")
             if row.done_by is not None:
                 raise Conflict(f"<@{row.done_by}> already marked that step done.")
-            current = window.state in HOLDING
+            current = holds(window, press.environment)
             status = next(
                 e.status for e in window.environments if e.environment == press.environment
             )

@@ -24,10 +24,11 @@ from bot.domain.states import HOLDING
 from bot.services import baselines, notices, outcomes
 from bot.services.by_hand import ByHand
 from bot.services.comments import ActivityComments
+from bot.services.drivers import Drivers
 from bot.services.idle_watch import IdleWatch
 from bot.services.late_writes import LateWrites
-from bot.services.outcomes import owe
-from bot.services.plans import ROW_WAITING_RESTORE, Plan, read_plan
+from bot.services.outcomes import Failure, owe
+from bot.services.plans import ROW_EARLY, ROW_WAITING_RESTORE, Plan, read_plan
 from bot.services.read_ahead import ReadAhead
 from bot.services.reports import Publish, Publisher, Report, ReportKind
 from bot.services.schedule_api import ScheduleApi
@@ -64,8 +65,12 @@ class Reconciler:
         owner: str,
         lease_ttl: timedelta = timedelta(minutes=5),
         ahead: ReadAhead | None = None,
+        drivers: Drivers | None = None,
     ) -> None:
+        """``drivers`` say who switches each environment (by default: none has a learned
+        contract)."""
         self._settings = settings
+        self._drivers = drivers or Drivers(settings, {})
         self._sessions = sessions
         self._clock = clock
         self._clients = clients
@@ -96,7 +101,11 @@ class Reconciler:
         owed an Activity comment."""
         with self._sessions.begin() as session:
             found = ledger.environments_in_play(
-                session, [s.value for s in HOLDING], ROW_WAITING_RESTORE, self._clock.now()
+                session,
+                [s.value for s in HOLDING],
+                ROW_WAITING_RESTORE,
+                self._clock.now(),
+                early_status=ROW_EARLY,
             )
         return found & set(self._settings.environments)
 
@@ -152,7 +161,7 @@ class Reconciler:
             try:
                 found = self._pass(env, epoch, plan, watch=watch, publisher=publisher, early=early)
                 return found + self._comments.post_owed(
-                    env, self._clients.get(env), by_hand=self._by_hand_driver(env)
+                    env, self._clients.get(env), by_hand=self._by_hand_driver(env, plan)
                 )
             except _LeaseLost:
                 log.warning("lost the lease on %s mid-pass; another process carries on", env)
@@ -199,7 +208,7 @@ class Reconciler:
             held_back = self._held_back(env, plan, live)
             if held_back is not None:
                 return held_back
-        by_hand = self._by_hand_driver(env)
+        by_hand = self._by_hand_driver(env, plan)
         if baseline_owed and (live.schedule == desired or by_hand):
             self._record_baseline(env, plan.holding[0], live)
         if live.schedule == desired:
@@ -209,8 +218,12 @@ class Reconciler:
         written = self._write(
             env, epoch, plan, live, desired, client=client, baseline=baseline_owed
         )
+        if written.failure is Failure.REFUSED:
+            return self._to_checklist(env, plan, live.schedule, desired, written)
         if written.error is not None:
-            return self._failed(env, plan, written.error, reading=False, written=written)
+            return self._failed(
+                env, plan, written.error, reading=False, written=written, failure=written.failure
+            )
         return self._finish(env, plan, live.schedule, written, out=publisher)
 
     def _held_back(self, env: str, plan: Plan, live: ScheduleSnapshot) -> list[Report] | None:
@@ -276,7 +289,7 @@ class Reconciler:
         reports = self._record(produce)
         if reports:
             crashpoint.reached("outcome")
-        if self._by_hand_driver(env):
+        if self._by_hand_driver(env, plan):
             self._by_hand.verified(env, plan)
         out.now(reports)
         return reports
@@ -290,8 +303,23 @@ class Reconciler:
             self._comments.owe(session, reports)
         return reports
 
-    def _by_hand_driver(self, env: str) -> bool:
-        return self._settings.environments[env].driver == "assisted"
+    def _by_hand_driver(self, env: str, plan: Plan) -> bool:
+        return plan.by_hand or self._drivers.by_hand(env)
+
+    def _to_checklist(
+        self, env: str, plan: Plan, live: Schedule, desired: Schedule, written: Written
+    ) -> list[Report]:
+        """Coursedog refused the write without saying why: hand this window's switch on
+        ``env`` to a person, with the checklist, at once."""
+        assert written.error is not None
+        error = written.error
+
+        def produce(session: Session) -> list[Report]:
+            self._writer.settle(session, written)
+            return outcomes.switched_to_checklist(session, env, plan, error, self._clock.now())
+
+        told = self._record(produce)
+        return told + self._by_hand.needs_person(env, plan, live, desired)
 
     def owed_reports(self) -> list[Report]:
         """Reports committed with their outcome but not known to be posted (e.g. a crash).
@@ -315,7 +343,9 @@ class Reconciler:
         Coursedog said (never take it for "off")."""
         log.warning("the schedule of %s is not recognised: %s", env, exc)
         raw = json.dumps(exc.raw, sort_keys=True)
-        return self._failed(env, plan, exc.problem, reading=True, unrecognised=raw)
+        return self._failed(
+            env, plan, exc.problem, reading=True, failure=Failure.UNRECOGNISED, unrecognised=raw
+        )
 
     def _failed(
         self,
@@ -325,6 +355,7 @@ class Reconciler:
         *,
         reading: bool,
         written: Written | None = None,
+        failure: Failure = Failure.FAILED,
         unrecognised: str | None = None,
     ) -> list[Report]:
         def produce(session: Session) -> list[Report]:
@@ -332,7 +363,14 @@ class Reconciler:
                 self._writer.settle(session, written)
             now = self._clock.now()
             reports = outcomes.failed(
-                session, env, plan, reason, reading=reading, now=now, unrecognised=unrecognised
+                session,
+                env,
+                plan,
+                reason,
+                reading=reading,
+                now=now,
+                failure=failure,
+                unrecognised=unrecognised,
             )
             for report in reports:
                 event = _LOCKED_NOTICES.get(report.kind)

@@ -26,6 +26,8 @@ class ReportKind(StrEnum):
     OFF_FAILED = "off_failed"
     OFF_LOCKED = "off_locked"
     OFF_UNRECOGNISED = "off_unrecognised"
+    # A write refused without a reason: a person switches by hand for this window.
+    WRITE_REFUSED = "write_refused"
     RESTORED = "restored"
     NOTHING_TO_RESTORE = "nothing_to_restore"
     RESTORE_FAILED = "restore_failed"

@@ -16,7 +16,7 @@ from bot.config import Settings
 from bot.domain.states import HOLDING, WindowState, transition
 from bot.services import timetable
 from bot.services.views import SYSTEM, WindowView
-from bot.services.window_moves import end_window
+from bot.services.window_moves import end_window, release_rows
 from storage import ledger
 from storage.models import Window
 
@@ -73,8 +73,7 @@ def on_start(settings: Settings, session: Session, window_id: int | None, now: d
     assert window.ends_at is not None
     if window.ends_at <= now:
         window.state = transition(window.state, S.EXPIRED)
-        for row in window.environments:
-            row.status = "released"
+        release_rows(window)
         ledger.add_audit(session, at=now, actor="system", action="missed", window_id=window.id)
         return Timed(Outcome.MISSED, WindowView.of(window))
     window.state = transition(window.state, S.ACTIVE)

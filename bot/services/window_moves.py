@@ -19,6 +19,7 @@ from bot.errors import Conflict, InputError, NotFound
 from bot.services import blackouts, notices, timetable
 from bot.services.access import label
 from bot.services.blackouts import Override
+from bot.services.plans import ROW_HELD_EARLY
 from storage import ledger
 from storage.models import Window, WindowEnvironment
 
@@ -189,6 +190,13 @@ def end_window(
     ledger.add_audit(session, at=now, actor=actor, action="ended", window_id=window.id, detail=why)
 
 
+def release_rows(window: Window) -> None:
+    """A window that never started lets its environments go: untouched ones as they are, and
+    those whose checklist was opened early to their restore."""
+    for row in window.environments:
+        row.status = "ending" if row.status in ROW_HELD_EARLY else "released"
+
+
 def cancel_window(
     session: Session,
     settings: Settings,
@@ -202,8 +210,7 @@ def cancel_window(
     if window.state == S.APPROVED:  # Coursedog was told; tell it again
         notices.plan(session, settings, window, notices.CANCELLED, now)
     window.state = transition(window.state, S.CANCELLED)
-    for row in window.environments:
-        row.status = "released"
+    release_rows(window)
     timetable.cancel_all(session, window, now)
     ledger.add_audit(
         session, at=now, actor=actor, action="cancelled", window_id=window.id, detail=why

@@ -19,8 +19,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot import crashpoint
 from bot.clock import Clock
-from bot.services.outcomes import LOCKED_PREFIX
-from coursedog.errors import CoursedogError, OutcomeUnknown, ServerError, SettingsLocked
+from bot.services.outcomes import Failure
+from coursedog.errors import (
+    CoursedogError,
+    OutcomeUnknown,
+    ScheduleNotLearned,
+    ServerError,
+    SettingsLocked,
+    WriteRefused,
+)
 from coursedog.models import Schedule, ScheduleSnapshot
 from storage import ledger
 from storage.models import RemoteWrite
@@ -62,6 +69,7 @@ class Written:
     data: dict[str, object]
     summary: str
     may_land_late: bool = False
+    failure: Failure = Failure.FAILED
 
 
 @dataclass(frozen=True)
@@ -73,6 +81,7 @@ class _Sent:
     verified: Schedule | None
     sends: int
     may_land_late: bool
+    failure: Failure = Failure.FAILED
 
 
 class ScheduleWriter:
@@ -138,6 +147,7 @@ class ScheduleWriter:
             },
             summary=f"{before.describe()} -> {desired.describe()}",
             may_land_late=sent.may_land_late,
+            failure=sent.failure,
         )
 
     def _send_and_verify(
@@ -151,8 +161,11 @@ class ScheduleWriter:
             ambiguous: CoursedogError | None = None
             try:
                 client.write_schedule(desired, over=over)
-            except SettingsLocked as exc:
-                return _Sent(f"{LOCKED_PREFIX}{exc}", "failed", None, sends, lost_unapplied)
+            except WriteRefused as exc:
+                why = Failure.LOCKED if isinstance(exc, SettingsLocked) else Failure.REFUSED
+                return _Sent(str(exc), "failed", None, sends, lost_unapplied, why)
+            except ScheduleNotLearned as exc:  # refused here, before anything was sent
+                return _Sent(str(exc), "failed", None, sends - 1, lost_unapplied)
             except (OutcomeUnknown, ServerError) as exc:
                 # It may or may not have been applied: the read below tells, not a guess.
                 log.warning("write to %s: outcome unknown (%s); settling by reading", env, exc)

@@ -41,14 +41,23 @@ def announce_end(deps: SlackDeps, view: WindowView, actor: str) -> None:
 
 
 def announce_cancel(deps: SlackDeps, view: WindowView, actor: str) -> None:
-    """Tell the thread, refresh the card (its buttons go)."""
+    """Tell the thread, refresh the card (its buttons go); what a checklist opened early
+    switched off is switched back on."""
+    early = [e.name for e in view.environments if e.status == "ending"]
+    then = (
+        f"What was switched off early on {', '.join(f'`{e}`' for e in early)} is switched "
+        "back on now."
+        if early
+        else "Nothing was switched off."
+    )
     deps.notifier.in_thread(
         view,
         f"cancelled:{view.id}",
-        f":heavy_multiplication_x: {view.number} was cancelled by {user(actor)}. "
-        "Nothing was switched off.",
+        f":heavy_multiplication_x: {view.number} was cancelled by {user(actor)}. {then}",
     )
     deps.notifier.refresh_card(view)
+    if early:
+        deps.worker.kick(early)
 
 
 def post_card(deps: SlackDeps, respond: Respond, requested: Requested) -> None:

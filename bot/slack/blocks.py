@@ -84,14 +84,19 @@ def render_card(
     now: datetime,
     warnings: Sequence[str] = (),
     overlaps: Overlaps = NO_OVERLAPS,
+    *,
+    drivers: Mapping[str, str] | None = None,
 ) -> list[Block]:
     """The approval card; its buttons disappear once the window is decided.
 
-    ``overlaps`` are other windows on the same environments whose time overlaps this one's.
+    ``overlaps`` are other windows on the same environments whose time overlaps this one's;
+    ``drivers`` say how each environment is switched (the bot, or a person by hand).
     """
     start, end = _when(view)
+    drivers = drivers or {}
     envs = "\n".join(
         f"`{e.name}` {escape(labels.get(e.name, e.name))}"
+        + (f" _({drivers[e.name]})_" if e.name in drivers else "")
         + ("" if view.state == S.REQUESTED else f": {_ENV_STATUS.get(e.status, e.status)}")
         for e in view.environments
     )

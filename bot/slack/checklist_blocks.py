@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.services.assisted import COMMENT, SAVE, ChecklistView, StepView
+from bot.services.assisted import COMMENT, COURSEDOG, SAVE, ChecklistView, StepView
 from bot.slack import ids
 from bot.slack.kit import Block, actions, button, context, section
 from bot.slack.text import escape, user
@@ -33,14 +33,36 @@ def render(
     )
     text = f"{title}\n<{link}|Open Merge Settings> and work down the list. {how}"
     blocks: list[Block] = [section(text)]
-    for number, step in enumerate(view.steps, start=1):
+    steps = [step for step in view.steps if step.step != COURSEDOG]
+    for number, step in enumerate(steps, start=1):
         blocks.append(section(f"{number}. {_what(view, step)}\n{_status(view, step)}"))
         buttons = _buttons(view, step)
         if buttons:
             blocks.append(actions(f"step_{step.step}", *buttons))
+    blocks.extend(_locked_way_out(view))
     if note:
         blocks.append(context(escape(note)))
     return f"MW-{view.window_id} · {label}: switch merges {verb} by hand", blocks
+
+
+def _locked_way_out(view: ChecklistView) -> list[Block]:
+    """If Merge Settings will not let anyone at the school change them (locked by the
+    term-phases process), the change goes to Coursedog: the button, or who pressed it."""
+    if view.handed_to is not None:
+        return [
+            context(
+                f":envelope_with_arrow: Handed to Coursedog by {user(view.handed_to)}: the "
+                "notice to Coursedog support asks them to make this change."
+                + (" The bot ticks the steps off once a read shows it." if view.reads else "")
+            )
+        ]
+    if view.switched:
+        return []
+    value = step_value(view, COURSEDOG)
+    return [
+        context("Settings locked, so nobody at the school can change them?"),
+        actions("step_locked", button(ids.CHECK_LOCKED, "Locked: ask Coursedog", value)),
+    ]
 
 
 def comment_to_paste(text: str, value: str) -> list[Block]:

@@ -33,6 +33,7 @@ from storage.replay import acting_once
 
 log = logging.getLogger(__name__)
 
+_BOLT_LOG = logging.getLogger("slack_bolt.App")
 MAX_BODY_BYTES = 1 << 20  # Slack's largest payloads (a full modal's state) are far smaller
 MAX_SKEW_SECONDS = 300
 # A replay key outlives its signature's window by this much, for replicas whose clocks differ.
@@ -100,6 +101,9 @@ class Gate:
             body=json.dumps(document),
             query=str(environ.get("QUERY_STRING") or ""),
             headers=headers,
+            # Bolt reads the body into a context as it builds the request, and logs through
+            # the context's logger there (several response_urls) before its app sets one.
+            context={"logger": _BOLT_LOG},
         )
 
     def _read(self, environ: dict[str, Any]) -> bytes:

@@ -35,8 +35,11 @@ class HomePublisher(BackgroundLoop):
         clock: Clock,
         labels: Mapping[str, str],
         *,
+        drivers: Mapping[str, str] | None = None,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
+        """``drivers``: how each environment is switched, as the tab shows it."""
+        self._drivers = dict(drivers or {})
         super().__init__("home", IDLE_WAKE)
         self._client = client
         self._status = status
@@ -65,6 +68,7 @@ class HomePublisher(BackgroundLoop):
             view = render_home(
                 statuses=self._status.environments(list(self._labels), max_age=LIVE_MAX_AGE),
                 labels=self._labels,
+                drivers=self._drivers,
                 active=self._status.windows("active", limit=15),
                 upcoming=self._status.windows("upcoming", limit=15),
                 recent=self._status.windows("recent", limit=5),

@@ -65,7 +65,8 @@ def render_home(
     *,
     statuses: Sequence[EnvironmentStatus],
     labels: Mapping[str, str],
-    active: Sequence[WindowView],
+    drivers: Mapping[str, str] | None = None,
+    active: Sequence[WindowView] = (),
     upcoming: Sequence[WindowView],
     recent: Sequence[WindowView],
     now: datetime,
@@ -78,7 +79,8 @@ def render_home(
     blocks.append(header("Coursedog merges"))
     for status in statuses:
         label = escape(labels.get(status.name, status.name))
-        blocks.append(section(f"*`{status.name}`* {label}\n{status_line(status, now)}"))
+        how = f" _({drivers[status.name]})_" if drivers and status.name in drivers else ""
+        blocks.append(section(f"*`{status.name}`* {label}{how}\n{status_line(status, now)}"))
     for title, views in (("Active windows", active), ("Upcoming windows", upcoming)):
         blocks += [{"type": "divider"}, header(title)]
         if not views:

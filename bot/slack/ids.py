@@ -47,6 +47,10 @@ NOTICE_SENT = "notice_sent"
 CHECK_DONE = "checklist_done"
 CHECK_WAS_OFF = "checklist_was_off"
 COMMENT_POSTED = "comment_posted"
+# The checklist's way out when the settings are locked: hand the change to Coursedog.
+CHECK_LOCKED = "checklist_locked"
+# Open a window's checklist before its start (people who switch off early).
+CHECK_EARLY = "checklist_early"
 # A recurring series' approval card.
 SERIES_APPROVE = "series_approve"
 SERIES_DENY = "series_deny"

@@ -62,6 +62,13 @@ _REPORTS: dict[ReportKind, str] = {
         "an admin can map it in the configuration (`[coursedog_api]`). The bot keeps reading "
         "and reports here once it can tell."
     ),
+    ReportKind.WRITE_REFUSED: (
+        ":raised_hand: {env}: Coursedog refused the bot's write ({detail}). The API user may be "
+        "read-only, or the merge settings may be locked; Coursedog's answer does not say which. "
+        "For {number} the bot writes nothing more to {env_name}: the checklist below takes a "
+        "person through Merge Settings, and the bot verifies each step by reading. If the "
+        "settings turn out to be locked, press *Locked: ask Coursedog* on the checklist."
+    ),
     ReportKind.RESTORE_UNRECOGNISED: (
         ":question: {env}: could not restore the schedule: Coursedog's merge schedule reads "
         "`{text}`: {detail}. The bot wrote nothing. A person must check Merge Settings and set "
@@ -245,6 +252,39 @@ def remind_start(view: WindowView, lead: str, late: bool) -> str:
         "switched off then. Edits made in Coursedog during the window reach the SIS only "
         "after merges are back on."
     )
+
+
+def early_checklists(view: WindowView, by_hand: Sequence[str], text: str) -> list[Block]:
+    """The reminder before the start, with a way to switch the environments that people
+    switch by hand off early, through the window's own checklist."""
+    if not by_hand:
+        return [section(text)]
+    names = ", ".join(f"`{env}`" for env in by_hand)
+    note = (
+        f"{names} {'is' if len(by_hand) == 1 else 'are'} switched by hand. To switch off "
+        f"before the start, open the checklist now: the bot records it as {view.number}'s own "
+        "switch, so what is switched back on at the end stays right."
+    )
+    return [
+        section(text),
+        section(note),
+        {
+            "type": "actions",
+            "block_id": f"early_{view.id}",
+            "elements": [
+                {
+                    "type": "button",
+                    "action_id": ids.CHECK_EARLY,
+                    "text": {
+                        "type": "plain_text",
+                        "text": f"Open the checklist for {env} now"[:75],
+                    },
+                    "value": f"{view.id}|{env}",
+                }
+                for env in by_hand
+            ],
+        },
+    ]
 
 
 def started(view: WindowView, late: bool) -> str:

@@ -62,7 +62,10 @@ class SlackNotifier:
         nightly: NightlyMerge | None = None,
         merge_settings: Mapping[str, str] | None = None,
         readable: frozenset[str] = frozenset(),
+        drivers: Mapping[str, str] | None = None,
     ) -> None:
+        """``drivers``: how each environment is switched, as cards show it."""
+        self._drivers = dict(drivers or {})
         self._nightly = nightly
         # Environment -> link to its Merge Settings page, and which ones the bot can read.
         self._links = dict(merge_settings or {})
@@ -295,7 +298,9 @@ class SlackNotifier:
         warning = nightly_warning(view, self._nightly, now) if self._nightly else None
         if overlaps is None:
             overlaps = self.overlaps(view)
-        return render_card(view, self._labels, now, [warning] if warning else [], overlaps)
+        return render_card(
+            view, self._labels, now, [warning] if warning else [], overlaps, drivers=self._drivers
+        )
 
 
 def _slack_error(exc: Exception) -> str:

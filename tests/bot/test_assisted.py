@@ -72,7 +72,8 @@ def test_with_read_access_each_step_is_checked_by_reading(database_url: str) -> 
         start(bot)
         message = checklist(bot)
         assert "/#/int/state_u_prod/merge-settings|Open Merge Settings>" in str(message.blocks)
-        assert buttons(message) == [ids.CHECK_DONE] * 3  # nightly, real-time, save
+        # nightly, real-time, save; and the way out when the settings are locked
+        assert buttons(message) == [ids.CHECK_DONE] * 3 + [ids.CHECK_LOCKED]
         assert bot.sim.calls("PUT", "integrationSchedule") == 0
 
         assert "Only the requester" in press(bot, STRANGER, "nightly")
@@ -128,7 +129,9 @@ def test_with_read_access_each_step_is_checked_by_reading(database_url: str) -> 
 
 
 def test_a_person_who_already_saved_gets_the_switch_verified_at_once(database_url: str) -> None:
-    with running_bot(database_url, settings_factory=assisted(reads=True)) as bot:
+    # Nightly off with real-time still on: only the assumed booleans can say so.
+    factory = assisted(reads=True)
+    with running_bot(database_url, settings_factory=factory, shape="assumed") as bot:
         start(bot)
         bot.sim.set_school("state_u_prod", {"nightly": False})
         assert "Verified by reading" in press(bot, REQUESTER, "nightly")
@@ -153,6 +156,7 @@ def test_without_read_access_people_confirm_and_the_thread_says_so(database_url:
             ids.CHECK_DONE,
             ids.CHECK_WAS_OFF,
             ids.CHECK_DONE,
+            ids.CHECK_LOCKED,
         ]
         assert "Recorded as your confirmation" in press(bot, REQUESTER, "nightly")
         press(bot, REQUESTER, "realtime", was_off=True)
@@ -173,7 +177,7 @@ def test_without_read_access_people_confirm_and_the_thread_says_so(database_url:
         # The restore asks only for what was on: the nightly merge.
         bot.command(REQUESTER, "end MW-1")
         restore = checklist(bot, "restore")
-        assert buttons(restore) == [ids.CHECK_DONE, ids.CHECK_DONE]
+        assert buttons(restore) == [ids.CHECK_DONE, ids.CHECK_DONE, ids.CHECK_LOCKED]
         press(bot, REQUESTER, "nightly", phase="restore")
         press(bot, REQUESTER, "save", phase="restore")
         assert bot.settle()
@@ -207,7 +211,7 @@ def test_merges_switched_on_again_by_hand_reopen_the_checklist(database_url: str
             if "switch merges off by hand" in m.text
         ]
         assert len(lists) == 2
-        assert buttons(lists[-1]) == [ids.CHECK_DONE] * 3  # real-time, nightly, save
+        assert buttons(lists[-1]) == [ids.CHECK_DONE] * 3 + [ids.CHECK_LOCKED]
         bot.runtime.worker.run_once()
         assert bot.settle()  # read again: still on, but the reopened checklist is not repeated
         assert sum("switch merges off by hand" in t for t in bot.thread(1)) == 2

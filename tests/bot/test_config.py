@@ -179,3 +179,44 @@ def test_blackout_names_are_unique_and_lookahead_is_bounded() -> None:
         parse_settings(document(blackouts=[twice, {**twice, "name": "reg"}]))
     with pytest.raises(ConfigError, match=r"series\.lookahead: lookahead must be between"):
         parse_settings(document(series={"lookahead": "45d"}))
+
+
+def test_a_host_may_have_its_own_coursedog_names() -> None:
+    doc = document(coursedog_api={"password_field": "password"})
+    doc["environments"]["staging"] = {
+        **doc["environments"]["prod"],
+        "base_url": "https://Staging.Coursedog.com",
+        "aliases": [],
+    }
+    doc["coursedog_hosts"] = {"staging.coursedog.com": {"schedule_write_method": "POST"}}
+    settings = parse_settings(doc)
+
+    staging, prod = settings.wire("staging"), settings.wire("prod")
+    assert (staging.schedule_write_method, staging.password_field) == ("POST", "password")
+    assert (prod.schedule_write_method, prod.password_field) == ("PUT", "password")
+    assert settings.wire() == prod
+    assert settings.environments["staging"].host == "staging.coursedog.com"
+
+
+@pytest.mark.parametrize(
+    ("hosts", "said"),
+    [
+        (
+            {"stagin.coursedog.com": {}},
+            "coursedog_hosts: stagin.coursedog.com: no environment is on this host "
+            "(in use: app.coursedog.com)",
+        ),
+        (
+            {"app.coursedog.com": {"comment_method": "GET"}},
+            "coursedog_hosts: app.coursedog.com: coursedog_api.comment_method must be one of",
+        ),
+        (
+            {"app.coursedog.com": {"pasword_field": "x"}},
+            "coursedog_hosts: app.coursedog.com: coursedog_api.pasword_field is not a known",
+        ),
+    ],
+)
+def test_a_hosts_coursedog_names_are_checked(hosts: dict[str, Any], said: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_settings(document(coursedog_hosts=hosts))
+    assert said in str(info.value)

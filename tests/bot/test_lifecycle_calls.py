@@ -55,8 +55,10 @@ def slack() -> OrderedSlack:
 
 
 @pytest.fixture
-def bot(database_url: str, slack: OrderedSlack) -> Iterator[Bot]:
-    with running_bot(database_url, slack=slack) as running:
+def bot(database_url: str, slack: OrderedSlack, request: pytest.FixtureRequest) -> Iterator[Bot]:
+    """The bot; parametrized indirectly with "assumed", its Coursedog also answers booleans."""
+    shape = getattr(request, "param", "seen")
+    with running_bot(database_url, slack=slack, shape=shape) as running:
         slack.coursedog_requests = lambda: len(running.sim.requests)
         yield running
 
@@ -302,6 +304,7 @@ def test_a_decision_has_the_schedule_read_before_it_is_even_committed(
     assert sum(verified in t for t in bot.thread(1)) == 1
 
 
+@pytest.mark.parametrize("bot", ["assumed"], indirect=True)  # real-time on with nightly off
 @pytest.mark.parametrize("decision", ["approve", "end"])
 def test_a_read_ahead_is_not_used_when_the_lease_changed_hands_before_the_pass(
     bot: Bot, monkeypatch: pytest.MonkeyPatch, decision: str

@@ -43,8 +43,10 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-def bot(database_url: str, clock: ManualClock) -> Iterator[Bot]:
-    with running_bot(database_url, clock=clock) as running:
+def bot(database_url: str, clock: ManualClock, request: pytest.FixtureRequest) -> Iterator[Bot]:
+    """The bot; parametrized indirectly with "assumed", its Coursedog also answers booleans."""
+    shape = getattr(request, "param", "seen")
+    with running_bot(database_url, clock=clock, shape=shape) as running:
         yield running
 
 
@@ -272,6 +274,7 @@ def test_the_watchdog_names_the_window_about_to_start_and_what_it_will_restore(
     assert "will switch back on nightly and real-time when MW-1 ends" in off[0]
 
 
+@pytest.mark.parametrize("bot", ["assumed"], indirect=True)  # nightly off, real-time on
 def test_the_watchdog_reports_the_nightly_merge_off_alone(bot: Bot, clock: ManualClock) -> None:
     def notices() -> list[str]:
         return [

@@ -19,10 +19,13 @@ MakeClient = Callable[..., CoursedogClient]
 
 
 @pytest.fixture
-def sim() -> Iterator[Simulator]:
+def sim(request: pytest.FixtureRequest) -> Iterator[Simulator]:
+    """The simulator; ``@pytest.mark.parametrize("sim", ["assumed"], indirect=True)`` makes
+    its reads answer in the richer assumed shape."""
     simulator = Simulator(
         users={EMAIL: PASSWORD},
         schools={SCHOOL: SchoolState(), LOCKED_SCHOOL: SchoolState(locked=True)},
+        shape=getattr(request, "param", "seen"),
     )
     simulator.start()
     yield simulator

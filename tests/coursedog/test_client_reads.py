@@ -193,6 +193,7 @@ def test_a_schedule_the_bot_does_not_know_is_an_error_carrying_what_was_said(
         assert caught.value.operation == "GET integrationSchedule"
 
 
+@pytest.mark.parametrize("sim", ["assumed"], indirect=True)  # the snapshot carries booleans
 def test_a_write_over_the_snapshot_just_read_keeps_other_fields_without_reading_again(
     sim: Simulator, client: CoursedogClient
 ) -> None:

@@ -24,8 +24,10 @@ def answer(
     [
         (401, False, errors.Unauthorized),
         (403, False, errors.Forbidden),
-        (403, True, errors.SettingsLocked),
+        (403, True, errors.WriteRefused),
+        (401, True, errors.WriteRefused),
         (423, False, errors.SettingsLocked),
+        (423, True, errors.SettingsLocked),
         (404, True, errors.NotFound),
         (429, True, errors.RateLimited),
         (500, False, errors.ServerError),
@@ -38,6 +40,26 @@ def test_status_maps_to_error_class(status: int, write: bool, cls: type[errors.A
     assert type(exc) is cls
     assert exc.status == status
     assert str(exc).startswith(f"Coursedog at app.coursedog.com answered {status} for PUT")
+
+
+@pytest.mark.parametrize(
+    ("words", "cls"),
+    [
+        ("merge settings are locked for this school", errors.SettingsLocked),
+        ("Settings cannot change during the Scheduling phase", errors.SettingsLocked),
+        ("Forbidden", errors.WriteRefused),
+        ("user does not have write access", errors.WriteRefused),
+    ],
+)
+def test_a_refused_write_is_locked_only_when_coursedog_says_so(
+    words: str, cls: type[errors.ApiError]
+) -> None:
+    for status in (401, 403):
+        exc = CALL.api_error(answer(status, {"message": words}), write=True, secrets=())
+        assert type(exc) is cls
+        assert isinstance(exc, errors.WriteRefused)  # either way, a refused write
+    refused = CALL.api_error(answer(403, {"message": "Forbidden"}), write=True, secrets=())
+    assert "the API user may be read-only, or the merge settings may be locked" in str(refused)
 
 
 def test_server_words_are_kept_short_and_scrubbed_of_secrets() -> None:

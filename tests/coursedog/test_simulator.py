@@ -47,6 +47,7 @@ def test_wrong_credentials_get_401_with_a_json_error(
     assert response.json()["message"] == "invalid email or password"
 
 
+@pytest.mark.parametrize("sim", ["assumed"], indirect=True)
 def test_api_calls_need_a_token_in_the_header_or_the_cookie(http: httpx.Client) -> None:
     assert http.get(SCHEDULE_PATH).status_code == 401
     assert http.get(SCHEDULE_PATH, headers={"Authorization": "Bearer forged"}).status_code == 401
@@ -58,9 +59,64 @@ def test_api_calls_need_a_token_in_the_header_or_the_cookie(http: httpx.Client) 
     }
 
 
+def test_reads_answer_only_what_has_been_seen_by_default(
+    sim: Simulator, http: httpx.Client
+) -> None:
+    auth = {"Authorization": f"Bearer {login(http)}"}
+    sim.school(SCHOOL).extra_fields = {"nightlyStartTime": "01:30"}
+    expected = {
+        (True, True): "realtime",
+        (True, False): "nightly",
+        (False, False): "none",
+        (False, True): "realtime",  # syncType alone cannot say "real-time without nightly"
+    }
+    for (nightly, realtime), sync in expected.items():
+        sim.set_school(SCHOOL, {"nightly": nightly, "realtime": realtime})
+        assert http.get(SCHEDULE_PATH, headers=auth).json() == {
+            "integrationSchedule": {"nightlyStartTime": "01:30", "syncType": sync}
+        }
+    saved = http.get(f"/api/v1/{SCHOOL}/general/enabledIntegrationSaveState", headers=auth)
+    assert saved.json() == {"enabledIntegrationSaveState": {"integrationSaveStateId": "ss-1"}}
+    assert http.get("/_sim/state").json()["shape"] == "seen"
+
+
+@pytest.mark.parametrize("sim", ["assumed"], indirect=True)
+def test_the_assumed_shape_also_answers_both_switches(sim: Simulator, http: httpx.Client) -> None:
+    auth = {"Authorization": f"Bearer {login(http)}"}
+    sim.set_school(SCHOOL, {"nightly": False, "realtime": True})
+    assert http.get(SCHEDULE_PATH, headers=auth).json() == {
+        "integrationSchedule": {"syncType": "realtime", "nightly": False, "realtime": True}
+    }
+    saved = http.get(f"/api/v1/{SCHOOL}/general/enabledIntegrationSaveState", headers=auth)
+    assert saved.json() == {"id": "ss-1"}
+
+
+def test_writes_are_accepted_in_the_assumed_shape_by_default(
+    sim: Simulator, http: httpx.Client
+) -> None:
+    auth = {"Authorization": f"Bearer {login(http)}"}
+    body = {"integrationSchedule": {"syncType": "nightly", "nightly": True, "realtime": False}}
+    assert http.put(SCHEDULE_PATH, json=body, headers=auth).status_code == 200
+    assert http.get(SCHEDULE_PATH, headers=auth).json() == {
+        "integrationSchedule": {"syncType": "nightly"}
+    }
+    with pytest.raises(ValueError, match="shape must be one of seen, assumed"):
+        Simulator(shape="guessed")  # type: ignore[arg-type]
+
+
+def test_a_simulator_may_take_the_password_under_one_key_only() -> None:
+    users = {EMAIL: PASSWORD}
+    with Simulator(users=users, password_fields=("password",)) as sim, httpx.Client() as http:
+        url = f"{sim.base_url}/api/v1/sessions"
+        refused = http.post(url, json={"email": EMAIL, "plaintextPassword": PASSWORD})
+        assert refused.status_code == 400
+        assert refused.json()["message"] == "bad login body: the password goes under password"
+        assert http.post(url, json={"email": EMAIL, "password": PASSWORD}).is_success
+
+
 def test_tokens_expire_after_a_day_of_simulator_time() -> None:
     now = [1000.0]
-    sim = Simulator(users={EMAIL: PASSWORD}, clock=lambda: now[0])
+    sim = Simulator(users={EMAIL: PASSWORD}, clock=lambda: now[0], shape="assumed")
     with sim, httpx.Client(base_url=sim.base_url) as http:
         auth = {"Authorization": f"Bearer {login(http)}"}
         path = "/api/v1/demo_university/general/enabledIntegrationSaveState"

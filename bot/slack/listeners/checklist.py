@@ -47,6 +47,16 @@ def register(app: App, deps: SlackDeps, later: Later) -> None:
         ack()
         later(respond, lambda: _step(deps, body, respond, names))
 
+    @app.action(ids.CHECK_EARLY)
+    def on_early(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        ack()
+        later(respond, lambda: _early(deps, body, respond, names))
+
+    @app.action(ids.CHECK_LOCKED)
+    def on_locked(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        ack()
+        later(respond, lambda: _locked(deps, body, respond, names))
+
     @app.action(ids.COMMENT_POSTED)
     def on_posted(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         ack()
@@ -75,6 +85,42 @@ def _step(deps: SlackDeps, body: dict[str, Any], respond: Respond, names: dict[s
         show()
     respond(text=f"{escape(label)}: {said}", response_type="ephemeral")
     deps.worker.kick([press.environment])
+
+
+def _early(deps: SlackDeps, body: dict[str, Any], respond: Respond, names: dict[str, str]) -> None:
+    """Open a window's checklist before its start, for people who switch off early."""
+    try:
+        raw_window, raw_env = str(body["actions"][0]["value"]).split("|")
+        actor = str(body["user"]["id"])
+    except (KeyError, IndexError, TypeError, ValueError):
+        raise InputError("That button press arrived incomplete; try again.") from None
+    if not raw_window.isdigit() or raw_env not in names:
+        raise InputError("That button does not name a window's environment.")
+    env = names[raw_env]
+    deps.assisted.open_early(actor=actor, window_id=int(raw_window), environment=env)
+    deps.worker.kick([env])
+    respond(
+        text=f"The checklist for `{env}` opens in MW-{raw_window}'s thread.",
+        response_type="ephemeral",
+    )
+
+
+def _locked(deps: SlackDeps, body: dict[str, Any], respond: Respond, names: dict[str, str]) -> None:
+    """The settings are locked: hand the checklist's change to Coursedog."""
+    press, _, channel, ts = parse_press(body, names)
+    view = deps.assisted.hand_to_coursedog(press)
+    label = deps.labels.get(press.environment, press.environment)
+    if channel and ts:
+        link = deps.merge_settings.get(press.environment, "")
+        deps.notifier.update(channel, ts, *render_checklist(view, label, link))
+    respond(
+        text=(
+            f"{escape(label)}: handed to Coursedog. The notice to Coursedog support goes out "
+            "(or its draft is posted here to send); merges stay as they are until Coursedog "
+            "has switched them."
+        ),
+        response_type="ephemeral",
+    )
 
 
 def _posted(deps: SlackDeps, body: dict[str, Any], respond: Respond, names: dict[str, str]) -> None:

@@ -1,0 +1,74 @@
+"""The `check` subcommand of `sis-maint coursedog`: read-only, every read the bot makes."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Mapping
+
+from bot.config import Settings, load_settings
+from bot.errors import ConfigError
+from bot.logs import configure_logging
+from bot.services.contracts import WriteStanding
+from bot.services.drivers import Drivers
+from bot.startup import StartupError, database_url, simulator_environ
+
+
+def add_check_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``check`` to the ``coursedog`` group's subcommands."""
+    check = commands.add_parser(
+        "check",
+        help="read-only: log in, make every read the bot makes, say whether it understands "
+        "each answer (exit 0), or not (1); 2 for a configuration error",
+    )
+    check.add_argument("environments", nargs="*", metavar="ENV", help="default: every one")
+    check.add_argument("--json", action="store_true", help="the report as JSON, for scripts")
+    check.set_defaults(func=cmd_check)
+
+
+# What a write's standing is shown as when the ledger cannot be read.
+UNREAD = ("unknown (the ledger cannot be read)", None)
+
+
+def _standings(settings: Settings, environ: Mapping[str, str]) -> dict[str, WriteStanding]:
+    """Each environment's write standing from the ledger; on stderr why not, when it cannot be
+    read (the writes are then shown as of unknown standing)."""
+    from bot.ledger_contracts import write_standings  # noqa: PLC0415
+
+    try:
+        return write_standings(database_url(environ), settings)
+    except (StartupError, ConfigError) as exc:
+        print(f"sis-maint: the writes' standing cannot be read: {exc}", file=sys.stderr)
+        return {}
+
+
+def cmd_check(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+    """Check each environment's Coursedog by reading only; never prints a secret or a token."""
+    from bot.coursedog_check import run_check  # noqa: PLC0415 - keeps `--help` fast
+    from bot.coursedog_check_render import render_json, render_text  # noqa: PLC0415
+    from coursedog.session import SessionPool  # noqa: PLC0415
+
+    settings, source = load_settings(environ)
+    # The report says what happened; the log only what goes wrong, unless LOG_LEVEL says more.
+    configure_logging({"LOG_LEVEL": "WARNING", **environ}, settings)
+    standings = _standings(settings, environ)
+    pool = SessionPool()
+    report = run_check(
+        settings,
+        simulator_environ(settings, environ),
+        args.environments,
+        pool=pool,
+        standing_of=lambda name: standings[name].pair() if name in standings else UNREAD,
+        contract_of=lambda name: standings[name].contract if name in standings else None,
+        driver_of=Drivers(settings, standings).of,
+    )
+    if args.json:
+        text = json.dumps(render_json(report), indent=2, ensure_ascii=False) + "\n"
+    else:
+        text = f"Coursedog as configured in {source}, read only (nothing is written):\n\n"
+        text += render_text(report)
+    for session in pool.sessions():
+        text = session.mask(text)  # a secret echoed back by a server never reaches the screen
+    sys.stdout.write(text)
+    return report.exit_code

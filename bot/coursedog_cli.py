@@ -1,0 +1,20 @@
+"""`sis-maint coursedog ...`: commands that look at a school's Coursedog itself."""
+
+from __future__ import annotations
+
+import argparse
+
+from bot.coursedog_check_cli import add_check_command
+from bot.coursedog_learn_cli import add_learn_command
+from bot.coursedog_verify_cli import add_verify_command
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the ``coursedog`` command group and its subcommands to the CLI."""
+    group = sub.add_parser(
+        "coursedog", help="look at the configured Coursedog instances, learn how they write"
+    )
+    commands = group.add_subparsers(dest="coursedog_command", required=True)
+    add_check_command(commands)
+    add_learn_command(commands)
+    add_verify_command(commands)
