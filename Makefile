@@ -1,17 +1,20 @@
 # Two commands: `make run` sets up and starts the bot; `make test` sets up and runs every check.
+# `make check` is the inner loop while working: the tests that need no other process, browser
+# or database server, with lighter fuzzing (tests/quick.py).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup lint clean bench
+.PHONY: run test check setup lint clean bench
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
 		{ echo "sis-maint needs Python 3.11 or newer (set PYTHON=python3.x)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
+	@# -qq: errors only; setuptools' notice about editable installs is not one.
+	$(BIN)/pip install -qq -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -25,9 +28,14 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# One pytest worker per core (pytest-xdist): most tests wait on sockets, threads and
+# processes, and two workers fill two cores.
 test: lint
 	bash tests/bot/sandbox/ensure-chromium.sh
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto
+
+check: $(STAMP)
+	$(BIN)/pytest --quick -n auto
 
 # The benchmarks (docs/performance.md); a smaller run: make bench ARGS=--small
 bench: $(STAMP)

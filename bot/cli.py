@@ -21,6 +21,7 @@ from bot.startup import (
 from coursedog.wire import SHAPES
 
 EXIT_CONFIG = 2
+VERBOSE_HELP = "also log each step of the database migrations"
 
 
 def cmd_migrate(_args: argparse.Namespace, environ: Mapping[str, str]) -> int:
@@ -92,7 +93,8 @@ def cmd_serve(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     from bot.serve import run  # noqa: PLC0415 - keeps `--help` and check-config fast
 
     settings, source = load_settings(environ)
-    configure_logging(environ, settings)  # now the format and the secrets in the config count
+    # Now the format and the secrets in the config count.
+    configure_logging(environ, settings, verbose=args.verbose)
     try:
         token, secret, app_token = slack_credentials(environ, http=args.http)
     except StartupError as missing:
@@ -133,17 +135,33 @@ def cmd_sandbox(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
 def parser() -> argparse.ArgumentParser:
     """The argument parser."""
     p = argparse.ArgumentParser(prog="sis-maint", description=__doc__)
+    p.add_argument("-v", "--verbose", action="store_true", help=VERBOSE_HELP)
+    # Also after the command (`sis-maint migrate -v`), without undoing one given before it.
+    verbose = argparse.ArgumentParser(add_help=False)
+    verbose.add_argument(
+        "-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help=VERBOSE_HELP
+    )
     sub = p.add_subparsers(dest="command", required=True)
-    s = sub.add_parser("serve", help="run the bot (HTTP mode, or Socket Mode with SLACK_APP_TOKEN)")
+    s = sub.add_parser(
+        "serve",
+        parents=[verbose],
+        help="run the bot (HTTP mode, or Socket Mode with SLACK_APP_TOKEN)",
+    )
     s.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
     s.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
     s.add_argument("--http", action="store_true", help="HTTP mode even if SLACK_APP_TOKEN is set")
     s.set_defaults(func=cmd_serve)
-    sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
+    sub.add_parser("migrate", parents=[verbose], help="apply database migrations").set_defaults(
+        func=cmd_migrate
+    )
     sub.add_parser("check-config", help="validate the configuration").set_defaults(
         func=cmd_check_config
     )
-    b = sub.add_parser("sandbox", help="try it without a Slack workspace (a page on 127.0.0.1)")
+    b = sub.add_parser(
+        "sandbox",
+        parents=[verbose],
+        help="try it without a Slack workspace (a page on 127.0.0.1)",
+    )
     b.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")), help="bot")
     b.add_argument("--page-port", type=int, default=None, help="default: SANDBOX_PORT or 3001")
     b.set_defaults(func=cmd_sandbox)
@@ -173,7 +191,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     args = parser().parse_args(argv)
     environ = os.environ if environ is None else environ
     try:
-        configure_logging(environ)
+        configure_logging(environ, verbose=args.verbose)
         return int(args.func(args, environ))
     except (ConfigError, StartupError) as exc:
         print(f"sis-maint: {exc}", file=sys.stderr)

@@ -51,8 +51,6 @@ def cmd_learn(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     settings, _ = load_settings(environ)
     url = database_url(environ)
     if args.write:
-        # What the migration check logs is no news to someone learning a recording.
-        logging.getLogger("alembic").setLevel(logging.WARNING)
         check_database(url)  # before anything is learned: a ledger that cannot keep it stops here
     try:
         lesson = learn_recording(settings, args.recording, args.env)

@@ -59,7 +59,6 @@ def cmd_verify_writes(args: argparse.Namespace, environ: Mapping[str, str]) -> i
     from bot.runtime import coursedog_clients  # noqa: PLC0415
 
     settings, _ = load_settings(environ)
-    logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
         name = _environment(settings, args.environment, production=args.production)
         url = database_url(environ)

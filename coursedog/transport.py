@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import logging
+import ssl
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -17,6 +19,12 @@ logger = logging.getLogger("coursedog")
 DEFAULT_RETRY = RetryPolicy()
 
 
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    """One TLS context for every transport of the process: each loads the CA bundle (~30 ms)."""
+    return httpx.create_ssl_context()
+
+
 class Transport:
     """An HTTP client with the retry rule, timeout and sleep every call to one host shares."""
 
@@ -29,7 +37,9 @@ class Transport:
         timeout: float = 10.0,
     ) -> None:
         self._owns_http = http is None
-        self._http = http if http is not None else httpx.Client(follow_redirects=False)
+        self._http = (
+            http if http is not None else httpx.Client(follow_redirects=False, verify=_tls())
+        )
         self._retry = retry
         self._sleep = sleep
         self._timeout = httpx.Timeout(timeout)

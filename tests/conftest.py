@@ -18,7 +18,10 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.db import make_engine, make_sessions, upgrade
-from storage.models import Base
+from tests.tamper import empty_postgres
+
+# `pytest --quick`, the inner loop (make check); pytester tests it (tests/test_quick.py).
+pytest_plugins = ["tests.quick", "pytester"]
 
 PG_BASE_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -94,19 +97,30 @@ def postgres_schema() -> Iterator[str]:
     admin.dispose()
 
 
-def _truncate_all(engine: Engine) -> None:
-    names = ", ".join(f'"{t.name}"' for t in reversed(Base.metadata.sorted_tables))
+@pytest.fixture(scope="session")
+def postgres_engine(postgres_schema: str) -> Iterator[Engine]:
+    """One engine on the session's schema, for emptying it between tests."""
+    engine = make_engine(postgres_schema)
+    yield engine
+    engine.dispose()
+
+
+def _empty_postgres(engine: Engine) -> None:
+    """Empty the ledger behind ``engine`` (tests.tamper.empty_postgres) for the next test."""
     for attempt in range(5):
         try:
             with engine.begin() as conn:
-                conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+                empty_postgres(conn)
             return
         except OperationalError as exc:
-            # PostgreSQL's autovacuum may hold a table this needs: the loser of a deadlock
+            # PostgreSQL's autovacuum may hold a table TRUNCATE needs: the loser of a deadlock
             # is rolled back, and trying again a moment later finds the way clear.
             if "deadlock" not in str(exc) or attempt == 4:
                 raise
             time.sleep(0.2 * (attempt + 1))
+
+
+_truncate_all = _empty_postgres  # the name other test modules import
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -117,12 +131,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
         yield f"sqlite:///{path}"
         return
-    url = request.getfixturevalue("postgres_schema")
-    engine = make_engine(url)
-    try:
-        _truncate_all(engine)
-    finally:
-        engine.dispose()
+    url: str = request.getfixturevalue("postgres_schema")
+    _empty_postgres(request.getfixturevalue("postgres_engine"))
     yield url
 
 

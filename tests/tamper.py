@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, text
+from sqlalchemy import Connection, delete, text
 from sqlalchemy.orm import Session
 
 from storage.db import make_engine
@@ -28,12 +28,11 @@ def tamper(url: str, statement: str) -> None:
 
 def empty_ledger(session: Session) -> None:
     """Delete every row of every table, the append-only audit trail included (between the
-    examples of a property test): TRUNCATE on PostgreSQL (row triggers do not fire), and on
-    SQLite the audit trail's triggers are set aside for the deletion and put back as they were."""
+    examples of a property test): see ``empty_postgres``; on SQLite the audit trail's triggers
+    are set aside for the deletion and put back as they were."""
     tables = list(reversed(Base.metadata.sorted_tables))
     if session.get_bind().dialect.name == "postgresql":
-        names = ", ".join(f'"{t.name}"' for t in tables)
-        session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        empty_postgres(session.connection())
         return
     triggers = session.execute(
         text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = :t"),
@@ -45,3 +44,38 @@ def empty_ledger(session: Session) -> None:
         session.execute(delete(table))
     for _, sql in triggers:
         session.execute(text(sql))
+
+
+_TABLES = [t.name for t in reversed(Base.metadata.sorted_tables)]
+# Which tables hold rows, in one round trip: a test or an example touches a few.
+_HOLDING_ROWS = text(
+    " UNION ALL ".join(f"SELECT '{n}' WHERE EXISTS (SELECT 1 FROM \"{n}\")" for n in _TABLES)
+)
+_USED_SEQUENCES = text(
+    "SELECT sequencename FROM pg_sequences"
+    " WHERE schemaname = current_schema() AND last_value IS NOT NULL"
+)
+
+
+def empty_postgres(conn: Connection) -> None:
+    """Delete every row of a PostgreSQL ledger, the audit trail's included, and restart every
+    id, in the transaction ``conn`` is in.
+
+    Deleting the few rows a test leaves takes milliseconds where TRUNCATE of every table takes
+    a tenth of a second or more (it gives each table new files). The audit trail's triggers
+    refuse deletes: a superuser sets every trigger aside for the transaction; anyone else
+    truncates (row triggers do not see TRUNCATE).
+    """
+    if conn.execute(text("SHOW is_superuser")).scalar() != "on":
+        names = ", ".join(f'"{name}"' for name in _TABLES)
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        return
+    dirty = conn.execute(_HOLDING_ROWS).scalars().all()
+    if dirty:
+        # Replica mode fires no triggers, foreign keys' included: the order is free.
+        conn.execute(text("SET LOCAL session_replication_role = replica"))
+        for name in dirty:
+            conn.execute(text(f'DELETE FROM "{name}"'))
+        conn.execute(text("SET LOCAL session_replication_role = origin"))
+    for sequence in conn.execute(_USED_SEQUENCES).scalars().all():
+        conn.execute(text("SELECT setval(:s, 1, false)"), {"s": f'"{sequence}"'})

@@ -128,12 +128,19 @@ def configure_logging(
     settings: Settings | None = None,
     *,
     stream: IO[str] | None = None,
+    verbose: bool = False,
 ) -> Redactor:
-    """Install (or replace) the root handler; call again once the settings are known."""
+    """Install (or replace) the root handler; call again once the settings are known.
+
+    Alembic's step-by-step INFO lines show only when ``verbose`` or at LOG_LEVEL=DEBUG.
+    """
     fmt = log_format(environ, settings)
     level = environ.get("LOG_LEVEL", "INFO").strip().upper() or "INFO"
     if not isinstance(logging.getLevelName(level), int):
         raise ConfigError(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, not {level!r}")
+    # A migration's plugins and steps are a dozen lines nobody asked for; its errors still show.
+    quiet = not verbose and level != "DEBUG"
+    logging.getLogger("alembic").setLevel(logging.WARNING if quiet else logging.NOTSET)
     redactor = Redactor(secrets_in(environ, settings))
     handler = _Handler(stream if stream is not None else sys.stderr)
     handler.addFilter(ContextFilter())

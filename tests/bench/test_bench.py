@@ -18,7 +18,13 @@ from bench.report import Section
 from bench.results import BEGIN, END, write_docs
 from tests.conftest import PG_BASE_URL
 
-ON_DATABASES = [name for name in cli.RUNNERS if name != "replicas"]
+# These serve the bot as a process of its own, as in service.
+SERVED = {"ack", "lifecycle", "memory"}
+ON_DATABASES = [
+    pytest.param(name, marks=pytest.mark.subprocess) if name in SERVED else name
+    for name in cli.RUNNERS
+    if name != "replicas"
+]
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -42,6 +48,7 @@ def test_benchmark_runs_with_tiny_counts(name: str, kind: str) -> None:
 
 
 @pytest.mark.postgres
+@pytest.mark.subprocess
 def test_replicas_benchmark_runs_with_tiny_counts(
     postgres_schema: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -51,6 +58,8 @@ def test_replicas_benchmark_runs_with_tiny_counts(
     assert all(check.ok for check in section.checks if "exactly once" in check.target)
 
 
+@pytest.mark.subprocess  # the machine it describes: the commit (git), PostgreSQL's version
+@pytest.mark.postgres
 def test_the_command_writes_its_figures_and_leaves_the_docs_alone_unless_full(
     tmp_path: Path,
 ) -> None:
@@ -63,6 +72,8 @@ def test_the_command_writes_its_figures_and_leaves_the_docs_alone_unless_full(
     assert code == 0
     data = json.loads((tmp_path / "out" / "latest.json").read_text())
     assert data["full"] is False and list(data["sections"]) == ["history"]
+    # A smoke run waits for no idle machine (it could wait 90 s beside other tests).
+    assert data["sections"]["history"]["data"]["quiet_before"] is None
     assert {"cpu", "cores", "python", "sqlite", "postgresql", "date"} <= set(data["machine"])
     assert "### 4." in (tmp_path / "out" / "latest.md").read_text()
     assert docs.read_text() == "# Performance\n"

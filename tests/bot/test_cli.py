@@ -1,29 +1,56 @@
 """The console script as a newcomer meets it."""
 
+import io
+import logging
 import os
 import subprocess
 import sys
+from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 import httpx
 import pytest
 
+from bot.cli import main
 from tests.bot.sandbox.launch import running_sandbox
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def run_cli(
-    *args: str, env: dict[str, str] | None = None, cwd: Path = ROOT
-) -> subprocess.CompletedProcess[str]:
+def _environment(env: dict[str, str] | None) -> dict[str, str]:
+    """This process's environment without the bot's own variables, then ``env``."""
     base = {
         k: v
         for k, v in os.environ.items()
         if not k.startswith(("SLACK_", "SIS_MAINT_", "DATABASE_URL"))
     }
+    return {**base, **(env or {})}
+
+
+def run_main(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """`sis-maint <args>` in this process (its main(), as the console script calls it), with
+    what it prints: a command that needs no process of its own, checked without starting one."""
+    root, alembic = logging.getLogger(), logging.getLogger("alembic")
+    handlers, level, alembic_level = list(root.handlers), root.level, alembic.level
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        with redirect_stdout(out), redirect_stderr(err):
+            code = main(list(args), _environment(env))
+    finally:  # main() installs its log handler: put the loggers back as they were
+        for handler in [h for h in root.handlers if h not in handlers]:
+            root.removeHandler(handler)
+        root.setLevel(level)
+        alembic.setLevel(alembic_level)
+    return subprocess.CompletedProcess(list(args), code, out.getvalue(), err.getvalue())
+
+
+def run_cli(
+    *args: str, env: dict[str, str] | None = None, cwd: Path = ROOT
+) -> subprocess.CompletedProcess[str]:
+    """`sis-maint <args>` as a process of its own, as a person runs it."""
     return subprocess.run(
         [sys.executable, "-m", "bot.cli", *args],
-        env={**base, **(env or {})},
+        env=_environment(env),
         capture_output=True,
         text=True,
         timeout=60,
@@ -32,6 +59,7 @@ def run_cli(
     )
 
 
+@pytest.mark.subprocess
 def test_serve_without_slack_credentials_names_them_and_starts_the_sandbox(
     tmp_path: Path,
 ) -> None:
@@ -54,6 +82,7 @@ def test_serve_without_slack_credentials_names_them_and_starts_the_sandbox(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["sandbox-config.toml"]
 
 
+@pytest.mark.subprocess
 def test_serve_without_slack_credentials_never_puts_a_real_coursedog_in_the_sandbox(
     tmp_path: Path,
 ) -> None:
@@ -70,6 +99,7 @@ def test_serve_without_slack_credentials_never_puts_a_real_coursedog_in_the_sand
     assert "starting the local sandbox" not in result.stderr
 
 
+@pytest.mark.subprocess
 def test_serve_with_only_the_bot_token_names_the_rest() -> None:
     result = run_cli("serve", env={"SLACK_BOT_TOKEN": "xoxb-1"})
     assert (
@@ -78,6 +108,7 @@ def test_serve_with_only_the_bot_token_names_the_rest() -> None:
     )
 
 
+@pytest.mark.subprocess
 def test_serve_in_http_mode_without_the_signing_secret_refuses_to_start() -> None:
     env = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1"}
     result = run_cli("serve", "--http", env=env)
@@ -88,6 +119,7 @@ def test_serve_in_http_mode_without_the_signing_secret_refuses_to_start() -> Non
 
 
 @pytest.mark.parametrize("mode", ["--http", "no app token"])
+@pytest.mark.subprocess
 def test_serve_in_http_mode_with_a_blank_signing_secret_refuses_to_start(
     tmp_path: Path, mode: str
 ) -> None:
@@ -109,6 +141,7 @@ def test_serve_in_http_mode_with_a_blank_signing_secret_refuses_to_start(
     assert not ledger.exists()  # refused before anything was opened
 
 
+@pytest.mark.subprocess
 def test_invalid_config_fails_naming_the_key(tmp_path: Path) -> None:
     config = tmp_path / "bad.toml"
     config.write_text('approvals_channel = "C1"\n[environments.prod]\nlabel = "P"\n')
@@ -117,6 +150,7 @@ def test_invalid_config_fails_naming_the_key(tmp_path: Path) -> None:
     assert "environments.prod.base_url: Field required" in result.stderr
 
 
+@pytest.mark.subprocess
 def test_serve_refuses_an_unmigrated_database(tmp_path: Path) -> None:
     result = run_cli(
         "serve",
@@ -129,8 +163,31 @@ def test_serve_refuses_an_unmigrated_database(tmp_path: Path) -> None:
     assert result.returncode == 2 and "run `sis-maint migrate` first" in result.stderr
 
 
+@pytest.mark.subprocess
 def test_migrate_then_check_config(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path}/ledger.db"
     assert run_cli("migrate", env={"DATABASE_URL": url}).returncode == 0
     result = run_cli("check-config")
     assert result.returncode == 0 and "embedded defaults" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "environ", "steps_shown"),
+    [
+        (["migrate"], {}, False),
+        (["migrate"], {"LOG_LEVEL": "WARNING"}, False),
+        (["-v", "migrate"], {}, True),
+        (["migrate", "--verbose"], {}, True),
+        (["migrate"], {"LOG_LEVEL": "DEBUG"}, True),
+    ],
+)
+def test_migrate_logs_its_steps_only_when_asked(
+    tmp_path: Path, args: list[str], environ: dict[str, str], steps_shown: bool
+) -> None:
+    url = f"sqlite:///{tmp_path}/ledger.db"
+    result = run_main(*args, env={"DATABASE_URL": url, **environ})
+    assert result.returncode == 0
+    assert result.stdout == "Database is up to date.\n"
+    assert ("Running upgrade  -> 0001" in result.stderr) is steps_shown, result.stderr
+    if not steps_shown:
+        assert "alembic" not in result.stderr

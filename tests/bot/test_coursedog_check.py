@@ -88,6 +88,7 @@ def only_reads(sim: Simulator) -> bool:
     return all(m == "GET" or p == "/api/v1/sessions" for m, p in sim.requests)
 
 
+@pytest.mark.subprocess
 def test_every_read_understood_exits_0_and_shows_what_each_answered(
     sim: Simulator, tmp_path: Path
 ) -> None:
@@ -99,7 +100,8 @@ def test_every_read_understood_exits_0_and_shows_what_each_answered(
 
     assert run.code == 0, run.out + run.err
     out = flat(run.out)
-    assert "prod — Production: 127.0.0.1:" in out and "school state_u_prod (api driver: the bot writes (assumed))" in out
+    assert "prod — Production: 127.0.0.1:" in out
+    assert "school state_u_prod (api driver: the bot writes (assumed))" in out
     assert "login POST /api/v1/sessions 200 in " in out
     assert "password sent as plaintextPassword (as configured)" in out
     assert "it lasts 24 h (until " in out and "logs in again after 23 h, at " in out
@@ -133,6 +135,7 @@ def test_every_read_understood_exits_0_and_shows_what_each_answered(
         ({"syncType": "realtime", "nightly": "yes"}, 'nightly = "yes"       ERROR: not a boolean'),
     ],
 )
+@pytest.mark.subprocess
 def test_a_schedule_with_an_unknown_value_or_a_missing_field_exits_1(
     sim: Simulator, tmp_path: Path, answer: dict[str, object], said: str
 ) -> None:
@@ -174,6 +177,7 @@ def test_a_schedule_with_an_unknown_value_or_a_missing_field_exits_1(
     ],
     ids=["saved-state-without-id", "history-without-items", "503", "no-schedule-object"],
 )
+@pytest.mark.subprocess
 def test_a_read_that_fails_or_is_not_understood_exits_1(
     sim: Simulator, tmp_path: Path, fault: Fault, said: str, read: str
 ) -> None:
@@ -186,6 +190,7 @@ def test_a_read_that_fails_or_is_not_understood_exits_1(
     assert f"=> ERROR: not understood: {read}" in run.out
 
 
+@pytest.mark.subprocess
 def test_an_unparseable_merge_history_item_is_an_error(sim: Simulator, tmp_path: Path) -> None:
     sim.add_merge_item("state_u_prod", {"scheduleType": "realtime", "mergeReport": {"id": "r"}})
 
@@ -196,6 +201,7 @@ def test_an_unparseable_merge_history_item_is_an_error(sim: Simulator, tmp_path:
     assert "ERROR: merge history item 0 has neither a report nor a running job" in run.out
 
 
+@pytest.mark.subprocess
 def test_the_password_key_that_worked_is_reported_with_the_setting_to_use(
     tmp_path: Path,
 ) -> None:
@@ -208,6 +214,7 @@ def test_the_password_key_that_worked_is_reported_with_the_setting_to_use(
     assert 'set password_field = "password" under [coursedog_api]' in run.out
 
 
+@pytest.mark.subprocess
 def test_a_refused_login_reads_nothing_and_exits_1(sim: Simulator, tmp_path: Path) -> None:
     sim.users[EMAIL] = "another-password"
 
@@ -220,6 +227,7 @@ def test_a_refused_login_reads_nothing_and_exits_1(sim: Simulator, tmp_path: Pat
     assert sim.requests == [("POST", "/api/v1/sessions")]
 
 
+@pytest.mark.subprocess
 def test_never_prints_the_password_or_a_token_even_when_things_fail(
     sim: Simulator, tmp_path: Path
 ) -> None:
@@ -243,6 +251,7 @@ def test_never_prints_the_password_or_a_token_even_when_things_fail(
             assert secret not in run.out and secret not in run.err
 
 
+@pytest.mark.subprocess
 def test_the_json_report_is_for_scripts(sim: Simulator, tmp_path: Path) -> None:
     sim.set_school("state_u_staging", {"schedule_answer": {"syncType": "paused"}})
 
@@ -263,6 +272,7 @@ def test_the_json_report_is_for_scripts(sim: Simulator, tmp_path: Path) -> None:
     assert staging["shares_login_with"] == ["prod"]
 
 
+@pytest.mark.subprocess
 def test_names_aliases_and_environments_without_an_api_user(sim: Simulator, tmp_path: Path) -> None:
     doc = settings_document(sim.base_url)
     sandbox = doc["environments"]["sandbox"]
@@ -277,6 +287,7 @@ def test_names_aliases_and_environments_without_an_api_user(sim: Simulator, tmp_
     assert not any("state_u_sandbox" in path for _, path in sim.requests)
 
 
+@pytest.mark.subprocess
 def test_an_unknown_environment_is_a_configuration_error(sim: Simulator, tmp_path: Path) -> None:
     run = check(sim, tmp_path, "prod", "nowhere")
 
@@ -285,6 +296,7 @@ def test_an_unknown_environment_is_a_configuration_error(sim: Simulator, tmp_pat
     assert sim.requests == []
 
 
+@pytest.mark.subprocess
 def test_an_unset_credential_is_a_configuration_error(sim: Simulator, tmp_path: Path) -> None:
     doc = settings_document(sim.base_url)
     doc["environments"]["staging"]["password_env"] = "CD_STAGING_PASSWORD"
@@ -296,6 +308,7 @@ def test_an_unset_credential_is_a_configuration_error(sim: Simulator, tmp_path: 
     assert sim.requests == []
 
 
+@pytest.mark.subprocess
 def test_an_unreachable_coursedog_is_no_answer_and_exit_1(tmp_path: Path) -> None:
     with Simulator() as gone:
         url = gone.base_url

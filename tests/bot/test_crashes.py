@@ -25,7 +25,7 @@ from tests import invariants
 from tests.harness import APPROVER, REQUESTER
 from tests.process import SCHOOL, Stack, eventually, stack
 
-pytestmark = pytest.mark.timeout(180)
+pytestmark = [pytest.mark.timeout(180), pytest.mark.subprocess]
 OFF_REPORTS = ("merges switched off and verified", "merges are off, verified by reading back")
 
 

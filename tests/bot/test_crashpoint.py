@@ -10,6 +10,7 @@ import pytest
 
 from bot import crashpoint
 
+pytestmark = pytest.mark.subprocess  # each test runs a script of its own
 SCRIPT = (
     "from bot import crashpoint\n"
     "for n in range(3):\n"

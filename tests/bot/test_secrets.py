@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import httpx
+import pytest
 from sqlalchemy import text
 
 from bot.slack import ids
@@ -177,6 +178,7 @@ def test_a_session_with_failures_never_shows_a_secret(database_url: str) -> None
     assert any(a.status_code == 401 for a in answers) and "Something unexpected" in said
 
 
+@pytest.mark.subprocess
 def test_the_command_line_never_prints_a_secret(tmp_path: Path) -> None:
     config = tmp_path / "sis-maint.toml"
     config.write_text(

@@ -214,7 +214,10 @@ class Operations(RuleBasedStateMachine):
                 and (event.data.get("verified") or {}).get("realtime") is False
             }
         for card in self.bot.cards():
-            number = int(card.text.split("MW-", 1)[1].split(":", 1)[0])
+            found = re.search(r"MW-(\d+):", card.text)
+            if found is None:
+                continue  # an alert of its own (merges found off with no window), not a card
+            number = int(found.group(1))
             thread = self.bot.thread(number)
             for text in thread:
                 if "switched off and verified" in text:

@@ -14,7 +14,7 @@ from bot.errors import ConfigError
 from bot.logs import configure_logging, log_context, secrets_in
 from bot.logs.setup import log_format
 from tests.bot.logs.conftest import Captured
-from tests.bot.test_cli import run_cli
+from tests.bot.test_cli import run_cli, run_main
 from tests.harness import settings_document
 
 log = logging.getLogger("sis_maint.test")
@@ -91,14 +91,15 @@ def test_the_deployment_secrets_are_found_in_the_environment_and_the_config() ->
 
 
 def test_the_command_line_refuses_an_unknown_log_format(tmp_path: Path) -> None:
-    result = run_cli("check-config", env={"LOG_FORMAT": "yaml"})
+    result = run_main("check-config", env={"LOG_FORMAT": "yaml"})
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "LOG_FORMAT must be json or text" in result.stderr
 
 
+@pytest.mark.subprocess
 def test_serve_logs_json_lines_without_the_tokens(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path}/ledger.db"
-    assert run_cli("migrate", env={"DATABASE_URL": url}).returncode == 0
+    assert run_main("migrate", env={"DATABASE_URL": url}).returncode == 0
     token, secret = "xoxb-0123-secret-bot-token", "signing-secret-never-shown"
     result = run_cli(
         "serve",

@@ -15,7 +15,7 @@ from bot.config import Settings, parse_settings
 from bot.errors import ConfigError
 from bot.ops.feed import CalendarFeed
 from bot.slack import ids
-from tests.bot.test_cli import run_cli
+from tests.bot.test_cli import run_main
 from tests.bot.test_series import series_card
 from tests.harness import (
     APPROVER,
@@ -179,13 +179,13 @@ def test_check_config_names_a_missing_feed_token(tmp_path: Path) -> None:
         "COURSEDOG_STAGING_EMAIL": "a@b.edu",
         "COURSEDOG_STAGING_PASSWORD": "pw-1234",
     }
-    result = run_cli("check-config", env=env)
+    result = run_main("check-config", env=env)
     assert (
         result.returncode == 2
         and "calendar.token_env: set SIS_MAINT_CALENDAR_TOKEN" in result.stderr
     )
     env["SIS_MAINT_CALENDAR_TOKEN"] = CALENDAR_TOKEN
-    assert run_cli("check-config", env=env).returncode == 0
+    assert run_main("check-config", env=env).returncode == 0
 
 
 def test_future_occurrences_of_series_and_blackout_periods_are_in_the_feed(

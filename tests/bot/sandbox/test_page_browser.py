@@ -19,6 +19,7 @@ from bot.sandbox.page import SandboxPage
 from bot.sandbox.workspace import SandboxWorkspace
 from tests.bot.sandbox.launch import Running, running_sandbox
 
+pytestmark = [pytest.mark.browser, pytest.mark.subprocess]
 CHROMIUM = Path("/usr/bin/chromium")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 RILEY, ALEX, SAM = "U0SBXRILEY", "U0SBXALEX", "U0SBXSAM"
@@ -70,6 +71,11 @@ def page(browser: Any, sandbox: Running) -> Iterator[Any]:
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     tab = context.new_page()
     tab.set_default_timeout(WAIT_MS)
+    # Assertions wait as long as actions (their own default is 5 s): beside the other tests
+    # of a parallel run, the bot may take longer than that to open the form.
+    from playwright.sync_api import expect  # noqa: PLC0415
+
+    expect.set_options(timeout=WAIT_MS)
     elsewhere: list[str] = []
     problems: list[str] = []
     tab.on(
