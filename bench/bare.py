@@ -17,7 +17,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bench.slack import SIGNING_SECRET
-from bot.server import serve_http
+from bot.run.server import serve_http
 from bot.slack import ids
 
 MODES = ("default", "floor")

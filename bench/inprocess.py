@@ -7,7 +7,7 @@ import tomllib
 from bench.slack import SIGNING_SECRET
 from bench.stack import EMAIL, PASSWORD, Services, settings_toml
 from bot.config import Settings, parse_settings
-from bot.runtime import Runtime, build_runtime, coursedog_clients, slack_client
+from bot.run.wiring import Runtime, build_runtime, coursedog_clients, slack_client
 
 
 def bench_settings(services: Services) -> Settings:

@@ -14,7 +14,7 @@ import sys
 import time
 
 from bot.clock import SystemClock
-from bot.scheduler import Lease, Scheduler
+from bot.jobs.scheduler import Lease, Scheduler
 from storage import ledger
 from storage.db import make_engine, make_sessions
 

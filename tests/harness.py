@@ -21,11 +21,11 @@ from pydantic import SecretStr
 from waitress import wasyncore
 
 from bot.config import Settings, parse_settings
-from bot.http_server import BoundedServer, Limits, make_server
-from bot.ledger_contracts import write_contracts
-from bot.runtime import Runtime, build_runtime, slack_client
+from bot.run.contracts import write_contracts
+from bot.run.http_server import BoundedServer, Limits, make_server
+from bot.run.server import wsgi_app
+from bot.run.wiring import Runtime, build_runtime, slack_client
 from bot.sandbox.slack_api import Message, SlackStandIn
-from bot.server import wsgi_app
 from bot.slack import ids
 from bot.slack.after_ack import Lull
 from bot.slack.text import escape

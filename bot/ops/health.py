@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.background import Heartbeat, Pulse
+from bot.loops import Heartbeat, Pulse
 
 log = logging.getLogger(__name__)
 # A loop is stale when its last completed pass is older than this many of its intervals.

@@ -17,9 +17,9 @@ from prometheus_client.registry import Collector
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.background import Heartbeat
 from bot.clock import Clock
 from bot.domain.states import WindowState
+from bot.loops import Heartbeat
 from storage import reporting
 
 log = logging.getLogger(__name__)

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.config import Settings, parse_settings
-from bot.startup import StartupError
+from bot.run.startup import StartupError
 
 SANDBOX_DEFAULTS = "the sandbox's defaults (bot/sandbox/sandbox.toml over the embedded defaults)"
 

@@ -16,13 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import Settings
+from bot.run.serve import run
+from bot.run.server import EVENTS_PATH
+from bot.run.startup import StartupError
 from bot.sandbox.config import Sandbox, load_sandbox
 from bot.sandbox.page import SandboxPage
 from bot.sandbox.switches import SwitchBoard
 from bot.sandbox.workspace import SandboxWorkspace
-from bot.serve import run
-from bot.server import EVENTS_PATH
-from bot.startup import StartupError
 from storage.db import upgrade
 
 HOST = "127.0.0.1"  # the page lets anyone who reaches it act as anyone: never beyond this machine

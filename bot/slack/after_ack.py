@@ -32,8 +32,8 @@ from functools import partial
 
 from slack_bolt import Respond
 
-from bot.background import Heartbeat, run_pass
 from bot.errors import SisMaintError
+from bot.loops import Heartbeat, run_pass
 from bot.slack.errors import answering_errors
 from storage.replay import Replayed
 

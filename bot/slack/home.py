@@ -11,8 +11,8 @@ from typing import Any, cast
 from slack_bolt import Respond
 from slack_sdk import WebClient
 
-from bot.background import BackgroundLoop
 from bot.clock import Clock
+from bot.loops import BackgroundLoop
 from bot.services.status import StatusService
 from bot.slack.home_view import render_home
 

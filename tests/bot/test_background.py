@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from bot.background import BackgroundLoop, Heartbeat, Incomplete, backoff, run_pass
+from bot.loops import BackgroundLoop, Heartbeat, Incomplete, backoff, run_pass
 
 
 class Scripted(BackgroundLoop):
@@ -48,7 +48,7 @@ def test_a_failed_pass_is_logged_with_the_loops_name_and_counted(
     def fails() -> None:
         raise RuntimeError("ledger unreachable")
 
-    with caplog.at_level(logging.INFO, logger="bot.background"):
+    with caplog.at_level(logging.INFO, logger="bot.loops"):
         assert run_pass(beat, fails) is False
         assert run_pass(beat, fails, retry_in=lambda n: 2.0**n) is False
         assert run_pass(beat, lambda: None) is True

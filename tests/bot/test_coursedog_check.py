@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.cli.check_render import render_text
+from bot.cli.check_report import run_check
 from bot.config import parse_settings
-from bot.coursedog_check import run_check
-from bot.coursedog_check_render import render_text
 from coursedog import wire
 from coursedog.session import SessionPool
 from coursedog.simulator import SchoolState, Simulator

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from bot.http_server import Limits
+from bot.run.http_server import Limits
 from tests.harness import REQUESTER, Bot, running_bot
 
 # The start of a request whose headers never end: one byte of it at a time.

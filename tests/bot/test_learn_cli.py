@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from bot import cli, coursedog_learn_cli
+from bot import cli
+from bot.cli import learn as coursedog_learn_cli
 from bot.services.contracts import Standing, standing, stored_contracts
 from coursedog.simulator import SchoolState, Simulator
 from storage.db import make_engine, make_sessions

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.merge_watch import first_merge_since
+from bot.jobs.merge_watch import first_merge_since
 from bot.slack import ids
 from coursedog.models import MergeRun
 from coursedog.wire import in_progress_item, merge_report_item

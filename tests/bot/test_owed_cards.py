@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 from sqlalchemy import delete, select
 
+from bot.jobs.worker import Worker
 from bot.services.windows import Requested, card_key
 from bot.slack import ids
 from bot.slack.notifier import STALE_CLAIM
-from bot.worker import Worker
 from storage.models import SlackNotice
 from tests.harness import APPROVALS, APPROVER, REQUESTER, Bot, ManualClock, running_bot
 

@@ -13,9 +13,9 @@ from sqlalchemy.exc import OperationalError
 
 from bot.clock import SystemClock
 from bot.config import parse_settings
-from bot.runtime import slack_client
+from bot.jobs.scheduler import MAX_ATTEMPTS, Lease, LeaseLost, Scheduler, in_lanes
+from bot.run.wiring import slack_client
 from bot.sandbox.slack_api import SlackStandIn
-from bot.scheduler import MAX_ATTEMPTS, Lease, LeaseLost, Scheduler, in_lanes
 from bot.services.windows import WindowService
 from bot.slack.notifier import SlackNotifier
 from storage import due, ledger

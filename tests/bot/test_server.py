@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from slack_bolt.adapter import socket_mode
 
-from bot import server
+from bot.run import server
 from tests.harness import Bot, running_bot
 
 

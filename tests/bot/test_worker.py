@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from bot.worker import Worker
+from bot.jobs.worker import Worker
 
 
 class Unreachable(Exception):

@@ -92,8 +92,8 @@ def _present(sessions: sessionmaker[Session]) -> Present:
 
 Question = Callable[[Session, Present], Any]
 
-# What the passes ask, as they ask it (bot/scheduler.py, bot/worker.py and the reconciler's
-# plan and watchdog, bot/services/status.py, bot/ops/metrics.py).
+# What the passes ask, as they ask it (bot/jobs/scheduler.py, bot/jobs/worker.py and the
+# reconciler's plan and watchdog, bot/services/status.py, bot/ops/metrics.py).
 QUESTIONS: dict[str, Question] = {
     "scheduler: claim what is due": lambda s, p: due.claim_due(
         s, owner="plans", now=NOW, lease=timedelta(minutes=2), limit=50

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.jobs.scheduler import Lease, Scheduler
 from bot.logs import current_fields, log_context
-from bot.scheduler import Lease, Scheduler
 from storage import due
 from storage.db import make_engine, make_sessions
 from tests.bot.logs.conftest import Captured

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from bot.background import Pulse
+from bot.loops import Pulse
 from bot.ops.health import Check, Health, loop_check
 from storage.db import make_engine, make_sessions
 from tests.harness import Bot, running_bot

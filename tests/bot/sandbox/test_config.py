@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from bot.config import load_settings
+from bot.run.startup import StartupError
 from bot.sandbox.config import SANDBOX_DEFAULTS, load_sandbox
-from bot.startup import StartupError
 
 SIMULATED = """
 approvals_channel = "C0OWNAPPROVALS"

@@ -8,7 +8,7 @@ from datetime import timedelta
 from bot.clock import Clock
 from bot.config import Settings
 from bot.domain.durations import format_duration
-from bot.scheduler import Handler, Lease
+from bot.jobs.scheduler import Handler, Lease
 from bot.services import timed, timetable
 from bot.services.access import Access
 from bot.services.drivers import Drivers

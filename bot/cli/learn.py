@@ -16,8 +16,8 @@ from pathlib import Path
 
 from bot.clock import SystemClock
 from bot.config import load_settings
+from bot.run.startup import check_database, database_url
 from bot.services.learning import Lesson, actor, learn_recording, store
-from bot.startup import check_database, database_url
 from coursedog.contract import ScheduleWrite, all_states, canonical
 from coursedog.har_format import HarError
 from coursedog.learn import Refused

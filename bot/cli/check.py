@@ -10,9 +10,9 @@ from collections.abc import Mapping
 from bot.config import Settings, load_settings
 from bot.errors import ConfigError
 from bot.logs import configure_logging
+from bot.run.startup import StartupError, database_url, simulator_environ
 from bot.services.contracts import WriteStanding
 from bot.services.drivers import Drivers
-from bot.startup import StartupError, database_url, simulator_environ
 
 
 def add_check_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -34,7 +34,7 @@ UNREAD = ("unknown (the ledger cannot be read)", None)
 def _standings(settings: Settings, environ: Mapping[str, str]) -> dict[str, WriteStanding]:
     """Each environment's write standing from the ledger; on stderr why not, when it cannot be
     read (the writes are then shown as of unknown standing)."""
-    from bot.ledger_contracts import write_standings  # noqa: PLC0415
+    from bot.run.contracts import write_standings  # noqa: PLC0415
 
     try:
         return write_standings(database_url(environ), settings)
@@ -45,8 +45,8 @@ def _standings(settings: Settings, environ: Mapping[str, str]) -> dict[str, Writ
 
 def cmd_check(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     """Check each environment's Coursedog by reading only; never prints a secret or a token."""
-    from bot.coursedog_check import run_check  # noqa: PLC0415 - keeps `--help` fast
-    from bot.coursedog_check_render import render_json, render_text  # noqa: PLC0415
+    from bot.cli.check_render import render_json, render_text  # noqa: PLC0415
+    from bot.cli.check_report import run_check  # noqa: PLC0415 - keeps `--help` fast
     from coursedog.session import SessionPool  # noqa: PLC0415
 
     settings, source = load_settings(environ)

@@ -23,9 +23,9 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import crashpoint
-from bot.background import BackgroundLoop
 from bot.clock import Clock
 from bot.logs import log_context, new_request_id
+from bot.loops import BackgroundLoop
 from storage import due
 from storage.due import ClaimedAction
 

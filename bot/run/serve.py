@@ -10,10 +10,10 @@ from types import FrameType
 from slack_sdk.errors import SlackApiError
 
 from bot.config import Settings
-from bot.ledger_contracts import write_contracts
-from bot.runtime import build_runtime, coursedog_clients, slack_client
-from bot.server import serve_http, serve_socket_mode
-from bot.startup import StartupError, check_database, database_url, simulator_environ
+from bot.run.contracts import write_contracts
+from bot.run.server import serve_http, serve_socket_mode
+from bot.run.startup import StartupError, check_database, database_url, simulator_environ
+from bot.run.wiring import build_runtime, coursedog_clients, slack_client
 
 log = logging.getLogger(__name__)
 

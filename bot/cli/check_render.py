@@ -6,7 +6,7 @@ import dataclasses
 from datetime import date, datetime
 from typing import Any
 
-from bot.coursedog_check import CheckReport, EnvironmentCheck
+from bot.cli.check_report import CheckReport, EnvironmentCheck
 from coursedog.probe import FieldReading, LoginCheck, ReadCheck
 from coursedog.session import RENEW_AFTER, TOKEN_LIFETIME
 

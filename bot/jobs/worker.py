@@ -13,7 +13,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 
-from bot.background import BackgroundLoop, Heartbeat, Incomplete, run_pass
+from bot.loops import BackgroundLoop, Heartbeat, Incomplete, run_pass
 from bot.services.reconciler import Reconciler
 from bot.services.reports import Publish, Report
 

@@ -19,22 +19,23 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.background import Loops
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.errors import ConfigError
-from bot.jobs import Jobs
+from bot.jobs.mailer import Mailer, mailer_from_settings
+from bot.jobs.merge_watch import MergeWatcher
+from bot.jobs.notices import NoticeSender
+from bot.jobs.scheduler import Scheduler
+from bot.jobs.series import SeriesJob
+from bot.jobs.windows import Jobs
+from bot.jobs.worker import Worker
 from bot.logs import CarryContext
-from bot.mailer import Mailer, mailer_from_settings
-from bot.merge_watch import MergeWatcher
-from bot.notice_job import NoticeSender
+from bot.loops import Loops
 from bot.ops.feed import CalendarFeed
 from bot.ops.health import Health
 from bot.ops.instruments import MeteredCoursedog, SlackErrorCounter
 from bot.ops.metrics import Metrics
 from bot.ops.routes import Ops
-from bot.scheduler import Scheduler
-from bot.series_job import SeriesJob
 from bot.services.access import Access
 from bot.services.blackouts import BlackoutService
 from bot.services.contracts import standings
@@ -58,7 +59,6 @@ from bot.slack.home import HomePublisher
 from bot.slack.notifier import SlackNotifier
 from bot.slack.people import SlackPeople
 from bot.slack.series_notifier import SeriesNotifier
-from bot.worker import Worker
 from coursedog.client import CoursedogClient
 from coursedog.contract import WriteContract
 from coursedog.session import SessionPool

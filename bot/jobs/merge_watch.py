@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 from bot.clock import Clock
 from bot.config import Settings
-from bot.scheduler import Lease
+from bot.jobs.scheduler import Lease
 from bot.services import timetable
 from bot.services.schedule_api import ScheduleApi
 from bot.services.timetable import MergeWatch

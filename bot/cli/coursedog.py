@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from bot.coursedog_check_cli import add_check_command
-from bot.coursedog_learn_cli import add_learn_command
-from bot.coursedog_verify_cli import add_verify_command
+from bot.cli.check import add_check_command
+from bot.cli.learn import add_learn_command
+from bot.cli.verify import add_verify_command
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.startup import StartupError
+from bot.run.startup import StartupError
 from storage import audit
 from storage.db import current_revision, head_revision, make_engine, make_sessions
 

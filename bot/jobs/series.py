@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.clock import Clock
 from bot.config import Settings
-from bot.scheduler import Lease
+from bot.jobs.scheduler import Lease
 from bot.services import occurrences
 from bot.slack.series_notifier import SeriesNotifier
 

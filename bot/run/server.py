@@ -10,8 +10,8 @@ from typing import Any
 from slack_bolt import App
 from slack_sdk import WebClient
 
+from bot.run.startup import SIGNING_HELP, StartupError
 from bot.slack.gate import Gate
-from bot.startup import SIGNING_HELP, StartupError
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +85,6 @@ def serve_socket_mode(
 
 
 def _serve(application: WsgiApp, host: str, port: int) -> None:
-    from bot.http_server import make_server  # noqa: PLC0415 - only serving needs waitress
+    from bot.run.http_server import make_server  # noqa: PLC0415 - only serving needs waitress
 
     make_server(application, host, port).run()

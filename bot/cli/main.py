@@ -7,11 +7,11 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 
+from bot.cli.coursedog import register as register_coursedog
 from bot.config import load_settings
-from bot.coursedog_cli import register as register_coursedog
 from bot.errors import ConfigError
 from bot.logs import configure_logging
-from bot.startup import (
+from bot.run.startup import (
     StartupError,
     database_url,
     simulator_environ,
@@ -80,7 +80,7 @@ def cmd_simulator(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
 
 def cmd_audit_verify(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     """Verify the audit trail's hash chain; non-zero and the first broken event if it fails."""
-    from bot.audit_trail import parse_anchor, verify_trail  # noqa: PLC0415
+    from bot.cli.audit import parse_anchor, verify_trail  # noqa: PLC0415
 
     anchor = parse_anchor(args.anchor) if args.anchor else None
     code, report = verify_trail(database_url(environ), anchor)
@@ -90,7 +90,7 @@ def cmd_audit_verify(args: argparse.Namespace, environ: Mapping[str, str]) -> in
 
 def cmd_serve(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     """Run the bot."""
-    from bot.serve import run  # noqa: PLC0415 - keeps `--help` and check-config fast
+    from bot.run.serve import run  # noqa: PLC0415 - keeps `--help` and check-config fast
 
     settings, source = load_settings(environ)
     # Now the format and the secrets in the config count.

@@ -19,10 +19,10 @@ from collections.abc import Mapping
 from bot.clock import SystemClock
 from bot.config import Settings, load_settings
 from bot.errors import ConfigError
+from bot.run.startup import StartupError, check_database, database_url, simulator_environ
 from bot.services.contracts import WriteStanding
 from bot.services.learning import actor
 from bot.services.verification import NotProven, Proof, verify
-from bot.startup import StartupError, check_database, database_url, simulator_environ
 from coursedog.errors import CoursedogError
 from storage import contracts
 from storage.db import make_engine, make_sessions
@@ -55,8 +55,8 @@ def add_verify_command(commands: argparse._SubParsersAction[argparse.ArgumentPar
 
 def cmd_verify_writes(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     """Prove the environment's stored write contract; record the proof."""
-    from bot.ledger_contracts import write_standings  # noqa: PLC0415 - keeps `--help` fast
-    from bot.runtime import coursedog_clients  # noqa: PLC0415
+    from bot.run.contracts import write_standings  # noqa: PLC0415 - keeps `--help` fast
+    from bot.run.wiring import coursedog_clients  # noqa: PLC0415
 
     settings, _ = load_settings(environ)
     try:

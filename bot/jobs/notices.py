@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 
 from bot.clock import Clock
 from bot.config import Settings
-from bot.mailer import Mailer, MailError
-from bot.scheduler import Lease
+from bot.jobs.mailer import Mailer, MailError
+from bot.jobs.scheduler import Lease
 from bot.services import notices
 from bot.services.notices import NoticeView
 from bot.services.windows import WindowService

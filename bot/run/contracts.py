@@ -11,8 +11,8 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from bot.config import Settings
+from bot.run.startup import check_database
 from bot.services.contracts import Standing, WriteStanding, standings, stored_contracts
-from bot.startup import check_database
 from coursedog.contract import WriteContract
 from storage.db import make_engine, make_sessions, normalize_url
 

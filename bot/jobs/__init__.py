@@ -1,0 +1,1 @@
+"""The background work: the scheduler and its handlers of due actions, and the worker."""

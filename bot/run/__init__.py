@@ -1,0 +1,1 @@
+"""Start-up, wiring and serving: what runs the bot as a process."""
