@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import JSON, Engine, Table, func, select, text
 
 from bench.databases import gather_statistics
-from storage.audit import GENESIS, canonical, chain_hash
+from storage.audit_chain import GENESIS, canonical, chain_hash
 from storage.models import (
     AuditEvent,
     Baseline,

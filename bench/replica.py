@@ -15,7 +15,7 @@ import time
 
 from bot.clock import SystemClock
 from bot.jobs.scheduler import Lease, Scheduler
-from storage import ledger
+from storage import audit
 from storage.db import make_engine, make_sessions
 
 KIND = "bench_io"
@@ -37,7 +37,7 @@ def main() -> None:
         ran.append(lease.action.id)
         time.sleep(args.io)  # waiting on the network, as a call to Slack or Coursedog does
         with lease.transaction() as session:
-            ledger.add_audit(
+            audit.add(
                 session,
                 at=clock.now(),
                 actor=args.owner,

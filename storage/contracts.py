@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage import ledger
+from storage import audit
 from storage.dialect_insert import insert_new
 from storage.models import StoredContract, row_values
 
@@ -66,7 +66,7 @@ def store_learned(
         row.contract, row.source, row.recording = contract, SOURCE_RECORDING, fresh.recording
         row.host, row.learned_at, row.learned_by = host, at, fresh.learned_by
         row.verified_at = row.verified_host = row.proof = None
-    ledger.add_audit(
+    audit.add(
         session,
         at=at,
         actor=actor[:64],
@@ -95,7 +95,7 @@ def record_verified(
         return None
     before = _described(row)
     row.verified_at, row.verified_host, row.proof = at, host, proof
-    ledger.add_audit(
+    audit.add(
         session,
         at=at,
         actor=actor[:64],

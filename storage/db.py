@@ -11,7 +11,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage import audit, replay, unit
+from storage import audit_chain, replay, unit
 from storage.sqlite_writers import queued_connection_class
 
 DEFAULT_DATABASE_URL = "sqlite:///sis-maint.db"
@@ -67,7 +67,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 def make_sessions(engine: Engine) -> sessionmaker[Session]:
     """A session factory; callers open units of work with ``with sessions.begin() as s``."""
     sessions = sessionmaker(engine, expire_on_commit=False)
-    audit.install(sessions)
+    audit_chain.install(sessions)
     unit.install(sessions)
     replay.install(sessions)
     event.listen(sessions, "before_flush", _refuse_writes_when_reading)

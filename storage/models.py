@@ -196,7 +196,7 @@ class AuditEvent(Base):
     """Append-only record of everything that happened, with before/after where it applies.
 
     The database refuses UPDATE and DELETE on it (triggers), and each row is hash-chained to
-    the one before (``prev_hash``, ``hash``); storage/audit.py appends and verifies the chain.
+    the one before (``prev_hash``, ``hash``); storage/audit_chain.py appends and verifies the chain.
     """
 
     __tablename__ = "audit_events"

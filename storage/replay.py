@@ -39,7 +39,7 @@ from typing import Any
 from sqlalchemy import delete, event
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
-from storage import audit, unit
+from storage import audit_chain, unit
 from storage.dialect_insert import insert_new
 from storage.models import ReplayKey
 
@@ -125,7 +125,7 @@ def _on_flush(session: Session, *_flush_args: Any) -> None:
 
 
 def _on_commit(session: Session) -> None:
-    if _CURRENT.get() is not None and audit.has_staged(session):
+    if _CURRENT.get() is not None and audit_chain.has_staged(session):
         _claim(session)
 
 

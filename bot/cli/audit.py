@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.run.startup import StartupError
-from storage import audit
+from storage import audit_chain
 from storage.db import current_revision, head_revision, make_engine, make_sessions
 
 EXIT_BROKEN = 1
@@ -31,8 +31,8 @@ def verify_trail(url: str, anchor: tuple[int, str] | None = None) -> tuple[int, 
                 "run `sis-maint migrate` first."
             )
         with make_sessions(engine).begin() as session:
-            verdict = audit.verify(session)
-            held = audit.hash_of(session, anchor[0]) if anchor else None
+            verdict = audit_chain.verify(session)
+            held = audit_chain.hash_of(session, anchor[0]) if anchor else None
     finally:
         engine.dispose()
     if verdict.ok and anchor is not None and held != anchor[1]:
@@ -44,7 +44,7 @@ def verify_trail(url: str, anchor: tuple[int, str] | None = None) -> tuple[int, 
     return (0 if verdict.ok else EXIT_BROKEN), describe(verdict)
 
 
-def describe(verdict: audit.Verdict) -> str:
+def describe(verdict: audit_chain.Verdict) -> str:
     """What the operator reads."""
     if verdict.broken is not None:
         b = verdict.broken

@@ -26,7 +26,7 @@ from bot.services.windows import WindowService
 from bot.slack import notice_blocks
 from bot.slack.notifier import SlackNotifier
 from coursedog.models import Schedule
-from storage import ledger
+from storage import audit, windows
 from storage.models import CoursedogNotice
 
 log = logging.getLogger(__name__)
@@ -76,7 +76,7 @@ class NoticeSender:
             now = self._clock.now()
             row.status, row.error = status, error
             row.sent_at = now if status == "sent" else None
-            ledger.add_audit(
+            audit.add(
                 session,
                 at=now,
                 actor="system",
@@ -97,7 +97,7 @@ class NoticeSender:
             row = _by_key(session, key)
             if row is None or row.body is not None:
                 return NoticeView.of(row) if row else None
-            window = ledger.get_window(session, row.window_id)
+            window = windows.get_window(session, row.window_id)
             assert window is not None
             people = [p for p in (window.requester_id, window.decided_by) if p]
         names = {p: self._name_of(p) for p in people}  # Slack calls outside any transaction
@@ -105,11 +105,11 @@ class NoticeSender:
             row = _by_key(session, key)
             assert row is not None
             if row.body is None:
-                window = ledger.get_window(session, row.window_id)
+                window = windows.get_window(session, row.window_id)
                 assert window is not None
                 baseline = None
                 if row.environment:
-                    held = ledger.held_baseline(session, row.environment)
+                    held = windows.held_baseline(session, row.environment)
                     baseline = Schedule(held.nightly, held.realtime) if held else None
                 row.subject, row.body = notices.compose(
                     self._settings, window, row, lambda p: names.get(p, p), baseline

@@ -17,7 +17,7 @@ from bot.slack import messages
 from bot.slack.context import Kicker
 from bot.slack.notifier import SlackNotifier
 from bot.slack.text import escape
-from storage import ledger
+from storage import windows
 from storage.due import ClaimedAction
 
 # A notice this much after its due time says it is late (the bot was down or busy).
@@ -160,7 +160,7 @@ class Jobs:
 
     def _approvers(self, window_id: int) -> list[str]:
         with self._notifier.sessions.begin() as session:
-            window = ledger.get_window(session, window_id)
+            window = windows.get_window(session, window_id)
             return sorted(self._access.approvers_of(window)) if window else []
 
     def _direct_all(self, users: Iterable[str], key: str, text: str) -> None:

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from bot.services import evidence, outcomes
 from coursedog.models import Schedule, ScheduleSnapshot
-from storage import ledger, observations
+from storage import observations, windows
 
 
 def record_from_read(
@@ -16,7 +16,7 @@ def record_from_read(
 ) -> None:
     """The first window on ``env`` found ``live``: record it as the baseline, judged against
     what was seen of the environment before (see bot.services.evidence)."""
-    window = ledger.get_window(session, window_id)
+    window = windows.get_window(session, window_id)
     assert window is not None
     since = max(window.requested_at, window.decided_at or window.requested_at)
     runs = observations.newest(session, env, evidence.RUNS)

@@ -17,7 +17,7 @@ from bot.errors import Conflict, InputError, NotFound
 from bot.services.access import Access
 from bot.services.conflicts import SCHEDULED
 from bot.services.series_view import recurrence_of, series_label
-from storage import ledger, recurring
+from storage import audit, recurring
 from storage.models import BlackoutPeriod, Window
 
 OVERRIDE_HINT = "`--override <reason>`"
@@ -148,7 +148,7 @@ def clear(
 def record_override(session: Session, window: Window, allowed: Override, now: datetime) -> None:
     """Keep an approver's override in the audit trail (the window, and so its card, carries it
     from its insert: see bot.services.window_moves.record_request)."""
-    ledger.add_audit(
+    audit.add(
         session,
         at=now,
         actor=allowed.by,
@@ -216,7 +216,7 @@ class BlackoutService:
             session.add(row)
             session.flush()
             period = of_row(row)
-            ledger.add_audit(
+            audit.add(
                 session,
                 at=now,
                 actor=actor,
@@ -244,7 +244,7 @@ class BlackoutService:
             self._access.check_approver_for(covered, actor, "remove a blackout period")
             now = self._clock.now()
             row.removed_by, row.removed_at = actor, now
-            ledger.add_audit(
+            audit.add(
                 session,
                 at=now,
                 actor=actor,

@@ -18,7 +18,7 @@ from bot.services.comments import ActivityComments
 from bot.services.plans import Plan
 from bot.services.reports import Report, ReportKind
 from coursedog.models import Schedule
-from storage import ledger
+from storage import audit
 
 ALL_OFF = Schedule(nightly=False, realtime=False)
 _CONFIRMED = {
@@ -76,7 +76,7 @@ class ByHand:
                 )
             # The checklist was done, and merges changed again by hand: a fresh round.
             assisted.reopen(session, window_id, env, phase, _targets(live, desired))
-            event = ledger.add_audit(
+            event = audit.add(
                 session,
                 at=now,
                 actor="system",
@@ -88,7 +88,7 @@ class ByHand:
             reports = outcomes.assisted(
                 session, env, plan, live=live, desired=desired, phase=phase, force=True
             )
-            ledger.append_audit_now(session)  # last: the event's id marks this round's message
+            audit.append_now(session)  # last: the event's id marks this round's message
             return self._owed(session, [replace(r, occurrence=event.id) for r in reports])
 
     def verified(self, env: str, plan: Plan) -> None:

@@ -30,7 +30,7 @@ from bot.services.outcomes import owe
 from bot.services.reports import Report, ReportKind
 from coursedog.errors import CoursedogError
 from coursedog.models import Schedule
-from storage import ledger
+from storage import audit, remote_writes, windows
 from storage.models import RemoteWrite, Window
 
 log = logging.getLogger(__name__)
@@ -117,7 +117,7 @@ class ActivityComments:
             if phase == "off":
                 # What was on before the window is what the ledger recorded then; the report's
                 # own "before" is the read that verified the switch-off, maybe after a person's.
-                held = ledger.held_baseline(session, report.environment)
+                held = windows.held_baseline(session, report.environment)
                 schedule = Schedule(held.nightly, held.realtime).describe() if held else None
             else:
                 schedule = report.after.describe() if report.after else None
@@ -192,7 +192,7 @@ class ActivityComments:
         whether others may be ready too."""
         with self._sessions.begin() as session:
             now = self._clock.now()
-            owed = ledger.owed_comments(session, env, limit=_SCAN)
+            owed = remote_writes.owed_comments(session, env, limit=_SCAN)
             waiting: set[int | None] = set()
             for position, row in enumerate(owed):
                 if row.window_id in waiting:
@@ -236,7 +236,7 @@ class ActivityComments:
             assert intent is not None
             intent.status = status or ("failed" if error else "applied")
             intent.finished_at, intent.error = self._clock.now(), error
-            ledger.add_audit(
+            audit.add(
                 session,
                 at=intent.finished_at,
                 actor="system",

@@ -22,7 +22,7 @@ from bot.services.reports import Report, ReportKind
 from bot.services.schedule_api import ScheduleApi
 from coursedog.errors import CoursedogError
 from coursedog.models import Schedule
-from storage import ledger, observations
+from storage import audit, observations, windows
 
 log = logging.getLogger(__name__)
 UNEXPLAINED = "unexplained_off_reported"
@@ -62,11 +62,11 @@ class IdleWatch:
             now = self._clock.now()
             seen = observations.newest(session, env, 1)
             observations.observe(session, env, nightly=live.nightly, realtime=live.realtime, at=now)
-            last = ledger.last_environment_action(session, env, (UNEXPLAINED, EXPLAINED))
+            last = audit.last_environment_action(session, env, (UNEXPLAINED, EXPLAINED))
             if looks_off(live) == (last == UNEXPLAINED):
                 return []  # the episode is as already recorded: off and reported, or none
             action = UNEXPLAINED if looks_off(live) else EXPLAINED
-            event = ledger.add_audit(
+            event = audit.add(
                 session,
                 at=now,
                 actor="system",
@@ -76,7 +76,7 @@ class IdleWatch:
             )
             if action == EXPLAINED:
                 return []
-            ledger.append_audit_now(session)  # last, so the event has its id
+            audit.append_now(session)  # last, so the event has its id
             before = Schedule(seen[0].nightly, seen[0].realtime) if seen else None
             found = [
                 Report(
@@ -97,7 +97,7 @@ def _about_to_start(session: Session, env: str, now: datetime) -> str:
     """The soonest approved window on ``env`` starting within ABOUT_TO_START, as "MW-3"."""
     soonest = [
         window
-        for window in ledger.windows_on(session, env, [WindowState.APPROVED])
+        for window in windows.windows_on(session, env, [WindowState.APPROVED])
         if window.starts_at is not None and now <= window.starts_at <= now + ABOUT_TO_START
     ]
     if not soonest:

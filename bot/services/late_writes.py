@@ -21,7 +21,7 @@ from bot.services.schedule_api import ScheduleApi
 from bot.services.writes import ScheduleWriter, Written
 from coursedog.errors import CoursedogError
 from coursedog.models import ScheduleSnapshot
-from storage import ledger
+from storage import remote_writes
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ class LateWrites:
         def produce(session: Session) -> list[Report]:
             self._writer.settle(session, written)
             if written.error is None:
-                ledger.forget_late_write(session, late.intent_id)
+                remote_writes.forget_late_write(session, late.intent_id)
             return [_report(env, late, live, written)]
 
         reports = self._record(produce)

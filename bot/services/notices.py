@@ -20,7 +20,7 @@ from bot.domain.timefmt import local_time
 from bot.errors import Conflict, NotFound
 from bot.services.access import Access, label
 from coursedog.models import Schedule
-from storage import due, ledger
+from storage import audit, due, remote_writes, windows
 from storage.dialect_insert import insert_new
 from storage.models import CoursedogNotice, Window
 
@@ -247,7 +247,7 @@ def settled(session: Session, row: CoursedogNotice) -> set[str]:
     """Environments whose owed Activity comments can now cite ``row`` (sent or confirmed)."""
     if row.event != APPROVED or row.status not in ("sent", "confirmed"):
         return set()
-    return ledger.owed_comment_environments(session, row.window_id)
+    return remote_writes.owed_comment_environments(session, row.window_id)
 
 
 class NoticeService:
@@ -273,7 +273,7 @@ class NoticeService:
             row = session.get(CoursedogNotice, notice_id, with_for_update=True)
             if row is None:
                 raise NotFound("That notice is not in the ledger.")
-            window = ledger.get_window(session, row.window_id)
+            window = windows.get_window(session, row.window_id)
             assert window is not None
             if row.status == "confirmed":
                 raise Conflict(f"<@{row.confirmed_by}> already recorded sending this notice.")
@@ -282,7 +282,7 @@ class NoticeService:
             self._access.check_may_manage(window, actor, "record the notice of")
             now = self._now()
             row.status, row.confirmed_by, row.confirmed_at = "confirmed", actor, now
-            ledger.add_audit(
+            audit.add(
                 session,
                 at=now,
                 actor=actor,

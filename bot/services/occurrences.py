@@ -26,7 +26,7 @@ from bot.services import blackouts, notices, timetable
 from bot.services.series_view import SeriesView, recurrence_of, series_label
 from bot.services.views import WindowView
 from bot.services.window_moves import cancel_window
-from storage import due, ledger, recurring
+from storage import audit, due, recurring, windows
 from storage.models import Series, Window, WindowEnvironment
 
 MATERIALISE = "materialise_series"
@@ -114,7 +114,7 @@ def skip_date(
 ) -> None:
     """Leave one local date out of the series (an EXDATE)."""
     row.skipped = sorted({*row.skipped, day.isoformat()})
-    ledger.add_audit(
+    audit.add(
         session,
         at=now,
         actor=actor,
@@ -171,7 +171,7 @@ def reschedule(
         timetable.plan_start(session, window, policy, now)
         stamp = f"{int(occurrence.start.timestamp())}-{int(occurrence.end.timestamp())}"
         notices.plan(session, settings, window, notices.MOVED, now, occurrence=stamp)
-        ledger.add_audit(
+        audit.add(
             session,
             at=now,
             actor=row.edited_by or "system",
@@ -227,10 +227,10 @@ def _create(
         WindowEnvironment(environment=env, position=i, status="pending")
         for i, env in enumerate(row.environments)
     ]
-    ledger.insert_window(session, window)
+    windows.insert_window(session, window)
     timetable.plan_start(session, window, settings.window_policy(row.environments), now)
     notices.plan(session, settings, window, notices.APPROVED, now)
-    ledger.add_audit(
+    audit.add(
         session,
         at=now,
         actor="system",

@@ -20,7 +20,7 @@ from bot.services.evidence import Evidence
 from bot.services.plans import ROW_WAITING_RESTORE, Plan, holds
 from bot.services.reports import Report, ReportKind
 from coursedog.models import Schedule
-from storage import ledger
+from storage import audit, pending_reports, windows
 from storage.models import Baseline, Window, WindowEnvironment
 
 
@@ -35,7 +35,7 @@ class Failure(StrEnum):
 
 def owe(session: Session, reports: Sequence[Report], now: datetime) -> None:
     """Keep reports in the ledger, with the outcome they tell of, until they are posted."""
-    ledger.owe_reports(session, [(r.dedup_key, r.to_payload()) for r in reports], now)
+    pending_reports.owe_reports(session, [(r.dedup_key, r.to_payload()) for r in reports], now)
 
 
 def _rows(
@@ -44,7 +44,7 @@ def _rows(
     """Rows of windows that still hold (``holding``) or still wait for their restore."""
     pairs = []
     for window_id in window_ids:
-        window = ledger.get_window(session, window_id, lock=True)
+        window = windows.get_window(session, window_id, lock=True)
         if window is None or holds(window, env) != holding:
             continue
         row = next((r for r in window.environments if r.environment == env), None)
@@ -89,7 +89,7 @@ def record_baseline(
         then = "a person chooses what to restore" if evidence.ask else f"restores {seen}"
         detail = f"found {schedule.describe()}, last seen {seen}; {then}"
         data = {**(data or {}), "evidence": evidence.to_data()}
-    ledger.add_audit(
+    audit.add(
         session,
         at=now,
         actor="system",
@@ -106,7 +106,7 @@ def finish_off(
 ) -> list[Report]:
     """Merges are verified off: mark the holding windows, hand over the ended ones."""
     reports: list[Report] = []
-    held = ledger.held_baseline(session, env)
+    held = windows.held_baseline(session, env)
     restores = Schedule(held.nightly, held.realtime) if held is not None else plan.baseline
     for row, window in _rows(session, env, plan.holding, holding=True):
         if row.status == "off":
@@ -176,7 +176,7 @@ def finish_restore(
 ) -> list[Report]:
     """No window holds the environment any more and its baseline is back (or there was none)."""
     reports: list[Report] = []
-    baseline = ledger.held_baseline(session, env)
+    baseline = windows.held_baseline(session, env)
     for row, window in _rows(session, env, plan.waiting, holding=False):
         row.status, row.detail = "restored", None
         kind = ReportKind.RESTORED if after is not None else ReportKind.NOTHING_TO_RESTORE
@@ -189,7 +189,7 @@ def finish_restore(
             timetable.plan_merge_watch(session, watch, now + watch_every, now)
     if baseline is not None:
         baseline.released_at = now
-        ledger.add_audit(
+        audit.add(
             session,
             at=now,
             actor="system",
@@ -217,7 +217,7 @@ def failed(
     ``unrecognised`` is the schedule as read when the bot could not make sense of it: merges
     that were off may be running, so even an environment verified off is reported.
     """
-    event = ledger.add_audit(
+    event = audit.add(
         session,
         at=now,
         actor="system",
@@ -263,7 +263,7 @@ def failed(
                 text=unrecognised or "",
             )
         )
-    ledger.append_audit_now(session)  # last: the event's id tells this episode's reports apart
+    audit.append_now(session)  # last: the event's id tells this episode's reports apart
     return [replace(report, occurrence=event.id) for report in reports]
 
 
@@ -289,7 +289,7 @@ def switched_to_checklist(
         if row.by_hand:
             continue
         row.by_hand = True
-        ledger.add_audit(
+        audit.add(
             session,
             at=now,
             actor="system",
@@ -343,7 +343,7 @@ def after_is_off(after: Schedule | None) -> bool:
 def baseline_unanswered(session: Session, env: str, plan: Plan) -> list[Report]:
     """A window ended while nobody had chosen what to restore after merges were found
     switched off early: ask again, once, and restore nothing meanwhile."""
-    held = ledger.held_baseline(session, env)
+    held = windows.held_baseline(session, env)
     if held is None or held.evidence is None:
         return []
     evidence = Evidence.from_data(held.evidence)

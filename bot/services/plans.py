@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from bot.domain.states import HOLDING, WindowState
 from coursedog.models import Schedule
-from storage import ledger
+from storage import audit, remote_writes, windows
 from storage.models import Window
 
 SCHEDULE_WRITE = "write_schedule"
@@ -77,14 +77,14 @@ def read_plan(session: Session, env: str, now: datetime, *, late_for: timedelta 
     """What the ledger wants of ``env``; writes left pending by a writer that died are
     marked abandoned (the read that follows settles them; they may still land for
     ``late_for``)."""
-    for stale in ledger.pending_writes(session, env):
+    for stale in remote_writes.pending_writes(session, env):
         # Its writer died or lost the lease mid-call; the read below settles it.
         stale.status, stale.finished_at = "unknown", now
         stale.error = "abandoned by its writer; settled by the next read"
         if stale.operation == SCHEDULE_WRITE:
             stale.late_until = now + late_for
         # The call may have reached Coursedog: the audit trail must say so.
-        ledger.add_audit(
+        audit.add(
             session,
             at=now,
             actor="system",
@@ -95,14 +95,14 @@ def read_plan(session: Session, env: str, now: datetime, *, late_for: timedelta 
             data={"intent": stale.id, "before": stale.before, "desired": stale.desired},
         )
     # Together, or an End committed between two reads would leave its window in both.
-    holding, waiting = ledger.holding_and_waiting(
+    holding, waiting = windows.holding_and_waiting(
         session,
         env,
         [s.value for s in HOLDING],
         ROW_WAITING_RESTORE,
         early=(WindowState.APPROVED.value, ROW_HELD_EARLY),
     )
-    baseline = ledger.held_baseline(session, env)
+    baseline = windows.held_baseline(session, env)
     return Plan(
         holding=holding,
         waiting=waiting,
@@ -111,15 +111,15 @@ def read_plan(session: Session, env: str, now: datetime, *, late_for: timedelta 
         save_state_decision=baseline.save_state_decision if baseline else None,
         late=_late_writes(session, env, now),
         question_open=baseline is not None and baseline.question == "open",
-        by_hand=ledger.any_by_hand(session, env, holding + waiting),
+        by_hand=windows.any_by_hand(session, env, holding + waiting),
     )
 
 
 def _late_writes(session: Session, env: str, now: datetime) -> tuple[LateWrite, ...]:
     """The writes that may still land on ``env`` and that a verified write has superseded."""
     found = []
-    for row in ledger.writes_that_may_land(session, env, now):
-        after = ledger.newest_applied_write(session, env, after_id=row.id)
+    for row in remote_writes.writes_that_may_land(session, env, now):
+        after = remote_writes.newest_applied_write(session, env, after_id=row.id)
         if after is None or after.desired == row.desired:
             continue  # nothing verified after it, or it would set the same: harmless
         found.append(

@@ -34,7 +34,7 @@ from bot.services.assisted import (
 from bot.services.drivers import Drivers
 from bot.services.plans import ROW_EARLY, ROW_WAITING_RESTORE, holds
 from coursedog.errors import CoursedogError
-from storage import ledger
+from storage import audit, windows
 from storage.models import AssistedStep
 
 
@@ -102,7 +102,7 @@ class AssistedService:
         by hand): from now on the window holds it, so the baseline is read (or, without
         read access, confirmed) before anyone switches, as at the start."""
         with self._sessions.begin() as session:
-            window = ledger.get_window(session, window_id, lock=True)
+            window = windows.get_window(session, window_id, lock=True)
             if window is None:
                 raise NotFound(f"There is no window MW-{window_id}.")
             self._access.check_may_manage(window, actor, "switch merges off early for")
@@ -119,7 +119,7 @@ class AssistedService:
             if row.status != "pending":
                 raise Conflict(f"The checklist for {environment} is already open in the thread.")
             row.status = ROW_EARLY
-            ledger.add_audit(
+            audit.add(
                 session,
                 at=self._clock.now(),
                 actor=actor,
@@ -132,7 +132,7 @@ class AssistedService:
         """The settings are locked: ask Coursedog to make the checklist's change (the notice
         to Coursedog support goes out as for settings found locked), and note who did."""
         with self._sessions.begin() as session:
-            window = ledger.get_window(session, press.window_id, lock=True)
+            window = windows.get_window(session, press.window_id, lock=True)
             if window is None:
                 raise NotFound(f"There is no window MW-{press.window_id}.")
             self._access.check_may_manage(window, press.actor, "hand over the checklist of")
@@ -159,7 +159,7 @@ class AssistedService:
                     created_at=now,
                 )
             )
-            ledger.add_audit(
+            audit.add(
                 session,
                 at=now,
                 actor=press.actor,
@@ -198,7 +198,7 @@ class AssistedService:
         if press.phase not in PHASES or press.step not in (*SWITCHES, SAVE, COMMENT):
             raise InputError("That button does not name a checklist step.")
         with self._sessions.begin() as session:
-            window = ledger.get_window(session, press.window_id)
+            window = windows.get_window(session, press.window_id)
             if window is None:
                 raise NotFound(f"There is no window MW-{press.window_id}.")
             self._access.check_may_manage(window, press.actor, "work through the checklist of")
@@ -269,7 +269,7 @@ class AssistedService:
                     row.found = press.found
                 elif press.step == SAVE and checked == "read" and row.step in SWITCHES:
                     row.checked = "read"  # the read that accepted the save covers the switches
-            ledger.add_audit(
+            audit.add(
                 session,
                 at=now,
                 actor=press.actor,

@@ -26,7 +26,7 @@ from typing import Protocol
 from sqlalchemy.orm import Session
 
 from coursedog.models import ScheduleSnapshot
-from storage import ledger
+from storage import leases
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +78,7 @@ class ReadAhead:
     def start(self, session: Session, environments: Sequence[str]) -> None:
         """Inside a decision's transaction: read the environments whose lease is free."""
         readable = [env for env in environments if env in self._clients]
-        free = ledger.released_leases(session, readable)
+        free = leases.released_leases(session, readable)
         with self._lock:
             if self._closed:  # shutting down: the pass, if any, reads for itself
                 return

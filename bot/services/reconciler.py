@@ -35,7 +35,7 @@ from bot.services.schedule_api import ScheduleApi
 from bot.services.writes import ScheduleWriter, Written
 from coursedog.errors import CoursedogError, UnrecognisedSchedule
 from coursedog.models import Schedule, ScheduleSnapshot
-from storage import ledger
+from storage import leases, pending_reports, windows
 from storage.db import reading
 
 log = logging.getLogger(__name__)
@@ -100,7 +100,7 @@ class Reconciler:
         """Environments that a window holds, that still wait for their baseline, or that are
         owed an Activity comment."""
         with self._sessions.begin() as session:
-            found = ledger.environments_in_play(
+            found = windows.environments_in_play(
                 session,
                 [s.value for s in HOLDING],
                 ROW_WAITING_RESTORE,
@@ -143,7 +143,7 @@ class Reconciler:
         early: Future[ScheduleSnapshot] | None = None
         with self._locks[env]:
             with self._sessions.begin() as session:  # the lease and, under it, the plan
-                epoch = ledger.acquire_lease(
+                epoch = leases.acquire_lease(
                     session, env, self._owner, self._clock.now(), self._lease_ttl
                 )
                 early = self._ahead.take(env, epoch) if self._ahead is not None else None
@@ -168,7 +168,7 @@ class Reconciler:
                 return []
             finally:
                 with self._sessions.begin() as session:
-                    ledger.release_lease(session, env, self._owner, epoch)
+                    leases.release_lease(session, env, self._owner, epoch)
 
     # -- one pass --------------------------------------------------------------------------
 
@@ -327,7 +327,7 @@ class Reconciler:
         Every worker pass asks, and almost always none are owed: the question is a read that
         takes no writer's turn; only reports owed too long to post are written off."""
         with reading(self._sessions) as session:
-            rows = ledger.owed_reports(session)
+            rows = pending_reports.owed_reports(session)
             too_old = self._clock.now() - GIVE_UP_POSTING
             stale = [r.dedup_key for r in rows if r.created_at < too_old]
             owed = [Report.from_payload(r.payload) for r in rows if r.dedup_key not in stale]
@@ -335,7 +335,7 @@ class Reconciler:
             with self._sessions.begin() as session:
                 for key in stale:
                     log.error("giving up posting report %s to Slack", key)
-                    ledger.settle_report(session, key, posted_only=False)
+                    pending_reports.settle_report(session, key, posted_only=False)
         return owed
 
     def _unrecognised(self, env: str, plan: Plan, exc: UnrecognisedSchedule) -> list[Report]:
@@ -374,7 +374,7 @@ class Reconciler:
             )
             for report in reports:
                 event = _LOCKED_NOTICES.get(report.kind)
-                window = ledger.get_window(session, report.window_id or 0)
+                window = windows.get_window(session, report.window_id or 0)
                 if event and window is not None:
                     # Only Coursedog can switch locked settings: ask it, in so many words.
                     notices.plan(session, self._settings, window, event, now, environment=env)
@@ -420,7 +420,7 @@ class Reconciler:
         environment over (else nothing is recorded and nothing is sent)."""
 
         def renew(session: Session) -> None:
-            if not ledger.renew_lease(
+            if not leases.renew_lease(
                 session, env, self._owner, epoch, now=self._clock.now(), ttl=self._lease_ttl
             ):
                 raise _LeaseLost(env)

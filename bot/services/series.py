@@ -32,7 +32,7 @@ from bot.services.series_view import (
     series_label,
 )
 from bot.services.views import SYSTEM, WindowView
-from storage import due, ledger, recurring
+from storage import audit, due, recurring
 from storage.models import Series
 
 LISTED = 3
@@ -106,7 +106,7 @@ class SeriesService:
             session.add(row)
             session.flush()
             series_changes.record_override(session, row, allowed, now)
-            ledger.add_audit(
+            audit.add(
                 session,
                 at=now,
                 actor=requester,
@@ -129,7 +129,7 @@ class SeriesService:
             row, now = self._load(session, series_id), self._clock.now()
             row.state = series_transition(row.state, SeriesState.ENDED)
             row.ended_by, row.ended_at = SYSTEM, now
-            ledger.add_audit(
+            audit.add(
                 session,
                 at=now,
                 actor=SYSTEM,
@@ -290,7 +290,7 @@ class SeriesService:
         )
 
     def _audit(self, session: Session, row: Series, actor: str, action: str, now: datetime) -> None:
-        ledger.add_audit(
+        audit.add(
             session,
             at=now,
             actor=actor,

@@ -21,7 +21,7 @@ from bot.services import blackouts, occurrences
 from bot.services.access import Access
 from bot.services.series_view import SeriesView, recurrence_of, series_label
 from bot.services.views import WindowView
-from storage import ledger, recurring
+from storage import audit, recurring, windows
 from storage.models import Series
 
 Span = tuple[datetime, datetime, str]
@@ -94,7 +94,7 @@ def record_override(
         return
     row.override_by, row.override_reason = allowed.by, allowed.reason
     row.overridden = [b.key for b in allowed.blackouts]
-    ledger.add_audit(
+    audit.add(
         session,
         at=now,
         actor=allowed.by,
@@ -106,7 +106,7 @@ def record_override(
 
 def occurrence_of(session: Session, window_id: int) -> tuple[int, date]:
     """The series and date a window stands for; refuse a window that is not an occurrence."""
-    window = ledger.get_window(session, window_id)
+    window = windows.get_window(session, window_id)
     if window is None:
         raise NotFound(f"There is no window MW-{window_id}.")
     if window.series_id is None or window.occurrence_on is None:
@@ -133,8 +133,8 @@ def skip(
             f"{day} is not an occurrence of {name} ({rule.describe()}). The next are: {listing}."
         )
     # Locked, so that the scheduler cannot start it between this check and the cancel below.
-    windows = recurring.occurrence_windows(session, row.id, on=day, lock=True)
-    window = windows[0] if windows else None
+    held = recurring.occurrence_windows(session, row.id, on=day, lock=True)
+    window = held[0] if held else None
     if window is not None and window.state in HOLDING:
         raise Conflict(
             f"{window.number}, the occurrence of {name} on {day_text(day)}, has started; "
@@ -183,7 +183,7 @@ def edit(
     row.ends_wall = f"{new.ends_wall:%H:%M}" if new.ends_wall else None
     row.edited_by, row.edited_at = actor, now
     record_override(session, row, allowed, now)
-    ledger.add_audit(
+    audit.add(
         session,
         at=now,
         actor=actor,

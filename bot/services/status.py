@@ -16,7 +16,7 @@ from bot.services.schedule_api import ScheduleApi
 from bot.services.views import WindowView
 from coursedog.errors import CoursedogError
 from coursedog.models import Schedule
-from storage import ledger
+from storage import audit, windows
 
 S = WindowState
 UPCOMING = (S.REQUESTED, S.APPROVED)
@@ -75,8 +75,8 @@ class StatusService:
         result = []
         with self._sessions.begin() as session:
             for name, (live, error) in zip(names, reads, strict=True):
-                holders = ledger.windows_on(session, name, [s.value for s in HOLDING])
-                baseline = ledger.held_baseline(session, name)
+                holders = windows.windows_on(session, name, [s.value for s in HOLDING])
+                baseline = windows.held_baseline(session, name)
                 result.append(
                     EnvironmentStatus(
                         name=name,
@@ -103,7 +103,7 @@ class StatusService:
             "recent": (RECENT, True),
         }[which]
         with self._sessions.begin() as session:
-            found = ledger.windows_in(
+            found = windows.windows_in(
                 session, [s.value for s in states], newest_first=newest, limit=limit
             )
             return [WindowView.of(w) for w in found]
@@ -113,7 +113,7 @@ class StatusService:
         with self._sessions.begin() as session:
             return [
                 HistoryEntry(e.at, e.actor, e.action, e.window_id, e.environment, e.detail)
-                for e in ledger.history(session, environment, limit)
+                for e in audit.history(session, environment, limit)
             ]
 
     def _read_cached(self, name: str, max_age: float) -> tuple[Schedule | None, str | None]:

@@ -17,7 +17,7 @@ from bot.domain.states import HOLDING, WindowState, transition
 from bot.services import timetable
 from bot.services.views import SYSTEM, WindowView
 from bot.services.window_moves import end_window, release_rows
-from storage import ledger
+from storage import audit, windows
 from storage.models import Window
 
 S = WindowState
@@ -50,7 +50,7 @@ SKIP = Timed(Outcome.SKIPPED)
 
 
 def _window(session: Session, window_id: int | None) -> Window | None:
-    return None if window_id is None else ledger.get_window(session, window_id, lock=True)
+    return None if window_id is None else windows.get_window(session, window_id, lock=True)
 
 
 def on_expire(session: Session, window_id: int | None, now: datetime) -> Timed:
@@ -61,7 +61,7 @@ def on_expire(session: Session, window_id: int | None, now: datetime) -> Timed:
     window.state = transition(window.state, S.EXPIRED)
     for row in window.environments:
         row.status = "released"
-    ledger.add_audit(session, at=now, actor="system", action="expired", window_id=window.id)
+    audit.add(session, at=now, actor="system", action="expired", window_id=window.id)
     return Timed(Outcome.EXPIRED, WindowView.of(window))
 
 
@@ -74,12 +74,12 @@ def on_start(settings: Settings, session: Session, window_id: int | None, now: d
     if window.ends_at <= now:
         window.state = transition(window.state, S.EXPIRED)
         release_rows(window)
-        ledger.add_audit(session, at=now, actor="system", action="missed", window_id=window.id)
+        audit.add(session, at=now, actor="system", action="missed", window_id=window.id)
         return Timed(Outcome.MISSED, WindowView.of(window))
     window.state = transition(window.state, S.ACTIVE)
     policy = settings.window_policy(window.environment_names)
     timetable.plan_end(session, window, policy, now)
-    ledger.add_audit(session, at=now, actor="system", action="started", window_id=window.id)
+    audit.add(session, at=now, actor="system", action="started", window_id=window.id)
     return Timed(Outcome.STARTED, WindowView.of(window))
 
 

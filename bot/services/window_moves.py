@@ -20,7 +20,7 @@ from bot.services import blackouts, notices, timetable
 from bot.services.access import label
 from bot.services.blackouts import Override
 from bot.services.plans import ROW_HELD_EARLY
-from storage import ledger
+from storage import audit, windows
 from storage.models import Window, WindowEnvironment
 
 S = WindowState
@@ -64,10 +64,10 @@ def record_request(
         WindowEnvironment(environment=env, position=i, status="pending")
         for i, env in enumerate(environments)
     ]
-    ledger.insert_window(session, window)
+    windows.insert_window(session, window)
     # Undecided by its start (or, for "now" requests, by the end of its span): expired.
     timetable.plan_expiry(session, window, starts_at or now + duration, now)
-    ledger.add_audit(
+    audit.add(
         session,
         at=now,
         actor=requester,
@@ -87,7 +87,7 @@ def record_request(
 
 def load_window(session: Session, window_id: int, *, lock: bool = True) -> Window:
     """A window by number (locked for update unless ``lock`` is False), or NotFound."""
-    window = ledger.get_window(session, window_id, lock=lock)
+    window = windows.get_window(session, window_id, lock=lock)
     if window is None:
         raise NotFound(f"There is no window MW-{window_id}.")
     return window
@@ -98,7 +98,7 @@ def end_target(session: Session, command: EndCommand) -> Window:
     if command.window_id is not None:
         return load_window(session, command.window_id)
     env = command.environment or ""
-    holding = ledger.windows_on(session, env, HOLDING)
+    holding = windows.windows_on(session, env, HOLDING)
     if not holding:
         raise Conflict(f"No window holds {env} off right now.")
     if len(holding) > 1:
@@ -166,7 +166,7 @@ def extend_window(
     notices.plan(
         session, settings, window, notices.EXTENDED, now, occurrence=str(int(new_end.timestamp()))
     )
-    ledger.add_audit(
+    audit.add(
         session,
         at=now,
         actor=actor,
@@ -187,7 +187,7 @@ def end_window(
     for row in window.environments:
         row.status = "ending"
     timetable.cancel_all(session, window, now)
-    ledger.add_audit(session, at=now, actor=actor, action="ended", window_id=window.id, detail=why)
+    audit.add(session, at=now, actor=actor, action="ended", window_id=window.id, detail=why)
 
 
 def release_rows(window: Window) -> None:
@@ -212,6 +212,4 @@ def cancel_window(
     window.state = transition(window.state, S.CANCELLED)
     release_rows(window)
     timetable.cancel_all(session, window, now)
-    ledger.add_audit(
-        session, at=now, actor=actor, action="cancelled", window_id=window.id, detail=why
-    )
+    audit.add(session, at=now, actor=actor, action="cancelled", window_id=window.id, detail=why)

@@ -30,7 +30,7 @@ from bot.services.window_moves import (
     load_window,
     record_request,
 )
-from storage import due, ledger
+from storage import audit, due, slack_notices, windows
 from storage.db import reading
 from storage.models import Window
 
@@ -126,7 +126,7 @@ class WindowService:
             )
             # The card is owed from now on: whoever answers posts it under this claim; if that
             # process stops first, the claim goes stale and a periodic pass takes it over.
-            claim = ledger.claim_notice(
+            claim = slack_notices.claim_notice(
                 session, card_key(window.id), self._settings.approvals_channel, None, now
             )
             view = WindowView.of(window)
@@ -140,13 +140,13 @@ class WindowService:
     def attach_card(self, window_id: int, channel: str, ts: str) -> None:
         """Remember where the approval card was posted (its thread carries the story)."""
         with self._sessions.begin() as session:
-            ledger.attach_card(session, window_id, channel, ts)
+            windows.attach_card(session, window_id, channel, ts)
 
     def cards_owed(self, grace: timedelta) -> list[WindowView]:
         """Requests made more than ``grace`` ago whose approval card was never posted (the
         process that took them stopped before posting it)."""
         with reading(self._sessions) as session:
-            owed = ledger.cards_owed(session, S.REQUESTED, self._clock.now() - grace)
+            owed = windows.cards_owed(session, S.REQUESTED, self._clock.now() - grace)
             return [WindowView.of(window) for window in owed]
 
     def get(self, window_id: int) -> WindowView:
@@ -227,13 +227,13 @@ class WindowService:
         """Someone chose what to do after the enabled saved state changed during a window."""
         with self._unit("decide") as session:
             nothing = Conflict(f"Nothing on {environment} is waiting for that choice any more.")
-            rows = ledger.window_environments(session, environment, ROW_WAITING_RESTORE)
+            rows = windows.window_environments(session, environment, ROW_WAITING_RESTORE)
             if not rows:
                 raise nothing
             # The window, then the baseline, each locked, in the order a pass's outcome takes
             # them: of two people choosing at once, the second finds the first's choice.
             self._access.check_may_manage(load_window(session, rows[0].window_id), actor, "decide")
-            baseline = ledger.held_baseline(session, environment, lock=True)
+            baseline = windows.held_baseline(session, environment, lock=True)
             if baseline is None:
                 raise nothing
             if baseline.save_state_decision:
@@ -242,7 +242,7 @@ class WindowService:
                     f"{baseline.save_state_decision} on {environment}."
                 )
             baseline.save_state_decision, baseline.save_state_decided_by = decision, actor
-            ledger.add_audit(
+            audit.add(
                 session,
                 at=self._clock.now(),
                 actor=actor,
@@ -258,12 +258,12 @@ class WindowService:
         will be restored, described."""
         with self._unit("decide") as session:
             nothing = Conflict(f"Nothing on {environment} is waiting for that choice any more.")
-            held = ledger.held_baseline(session, environment)
+            held = windows.held_baseline(session, environment)
             if held is None or held.question is None:
                 raise nothing
             # The window, then the baseline, each locked, as a pass's outcome takes them.
             self._access.check_may_manage(load_window(session, held.window_id), actor, "decide")
-            baseline = ledger.held_baseline(session, environment, lock=True)
+            baseline = windows.held_baseline(session, environment, lock=True)
             if baseline is None or baseline.evidence is None:
                 raise nothing
             if baseline.question != "open":
@@ -275,7 +275,7 @@ class WindowService:
             restore = evidence.observed if choice == "observed" else evidence.found
             baseline.nightly, baseline.realtime = restore.nightly, restore.realtime
             baseline.question, baseline.question_decided_by = choice, actor
-            ledger.add_audit(
+            audit.add(
                 session,
                 at=self._clock.now(),
                 actor=actor,
@@ -355,7 +355,7 @@ class WindowService:
                 raise Conflict(f"{label(window)} was already {window.state}{who}.")
             self._access.check_approver(window, approver, verb)
             yield session, window
-            ledger.add_audit(
+            audit.add(
                 session,
                 at=self._clock.now(),
                 actor=approver,

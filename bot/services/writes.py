@@ -29,7 +29,7 @@ from coursedog.errors import (
     WriteRefused,
 )
 from coursedog.models import Schedule, ScheduleSnapshot
-from storage import ledger
+from storage import audit
 from storage.models import RemoteWrite
 
 log = logging.getLogger(__name__)
@@ -206,7 +206,7 @@ class ScheduleWriter:
                 status=written.status, finished_at=now, error=written.error, late_until=late_until
             )
         )
-        ledger.add_audit(
+        audit.add(
             session,
             at=now,
             actor="system",

@@ -30,7 +30,7 @@ from bot.slack.messages import (
     save_state_choices,
     switched_back_on,
 )
-from storage import ledger
+from storage import pending_reports, slack_notices, windows
 from storage.db import reading
 
 log = logging.getLogger(__name__)
@@ -105,7 +105,7 @@ class SlackNotifier:
 
     def _claim(self, session: Session, key: str, channel: str, thread_ts: str | None) -> int | None:
         """Reserve ``key`` in ``session``'s transaction; None when it is (being) posted."""
-        return ledger.claim_notice(
+        return slack_notices.claim_notice(
             session, key, channel, thread_ts, self._clock.now(), stale_after=STALE_CLAIM
         )
 
@@ -135,11 +135,11 @@ class SlackNotifier:
         except Exception as exc:  # a notice must never break the caller's work
             log.error("posting notice %s failed: %s", key, _slack_error(exc))
             with self._sessions.begin() as session:
-                ledger.free_notice(session, notice_id)
+                slack_notices.free_notice(session, notice_id)
             return None
         ts = str(reply.get("ts"))
         with self._sessions.begin() as session:
-            ledger.settle_notice(session, notice_id, ts)
+            slack_notices.settle_notice(session, notice_id, ts)
         return ts
 
     def post_card(
@@ -164,12 +164,12 @@ class SlackNotifier:
             )
         except Exception as exc:  # a card nobody can see is no card: the caller withdraws
             with self._sessions.begin() as session:
-                ledger.free_notice(session, notice_id)
+                slack_notices.free_notice(session, notice_id)
             raise CardNotPosted(_slack_error(exc)) from exc
         ts = str(reply["ts"])
         with self._sessions.begin() as session:  # the card and its claim settle together
-            ledger.attach_card(session, view.id, str(reply["channel"]), ts)
-            ledger.settle_notice(session, notice_id, ts)
+            windows.attach_card(session, view.id, str(reply["channel"]), ts)
+            slack_notices.settle_notice(session, notice_id, ts)
         return True
 
     def in_thread(
@@ -278,7 +278,7 @@ class SlackNotifier:
         """The report was posted (or is known posted): it is owed no more. If Slack refused
         it, it stays owed and the worker offers it again."""
         with self._sessions.begin() as session:
-            ledger.settle_report(session, key)
+            pending_reports.settle_report(session, key)
 
     def message_payload(
         self, view: WindowView, overlaps: conflicts.Overlaps | None = None

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import storage.types
-from storage.audit import GENESIS, event_hash
+from storage.audit_chain import GENESIS, event_hash
 
 revision: str = "0005"
 down_revision: str | None = "0004"

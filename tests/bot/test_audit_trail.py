@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from storage import ledger
+from storage import audit
 from storage.db import make_engine, make_sessions
 from tests.bot.test_cli import run_main
 from tests.tamper import tamper
@@ -18,7 +18,7 @@ def record(url: str, *actions: str) -> None:
     engine = make_engine(url)
     for action in actions:
         with make_sessions(engine).begin() as s:
-            ledger.add_audit(s, at=T0, actor="U0REQUEST1", action=action, detail=action)
+            audit.add(s, at=T0, actor="U0REQUEST1", action=action, detail=action)
     engine.dispose()
 
 

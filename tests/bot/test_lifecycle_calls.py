@@ -23,7 +23,7 @@ from bot.slack import ids
 from coursedog.simulator import Timing
 from coursedog.simulator_faults import Fault
 from coursedog.wire import operation_label
-from storage import ledger
+from storage import leases
 from storage.models import PendingReport
 from tests.harness import APPROVER, REQUESTER, Bot, running_bot
 
@@ -122,11 +122,11 @@ def test_one_lifecycle_makes_ten_calls_with_three_round_trips_before_each_verifi
 def held_back(bot: Bot) -> None:
     """Start and approve MW-1 while another replica holds prod, so nothing is switched yet."""
     with bot.runtime.sessions.begin() as s:
-        assert ledger.acquire_lease(s, "prod", "elsewhere", datetime.now(UTC), timedelta(minutes=5))
+        assert leases.acquire_lease(s, "prod", "elsewhere", datetime.now(UTC), timedelta(minutes=5))
     bot.command(REQUESTER, "start prod 2h")
     bot.click(APPROVER, ids.APPROVE, "1", bot.wait_card(1))
     with bot.runtime.sessions.begin() as s:
-        ledger.release_lease(s, "prod", "elsewhere", 1)
+        leases.release_lease(s, "prod", "elsewhere", 1)
     assert bot.sim.calls("PUT", "integrationSchedule") == 0
 
 
@@ -206,13 +206,13 @@ def test_with_the_lease_busy_at_the_decision_the_pass_reads_beside_its_plan(
         assert bot.settle()
     reads = bot.sim.calls("GET", "integrationSchedule")
     with bot.runtime.sessions.begin() as s:  # another replica holds prod: nothing read ahead
-        epoch = ledger.acquire_lease(s, "prod", "elsewhere", datetime.now(UTC), TTL)
+        epoch = leases.acquire_lease(s, "prod", "elsewhere", datetime.now(UTC), TTL)
     assert epoch is not None
     decide(bot, decision, card)
     assert bot.settle()
     assert bot.sim.calls("GET", "integrationSchedule") == reads
     with bot.runtime.sessions.begin() as s:
-        assert ledger.release_lease(s, "prod", "elsewhere", epoch)
+        assert leases.release_lease(s, "prod", "elsewhere", epoch)
     seen: list[int] = []
 
     def plan_once_read(session: Any, env: str, now: datetime, **options: Any) -> Any:
@@ -312,7 +312,7 @@ def test_a_read_ahead_is_not_used_when_the_lease_changed_hands_before_the_pass(
     card = approved_first(bot, decision)
     school = bot.sim.school(PROD)
     reads = len(schedule_reads(bot))
-    acquire = ledger.acquire_lease
+    acquire = leases.acquire_lease
     others: list[int] = []
 
     def another_replica_first(session: Any, env: str, owner: str, *args: Any) -> int | None:
@@ -327,10 +327,10 @@ def test_a_read_ahead_is_not_used_when_the_lease_changed_hands_before_the_pass(
             others.append(epoch)
             school.realtime = not school.realtime
             with bot.runtime.sessions.begin() as s:
-                assert ledger.release_lease(s, "prod", "elsewhere", epoch)
+                assert leases.release_lease(s, "prod", "elsewhere", epoch)
         return acquire(session, env, owner, *args)
 
-    monkeypatch.setattr(ledger, "acquire_lease", another_replica_first)
+    monkeypatch.setattr(leases, "acquire_lease", another_replica_first)
     decide(bot, decision, card)
     assert bot.settle()
     monkeypatch.undo()

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.config import parse_settings
 from bot.errors import Conflict
 from bot.services.windows import WindowService
-from storage import ledger
+from storage import windows
 from storage.models import Baseline
 from tests.harness import APPROVER, APPROVER_2, ManualClock, settings_document
 from tests.ledger_rows import add_window
@@ -37,12 +37,12 @@ def test_a_window_locked_after_a_wait_comes_with_its_environments_as_committed(
 
     def statuses() -> dict[str, str]:
         with sessions.begin() as s:
-            window = ledger.get_window(s, window_id, lock=True)
+            window = windows.get_window(s, window_id, lock=True)
             assert window is not None
             return {row.environment: row.status for row in window.environments}
 
     with sessions.begin() as s:  # a pass on prod: its row is off now
-        window = ledger.get_window(s, window_id, lock=True)
+        window = windows.get_window(s, window_id, lock=True)
         assert window is not None
         window.environments[0].status = "off"
         s.flush()
@@ -55,7 +55,7 @@ def test_of_two_choices_after_a_saved_state_change_the_second_finds_the_first(
     sessions: sessionmaker[Session],
 ) -> None:
     settings = parse_settings(settings_document("http://127.0.0.1:9"))
-    windows = WindowService(settings, sessions, ManualClock(NOW))
+    service = WindowService(settings, sessions, ManualClock(NOW))
     window_id = _window(sessions, "ended", {"prod": "ending"})
     with sessions.begin() as s:
         s.add(
@@ -66,11 +66,11 @@ def test_of_two_choices_after_a_saved_state_change_the_second_finds_the_first(
         )  # fmt: skip
 
     def restore() -> None:
-        windows.decide_save_state(actor=APPROVER_2, environment="prod", decision="restore")
+        service.decide_save_state(actor=APPROVER_2, environment="prod", decision="restore")
 
     with sessions.begin() as s:  # the first person chooses to leave it, locking as it does
-        assert ledger.get_window(s, window_id, lock=True) is not None
-        baseline = ledger.held_baseline(s, "prod", lock=True)
+        assert windows.get_window(s, window_id, lock=True) is not None
+        baseline = windows.held_baseline(s, "prod", lock=True)
         assert baseline is not None
         baseline.save_state_decision, baseline.save_state_decided_by = "leave", APPROVER
         s.flush()
@@ -78,5 +78,5 @@ def test_of_two_choices_after_a_saved_state_change_the_second_finds_the_first(
     with pytest.raises(Conflict, match="already chose to leave"):
         second.result(timeout=10)
     with sessions.begin() as s:
-        held = ledger.held_baseline(s, "prod")
+        held = windows.held_baseline(s, "prod")
         assert held is not None and held.save_state_decision == "leave"

@@ -24,7 +24,7 @@ from bot.services import notices as notices_service
 from bot.slack import ids
 from bot.slack.text import escape
 from coursedog.simulator_faults import Fault
-from storage import ledger
+from storage import windows
 from storage.models import AuditEvent, CoursedogNotice, DueAction
 from tests.harness import (
     APPROVER,
@@ -186,7 +186,7 @@ def test_a_notice_is_planned_once_per_window_and_event(database_url: str) -> Non
         approve(bot)  # plans the notice of the approval
         runtime = bot.runtime
         with runtime.sessions.begin() as session:
-            window = ledger.get_window(session, 1)
+            window = windows.get_window(session, 1)
             assert window is not None
             now = clock.now()
             again = notices_service.plan(session, runtime.settings, window, "approved", now)

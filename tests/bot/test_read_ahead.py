@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.services.read_ahead import FRESH_SECONDS, ReadAhead
 from coursedog.models import Schedule, ScheduleSnapshot
-from storage import ledger
+from storage import leases
 from tests.harness import ManualClock
 
 TTL = timedelta(minutes=5)
@@ -86,12 +86,12 @@ def start(sessions: sessionmaker[Session], ahead: ReadAhead, *envs: str) -> None
 
 def lease(sessions: sessionmaker[Session], clock: ManualClock, env: str, owner: str) -> int | None:
     with sessions.begin() as s:
-        return ledger.acquire_lease(s, env, owner, clock.now(), TTL)
+        return leases.acquire_lease(s, env, owner, clock.now(), TTL)
 
 
 def release(sessions: sessionmaker[Session], env: str, owner: str, epoch: int) -> None:
     with sessions.begin() as s:
-        assert ledger.release_lease(s, env, owner, epoch)
+        assert leases.release_lease(s, env, owner, epoch)
 
 
 def test_the_pass_that_takes_the_lease_next_gets_the_read(
@@ -169,7 +169,7 @@ def test_a_lease_that_ran_out_is_not_taken_for_free(
 
     assert api.reads == 0
     with sessions.begin() as s:
-        assert ledger.renew_lease(s, "prod", "a stalled replica", stalled, now=clock.now(), ttl=TTL)
+        assert leases.renew_lease(s, "prod", "a stalled replica", stalled, now=clock.now(), ttl=TTL)
     release(sessions, "prod", "a stalled replica", stalled)
     assert ahead.take("prod", lease(sessions, clock, "prod", "worker")) is None
 

@@ -16,7 +16,7 @@ from bot.services.reports import Report, ReportKind
 from bot.slack import ids
 from coursedog.models import Schedule
 from coursedog.simulator_faults import Fault
-from storage import ledger
+from storage import leases
 from storage.models import PendingReport, RemoteWrite, SlackNotice
 from tests.harness import APPROVER, REQUESTER, STRANGER, Bot, running_bot, settings_document
 
@@ -104,11 +104,11 @@ def test_a_failed_restore_is_reported_and_retried_until_it_works(bot: Bot) -> No
 def test_an_environment_leased_by_another_process_is_left_to_it(bot: Bot) -> None:
     now = datetime.now(UTC)
     with bot.runtime.sessions.begin() as s:
-        assert ledger.acquire_lease(s, "prod", "other-replica", now, timedelta(minutes=5))
+        assert leases.acquire_lease(s, "prod", "other-replica", now, timedelta(minutes=5))
     start_and_approve(bot)
     assert bot.sim.calls("PUT", "integrationSchedule") == 0
     with bot.runtime.sessions.begin() as s:
-        ledger.release_lease(s, "prod", "other-replica", 1)
+        leases.release_lease(s, "prod", "other-replica", 1)
     bot.runtime.worker.run_once()
     assert bot.settle() and prod(bot) == (False, False)
 

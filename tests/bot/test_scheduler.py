@@ -18,7 +18,7 @@ from bot.run.wiring import slack_client
 from bot.sandbox.slack_api import SlackStandIn
 from bot.services.windows import WindowService
 from bot.slack.notifier import SlackNotifier
-from storage import due, ledger
+from storage import audit, due
 from storage.due import ClaimedAction
 from storage.models import AuditEvent, DueAction
 from tests.harness import ManualClock, settings_document
@@ -37,7 +37,7 @@ def recording_handler(sessions, seen: Counter[str]):  # type: ignore[no-untyped-
 
     def handle(lease: Lease) -> None:
         with lease.transaction() as s:
-            ledger.add_audit(s, at=T0, actor="probe", action="ran", detail=lease.action.dedup_key)
+            audit.add(s, at=T0, actor="probe", action="ran", detail=lease.action.dedup_key)
         with lock:
             seen[lease.action.dedup_key] += 1
 
@@ -215,7 +215,7 @@ def test_a_process_paused_past_its_lease_changes_nothing(sessions) -> None:  # t
     other = Scheduler(sessions, clock, {"probe": recording_handler(sessions, seen)}, owner="other")
     assert other.run_due() == 1
     with pytest.raises(LeaseLost), Lease(late, claimed).transaction() as s:
-        ledger.add_audit(s, at=T0, actor="late", action="ran", detail="late")
+        audit.add(s, at=T0, actor="late", action="ran", detail="late")
     with sessions.begin() as s:
         assert s.scalars(select(AuditEvent.actor)).all() == ["probe"]
     assert seen == Counter({"probe:0": 1})

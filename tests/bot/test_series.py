@@ -15,7 +15,7 @@ from bot.errors import Conflict
 from bot.sandbox.slack_api import Message
 from bot.services import series_changes, series_feed
 from bot.slack import ids
-from storage import ledger, recurring
+from storage import recurring, windows
 from storage.models import AuditEvent, CoursedogNotice
 from tests.harness import (
     APPROVER,
@@ -428,7 +428,7 @@ def test_an_occurrence_started_while_its_skip_waits_is_refused_not_skipped(
             series_changes.skip(s, settings, row, actor=REQUESTER, day=date(2026, 10, 31), now=NOW)
 
     with sessions.begin() as s:  # the scheduler starts MW-1 meanwhile
-        window = ledger.get_window(s, 1, lock=True)
+        window = windows.get_window(s, 1, lock=True)
         assert window is not None and window.state == "approved"
         window.state = "active"
         s.flush()

@@ -10,7 +10,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage import audit, ledger
+from storage import audit, audit_chain
 from storage.models import AuditEvent
 from tests.tamper import tamper
 
@@ -20,7 +20,7 @@ T0 = datetime(2026, 12, 5, 15, 0, tzinfo=UTC)
 def add_events(sessions: sessionmaker[Session], count: int, *, actor: str = "U1") -> None:
     for n in range(count):
         with sessions.begin() as s:
-            ledger.add_audit(
+            audit.add(
                 s,
                 at=T0 + timedelta(minutes=n),
                 actor=actor,
@@ -37,19 +37,19 @@ def chain(sessions: sessionmaker[Session]) -> list[tuple[int, str, str]]:
         return [(r.id, r.prev_hash, r.hash) for r in rows.all()]
 
 
-def verdict(sessions: sessionmaker[Session]) -> audit.Verdict:
+def verdict(sessions: sessionmaker[Session]) -> audit_chain.Verdict:
     with sessions.begin() as s:
-        return audit.verify(s)
+        return audit_chain.verify(s)
 
 
 def test_each_event_is_chained_to_the_one_before(sessions: sessionmaker[Session]) -> None:
     add_events(sessions, 3)
     with sessions.begin() as s:  # several in one transaction, in the order they were added
         for n in range(3):
-            ledger.add_audit(s, at=T0, actor="U2", action=f"batch-{n}")
+            audit.add(s, at=T0, actor="U2", action=f"batch-{n}")
     rows = chain(sessions)
     assert [r[0] for r in rows] == [1, 2, 3, 4, 5, 6]
-    assert rows[0][1] == audit.GENESIS
+    assert rows[0][1] == audit_chain.GENESIS
     assert all(later[1] == earlier[2] for earlier, later in pairwise(rows))
     with sessions.begin() as s:
         actions = s.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
@@ -71,16 +71,16 @@ def test_id_is_available_when_asked_for_inside_the_transaction(
     sessions: sessionmaker[Session],
 ) -> None:
     with sessions.begin() as s:
-        event = ledger.add_audit(s, at=T0, actor="U1", action="now")
+        event = audit.add(s, at=T0, actor="U1", action="now")
         assert event.id is None
-        ledger.append_audit_now(s)
+        audit.append_now(s)
         assert event.id == 1
     assert verdict(sessions).ok
 
 
 def test_a_rolled_back_transaction_appends_nothing(sessions: sessionmaker[Session]) -> None:
     with pytest.raises(RuntimeError), sessions.begin() as s:
-        ledger.add_audit(s, at=T0, actor="U1", action="lost")
+        audit.add(s, at=T0, actor="U1", action="lost")
         raise RuntimeError("the unit of work failed")
     add_events(sessions, 1)
     assert [r[0] for r in chain(sessions)] == [1] and verdict(sessions).ok
@@ -155,7 +155,7 @@ def test_a_rewritten_event_with_a_recomputed_hash_breaks_the_next_link(
     add_events(sessions, 4)
     with sessions.begin() as s:
         row = s.scalars(select(AuditEvent).where(AuditEvent.id == 2)).one()
-        forged = audit.event_hash(_Forged(row, detail="nothing happened"), row.prev_hash)
+        forged = audit_chain.event_hash(_Forged(row, detail="nothing happened"), row.prev_hash)
     tamper(
         database_url,
         f"UPDATE audit_events SET detail = 'nothing happened', hash = '{forged}' WHERE id = 2",

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage import ledger
+from storage import audit, windows
 from storage.db import make_engine, make_sessions
 from storage.models import AuditEvent, Window
 from tests.conftest import PG_BASE_URL, _truncate_all
@@ -29,7 +29,7 @@ def test_two_replicas_appending_at_once_keep_one_chain(database_url: str) -> Non
             for n in range(per_thread):
                 with sessions.begin() as s:
                     for k in range(1 + n % 3):  # one to three events per transaction
-                        ledger.add_audit(s, at=T0, actor=name, action=f"{n}.{k}")
+                        audit.add(s, at=T0, actor=name, action=f"{n}.{k}")
         except BaseException as exc:  # reported below
             errors.append(exc)
 
@@ -79,10 +79,10 @@ def test_an_append_waiting_for_a_window_lock_does_not_hold_the_chain(
     def a() -> None:
         try:
             with sessions.begin() as s:
-                ledger.get_window(s, 1, lock=True)
+                windows.get_window(s, 1, lock=True)
                 a_holds.set()
                 assert a_may_go.wait(10)
-                ledger.add_audit(s, at=T0, actor="A", action="approved", window_id=1)
+                audit.add(s, at=T0, actor="A", action="approved", window_id=1)
         except BaseException as exc:
             errors.append(exc)
 
@@ -90,7 +90,7 @@ def test_an_append_waiting_for_a_window_lock_does_not_hold_the_chain(
         try:
             assert a_holds.wait(10)
             with sessions.begin() as s:
-                ledger.add_audit(s, at=T0, actor="B", action="schedule_written", window_id=1)
+                audit.add(s, at=T0, actor="B", action="schedule_written", window_id=1)
         except BaseException as exc:
             errors.append(exc)
 

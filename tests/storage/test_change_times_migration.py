@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 from alembic import command
 
-from storage import ledger
+from storage import audit
 from storage.db import alembic_config, make_engine, make_sessions
 from storage.types import UTCDateTime
 from tests.storage.test_audit import T0
@@ -65,7 +65,7 @@ def test_a_series_edited_before_the_migration_gets_its_last_edit_time(fresh_url:
         for minutes, number in ((1, 1), (2, 12), (3, 1), (4, 12), (5, 2)):
             action = "series_edited" if number != 2 else "series_approved"
             detail = f"S-{number}: every Saturday at 02:30 for 1h -> every Saturday at 03:00"
-            ledger.add_audit(
+            audit.add(
                 session,
                 at=T0 + timedelta(minutes=minutes),
                 actor="U2",

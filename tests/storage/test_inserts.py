@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage import ledger
+from storage import windows
 from storage.dialect_insert import insert_new
 from storage.models import DueAction, SlackNotice, Window, WindowEnvironment
 from tests.storage.ledgers import T0, add_window, window_row
@@ -36,7 +36,7 @@ def test_a_window_inserted_in_two_statements_holds_what_the_orm_would_have_writt
     fields = {"reason": "Banner patch", "ticket": "CHG-1", "override_by": "U2"}
     with sessions.begin() as s:
         by_orm = add_window(s, "requested", ("prod", "test"), T0, **fields)
-        window = ledger.insert_window(s, window_row("requested", ("prod", "test"), T0, **fields))
+        window = windows.insert_window(s, window_row("requested", ("prod", "test"), T0, **fields))
         assert window.id > by_orm  # it has its number inside the transaction
         assert window not in s  # and stays out of the session
     with sessions.begin() as s:
@@ -56,7 +56,7 @@ def test_environments_that_set_different_columns_go_in_together_each_at_its_defa
     window.environments[0].detail = "left off by hand"
     window.environments[1].status = "off"
     with sessions.begin() as s:
-        ledger.insert_window(s, window)
+        windows.insert_window(s, window)
     with sessions.begin() as s:
         written = _environments(s, window.id)
     assert written == [("prod", 0, "pending", "left off by hand"), ("test", 1, "off", None)]
@@ -66,7 +66,7 @@ def test_later_changes_to_an_inserted_window_are_not_saved_and_a_loaded_one_upda
     sessions: sessionmaker[Session],
 ) -> None:
     with sessions.begin() as s:
-        window = ledger.insert_window(s, window_row("requested", ("prod",), T0))
+        window = windows.insert_window(s, window_row("requested", ("prod",), T0))
         window.state = "denied"  # out of the session: not written
     with sessions.begin() as s:
         loaded = s.get(Window, window.id)

@@ -29,7 +29,7 @@ from bench.history_fill import fill
 from bot.domain.states import HOLDING
 from bot.services.idle_watch import EXPLAINED, UNEXPLAINED
 from bot.services.plans import ROW_WAITING_RESTORE
-from storage import due, ledger, reporting
+from storage import audit, due, pending_reports, remote_writes, reporting, windows
 from storage.db import make_engine, make_sessions
 from storage.models import Base, Baseline, DueAction, RemoteWrite
 from tests.ledger_rows import add_window
@@ -85,8 +85,8 @@ def _present(sessions: sessionmaker[Session]) -> Present:
                 started_at=NOW, finished_at=NOW,
             )
         )  # fmt: skip
-        ledger.add_audit(s, at=NOW, actor="system", action=UNEXPLAINED, environment="prod")
-        ledger.add_audit(s, at=NOW, actor="system", action=EXPLAINED, environment="prod")
+        audit.add(s, at=NOW, actor="system", action=UNEXPLAINED, environment="prod")
+        audit.add(s, at=NOW, actor="system", action=EXPLAINED, environment="prod")
     return Present(active=active, ending=ending)
 
 
@@ -99,34 +99,34 @@ QUESTIONS: dict[str, Question] = {
         s, owner="plans", now=NOW, lease=timedelta(minutes=2), limit=50
     ),
     "scheduler: next due time": lambda s, p: due.next_due_at(s),
-    "worker: environments in play": lambda s, p: ledger.environments_in_play(
+    "worker: environments in play": lambda s, p: windows.environments_in_play(
         s, HOLDING_STATES, ROW_WAITING_RESTORE, NOW
     ),
     "worker: writes that may still land": lambda s, p: [
-        ledger.writes_that_may_land(s, env, NOW) for env in ("prod", "staging")
+        remote_writes.writes_that_may_land(s, env, NOW) for env in ("prod", "staging")
     ],
-    "worker: owed reports": lambda s, p: ledger.owed_reports(s),
-    "worker: abandoned writes": lambda s, p: ledger.pending_writes(s, "prod"),
-    "worker: cards owed": lambda s, p: ledger.cards_owed(s, "requested", NOW),
+    "worker: owed reports": lambda s, p: pending_reports.owed_reports(s),
+    "worker: abandoned writes": lambda s, p: remote_writes.pending_writes(s, "prod"),
+    "worker: cards owed": lambda s, p: windows.cards_owed(s, "requested", NOW),
     "worker: the plan's holding and waiting windows": lambda s, p: [
-        ledger.holding_and_waiting(s, env, HOLDING_STATES, ROW_WAITING_RESTORE)
+        windows.holding_and_waiting(s, env, HOLDING_STATES, ROW_WAITING_RESTORE)
         for env in ("prod", "staging")
     ],
     "status: holding windows": lambda s, p: [
-        ledger.windows_on(s, env, HOLDING_STATES) for env in ("prod", "staging")
+        windows.windows_on(s, env, HOLDING_STATES) for env in ("prod", "staging")
     ],
     "saved-state choice: rows owed a restore": lambda s, p: [
-        ledger.window_environments(s, env, ROW_WAITING_RESTORE) for env in ("prod", "staging")
+        windows.window_environments(s, env, ROW_WAITING_RESTORE) for env in ("prod", "staging")
     ],
     "worker and status: held baseline": lambda s, p: [
-        ledger.held_baseline(s, env) for env in ("prod", "staging")
+        windows.held_baseline(s, env) for env in ("prod", "staging")
     ],
     "worker: the planned windows, locked": lambda s, p: [
-        ledger.get_window(s, p.active, lock=True),
-        ledger.get_window(s, p.ending, lock=True),
+        windows.get_window(s, p.active, lock=True),
+        windows.get_window(s, p.ending, lock=True),
     ],
     "watchdog: last report": lambda s, p: [
-        ledger.last_environment_action(s, env, (UNEXPLAINED, EXPLAINED))
+        audit.last_environment_action(s, env, (UNEXPLAINED, EXPLAINED))
         for env in ("prod", "staging")
     ],
     "metrics: due and late": lambda s, p: reporting.due_counts(

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage import due, ledger, reporting
+from storage import audit, due, reporting
 from tests.storage.ledgers import DAY, T0, add_window
 
 OPEN = ("requested", "approved", "active", "failed")
@@ -43,7 +43,7 @@ def test_last_changes_come_from_the_audit_trail_as_aware_utc(
         first = add_window(s, "approved", ("prod",), T0)
         second = add_window(s, "requested", ("prod",), T0)
         for minutes in (1, 9, 4):
-            ledger.add_audit(
+            audit.add(
                 s, at=T0 + timedelta(minutes=minutes), actor="U1", action="x", window_id=first
             )
     with sessions.begin() as s:

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage import ledger
+from storage import audit, windows
 from storage.models import AuditEvent, Window
 from tests.storage.ledgers import T0, add_window, window_row
 
@@ -44,7 +44,7 @@ def test_a_window_read_in_a_transaction_stays_loaded_until_it_ends(
         window_id = add_window(s, "active", ("prod", "staging"), T0)
     session = sessions()
     with session.begin():
-        window = ledger.get_window(session, window_id, lock=True)
+        window = windows.get_window(session, window_id, lock=True)
         assert window is not None and window.environment_names == ["prod", "staging"]
         del window
         gc.collect()
@@ -58,7 +58,7 @@ def test_a_window_read_in_a_transaction_stays_loaded_until_it_ends(
         with statements(engine_of(sessions)) as seen:
             assert session.get(Window, window_id) is not None
         assert len(seen) >= 1  # a new transaction reads it afresh
-        ledger.get_window(session, window_id)
+        windows.get_window(session, window_id)
         session.rollback()
     assert not any(key.startswith(("ledger_", "audit_")) for key in session.info)
     session.close()
@@ -72,16 +72,16 @@ def test_the_audit_trail_locks_only_the_windows_its_transaction_does_not_hold(
         other = add_window(s, "active", ("staging",), T0)
     postgres = engine_of(sessions).dialect.name == "postgresql"
     with statements(engine_of(sessions)) as seen, sessions.begin() as s:
-        ledger.get_window(s, locked, lock=True)
-        ledger.add_audit(s, at=T0, actor="U1", action="probe", window_id=locked)
+        windows.get_window(s, locked, lock=True)
+        audit.add(s, at=T0, actor="U1", action="probe", window_id=locked)
     assert not any("KEY SHARE" in q for q in seen)  # the window is locked for update already
     with statements(engine_of(sessions)) as seen, sessions.begin() as s:
-        ledger.add_audit(s, at=T0, actor="U1", action="probe", window_id=other)
+        audit.add(s, at=T0, actor="U1", action="probe", window_id=other)
     shares = [q for q in seen if q.endswith("FOR KEY SHARE")]
     assert len(shares) == (1 if postgres else 0)  # what the foreign key check takes, first
     with statements(engine_of(sessions)) as seen, sessions.begin() as s:
-        new = ledger.insert_window(s, window_row("requested", ("prod",), None))
-        ledger.add_audit(s, at=T0, actor="U1", action="requested", window_id=new.id)
+        new = windows.insert_window(s, window_row("requested", ("prod",), None))
+        audit.add(s, at=T0, actor="U1", action="requested", window_id=new.id)
     assert not any("KEY SHARE" in q for q in seen)  # inserted by this transaction
 
 
@@ -90,10 +90,10 @@ def test_events_staged_in_a_transaction_that_rolls_back_are_not_appended_by_the_
 ) -> None:
     session = sessions()
     with session.begin():
-        ledger.add_audit(session, at=T0, actor="U1", action="undone")
+        audit.add(session, at=T0, actor="U1", action="undone")
         session.rollback()
     with session.begin():
-        ledger.add_audit(session, at=T0, actor="U1", action="kept")
+        audit.add(session, at=T0, actor="U1", action="kept")
     session.close()
     with sessions.begin() as s:
         assert s.scalars(select(AuditEvent.action)).all() == ["kept"]
