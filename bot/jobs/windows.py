@@ -10,14 +10,13 @@ from bot.config import Settings
 from bot.domain.durations import format_duration
 from bot.jobs.scheduler import Handler, Lease
 from bot.services import timed, timetable
-from bot.services.access import Access
 from bot.services.drivers import Drivers
 from bot.services.timed import Outcome, Timed
+from bot.services.windows import WindowService
 from bot.slack import messages
 from bot.slack.context import Kicker
 from bot.slack.notifier import SlackNotifier
 from bot.slack.text import escape
-from storage import windows
 from storage.due import ClaimedAction
 
 # A notice this much after its due time says it is late (the bot was down or busy).
@@ -33,13 +32,13 @@ class Jobs:
         clock: Clock,
         notifier: SlackNotifier,
         worker: Kicker,
-        access: Access,
+        windows: WindowService,
         *,
         drivers: Drivers,
     ) -> None:
         self._settings = settings
         self._drivers = drivers
-        self._access = access
+        self._windows = windows
         self._clock = clock
         self._notifier = notifier
         self._worker = worker
@@ -150,18 +149,13 @@ class Jobs:
             self._notifier.in_thread(view, lease.action.dedup_key, messages.auto_ended(view, late))
             self._worker.kick(view.environment_names)
             return
-        approvers = self._approvers(view.id) if result.escalate else []
+        approvers = self._windows.approvers(view.id) if result.escalate else []
         text = messages.overdue(view, result.number, approvers, late)
         self._notifier.in_thread(
             view, lease.action.dedup_key, text, blocks=messages.with_choices(view, text)
         )
         stamp = int(view.ends_at.timestamp()) if view.ends_at else 0
         self._direct_all(approvers, f"escalate:{view.id}:{stamp}", messages.escalation(view))
-
-    def _approvers(self, window_id: int) -> list[str]:
-        with self._notifier.sessions.begin() as session:
-            window = windows.get_window(session, window_id)
-            return sorted(self._access.approvers_of(window)) if window else []
 
     def _direct_all(self, users: Iterable[str], key: str, text: str) -> None:
         for user_id in users:

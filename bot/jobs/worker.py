@@ -32,15 +32,18 @@ class Worker(BackgroundLoop):
         reconciler: Reconciler,
         publish: Publish,
         *,
+        owed: Callable[[], list[Report]],
         interval: float,
         environments: Iterable[str] = (),
         watchdog_interval: float = 300.0,
     ) -> None:
+        """``owed``: the reports the ledger owes Slack (bot.services.outbox), for ``publish``."""
         super().__init__("worker", interval)
         self.watchdog = Heartbeat("watchdog", watchdog_interval)
         self.outbox = Heartbeat("outbox", interval)
         self._reconciler = reconciler
         self._publish = publish
+        self._owed = owed
         self._all = sorted(environments)
         self._watchdog_interval = watchdog_interval
         self._last_watch = time.monotonic()
@@ -152,7 +155,7 @@ class Worker(BackgroundLoop):
         return reports
 
     def _post_owed_reports(self) -> None:
-        owed = self._reconciler.owed_reports()
+        owed = self._owed()
         if owed:  # recorded with their outcome, but a crash or Slack kept them unposted
             self._publish(owed)
 

@@ -40,8 +40,10 @@ from bot.services.access import Access
 from bot.services.blackouts import BlackoutService
 from bot.services.contracts import standings
 from bot.services.drivers import Drivers
+from bot.services.notice_sending import NoticeSending
 from bot.services.notices import NOTIFY, NoticeService
 from bot.services.occurrences import MATERIALISE
+from bot.services.outbox import Outbox
 from bot.services.presses import AssistedService
 from bot.services.read_ahead import ReadAhead
 from bot.services.reconciler import Reconciler
@@ -211,16 +213,18 @@ def build_runtime(
     links = merge_settings_links(settings)
     # Who switches each environment, from the contracts stored when the bot starts.
     drivers = Drivers(settings, standings(sessions, settings.environments))
+    outbox = Outbox(sessions, clock)
+    assisted = AssistedService(settings, sessions, clock, clients, access, drivers=drivers)
     notifier = SlackNotifier(
         slack,
-        sessions,
+        outbox,
         clock,
         windows,
         labels=labels,
         channel=settings.approvals_channel,
+        checklists=assisted,
         nightly=settings.nightly_merge.span(),
         merge_settings=links,
-        readable=frozenset(clients),
         drivers=drivers.descriptions(),
     )
     reconciler = Reconciler(
@@ -236,16 +240,18 @@ def build_runtime(
     worker = Worker(
         reconciler,
         notifier.publish,
+        owed=outbox.owed_reports,
         interval=settings.reconcile_interval_seconds,
         environments=settings.environments,
         watchdog_interval=settings.watchdog_interval_seconds,
     )
-    jobs = Jobs(settings, clock, notifier, worker, access, drivers=drivers)
+    jobs = Jobs(settings, clock, notifier, worker, windows, drivers=drivers)
     series = SeriesService(settings, sessions, clock, access, on_scheduled=wake)
     series_notices = SeriesNotifier(
         slack,
         notifier,
         windows,
+        outbox,
         series,
         labels=labels,
         channel=settings.approvals_channel,
@@ -257,6 +263,7 @@ def build_runtime(
         clock,
         notifier,
         windows,
+        NoticeSending(settings, sessions, clock),
         mailer=mailer,
         name_of=SlackPeople(slack).name,
         on_settled=worker.kick,
@@ -289,7 +296,8 @@ def build_runtime(
         worker=worker,
         home=home,
         notices=NoticeService(sessions, access, clock.now, on_settled=worker.kick),
-        assisted=AssistedService(settings, sessions, clock, clients, access, drivers=drivers),
+        outbox=outbox,
+        assisted=assisted,
         merge_settings=links,
         series=series,
         blackouts=BlackoutService(settings, sessions, clock, access),

@@ -13,7 +13,7 @@ from dataclasses import replace
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock
-from bot.services import assisted, outcomes
+from bot.services import assisted, outbox, outcomes
 from bot.services.comments import ActivityComments
 from bot.services.plans import Plan
 from bot.services.reports import Report, ReportKind
@@ -149,7 +149,7 @@ class ByHand:
     def _owed(self, session: Session, reports: list[Report]) -> list[Report]:
         """Keep the reports, and the comments they warrant, with the outcome until they are
         posted (see Reconciler._record)."""
-        outcomes.owe(session, reports, self._clock.now())
+        outbox.owe(session, reports, self._clock.now())
         self._comments.owe(session, reports)
         return reports
 

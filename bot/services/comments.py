@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session, lazyload, sessionmaker
 from bot.clock import Clock
 from bot.services import notices
 from bot.services.notices import Citation
-from bot.services.outcomes import owe
+from bot.services.outbox import owe
 from bot.services.reports import Report, ReportKind
 from coursedog.errors import CoursedogError
 from coursedog.models import Schedule

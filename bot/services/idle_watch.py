@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock
 from bot.domain.states import WindowState
-from bot.services.outcomes import owe
+from bot.services.outbox import owe
 from bot.services.reports import Report, ReportKind
 from bot.services.schedule_api import ScheduleApi
 from coursedog.errors import CoursedogError

@@ -20,7 +20,7 @@ from bot.services.evidence import Evidence
 from bot.services.plans import ROW_WAITING_RESTORE, Plan, holds
 from bot.services.reports import Report, ReportKind
 from coursedog.models import Schedule
-from storage import audit, pending_reports, windows
+from storage import audit, windows
 from storage.models import Baseline, Window, WindowEnvironment
 
 
@@ -31,11 +31,6 @@ class Failure(StrEnum):
     LOCKED = "locked"  # Coursedog said the settings are locked: only it can change them
     REFUSED = "refused"  # a write was refused, reason unknown (read-only user, or locked)
     UNRECOGNISED = "unrecognised"  # a schedule read the bot cannot make sense of
-
-
-def owe(session: Session, reports: Sequence[Report], now: datetime) -> None:
-    """Keep reports in the ledger, with the outcome they tell of, until they are posted."""
-    pending_reports.owe_reports(session, [(r.dedup_key, r.to_payload()) for r in reports], now)
 
 
 def _rows(

@@ -35,6 +35,7 @@ from bot.services.drivers import Drivers
 from bot.services.plans import ROW_EARLY, ROW_WAITING_RESTORE, holds
 from coursedog.errors import CoursedogError
 from storage import audit, windows
+from storage.db import reading
 from storage.models import AssistedStep
 
 
@@ -185,14 +186,13 @@ class AssistedService:
 
     def view(self, press: Press) -> ChecklistView | None:
         """The checklist a press belongs to, as it stands."""
-        with self._sessions.begin() as session:
-            return load(
-                session,
-                press.window_id,
-                press.environment,
-                press.phase,
-                reads=press.environment in self._clients,
-            )
+        return self.checklist(press.window_id, press.environment, press.phase)
+
+    def checklist(self, window_id: int, environment: str, phase: str) -> ChecklistView | None:
+        """A window's checklist for one environment and phase as it stands, if it has one."""
+        with reading(self._sessions) as session:
+            reads = environment in self._clients
+            return load(session, window_id, environment, phase, reads=reads)
 
     def _check(self, press: Press) -> None:
         if press.phase not in PHASES or press.step not in (*SWITCHES, SAVE, COMMENT):

@@ -27,7 +27,8 @@ from bot.services.comments import ActivityComments
 from bot.services.drivers import Drivers
 from bot.services.idle_watch import IdleWatch
 from bot.services.late_writes import LateWrites
-from bot.services.outcomes import Failure, owe
+from bot.services.outbox import owe
+from bot.services.outcomes import Failure
 from bot.services.plans import ROW_EARLY, ROW_WAITING_RESTORE, Plan, read_plan
 from bot.services.read_ahead import ReadAhead
 from bot.services.reports import Publish, Publisher, Report, ReportKind
@@ -35,13 +36,10 @@ from bot.services.schedule_api import ScheduleApi
 from bot.services.writes import ScheduleWriter, Written
 from coursedog.errors import CoursedogError, UnrecognisedSchedule
 from coursedog.models import Schedule, ScheduleSnapshot
-from storage import leases, pending_reports, windows
-from storage.db import reading
+from storage import leases, windows
 
 log = logging.getLogger(__name__)
 ALL_OFF = Schedule(nightly=False, realtime=False)
-# A report Slack would not take for this long is dropped (it was logged each time).
-GIVE_UP_POSTING = timedelta(days=1)
 _LOCKED_NOTICES = {
     ReportKind.OFF_LOCKED: notices.LOCKED_OFF,
     ReportKind.RESTORE_LOCKED: notices.LOCKED_RESTORE,
@@ -296,7 +294,7 @@ class Reconciler:
 
     def _record(self, produce: Callable[[Session], list[Report]]) -> list[Report]:
         """Commit an outcome together with the reports and the Activity comments it owes
-        (see owed_reports and ActivityComments.post_owed)."""
+        (see bot.services.outbox and ActivityComments.post_owed)."""
         with self._sessions.begin() as session:
             reports = produce(session)
             owe(session, reports, self._clock.now())
@@ -320,23 +318,6 @@ class Reconciler:
 
         told = self._record(produce)
         return told + self._by_hand.needs_person(env, plan, live, desired)
-
-    def owed_reports(self) -> list[Report]:
-        """Reports committed with their outcome but not known to be posted (e.g. a crash).
-
-        Every worker pass asks, and almost always none are owed: the question is a read that
-        takes no writer's turn; only reports owed too long to post are written off."""
-        with reading(self._sessions) as session:
-            rows = pending_reports.owed_reports(session)
-            too_old = self._clock.now() - GIVE_UP_POSTING
-            stale = [r.dedup_key for r in rows if r.created_at < too_old]
-            owed = [Report.from_payload(r.payload) for r in rows if r.dedup_key not in stale]
-        if stale:
-            with self._sessions.begin() as session:
-                for key in stale:
-                    log.error("giving up posting report %s to Slack", key)
-                    pending_reports.settle_report(session, key, posted_only=False)
-        return owed
 
     def _unrecognised(self, env: str, plan: Plan, exc: UnrecognisedSchedule) -> list[Report]:
         """A schedule the bot cannot read with certainty: write nothing, show a person what

@@ -15,7 +15,7 @@ from bot.config import Settings
 from bot.domain.grammar import EndCommand
 from bot.domain.states import HOLDING, WindowState, transition
 from bot.errors import Conflict
-from bot.services import blackouts, conflicts, notices, timetable
+from bot.services import blackouts, conflicts, notices, outbox, timetable
 from bot.services.access import Access, NoGroups, label
 from bot.services.evidence import Evidence
 from bot.services.plans import ROW_WAITING_RESTORE
@@ -30,16 +30,11 @@ from bot.services.window_moves import (
     load_window,
     record_request,
 )
-from storage import audit, due, slack_notices, windows
+from storage import audit, due, windows
 from storage.db import reading
 from storage.models import Window
 
 S = WindowState
-
-
-def card_key(window_id: int) -> str:
-    """The key of the Slack notice that claims the post of a request's approval card."""
-    return f"card:{window_id}"
 
 
 @dataclass(frozen=True)
@@ -124,11 +119,8 @@ class WindowService:
                 now=now,
                 override=allowed,
             )
-            # The card is owed from now on: whoever answers posts it under this claim; if that
-            # process stops first, the claim goes stale and a periodic pass takes it over.
-            claim = slack_notices.claim_notice(
-                session, card_key(window.id), self._settings.approvals_channel, None, now
-            )
+            # The card is owed from now on, claimed with the request (bot.services.outbox).
+            claim = outbox.claim_card(session, window.id, self._settings.approvals_channel, now)
             view = WindowView.of(window)
             # In the same transaction: a second one (its begin and commit, on PostgreSQL its
             # connection's ping) cost more than the writers' turn it spared on SQLite.
@@ -137,22 +129,21 @@ class WindowService:
         self._on_scheduled(soonest)
         return Requested(view, overlaps, claim)
 
-    def attach_card(self, window_id: int, channel: str, ts: str) -> None:
-        """Remember where the approval card was posted (its thread carries the story)."""
-        with self._sessions.begin() as session:
-            windows.attach_card(session, window_id, channel, ts)
-
-    def cards_owed(self, grace: timedelta) -> list[WindowView]:
-        """Requests made more than ``grace`` ago whose approval card was never posted (the
-        process that took them stopped before posting it)."""
-        with reading(self._sessions) as session:
-            owed = windows.cards_owed(session, S.REQUESTED, self._clock.now() - grace)
-            return [WindowView.of(window) for window in owed]
-
     def get(self, window_id: int) -> WindowView:
         """A snapshot of one window."""
         with reading(self._sessions) as session:
             return WindowView.of(load_window(session, window_id, lock=False))
+
+    def overlaps(self, view: WindowView) -> conflicts.Overlaps:
+        """Other scheduled windows on the same environments whose time overlaps this one's."""
+        with reading(self._sessions) as session:
+            return conflicts.overlapping(session, view, self._clock.now())
+
+    def approvers(self, window_id: int) -> list[str]:
+        """Who may approve the window (groups expanded), in order; none if it is gone."""
+        with reading(self._sessions) as session:
+            window = windows.get_window(session, window_id)
+            return sorted(self._access.approvers_of(window)) if window else []
 
     def approve(self, *, window_id: int, approver: str) -> WindowView:
         """Approve a request: active at once if its start has come, else scheduled."""

@@ -13,7 +13,7 @@ from bot.services.views import WindowView
 from bot.services.windows import Requested
 from bot.slack import messages
 from bot.slack.context import SlackDeps
-from bot.slack.notifier import STALE_CLAIM, CardNotPosted
+from bot.slack.notifier import CardNotPosted
 from bot.slack.text import user
 
 
@@ -75,12 +75,12 @@ def post_owed_cards(deps: SlackDeps) -> int:
     """Post the cards of requests whose process stopped between its answer and the card.
 
     The request was recorded and its number given; without a card nobody could approve it.
-    Each is taken over once the claim its request made is stale (STALE_CLAIM after it), so
+    Each is taken over once the claim its request made is stale (bot.services.outbox), so
     a poster still at work is left to finish. A card Slack refuses withdraws the request, and
     the requester hears why in a direct message. Returns how many cards were posted.
     """
     posted = 0
-    for view in deps.windows.cards_owed(STALE_CLAIM):
+    for view in deps.outbox.cards_owed():
         try:
             posted += deps.notifier.post_card(view)
         except CardNotPosted as exc:

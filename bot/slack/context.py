@@ -10,6 +10,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.services.blackouts import BlackoutService
 from bot.services.notices import NoticeService
+from bot.services.outbox import Outbox
 from bot.services.presses import AssistedService
 from bot.services.series import SeriesService
 from bot.services.status import StatusService
@@ -39,6 +40,7 @@ class SlackDeps:
     worker: Kicker
     home: HomePublisher
     notices: NoticeService
+    outbox: Outbox
     assisted: AssistedService
     # Environment -> link to its Merge Settings page in Coursedog.
     merge_settings: Mapping[str, str]

@@ -5,21 +5,20 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Mapping
-from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy.orm import Session, sessionmaker
 
 from bot import crashpoint
 from bot.clock import Clock
 from bot.domain.nightly import NightlyMerge
-from bot.services import assisted, conflicts
+from bot.services import conflicts
+from bot.services.assisted import ChecklistView
+from bot.services.outbox import Outbox, card_key, thread_of
 from bot.services.reports import Report, ReportKind
 from bot.services.views import WindowView
-from bot.services.window_moves import load_window
-from bot.services.windows import WindowService, card_key
+from bot.services.windows import WindowService
 from bot.slack.blocks import card_text, nightly_warning, render_card
 from bot.slack.checklist_blocks import comment_to_paste, comment_value
 from bot.slack.checklist_blocks import render as render_checklist
@@ -30,13 +29,17 @@ from bot.slack.messages import (
     save_state_choices,
     switched_back_on,
 )
-from storage import pending_reports, slack_notices, windows
-from storage.db import reading
 
 log = logging.getLogger(__name__)
-# A notice claimed this long ago and never posted lost its poster (a crash): post it again.
-STALE_CLAIM = timedelta(minutes=5)
 CARD_LOCKS = 64
+
+
+class Checklists(Protocol):
+    """Where an assisted report's checklist is read (bot.services.presses.AssistedService)."""
+
+    def checklist(self, window_id: int, environment: str, phase: str) -> ChecklistView | None:
+        """The checklist as it stands, or None if there is none."""
+        ...
 
 
 class CardNotPosted(Exception):
@@ -53,39 +56,34 @@ class SlackNotifier:
     def __init__(
         self,
         client: WebClient,
-        sessions: sessionmaker[Session],
+        outbox: Outbox,
         clock: Clock,
         windows: WindowService,
         *,
         labels: Mapping[str, str],
         channel: str,
+        checklists: Checklists,
         nightly: NightlyMerge | None = None,
         merge_settings: Mapping[str, str] | None = None,
-        readable: frozenset[str] = frozenset(),
         drivers: Mapping[str, str] | None = None,
     ) -> None:
         """``drivers``: how each environment is switched, as cards show it."""
         self._drivers = dict(drivers or {})
         self._nightly = nightly
-        # Environment -> link to its Merge Settings page, and which ones the bot can read.
+        # Environment -> link to its Merge Settings page.
         self._links = dict(merge_settings or {})
-        self._readable = readable
+        self._checklists = checklists
         self._channel = channel
         # Called after a card changed (the App Home re-publishes for its viewers).
         self.on_change: Callable[[], None] | None = None
         self._client = client
-        self._sessions = sessions
+        self._outbox = outbox
         self._clock = clock
         self._windows = windows
         self._labels = labels
         # Card refreshes of one window take turns (locks striped by window id).
         self._card_locks = [threading.Lock() for _ in range(CARD_LOCKS)]
         self._thread_locks = [threading.Lock() for _ in range(CARD_LOCKS)]
-
-    @property
-    def sessions(self) -> sessionmaker[Session]:
-        """The ledger's session factory."""
-        return self._sessions
 
     def post_once(
         self,
@@ -97,25 +95,10 @@ class SlackNotifier:
         blocks: list[dict[str, Any]] | None = None,
     ) -> str | None:
         """Post ``text`` unless a notice with ``key`` was posted already; return its ts."""
-        with self._sessions.begin() as session:
-            notice_id = self._claim(session, key, channel, thread_ts)
+        notice_id = self._outbox.claim(key, channel, thread_ts)
         if notice_id is None:
             return None
         return self._post_claimed(notice_id, key, channel, text, thread_ts=thread_ts, blocks=blocks)
-
-    def _claim(self, session: Session, key: str, channel: str, thread_ts: str | None) -> int | None:
-        """Reserve ``key`` in ``session``'s transaction; None when it is (being) posted."""
-        return slack_notices.claim_notice(
-            session, key, channel, thread_ts, self._clock.now(), stale_after=STALE_CLAIM
-        )
-
-    def _claim_in_thread(self, window_id: int, key: str) -> tuple[WindowView, int | None]:
-        """The window as it is now and, in the same transaction, the claim of ``key`` in its
-        thread (one transaction before a report's post, not a read and then a claim)."""
-        with self._sessions.begin() as session:
-            view = WindowView.of(load_window(session, window_id, lock=False))
-            channel, thread_ts = _thread_of(view)
-            return view, self._claim(session, key, channel, thread_ts)
 
     def _post_claimed(
         self,
@@ -134,12 +117,10 @@ class SlackNotifier:
             )
         except Exception as exc:  # a notice must never break the caller's work
             log.error("posting notice %s failed: %s", key, _slack_error(exc))
-            with self._sessions.begin() as session:
-                slack_notices.free_notice(session, notice_id)
+            self._outbox.not_posted(notice_id)
             return None
         ts = str(reply.get("ts"))
-        with self._sessions.begin() as session:
-            slack_notices.settle_notice(session, notice_id, ts)
+        self._outbox.posted(notice_id, ts)
         return ts
 
     def post_card(
@@ -154,8 +135,7 @@ class SlackNotifier:
         claim; CardNotPosted when Slack refuses the card (the claim is freed)."""
         notice_id = claim
         if notice_id is None:
-            with self._sessions.begin() as session:
-                notice_id = self._claim(session, card_key(view.id), self._channel, None)
+            notice_id = self._outbox.claim(card_key(view.id), self._channel)
         if notice_id is None:
             return False
         try:
@@ -163,20 +143,16 @@ class SlackNotifier:
                 channel=self._channel, **self.message_payload(view, overlaps)
             )
         except Exception as exc:  # a card nobody can see is no card: the caller withdraws
-            with self._sessions.begin() as session:
-                slack_notices.free_notice(session, notice_id)
+            self._outbox.not_posted(notice_id)
             raise CardNotPosted(_slack_error(exc)) from exc
-        ts = str(reply["ts"])
-        with self._sessions.begin() as session:  # the card and its claim settle together
-            windows.attach_card(session, view.id, str(reply["channel"]), ts)
-            slack_notices.settle_notice(session, notice_id, ts)
+        self._outbox.card_posted(view.id, notice_id, str(reply["channel"]), str(reply["ts"]))
         return True
 
     def in_thread(
         self, view: WindowView, key: str, text: str, *, blocks: list[dict[str, Any]] | None = None
     ) -> None:
         """Post once in the window's card thread (or to the requester when there is no card)."""
-        channel, thread_ts = _thread_of(view)
+        channel, thread_ts = thread_of(view)
         self.post_once(key, channel, text, thread_ts=thread_ts, blocks=blocks)
 
     def tell_first(
@@ -225,13 +201,13 @@ class SlackNotifier:
         for report in reports:
             if report.window_id is None:
                 self.post_channel(report.dedup_key, render_report(report, self._labels))
-                self._settle(report.dedup_key)
+                self._outbox.report_posted(report.dedup_key)
                 continue
             text, blocks = self._render(report)
             with self._thread_locks[report.window_id % len(self._thread_locks)]:  # after tell_first
-                view, notice_id = self._claim_in_thread(report.window_id, report.dedup_key)
+                view, notice_id = self._outbox.claim_in_thread(report.window_id, report.dedup_key)
                 if notice_id is not None:
-                    channel, thread_ts = _thread_of(view)
+                    channel, thread_ts = thread_of(view)
                     self._post_claimed(
                         notice_id,
                         report.dedup_key,
@@ -242,7 +218,8 @@ class SlackNotifier:
                     )
             touched[report.window_id] = view
             crashpoint.reached("posted")
-            self._settle(report.dedup_key)
+            # Posted, or known posted: owed no more. One Slack refused stays owed for the worker.
+            self._outbox.report_posted(report.dedup_key)
         for view in touched.values():
             self.refresh_card(view)  # re-read there, under the card's lock
 
@@ -258,10 +235,7 @@ class SlackNotifier:
             value = comment_value(report.window_id, env, report.detail)
             return text, comment_to_paste(text, value)
         if report.kind is ReportKind.ASSISTED and report.window_id is not None:
-            with self._sessions.begin() as session:
-                checklist = assisted.load(
-                    session, report.window_id, env, report.detail, reads=env in self._readable
-                )
+            checklist = self._checklists.checklist(report.window_id, env, report.detail)
             if checklist is not None:
                 label = self._labels.get(env, env)
                 return render_checklist(checklist, label, self._links.get(env, ""))
@@ -274,22 +248,11 @@ class SlackNotifier:
         except Exception as exc:  # a view of the ledger; the ledger is the truth
             log.error("updating message %s failed: %s", ts, _slack_error(exc))
 
-    def _settle(self, key: str) -> None:
-        """The report was posted (or is known posted): it is owed no more. If Slack refused
-        it, it stays owed and the worker offers it again."""
-        with self._sessions.begin() as session:
-            pending_reports.settle_report(session, key)
-
     def message_payload(
         self, view: WindowView, overlaps: conflicts.Overlaps | None = None
     ) -> dict[str, Any]:
         """The card as chat.postMessage arguments (``overlaps`` when they were just read)."""
         return {"text": card_text(view), "blocks": self._card(view, overlaps)}
-
-    def overlaps(self, view: WindowView) -> conflicts.Overlaps:
-        """Other scheduled windows on the same environments whose time overlaps this one's."""
-        with reading(self._sessions) as session:
-            return conflicts.overlapping(session, view, self._clock.now())
 
     def _card(
         self, view: WindowView, overlaps: conflicts.Overlaps | None = None
@@ -297,7 +260,7 @@ class SlackNotifier:
         now = self._clock.now()
         warning = nightly_warning(view, self._nightly, now) if self._nightly else None
         if overlaps is None:
-            overlaps = self.overlaps(view)
+            overlaps = self._windows.overlaps(view)
         return render_card(
             view, self._labels, now, [warning] if warning else [], overlaps, drivers=self._drivers
         )
@@ -308,10 +271,3 @@ def _slack_error(exc: Exception) -> str:
     if isinstance(exc, SlackApiError):
         return str(exc.response.get("error"))
     return type(exc).__name__
-
-
-def _thread_of(view: WindowView) -> tuple[str, str | None]:
-    """Where a window's notices go: its card's thread, or the requester when it has no card."""
-    if view.channel_id and view.card_ts:
-        return view.channel_id, view.card_ts
-    return view.requester_id, None

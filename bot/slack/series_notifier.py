@@ -10,6 +10,7 @@ from typing import Any
 from slack_sdk import WebClient
 
 from bot.services.occurrences import Created, Materialised
+from bot.services.outbox import Outbox
 from bot.services.series import SeriesService
 from bot.services.series_view import SeriesView
 from bot.services.windows import WindowService
@@ -27,6 +28,7 @@ class SeriesNotifier:
         client: WebClient,
         notifier: SlackNotifier,
         windows: WindowService,
+        outbox: Outbox,
         series: SeriesService,
         *,
         labels: Mapping[str, str],
@@ -36,6 +38,7 @@ class SeriesNotifier:
         self._client = client
         self._notifier = notifier
         self._windows = windows
+        self._outbox = outbox
         self._series = series
         self._labels = labels
         self._channel = channel
@@ -90,7 +93,7 @@ class SeriesNotifier:
             except Exception as exc:  # the window goes ahead; its news go to the requester
                 log.error("posting the card of %s failed: %s", view.number, type(exc).__name__)
             else:
-                self._windows.attach_card(view.id, str(reply["channel"]), str(reply["ts"]))
+                self._outbox.attach_card(view.id, str(reply["channel"]), str(reply["ts"]))
                 view = self._windows.get(view.id)
         text = series_blocks.occurrence_scheduled(view.number, series, created.occurrence.note)
         self._notifier.in_thread(view, f"occurrence:{view.id}", text)

@@ -17,9 +17,8 @@ import httpx
 import pytest
 from sqlalchemy import select, update
 
-from bot.services.windows import card_key
+from bot.services.outbox import STALE_CLAIM, card_key
 from bot.slack import ids
-from bot.slack.notifier import STALE_CLAIM
 from storage.models import AuditEvent, DueAction, RemoteWrite, SlackNotice, Window
 from tests import invariants
 from tests.harness import APPROVER, REQUESTER

@@ -11,15 +11,14 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 from sqlalchemy import delete, select
 
 from bot.jobs.worker import Worker
-from bot.services.windows import Requested, card_key
+from bot.services.outbox import STALE_CLAIM, card_key
+from bot.services.windows import Requested
 from bot.slack import ids
-from bot.slack.notifier import STALE_CLAIM
 from storage.models import SlackNotice
 from tests.harness import APPROVALS, APPROVER, REQUESTER, Bot, ManualClock, running_bot
 
@@ -156,9 +155,6 @@ def test_a_request_cancelled_before_its_card_is_owed_none(bot: Bot, clock: Manua
 class _Idle:
     """A reconciler with nothing in play."""
 
-    def owed_reports(self) -> list[Any]:
-        return []
-
     def environments_in_play(self) -> set[str]:
         return set()
 
@@ -168,7 +164,7 @@ class _Idle:
 
 def test_the_worker_runs_its_chores_on_each_periodic_tick() -> None:
     ran = threading.Event()
-    worker = Worker(_Idle(), lambda reports: None, interval=0.05)  # type: ignore[arg-type]
+    worker = Worker(_Idle(), lambda reports: None, owed=list, interval=0.05)  # type: ignore[arg-type]
     worker.chores = ran.set
     worker.start()
     try:
@@ -187,7 +183,7 @@ def test_a_failing_chore_does_not_stop_the_worker() -> None:
             again.set()
         raise RuntimeError("database down")
 
-    worker = Worker(_Idle(), lambda reports: None, interval=0.02)  # type: ignore[arg-type]
+    worker = Worker(_Idle(), lambda reports: None, owed=list, interval=0.02)  # type: ignore[arg-type]
     worker.chores = chore
     worker.start()
     try:

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.config import parse_settings
-from bot.services.outcomes import owe
+from bot.services.outbox import owe
 from bot.services.reconciler import ALL_OFF
 from bot.services.reports import Report, ReportKind
 from bot.slack import ids

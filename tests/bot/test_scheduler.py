@@ -8,14 +8,19 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from slack_sdk import WebClient
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
-from bot.clock import SystemClock
+from bot.clock import Clock, SystemClock
 from bot.config import parse_settings
 from bot.jobs.scheduler import MAX_ATTEMPTS, Lease, LeaseLost, Scheduler, in_lanes
 from bot.run.wiring import slack_client
 from bot.sandbox.slack_api import SlackStandIn
+from bot.services.access import Access, NoGroups
+from bot.services.drivers import Drivers
+from bot.services.outbox import Outbox
+from bot.services.presses import AssistedService
 from bot.services.windows import WindowService
 from bot.slack.notifier import SlackNotifier
 from storage import audit, due
@@ -30,6 +35,24 @@ def insert_actions(sessions, count: int, due_at: datetime, kind: str = "probe") 
     with sessions.begin() as s:
         for n in range(count):
             due.schedule_action(s, kind=kind, due_at=due_at, dedup_key=f"{kind}:{n}", now=T0)
+
+
+def notifier_for(client: WebClient, sessions, clock: Clock) -> SlackNotifier:  # type: ignore[no-untyped-def]
+    """A notifier on the approvals channel of a one-environment configuration."""
+    settings = parse_settings(settings_document("http://127.0.0.1:9"))
+    access = Access(settings, NoGroups())
+    checklists = AssistedService(
+        settings, sessions, clock, {}, access, drivers=Drivers(settings, {})
+    )
+    return SlackNotifier(
+        client,
+        Outbox(sessions, clock),
+        clock,
+        WindowService(settings, sessions, clock, access=access),
+        labels={},
+        channel="C0APPROVALS",
+        checklists=checklists,
+    )
 
 
 def recording_handler(sessions, seen: Counter[str]):  # type: ignore[no-untyped-def]
@@ -58,14 +81,7 @@ def test_three_schedulers_run_500_actions_exactly_once(sessions, threads: int) -
     seen: Counter[str] = Counter()
     record = recording_handler(sessions, seen)
     slack = SlackStandIn()
-    notifier = SlackNotifier(
-        slack_client(slack.token, slack.start()),
-        sessions,
-        clock,
-        WindowService(parse_settings(settings_document("http://127.0.0.1:9")), sessions, clock),
-        labels={},
-        channel="C0APPROVALS",
-    )
+    notifier = notifier_for(slack_client(slack.token, slack.start()), sessions, clock)
 
     def handler(lease: Lease) -> None:
         record(lease)
@@ -310,13 +326,7 @@ def test_the_same_notice_from_two_replicas_is_posted_once(sessions) -> None:  # 
     clock = ManualClock(T0)
     slack = SlackStandIn()
     client = slack_client(slack.token, slack.start())
-    windows = WindowService(
-        parse_settings(settings_document("http://127.0.0.1:9")), sessions, clock
-    )
-    notifiers = [
-        SlackNotifier(client, sessions, clock, windows, labels={}, channel="C0APPROVALS")
-        for _ in range(2)
-    ]
+    notifiers = [notifier_for(client, sessions, clock) for _ in range(2)]
     start = threading.Barrier(len(notifiers) * 5)
 
     def post(notifier: SlackNotifier) -> None:

@@ -15,7 +15,8 @@ class Unreachable(Exception):
 
 
 class FlakyReconciler:
-    """A reconciler whose ledger fails on cue; records every environment it reconciled."""
+    """A reconciler whose ledger fails on cue; records every environment it reconciled. Its
+    ``owed_reports`` stands for the outbox's (the worker's ``owed``)."""
 
     def __init__(
         self,
@@ -65,7 +66,13 @@ class FlakyReconciler:
 
 @contextmanager
 def running(reconciler: FlakyReconciler, **kwargs: Any) -> Iterator[Worker]:
-    worker = Worker(reconciler, lambda reports: None, environments=["prod", "staging"], **kwargs)  # type: ignore[arg-type]
+    worker = Worker(
+        reconciler,  # type: ignore[arg-type]
+        lambda reports: None,
+        owed=reconciler.owed_reports,
+        environments=["prod", "staging"],
+        **kwargs,
+    )
     worker.start()
     try:
         yield worker
@@ -112,7 +119,7 @@ def test_cards_that_cannot_be_posted_count_as_an_outbox_failure() -> None:
         tried.set()
         raise Unreachable("connection refused")
 
-    worker = Worker(reconciler, lambda reports: None, interval=0.05)  # type: ignore[arg-type]
+    worker = Worker(reconciler, lambda reports: None, owed=reconciler.owed_reports, interval=0.05)  # type: ignore[arg-type]
     worker.chores = post_owed_cards
     worker.start()
     try:
