@@ -2,7 +2,7 @@
 
 ``default`` uses Bolt's defaults (the listener runs on a thread; the request waits for its
 ack by polling); ``floor`` sets process_before_response=True (the ack is the response).
-Both go through bot.server.serve_http: waitress with the bot's settings and WSGI wrapper, whose
+Both go through bot.run.server.serve_http: waitress with the bot's settings and WSGI wrapper, whose
 gate checks the signature before Bolt sees the request (so Bolt's own check is off, as in the
 bot).
 """

@@ -4,11 +4,12 @@ Inert unless the variable is set. ``<point>@<n>`` kills it the n-th time the poi
 reached (default: the first). The kill is SIGKILL, so nothing is flushed, closed or rolled
 back in an orderly way: exactly what a power cut or the OOM killer would leave behind.
 
-Points, in the order a change goes through them:
-``claimed`` (due actions were leased; ``claimed:<kind>`` when one of that kind was),
-``intent`` (the intent row of a Coursedog write is committed), ``called`` (Coursedog answered
-the write), ``outcome`` (the outcome is recorded in the ledger), ``posted`` (the report about
-it was posted to Slack).
+Points, in the order a window goes through them:
+``card`` (a request and its claim on posting the approval card are committed; the card is not
+posted yet), ``claimed`` (due actions were leased; ``claimed:<kind>`` when one of that kind
+was), ``intent`` (the intent row of a Coursedog write is committed), ``called`` (Coursedog
+answered the write), ``outcome`` (the outcome is recorded in the ledger), ``posted`` (the
+report about it was posted to Slack).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import signal
 import threading
 
 ENV = "SIS_MAINT_CRASH_AT"
-POINTS = ("claimed", "intent", "called", "outcome", "posted")
+POINTS = ("card", "claimed", "intent", "called", "outcome", "posted")
 
 _lock = threading.Lock()
 _seen: dict[str, int] = {}

@@ -28,7 +28,7 @@ ContractOf = Callable[[str], WriteContract | None]
 
 def standing(environment: str) -> Standing:
     """The standing of writes when no ledger is consulted: assumed. The command reads the
-    ledger instead (bot.ledger_contracts.write_standings): "learned" on the day a recording
+    ledger instead (bot.run.contracts.write_standings): "learned" on the day a recording
     taught them, "verified" on the day a round trip proved them."""
     return ("assumed", None)
 

@@ -1,11 +1,18 @@
 """The command grammar shared by the slash command and the CLI.
 
 start <env>[,<env>...] <duration> [reason]
+schedule <env>[,<env>...] <day> <time> [zone] <duration | until <time>> [reason]
 end <MW-n | env>
-help
+extend <MW-n> <duration>
+cancel <MW-n>
+status [env]
+list [active | upcoming | recent]
+history [env] [N]
+help (also ``?``, ``-h``, ``--help``)
 
-Recurring series, blackout periods and ``--override`` are read by bot.domain.commands,
-which hands everything else to ``parse_command`` here.
+Recurring series (``schedule <env> every ...`` or ``first sat ...``, ``series ...``,
+``end S-n``), blackout periods (``blackout ...``) and a trailing ``--override <reason>`` are
+read by bot.domain.commands, which hands everything else to ``parse_command`` here.
 """
 
 from __future__ import annotations

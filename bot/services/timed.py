@@ -1,6 +1,6 @@
 """What happens to a window when one of its due actions comes round. Ledger only.
 
-Each function runs inside the action's lease transaction (see bot.scheduler), so its effect
+Each function runs inside the action's lease transaction (see bot.jobs.scheduler), so its effect
 commits together with the action's completion, exactly once.
 """
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -50,3 +52,13 @@ def test_the_named_occurrence_kills_the_process(crash_at: str, printed: list[str
 
 def test_another_point_does_not_kill() -> None:
     assert run("posted").returncode == 0
+
+
+def test_every_point_the_code_reaches_is_listed() -> None:
+    root = Path(__file__).resolve().parents[2] / "bot"
+    reached = {
+        match.split(":")[0]
+        for source in root.rglob("*.py")
+        for match in re.findall(r"crashpoint\.reached\(f?\"([a-z:{}._]+)\"\)", source.read_text())
+    }
+    assert reached == set(crashpoint.POINTS)

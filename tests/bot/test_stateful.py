@@ -62,7 +62,7 @@ FAULTS = {
     "asked to wait a day": Fault(kind="status", status=429, retry_after="86400"),
 }
 RULES: Counter[str] = Counter()
-# Counted over the whole run, for docs/reliability.md.
+# Counted over the whole run and printed at its end (pytest -s), to see what a run covered.
 TALLY = {"runs": 0, "steps": 0, "faults": 0, "windows": 0, "held": 0, "verified_writes": 0}
 
 
