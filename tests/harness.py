@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import ssl
 import threading
 import time
@@ -19,10 +20,11 @@ from pydantic import SecretStr
 from waitress import wasyncore
 
 from bot.config import Settings, parse_settings
+from bot.run.clients import slack_client
 from bot.run.contracts import write_contracts
 from bot.run.http_server import BoundedServer, Limits, make_server
 from bot.run.server import wsgi_app
-from bot.run.wiring import Runtime, build_runtime, slack_client
+from bot.run.wiring import Runtime, build_runtime
 from bot.sandbox.slack_api import Message, SlackStandIn
 from bot.sandbox.slack_requests import signed_headers
 from bot.slack import ids
@@ -487,6 +489,7 @@ def running_bot(
             listener_executor=listeners,
             calendar_token=SecretStr(CALENDAR_TOKEN),
             lull=lull or Lull(NO_WAIT),
+            variables=os.environ,  # the SMTP login some tests set
         )
         return runtime, listeners
 
