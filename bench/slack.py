@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
+from bot.sandbox import slack_requests
 from bot.sandbox.slack_api import Message, SlackStandIn
 from bot.slack import ids
 
@@ -22,15 +21,8 @@ FORM = "application/x-www-form-urlencoded"
 
 
 def signed_headers(body: str, content_type: str = FORM) -> dict[str, str]:
-    """Headers Slack sends with ``body``: its v0 HMAC signature over the raw body."""
-    ts = str(int(time.time()))
-    base = f"v0:{ts}:{body}".encode()
-    signature = "v0=" + hmac.new(SIGNING_SECRET.encode(), base, hashlib.sha256).hexdigest()
-    return {
-        "Content-Type": content_type,
-        "X-Slack-Request-Timestamp": ts,
-        "X-Slack-Signature": signature,
-    }
+    """Headers Slack sends with ``body``, signed with the bench's secret."""
+    return slack_requests.signed_headers(SIGNING_SECRET, body, content_type)
 
 
 def command_body(text: str, n: int, response_url: str, user: str = REQUESTER) -> str:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import itertools
 import json
+import os
 import ssl
 import threading
 import time
@@ -21,11 +20,13 @@ from pydantic import SecretStr
 from waitress import wasyncore
 
 from bot.config import Settings, parse_settings
+from bot.run.clients import slack_client
 from bot.run.contracts import write_contracts
 from bot.run.http_server import BoundedServer, Limits, make_server
 from bot.run.server import wsgi_app
-from bot.run.wiring import Runtime, build_runtime, slack_client
+from bot.run.wiring import Runtime, build_runtime
 from bot.sandbox.slack_api import Message, SlackStandIn
+from bot.sandbox.slack_requests import signed_headers
 from bot.slack import ids
 from bot.slack.after_ack import Lull
 from bot.slack.text import escape
@@ -161,14 +162,7 @@ class Bot:
     ) -> httpx.Response:
         """POST a body to /slack/events signed as Slack signs it (by default, correctly)."""
         secret = self.signing_secret if secret is None else secret
-        ts = str(int(time.time()) if timestamp is None else timestamp)
-        base = f"v0:{ts}:{body}".encode()
-        signature = "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
-        headers = {
-            "Content-Type": content_type,
-            "X-Slack-Request-Timestamp": ts,
-            "X-Slack-Signature": signature,
-        }
+        headers = signed_headers(secret, body, content_type, timestamp=timestamp)
         self._last = (body, headers)
         return self.http.post(self.url, content=body, headers=headers)
 
@@ -495,6 +489,7 @@ def running_bot(
             listener_executor=listeners,
             calendar_token=SecretStr(CALENDAR_TOKEN),
             lull=lull or Lull(NO_WAIT),
+            variables=os.environ,  # the SMTP login some tests set
         )
         return runtime, listeners
 

@@ -12,7 +12,7 @@ from datetime import date
 
 from bot.config import Settings
 from bot.errors import ConfigError
-from bot.run.wiring import coursedog_clients
+from bot.run.clients import coursedog_clients
 from bot.services.drivers import Driver, Drivers
 from coursedog import wire
 from coursedog.contract import WriteContract

@@ -11,6 +11,7 @@ from bot.cli.coursedog import register as register_coursedog
 from bot.config import load_settings
 from bot.errors import ConfigError
 from bot.logs import configure_logging
+from bot.process_env import ProcessEnv
 from bot.run.startup import (
     StartupError,
     database_url,
@@ -120,7 +121,7 @@ def cmd_serve(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
 
 
 def _page_port(environ: Mapping[str, str]) -> int:
-    return int(environ.get("SANDBOX_PORT") or 3001)
+    return ProcessEnv.read(environ).sandbox_port
 
 
 def cmd_sandbox(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
@@ -132,8 +133,9 @@ def cmd_sandbox(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     return run_sandbox(settings, source, environ, port=args.port, page_port=page_port)
 
 
-def parser() -> argparse.ArgumentParser:
-    """The argument parser."""
+def parser(env: ProcessEnv | None = None) -> argparse.ArgumentParser:
+    """The argument parser; ``env`` gives the defaults HOST and PORT set."""
+    env = env or ProcessEnv.read({})
     p = argparse.ArgumentParser(prog="sis-maint", description=__doc__)
     p.add_argument("-v", "--verbose", action="store_true", help=VERBOSE_HELP)
     # Also after the command (`sis-maint migrate -v`), without undoing one given before it.
@@ -147,8 +149,8 @@ def parser() -> argparse.ArgumentParser:
         parents=[verbose],
         help="run the bot (HTTP mode, or Socket Mode with SLACK_APP_TOKEN)",
     )
-    s.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
-    s.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
+    s.add_argument("--host", default=env.host)
+    s.add_argument("--port", type=int, default=env.port)
     s.add_argument("--http", action="store_true", help="HTTP mode even if SLACK_APP_TOKEN is set")
     s.set_defaults(func=cmd_serve)
     sub.add_parser("migrate", parents=[verbose], help="apply database migrations").set_defaults(
@@ -162,7 +164,7 @@ def parser() -> argparse.ArgumentParser:
         parents=[verbose],
         help="try it without a Slack workspace (a page on 127.0.0.1)",
     )
-    b.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")), help="bot")
+    b.add_argument("--port", type=int, default=env.port, help="bot")
     b.add_argument("--page-port", type=int, default=None, help="default: SANDBOX_PORT or 3001")
     b.set_defaults(func=cmd_sandbox)
     audit = sub.add_parser("audit", help="the audit trail").add_subparsers(
@@ -188,8 +190,14 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
     """Entry point of the console script."""
-    args = parser().parse_args(argv)
     environ = os.environ if environ is None else environ
+    try:
+        env = ProcessEnv.read(environ)  # the one read of the process environment
+    except ConfigError as exc:
+        print(f"sis-maint: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    args = parser(env).parse_args(argv)
+    environ = env.variables
     try:
         configure_logging(environ, verbose=args.verbose)
         return int(args.func(args, environ))

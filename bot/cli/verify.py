@@ -55,8 +55,8 @@ def add_verify_command(commands: argparse._SubParsersAction[argparse.ArgumentPar
 
 def cmd_verify_writes(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     """Prove the environment's stored write contract; record the proof."""
+    from bot.run.clients import coursedog_clients  # noqa: PLC0415
     from bot.run.contracts import write_standings  # noqa: PLC0415 - keeps `--help` fast
-    from bot.run.wiring import coursedog_clients  # noqa: PLC0415
 
     settings, _ = load_settings(environ)
     try:

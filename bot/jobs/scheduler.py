@@ -60,6 +60,35 @@ class Lease:
 Handler = Callable[[Lease], None]
 
 
+class Doorbell:
+    """Where services say they added a due action, and where the scheduler's loop sleeps.
+
+    Made before both, so the services that add actions and the scheduler that runs them
+    (whose handlers need those services) are each built with it, not with each other.
+    """
+
+    def __init__(self) -> None:
+        self.condition = threading.Condition()
+        self.rung = False
+        # While the loop sleeps: when it will look at the ledger next (it may sleep until then).
+        self.next_look: datetime | None = None
+
+    def ring(self, due_at: datetime | None = None) -> bool:
+        """An action due at ``due_at`` was added: wake the loop now, unless it already means
+        to look by then (most actions are due hours ahead). Returns whether it was woken."""
+        with self.condition:
+            if due_at is not None and self.next_look is not None and due_at >= self.next_look:
+                return False
+            self.rung = True
+            self.condition.notify_all()
+            return True
+
+    def added(self, due_at: datetime | None) -> None:
+        """What services call after adding actions (``due_at`` None: none was added)."""
+        if due_at is not None:
+            self.ring(due_at)
+
+
 class Scheduler(BackgroundLoop):
     """Runs due actions; wakes on its poll interval and whenever a near action is added."""
 
@@ -77,7 +106,9 @@ class Scheduler(BackgroundLoop):
         batch: int = 50,
         threads: int = 1,
         on_give_up: Callable[[ClaimedAction, str], None] | None = None,
+        doorbell: Doorbell | None = None,
     ) -> None:
+        """``doorbell``: where the services that add due actions ring (made before both)."""
         super().__init__("scheduler", poll_seconds)
         self.sessions = sessions
         self.clock = clock
@@ -88,22 +119,14 @@ class Scheduler(BackgroundLoop):
         self._threads = threads
         self._pool: ThreadPoolExecutor | None = None
         self._on_give_up = on_give_up
-        self._woken = False
-        # While the loop sleeps: when it will look at the ledger next (it may sleep until then).
-        self._next_look: datetime | None = None
+        self._doorbell = doorbell or Doorbell()
+        self._cond = self._doorbell.condition  # the loop sleeps where the doorbell rings
         # Set while the loop sleeps (lets tests and health checks see it is idle).
         self.asleep = threading.Event()
 
     def wake(self, due_at: datetime | None = None) -> bool:
-        """An action due at ``due_at`` was added: look at the ledger again now, unless the
-        loop already means to look by then (most actions are due hours ahead). Returns
-        whether the loop was woken."""
-        with self._cond:
-            if due_at is not None and self._next_look is not None and due_at >= self._next_look:
-                return False
-            self._woken = True
-            self._cond.notify_all()
-            return True
+        """An action due at ``due_at`` was added: see ``Doorbell.ring``."""
+        return self._doorbell.ring(due_at)
 
     def run_due(self) -> int:
         """Run everything due now; returns how many actions ran."""
@@ -215,14 +238,15 @@ class Scheduler(BackgroundLoop):
         # A failure (the database may be unreachable) backs off, then looks again at once.
         self.run_due()
         sleep = self.seconds_until_next()
+        bell = self._doorbell
         with self._cond:
-            if not self._woken and not self._stopping:
-                self._next_look = self.clock.now() + timedelta(seconds=sleep)
+            if not bell.rung and not self._stopping:
+                bell.next_look = self.clock.now() + timedelta(seconds=sleep)
                 self.asleep.set()
                 self._cond.wait(sleep)
                 self.asleep.clear()
-                self._next_look = None
-            self._woken = False
+                bell.next_look = None
+            bell.rung = False
 
 
 def in_lanes(claimed: Sequence[ClaimedAction]) -> list[list[ClaimedAction]]:

@@ -36,8 +36,11 @@ class Worker(BackgroundLoop):
         interval: float,
         environments: Iterable[str] = (),
         watchdog_interval: float = 300.0,
+        chores: Callable[[], object] | None = None,
     ) -> None:
-        """``owed``: the reports the ledger owes Slack (bot.services.outbox), for ``publish``."""
+        """``owed``: the reports the ledger owes Slack (bot.services.outbox), for ``publish``;
+        ``chores``: run on every periodic tick, beside the pass (work a stopped process left
+        undone that is not an environment's, such as approval cards never posted)."""
         super().__init__("worker", interval)
         self.watchdog = Heartbeat("watchdog", watchdog_interval)
         self.outbox = Heartbeat("outbox", interval)
@@ -52,9 +55,7 @@ class Worker(BackgroundLoop):
         self._looking: set[str] = set()
         self._again = False  # a tick failed: run one as soon as the backoff allows
         self._busy = False
-        # Run on every periodic tick, beside the pass: work a stopped process left undone
-        # that is not an environment's (approval cards never posted).
-        self.chores: Callable[[], object] | None = None
+        self.chores = chores
 
     @property
     def heartbeats(self) -> tuple[Heartbeat, ...]:

@@ -10,10 +10,11 @@ from types import FrameType
 from slack_sdk.errors import SlackApiError
 
 from bot.config import Settings
+from bot.run.clients import coursedog_clients, slack_client
 from bot.run.contracts import write_contracts
 from bot.run.server import serve_http, serve_socket_mode
 from bot.run.startup import StartupError, check_database, database_url, simulator_environ
-from bot.run.wiring import build_runtime, coursedog_clients, slack_client
+from bot.run.wiring import build_runtime
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +76,7 @@ def run(
         signing_secret=secret,
         clients=clients,
         database_url=url,
+        variables=environ,
         calendar_token=calendar_token,
     )
     log.info("configuration from %s; Slack bot %s", source, identity.get("user_id"))

@@ -1,31 +1,34 @@
-"""Assembles the running bot from settings: database, Coursedog clients, worker, Slack app."""
+"""Assembles the running bot from settings: database, Coursedog clients, worker, Slack app.
+
+Each builder gets what it needs as arguments and returns what it built; the order below
+breaks every cycle: services ring the scheduler's ``Doorbell`` (made first, before either),
+the App Home is built before the notifier that refreshes it, and the worker's chores need
+only the notifier and the services, not the listeners' dependencies.
+"""
 
 from __future__ import annotations
 
 import os
 import socket
 import uuid
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 from slack_bolt import App
 from slack_sdk import WebClient
-from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
-from bot.errors import ConfigError
 from bot.jobs.mailer import Mailer, mailer_from_settings
 from bot.jobs.merge_watch import MergeWatcher
 from bot.jobs.notices import NoticeSender
-from bot.jobs.scheduler import Scheduler
+from bot.jobs.scheduler import Doorbell, Scheduler
 from bot.jobs.series import SeriesJob
 from bot.jobs.windows import Jobs
 from bot.jobs.worker import Worker
@@ -36,6 +39,7 @@ from bot.ops.health import Health
 from bot.ops.instruments import MeteredCoursedog, SlackErrorCounter
 from bot.ops.metrics import Metrics
 from bot.ops.routes import Ops
+from bot.run.clients import merge_settings_links
 from bot.services.access import Access
 from bot.services.blackouts import BlackoutService
 from bot.services.contracts import standings
@@ -61,72 +65,8 @@ from bot.slack.home import HomePublisher
 from bot.slack.notifier import SlackNotifier
 from bot.slack.people import SlackPeople
 from bot.slack.series_notifier import SeriesNotifier
-from coursedog.client import CoursedogClient
-from coursedog.contract import WriteContract
-from coursedog.session import SessionPool
-from coursedog.wire import merge_settings_link
 from storage import replay
 from storage.db import DEFAULT_DATABASE_URL, make_engine, make_sessions
-
-DEFAULT_SLACK_API_URL = "https://slack.com/api/"
-
-
-def slack_client(token: str, api_url: str | None = None) -> WebClient:
-    """A Web API client; ``api_url`` (SLACK_API_URL) points it at GovSlack or a stand-in."""
-    base = (api_url or DEFAULT_SLACK_API_URL).rstrip("/") + "/"
-    client = WebClient(token=token, base_url=base)
-    client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=2))
-    return client
-
-
-def coursedog_clients(
-    settings: Settings,
-    environ: Mapping[str, str],
-    *,
-    pool: SessionPool | None = None,
-    only: Collection[str] | None = None,
-    contracts: Mapping[str, WriteContract] | None = None,
-) -> dict[str, CoursedogClient]:
-    """One client per environment with an API user (of those in ``only``, when given), with
-    credentials from the variables it names, writing as the environment's stored contract says
-    (without one, the assumed way).
-
-    Environments on one host with the same user share one session: one login serves them all.
-    """
-    contracts = contracts or {}
-    pool = pool or SessionPool()
-    clients: dict[str, CoursedogClient] = {}
-    try:
-        for name, env in settings.environments.items():
-            if not env.reads or (only is not None and name not in only):
-                continue  # an assisted environment without an API user: people confirm each step
-            email, password = env.credentials(name, environ)
-            wire = settings.wire(name)
-            try:
-                session = pool.session(
-                    base_url=env.base_url,
-                    email=email,
-                    password=password.get_secret_value(),
-                    wire=wire,
-                )
-            except ValueError as exc:
-                raise ConfigError(f"environments.{name}: {exc}") from None
-            clients[name] = CoursedogClient(
-                school=env.school, session=session, wire=wire, contract=contracts.get(name)
-            )
-    except BaseException:
-        for client in clients.values():
-            client.close()
-        raise
-    return clients
-
-
-def merge_settings_links(settings: Settings) -> dict[str, str]:
-    """Environment -> its Merge Settings page in the Coursedog web app."""
-    return {
-        name: merge_settings_link(urlsplit(env.base_url).netloc, env.school, settings.wire(name))
-        for name, env in settings.environments.items()
-    }
 
 
 @dataclass
@@ -179,176 +119,291 @@ def build_runtime(
     slack: WebClient,
     signing_secret: str,
     clients: Mapping[str, ScheduleApi],
-    database_url: str | None = None,
+    database_url: str = DEFAULT_DATABASE_URL,
     clock: Clock | None = None,
     owner: str | None = None,
     listener_executor: Executor | None = None,
     mailer: Mailer | None = None,
+    variables: Mapping[str, str] | None = None,
     calendar_token: SecretStr | None = None,
     lull: Lull | None = None,
 ) -> Runtime:
     """Wire everything together; the caller starts it.
 
-    ``mailer`` defaults to the SMTP server of ``[coursedog_notice]`` (None: notices are drafts);
-    ``lull`` to bot.slack.after_ack's (when approval cards wait for a lull in requests).
+    ``mailer`` defaults to the SMTP server of ``[coursedog_notice]`` with the login from
+    ``variables`` (bot.process_env; None: notices are drafts); ``lull`` to
+    bot.slack.after_ack's (when approval cards wait for a lull in requests).
     """
+    base = _base(settings, slack, clients=clients, url=database_url, clock=clock, owner=owner)
+    services = _services(base)
+    home = HomePublisher(
+        slack, services.status, base.clock, base.labels, drivers=base.drivers.descriptions()
+    )
+    notifier = _notifier(base, services, on_change=home.refresh_viewers)
+    worker = _worker(base, notifier, chores=partial(_chores, base, notifier, services.windows))
     if mailer is None:
-        mailer = mailer_from_settings(settings.coursedog_notice, os.environ)
+        mailer = mailer_from_settings(settings.coursedog_notice, variables or {})
+    jobs = _jobs(base, services, notifier, worker, mailer)
+    deps = _deps(base, services, notifier, worker, home=home, series_notices=jobs.series_notices)
+    # Work after the acknowledgement keeps the request id of the request it serves.
+    later = Later(CarryContext(listener_executor or ThreadPoolExecutor(5)), lull or Lull())
+    app = create_app(deps, client=slack, signing_secret=signing_secret, later=later)
+    base.loops.add(*worker.heartbeats, *jobs.scheduler.heartbeats, *home.heartbeats)
+    base.loops.add(*later.heartbeats)
+    parts = (services.windows, worker, jobs.scheduler, home, notifier, app, base.clients)
+    ops = _ops(base, calendar_token)
+    return Runtime(
+        settings, base.engine, base.sessions, *parts, ops=ops, ahead=base.ahead, later=later
+    )
+
+
+@dataclass(frozen=True)
+class _Base:
+    """What every other part is built on."""
+
+    settings: Settings
+    slack: WebClient
+    clock: Clock
+    owner: str
+    engine: Engine
+    sessions: sessionmaker[Session]
+    loops: Loops  # each loop's heartbeat, read by /healthz and /metrics
+    metrics: Metrics
+    clients: Mapping[str, ScheduleApi]  # metered
+    access: Access
+    drivers: Drivers
+    outbox: Outbox
+    ahead: ReadAhead
+    doorbell: Doorbell
+    labels: Mapping[str, str]
+    links: Mapping[str, str]
+
+
+def _base(
+    settings: Settings,
+    slack: WebClient,
+    *,
+    clients: Mapping[str, ScheduleApi],
+    url: str,
+    clock: Clock | None,
+    owner: str | None,
+) -> _Base:
     clock = clock or SystemClock()
-    engine = make_engine(database_url or os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL)
+    engine = make_engine(url)
     sessions = make_sessions(engine)
-    loops = Loops()  # each loop's heartbeat, read by /healthz and /metrics
+    loops = Loops()
     metrics = Metrics(sessions, clock, late_after=_late_after(settings), loops=loops)
     # First, so it sees every attempt before a retry handler takes over.
     slack.retry_handlers.insert(0, SlackErrorCounter(metrics))
-    clients = {name: MeteredCoursedog(api, name, metrics) for name, api in clients.items()}
-    owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-    wake = _Wake()
-    access = Access(settings, SlackGroups(slack))
-    ahead = ReadAhead(clients)
-    windows = WindowService(
-        settings, sessions, clock, on_scheduled=wake, access=access, on_switch=ahead.start
-    )
-    labels = {name: env.label for name, env in settings.environments.items()}
-    links = merge_settings_links(settings)
-    # Who switches each environment, from the contracts stored when the bot starts.
-    drivers = Drivers(settings, standings(sessions, settings.environments))
-    outbox = Outbox(sessions, clock)
-    assisted = AssistedService(settings, sessions, clock, clients, access, drivers=drivers)
-    notifier = SlackNotifier(
+    metered = {name: MeteredCoursedog(api, name, metrics) for name, api in clients.items()}
+    return _Base(
+        settings,
         slack,
-        outbox,
         clock,
-        windows,
-        labels=labels,
-        channel=settings.approvals_channel,
-        checklists=assisted,
-        nightly=settings.nightly_merge.span(),
-        merge_settings=links,
-        drivers=drivers.descriptions(),
+        owner or _new_owner(),
+        engine,
+        sessions,
+        loops,
+        metrics,
+        metered,
+        access=Access(settings, SlackGroups(slack)),
+        # Who switches each environment, from the contracts stored when the bot starts.
+        drivers=Drivers(settings, standings(sessions, settings.environments)),
+        outbox=Outbox(sessions, clock),
+        ahead=ReadAhead(metered),
+        doorbell=Doorbell(),
+        labels={name: env.label for name, env in settings.environments.items()},
+        links=merge_settings_links(settings),
     )
+
+
+@dataclass(frozen=True)
+class _Services:
+    windows: WindowService
+    series: SeriesService
+    assisted: AssistedService
+    status: StatusService
+
+
+def _services(base: _Base) -> _Services:
+    settings, sessions, clock = base.settings, base.sessions, base.clock
+    return _Services(
+        windows=WindowService(
+            settings,
+            sessions,
+            clock,
+            on_scheduled=base.doorbell.added,
+            access=base.access,
+            on_switch=base.ahead.start,
+        ),
+        series=SeriesService(
+            settings, sessions, clock, base.access, on_scheduled=base.doorbell.added
+        ),
+        assisted=AssistedService(
+            settings, sessions, clock, base.clients, base.access, drivers=base.drivers
+        ),
+        status=StatusService(sessions, base.clients),
+    )
+
+
+def _notifier(base: _Base, services: _Services, *, on_change: Callable[[], None]) -> SlackNotifier:
+    return SlackNotifier(
+        base.slack,
+        base.outbox,
+        base.clock,
+        services.windows,
+        labels=base.labels,
+        channel=base.settings.approvals_channel,
+        checklists=services.assisted,
+        nightly=base.settings.nightly_merge.span(),
+        merge_settings=base.links,
+        drivers=base.drivers.descriptions(),
+        on_change=on_change,
+    )
+
+
+def _worker(base: _Base, notifier: SlackNotifier, *, chores: Callable[[], object]) -> Worker:
+    settings = base.settings
     reconciler = Reconciler(
         settings,
-        sessions,
-        clock,
-        clients,
-        owner=owner,
+        base.sessions,
+        base.clock,
+        base.clients,
+        owner=base.owner,
         lease_ttl=timedelta(seconds=settings.environment_lease_seconds),
-        ahead=ahead,
-        drivers=drivers,
+        ahead=base.ahead,
+        drivers=base.drivers,
     )
-    worker = Worker(
+    return Worker(
         reconciler,
         notifier.publish,
-        owed=outbox.owed_reports,
+        owed=base.outbox.owed_reports,
         interval=settings.reconcile_interval_seconds,
         environments=settings.environments,
         watchdog_interval=settings.watchdog_interval_seconds,
+        chores=chores,
     )
-    jobs = Jobs(settings, clock, notifier, worker, windows, drivers=drivers)
-    series = SeriesService(settings, sessions, clock, access, on_scheduled=wake)
-    series_notices = SeriesNotifier(
-        slack,
-        notifier,
-        windows,
-        outbox,
-        series,
-        labels=labels,
-        channel=settings.approvals_channel,
-        lookahead=settings.series.lookahead,
-    )
-    watcher = MergeWatcher(settings, clock, notifier, windows, clients)
-    sender = NoticeSender(
-        settings,
-        clock,
-        notifier,
-        windows,
-        NoticeSending(settings, sessions, clock),
-        mailer=mailer,
-        name_of=SlackPeople(slack).name,
-        on_settled=worker.kick,
-    )
+
+
+@dataclass(frozen=True)
+class _Jobs:
+    scheduler: Scheduler
+    series_notices: SeriesNotifier
+
+
+def _jobs(
+    base: _Base, services: _Services, notifier: SlackNotifier, worker: Worker, mailer: Mailer | None
+) -> _Jobs:
+    """The scheduler, with a handler for every kind of due action."""
+    settings, clock, windows = base.settings, base.clock, services.windows
+    jobs = Jobs(settings, clock, notifier, worker, windows, drivers=base.drivers)
+    series_notices = _series_notices(base, services, notifier)
+    handlers = {
+        **jobs.handlers(),
+        WATCH_MERGE: MergeWatcher(settings, clock, notifier, windows, base.clients).handle,
+        NOTIFY: _notice_sender(base, windows, notifier, worker, mailer).handle,
+        MATERIALISE: SeriesJob(settings, clock, series_notices).handle,
+    }
     scheduler = Scheduler(
-        sessions,
+        base.sessions,
         clock,
-        {
-            **jobs.handlers(),
-            WATCH_MERGE: watcher.handle,
-            NOTIFY: sender.handle,
-            MATERIALISE: SeriesJob(settings, clock, series_notices).handle,
-        },
-        owner=owner,
+        handlers,
+        owner=base.owner,
         poll_seconds=settings.scheduler_poll_seconds,
         threads=settings.scheduler_threads,
         lease=timedelta(seconds=settings.action_lease_seconds),
         on_give_up=jobs.gave_up,
+        doorbell=base.doorbell,
     )
-    wake.scheduler = scheduler
-    status = StatusService(sessions, clients)
-    home = HomePublisher(slack, status, clock, labels, drivers=drivers.descriptions())
-    notifier.on_change = home.refresh_viewers
-    deps = SlackDeps(
+    return _Jobs(scheduler, series_notices)
+
+
+def _notice_sender(
+    base: _Base,
+    windows: WindowService,
+    notifier: SlackNotifier,
+    worker: Worker,
+    mailer: Mailer | None,
+) -> NoticeSender:
+    settings, clock = base.settings, base.clock
+    return NoticeSender(
+        settings,
+        clock,
+        notifier,
+        windows,
+        NoticeSending(settings, base.sessions, clock),
+        mailer=mailer,
+        name_of=SlackPeople(base.slack).name,
+        on_settled=worker.kick,
+    )
+
+
+def _series_notices(base: _Base, services: _Services, notifier: SlackNotifier) -> SeriesNotifier:
+    return SeriesNotifier(
+        base.slack,
+        notifier,
+        services.windows,
+        base.outbox,
+        services.series,
+        labels=base.labels,
+        channel=base.settings.approvals_channel,
+        lookahead=base.settings.series.lookahead,
+    )
+
+
+def _deps(
+    base: _Base,
+    services: _Services,
+    notifier: SlackNotifier,
+    worker: Worker,
+    *,
+    home: HomePublisher,
+    series_notices: SeriesNotifier,
+) -> SlackDeps:
+    """What the listeners are handed."""
+    settings, sessions, clock = base.settings, base.sessions, base.clock
+    return SlackDeps(
         settings=settings,
         clock=clock,
-        windows=windows,
-        status=status,
+        windows=services.windows,
+        status=services.status,
         notifier=notifier,
         worker=worker,
         home=home,
-        notices=NoticeService(sessions, access, clock.now, on_settled=worker.kick),
-        outbox=outbox,
-        assisted=assisted,
-        merge_settings=links,
-        series=series,
-        blackouts=BlackoutService(settings, sessions, clock, access),
+        notices=NoticeService(sessions, base.access, clock.now, on_settled=worker.kick),
+        outbox=base.outbox,
+        assisted=services.assisted,
+        merge_settings=base.links,
+        series=services.series,
+        blackouts=BlackoutService(settings, sessions, clock, base.access),
         series_notices=series_notices,
     )
-    worker.chores = partial(_chores, deps, sessions)
-    # Work after the acknowledgement keeps the request id of the request it serves.
-    pool = CarryContext(listener_executor or ThreadPoolExecutor(max_workers=5))
-    later = Later(pool, lull or Lull())
-    app = create_app(deps, client=slack, signing_secret=signing_secret, later=later)
-    loops.add(*worker.heartbeats, *scheduler.heartbeats, *home.heartbeats, *later.heartbeats)
-    health = Health(sessions, loops=loops, stale_floor=settings.loop_stale_seconds)
-    ops = Ops(health, metrics, CalendarFeed(settings, sessions, clock, calendar_token))
-    return Runtime(
-        settings,
-        engine,
-        sessions,
-        windows,
-        worker,
-        scheduler,
-        home,
-        notifier,
-        app,
-        clients,
-        ops=ops,
-        ahead=ahead,
-        later=later,
-    )
 
 
-def _chores(deps: SlackDeps, sessions: sessionmaker[Session]) -> int:
+def _ops(base: _Base, calendar_token: SecretStr | None) -> Ops:
+    """/healthz, /metrics and the calendar feed."""
+    settings, sessions = base.settings, base.sessions
+    health = Health(sessions, loops=base.loops, stale_floor=settings.loop_stale_seconds)
+    feed = CalendarFeed(settings, sessions, base.clock, calendar_token)
+    return Ops(health, base.metrics, feed)
+
+
+def _chores(base: _Base, notifier: SlackNotifier, windows: WindowService) -> int:
     """On every periodic tick: post the approval cards owed (returns how many), and forget
     the replay keys no request can use any more."""
     try:
-        return post_owed_cards(deps)
+        return post_owed_cards(base.outbox, notifier, windows, base.settings.approvals_channel)
     finally:
-        with sessions.begin() as session:
+        with base.sessions.begin() as session:
             # Wall time, not the ledger's clock: keys expire with Slack's signature timestamps.
             replay.purge(session, datetime.now(UTC))
+
+
+def _new_owner() -> str:
+    """Who holds this process's leases: its host, process id and a random part."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
 def _late_after(settings: Settings) -> timedelta:
     """How long past its time a due action counts as late: a few polls, at least a minute."""
     return max(timedelta(minutes=1), timedelta(seconds=3 * settings.scheduler_poll_seconds))
-
-
-class _Wake:
-    """Lets services wake the scheduler without knowing it (it is built after them)."""
-
-    scheduler: Scheduler | None = None
-
-    def __call__(self, due_at: datetime | None) -> None:
-        if self.scheduler is not None and due_at is not None:
-            self.scheduler.wake(due_at)

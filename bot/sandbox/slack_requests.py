@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import time
 from typing import Any
+
+from slack_sdk.signature import SignatureVerifier
 
 from bot.sandbox.slack_api import Message
 
@@ -18,14 +18,17 @@ class SandboxError(Exception):
     """The page asked for something that cannot happen (unknown person, closed form, ...)."""
 
 
-def signed_headers(secret: str, body: str, content_type: str) -> dict[str, str]:
-    """Slack's v0 signature: HMAC-SHA256 over ``v0:<timestamp>:<body>``."""
-    ts = str(int(time.time()))
-    signature = hmac.new(secret.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256)
+def signed_headers(
+    secret: str, body: str, content_type: str, *, timestamp: int | None = None
+) -> dict[str, str]:
+    """The headers Slack sends with ``body``: its signature (slack_sdk's ``SignatureVerifier``)
+    at ``timestamp`` (UNIX seconds, by default now)."""
+    ts = str(int(time.time()) if timestamp is None else timestamp)
+    signature = SignatureVerifier(secret).generate_signature(timestamp=ts, body=body)
     return {
         "Content-Type": content_type,
         "X-Slack-Request-Timestamp": ts,
-        "X-Slack-Signature": f"v0={signature.hexdigest()}",
+        "X-Slack-Signature": str(signature),
     }
 
 

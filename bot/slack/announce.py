@@ -9,11 +9,12 @@ from slack_sdk import WebClient
 
 from bot import crashpoint
 from bot.errors import SisMaintError
+from bot.services.outbox import Outbox
 from bot.services.views import WindowView
-from bot.services.windows import Requested
+from bot.services.windows import Requested, WindowService
 from bot.slack import messages
 from bot.slack.context import SlackDeps
-from bot.slack.notifier import CardNotPosted
+from bot.slack.notifier import CardNotPosted, SlackNotifier
 from bot.slack.text import user
 
 
@@ -68,10 +69,15 @@ def post_card(deps: SlackDeps, respond: Respond, requested: Requested) -> None:
         deps.notifier.post_card(view, requested.overlaps, claim=requested.card_claim)
     except CardNotPosted as exc:
         deps.windows.cancel_undelivered(view.id, f"approval card not posted: {exc.error}")
-        respond(response_type="ephemeral", text=_withdrawn(deps, view, exc.error))
+        respond(
+            response_type="ephemeral",
+            text=_withdrawn(deps.settings.approvals_channel, view, exc.error),
+        )
 
 
-def post_owed_cards(deps: SlackDeps) -> int:
+def post_owed_cards(
+    outbox: Outbox, notifier: SlackNotifier, windows: WindowService, channel: str
+) -> int:
     """Post the cards of requests whose process stopped between its answer and the card.
 
     The request was recorded and its number given; without a card nobody could approve it.
@@ -80,24 +86,24 @@ def post_owed_cards(deps: SlackDeps) -> int:
     the requester hears why in a direct message. Returns how many cards were posted.
     """
     posted = 0
-    for view in deps.outbox.cards_owed():
+    for view in outbox.cards_owed():
         try:
-            posted += deps.notifier.post_card(view)
+            posted += notifier.post_card(view)
         except CardNotPosted as exc:
             try:
-                deps.windows.cancel_undelivered(view.id, f"approval card not posted: {exc.error}")
+                windows.cancel_undelivered(view.id, f"approval card not posted: {exc.error}")
             except SisMaintError:  # decided meanwhile (cancelled by its requester, say)
                 continue
-            deps.notifier.direct(
-                view.requester_id, f"withdrawn:{view.id}", _withdrawn(deps, view, exc.error)
+            notifier.direct(
+                view.requester_id, f"withdrawn:{view.id}", _withdrawn(channel, view, exc.error)
             )
     return posted
 
 
-def _withdrawn(deps: SlackDeps, view: WindowView, error: str) -> str:
+def _withdrawn(channel: str, view: WindowView, error: str) -> str:
     return (
         f":warning: {view.number} was withdrawn: the approval card could not be posted "
-        f"in {deps.settings.approvals_channel} (Slack said `{error}`). Invite the bot to that "
+        f"in {channel} (Slack said `{error}`). Invite the bot to that "
         "channel, or ask whoever runs sis-maint to check `approvals_channel`."
     )
 

@@ -37,13 +37,18 @@ class MalformedRequest(ValueError):
     """The body cannot be a request from Slack; the message says which part and why."""
 
 
+def body_text(body: bytes) -> str:
+    """The raw body as text; Slack sends (and signs) UTF-8 only."""
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise MalformedRequest("the body is not UTF-8 text") from None
+
+
 def parse_body(body: bytes, content_type: str) -> dict[str, Any]:
     """Slack's JSON (events) or form (commands, interactivity) body, as one document."""
     media = content_type.split(";", 1)[0].strip().lower()
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
-        raise MalformedRequest("the body is not UTF-8 text") from None
+    text = body_text(body)
     if media == "application/json":
         return _json_object(text, "the JSON body")
     if media != "application/x-www-form-urlencoded":

@@ -1,10 +1,12 @@
 """The front door of HTTP mode: every request to /slack/events passes here before Bolt.
 
 In this order: a body over ``MAX_BODY_BYTES`` is refused with 413 before it is read; a
-missing, forged or stale signature (Slack's ``v0`` HMAC-SHA256 of the raw body, five minutes) with
-401; a body that is not a well-formed Slack request with 400. Every refusal is logged with its
-reason. What passes reaches Bolt as the parsed document (JSON), so Bolt never parses a raw
-body itself; Bolt's own signature check is off because this one has already run.
+missing, forged or stale signature (five minutes) with 401, the signature itself checked by
+slack_sdk's ``SignatureVerifier``; a body that is not a well-formed Slack request with 400 (Slack
+signs text, so a body that is not UTF-8 is refused as such once its timestamp has passed). Every
+refusal is logged with its reason. What passes reaches Bolt as the parsed document (JSON), so
+Bolt never parses a raw body itself; Bolt's own signature check is off because this one has
+already run.
 
 A signature stays valid for five minutes, so a copy of a request sent within them passes too.
 Bolt handles each request under its replay key (a hash of its signature): the first of the
@@ -15,7 +17,6 @@ copies to write to the ledger claims the key with that write, and the others act
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
 import logging
 import time
@@ -27,8 +28,9 @@ from http import HTTPStatus
 from typing import Any
 
 from slack_bolt import App, BoltRequest, BoltResponse
+from slack_sdk.signature import Clock, SignatureVerifier
 
-from bot.slack.envelope import MalformedRequest, check_envelope, parse_body
+from bot.slack.envelope import MalformedRequest, body_text, check_envelope, parse_body
 from storage.replay import acting_once
 
 log = logging.getLogger(__name__)
@@ -136,11 +138,24 @@ class Gate:
                 "invalid request",
                 f"timestamp {skew:.0f}s away from now (a replay, or a wrong clock)",
             )
-        base = b"v0:" + timestamp.encode() + b":" + body
-        expected = "v0=" + hmac.new(self.signing_secret.encode(), base, hashlib.sha256).hexdigest()
-        # Header values arrive as latin-1 text; compare bytes, in constant time.
-        if not hmac.compare_digest(expected.encode(), signature.encode("latin-1", "replace")):
+        try:
+            text = body_text(body)
+        except MalformedRequest as exc:
+            raise Refusal(400, f"malformed request: {exc}", f"malformed: {exc}") from None
+        # Header values arrive as latin-1 text; a signature is ASCII hex, compared in constant time.
+        verifier = SignatureVerifier(self.signing_secret, clock=_GateClock(self.clock))
+        if not (signature.isascii() and verifier.is_valid(text, timestamp, signature)):
             raise Refusal(401, "invalid request", "signature does not match the body")
+
+
+class _GateClock(Clock):
+    """The gate's clock as the verifier reads it, so both judge a timestamp the same."""
+
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self._clock = clock
+
+    def now(self) -> float:
+        return self._clock()
 
 
 def replay_key(environ: dict[str, Any]) -> tuple[str, datetime]:

@@ -66,16 +66,17 @@ class SlackNotifier:
         nightly: NightlyMerge | None = None,
         merge_settings: Mapping[str, str] | None = None,
         drivers: Mapping[str, str] | None = None,
+        on_change: Callable[[], None] | None = None,
     ) -> None:
-        """``drivers``: how each environment is switched, as cards show it."""
+        """``drivers``: how each environment is switched, as cards show it; ``on_change``:
+        called after a card changed (the App Home re-publishes for its viewers)."""
         self._drivers = dict(drivers or {})
         self._nightly = nightly
         # Environment -> link to its Merge Settings page.
         self._links = dict(merge_settings or {})
         self._checklists = checklists
         self._channel = channel
-        # Called after a card changed (the App Home re-publishes for its viewers).
-        self.on_change: Callable[[], None] | None = None
+        self.on_change = on_change
         self._client = client
         self._outbox = outbox
         self._clock = clock

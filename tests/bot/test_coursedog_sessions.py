@@ -9,7 +9,7 @@ import pytest
 
 from bot.config import parse_settings
 from bot.errors import ConfigError
-from bot.run.wiring import coursedog_clients
+from bot.run.clients import coursedog_clients
 from bot.slack import ids
 from tests.harness import APPROVER, EMAIL, REQUESTER, Bot, running_bot, settings_document
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from bot.config import parse_settings
-from bot.run.wiring import slack_client
+from bot.run.clients import slack_client
 from bot.sandbox.slack_api import SlackStandIn
 from bot.services.access import GroupLookupError
 from bot.slack import ids

@@ -15,7 +15,7 @@ from sqlalchemy.exc import OperationalError
 from bot.clock import Clock, SystemClock
 from bot.config import parse_settings
 from bot.jobs.scheduler import MAX_ATTEMPTS, Lease, LeaseLost, Scheduler, in_lanes
-from bot.run.wiring import slack_client
+from bot.run.clients import slack_client
 from bot.sandbox.slack_api import SlackStandIn
 from bot.services.access import Access, NoGroups
 from bot.services.drivers import Drivers

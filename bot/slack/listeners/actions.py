@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
@@ -18,13 +20,16 @@ from bot.slack.kit import section
 from bot.slack.payloads import WindowAction, parse_environment_action, parse_window_action
 from bot.slack.text import user
 
+# What a click does once it is acknowledged: the app's dependencies, Slack's payload, and the
+# reply to the click's message.
+Click = Callable[[SlackDeps, dict[str, Any], Respond], None]
+
 
 def register(app: App, deps: SlackDeps, later: Later) -> None:
-    """Attach the button listeners and the App Home.
+    """Attach the button listeners (one per action id of ``CLICKS``) and the App Home.
 
     A click is acknowledged at once; what it does happens after (see bot.slack.after_ack).
     """
-    names = deps.settings.environment_names()
 
     def answer(body: dict[str, Any], respond: Respond) -> Respond:
         # A click on the App Home has no response_url: answer on the tab instead.
@@ -32,77 +37,53 @@ def register(app: App, deps: SlackDeps, later: Later) -> None:
             return respond
         return deps.home.teller(str((body.get("user") or {}).get("id", "")))
 
-    @app.action(ids.APPROVE)
-    def on_approve(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
-        ack()
-        later(answer(body, respond), lambda: _approve(deps, parse_window_action(body)))
+    def listener(click: Click) -> Callable[[Ack, dict[str, Any], Respond], None]:
+        def on_click(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+            ack()
+            later(answer(body, respond), partial(click, deps, body, respond))
 
-    @app.action(ids.DENY)
-    def on_deny(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
-        ack()
-        later(answer(body, respond), lambda: _deny(deps, parse_window_action(body)))
+        return on_click
 
-    @app.action(ids.EXTEND_30)
-    @app.action(ids.EXTEND_60)
-    def on_extend(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
-        ack()
-        later(answer(body, respond), lambda: _extend(deps, parse_window_action(body)))
-
-    @app.action(ids.REENABLE)
-    def on_reenable(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
-        ack()
-        later(answer(body, respond), lambda: _reenable(deps, parse_window_action(body)))
-
-    @app.action(ids.CANCEL)
-    def on_cancel(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
-        ack()
-        later(answer(body, respond), lambda: _cancel(deps, parse_window_action(body)))
-
-    @app.action(ids.SAVE_STATE_RESTORE)
-    @app.action(ids.SAVE_STATE_LEAVE)
-    def on_save_state(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
-        ack()
-
-        def decide() -> None:
-            action_id, actor, env = parse_environment_action(body, names)
-            decision = ids.SAVE_STATE_DECISIONS[action_id]
-            deps.windows.decide_save_state(actor=actor, environment=env, decision=decision)
-            deps.worker.kick([env])
-
-        later(answer(body, respond), decide)
-
-    @app.action(ids.BASELINE_OBSERVED)
-    @app.action(ids.BASELINE_FOUND)
-    def on_baseline(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
-        ack()
-
-        def decide() -> None:
-            action_id, actor, env = parse_environment_action(body, names)
-            choice = ids.BASELINE_CHOICES[action_id]
-            restore = deps.windows.decide_baseline(actor=actor, environment=env, choice=choice)
-            deps.worker.kick([env])  # a window that already ended is restored now
-            text = messages.baseline_chosen(env, actor, restore)
-            respond(text=text, blocks=[section(text)], replace_original=True)
-
-        later(answer(body, respond), decide)
-
-    @app.action(ids.NOTICE_SENT)
-    def on_notice_sent(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
-        ack()
-
-        def confirm() -> None:
-            action = parse_window_action(body, "notice")
-            notice = deps.notices.confirm_sent(actor=action.user_id, notice_id=action.window_id)
-            zone = deps.windows.get(notice.window_id).time_zone
-            text, blocks = notice_blocks.confirmed(notice, deps.clock.now(), zone)
-            respond(text=text, blocks=blocks, replace_original=True)
-
-        later(answer(body, respond), confirm)
+    for action_id, click in CLICKS.items():
+        app.action(action_id)(listener(click))
 
     @app.event("app_home_opened")
     def on_home_opened(event: dict[str, Any]) -> None:
         if event.get("tab", "home") == "home" and event.get("user"):
             later.quietly(lambda: deps.home.opened(str(event["user"])))
+
+
+def _on_window(act: Callable[[SlackDeps, WindowAction], None]) -> Click:
+    """A click on a button that carries a window number."""
+
+    def click(deps: SlackDeps, body: dict[str, Any], _respond: Respond) -> None:
+        act(deps, parse_window_action(body))
+
+    return click
+
+
+def _save_state(deps: SlackDeps, body: dict[str, Any], _respond: Respond) -> None:
+    action_id, actor, env = parse_environment_action(body, deps.settings.environment_names())
+    decision = ids.SAVE_STATE_DECISIONS[action_id]
+    deps.windows.decide_save_state(actor=actor, environment=env, decision=decision)
+    deps.worker.kick([env])
+
+
+def _baseline(deps: SlackDeps, body: dict[str, Any], respond: Respond) -> None:
+    action_id, actor, env = parse_environment_action(body, deps.settings.environment_names())
+    choice = ids.BASELINE_CHOICES[action_id]
+    restore = deps.windows.decide_baseline(actor=actor, environment=env, choice=choice)
+    deps.worker.kick([env])  # a window that already ended is restored now
+    text = messages.baseline_chosen(env, actor, restore)
+    respond(text=text, blocks=[section(text)], replace_original=True)
+
+
+def _notice_sent(deps: SlackDeps, body: dict[str, Any], respond: Respond) -> None:
+    action = parse_window_action(body, "notice")
+    notice = deps.notices.confirm_sent(actor=action.user_id, notice_id=action.window_id)
+    zone = deps.windows.get(notice.window_id).time_zone
+    text, blocks = notice_blocks.confirmed(notice, deps.clock.now(), zone)
+    respond(text=text, blocks=blocks, replace_original=True)
 
 
 def _approve(deps: SlackDeps, action: WindowAction) -> None:
@@ -146,3 +127,18 @@ def _deny(deps: SlackDeps, action: WindowAction) -> None:
         f":x: Your request {view.number} was denied by {user(action.user_id)}. "
         "Nothing was switched off.",
     )
+
+
+CLICKS: dict[str, Click] = {
+    ids.APPROVE: _on_window(_approve),
+    ids.DENY: _on_window(_deny),
+    ids.EXTEND_30: _on_window(_extend),
+    ids.EXTEND_60: _on_window(_extend),
+    ids.REENABLE: _on_window(_reenable),
+    ids.CANCEL: _on_window(_cancel),
+    ids.SAVE_STATE_RESTORE: _save_state,
+    ids.SAVE_STATE_LEAVE: _save_state,
+    ids.BASELINE_OBSERVED: _baseline,
+    ids.BASELINE_FOUND: _baseline,
+    ids.NOTICE_SENT: _notice_sent,
+}

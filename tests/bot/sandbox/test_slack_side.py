@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import threading
 import time
@@ -14,6 +12,7 @@ from urllib.parse import parse_qsl
 
 import httpx
 import pytest
+from slack_sdk.signature import SignatureVerifier
 
 from bot.sandbox.config import Person
 from bot.sandbox.page import STATIC, SandboxPage
@@ -46,8 +45,7 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         raw = self.rfile.read(int(self.headers["Content-Length"]))
         ts = self.headers["X-Slack-Request-Timestamp"]
-        expected = hmac.new(SECRET.encode(), f"v0:{ts}:".encode() + raw, hashlib.sha256)
-        signed = self.headers["X-Slack-Signature"] == f"v0={expected.hexdigest()}"
+        signed = SignatureVerifier(SECRET).is_valid(raw, ts, self.headers["X-Slack-Signature"])
         fresh = abs(time.time() - int(ts)) < 60
         body = dict(parse_qsl(raw.decode()))
         if "payload" in body:

@@ -1,0 +1,64 @@
+"""bot.process_env: the process environment, validated once; bad values name their variable."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.cli.main import EXIT_CONFIG, main, parser
+from bot.errors import ConfigError
+from bot.process_env import ProcessEnv
+from storage.db import DEFAULT_DATABASE_URL
+
+
+def test_unset_and_blank_variables_take_their_defaults() -> None:
+    env = ProcessEnv.read({"PORT": " ", "SLACK_BOT_TOKEN": "  ", "DATABASE_URL": ""})
+    assert (env.host, env.port, env.sandbox_port) == ("127.0.0.1", 3000, 3001)
+    assert env.database_url == DEFAULT_DATABASE_URL and env.slack_bot_token is None
+    assert (env.log_format, env.log_level, env.config_file) == (None, "INFO", None)
+    assert "PORT" not in env.variables
+
+
+def test_set_variables_are_read_and_the_rest_kept_for_the_configuration() -> None:
+    env = ProcessEnv.read(
+        {"PORT": "8080", "HOST": "0.0.0.0", "LOG_FORMAT": " JSON", "CD_EMAIL": "a@b.example"}
+    )
+    assert (env.host, env.port, env.log_format) == ("0.0.0.0", 8080, "json")
+    assert env.variables["CD_EMAIL"] == "a@b.example"
+
+
+def test_secrets_stay_out_of_its_text() -> None:
+    env = ProcessEnv.read(
+        {"SLACK_BOT_TOKEN": "xoxb-secret-1", "DATABASE_URL": "postgresql://u:pw-9@h/db"}
+    )
+    assert env.slack_bot_token is not None
+    assert env.slack_bot_token.get_secret_value() == "xoxb-secret-1"
+    assert "xoxb-secret-1" not in repr(env) and "pw-9" not in repr(env)
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({"PORT": "abc"}, "PORT must be a port number (0-65535), not 'abc'"),
+        ({"PORT": "70000"}, "PORT must be a port number (0-65535), not '70000'"),
+        ({"SANDBOX_PORT": "x"}, "SANDBOX_PORT must be a port number (0-65535), not 'x'"),
+        ({"LOG_FORMAT": "yaml"}, "LOG_FORMAT must be json or text, not 'yaml'"),
+        ({"LOG_LEVEL": "loud"}, "LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, not 'LOUD'"),
+    ],
+)
+def test_a_bad_value_names_its_variable(environ: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        ProcessEnv.read(environ)
+    assert str(caught.value) == message
+
+
+def test_the_command_line_refuses_a_bad_port_before_anything_else(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["serve"], {"PORT": "abc"}) == EXIT_CONFIG
+    assert "sis-maint: PORT must be a port number (0-65535), not 'abc'" in capsys.readouterr().err
+
+
+def test_host_and_port_are_the_defaults_of_serve() -> None:
+    env = ProcessEnv.read({"HOST": "0.0.0.0", "PORT": "8123"})
+    args = parser(env).parse_args(["serve"])
+    assert (args.host, args.port) == ("0.0.0.0", 8123)
