@@ -1,24 +1,32 @@
-"""Runs of the same benchmarks side by side: ``python -m bench.sides DIR ...``.
+"""Runs of the same benchmarks side by side, e.g. the bot at two commits.
 
-Each DIR is the ``--out`` of one run (its latest.json), typically of the bot at two commits
-measured in turn (``1-on``, ``1-off``, ``2-on``, ``2-off``: a change in the machine's load then
-falls on both). Prints, for each run and then for each side (the DIR's name without a leading
-``N-``, the median of its runs), the load average before and after and: `start` p50 and p99 at
-each concurrency, with its p99 over the defaults app's and `help`'s p99 over the floor's
-(benchmark 1); approve → verified and end → restored at the median (benchmark 2).
+``python -m bench.sides --out OUT --side on=WORKTREE --side off=WORKTREE [--times 2] ARGS``
+runs ``python -m bench ARGS`` in each worktree in turn (``1-on``, ``1-off``, ``2-on``,
+``2-off``: a change in the machine's load then falls on both sides), each into ``OUT/N-side``,
+then prints their figures; ``python -m bench.sides DIR ...`` prints those of runs made before.
+
+The figures: for each run and then for each side (the median of its runs), the load average
+before and after and: `start` p50 and p99 at each concurrency, with its p99 over the defaults
+app's and `help`'s p99 over the floor's (benchmark 1); approve → verified and end → restored
+at the median (benchmark 2).
 """
 
 from __future__ import annotations
 
+import argparse
 import json
+import os
 import re
+import subprocess
 import sys
+import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from statistics import median
 from typing import Any
 
+from bench import machine
 from bench.ack import DEFAULT, FLOOR
 
 ACK = ["`start` p50", "`start` p99", "p99 / defaults", "`help` p99 / floor"]
@@ -94,13 +102,56 @@ def tables(dirs: Sequence[Path]) -> str:
     return "\n".join(out)
 
 
+def run_sides(
+    out: Path,
+    sides: Sequence[tuple[str, Path]],
+    times: int,
+    args: Sequence[str],
+    *,
+    run: Callable[..., Any] = subprocess.run,
+) -> list[Path]:
+    """Each side's ``python -m bench args`` in its worktree, in turn, ``times`` times; the
+    directories written."""
+    dirs = []
+    for n in range(1, times + 1):
+        for name, worktree in sides:
+            where = out / f"{n}-{name}"
+            print(f"{time.strftime('%H:%M:%S')} {where.name}, load {machine.load()}", flush=True)
+            where.mkdir(parents=True, exist_ok=True)
+            with (out / f"{where.name}.log").open("wb") as log:
+                run(
+                    [sys.executable, "-m", "bench", "--no-docs", "--out", str(where), *args],
+                    cwd=worktree,
+                    env={**os.environ, "PYTHONPATH": str(worktree)},  # that worktree's code
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    check=True,
+                )
+            dirs.append(where)
+    return dirs
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Print the tables of the runs named on the command line."""
-    args = list(sys.argv[1:] if argv is None else argv)
-    if not args:
-        print(__doc__, file=sys.stderr)
+    """Run the sides and print their figures, or print those of the runs named."""
+    p = argparse.ArgumentParser(
+        prog="python -m bench.sides", description=__doc__, allow_abbrev=False
+    )
+    p.add_argument("--out", type=Path, help="where the runs write (with --side)")
+    p.add_argument("--side", action="append", default=[], help="NAME=WORKTREE, in turn")
+    p.add_argument("--times", type=int, default=2, help="runs of each side (default 2)")
+    args, rest = p.parse_known_args(argv)
+    if args.side:
+        if args.out is None:
+            p.error("--side needs --out")
+        sides = [(name, Path(path).resolve()) for name, _, path in
+                 (side.partition("=") for side in args.side)]  # fmt: skip
+        dirs = run_sides(args.out, sides, args.times, rest)
+    else:
+        dirs = [Path(d) for d in rest]
+    if not dirs:
+        p.print_usage(sys.stderr)
         return 2
-    print(tables([Path(a) for a in args]))
+    print(tables(dirs))
     return 0
 
 

@@ -60,5 +60,19 @@ def test_each_run_and_the_median_of_each_sides_runs(tmp_path: Path) -> None:
     assert "| off | 2 runs | sqlite | - | 205.00 | 150.00 |" in lines
 
 
+def test_the_sides_run_in_turn_each_in_its_worktree(tmp_path: Path) -> None:
+    calls: list[tuple[list[str], Path, str]] = []
+
+    def bench(argv: list[str], *, cwd: Path, env: dict[str, str], **_: object) -> None:
+        calls.append((argv[argv.index("--out") + 1 :], cwd, env["PYTHONPATH"]))
+
+    worktrees = [("on", tmp_path / "a"), ("off", tmp_path / "b")]
+    dirs = sides.run_sides(tmp_path / "out", worktrees, 2, ["--only", "ack"], run=bench)
+    assert [d.name for d in dirs] == ["1-on", "1-off", "2-on", "2-off"]
+    assert calls[1] == ([str(tmp_path / "out" / "1-off"), "--only", "ack"],
+                        tmp_path / "b", str(tmp_path / "b"))  # fmt: skip
+    assert [cwd.name for _, cwd, _ in calls] == ["a", "b", "a", "b"]
+
+
 def test_without_runs_it_says_how_to_use_it() -> None:
     assert sides.main([]) == 2
