@@ -65,11 +65,16 @@ def _side(name: str) -> str:
 
 
 def _table(columns: list[str], runs: list[tuple[str, str, Rows]]) -> list[str]:
-    head = ["run", "load before → after", "database", "concurrency", *columns]
+    by = (
+        ["database", "concurrency"]
+        if any(c for _, _, rows in runs for _, c in rows)
+        else ["database"]
+    )
+    head = ["run", "load before → after", *by, *columns]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for name, load, rows in runs:
-        for (db, c), figures in sorted(rows.items()):
-            cells = [name, load, db, c or "-", *(f"{f:.2f}" for f in figures)]
+        for row, figures in sorted(rows.items()):
+            cells = [name, load, *row[: len(by)], *(f"{f:.2f}" for f in figures)]
             lines.append("| " + " | ".join(cells) + " |")
     return lines
 

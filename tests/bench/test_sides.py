@@ -52,12 +52,12 @@ def test_each_run_and_the_median_of_each_sides_runs(tmp_path: Path) -> None:
     # Each run: start p50, p99, p99 over the defaults app's, help's p99 over the floor's.
     assert "| 1-on | 0.50 → 1.00 | sqlite | 16 | 4.00 | 4.00 | 0.40 | 2.00 |" in lines
     assert "| 2-off | 0.50 → 1.00 | sqlite | 1 | 9.00 | 9.00 | 0.90 | 2.00 |" in lines
-    assert "| 1-on | 0.50 → 1.00 | sqlite | - | 180.00 | 150.00 |" in lines  # medians
+    assert "| 1-on | 0.50 → 1.00 | sqlite | 180.00 | 150.00 |" in lines  # medians
     # Each side: the median of its runs.
     assert "| on | 2 runs | sqlite | 1 | 5.00 | 5.00 | 0.50 | 2.00 |" in lines
     assert "| off | 2 runs | sqlite | 16 | 8.50 | 8.50 | 0.85 | 2.00 |" in lines
-    assert "| on | 2 runs | sqlite | - | 178.00 | 150.00 |" in lines
-    assert "| off | 2 runs | sqlite | - | 205.00 | 150.00 |" in lines
+    assert "| on | 2 runs | sqlite | 178.00 | 150.00 |" in lines
+    assert "| off | 2 runs | sqlite | 205.00 | 150.00 |" in lines
 
 
 def test_the_sides_run_in_turn_each_in_its_worktree(tmp_path: Path) -> None:
