@@ -118,7 +118,7 @@ class ActivityComments:
                 # What was on before the window is what the ledger recorded then; the report's
                 # own "before" is the read that verified the switch-off, maybe after a person's.
                 held = windows.held_baseline(session, report.environment)
-                schedule = Schedule(held.nightly, held.realtime).describe() if held else None
+                schedule = Schedule.of(held).describe() if held else None
             else:
                 schedule = report.after.describe() if report.after else None
             session.add(

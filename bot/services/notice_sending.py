@@ -89,7 +89,7 @@ class NoticeSending:
         baseline = None
         if row.environment:
             held = windows.held_baseline(session, row.environment)
-            baseline = Schedule(held.nightly, held.realtime) if held else None
+            baseline = Schedule.of(held) if held else None
         row.subject, row.body = notices.compose(self._settings, window, row, name_of, baseline)
 
 

@@ -102,7 +102,7 @@ def finish_off(
     """Merges are verified off: mark the holding windows, hand over the ended ones."""
     reports: list[Report] = []
     held = windows.held_baseline(session, env)
-    restores = Schedule(held.nightly, held.realtime) if held is not None else plan.baseline
+    restores = Schedule.of(held) if held is not None else plan.baseline
     for row, window in _rows(session, env, plan.holding, holding=True):
         if row.status == "off":
             if write_id:  # someone switched merges back on by hand meanwhile

@@ -106,7 +106,7 @@ def read_plan(session: Session, env: str, now: datetime, *, late_for: timedelta 
     return Plan(
         holding=holding,
         waiting=waiting,
-        baseline=Schedule(baseline.nightly, baseline.realtime) if baseline else None,
+        baseline=Schedule.of(baseline) if baseline else None,
         save_state_id=baseline.save_state_id if baseline else None,
         save_state_decision=baseline.save_state_decision if baseline else None,
         late=_late_writes(session, env, now),

@@ -246,7 +246,7 @@ class AssistedService:
             view = load(session, press.window_id, press.environment, press.phase, reads=True)
         assert view is not None
         live = client.read_switches()
-        values = {"nightly": live.nightly, "realtime": live.realtime}
+        values = live.to_dict()
         return all(values[s] == want for s, want in view.desired.items() if only in (None, s))
 
     @staticmethod
