@@ -58,12 +58,13 @@ class Payload(Protocol):
 
 
 P = TypeVar("P", bound=Payload)
-# How each field type is kept in JSON, and read back.
+# How each field type is kept in JSON and read back (None: it does not read), and its name.
 _READERS: dict[str, Any] = {
     "int": lambda v: v if isinstance(v, int) and not isinstance(v, bool) else None,
     "str": lambda v: v if isinstance(v, str) and v else None,
     "datetime": lambda v: _aware(v) if isinstance(v, str) else None,
 }
+_NAMES = {"int": "a whole number", "str": "a text", "datetime": "an ISO 8601 time with its offset"}
 
 
 def _aware(text: str) -> datetime | None:
@@ -94,6 +95,6 @@ def read(kind: type[P], data: Any) -> P:
     for name, type_name in fields.items():
         value = _READERS[type_name](data[name])
         if value is None:
-            raise BadPayload(f"{kind.__name__}.{name} is not a {type_name}: {data[name]!r}")
+            raise BadPayload(f"{kind.__name__}.{name} is not {_NAMES[type_name]}: {data[name]!r}")
         values[name] = value
     return kind(**values)
