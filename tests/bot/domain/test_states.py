@@ -22,6 +22,7 @@ from bot.domain.states import (
 )
 from bot.errors import IllegalTransition
 
+pytestmark = pytest.mark.illegal_moves  # refusals are what these tests ask for
 S = WindowState
 LEGAL = {
     (S.REQUESTED, S.APPROVED),
