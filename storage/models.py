@@ -23,7 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.sql.schema import ScalarElementColumnDefault
 
-from storage.states import DueStatus, NoticeStatus, RowStatus, WindowState
+from storage.states import DueStatus
 from storage.types import StrEnumType, UTCDateTime
 
 NAMING = {
@@ -66,7 +66,8 @@ class Window(Base):
     __tablename__ = "windows"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    state: Mapped[WindowState] = mapped_column(StrEnumType(WindowState, 16), index=True)
+    # A WindowState; its moves: bot/domain/states.py (TRANSITIONS, with their diagram).
+    state: Mapped[str] = mapped_column(String(16), index=True)
     version: Mapped[int] = mapped_column(Integer, nullable=False)
     requester_id: Mapped[str] = mapped_column(String(64))
     reason: Mapped[str] = mapped_column(Text, default="")
@@ -121,8 +122,9 @@ class WindowEnvironment(Base):
     window_id: Mapped[int] = mapped_column(ForeignKey("windows.id"), primary_key=True)
     environment: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
-    # Its moves: bot/domain/states.py (ROW_TRANSITIONS, with their diagram).
-    status: Mapped[RowStatus] = mapped_column(StrEnumType(RowStatus, 16), default=RowStatus.PENDING)
+    # A RowStatus: pending, early, off, failed, ending, restore_failed, restored, handed_over or
+    # released; its moves: bot/domain/states.py (ROW_TRANSITIONS, with their diagram).
+    status: Mapped[str] = mapped_column(String(16), default="pending")
     detail: Mapped[str | None] = mapped_column(Text)
     # A person switches this environment by hand for this window, whatever its driver (a write
     # of the bot's was refused).
@@ -334,11 +336,9 @@ class CoursedogNotice(Base):
     recipient: Mapped[str | None] = mapped_column(String(320))
     subject: Mapped[str | None] = mapped_column(Text)
     body: Mapped[str | None] = mapped_column(Text)
-    # pending -> sent | draft -> confirmed (a person sent the draft): NOTICE_TRANSITIONS in
-    # bot/domain/states.py
-    status: Mapped[NoticeStatus] = mapped_column(
-        StrEnumType(NoticeStatus, 16), default=NoticeStatus.PENDING
-    )
+    # A NoticeStatus: pending -> sent | draft -> confirmed (a person sent the draft);
+    # NOTICE_TRANSITIONS in bot/domain/states.py
+    status: Mapped[str] = mapped_column(String(16), default="pending")
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]

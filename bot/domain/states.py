@@ -1,10 +1,15 @@
-"""The state machines of the ledger's rows: the one place that knows which moves are legal.
+"""The state machines of windows, their environments' rows and notices to Coursedog: the one
+place that knows which moves are legal.
 
-Each is a transition table over a string enum (the values are storage.states', where the
-ORM's columns can use them) and one function that moves a row, refusing an illegal move with
-IllegalTransition. Services move windows, their environments' rows and Coursedog notices only
-through ``move_window``, ``move_row`` and ``move_notice`` (tests/bot/test_ledger_writers.py
-holds them to it).
+Each is a string enum, a transition table over it and one function that moves a row, refusing
+an illegal move with IllegalTransition. Services move windows, their environments' rows and
+notices only through ``move_window``, ``move_row`` and ``move_notice``
+(tests/bot/test_ledger_writers.py holds them to it).
+
+The enums are here, with their rules, because the domain imports nothing of storage; the
+ledger's columns keep the same values as plain strings (a StrEnum is a str, so a row's value
+compares equal to its member). Due actions are the exception: storage/due.py alone moves them,
+so their enum and table are storage/states.py's.
 
 A window:
 
@@ -66,7 +71,6 @@ from enum import StrEnum
 from typing import Generic, Protocol, TypeVar
 
 from bot.errors import IllegalTransition
-from storage.states import NoticeStatus, RowStatus, WindowState
 
 __all__ = [
     "FINAL",
@@ -86,6 +90,42 @@ __all__ = [
 ]
 
 E = TypeVar("E", bound=StrEnum)
+
+
+class WindowState(StrEnum):
+    """Where a window stands."""
+
+    REQUESTED = "requested"
+    APPROVED = "approved"
+    ACTIVE = "active"
+    ENDED = "ended"
+    DENIED = "denied"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+    FAILED = "failed"
+
+
+class RowStatus(StrEnum):
+    """Where one environment of a window stands for that window."""
+
+    PENDING = "pending"  # not switched off yet
+    EARLY = "early"  # an approved window's checklist opened before its start
+    OFF = "off"  # merges verified off for this window
+    FAILED = "failed"  # switching off failed (retried)
+    ENDING = "ending"  # the window is over: owed its restore
+    RESTORE_FAILED = "restore_failed"  # the restore failed or waits for a person (retried)
+    RESTORED = "restored"  # what the baseline holds is back on
+    HANDED_OVER = "handed_over"  # another window holds the environment now
+    RELEASED = "released"  # the window never switched it off (denied, expired, cancelled)
+
+
+class NoticeStatus(StrEnum):
+    """Where a notice to Coursedog support stands."""
+
+    PENDING = "pending"  # planned; not yet emailed or drafted
+    SENT = "sent"  # emailed
+    DRAFT = "draft"  # not emailed: posted in the thread for a person to send
+    CONFIRMED = "confirmed"  # a person says they sent the draft
 
 
 @dataclass(frozen=True)
@@ -152,15 +192,15 @@ FINAL = frozenset(state for state, edges in TRANSITIONS.items() if not edges)
 
 
 class _Window(Protocol):
-    state: WindowState
+    state: str
 
 
 class _Row(Protocol):
-    status: RowStatus
+    status: str
 
 
 class _Notice(Protocol):
-    status: NoticeStatus
+    status: str
 
 
 def move_window(window: _Window, target: WindowState) -> None:

@@ -71,7 +71,7 @@ class NoticeView:
             row.recipient,
             row.subject or "",
             row.body or "",
-            row.status,
+            NoticeStatus(row.status),
             row.error,
             row.confirmed_by,
         )
