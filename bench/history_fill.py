@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import JSON, Engine, Table, func, select, text
 
 from bench.databases import gather_statistics
+from bot.domain.due_payloads import MergeWatch, Notify, write
 from storage.audit_chain import GENESIS, canonical, chain_hash
 from storage.models import (
     AuditEvent,
@@ -59,6 +60,7 @@ def _rows(window_id: int, ended_before: datetime, rng: random.Random) -> dict[st
     )  # fmt: skip
     key = f"{window_id}"
     due = [("expire", f"expire:{key}", asked + timedelta(hours=2), "cancelled" if held else "done")]
+    payloads: dict[str, dict[str, Any]] = {}
     audit: list[tuple[str, str | None, datetime]] = [("requested", None, asked)]
     notices = [f"card:{key}"]
     if held:
@@ -67,9 +69,14 @@ def _rows(window_id: int, ended_before: datetime, rng: random.Random) -> dict[st
             ("remind_before_end", f"remind_before_end:{key}:{stamp}", end - timedelta(minutes=15),
              "done"),
             ("end", f"end:{key}:{stamp}", end, "done"),
-            ("notify_coursedog", f"notify:{key}:approved", start, "done"),
-            ("watch_merge", f"watch_merge:{key}:{stamp}", end + timedelta(minutes=15), "done"),
+            ("notify_coursedog", f"notice:{key}:approved", start, "done"),
+            ("watch_merge", f"watch_merge:{key}:{envs[0]}:{stamp}:1", end + timedelta(minutes=15),
+             "done"),
         ]  # fmt: skip
+        payloads = {
+            "notify_coursedog": write(Notify(f"notice:{key}:approved")),
+            "watch_merge": write(MergeWatch(window_id, envs[0], end, 1)),
+        }
         audit += [("approved", None, start), ("ended", None, end)]
         notices += [f"approved:{key}", f"ended:{key}", f"remind_before_end:{key}:{stamp}"]
         out["coursedog_notices"].append(
@@ -114,7 +121,8 @@ def _rows(window_id: int, ended_before: datetime, rng: random.Random) -> dict[st
             {"kind": kind, "window_id": window_id, "environment": None, "due_at": at,
              "status": status, "attempts": 1 if status == "done" else 0, "lease_owner": None,
              "lease_until": None, "lease_epoch": 1 if status == "done" else 0,
-             "last_error": None, "dedup_key": dedup, "created_at": asked, "done_at": at}
+             "last_error": None, "dedup_key": dedup, "created_at": asked, "done_at": at,
+             "payload": payloads.get(kind, {})}
         )  # fmt: skip
     for action, where, at in audit:
         out["audit_events"].append(

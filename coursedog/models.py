@@ -4,11 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 
 def _on_off(flag: bool) -> str:
     return "on" if flag else "off"
+
+
+class Switches(Protocol):
+    """Anything that carries the two switches: a ledger row (a baseline, an observation)."""
+
+    @property
+    def nightly(self) -> bool: ...
+
+    @property
+    def realtime(self) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -36,6 +46,11 @@ class Schedule:
     def from_dict(cls, data: Mapping[str, Any]) -> Schedule:
         """The schedule ``to_dict`` made."""
         return cls(nightly=bool(data["nightly"]), realtime=bool(data["realtime"]))
+
+    @classmethod
+    def of(cls, switches: Switches) -> Schedule:
+        """The schedule a row that keeps the two switches records."""
+        return cls(nightly=switches.nightly, realtime=switches.realtime)
 
 
 Schedule.ALL_OFF = Schedule(nightly=False, realtime=False)

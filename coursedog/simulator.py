@@ -81,8 +81,7 @@ class SchoolState:
     def as_dict(self) -> dict[str, Any]:
         """Return a JSON-ready view."""
         return {
-            "nightly": self.nightly,
-            "realtime": self.realtime,
+            **self.schedule.to_dict(),
             "save_state_id": self.save_state_id,
             "locked": self.locked,
             "writes": self.writes,

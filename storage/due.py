@@ -2,17 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.dialect_insert import insert_new
 from storage.models import DueAction
+from storage.states import DUE_TRANSITIONS, DueStatus
 
 _SOONEST = "soonest_due_action"  # session.info key: the earliest due time inserted
+PENDING, RUNNING = DueStatus.PENDING, DueStatus.RUNNING
+
+
+class IllegalDueMove(ValueError):
+    """A due action asked to move where DUE_TRANSITIONS does not allow."""
+
+
+def _move(row: DueAction, target: DueStatus) -> None:
+    """The one way a due action's row changes status (bulk cancels: ``cancel_actions``)."""
+    if target not in DUE_TRANSITIONS[row.status]:
+        raise IllegalDueMove(f"due action {row.id} is {row.status}; it cannot become {target}")
+    row.status = target
 
 
 @dataclass(frozen=True)
@@ -27,6 +41,7 @@ class ClaimedAction:
     epoch: int
     attempts: int
     dedup_key: str
+    payload: Mapping[str, Any] = field(default_factory=dict)
 
 
 def schedule_action(
@@ -38,9 +53,11 @@ def schedule_action(
     now: datetime,
     window_id: int | None = None,
     environment: str | None = None,
+    payload: Mapping[str, Any] | None = None,
     urgent: bool = True,
 ) -> bool:
-    """Insert an action unless one with the same key exists; True when inserted.
+    """Insert an action unless one with the same key exists; True when inserted. ``payload``
+    is what the action needs besides its window (JSON; its handler reads it).
 
     One statement (``INSERT ... ON CONFLICT DO NOTHING RETURNING``), so a duplicate costs
     neither a savepoint nor an error. An urgent action counts for ``soonest_planned`` (it wakes
@@ -54,11 +71,12 @@ def schedule_action(
         "window_id": window_id,
         "environment": environment,
         "due_at": due_at,
-        "status": "pending",
+        "status": PENDING,
         "attempts": 0,
         "lease_epoch": 0,
         "dedup_key": dedup_key,
         "created_at": now,
+        "payload": dict(payload or {}),
     }
     inserted = session.execute(stmt, row).first() is not None
     if inserted and urgent:
@@ -80,9 +98,9 @@ def cancel_actions(session: Session, window_id: int, kinds: Iterable[str], now: 
         .where(
             DueAction.window_id == window_id,
             DueAction.kind.in_(list(kinds)),
-            DueAction.status == "pending",
+            DueAction.status == PENDING,  # the one move a bulk update makes: pending -> cancelled
         )
-        .values(status="cancelled", done_at=now)
+        .values(status=DueStatus.CANCELLED, done_at=now)
     )
     return int(getattr(result, "rowcount", 0))
 
@@ -95,8 +113,8 @@ def claim_due(
         select(DueAction)
         .where(
             or_(
-                and_(DueAction.status == "pending", DueAction.due_at <= now),
-                and_(DueAction.status == "running", DueAction.lease_until < now),
+                and_(DueAction.status == PENDING, DueAction.due_at <= now),
+                and_(DueAction.status == RUNNING, DueAction.lease_until < now),
             )
         )
         .order_by(DueAction.due_at, DueAction.id)
@@ -105,7 +123,8 @@ def claim_due(
     )
     claimed = []
     for row in session.scalars(stmt).all():
-        row.status, row.lease_owner, row.lease_until = "running", owner, now + lease
+        _move(row, RUNNING)
+        row.lease_owner, row.lease_until = owner, now + lease
         row.lease_epoch += 1
         row.attempts += 1
         claimed.append(
@@ -118,6 +137,7 @@ def claim_due(
                 epoch=row.lease_epoch,
                 attempts=row.attempts,
                 dedup_key=row.dedup_key,
+                payload=row.payload,
             )
         )
     return claimed
@@ -129,7 +149,7 @@ def held(session: Session, action: ClaimedAction, owner: str) -> DueAction | Non
         select(DueAction)
         .where(
             DueAction.id == action.id,
-            DueAction.status == "running",
+            DueAction.status == RUNNING,
             DueAction.lease_owner == owner,
             DueAction.lease_epoch == action.epoch,
         )
@@ -139,26 +159,30 @@ def held(session: Session, action: ClaimedAction, owner: str) -> DueAction | Non
 
 
 def finish(
-    row: DueAction, now: datetime, *, status: str = "done", error: str | None = None
+    row: DueAction,
+    now: datetime,
+    *,
+    status: DueStatus = DueStatus.DONE,
+    error: str | None = None,
 ) -> None:
-    """Mark a held action finished."""
-    row.status, row.done_at, row.last_error = status, now, error
+    """Mark a held action finished (done, or failed)."""
+    _move(row, status)
+    row.done_at, row.last_error = now, error
     row.lease_owner, row.lease_until = None, None
 
 
 def retry_later(row: DueAction, at: datetime, error: str) -> None:
     """Give a held action back to run again at ``at``."""
-    row.status, row.due_at, row.last_error = "pending", at, error
+    _move(row, PENDING)
+    row.due_at, row.last_error = at, error
     row.lease_owner, row.lease_until = None, None
 
 
 def next_due_at(session: Session) -> datetime | None:
     """When the scheduler next has something to do (a pending action or an expiring lease)."""
-    pending = session.scalar(
-        select(func.min(DueAction.due_at)).where(DueAction.status == "pending")
-    )
+    pending = session.scalar(select(func.min(DueAction.due_at)).where(DueAction.status == PENDING))
     leased = session.scalar(
-        select(func.min(DueAction.lease_until)).where(DueAction.status == "running")
+        select(func.min(DueAction.lease_until)).where(DueAction.status == RUNNING)
     )
     candidates = [t for t in (pending, leased) if t is not None]
     return min(candidates) if candidates else None

@@ -23,7 +23,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.sql.schema import ScalarElementColumnDefault
 
-from storage.types import UTCDateTime
+from storage.states import DueStatus
+from storage.types import StrEnumType, UTCDateTime
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -65,6 +66,7 @@ class Window(Base):
     __tablename__ = "windows"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # A WindowState; its moves: bot/domain/states.py (TRANSITIONS, with their diagram).
     state: Mapped[str] = mapped_column(String(16), index=True)
     version: Mapped[int] = mapped_column(Integer, nullable=False)
     requester_id: Mapped[str] = mapped_column(String(64))
@@ -120,7 +122,8 @@ class WindowEnvironment(Base):
     window_id: Mapped[int] = mapped_column(ForeignKey("windows.id"), primary_key=True)
     environment: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
-    # pending -> off -> ending -> restored | handed_over ; failed at any step
+    # A RowStatus: pending, early, off, failed, ending, restore_failed, restored, handed_over or
+    # released; its moves: bot/domain/states.py (ROW_TRANSITIONS, with their diagram).
     status: Mapped[str] = mapped_column(String(16), default="pending")
     detail: Mapped[str | None] = mapped_column(Text)
     # A person switches this environment by hand for this window, whatever its driver (a write
@@ -229,15 +232,19 @@ class DueAction(Base):
     window_id: Mapped[int | None] = mapped_column(ForeignKey("windows.id"), index=True)
     environment: Mapped[str | None] = mapped_column(String(64))
     due_at: Mapped[datetime]
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    status: Mapped[DueStatus] = mapped_column(StrEnumType(DueStatus, 16), default=DueStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     lease_owner: Mapped[str | None] = mapped_column(String(128))
     lease_until: Mapped[datetime | None]
     lease_epoch: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # Unique: the same action planned twice is one action. Never read for arguments: those are
+    # in ``payload``.
     dedup_key: Mapped[str] = mapped_column(String(200), unique=True)
     created_at: Mapped[datetime]
     done_at: Mapped[datetime | None]
+    # What the action needs besides its window, by kind (bot/domain/due_payloads.py).
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
     __table_args__ = (Index("ix_due_actions_status_due_at", "status", "due_at"),)
 
@@ -329,7 +336,8 @@ class CoursedogNotice(Base):
     recipient: Mapped[str | None] = mapped_column(String(320))
     subject: Mapped[str | None] = mapped_column(Text)
     body: Mapped[str | None] = mapped_column(Text)
-    # pending -> sent | draft -> confirmed (a person sent the draft)
+    # A NoticeStatus: pending -> sent | draft -> confirmed (a person sent the draft);
+    # NOTICE_TRANSITIONS in bot/domain/states.py
     status: Mapped[str] = mapped_column(String(16), default="pending")
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]

@@ -9,6 +9,7 @@ from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from storage.models import AuditEvent, DueAction, Window, WindowEnvironment
+from storage.states import DueStatus
 
 
 def feed_windows(
@@ -75,8 +76,8 @@ def due_counts(session: Session, *, now: datetime, late_before: datetime) -> tup
     died and it waits to be claimed again). Late: those of them due before ``late_before``.
     """
     waiting = or_(
-        and_(DueAction.status == "pending", DueAction.due_at <= now),
-        and_(DueAction.status == "running", DueAction.lease_until < now),
+        and_(DueAction.status == DueStatus.PENDING, DueAction.due_at <= now),
+        and_(DueAction.status == DueStatus.RUNNING, DueAction.lease_until < now),
     )
     due = session.scalar(select(func.count()).select_from(DueAction).where(waiting)) or 0
     late = (

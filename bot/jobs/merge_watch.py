@@ -14,10 +14,10 @@ from datetime import UTC, datetime
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.domain.due_payloads import MergeWatch
 from bot.jobs.scheduler import Lease
 from bot.services import timetable
 from bot.services.schedule_api import ScheduleApi
-from bot.services.timetable import MergeWatch
 from bot.services.windows import WindowService
 from bot.slack import messages
 from bot.slack.notifier import SlackNotifier
@@ -64,7 +64,7 @@ class MergeWatcher:
 
     def handle(self, lease: Lease) -> None:
         """Look once; report, remind, or look again later."""
-        watch = MergeWatch.from_key(lease.action.dedup_key)
+        watch = lease.payload(MergeWatch)
         run = self._look(watch)
         now = self._clock.now()
         done = run is not None and not run.running

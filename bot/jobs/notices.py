@@ -15,6 +15,8 @@ from email.utils import format_datetime
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.domain.due_payloads import Notify
+from bot.domain.states import NoticeStatus
 from bot.jobs.mailer import Mailer, MailError
 from bot.jobs.scheduler import Lease
 from bot.services import notices
@@ -54,8 +56,8 @@ class NoticeSender:
 
     def handle(self, lease: Lease) -> None:
         """Write the text if needed, send it, record the result, tell the thread."""
-        notice = self._sending.prepare(lease.action.dedup_key, self._name_of)
-        if notice is None or notice.status != "pending":
+        notice = self._sending.prepare(lease.payload(Notify).notice_key, self._name_of)
+        if notice is None or notice.status != NoticeStatus.PENDING:
             return  # sent or drafted by an earlier attempt
         sent, error = False, None  # without a mailer: a draft, and nothing went wrong
         if self._mailer is not None:
@@ -86,7 +88,7 @@ class NoticeSender:
 
     def _tell(self, key: str, notice: NoticeView) -> None:
         view = self._windows.get(notice.window_id)
-        if notice.status == "sent":
+        if notice.status == NoticeStatus.SENT:
             self._notifier.in_thread(view, key, notice_blocks.sent(notice))
             return
         text, blocks = notice_blocks.draft(notice)

@@ -5,6 +5,9 @@ immediate write transaction on SQLite). The action then runs outside that transa
 ledger effect commits together with the action's completion, and only if the lease epoch is
 still this owner's, so a process that was paused past its lease changes nothing.
 
+A handler reads what its action carries with ``Lease.payload``; a payload that does not read
+as its kind's (bot.domain.due_payloads) fails the action at once, as a person must look.
+
 A claimed batch runs in lanes on a few threads: the actions of one window (or, for actions of no
 window, of one environment or one kind) run one after another in due order, so a window's
 reminder still comes before its end, while different windows wait on Slack and the database
@@ -24,10 +27,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot import crashpoint
 from bot.clock import Clock
+from bot.domain.due_payloads import BadPayload, P, read
 from bot.logs import log_context, new_request_id
 from bot.loops import BackgroundLoop
 from storage import due
 from storage.due import ClaimedAction
+from storage.states import DueStatus
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
@@ -44,6 +49,10 @@ class Lease:
         self._scheduler = scheduler
         self.action = action
         self.committed = False
+
+    def payload(self, kind: type[P]) -> P:
+        """What the action carries, as ``kind``; BadPayload when it does not read as one."""
+        return read(kind, self.action.payload)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -215,20 +224,23 @@ class Scheduler(BackgroundLoop):
                     pass
         except LeaseLost as exc:
             log.warning("%s", exc)
+        except BadPayload as exc:  # no later attempt would read it better
+            log.error("action %s (%s) carries a bad payload: %s", action.id, action.kind, exc)
+            self._give_back(action, exc, retry=False)
         except Exception as exc:
             log.exception("action %s (%s) failed", action.id, action.kind)
             self._give_back(action, exc)
 
-    def _give_back(self, action: ClaimedAction, exc: Exception) -> None:
+    def _give_back(self, action: ClaimedAction, exc: Exception, *, retry: bool = True) -> None:
         now = self.clock.now()
         with self.sessions.begin() as session:
             row = due.held(session, action, self.owner)
             if row is None:
                 return
             error = f"{type(exc).__name__}: {exc}"[:500]
-            gave_up = action.attempts >= MAX_ATTEMPTS
+            gave_up = not retry or action.attempts >= MAX_ATTEMPTS
             if gave_up:
-                due.finish(row, now, status="failed", error=error)
+                due.finish(row, now, status=DueStatus.FAILED, error=error)
             else:
                 due.retry_later(row, now + timedelta(seconds=15 * 2**action.attempts), error)
         if gave_up and self._on_give_up is not None:

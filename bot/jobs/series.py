@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.domain.due_payloads import Materialise
 from bot.jobs.scheduler import Lease
 from bot.services import occurrences
 from bot.slack.series_notifier import SeriesNotifier
@@ -19,7 +20,7 @@ class SeriesJob:
 
     def handle(self, lease: Lease) -> None:
         """Create in the lease's transaction; post after it commits."""
-        series_id = occurrences.series_of(lease.action.dedup_key)
+        series_id = lease.payload(Materialise).series_id
         with lease.transaction() as session:
             result = occurrences.materialise(session, self._settings, series_id, self._clock.now())
         if result is not None:

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.domain.due_payloads import Nag
 from bot.domain.durations import format_duration
 from bot.jobs.scheduler import Handler, Lease
 from bot.services import timed, timetable
@@ -133,7 +134,7 @@ class Jobs:
 
     def nag(self, lease: Lease) -> None:
         """Another "time to re-enable" notice; escalates after the configured number."""
-        number = timetable.nag_number(lease.action.dedup_key)
+        number = lease.payload(Nag).number
         with lease.transaction() as session:
             now = self._clock.now()
             result = timed.on_nag(self._settings, session, lease.action.window_id, number, now)

@@ -17,10 +17,9 @@ from bot.services import assisted, outbox, outcomes
 from bot.services.comments import ActivityComments
 from bot.services.plans import Plan
 from bot.services.reports import Report, ReportKind
-from coursedog.models import Schedule
+from coursedog.models import ALL_OFF, Schedule
 from storage import audit
 
-ALL_OFF = Schedule(nightly=False, realtime=False)
 _CONFIRMED = {
     ReportKind.SWITCHED_OFF: ReportKind.CONFIRMED_OFF,
     ReportKind.VERIFIED_OFF: ReportKind.CONFIRMED_OFF,
@@ -38,11 +37,8 @@ def _phase(plan: Plan) -> tuple[str, int]:
 
 def _targets(live: Schedule, desired: Schedule) -> dict[str, bool]:
     """The switches that must change, and to what."""
-    pairs = {
-        "nightly": (live.nightly, desired.nightly),
-        "realtime": (live.realtime, desired.realtime),
-    }
-    return {name: want for name, (now, want) in pairs.items() if now != want}
+    now = live.to_dict()
+    return {name: want for name, want in desired.to_dict().items() if now[name] != want}
 
 
 class ByHand:

@@ -118,7 +118,7 @@ class ActivityComments:
                 # What was on before the window is what the ledger recorded then; the report's
                 # own "before" is the read that verified the switch-off, maybe after a person's.
                 held = windows.held_baseline(session, report.environment)
-                schedule = Schedule(held.nightly, held.realtime).describe() if held else None
+                schedule = Schedule.of(held).describe() if held else None
             else:
                 schedule = report.after.describe() if report.after else None
             session.add(
@@ -194,17 +194,17 @@ class ActivityComments:
             now = self._clock.now()
             owed = remote_writes.owed_comments(session, env, limit=_SCAN)
             waiting: set[int | None] = set()
-            for position, row in enumerate(owed):
-                if row.window_id in waiting:
+            for position, intent in enumerate(owed):
+                if intent.window_id in waiting:
                     continue  # after its window's earlier comment, which waits
-                text = self._text(session, row)
+                text = self._text(session, intent)
                 if text is None:
-                    waiting.add(row.window_id)
+                    waiting.add(intent.window_id)
                     continue
-                row.status, row.started_at = "pending", now
-                row.desired = {**row.desired, "text": text}
+                intent.status, intent.started_at = "pending", now
+                intent.desired = {**intent.desired, "text": text}
                 later = owed[position + 1 :]
-                claimed = _Claimed(row.id, row.window_id, str(row.desired["phase"]), text)
+                claimed = _Claimed(intent.id, intent.window_id, str(intent.desired["phase"]), text)
                 return claimed, any(r.window_id not in waiting for r in later)
             return None, False
 

@@ -85,17 +85,13 @@ def judge(found: Schedule, runs: Sequence[ScheduleObservation], since: datetime)
     """Judge the schedule found at a window's start against ``runs`` (newest first) of reads
     of the idle environment; ``since`` is the window's approval. None when what was found
     needs no explaining: no read ever saw more switches on."""
-    seen = next((run for run in runs if fewer_on(found, _schedule(run))), None)
+    seen = next((run for run in runs if fewer_on(found, Schedule.of(run))), None)
     if seen is None:
         return None
     recent = [run for run in runs if run.last_seen_at >= since]
     return Evidence(
         found=found,
-        observed=_schedule(seen),
+        observed=Schedule.of(seen),
         observed_at=seen.last_seen_at,
         changes=len(recent) - 1 if seen.last_seen_at >= since else None,
     )
-
-
-def _schedule(run: ScheduleObservation) -> Schedule:
-    return Schedule(nightly=run.nightly, realtime=run.realtime)

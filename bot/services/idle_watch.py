@@ -77,7 +77,7 @@ class IdleWatch:
             if action == EXPLAINED:
                 return []
             audit.append_now(session)  # last, so the event has its id
-            before = Schedule(seen[0].nightly, seen[0].realtime) if seen else None
+            before = Schedule.of(seen[0]) if seen else None
             found = [
                 Report(
                     None,

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.domain.states import NoticeStatus, move_notice
 from bot.services import notices
 from bot.services.notices import NoticeView
 from coursedog.models import Schedule
@@ -67,7 +68,8 @@ class NoticeSending:
         if row is None:
             raise LookupError(f"coursedog notice {notice_id} is not in the ledger")
         now = self._clock.now()
-        row.status, row.error = ("sent" if sent else "draft"), error
+        move_notice(row, NoticeStatus.SENT if sent else NoticeStatus.DRAFT)
+        row.error = error
         row.sent_at = now if sent else None
         audit.add(
             session,
@@ -89,7 +91,7 @@ class NoticeSending:
         baseline = None
         if row.environment:
             held = windows.held_baseline(session, row.environment)
-            baseline = Schedule(held.nightly, held.realtime) if held else None
+            baseline = Schedule.of(held) if held else None
         row.subject, row.body = notices.compose(self._settings, window, row, name_of, baseline)
 
 

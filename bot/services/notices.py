@@ -16,6 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import Settings
+from bot.domain.due_payloads import Notify, write
+from bot.domain.states import NoticeStatus, move_notice
 from bot.domain.timefmt import local_time
 from bot.errors import Conflict, NotFound
 from bot.services.access import Access, label
@@ -54,7 +56,7 @@ class NoticeView:
     recipient: str | None
     subject: str
     body: str
-    status: str
+    status: NoticeStatus
     error: str | None
     confirmed_by: str | None
 
@@ -69,7 +71,7 @@ class NoticeView:
             row.recipient,
             row.subject or "",
             row.body or "",
-            row.status,
+            NoticeStatus(row.status),
             row.error,
             row.confirmed_by,
         )
@@ -106,13 +108,20 @@ def plan(
         "dedup_key": key,
         "message_id": f"<mw{window.id}.{event}.{secrets.token_hex(8)}@{domain}>",
         "recipient": config.to,
-        "status": "pending",
+        "status": NoticeStatus.PENDING,
         "created_at": now,
     }
     if session.execute(stmt, row).first() is None:
         return False
     due.schedule_action(
-        session, kind=NOTIFY, due_at=now, dedup_key=key, now=now, window_id=window.id, urgent=urgent
+        session,
+        kind=NOTIFY,
+        due_at=now,
+        dedup_key=key,
+        now=now,
+        window_id=window.id,
+        payload=write(Notify(key)),
+        urgent=urgent,
     )
     return True
 
@@ -141,11 +150,11 @@ def citation(session: Session, window_id: int) -> Citation:
     ).first()
     if row is None:
         return Citation()
-    if row.status == "sent":
+    if row.status == NoticeStatus.SENT:
         return Citation(cited=f"notice to Coursedog support, Message-ID {row.message_id}")
-    if row.status == "confirmed":
+    if row.status == NoticeStatus.CONFIRMED:
         return Citation(cited="notice to Coursedog support, sent by hand")
-    if row.status == "draft":
+    if row.status == NoticeStatus.DRAFT:
         return Citation(
             unsent="The notice to Coursedog support has not been sent yet; its draft waits "
             "in the window's Slack thread."
@@ -245,7 +254,7 @@ OnSettled = Callable[[Iterable[str]], None]
 
 def settled(session: Session, row: CoursedogNotice) -> set[str]:
     """Environments whose owed Activity comments can now cite ``row`` (sent or confirmed)."""
-    if row.event != APPROVED or row.status not in ("sent", "confirmed"):
+    if row.event != APPROVED or row.status not in (NoticeStatus.SENT, NoticeStatus.CONFIRMED):
         return set()
     return remote_writes.owed_comment_environments(session, row.window_id)
 
@@ -275,13 +284,14 @@ class NoticeService:
                 raise NotFound("That notice is not in the ledger.")
             window = windows.get_window(session, row.window_id)
             assert window is not None
-            if row.status == "confirmed":
+            if row.status == NoticeStatus.CONFIRMED:
                 raise Conflict(f"<@{row.confirmed_by}> already recorded sending this notice.")
-            if row.status != "draft":
+            if row.status != NoticeStatus.DRAFT:
                 raise Conflict("The bot emailed this notice itself; nothing to record.")
             self._access.check_may_manage(window, actor, "record the notice of")
             now = self._now()
-            row.status, row.confirmed_by, row.confirmed_at = "confirmed", actor, now
+            move_notice(row, NoticeStatus.CONFIRMED)
+            row.confirmed_by, row.confirmed_at = actor, now
             audit.add(
                 session,
                 at=now,

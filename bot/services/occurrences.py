@@ -19,9 +19,10 @@ from sqlalchemy.orm import Session
 
 from bot.config import Settings
 from bot.domain.blackouts import Blackout, overlapping
+from bot.domain.due_payloads import Materialise, write
 from bot.domain.recurrence import Occurrence
 from bot.domain.series_states import SeriesState
-from bot.domain.states import WindowState
+from bot.domain.states import RowStatus, WindowState
 from bot.services import blackouts, notices, timetable
 from bot.services.series_view import SeriesView, recurrence_of, series_label
 from bot.services.views import WindowView
@@ -47,12 +48,8 @@ def plan_materialise(
         due_at=at,
         dedup_key=f"{MATERIALISE}:{series_id}:{int(at.timestamp())}:{why}",
         now=now,
+        payload=write(Materialise(series_id)),
     )
-
-
-def series_of(dedup_key: str) -> int:
-    """Which series a materialise action is for (the second part of its key)."""
-    return int(dedup_key.split(":")[1])
 
 
 @dataclass(frozen=True)
@@ -224,7 +221,7 @@ def _create(
     )
     _note_override(row, window, hits)
     window.environments = [
-        WindowEnvironment(environment=env, position=i, status="pending")
+        WindowEnvironment(environment=env, position=i, status=RowStatus.PENDING)
         for i, env in enumerate(row.environments)
     ]
     windows.insert_window(session, window)

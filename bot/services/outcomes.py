@@ -14,7 +14,8 @@ from enum import StrEnum
 
 from sqlalchemy.orm import Session
 
-from bot.domain.states import WindowState, can_transition, transition
+from bot.domain.due_payloads import MergeWatch
+from bot.domain.states import RowStatus, WindowState, can_transition, move_row, move_window
 from bot.services import timetable
 from bot.services.evidence import Evidence
 from bot.services.plans import ROW_WAITING_RESTORE, Plan, holds
@@ -102,9 +103,9 @@ def finish_off(
     """Merges are verified off: mark the holding windows, hand over the ended ones."""
     reports: list[Report] = []
     held = windows.held_baseline(session, env)
-    restores = Schedule(held.nightly, held.realtime) if held is not None else plan.baseline
+    restores = Schedule.of(held) if held is not None else plan.baseline
     for row, window in _rows(session, env, plan.holding, holding=True):
-        if row.status == "off":
+        if row.status == RowStatus.OFF:
             if write_id:  # someone switched merges back on by hand meanwhile
                 reports.append(
                     Report(
@@ -123,14 +124,16 @@ def finish_off(
             kind = ReportKind.VERIFIED_OFF  # switched off earlier (by hand, another window…)
         else:
             kind = ReportKind.ALREADY_OFF
-        row.status, row.detail = "off", None
+        move_row(row, RowStatus.OFF)
+        row.detail = None
         state = _recover_if_done(window)
         reports.append(Report(window.id, env, kind, before, after, window_state=state))
         if held is not None and held.evidence is not None and held.window_id == window.id:
             reports.append(_early_off(window.id, env, held))
     others = ", ".join(f"MW-{w}" for w in plan.holding)
     for row, window in _rows(session, env, plan.waiting, holding=False):
-        row.status, row.detail = "handed_over", None
+        move_row(row, RowStatus.HANDED_OVER)
+        row.detail = None
         reports.append(Report(window.id, env, ReportKind.HANDED_OVER, after=after, detail=others))
     return reports
 
@@ -173,14 +176,15 @@ def finish_restore(
     reports: list[Report] = []
     baseline = windows.held_baseline(session, env)
     for row, window in _rows(session, env, plan.waiting, holding=False):
-        row.status, row.detail = "restored", None
+        move_row(row, RowStatus.RESTORED)
+        row.detail = None
         kind = ReportKind.RESTORED if after is not None else ReportKind.NOTHING_TO_RESTORE
         if left_as_is:
             kind = ReportKind.LEFT_AS_IS
         reports.append(Report(window.id, env, kind, before, after))
         if kind is ReportKind.RESTORED and watch_every is not None and not after_is_off(after):
             # Edits made during the window reach the SIS with the next merge: watch for it.
-            watch = timetable.MergeWatch(window.id, env, now, 1)
+            watch = MergeWatch(window.id, env, now, 1)
             timetable.plan_merge_watch(session, watch, now + watch_every, now)
     if baseline is not None:
         baseline.released_at = now
@@ -225,13 +229,14 @@ def failed(
     quiet = reading and failure is not Failure.UNRECOGNISED
     reports: list[Report] = []
     for row, window in _rows(session, env, plan.holding, holding=True):
-        if row.status == "failed" or (quiet and row.status == "off"):
+        if row.status == RowStatus.FAILED or (quiet and row.status == RowStatus.OFF):
             # Already told; or verified off before and merely unreadable now: retry quietly.
             continue
-        row.status, row.detail = "failed", reason
+        move_row(row, RowStatus.FAILED)
+        row.detail = reason
         state = None
         if can_transition(window.state, WindowState.FAILED):
-            window.state = transition(window.state, WindowState.FAILED)
+            move_window(window, WindowState.FAILED)
             window.failure_reason = f"{env}: {reason}"
             state = WindowState.FAILED.value
         reports.append(
@@ -245,9 +250,10 @@ def failed(
             )
         )
     for row, window in _rows(session, env, plan.waiting, holding=False):
-        if row.status == "restore_failed":
+        if row.status == RowStatus.RESTORE_FAILED:
             continue
-        row.status, row.detail = "restore_failed", reason
+        move_row(row, RowStatus.RESTORE_FAILED)
+        row.detail = reason
         reports.append(
             Report(
                 window.id,
@@ -323,8 +329,10 @@ def assisted(
 
 
 def _recover_if_done(window: Window) -> str | None:
-    if window.state == WindowState.FAILED and all(r.status == "off" for r in window.environments):
-        window.state = transition(window.state, WindowState.ACTIVE)
+    if window.state == WindowState.FAILED and all(
+        r.status == RowStatus.OFF for r in window.environments
+    ):
+        move_window(window, WindowState.ACTIVE)
         window.failure_reason = None
         return WindowState.ACTIVE.value
     return None
@@ -347,7 +355,8 @@ def baseline_unanswered(session: Session, env: str, plan: Plan) -> list[Report]:
     for row, window in _rows(session, env, plan.waiting, holding=False):
         if row.detail == waiting:
             continue
-        row.status, row.detail = "restore_failed", waiting
+        move_row(row, RowStatus.RESTORE_FAILED)
+        row.detail = waiting
         reports.append(
             Report(
                 window.id,
@@ -369,7 +378,8 @@ def save_state_changed(
     for row, window in _rows(session, env, plan.waiting, holding=False):
         if row.detail == f"saved state changed: {detail}":
             continue
-        row.status, row.detail = "restore_failed", f"saved state changed: {detail}"
+        move_row(row, RowStatus.RESTORE_FAILED)
+        row.detail = f"saved state changed: {detail}"
         reports.append(
             Report(
                 window.id, env, ReportKind.SAVE_STATE_CHANGED, after=plan.baseline, detail=detail

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from bot.domain.states import HOLDING, WindowState
+from bot.domain.states import HOLDING, RowStatus, WindowState
 from coursedog.models import Schedule
 from storage import audit, remote_writes, windows
 from storage.models import Window
@@ -15,11 +15,11 @@ from storage.models import Window
 SCHEDULE_WRITE = "write_schedule"
 
 # An environment row of an ended window that is still owed its restore.
-ROW_WAITING_RESTORE = ("ending", "restore_failed")
+ROW_WAITING_RESTORE = (RowStatus.ENDING, RowStatus.RESTORE_FAILED)
 # The row of an approved window whose checklist was opened before its start: the window holds
 # that environment from then on, so the switch-off is its own and its baseline right.
-ROW_EARLY = "early"
-ROW_HELD_EARLY = (ROW_EARLY, "off", "failed")
+ROW_EARLY = RowStatus.EARLY
+ROW_HELD_EARLY = (ROW_EARLY, RowStatus.OFF, RowStatus.FAILED)
 
 
 def holds(window: Window, env: str) -> bool:
@@ -106,7 +106,7 @@ def read_plan(session: Session, env: str, now: datetime, *, late_for: timedelta 
     return Plan(
         holding=holding,
         waiting=waiting,
-        baseline=Schedule(baseline.nightly, baseline.realtime) if baseline else None,
+        baseline=Schedule.of(baseline) if baseline else None,
         save_state_id=baseline.save_state_id if baseline else None,
         save_state_decision=baseline.save_state_decision if baseline else None,
         late=_late_writes(session, env, now),

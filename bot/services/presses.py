@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock
 from bot.config import Settings
-from bot.domain.states import WindowState
+from bot.domain.states import RowStatus, WindowState, move_row
 from bot.errors import Conflict, InputError, NotFound
 from bot.services import notices
 from bot.services.access import Access
@@ -117,9 +117,9 @@ class AssistedService:
                 )
             if window.state != WindowState.APPROVED:
                 raise Conflict(f"MW-{window_id} is {window.state}; its checklist is in its thread.")
-            if row.status != "pending":
+            if row.status != RowStatus.PENDING:
                 raise Conflict(f"The checklist for {environment} is already open in the thread.")
-            row.status = ROW_EARLY
+            move_row(row, ROW_EARLY)
             audit.add(
                 session,
                 at=self._clock.now(),
@@ -246,7 +246,7 @@ class AssistedService:
             view = load(session, press.window_id, press.environment, press.phase, reads=True)
         assert view is not None
         live = client.read_switches()
-        values = {"nightly": live.nightly, "realtime": live.realtime}
+        values = live.to_dict()
         return all(values[s] == want for s, want in view.desired.items() if only in (None, s))
 
     @staticmethod

@@ -35,11 +35,10 @@ from bot.services.reports import Publish, Publisher, Report, ReportKind
 from bot.services.schedule_api import ScheduleApi
 from bot.services.writes import ScheduleWriter, Written
 from coursedog.errors import CoursedogError, UnrecognisedSchedule
-from coursedog.models import Schedule, ScheduleSnapshot
+from coursedog.models import ALL_OFF, Schedule, ScheduleSnapshot
 from storage import leases, windows
 
 log = logging.getLogger(__name__)
-ALL_OFF = Schedule(nightly=False, realtime=False)
 _LOCKED_NOTICES = {
     ReportKind.OFF_LOCKED: notices.LOCKED_OFF,
     ReportKind.RESTORE_LOCKED: notices.LOCKED_RESTORE,

@@ -105,13 +105,11 @@ class Report:
 
 
 def _schedule(schedule: Schedule | None) -> dict[str, bool] | None:
-    return (
-        None if schedule is None else {"nightly": schedule.nightly, "realtime": schedule.realtime}
-    )
+    return None if schedule is None else schedule.to_dict()
 
 
 def _from_schedule(data: Mapping[str, bool] | None) -> Schedule | None:
-    return None if data is None else Schedule(nightly=data["nightly"], realtime=data["realtime"])
+    return None if data is None else Schedule.from_dict(data)
 
 
 # Tells people (in Slack) what the reports say, settling each one posted.

@@ -83,9 +83,7 @@ class StatusService:
                         live=live,
                         error=error,
                         holders=tuple(WindowView.of(w) for w in holders),
-                        baseline=(
-                            Schedule(baseline.nightly, baseline.realtime) if baseline else None
-                        ),
+                        baseline=(Schedule.of(baseline) if baseline else None),
                     )
                 )
         return result

@@ -13,7 +13,7 @@ from enum import StrEnum
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
-from bot.domain.states import HOLDING, WindowState, transition
+from bot.domain.states import HOLDING, RowStatus, WindowState, move_row, move_window
 from bot.services import timetable
 from bot.services.views import SYSTEM, WindowView
 from bot.services.window_moves import end_window, release_rows
@@ -58,9 +58,9 @@ def on_expire(session: Session, window_id: int | None, now: datetime) -> Timed:
     window = _window(session, window_id)
     if window is None or window.state != S.REQUESTED:
         return SKIP
-    window.state = transition(window.state, S.EXPIRED)
+    move_window(window, S.EXPIRED)
     for row in window.environments:
-        row.status = "released"
+        move_row(row, RowStatus.RELEASED)
     audit.add(session, at=now, actor="system", action="expired", window_id=window.id)
     return Timed(Outcome.EXPIRED, WindowView.of(window))
 
@@ -72,11 +72,11 @@ def on_start(settings: Settings, session: Session, window_id: int | None, now: d
         return SKIP
     assert window.ends_at is not None
     if window.ends_at <= now:
-        window.state = transition(window.state, S.EXPIRED)
+        move_window(window, S.EXPIRED)
         release_rows(window)
         audit.add(session, at=now, actor="system", action="missed", window_id=window.id)
         return Timed(Outcome.MISSED, WindowView.of(window))
-    window.state = transition(window.state, S.ACTIVE)
+    move_window(window, S.ACTIVE)
     policy = settings.window_policy(window.environment_names)
     timetable.plan_end(session, window, policy, now)
     audit.add(session, at=now, actor="system", action="started", window_id=window.id)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
 from bot.config import Policy
+from bot.domain.due_payloads import MergeWatch, Nag, write
 from storage import due
 from storage.models import Window
 
@@ -108,12 +108,8 @@ def plan_nag(session: Session, window: Window, number: int, at: datetime, now: d
         dedup_key=f"{NAG}:{window.id}:{_stamp(window.ends_at)}:{number}",
         now=now,
         window_id=window.id,
+        payload=write(Nag(number)),
     )
-
-
-def nag_number(dedup_key: str) -> int:
-    """Which notice in the series a nag action is (the last part of its key)."""
-    return int(dedup_key.rsplit(":", 1)[1])
 
 
 def cancel_end_actions(session: Session, window: Window, now: datetime) -> None:
@@ -126,38 +122,17 @@ def cancel_all(session: Session, window: Window, now: datetime) -> None:
     due.cancel_actions(session, window.id, ALL_KINDS, now)
 
 
-@dataclass(frozen=True)
-class MergeWatch:
-    """Which restore a merge-watch action looks after, and which look this is."""
-
-    window_id: int
-    environment: str
-    restored_at: datetime
-    number: int
-
-    @property
-    def key(self) -> str:
-        """The action's dedup key, which also carries these fields."""
-        stamp = int(self.restored_at.timestamp())
-        return f"{WATCH_MERGE}:{self.window_id}:{self.environment}:{stamp}:{self.number}"
-
-    @classmethod
-    def from_key(cls, key: str) -> MergeWatch:
-        """Read the fields back from a dedup key."""
-        _, window_id, environment, stamp, number = key.split(":")
-        return cls(
-            int(window_id), environment, datetime.fromtimestamp(int(stamp), UTC), int(number)
-        )
-
-
 def plan_merge_watch(session: Session, watch: MergeWatch, at: datetime, now: datetime) -> None:
-    """Look at the merge history at ``at`` for the first merge after a restore."""
+    """Look at the merge history at ``at`` for the first merge after a restore (one look
+    per restore and number)."""
+    stamp = _stamp(watch.restored_at)
     due.schedule_action(
         session,
         kind=WATCH_MERGE,
         due_at=at,
-        dedup_key=watch.key,
+        dedup_key=f"{WATCH_MERGE}:{watch.window_id}:{watch.environment}:{stamp}:{watch.number}",
         now=now,
         window_id=watch.window_id,
         environment=watch.environment,
+        payload=write(watch),
     )

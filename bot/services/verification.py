@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from coursedog.errors import CoursedogError
-from coursedog.models import Answer, Schedule, ScheduleSnapshot
+from coursedog.models import ALL_OFF, Answer, Schedule, ScheduleSnapshot
 
 
 class VerifyApi(Protocol):
@@ -78,7 +78,7 @@ def toggled(
         names = " and ".join(
             n for n, on in (("nightly", schedule.nightly), ("real-time", schedule.realtime)) if on
         )
-        options.append((names, Schedule(nightly=False, realtime=False)))
+        options.append((names, ALL_OFF))
     return next((option for option in options if writable(option[1])), None)
 
 

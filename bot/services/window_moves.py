@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from bot.config import Settings
 from bot.domain.durations import format_duration
 from bot.domain.grammar import EndCommand
-from bot.domain.states import HOLDING, WindowState, transition
+from bot.domain.states import HOLDING, RowStatus, WindowState, move_row, move_window
 from bot.errors import Conflict, InputError, NotFound
 from bot.services import blackouts, notices, timetable
 from bot.services.access import label
@@ -61,7 +61,7 @@ def record_request(
         window.override_by, window.override_reason = override.by, override.reason
         window.overridden = override.describe()
     window.environments = [
-        WindowEnvironment(environment=env, position=i, status="pending")
+        WindowEnvironment(environment=env, position=i, status=RowStatus.PENDING)
         for i, env in enumerate(environments)
     ]
     windows.insert_window(session, window)
@@ -182,10 +182,10 @@ def end_window(
 ) -> None:
     """Move a holding window to ended and hand its environments to the reconciler; ``why``
     says what ended it when no person did."""
-    window.state = transition(window.state, S.ENDED)
+    move_window(window, S.ENDED)
     window.ended_by, window.ended_at = actor, now
     for row in window.environments:
-        row.status = "ending"
+        move_row(row, RowStatus.ENDING)
     timetable.cancel_all(session, window, now)
     audit.add(session, at=now, actor=actor, action="ended", window_id=window.id, detail=why)
 
@@ -194,7 +194,7 @@ def release_rows(window: Window) -> None:
     """A window that never started lets its environments go: untouched ones as they are, and
     those whose checklist was opened early to their restore."""
     for row in window.environments:
-        row.status = "ending" if row.status in ROW_HELD_EARLY else "released"
+        move_row(row, RowStatus.ENDING if row.status in ROW_HELD_EARLY else RowStatus.RELEASED)
 
 
 def cancel_window(
@@ -209,7 +209,7 @@ def cancel_window(
     """Withdraw a window that has not started (Coursedog hears of it if it was told)."""
     if window.state == S.APPROVED:  # Coursedog was told; tell it again
         notices.plan(session, settings, window, notices.CANCELLED, now)
-    window.state = transition(window.state, S.CANCELLED)
+    move_window(window, S.CANCELLED)
     release_rows(window)
     timetable.cancel_all(session, window, now)
     audit.add(session, at=now, actor=actor, action="cancelled", window_id=window.id, detail=why)

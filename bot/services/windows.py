@@ -13,7 +13,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from bot.clock import Clock
 from bot.config import Settings
 from bot.domain.grammar import EndCommand
-from bot.domain.states import HOLDING, WindowState, transition
+from bot.domain.states import HOLDING, RowStatus, WindowState, move_row, move_window
 from bot.errors import Conflict
 from bot.services import blackouts, conflicts, notices, outbox, timetable
 from bot.services.access import Access, NoGroups, label
@@ -171,10 +171,10 @@ class WindowService:
             window.decided_by, window.decided_at = approver, now
             timetable.cancel_all(session, window, now)
             if starts_now:
-                window.state = transition(window.state, S.ACTIVE)
+                move_window(window, S.ACTIVE)
                 timetable.plan_end(session, window, policy, now)
             else:
-                window.state = transition(window.state, S.APPROVED)
+                move_window(window, S.APPROVED)
                 timetable.plan_start(session, window, policy, now)
             # A window that starts now: Coursedog hears of it beside the switch-off, not after.
             notices.plan(session, self._settings, window, notices.APPROVED, now, urgent=starts_now)
@@ -186,10 +186,10 @@ class WindowService:
         """Deny a request; nothing is switched."""
         with self._decision(window_id, approver, "deny") as (session, window):
             now = self._clock.now()
-            window.state = transition(window.state, S.DENIED)
+            move_window(window, S.DENIED)
             window.decided_by, window.decided_at = approver, now
             for row in window.environments:
-                row.status = "released"
+                move_row(row, RowStatus.RELEASED)
             timetable.cancel_all(session, window, now)
         return WindowView.of(window)
 

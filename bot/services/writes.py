@@ -47,11 +47,6 @@ class WriteApi(Protocol):
     ) -> None: ...
 
 
-def schedule_dict(schedule: Schedule) -> dict[str, bool]:
-    """A schedule as the ledger keeps it."""
-    return {"nightly": schedule.nightly, "realtime": schedule.realtime}
-
-
 @dataclass(frozen=True)
 class Written:
     """A write sent and read back; its intent is settled with the outcome it leads to.
@@ -124,8 +119,8 @@ class ScheduleWriter:
                 environment=env,
                 operation="write_schedule",
                 window_id=window_id,
-                before=schedule_dict(before),
-                desired=schedule_dict(desired),
+                before=before.to_dict(),
+                desired=desired.to_dict(),
                 status="pending",
                 started_at=self._clock.now(),
             )
@@ -140,9 +135,9 @@ class ScheduleWriter:
             error=sent.error,
             desired=desired,
             data={
-                "before": schedule_dict(before),
-                "desired": schedule_dict(desired),
-                "verified": schedule_dict(sent.verified) if sent.verified else None,
+                "before": before.to_dict(),
+                "desired": desired.to_dict(),
+                "verified": sent.verified.to_dict() if sent.verified else None,
                 "sends": sent.sends,
             },
             summary=f"{before.describe()} -> {desired.describe()}",

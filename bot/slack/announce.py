@@ -8,6 +8,7 @@ from slack_bolt import Respond
 from slack_sdk import WebClient
 
 from bot import crashpoint
+from bot.domain.states import RowStatus
 from bot.errors import SisMaintError
 from bot.services.outbox import Outbox
 from bot.services.views import WindowView
@@ -44,7 +45,7 @@ def announce_end(deps: SlackDeps, view: WindowView, actor: str) -> None:
 def announce_cancel(deps: SlackDeps, view: WindowView, actor: str) -> None:
     """Tell the thread, refresh the card (its buttons go); what a checklist opened early
     switched off is switched back on."""
-    early = [e.name for e in view.environments if e.status == "ending"]
+    early = [e.name for e in view.environments if e.status == RowStatus.ENDING]
     then = (
         f"What was switched off early on {', '.join(f'`{e}`' for e in early)} is switched "
         "back on now."

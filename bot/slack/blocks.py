@@ -12,8 +12,8 @@ from bot.domain.states import HOLDING, WindowState
 from bot.services.conflicts import Overlaps
 from bot.services.views import WindowView, ended_clause
 from bot.slack import ids
+from bot.slack.button_values import WindowButton
 from bot.slack.kit import Block, context, section
-from bot.slack.payloads import window_button_value
 from bot.slack.text import escape, local_and_utc, local_time, slack_time, user
 
 S = WindowState
@@ -121,7 +121,7 @@ def render_card(
         context(_STATE_LINE[view.state] + _decision_line(view)),
     ]
     if view.state == S.REQUESTED:
-        value = window_button_value(view.id)
+        value = WindowButton.showing(view.id).encode()
         blocks.append(
             {
                 "type": "actions",

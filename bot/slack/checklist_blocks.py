@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.services.assisted import COMMENT, COURSEDOG, SAVE, ChecklistView, StepView
 from bot.slack import ids
+from bot.slack.button_values import StepButton
 from bot.slack.kit import Block, actions, button, context, section
 from bot.slack.text import escape, user
 
@@ -12,12 +13,13 @@ _SWITCH_NAMES = {"nightly": "the nightly merge", "realtime": "the real-time merg
 
 def step_value(view: ChecklistView, step: str) -> str:
     """What a checklist button carries: window, environment, phase, step."""
-    return f"{view.window_id}|{view.environment}|{view.phase}|{step}"
+    return StepButton(view.window_id, view.environment, view.phase, step).encode()
 
 
 def comment_value(window_id: int, environment: str, phase: str) -> str:
     """What the Posted button under a comment to paste carries."""
-    return f"{window_id}|{environment}|{'off' if phase == 'off' else 'restore'}|{COMMENT}"
+    phase = "off" if phase == "off" else "restore"
+    return StepButton(window_id, environment, phase, COMMENT).encode()
 
 
 def render(

@@ -10,9 +10,9 @@ from bot.domain.states import HOLDING, WindowState
 from bot.services.status import EnvironmentStatus
 from bot.services.views import WindowView
 from bot.slack import ids
+from bot.slack.button_values import WindowButton
 from bot.slack.kit import Block, context, header, section
 from bot.slack.overview import status_line, window_line
-from bot.slack.payloads import window_button_value
 from bot.slack.text import escape
 
 S = WindowState
@@ -30,7 +30,7 @@ def _button(
         "type": "button",
         "action_id": action_id,
         "text": {"type": "plain_text", "text": text},
-        "value": window_button_value(window_id, shown_end),
+        "value": WindowButton.showing(window_id, shown_end).encode(),
     }
     if style:
         button["style"] = style

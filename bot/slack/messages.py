@@ -10,8 +10,8 @@ from bot.domain.states import WindowState
 from bot.services.reports import Report, ReportKind
 from bot.services.views import WindowView
 from bot.slack import ids
+from bot.slack.button_values import WindowButton, WindowEnvironmentButton
 from bot.slack.kit import Block, section
-from bot.slack.payloads import window_button_value
 from bot.slack.text import escape, local_and_utc, slack_time, user
 from coursedog.models import MergeRun, Schedule
 
@@ -217,7 +217,7 @@ def end_choices(window_id: int, ends_at: datetime | None = None) -> Block:
             "type": "button",
             "action_id": action_id,
             "text": {"type": "plain_text", "text": text},
-            "value": window_button_value(window_id, shown),
+            "value": WindowButton.showing(window_id, shown).encode(),
         }
         if style:
             element["style"] = style
@@ -279,7 +279,7 @@ def early_checklists(view: WindowView, by_hand: Sequence[str], text: str) -> lis
                         "type": "plain_text",
                         "text": f"Open the checklist for {env} now"[:75],
                     },
-                    "value": f"{view.id}|{env}",
+                    "value": WindowEnvironmentButton(view.id, env).encode(),
                 }
                 for env in by_hand
             ],

@@ -1,17 +1,16 @@
-"""Parsing what Slack sends back in buttons: the one place that reads action values."""
+"""Parsing what Slack sends back from buttons and forms into typed inputs; the values the
+buttons carry are read by bot.slack.button_values."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from bot.domain.requests import LATEST, RequestForm
 from bot.errors import InputError
 from bot.slack import ids
-
-MAX_WINDOW_ID = 10**9
+from bot.slack.button_values import WindowButton, digits
 
 
 @dataclass(frozen=True)
@@ -28,13 +27,6 @@ class WindowAction:
     shown_end: int | None = None
 
 
-def window_button_value(window_id: int, shown_end: datetime | None = None) -> str:
-    """What a window button carries: the window, and for Extend the end it was shown with."""
-    if shown_end is None:
-        return str(window_id)
-    return f"{window_id}@{int(shown_end.timestamp())}"
-
-
 def parse_window_action(body: Mapping[str, Any], what: str = "window") -> WindowAction:
     """Read a block_actions payload for a button carrying a number (a window's, unless
     ``what`` says otherwise); refuse anything malformed."""
@@ -45,20 +37,16 @@ def parse_window_action(body: Mapping[str, Any], what: str = "window") -> Window
         action_id = str(action["action_id"])
     except (KeyError, IndexError, TypeError):
         raise InputError("That button press arrived incomplete; try again.") from None
-    raw, at, end = raw.partition("@")
-    if not _digits(raw, 9) or not 0 < int(raw) < MAX_WINDOW_ID:
-        raise InputError(f"That button does not name a {what}.")
-    if at and not (_digits(end, 11) and int(end) < LATEST):
-        raise InputError("That button carries an end time that is not one.")
+    button = WindowButton.decode(raw, what)
     container = body.get("container") or {}
     channel = (body.get("channel") or {}).get("id") or container.get("channel_id")
     return WindowAction(
         action_id=action_id,
-        window_id=int(raw),
+        window_id=button.window_id,
         user_id=user_id,
         channel_id=channel,
         message_ts=container.get("message_ts") or (body.get("message") or {}).get("ts"),
-        shown_end=int(end) if end else None,
+        shown_end=button.shown_end,
     )
 
 
@@ -96,15 +84,10 @@ def _text(value: Any) -> str:
 
 
 def _timestamp(raw: Any) -> int | None:
-    if not (isinstance(raw, int | str) and _digits(str(raw), 12)):
+    if not (isinstance(raw, int | str) and digits(str(raw), 12)):
         return None
     value = int(raw)
     return value if 0 < value < LATEST else None  # later is not a date-picker value
-
-
-def _digits(text: str, most: int) -> bool:
-    """ASCII digits only (``isdigit`` alone passes ``²``, which ``int`` refuses), not too many."""
-    return text.isascii() and text.isdigit() and len(text) <= most
 
 
 def parse_environment_action(

@@ -11,8 +11,8 @@ from bot.domain.recurrence import Occurrence
 from bot.domain.series_states import SeriesState
 from bot.services.series_view import OccurrenceLine, SeriesView, ended_clause
 from bot.slack import ids
+from bot.slack.button_values import WindowButton
 from bot.slack.kit import Block, actions, button, context, header, section
-from bot.slack.payloads import window_button_value
 from bot.slack.text import escape, local_and_utc, local_time, slack_time, user
 
 _STATE_LINE = {
@@ -81,7 +81,7 @@ def render_series_card(
             )
         )
     if view.state == SeriesState.REQUESTED:
-        value = window_button_value(view.id)
+        value = WindowButton.showing(view.id).encode()
         blocks.append(
             actions(
                 ids.BLOCK_SERIES_DECISION,

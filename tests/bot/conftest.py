@@ -1,11 +1,37 @@
-"""Fixtures for tests that run the `sis-maint` command in the test process."""
+"""Fixtures for tests that run the `sis-maint` command in the test process, and a watch on
+every state machine move the tests make."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
+
+from bot.domain.states import Machine
+
+
+@pytest.fixture(autouse=True)
+def moves_stay_on_their_tables(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
+    """Every move of a window, an environment's row or a notice that the code makes in any
+    test is one its table allows, even one whose IllegalTransition a loop logs and retries."""
+    if request.node.get_closest_marker("illegal_moves"):
+        yield
+        return
+    refused: list[str] = []
+    check = Machine.check
+
+    def watched(machine: Machine, current: Any, target: Any) -> Any:  # type: ignore[type-arg]
+        if not machine.can(current, target):
+            refused.append(f"{machine.what}: {current} -> {target}")
+        return check(machine, current, target)
+
+    monkeypatch.setattr(Machine, "check", watched)
+    yield
+    assert refused == [], "moves the state machines refused"
 
 
 @pytest.fixture

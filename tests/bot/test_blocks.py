@@ -19,9 +19,10 @@ from bot.services.status import EnvironmentStatus, HistoryEntry
 from bot.services.views import SYSTEM, EnvironmentView, WindowView
 from bot.slack import ids, messages
 from bot.slack.blocks import card_text, occurrence_lines, render_card, render_help
+from bot.slack.button_values import WindowButton
 from bot.slack.messages import render_report
 from bot.slack.overview import render_history, render_status, render_windows
-from bot.slack.payloads import parse_window_action, window_button_value
+from bot.slack.payloads import parse_window_action
 from bot.slack.series_blocks import (
     render_blackouts,
     render_series_card,
@@ -268,7 +269,7 @@ def test_extend_buttons_carry_the_end_they_extend_and_parse_back() -> None:
     def body(value: str) -> dict[str, object]:
         return {"actions": [{"value": value, "action_id": ids.EXTEND_30}], "user": {"id": "U1"}}
 
-    assert parse_window_action(body(window_button_value(7, end))).shown_end == stamp
+    assert parse_window_action(body(WindowButton.showing(7, end).encode())).shown_end == stamp
     assert parse_window_action(body("7")).shown_end is None
     for bad in ("7@", "7@x", "7@99999999999", "@5", "7@5@6"):
         with pytest.raises(InputError):

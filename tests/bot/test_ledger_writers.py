@@ -105,3 +105,57 @@ def post(sessions, lease):
         "opens a transaction (line 11)",
         "uses a session's get (line 14)",
     ]
+
+
+# Where bot/ may set a ``state`` or ``status`` attribute itself: the state machines, and the
+# rows that have none there (a series has its own; a remote write's intent is settled).
+STATE_SETTERS = {
+    "bot/domain/states.py": {"window.state", "row.status", "notice.status"},
+    "bot/services/series.py": {"row.state"},
+    "bot/services/plans.py": {"stale.status"},
+    "bot/services/comments.py": {"intent.status"},
+    "bot/slack/gate.py": {"self.status"},  # an HTTP status
+}
+
+
+def state_assignments(source: str) -> list[tuple[str, int]]:
+    """Every ``x.state = …`` and ``x.status = …`` in ``source`` (in tuples too), with its line."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        targets: list[ast.expr] = []
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                targets += target.elts if isinstance(target, ast.Tuple) else [target]
+        elif isinstance(node, ast.AugAssign | ast.AnnAssign):
+            targets = [node.target]
+        found += [
+            (ast.unparse(t), node.lineno)
+            for t in targets
+            if isinstance(t, ast.Attribute) and t.attr in ("state", "status")
+        ]
+    return found
+
+
+@pytest.mark.parametrize(
+    "path", sorted((ROOT / "bot").rglob("*.py")), ids=lambda p: p.relative_to(ROOT).as_posix()
+)
+def test_windows_rows_and_notices_move_only_through_their_state_machine(path: Path) -> None:
+    allowed = STATE_SETTERS.get(path.relative_to(ROOT).as_posix(), set())
+    source = path.read_text(encoding="utf-8")
+    assert [(t, line) for t, line in state_assignments(source) if t not in allowed] == []
+
+
+def test_the_state_scan_finds_a_move_around_the_machine() -> None:
+    source = """
+row.status = "off"
+window.state, window.ended_at = "ended", now
+notice.status: str = "sent"
+move_row(row, RowStatus.OFF)
+status = "x"
+"""
+    assert state_assignments(source) == [
+        ("row.status", 2),
+        ("window.state", 3),
+        ("notice.status", 4),
+    ]
+    assert all((ROOT / module).is_file() for module in STATE_SETTERS)

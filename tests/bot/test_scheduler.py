@@ -14,6 +14,7 @@ from sqlalchemy.exc import OperationalError
 
 from bot.clock import Clock, SystemClock
 from bot.config import parse_settings
+from bot.domain.due_payloads import Nag, write
 from bot.jobs.scheduler import MAX_ATTEMPTS, Lease, LeaseLost, Scheduler, in_lanes
 from bot.run.clients import slack_client
 from bot.sandbox.slack_api import SlackStandIn
@@ -26,6 +27,7 @@ from bot.slack.notifier import SlackNotifier
 from storage import audit, due
 from storage.due import ClaimedAction
 from storage.models import AuditEvent, DueAction
+from storage.states import DueStatus
 from tests.harness import ManualClock, settings_document
 
 T0 = datetime(2026, 12, 5, 15, 0, tzinfo=UTC)
@@ -262,6 +264,33 @@ def test_a_failing_action_is_retried_with_backoff_then_marked_failed(sessions) -
     with sessions.begin() as s:
         row = s.scalars(select(DueAction)).one()
         assert row.status == "failed" and "boom" in (row.last_error or "")
+
+
+def test_an_action_whose_payload_does_not_read_fails_at_once_and_others_run(sessions) -> None:  # type: ignore[no-untyped-def]
+    with sessions.begin() as s:
+        due.schedule_action(
+            s, kind="nag", due_at=T0, dedup_key="nag:1:0:2", now=T0, payload={"number": "two"}
+        )
+        due.schedule_action(
+            s, kind="nag", due_at=T0, dedup_key="nag:1:0:3", now=T0, payload=write(Nag(3))
+        )
+    clock = ManualClock(T0)
+    numbers: list[int] = []
+    gave_up: list[str] = []
+    scheduler = Scheduler(
+        sessions,
+        clock,
+        {"nag": lambda lease: numbers.append(lease.payload(Nag).number)},
+        owner="one",
+        on_give_up=lambda action, error: gave_up.append(f"{action.dedup_key} {error}"),
+    )
+    assert scheduler.run_due() == 2
+    assert numbers == [3]
+    assert gave_up == ["nag:1:0:2 BadPayload: Nag.number is not a whole number: 'two'"]
+    with sessions.begin() as s:
+        rows = {r.dedup_key: r for r in s.scalars(select(DueAction)).all()}
+        assert rows["nag:1:0:2"].status == DueStatus.FAILED and rows["nag:1:0:2"].attempts == 1
+        assert rows["nag:1:0:3"].status == DueStatus.DONE
 
 
 def test_sleep_never_passes_the_next_due_time(sessions) -> None:  # type: ignore[no-untyped-def]

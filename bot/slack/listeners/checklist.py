@@ -12,12 +12,11 @@ from bot.services.assisted import COMMENT, SWITCHES
 from bot.services.presses import Press
 from bot.slack import ids
 from bot.slack.after_ack import Later
+from bot.slack.button_values import StepButton, WindowEnvironmentButton
 from bot.slack.checklist_blocks import comment_posted
 from bot.slack.checklist_blocks import render as render_checklist
 from bot.slack.context import SlackDeps
 from bot.slack.text import escape
-
-MAX_WINDOW_ID = 10**9
 
 
 def parse_press(body: dict[str, Any], known: dict[str, str]) -> tuple[Press, bool, str, str]:
@@ -25,16 +24,16 @@ def parse_press(body: dict[str, Any], known: dict[str, str]) -> tuple[Press, boo
     try:
         action = body["actions"][0]
         user_id = str(body["user"]["id"])
-        window, env, phase, step = str(action["value"]).split("|")
+        raw = str(action["value"])
         was_off = action["action_id"] == ids.CHECK_WAS_OFF
-    except (KeyError, IndexError, TypeError, ValueError):
+    except (KeyError, IndexError, TypeError):
         raise InputError("That button press arrived incomplete; try again.") from None
-    if not window.isdigit() or not 0 < int(window) < MAX_WINDOW_ID or env not in known:
-        raise InputError("That button does not name a checklist step.")
+    step = StepButton.decode(raw, known)
     container = body.get("container") or {}
     channel = str((body.get("channel") or {}).get("id") or container.get("channel_id") or "")
     ts = str(container.get("message_ts") or (body.get("message") or {}).get("ts") or "")
-    return Press(user_id, int(window), known[env], phase, step), was_off, channel, ts
+    press = Press(user_id, step.window_id, step.environment, step.phase, step.step)
+    return press, was_off, channel, ts
 
 
 def register(app: App, deps: SlackDeps, later: Later) -> None:
@@ -90,17 +89,16 @@ def _step(deps: SlackDeps, body: dict[str, Any], respond: Respond, names: dict[s
 def _early(deps: SlackDeps, body: dict[str, Any], respond: Respond, names: dict[str, str]) -> None:
     """Open a window's checklist before its start, for people who switch off early."""
     try:
-        raw_window, raw_env = str(body["actions"][0]["value"]).split("|")
+        raw = str(body["actions"][0]["value"])
         actor = str(body["user"]["id"])
-    except (KeyError, IndexError, TypeError, ValueError):
+    except (KeyError, IndexError, TypeError):
         raise InputError("That button press arrived incomplete; try again.") from None
-    if not raw_window.isdigit() or raw_env not in names:
-        raise InputError("That button does not name a window's environment.")
-    env = names[raw_env]
-    deps.assisted.open_early(actor=actor, window_id=int(raw_window), environment=env)
+    button = WindowEnvironmentButton.decode(raw, names)
+    env = button.environment
+    deps.assisted.open_early(actor=actor, window_id=button.window_id, environment=env)
     deps.worker.kick([env])
     respond(
-        text=f"The checklist for `{env}` opens in MW-{raw_window}'s thread.",
+        text=f"The checklist for `{env}` opens in MW-{button.window_id}'s thread.",
         response_type="ephemeral",
     )
 
