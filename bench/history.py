@@ -21,7 +21,7 @@ from bench.report import Check, Section, fmt
 from bench.slack import APPROVER, REQUESTER
 from bench.stack import Services
 from bench.stats import median, ms, percentile
-from bot.run.wiring import Runtime
+from bot.run.runtime import Runtime
 from bot.services.status import StatusService
 
 ENVIRONMENTS = ["prod", "staging"]

@@ -8,7 +8,8 @@ from bench.slack import SIGNING_SECRET
 from bench.stack import EMAIL, PASSWORD, Services, settings_toml
 from bot.config import Settings, parse_settings
 from bot.run.clients import coursedog_clients, slack_client
-from bot.run.wiring import Runtime, build_runtime
+from bot.run.runtime import Runtime
+from bot.run.wiring import build_runtime
 
 
 def bench_settings(services: Services) -> Settings:

@@ -5,7 +5,6 @@ Secrets never live in the file: it names the environment variables that hold the
 
 from __future__ import annotations
 
-import os
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -32,6 +31,7 @@ from pydantic import (
 from bot.domain.durations import parse_duration
 from bot.domain.nightly import NightlyMerge
 from bot.errors import ConfigError, InputError
+from bot.process_env import ProcessEnv
 from coursedog.wire import WireConfig
 
 ENV_NAME = r"^[A-Z_][A-Z0-9_]*$"
@@ -151,16 +151,16 @@ class EnvironmentConfig(_Strict):
         """Whether the bot can read this environment's schedule (it has an API user)."""
         return bool(self.email_env and self.password_env)
 
-    def credentials(self, name: str, environ: Mapping[str, str]) -> tuple[str, SecretStr]:
+    def credentials(self, name: str, variables: Mapping[str, str]) -> tuple[str, SecretStr]:
         """Email and password from the environment, or a ConfigError naming what is missing."""
         assert self.email_env and self.password_env
-        missing = [v for v in (self.email_env, self.password_env) if not environ.get(v)]
+        missing = [v for v in (self.email_env, self.password_env) if not variables.get(v)]
         if missing:
             raise ConfigError(
                 f"environments.{name}: set {' and '.join(missing)} "
                 "(the Coursedog service user's email and password)"
             )
-        return environ[self.email_env], SecretStr(environ[self.password_env])
+        return variables[self.email_env], SecretStr(variables[self.password_env])
 
 
 class NightlyMergeConfig(_Strict):
@@ -301,11 +301,11 @@ class CalendarConfig(_Strict):
     refresh: Duration = timedelta(minutes=15)
     uid_domain: str = Field(default="sis-maint", pattern=r"^[A-Za-z0-9.-]{1,100}$")
 
-    def token(self, environ: Mapping[str, str]) -> SecretStr | None:
+    def token(self, variables: Mapping[str, str]) -> SecretStr | None:
         """The feed's secret, None when the feed is off; a ConfigError when it is unusable."""
         if self.token_env is None:
             return None
-        value = environ.get(self.token_env, "")
+        value = variables.get(self.token_env, "")
         if not value:
             raise ConfigError(f"calendar.token_env: set {self.token_env} (the feed's secret)")
         if len(value) < MIN_TOKEN or not re.fullmatch(r"[A-Za-z0-9_-]+", value):
@@ -495,10 +495,9 @@ def parse_settings(data: Mapping[str, Any], source: str = "configuration") -> Se
         raise ConfigError(_format(exc, source)) from None
 
 
-def load_settings(environ: Mapping[str, str] | None = None) -> tuple[Settings, str]:
+def load_settings(env: ProcessEnv) -> tuple[Settings, str]:
     """Load SIS_MAINT_CONFIG's file, else the embedded defaults; return them and their source."""
-    environ = os.environ if environ is None else environ
-    path = environ.get("SIS_MAINT_CONFIG")
+    path = env.config_file
     if not path:
         text = resources.files("bot").joinpath("default_config.toml").read_text("utf-8")
         return parse_settings(tomllib.loads(text), "embedded defaults"), "embedded defaults"

@@ -9,6 +9,7 @@ up in ``variables``, the environment as it was read.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any, Literal
@@ -40,10 +41,11 @@ class ProcessEnv(BaseSettings):
     _variables: Mapping[str, str] = PrivateAttr(default_factory=dict)
 
     @classmethod
-    def read(cls, environ: Mapping[str, str]) -> ProcessEnv:
-        """Validate ``environ`` (the process's, or one a test makes); a ConfigError names each
-        variable whose value is not usable."""
-        variables = {name: value for name, value in environ.items() if value.strip()}
+    def read(cls, environ: Mapping[str, str] | None = None) -> ProcessEnv:
+        """Validate ``environ`` (the process's when None, or one a test makes); a ConfigError
+        names each variable whose value is not usable."""
+        given = os.environ if environ is None else environ
+        variables = {name: value for name, value in given.items() if value.strip()}
         try:
             env = cls(_build_sources=((_Given(cls, variables),), {}))
         except ValidationError as exc:
@@ -55,6 +57,12 @@ class ProcessEnv(BaseSettings):
     def variables(self) -> Mapping[str, str]:
         """Every variable that is set (not blank), for those the configuration names."""
         return self._variables
+
+    def with_defaults(self, **fields: Any) -> ProcessEnv:
+        """A copy in which the fields the environment does not set take these values (a
+        command's own defaults, such as a quieter LOG_LEVEL)."""
+        unset = {name: value for name, value in fields.items() if name not in self.model_fields_set}
+        return self.model_copy(update=unset)
 
     @field_validator("log_format", mode="before")
     @classmethod

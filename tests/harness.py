@@ -23,8 +23,9 @@ from bot.config import Settings, parse_settings
 from bot.run.clients import slack_client
 from bot.run.contracts import write_contracts
 from bot.run.http_server import BoundedServer, Limits, make_server
+from bot.run.runtime import Runtime
 from bot.run.server import wsgi_app
-from bot.run.wiring import Runtime, build_runtime
+from bot.run.wiring import build_runtime
 from bot.sandbox.slack_api import Message, SlackStandIn
 from bot.sandbox.slack_requests import signed_headers
 from bot.slack import ids

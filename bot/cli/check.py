@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Mapping
 
 from bot.config import Settings, load_settings
 from bot.errors import ConfigError
 from bot.logs import configure_logging
-from bot.run.startup import StartupError, database_url, simulator_environ
+from bot.process_env import ProcessEnv
+from bot.run.startup import StartupError, simulator_variables
 from bot.services.contracts import WriteStanding
 from bot.services.drivers import Drivers
 
@@ -31,32 +31,32 @@ def add_check_command(commands: argparse._SubParsersAction[argparse.ArgumentPars
 UNREAD = ("unknown (the ledger cannot be read)", None)
 
 
-def _standings(settings: Settings, environ: Mapping[str, str]) -> dict[str, WriteStanding]:
+def _standings(settings: Settings, database_url: str) -> dict[str, WriteStanding]:
     """Each environment's write standing from the ledger; on stderr why not, when it cannot be
     read (the writes are then shown as of unknown standing)."""
     from bot.run.contracts import write_standings  # noqa: PLC0415
 
     try:
-        return write_standings(database_url(environ), settings)
+        return write_standings(database_url, settings)
     except (StartupError, ConfigError) as exc:
         print(f"sis-maint: the writes' standing cannot be read: {exc}", file=sys.stderr)
         return {}
 
 
-def cmd_check(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+def cmd_check(args: argparse.Namespace, env: ProcessEnv) -> int:
     """Check each environment's Coursedog by reading only; never prints a secret or a token."""
     from bot.cli.check_render import render_json, render_text  # noqa: PLC0415
     from bot.cli.check_report import run_check  # noqa: PLC0415 - keeps `--help` fast
     from coursedog.session import SessionPool  # noqa: PLC0415
 
-    settings, source = load_settings(environ)
+    settings, source = load_settings(env)
     # The report says what happened; the log only what goes wrong, unless LOG_LEVEL says more.
-    configure_logging({"LOG_LEVEL": "WARNING", **environ}, settings)
-    standings = _standings(settings, environ)
+    configure_logging(env.with_defaults(log_level="WARNING"), settings)
+    standings = _standings(settings, env.database_url)
     pool = SessionPool()
     report = run_check(
         settings,
-        simulator_environ(settings, environ),
+        simulator_variables(settings, env.variables),
         args.environments,
         pool=pool,
         standing_of=lambda name: standings[name].pair() if name in standings else UNREAD,

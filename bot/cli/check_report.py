@@ -113,7 +113,7 @@ def select_environments(settings: Settings, names: Sequence[str]) -> list[str]:
 
 def run_check(
     settings: Settings,
-    environ: Mapping[str, str],
+    variables: Mapping[str, str],
     names: Sequence[str] = (),
     *,
     pool: SessionPool,
@@ -126,7 +126,7 @@ def run_check(
     a name or a credential is missing. Environments sharing a host and user log in once."""
     chosen = select_environments(settings, names)
     drivers = driver_of or Drivers(settings, {}).of
-    clients = coursedog_clients(settings, environ, pool=pool, only=chosen)
+    clients = coursedog_clients(settings, variables, pool=pool, only=chosen)
     try:
         checks = []
         for name in chosen:

@@ -11,12 +11,12 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Mapping
 from pathlib import Path
 
 from bot.clock import SystemClock
 from bot.config import load_settings
-from bot.run.startup import check_database, database_url
+from bot.process_env import ProcessEnv
+from bot.run.startup import check_database
 from bot.services.learning import Lesson, actor, learn_recording, store
 from coursedog.contract import ScheduleWrite, all_states, canonical
 from coursedog.har_format import HarError
@@ -46,10 +46,10 @@ def add_learn_command(commands: argparse._SubParsersAction[argparse.ArgumentPars
     learn.set_defaults(func=cmd_learn)
 
 
-def cmd_learn(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+def cmd_learn(args: argparse.Namespace, env: ProcessEnv) -> int:
     """Learn the writes from a recording; print them; with --write, store them."""
-    settings, _ = load_settings(environ)
-    url = database_url(environ)
+    settings, _ = load_settings(env)
+    url = env.database_url
     if args.write:
         check_database(url)  # before anything is learned: a ledger that cannot keep it stops here
     try:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Mapping, Sequence
 
@@ -14,8 +13,7 @@ from bot.logs import configure_logging
 from bot.process_env import ProcessEnv
 from bot.run.startup import (
     StartupError,
-    database_url,
-    simulator_environ,
+    simulator_variables,
     slack_configured,
     slack_credentials,
 )
@@ -25,26 +23,25 @@ EXIT_CONFIG = 2
 VERBOSE_HELP = "also log each step of the database migrations"
 
 
-def cmd_migrate(_args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+def cmd_migrate(_args: argparse.Namespace, env: ProcessEnv) -> int:
     """Apply database migrations."""
     from storage.db import upgrade  # noqa: PLC0415
 
-    url = database_url(environ)
-    upgrade(url)
+    upgrade(env.database_url)
     print("Database is up to date.")
     return 0
 
 
-def cmd_check_config(_args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+def cmd_check_config(_args: argparse.Namespace, env: ProcessEnv) -> int:
     """Validate the configuration and the credentials it names."""
-    settings, source = load_settings(environ)
-    creds = simulator_environ(settings, environ)
+    settings, source = load_settings(env)
+    creds = simulator_variables(settings, env.variables)
     problems = []
-    for name, env in settings.environments.items():
-        if not env.reads:
+    for name, environment in settings.environments.items():
+        if not environment.reads:
             continue  # assisted, confirmed by people: no API user to check
         try:
-            env.credentials(name, creds)
+            environment.credentials(name, creds)
         except ConfigError as exc:
             problems.append(str(exc))
     try:
@@ -52,8 +49,8 @@ def cmd_check_config(_args: argparse.Namespace, environ: Mapping[str, str]) -> i
     except ConfigError as exc:
         problems.append(str(exc))
     print(f"Configuration from {source}: {len(settings.environments)} environment(s).")
-    for name, env in settings.environments.items():
-        print(f"  {name}: {env.label} — {env.base_url} school {env.school} ({env.driver} driver)")
+    for name, e in settings.environments.items():
+        print(f"  {name}: {e.label} — {e.base_url} school {e.school} ({e.driver} driver)")
     if not settings.approvers and not any(e.approvers for e in settings.environments.values()):
         print("  warning: no approvers are configured, so nobody can approve a window.")
     for problem in problems:
@@ -61,56 +58,56 @@ def cmd_check_config(_args: argparse.Namespace, environ: Mapping[str, str]) -> i
     return EXIT_CONFIG if problems else 0
 
 
-def cmd_simulator(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+def cmd_simulator(args: argparse.Namespace, env: ProcessEnv) -> int:
     """Run the Coursedog simulator with the configured schools."""
     from coursedog.simulator import SchoolState, serve  # noqa: PLC0415
 
-    settings, _ = load_settings(environ)
-    creds = simulator_environ(settings, environ)
+    settings, _ = load_settings(env)
+    creds = simulator_variables(settings, env.variables)
     users = {}
-    for name, env in settings.environments.items():
-        if not env.reads:
+    for name, environment in settings.environments.items():
+        if not environment.reads:
             continue
-        email, password = env.credentials(name, creds)
+        email, password = environment.credentials(name, creds)
         users[email] = password.get_secret_value()
-    schools = {env.school: SchoolState() for env in settings.environments.values()}
+    schools = {e.school: SchoolState() for e in settings.environments.values()}
     port = args.port or settings.simulator.port
     serve(args.host, port, schools=schools, users=users, wire=settings.wire(), shape=args.shape)
     return 0
 
 
-def cmd_audit_verify(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+def cmd_audit_verify(args: argparse.Namespace, env: ProcessEnv) -> int:
     """Verify the audit trail's hash chain; non-zero and the first broken event if it fails."""
     from bot.cli.audit import parse_anchor, verify_trail  # noqa: PLC0415
 
     anchor = parse_anchor(args.anchor) if args.anchor else None
-    code, report = verify_trail(database_url(environ), anchor)
+    code, report = verify_trail(env.database_url, anchor)
     print(report, file=sys.stderr if code else sys.stdout)
     return code
 
 
-def cmd_serve(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+def cmd_serve(args: argparse.Namespace, env: ProcessEnv) -> int:
     """Run the bot."""
     from bot.run.serve import run  # noqa: PLC0415 - keeps `--help` and check-config fast
 
-    settings, source = load_settings(environ)
+    settings, source = load_settings(env)
     # Now the format and the secrets in the config count.
-    configure_logging(environ, settings, verbose=args.verbose)
+    configure_logging(env, settings, verbose=args.verbose)
     try:
-        token, secret, app_token = slack_credentials(environ, http=args.http)
+        token, secret, app_token = slack_credentials(env, http=args.http)
     except StartupError as missing:
-        if slack_configured(environ):
+        if slack_configured(env):
             raise
         from bot.sandbox.run import run_sandbox  # noqa: PLC0415
 
-        port, page_port = args.port, _page_port(environ)
+        port, page_port = args.port, env.sandbox_port
         return run_sandbox(
-            settings, source, environ, port=port, page_port=page_port, missing=str(missing)
+            settings, source, env, port=port, page_port=page_port, missing=str(missing)
         )
     return run(
         settings,
         source,
-        environ,
+        env,
         token=token,
         secret=secret,
         app_token=app_token,
@@ -120,17 +117,13 @@ def cmd_serve(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     )
 
 
-def _page_port(environ: Mapping[str, str]) -> int:
-    return ProcessEnv.read(environ).sandbox_port
-
-
-def cmd_sandbox(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+def cmd_sandbox(args: argparse.Namespace, env: ProcessEnv) -> int:
     """Run the local sandbox: the bot, the Coursedog simulator and Slack as a web page."""
     from bot.sandbox.run import run_sandbox  # noqa: PLC0415
 
-    settings, source = load_settings(environ)
-    page_port = _page_port(environ) if args.page_port is None else args.page_port
-    return run_sandbox(settings, source, environ, port=args.port, page_port=page_port)
+    settings, source = load_settings(env)
+    page_port = env.sandbox_port if args.page_port is None else args.page_port
+    return run_sandbox(settings, source, env, port=args.port, page_port=page_port)
 
 
 def parser(env: ProcessEnv | None = None) -> argparse.ArgumentParser:
@@ -190,17 +183,15 @@ def parser(env: ProcessEnv | None = None) -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
     """Entry point of the console script."""
-    environ = os.environ if environ is None else environ
     try:
         env = ProcessEnv.read(environ)  # the one read of the process environment
     except ConfigError as exc:
         print(f"sis-maint: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     args = parser(env).parse_args(argv)
-    environ = env.variables
     try:
-        configure_logging(environ, verbose=args.verbose)
-        return int(args.func(args, environ))
+        configure_logging(env, verbose=args.verbose)
+        return int(args.func(args, env))
     except (ConfigError, StartupError) as exc:
         print(f"sis-maint: {exc}", file=sys.stderr)
         return EXIT_CONFIG

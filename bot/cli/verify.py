@@ -14,12 +14,12 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Mapping
 
 from bot.clock import SystemClock
 from bot.config import Settings, load_settings
 from bot.errors import ConfigError
-from bot.run.startup import StartupError, check_database, database_url, simulator_environ
+from bot.process_env import ProcessEnv
+from bot.run.startup import StartupError, check_database, simulator_variables
 from bot.services.contracts import WriteStanding
 from bot.services.learning import actor
 from bot.services.verification import NotProven, Proof, verify
@@ -53,21 +53,21 @@ def add_verify_command(commands: argparse._SubParsersAction[argparse.ArgumentPar
     verify_writes.set_defaults(func=cmd_verify_writes)
 
 
-def cmd_verify_writes(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+def cmd_verify_writes(args: argparse.Namespace, env: ProcessEnv) -> int:
     """Prove the environment's stored write contract; record the proof."""
     from bot.run.clients import coursedog_clients  # noqa: PLC0415
     from bot.run.contracts import write_standings  # noqa: PLC0415 - keeps `--help` fast
 
-    settings, _ = load_settings(environ)
+    settings, _ = load_settings(env)
     try:
         name = _environment(settings, args.environment, production=args.production)
-        url = database_url(environ)
+        url = env.database_url
         check_database(url)
         standing = write_standings(url, settings)[name]
         _has_contract(standing)
         clients = coursedog_clients(
             settings,
-            simulator_environ(settings, environ),
+            simulator_variables(settings, env.variables),
             only=[name],
             contracts={name: standing.contract} if standing.contract else {},
         )

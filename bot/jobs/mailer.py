@@ -79,18 +79,18 @@ def _reason(exc: BaseException) -> str:
 
 
 def mailer_from_settings(
-    config: CoursedogNoticeConfig, environ: Mapping[str, str]
+    config: CoursedogNoticeConfig, variables: Mapping[str, str]
 ) -> SmtpMailer | None:
     """The configured mailer, or None when notices are drafted for people to send."""
     if not config.mails:
         return None
     login = None
     if config.username_env and config.password_env:
-        missing = [v for v in (config.username_env, config.password_env) if not environ.get(v)]
+        missing = [v for v in (config.username_env, config.password_env) if not variables.get(v)]
         if missing:
             raise ConfigError(
                 f"coursedog_notice: set {' and '.join(missing)} (the SMTP login), "
                 "or remove username_env and password_env"
             )
-        login = (environ[config.username_env], environ[config.password_env])
+        login = (variables[config.username_env], variables[config.password_env])
     return SmtpMailer(config, login)

@@ -13,12 +13,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from bot.config import Settings
-from bot.errors import ConfigError
 from bot.logs.context import current_fields
 from bot.logs.redact import STANDARD_ATTRIBUTES, Redactor
+from bot.process_env import ProcessEnv
 
-FORMATS = ("text", "json")
-SLACK_SECRETS = ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET")
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s"
 
 
@@ -81,50 +79,48 @@ class _Handler(logging.StreamHandler[IO[str]]):
     """Marks the handler this module installed, so installing again replaces it."""
 
 
-def log_format(environ: Mapping[str, str], settings: Settings | None = None) -> str:
+def log_format(env: ProcessEnv, settings: Settings | None = None) -> str:
     """LOG_FORMAT if set, else the config's ``logging.format``, else text."""
-    chosen = environ.get("LOG_FORMAT", "").strip().lower()
-    if chosen and chosen not in FORMATS:
-        raise ConfigError(f"LOG_FORMAT must be json or text, not {chosen!r}")
-    if chosen:
-        return chosen
+    if env.log_format is not None:
+        return env.log_format
     return settings.logging.format if settings is not None else "text"
 
 
-def secrets_in(environ: Mapping[str, str], settings: Settings | None = None) -> list[str]:
+def secrets_in(env: ProcessEnv, settings: Settings | None = None) -> list[str]:
     """The secret values a deployment holds: Slack's, the database's, Coursedog's, the feed's."""
-    names = list(SLACK_SECRETS)
+    slack = (env.slack_bot_token, env.slack_app_token, env.slack_signing_secret)
+    found = [secret.get_secret_value() for secret in slack if secret is not None]
+    variables = env.variables
     if settings is not None:
-        names += [e.password_env for e in settings.environments.values() if e.password_env]
+        names = [e.password_env for e in settings.environments.values() if e.password_env]
         if settings.coursedog_notice.password_env:
             names.append(settings.coursedog_notice.password_env)
         if settings.calendar.token_env:
             names.append(settings.calendar.token_env)
-    found = [environ[name] for name in names if environ.get(name)]
-    if settings is not None:
+        found += [variables[name] for name in names if variables.get(name)]
         found.append(settings.simulator.demo_password)
     try:
-        password = make_url(environ.get("DATABASE_URL", "sqlite://")).password
+        password = make_url(env.database_url).password
     except ArgumentError:
         password = None
     if password:
         found.append(str(password))
-    return found + sorted(_named_secrets(environ))
+    return found + sorted(_named_secrets(variables))
 
 
 SECRET_SUFFIXES = ("TOKEN", "SECRET", "PASSWORD")
 SHORTEST_SECRET = 6  # shorter values would blank out ordinary words
 
 
-def _named_secrets(environ: Mapping[str, str]) -> set[str]:
+def _named_secrets(variables: Mapping[str, str]) -> set[str]:
     """Values of environment variables whose names say they are secret (…_TOKEN, …_SECRET,
     …_PASSWORD): covers what a library might log in a future version."""
-    found = {v for k, v in environ.items() if k.upper().endswith(SECRET_SUFFIXES)}
+    found = {v for k, v in variables.items() if k.upper().endswith(SECRET_SUFFIXES)}
     return {v for v in found if len(v) >= SHORTEST_SECRET}
 
 
 def configure_logging(
-    environ: Mapping[str, str],
+    env: ProcessEnv,
     settings: Settings | None = None,
     *,
     stream: IO[str] | None = None,
@@ -134,14 +130,11 @@ def configure_logging(
 
     Alembic's step-by-step INFO lines show only when ``verbose`` or at LOG_LEVEL=DEBUG.
     """
-    fmt = log_format(environ, settings)
-    level = environ.get("LOG_LEVEL", "INFO").strip().upper() or "INFO"
-    if not isinstance(logging.getLevelName(level), int):
-        raise ConfigError(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, not {level!r}")
+    fmt, level = log_format(env, settings), env.log_level
     # A migration's plugins and steps are a dozen lines nobody asked for; its errors still show.
     quiet = not verbose and level != "DEBUG"
     logging.getLogger("alembic").setLevel(logging.WARNING if quiet else logging.NOTSET)
-    redactor = Redactor(secrets_in(environ, settings))
+    redactor = Redactor(secrets_in(env, settings))
     handler = _Handler(stream if stream is not None else sys.stderr)
     handler.addFilter(ContextFilter())
     handler.addFilter(redactor)

@@ -28,7 +28,7 @@ def slack_client(token: str, api_url: str | None = None) -> WebClient:
 
 def coursedog_clients(
     settings: Settings,
-    environ: Mapping[str, str],
+    variables: Mapping[str, str],
     *,
     pool: SessionPool | None = None,
     only: Collection[str] | None = None,
@@ -47,7 +47,7 @@ def coursedog_clients(
         for name, env in settings.environments.items():
             if not env.reads or (only is not None and name not in only):
                 continue  # an assisted environment without an API user: people confirm each step
-            email, password = env.credentials(name, environ)
+            email, password = env.credentials(name, variables)
             wire = settings.wire(name)
             try:
                 session = pool.session(

@@ -10,23 +10,24 @@ from types import FrameType
 from slack_sdk.errors import SlackApiError
 
 from bot.config import Settings
+from bot.process_env import ProcessEnv
 from bot.run.clients import coursedog_clients, slack_client
 from bot.run.contracts import write_contracts
 from bot.run.server import serve_http, serve_socket_mode
-from bot.run.startup import StartupError, check_database, database_url, simulator_environ
+from bot.run.startup import StartupError, check_database, simulator_variables
 from bot.run.wiring import build_runtime
 
 log = logging.getLogger(__name__)
 
 
-def _start_simulator(settings: Settings, environ: Mapping[str, str]) -> object:
+def _start_simulator(settings: Settings, variables: Mapping[str, str]) -> object:
     from coursedog.simulator import SchoolState, Simulator  # noqa: PLC0415
 
     users = {}
     for name, env in settings.environments.items():
         if not env.reads:
             continue
-        email, password = env.credentials(name, environ)
+        email, password = env.credentials(name, variables)
         users[email] = password.get_secret_value()
     schools = {env.school: SchoolState() for env in settings.environments.values()}
     sim = Simulator(users=users, schools=schools, wire=settings.wire())
@@ -44,7 +45,7 @@ def _start_simulator(settings: Settings, environ: Mapping[str, str]) -> object:
 def run(
     settings: Settings,
     source: str,
-    environ: Mapping[str, str],
+    env: ProcessEnv,
     *,
     token: str,
     secret: str,
@@ -55,12 +56,12 @@ def run(
     on_ready: Callable[[], None] | None = None,
 ) -> int:
     """Serve until interrupted; returns the exit code."""
-    environ = simulator_environ(settings, environ)
-    calendar_token = settings.calendar.token(environ)
-    url = database_url(environ)
+    variables = simulator_variables(settings, env.variables)
+    calendar_token = settings.calendar.token(variables)
+    url = env.database_url
     check_database(url)
-    clients = coursedog_clients(settings, environ, contracts=write_contracts(url, settings))
-    slack = slack_client(token, environ.get("SLACK_API_URL"))
+    clients = coursedog_clients(settings, variables, contracts=write_contracts(url, settings))
+    slack = slack_client(token, env.slack_api_url)
     try:
         identity = slack.auth_test()
     except SlackApiError as exc:
@@ -69,14 +70,14 @@ def run(
         ) from None
     except OSError as exc:
         raise StartupError(f"Slack's Web API cannot be reached: {exc}") from None
-    simulator = _start_simulator(settings, environ) if settings.simulator.embedded else None
+    simulator = _start_simulator(settings, variables) if settings.simulator.embedded else None
     runtime = build_runtime(
         settings,
         slack=slack,
         signing_secret=secret,
         clients=clients,
         database_url=url,
-        variables=environ,
+        variables=variables,
         calendar_token=calendar_token,
     )
     log.info("configuration from %s; Slack bot %s", source, identity.get("user_id"))

@@ -4,19 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from pydantic import SecretStr
+
 from bot.config import Settings
-from storage.db import DEFAULT_DATABASE_URL, current_revision, head_revision, make_engine
+from bot.process_env import ProcessEnv
+from storage.db import current_revision, head_revision, make_engine
 
 README_SLACK = "README.md, section 'Create the Slack app' (and docs/slack-app.md)"
 
 
 class StartupError(Exception):
     """The bot cannot start; the message says what to do."""
-
-
-def database_url(environ: Mapping[str, str]) -> str:
-    """DATABASE_URL, else the SQLite file in the working directory."""
-    return environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
 
 
 def check_database(url: str) -> None:
@@ -35,34 +33,28 @@ def check_database(url: str) -> None:
         )
 
 
-SLACK_VARIABLES = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN")
 SIGNING_HELP = (
     "Slack shows the signing secret on the app's page at https://api.slack.com/apps, "
     "under Basic Information → App Credentials → Signing Secret."
 )
 
 
-def _credential(environ: Mapping[str, str], name: str) -> str:
-    """A Slack credential from the environment; blank counts as unset."""
-    return (environ.get(name) or "").strip()
-
-
-def slack_configured(environ: Mapping[str, str]) -> bool:
+def slack_configured(env: ProcessEnv) -> bool:
     """Whether any Slack credential is set (with none, `serve` starts the local sandbox)."""
-    return any(_credential(environ, name) for name in SLACK_VARIABLES)
+    return any(
+        secret is not None
+        for secret in (env.slack_bot_token, env.slack_signing_secret, env.slack_app_token)
+    )
 
 
-def slack_credentials(
-    environ: Mapping[str, str], *, http: bool = False
-) -> tuple[str, str, str | None]:
+def slack_credentials(env: ProcessEnv, *, http: bool = False) -> tuple[str, str, str | None]:
     """Bot token, signing secret, app token; or a StartupError naming every missing variable.
 
     HTTP mode (``http``, or no app token) needs the signing secret: without it every request
     from Slack would be refused, so the bot does not start.
     """
-    token = _credential(environ, "SLACK_BOT_TOKEN")
-    app_token = _credential(environ, "SLACK_APP_TOKEN") or None
-    secret = _credential(environ, "SLACK_SIGNING_SECRET")
+    token, secret = _revealed(env.slack_bot_token), _revealed(env.slack_signing_secret)
+    app_token = _revealed(env.slack_app_token) or None
     missing = [] if token else ["SLACK_BOT_TOKEN"]
     if http and not secret:
         missing.append("SLACK_SIGNING_SECRET (HTTP mode checks every request with it)")
@@ -77,9 +69,14 @@ def slack_credentials(
     return token, secret, app_token
 
 
-def simulator_environ(settings: Settings, environ: Mapping[str, str]) -> dict[str, str]:
-    """With the embedded simulator, unset Coursedog credentials fall back to its demo user."""
-    merged = dict(environ)
+def _revealed(secret: SecretStr | None) -> str:
+    return secret.get_secret_value() if secret is not None else ""
+
+
+def simulator_variables(settings: Settings, variables: Mapping[str, str]) -> dict[str, str]:
+    """The variables the configuration names; with the embedded simulator, unset Coursedog
+    credentials fall back to its demo user."""
+    merged = dict(variables)
     if settings.simulator.embedded:
         for env in settings.environments.values():
             if env.email_env and env.password_env:

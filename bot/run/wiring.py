@@ -1,9 +1,11 @@
-"""Assembles the running bot from settings: database, Coursedog clients, worker, Slack app.
+"""Assembles the running bot (bot.run.runtime.Runtime) from settings: database, Coursedog
+clients, worker, Slack app.
 
-Each builder gets what it needs as arguments and returns what it built; the order below
-breaks every cycle: services ring the scheduler's ``Doorbell`` (made first, before either),
-the App Home is built before the notifier that refreshes it, and the worker's chores need
-only the notifier and the services, not the listeners' dependencies.
+Each builder gets what it needs as arguments and returns what it built: first the core (the
+ledger, the metered clients, the loops), then what the services share, then the rest on that
+base. The order breaks every cycle: services ring the scheduler's ``Doorbell`` (made first,
+before either), the App Home is built before the notifier that refreshes it, and the worker's
+chores need only the notifier and the services, not the listeners' dependencies.
 """
 
 from __future__ import annotations
@@ -13,12 +15,11 @@ import socket
 import uuid
 from collections.abc import Callable, Mapping
 from concurrent.futures import Executor, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
 from pydantic import SecretStr
-from slack_bolt import App
 from slack_sdk import WebClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -40,6 +41,7 @@ from bot.ops.instruments import MeteredCoursedog, SlackErrorCounter
 from bot.ops.metrics import Metrics
 from bot.ops.routes import Ops
 from bot.run.clients import merge_settings_links
+from bot.run.runtime import Runtime
 from bot.services.access import Access
 from bot.services.blackouts import BlackoutService
 from bot.services.contracts import standings
@@ -69,50 +71,6 @@ from storage import replay
 from storage.db import DEFAULT_DATABASE_URL, make_engine, make_sessions
 
 
-@dataclass
-class Runtime:
-    """The running parts, built once and passed in; nothing global."""
-
-    settings: Settings
-    engine: Engine
-    sessions: sessionmaker[Session]
-    windows: WindowService
-    worker: Worker
-    scheduler: Scheduler
-    home: HomePublisher
-    notifier: SlackNotifier
-    app: App
-    clients: Mapping[str, ScheduleApi] = field(default_factory=dict)
-    ops: Ops = field(kw_only=True)
-    ahead: ReadAhead | None = field(default=None, kw_only=True)
-    # Work listeners leave for after their acknowledgements (bot.slack.after_ack).
-    later: Later = field(kw_only=True)
-
-    def start(self, *, scheduler: bool = True) -> None:
-        """Start background work (tests drive the scheduler by hand)."""
-        self.ops.feed.note_configuration()
-        self.worker.start()
-        self.home.start()
-        if scheduler:
-            self.scheduler.start()
-        # Pick up whatever a previous run left unfinished.
-        self.worker.kick(self.worker.environments_in_play())
-
-    def stop(self) -> None:
-        """Stop background work and release connections."""
-        self.later.close()  # cards waiting for a lull go to the listener pool now
-        self.scheduler.stop()
-        self.worker.stop()
-        self.home.stop()
-        if self.ahead is not None:
-            self.ahead.close()
-        for client in self.clients.values():
-            close = getattr(client, "close", None)
-            if close is not None:
-                close()
-        self.engine.dispose()
-
-
 def build_runtime(
     settings: Settings,
     *,
@@ -134,32 +92,44 @@ def build_runtime(
     ``variables`` (bot.process_env; None: notices are drafts); ``lull`` to
     bot.slack.after_ack's (when approval cards wait for a lull in requests).
     """
-    base = _base(settings, slack, clients=clients, url=database_url, clock=clock, owner=owner)
+    core = _core(settings, slack, clients=clients, url=database_url, clock=clock, owner=owner)
+    base = _base(core)
+    if mailer is None:
+        mailer = mailer_from_settings(settings.coursedog_notice, variables or {})
+    # Work after the acknowledgement keeps the request id of the request it serves.
+    later = Later(CarryContext(listener_executor or ThreadPoolExecutor(5)), lull or Lull())
+    return _assemble(base, mailer, later, signing_secret, calendar_token)
+
+
+def _assemble(
+    base: _Base,
+    mailer: Mailer | None,
+    later: Later,
+    signing_secret: str,
+    calendar_token: SecretStr | None,
+) -> Runtime:
+    """Everything built on ``base``, in the order the module docstring gives."""
     services = _services(base)
     home = HomePublisher(
-        slack, services.status, base.clock, base.labels, drivers=base.drivers.descriptions()
+        base.slack, services.status, base.clock, base.labels, drivers=base.drivers.descriptions()
     )
     notifier = _notifier(base, services, on_change=home.refresh_viewers)
     worker = _worker(base, notifier, chores=partial(_chores, base, notifier, services.windows))
-    if mailer is None:
-        mailer = mailer_from_settings(settings.coursedog_notice, variables or {})
     jobs = _jobs(base, services, notifier, worker, mailer)
     deps = _deps(base, services, notifier, worker, home=home, series_notices=jobs.series_notices)
-    # Work after the acknowledgement keeps the request id of the request it serves.
-    later = Later(CarryContext(listener_executor or ThreadPoolExecutor(5)), lull or Lull())
-    app = create_app(deps, client=slack, signing_secret=signing_secret, later=later)
+    app = create_app(deps, client=base.slack, signing_secret=signing_secret, later=later)
     base.loops.add(*worker.heartbeats, *jobs.scheduler.heartbeats, *home.heartbeats)
     base.loops.add(*later.heartbeats)
     parts = (services.windows, worker, jobs.scheduler, home, notifier, app, base.clients)
     ops = _ops(base, calendar_token)
     return Runtime(
-        settings, base.engine, base.sessions, *parts, ops=ops, ahead=base.ahead, later=later
+        base.settings, base.engine, base.sessions, *parts, ops=ops, ahead=base.ahead, later=later
     )
 
 
 @dataclass(frozen=True)
-class _Base:
-    """What every other part is built on."""
+class _Core:
+    """The settings, the clients, the ledger and the process's own bookkeeping."""
 
     settings: Settings
     slack: WebClient
@@ -170,6 +140,12 @@ class _Base:
     loops: Loops  # each loop's heartbeat, read by /healthz and /metrics
     metrics: Metrics
     clients: Mapping[str, ScheduleApi]  # metered
+
+
+@dataclass(frozen=True)
+class _Base(_Core):
+    """What every other part is built on: the core, and what the services share."""
+
     access: Access
     drivers: Drivers
     outbox: Outbox
@@ -179,7 +155,7 @@ class _Base:
     links: Mapping[str, str]
 
 
-def _base(
+def _core(
     settings: Settings,
     slack: WebClient,
     *,
@@ -187,7 +163,7 @@ def _base(
     url: str,
     clock: Clock | None,
     owner: str | None,
-) -> _Base:
+) -> _Core:
     clock = clock or SystemClock()
     engine = make_engine(url)
     sessions = make_sessions(engine)
@@ -196,21 +172,19 @@ def _base(
     # First, so it sees every attempt before a retry handler takes over.
     slack.retry_handlers.insert(0, SlackErrorCounter(metrics))
     metered = {name: MeteredCoursedog(api, name, metrics) for name, api in clients.items()}
+    owner = owner or _new_owner()
+    return _Core(settings, slack, clock, owner, engine, sessions, loops, metrics, metered)
+
+
+def _base(core: _Core) -> _Base:
+    settings, sessions = core.settings, core.sessions
     return _Base(
-        settings,
-        slack,
-        clock,
-        owner or _new_owner(),
-        engine,
-        sessions,
-        loops,
-        metrics,
-        metered,
-        access=Access(settings, SlackGroups(slack)),
+        **vars(core),
+        access=Access(settings, SlackGroups(core.slack)),
         # Who switches each environment, from the contracts stored when the bot starts.
         drivers=Drivers(settings, standings(sessions, settings.environments)),
-        outbox=Outbox(sessions, clock),
-        ahead=ReadAhead(metered),
+        outbox=Outbox(sessions, core.clock),
+        ahead=ReadAhead(core.clients),
         doorbell=Doorbell(),
         labels={name: env.label for name, env in settings.environments.items()},
         links=merge_settings_links(settings),

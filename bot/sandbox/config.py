@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import ipaddress
 import tomllib
-from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -19,6 +18,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.config import Settings, parse_settings
+from bot.process_env import ProcessEnv
 from bot.run.startup import StartupError
 
 SANDBOX_DEFAULTS = "the sandbox's defaults (bot/sandbox/sandbox.toml over the embedded defaults)"
@@ -85,13 +85,13 @@ def check_simulated(settings: Settings) -> None:
             )
 
 
-def load_sandbox(settings: Settings, source: str, environ: Mapping[str, str]) -> Sandbox:
+def load_sandbox(settings: Settings, source: str, env: ProcessEnv) -> Sandbox:
     """The sandbox's people, channels and settings (see the module docstring)."""
     try:
         own = _SandboxFile.model_validate(_read("bot.sandbox", "sandbox.toml"))
     except ValidationError as exc:  # the file ships with the code: a broken one is a bug
         raise StartupError(f"bot/sandbox/sandbox.toml is not valid: {exc}") from None
-    if not environ.get("SIS_MAINT_CONFIG"):
+    if not env.config_file:
         document = {**_read("bot", "default_config.toml"), **own.settings}
         settings, source = parse_settings(document, SANDBOX_DEFAULTS), SANDBOX_DEFAULTS
     check_simulated(settings)

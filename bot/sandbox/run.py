@@ -11,11 +11,11 @@ import logging
 import secrets
 import sys
 import tempfile
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from bot.config import Settings
+from bot.process_env import ProcessEnv
 from bot.run.serve import run
 from bot.run.server import EVENTS_PATH
 from bot.run.startup import StartupError
@@ -45,7 +45,7 @@ def _ready(sandbox: Sandbox, page_url: str, events_url: str) -> None:
 def run_sandbox(
     settings: Settings,
     source: str,
-    environ: Mapping[str, str],
+    env: ProcessEnv,
     *,
     port: int,
     page_port: int = DEFAULT_PAGE_PORT,
@@ -56,7 +56,7 @@ def run_sandbox(
     ``missing`` says which Slack variables are missing when `serve` falls back to the sandbox.
     """
     try:
-        sandbox = load_sandbox(settings, source, environ)
+        sandbox = load_sandbox(settings, source, env)
     except StartupError as exc:
         raise StartupError(f"{missing}\n{exc}" if missing else str(exc)) from None
     if missing:
@@ -85,11 +85,12 @@ def run_sandbox(
         with tempfile.TemporaryDirectory(prefix="sis-maint-sandbox-") as folder:
             ledger = f"sqlite:///{Path(folder) / 'ledger.db'}"
             upgrade(ledger)
-            bot_environ = {**environ, "SLACK_API_URL": api_url, "DATABASE_URL": ledger}
+            # The bot's Slack is the workspace, its ledger the temporary file.
+            bot_env = env.model_copy(update={"slack_api_url": api_url, "database_url": ledger})
             return _run_bot(
                 sandbox.settings,
                 sandbox.source,
-                bot_environ,
+                bot_env,
                 token=workspace.token,
                 secret=secret,
                 app_token=None,
@@ -103,9 +104,9 @@ def run_sandbox(
         switches.close()
 
 
-def _run_bot(settings: Settings, source: str, environ: Mapping[str, str], **options: Any) -> int:
+def _run_bot(settings: Settings, source: str, env: ProcessEnv, **options: Any) -> int:
     try:
-        return run(settings, source, environ, **options)
+        return run(settings, source, env, **options)
     except OSError as exc:  # the simulator's port has its own message; this is the bot's
         raise StartupError(
             f"The sandbox's bot cannot listen on {HOST}:{options['port']} ({exc.strerror}); "

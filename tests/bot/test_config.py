@@ -5,6 +5,7 @@ import pytest
 
 from bot.config import load_settings, parse_settings
 from bot.errors import ConfigError
+from bot.process_env import ProcessEnv
 
 
 def document(**overrides: Any) -> dict[str, Any]:
@@ -86,18 +87,18 @@ def test_credentials_come_from_the_named_variables() -> None:
 
 
 def test_embedded_defaults_load_and_file_errors_are_specific(tmp_path: Any) -> None:
-    settings, source = load_settings({})
+    settings, source = load_settings(ProcessEnv.read({}))
     assert source == "embedded defaults" and settings.simulator.embedded
     with pytest.raises(ConfigError, match="cannot be read"):
-        load_settings({"SIS_MAINT_CONFIG": str(tmp_path / "missing.toml")})
+        load_settings(ProcessEnv.read({"SIS_MAINT_CONFIG": str(tmp_path / "missing.toml")}))
     bad = tmp_path / "bad.toml"
     bad.write_text("approvals_channel = ")
     with pytest.raises(ConfigError, match="is not valid TOML"):
-        load_settings({"SIS_MAINT_CONFIG": str(bad)})
+        load_settings(ProcessEnv.read({"SIS_MAINT_CONFIG": str(bad)}))
 
 
 def test_example_config_is_valid() -> None:
-    settings, _ = load_settings({"SIS_MAINT_CONFIG": "config.example.toml"})
+    settings, _ = load_settings(ProcessEnv.read({"SIS_MAINT_CONFIG": "config.example.toml"}))
     assert set(settings.environments) == {"prod", "staging", "sandbox"}
     sandbox = settings.environments["sandbox"]
     assert sandbox.driver == "assisted" and not sandbox.reads

@@ -62,3 +62,10 @@ def test_host_and_port_are_the_defaults_of_serve() -> None:
     env = ProcessEnv.read({"HOST": "0.0.0.0", "PORT": "8123"})
     args = parser(env).parse_args(["serve"])
     assert (args.host, args.port) == ("0.0.0.0", 8123)
+
+
+def test_a_command_s_own_defaults_fill_only_what_the_environment_leaves_unset() -> None:
+    quiet = ProcessEnv.read({"CD_EMAIL": "a@b.example"}).with_defaults(log_level="WARNING")
+    assert quiet.log_level == "WARNING" and quiet.variables["CD_EMAIL"] == "a@b.example"
+    loud = ProcessEnv.read({"LOG_LEVEL": "debug"}).with_defaults(log_level="WARNING")
+    assert loud.log_level == "DEBUG"

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from bot.run.wiring import Runtime
+from bot.run.runtime import Runtime
 from bot.services.reconciler import Reconciler
 from bot.slack import ids
 from coursedog.models import Schedule, ScheduleSnapshot

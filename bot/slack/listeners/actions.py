@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
-from functools import partial
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import App, Respond
 
 from bot.domain.durations import format_duration
 from bot.domain.grammar import EndCommand
@@ -17,12 +16,9 @@ from bot.slack.after_ack import Later
 from bot.slack.announce import announce_cancel, announce_end, announce_extension
 from bot.slack.context import SlackDeps
 from bot.slack.kit import section
+from bot.slack.listeners.clicks import Click, register_clicks
 from bot.slack.payloads import WindowAction, parse_environment_action, parse_window_action
 from bot.slack.text import user
-
-# What a click does once it is acknowledged: the app's dependencies, Slack's payload, and the
-# reply to the click's message.
-Click = Callable[[SlackDeps, dict[str, Any], Respond], None]
 
 
 def register(app: App, deps: SlackDeps, later: Later) -> None:
@@ -37,15 +33,7 @@ def register(app: App, deps: SlackDeps, later: Later) -> None:
             return respond
         return deps.home.teller(str((body.get("user") or {}).get("id", "")))
 
-    def listener(click: Click) -> Callable[[Ack, dict[str, Any], Respond], None]:
-        def on_click(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
-            ack()
-            later(answer(body, respond), partial(click, deps, body, respond))
-
-        return on_click
-
-    for action_id, click in CLICKS.items():
-        app.action(action_id)(listener(click))
+    register_clicks(app, deps, later, CLICKS, answer=answer)
 
     @app.event("app_home_opened")
     def on_home_opened(event: dict[str, Any]) -> None:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import App, Respond
 
 from bot.errors import InputError
 from bot.services.assisted import COMMENT, SWITCHES
@@ -16,6 +17,7 @@ from bot.slack.button_values import StepButton, WindowEnvironmentButton
 from bot.slack.checklist_blocks import comment_posted
 from bot.slack.checklist_blocks import render as render_checklist
 from bot.slack.context import SlackDeps
+from bot.slack.listeners.clicks import Click, register_clicks
 from bot.slack.text import escape
 
 
@@ -37,29 +39,23 @@ def parse_press(body: dict[str, Any], known: dict[str, str]) -> tuple[Press, boo
 
 
 def register(app: App, deps: SlackDeps, later: Later) -> None:
-    """Attach the checklist's buttons (acknowledged at once, done after)."""
-    names = deps.settings.environment_names()
+    """Attach the checklist's buttons (one per action id of ``CLICKS``, acknowledged at once,
+    done after)."""
+    register_clicks(app, deps, later, CLICKS)
 
-    @app.action(ids.CHECK_DONE)
-    @app.action(ids.CHECK_WAS_OFF)
-    def on_step(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
-        ack()
-        later(respond, lambda: _step(deps, body, respond, names))
 
-    @app.action(ids.CHECK_EARLY)
-    def on_early(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
-        ack()
-        later(respond, lambda: _early(deps, body, respond, names))
+# A checklist click: the dependencies, the payload, the reply, and the configured names and
+# aliases of the environments, which the button's value must name.
+Step = Callable[[SlackDeps, dict[str, Any], Respond, dict[str, str]], None]
 
-    @app.action(ids.CHECK_LOCKED)
-    def on_locked(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
-        ack()
-        later(respond, lambda: _locked(deps, body, respond, names))
 
-    @app.action(ids.COMMENT_POSTED)
-    def on_posted(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
-        ack()
-        later(respond, lambda: _posted(deps, body, respond, names))
+def _named(act: Step) -> Click:
+    """A click on a checklist button, checked against the configured environments."""
+
+    def click(deps: SlackDeps, body: dict[str, Any], respond: Respond) -> None:
+        act(deps, body, respond, deps.settings.environment_names())
+
+    return click
 
 
 def _step(deps: SlackDeps, body: dict[str, Any], respond: Respond, names: dict[str, str]) -> None:
@@ -129,3 +125,12 @@ def _posted(deps: SlackDeps, body: dict[str, Any], respond: Respond, names: dict
     deps.assisted.press(press)
     text = str((body.get("message") or {}).get("text") or "The Activity comment")
     respond(text=text, blocks=comment_posted(text, press.actor), replace_original=True)
+
+
+CLICKS: dict[str, Click] = {
+    ids.CHECK_DONE: _named(_step),
+    ids.CHECK_WAS_OFF: _named(_step),
+    ids.CHECK_EARLY: _named(_early),
+    ids.CHECK_LOCKED: _named(_locked),
+    ids.COMMENT_POSTED: _named(_posted),
+}

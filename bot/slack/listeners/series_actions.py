@@ -2,30 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import App, Respond
 
 from bot.domain.durations import format_duration
 from bot.slack import ids
 from bot.slack.after_ack import Later
 from bot.slack.context import SlackDeps
+from bot.slack.listeners.clicks import Click, register_clicks
 from bot.slack.payloads import WindowAction, parse_window_action
 from bot.slack.text import user
 
 
 def register(app: App, deps: SlackDeps, later: Later) -> None:
-    """Attach the Approve / Deny listeners of series cards (acknowledged at once, done after)."""
+    """Attach the Approve / Deny listeners of series cards (one per action id of ``CLICKS``,
+    acknowledged at once, done after)."""
+    register_clicks(app, deps, later, CLICKS)
 
-    @app.action(ids.SERIES_APPROVE)
-    def on_approve(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
-        ack()
-        later(respond, lambda: _approve(deps, parse_window_action(body, "series")))
 
-    @app.action(ids.SERIES_DENY)
-    def on_deny(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
-        ack()
-        later(respond, lambda: _deny(deps, parse_window_action(body, "series")))
+def _on_series(act: Callable[[SlackDeps, WindowAction], None]) -> Click:
+    """A click on a button that carries a series number."""
+
+    def click(deps: SlackDeps, body: dict[str, Any], _respond: Respond) -> None:
+        act(deps, parse_window_action(body, "series"))
+
+    return click
 
 
 def _approve(deps: SlackDeps, action: WindowAction) -> None:
@@ -50,3 +53,9 @@ def _deny(deps: SlackDeps, action: WindowAction) -> None:
         f":x: Your series {view.number} was denied by {user(action.user_id)}. "
         "Nothing will be scheduled.",
     )
+
+
+CLICKS: dict[str, Click] = {
+    ids.SERIES_APPROVE: _on_series(_approve),
+    ids.SERIES_DENY: _on_series(_deny),
+}

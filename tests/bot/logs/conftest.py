@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from bot.logs import configure_logging
+from bot.process_env import ProcessEnv
 
 
 class Captured:
@@ -34,7 +35,7 @@ def capture_logs() -> Iterator[Callable[..., Captured]]:
     def install(environ: dict[str, str] | None = None, settings: Any = None) -> Captured:
         captured = Captured()
         env = {"LOG_FORMAT": "json", **(environ or {})}
-        configure_logging(env, settings, stream=captured.stream)
+        configure_logging(ProcessEnv.read(env), settings, stream=captured.stream)
         return captured
 
     yield install

@@ -13,6 +13,7 @@ from bot.config import parse_settings
 from bot.errors import ConfigError
 from bot.logs import configure_logging, log_context, secrets_in
 from bot.logs.setup import log_format
+from bot.process_env import ProcessEnv
 from tests.bot.logs.conftest import Captured
 from tests.bot.test_cli import run_cli, run_main
 from tests.harness import settings_document
@@ -55,13 +56,14 @@ def test_text_lines_show_the_request_id(capture_logs: Callable[..., Captured]) -
 def test_log_format_comes_from_the_environment_then_the_config_then_text() -> None:
     doc = settings_document("http://127.0.0.1:1")
     as_json = parse_settings({**doc, "logging": {"format": "json"}})
-    assert log_format({}) == "text"
-    assert log_format({}, parse_settings(doc)) == "text"
-    assert log_format({}, as_json) == "json"
-    assert log_format({"LOG_FORMAT": "text"}, as_json) == "text"
-    assert log_format({"LOG_FORMAT": "JSON"}) == "json"
+    unset = ProcessEnv.read({})
+    assert log_format(unset) == "text"
+    assert log_format(unset, parse_settings(doc)) == "text"
+    assert log_format(unset, as_json) == "json"
+    assert log_format(ProcessEnv.read({"LOG_FORMAT": "text"}), as_json) == "text"
+    assert log_format(ProcessEnv.read({"LOG_FORMAT": "JSON"})) == "json"
     with pytest.raises(ConfigError, match="LOG_FORMAT must be json or text"):
-        log_format({"LOG_FORMAT": "yaml"})
+        log_format(ProcessEnv.read({"LOG_FORMAT": "yaml"}))
     with pytest.raises(ConfigError, match=r"logging\.format"):
         parse_settings({**doc, "logging": {"format": "xml"}})
 
@@ -85,7 +87,7 @@ def test_the_deployment_secrets_are_found_in_the_environment_and_the_config() ->
         "DATABASE_URL": "postgresql://sis:db-pw@db.example.edu/ledger",
         "UNRELATED": "not-a-secret",
     }
-    found = set(secrets_in(environ, settings))
+    found = set(secrets_in(ProcessEnv.read(environ), settings))
     assert {"xoxb-bot", "signing-secret", "coursedog-pw", "feed-token-value", "db-pw"} <= found
     assert "not-a-secret" not in found
 
@@ -119,7 +121,7 @@ def test_serve_logs_json_lines_without_the_tokens(tmp_path: Path) -> None:
 
 def test_configure_logging_refuses_an_unknown_level() -> None:
     with pytest.raises(ConfigError, match="LOG_LEVEL"):
-        configure_logging({"LOG_LEVEL": "LOUD"})
+        configure_logging(ProcessEnv.read({"LOG_LEVEL": "LOUD"}))
 
 
 def test_any_variable_named_as_a_secret_is_masked_too() -> None:
@@ -131,6 +133,6 @@ def test_any_variable_named_as_a_secret_is_masked_too() -> None:
         "SHORT_TOKEN": "abc",  # too short to mask without blanking ordinary words
         "COURSEDOG_PROD_EMAIL": "svc@example.edu",
     }
-    found = set(secrets_in(environ))
+    found = set(secrets_in(ProcessEnv.read(environ)))
     assert {"xoxb-REDACTME-1", "REDACTME-mail", "REDACTME-lib", "REDACTME-db"} <= found
     assert "abc" not in found and "svc@example.edu" not in found

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import load_settings
+from bot.process_env import ProcessEnv
 from bot.run.startup import StartupError
 from bot.sandbox.config import SANDBOX_DEFAULTS, load_sandbox
 
@@ -23,8 +24,9 @@ password_env = "CD_PASSWORD"
 
 
 def test_with_no_configuration_it_names_an_approvals_channel_and_an_approver() -> None:
-    settings, source = load_settings({})
-    sandbox = load_sandbox(settings, source, {})
+    env = ProcessEnv.read({})
+    settings, source = load_settings(env)
+    sandbox = load_sandbox(settings, source, env)
     assert sandbox.source == SANDBOX_DEFAULTS
     assert sandbox.settings.approvals_channel == "sis-maint-approvals"
     assert [(p.name, p.approver) for p in sandbox.people] == [
@@ -44,9 +46,9 @@ def test_a_configuration_file_is_used_as_it_is_and_its_approvers_can_be_picked(
 ) -> None:
     config = tmp_path / "c.toml"
     config.write_text(SIMULATED.format(url="http://localhost:9100"))
-    environ = {"SIS_MAINT_CONFIG": str(config)}
-    settings, source = load_settings(environ)
-    sandbox = load_sandbox(settings, source, environ)
+    env = ProcessEnv.read({"SIS_MAINT_CONFIG": str(config)})
+    settings, source = load_settings(env)
+    sandbox = load_sandbox(settings, source, env)
     assert sandbox.settings.approvals_channel == "C0OWNAPPROVALS" and sandbox.source == source
     people = {p.id: p for p in sandbox.people}
     assert people["U0CONFIGURED"].approver and people["U0CONFIGURED"].title
@@ -60,7 +62,7 @@ def test_a_configuration_file_is_used_as_it_is_and_its_approvers_can_be_picked(
 def test_a_coursedog_beyond_this_machine_is_refused(tmp_path: Path, url: str) -> None:
     config = tmp_path / "c.toml"
     config.write_text(SIMULATED.format(url=url))
-    environ = {"SIS_MAINT_CONFIG": str(config)}
-    settings, source = load_settings(environ)
+    env = ProcessEnv.read({"SIS_MAINT_CONFIG": str(config)})
+    settings, source = load_settings(env)
     with pytest.raises(StartupError, match=f"environments.prod.base_url is {url}"):
-        load_sandbox(settings, source, environ)
+        load_sandbox(settings, source, env)

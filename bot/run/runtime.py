@@ -1,0 +1,65 @@
+"""The running bot: the parts bot.run.wiring builds, and starting and stopping them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from slack_bolt import App
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.config import Settings
+from bot.jobs.scheduler import Scheduler
+from bot.jobs.worker import Worker
+from bot.ops.routes import Ops
+from bot.services.read_ahead import ReadAhead
+from bot.services.schedule_api import ScheduleApi
+from bot.services.windows import WindowService
+from bot.slack.after_ack import Later
+from bot.slack.home import HomePublisher
+from bot.slack.notifier import SlackNotifier
+
+
+@dataclass
+class Runtime:
+    """The running parts, built once and passed in; nothing global."""
+
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    windows: WindowService
+    worker: Worker
+    scheduler: Scheduler
+    home: HomePublisher
+    notifier: SlackNotifier
+    app: App
+    clients: Mapping[str, ScheduleApi] = field(default_factory=dict)
+    ops: Ops = field(kw_only=True)
+    ahead: ReadAhead | None = field(default=None, kw_only=True)
+    # Work listeners leave for after their acknowledgements (bot.slack.after_ack).
+    later: Later = field(kw_only=True)
+
+    def start(self, *, scheduler: bool = True) -> None:
+        """Start background work (tests drive the scheduler by hand)."""
+        self.ops.feed.note_configuration()
+        self.worker.start()
+        self.home.start()
+        if scheduler:
+            self.scheduler.start()
+        # Pick up whatever a previous run left unfinished.
+        self.worker.kick(self.worker.environments_in_play())
+
+    def stop(self) -> None:
+        """Stop background work and release connections."""
+        self.later.close()  # cards waiting for a lull go to the listener pool now
+        self.scheduler.stop()
+        self.worker.stop()
+        self.home.stop()
+        if self.ahead is not None:
+            self.ahead.close()
+        for client in self.clients.values():
+            close = getattr(client, "close", None)
+            if close is not None:
+                close()
+        self.engine.dispose()
