@@ -91,16 +91,17 @@ def _exactly_once(url: str, count: int, ran: list[list[int]]) -> tuple[bool, str
             .group_by(AuditEvent.detail)
         ).all()  # fmt: skip
     engine.dispose()
+    ledger = [(str(status), *rest) for status, *rest in states]  # the status as stored
     ok = (
         len(runs) == count
         and set(runs.values()) == {1}
-        and [tuple(s) for s in states] == [("done", 1, 1, count)]
+        and ledger == [("done", 1, 1, count)]
         and len(effects) == count
         and {n for _, n in effects} == {1}
     )
     detail = (
         f"{len(runs)} actions run, most often {max(runs.values(), default=0)}x; ledger "
-        f"{[tuple(s) for s in states]}; {len(effects)} effects"
+        f"{ledger}; {len(effects)} effects"
     )
     return ok, detail
 
