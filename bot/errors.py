@@ -37,7 +37,7 @@ class InputError(SisMaintError):
 
 
 class UnknownCommand(InputError):
-    """The subcommand is not one the bot knows; the help text follows."""
+    """The subcommand is not one the bot knows; the message names the closest commands."""
 
 
 class PermissionDenied(SisMaintError):

@@ -19,6 +19,7 @@ from bot.domain.grammar import (
     StartCommand,
     parse_command,
 )
+from bot.domain.help_topics import HELP_WORDS
 from bot.domain.series_grammar import (
     SeriesCommand,
     SeriesEditCommand,
@@ -47,6 +48,10 @@ def parse(
     default_zone: str = "UTC",
 ) -> AnyCommand:
     """Parse what follows ``/sis-maint``; see parse_command for the arguments."""
+    head = text.split(maxsplit=1)[:1]
+    if head and head[0].lower() in HELP_WORDS:
+        # `help --override` asks about the flag rather than using it.
+        return parse_command(text, environments, now=now, zone_of=zone_of)
     words, override = split_override(text.split())
     command = _parse_words(words, environments, now, zone_of, default_zone)
     if override is None:

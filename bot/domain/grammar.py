@@ -8,7 +8,7 @@ cancel <MW-n>
 status [env]
 list [active | upcoming | recent]
 history [env] [N]
-help (also ``?``, ``-h``, ``--help``)
+help [command] (also ``?``, ``-h``, ``--help``)
 
 Recurring series (``schedule <env> every ...`` or ``first sat ...``, ``series ...``,
 ``end S-n``), blackout periods (``blackout ...``) and a trailing ``--override <reason>`` are
@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.domain.durations import parse_duration
+from bot.domain.help_topics import HELP_WORDS, topic_for, unknown_command
 from bot.domain.plain import check_text
 from bot.domain.when import WhenSpec, parse_when
 from bot.errors import InputError, UnknownCommand, quote
@@ -119,7 +120,9 @@ class HistoryCommand:
 
 @dataclass(frozen=True)
 class HelpCommand:
-    """Show the grammar."""
+    """The overview of every command, or one command's details (see bot.domain.help_topics)."""
+
+    topic: str | None = None
 
 
 Command = (
@@ -135,67 +138,6 @@ Command = (
 )
 LIST_KINDS = ("active", "upcoming", "recent")
 MAX_HISTORY = 50
-
-HELP_LINES: tuple[tuple[str, str], ...] = (
-    ("start <env>[,<env>] <duration> [reason]", "ask to switch merges off now, for a while"),
-    (
-        "schedule <env>[,<env>] <day> <time> [zone] <duration | until <time>> [reason]",
-        "switch merges off at a set time, e.g. tonight or next Saturday",
-    ),
-    (
-        "schedule <env>[,<env>] every <days> <time> [zone] <duration | until <time>> [reason]",
-        "a recurring window, approved once: `every sat`, `every mon,thu`, `every day`",
-    ),
-    (
-        "schedule <env>[,<env>] <first|second|third|fourth|last> <weekday> <time> ...",
-        "a monthly recurring window, e.g. the first Saturday of each month",
-    ),
-    ("series [list]", "recurring series and their next occurrences"),
-    ("series skip <S-n> <YYYY-MM-DD> | series skip <MW-n>", "leave out one occurrence"),
-    (
-        "series edit <S-n> <time> <duration | until <time>>",
-        "new times for occurrences that have not started",
-    ),
-    ("series end <S-n>", "no new occurrences (a running one keeps its end)"),
-    (
-        "blackout add [env] <date> [time] until <date> [time] [zone] <name>",
-        "approvers: a period in which no window may be requested",
-    ),
-    ("blackout list | blackout remove <B-n>", "blackout periods; removing is for approvers"),
-    (
-        "... --override <reason>",
-        "approvers, at the end of start, schedule or series edit: go ahead inside a blackout",
-    ),
-    ("end <MW-n | env>", "end a window now and switch back on what was on before"),
-    ("extend <MW-n> <duration>", "move a window's end later (reminders move with it)"),
-    ("cancel <MW-n>", "withdraw a window that has not started"),
-    ("status [env]", "live merge switches per environment, and which window holds them"),
-    ("list [active|upcoming|recent]", "windows (active and upcoming by default)"),
-    ("history [env] [N]", "the last N events (10 by default, at most 50)"),
-    ("help", "this list"),
-)
-EXAMPLES: tuple[str, ...] = (
-    "start prod 2h Banner patch",
-    "start prod,staging 90m",
-    "start staging 1h30m Ellucian hotfix",
-    "schedule prod 2026-12-05 22:00 4h Banner upgrade",
-    "schedule prod sat 02:30 1h",
-    "schedule prod tomorrow 22:00 until 06:00",
-    "schedule prod,staging sat 01:00 America/Chicago 3h",
-    "schedule prod every sat 02:30 1h Banner weekly",
-    "schedule prod every mon,thu 22:00 until 23:30 index rebuild",
-    "schedule prod first sat 02:30 1d Banner monthly",
-    "series skip S-1 2026-12-26",
-    "series edit S-1 03:00 2h",
-    "blackout add 2027-01-11 until 2027-01-15 Registration opening",
-    "schedule prod 2027-01-12 22:00 1h Banner fix --override registrar agreed, INC-42",
-    "end MW-12",
-    "end prod",
-    "extend MW-12 1h",
-    "status",
-    "list recent",
-    "history prod 20",
-)
 
 
 def parse_window_id(text: str) -> int | None:
@@ -247,12 +189,13 @@ def parse_command(
         raise InputError("The command is empty. Try `/sis-maint help`.")
     parser = _PARSERS.get(words[0].lower())
     if parser is None:
-        raise UnknownCommand(f"{quote(words[0])} is not a command I know.")
+        raise UnknownCommand(unknown_command(words[0]))
     return parser(words[1:], _Context(environments, now, zone_of))
 
 
-def _parse_help(_args: list[str], _ctx: _Context) -> HelpCommand:
-    return HelpCommand()
+def _parse_help(args: list[str], _ctx: _Context) -> HelpCommand:
+    topic = topic_for(args)
+    return HelpCommand(topic.name if topic else None)
 
 
 def _parse_status(args: list[str], ctx: _Context) -> StatusCommand:
@@ -352,5 +295,5 @@ _PARSERS: dict[str, Callable[[list[str], _Context], Command]] = {
     "status": _parse_status,
     "list": _parse_list,
     "history": _parse_history,
-    **dict.fromkeys(("help", "?", "-h", "--help"), _parse_help),
+    **dict.fromkeys(HELP_WORDS, _parse_help),
 }

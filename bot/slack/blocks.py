@@ -6,7 +6,6 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from bot.domain.durations import format_duration
-from bot.domain.grammar import EXAMPLES, HELP_LINES
 from bot.domain.nightly import NightlyMerge
 from bot.domain.states import HOLDING, WindowState
 from bot.services.conflicts import Overlaps
@@ -217,26 +216,3 @@ def render_confirmation(view: WindowView, channel: str, notes: Sequence[str] = (
             "start, or the request expires."
         )
     return "\n".join([text, *(f":information_source: {escape(n)}" for n in notes)])
-
-
-def render_help(error: str | None = None) -> list[Block]:
-    """The grammar with examples; an optional line saying what went wrong first."""
-    lines = "\n".join(f"`/sis-maint {usage}`  {what}" for usage, what in HELP_LINES)
-    examples = "\n".join(f"• `/sis-maint {e}`" for e in EXAMPLES)
-    blocks: list[Block] = []
-    if error:
-        blocks.append(section(f":grey_question: {escape(error)}"))
-    blocks += [
-        section(f"*sis-maint* switches Coursedog merges off around SIS maintenance.\n{lines}"),
-        section(f"*Examples*\n{examples}"),
-        context(
-            "Durations: `45m`, `2h`, `1h30m`, `1d`. Windows are numbered `MW-1`, `MW-2`, …; "
-            "recurring series `S-1`, …; blackout periods `B-1`, …"
-        ),
-    ]
-    return blocks
-
-
-def help_text() -> str:
-    """The plain-text fallback of the help message."""
-    return "sis-maint commands: " + "; ".join(usage for usage, _ in HELP_LINES)

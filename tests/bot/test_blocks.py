@@ -7,7 +7,9 @@ from typing import Any
 import pytest
 from slack_sdk.models.blocks import Block
 
+from bot.config import parse_settings
 from bot.domain.blackouts import Blackout
+from bot.domain.help_topics import TOPICS
 from bot.domain.recurrence import Recurrence
 from bot.domain.series_states import SeriesState
 from bot.domain.states import WindowState
@@ -18,8 +20,9 @@ from bot.services.series_view import OccurrenceLine, SeriesView
 from bot.services.status import EnvironmentStatus, HistoryEntry
 from bot.services.views import SYSTEM, EnvironmentView, WindowView
 from bot.slack import ids, messages
-from bot.slack.blocks import card_text, occurrence_lines, render_card, render_help
+from bot.slack.blocks import card_text, occurrence_lines, render_card
 from bot.slack.button_values import WindowButton
+from bot.slack.help_blocks import help_blocks
 from bot.slack.messages import render_report
 from bot.slack.overview import render_history, render_status, render_windows
 from bot.slack.payloads import parse_window_action
@@ -31,6 +34,7 @@ from bot.slack.series_blocks import (
 )
 from bot.slack.text import escape, local_time, slack_time
 from coursedog.models import Schedule
+from tests.harness import settings_document
 
 LABELS = {"prod": "Production"}
 NOW = datetime(2026, 12, 5, 21, 0, tzinfo=UTC)
@@ -95,8 +99,11 @@ def test_the_card_and_lists_say_who_or_what_ended_a_window(
         assert says in str(blocks) and "<@system>" not in str(blocks)
 
 
-def test_help_is_valid() -> None:
-    assert_valid(render_help("`x` is not a command I know."))
+@pytest.mark.parametrize("topic", [None, *(t.name for t in TOPICS)])
+def test_help_is_valid(topic: str | None) -> None:
+    text, blocks = help_blocks(topic, parse_settings(settings_document("http://127.0.0.1:1")))
+    assert_valid(blocks)
+    assert text.startswith("sis-maint ") and "`" not in text
 
 
 @pytest.mark.parametrize("kind", list(ReportKind))

@@ -139,24 +139,72 @@ def test_bad_input_gets_a_specific_message_and_changes_nothing(
     assert bot.sim.school("state_u_prod").writes == 0
 
 
-def test_unknown_subcommand_shows_help(bot: Bot) -> None:
-    body = bot.command(REQUESTER, "frobnicate prod").json()
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("edn MW-1", "`edn` is not a command I know. Did you mean `end`? `/sis-maint help end`"),
+        ("stop prod", "`stop` is not a command I know. Did you mean `end`?"),
+        ("stat", "Did you mean `status` or `start`?"),
+        ("frobnicate prod", "`frobnicate` is not a command I know. The commands are `start`"),
+    ],
+)
+def test_unknown_subcommand_offers_the_closest_commands(bot: Bot, text: str, expected: str) -> None:
+    body = bot.command(REQUESTER, text).json()
+    assert body["response_type"] == "ephemeral"
+    assert expected in body["text"]
+    # The closest commands, not the whole help.
+    assert "blocks" not in body and "Banner" not in str(body)
+
+
+def test_help_is_a_short_overview_naming_the_environments(bot: Bot) -> None:
+    body = bot.command(REQUESTER, "help").json()
     assert body["response_type"] == "ephemeral"
     text = str(body["blocks"])
-    assert "`frobnicate` is not a command I know" in text
-    assert "start prod 2h Banner patch" in text
-
-
-def test_help_lists_grammar_with_examples(bot: Bot) -> None:
-    body = bot.command(REQUESTER, "help").json()
-    text = str(body["blocks"])
     for fragment in (
-        "start <env>[,<env>] <duration> [reason]",
-        "end <MW-n | env>",
-        "start prod,staging 90m",
+        "`prod` (also `production`): Production; times in America/New_York; windows up to 2d",
+        "`staging`: Staging; times in America/New_York; windows up to 3d",
+        "`sandbox`: Sandbox",
+        "`start &lt;env&gt; &lt;duration&gt; [reason]`  switch merges off now",
+        "`end &lt;MW-n | env&gt;`",
+        "`/sis-maint help schedule`",
         "1h30m",
     ):
         assert fragment in text
+    assert "Examples" not in text and "every mon,thu" not in text
+    assert len(text) < 2500
+
+
+@pytest.mark.parametrize(
+    ("text", "fragments"),
+    [
+        (
+            "help start",
+            (
+                "*start*: switch merges off now",
+                "start &lt;env&gt;[,&lt;env&gt;] &lt;duration&gt; [reason]",
+                "start prod,staging 90m",
+                "1h30m",
+            ),
+        ),
+        ("help END", ("end &lt;MW-n | env&gt;", "`/sis-maint end prod`", "end S-n")),
+        ("help schedule", ("every &lt;days&gt;", "America/Chicago", "the request expires")),
+        ("? blackouts", ("blackout remove &lt;B-n&gt;", "help override")),
+    ],
+)
+def test_help_on_a_command_gives_its_details(
+    bot: Bot, text: str, fragments: tuple[str, ...]
+) -> None:
+    body = bot.command(REQUESTER, text).json()
+    assert body["response_type"] == "ephemeral"
+    shown = str(body["blocks"])
+    for fragment in fragments:
+        assert fragment in shown
+    assert "*Environments*" not in shown
+
+
+def test_help_on_an_unknown_command_says_which_are_close(bot: Bot) -> None:
+    text = ephemeral(bot.command(REQUESTER, "help extnd"))
+    assert "There is no help on `extnd`. Did you mean `extend`" in text
 
 
 @pytest.mark.parametrize(

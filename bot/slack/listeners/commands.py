@@ -27,13 +27,14 @@ from bot.services.windows import Requested
 from bot.slack import ids
 from bot.slack.after_ack import Later, Work
 from bot.slack.announce import announce_cancel, announce_end, announce_extension, post_card
-from bot.slack.blocks import help_text, occurrence_lines, render_confirmation, render_help
+from bot.slack.blocks import occurrence_lines, render_confirmation
 from bot.slack.context import SlackDeps
 from bot.slack.forms import render_request_modal
+from bot.slack.help_blocks import help_blocks
 from bot.slack.listeners import series_commands
 from bot.slack.overview import plain, render_history, render_status, render_windows
 from bot.slack.series_blocks import render_series_list
-from bot.slack.text import command_text
+from bot.slack.text import command_text, escape
 
 
 @dataclass(frozen=True)
@@ -82,8 +83,8 @@ def register(app: App, deps: SlackDeps, later: Later) -> None:
                 zone_of=deps.settings.time_zone,
                 default_zone=deps.settings.defaults.time_zone,
             )
-        except UnknownCommand as exc:
-            ack(response_type="ephemeral", text=help_text(), blocks=render_help(str(exc)))
+        except UnknownCommand as exc:  # the closest commands, not the whole help
+            io.reply(f":grey_question: {escape(str(exc))}")
             return
         if isinstance(parsed, series_commands.HANDLED):
             series_commands.handle(deps, io, parsed)
@@ -95,7 +96,8 @@ def _dispatch(deps: SlackDeps, io: _Io, parsed: Command) -> None:
     """One window command: parse -> one service call -> render."""
     match parsed:
         case HelpCommand():
-            io.ack(response_type="ephemeral", text=help_text(), blocks=render_help())
+            text, blocks = help_blocks(parsed.topic, deps.settings)
+            io.ack(response_type="ephemeral", text=text, blocks=blocks)
         case StartCommand():
             _start(deps, io, parsed)
         case ScheduleCommand():
