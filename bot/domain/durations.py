@@ -10,6 +10,27 @@ from bot.errors import InputError, quote
 _DURATION = re.compile(r"^(?:(?P<d>\d{1,3})d)?(?:(?P<h>\d{1,4})h)?(?:(?P<m>\d{1,5})m(?:in)?)?$")
 
 
+_UNITS = {
+    **dict.fromkeys(("d", "day", "days"), "d"),
+    **dict.fromkeys(("h", "hr", "hrs", "hour", "hours"), "h"),
+    **dict.fromkeys(("m", "min", "mins", "minute", "minutes"), "m"),
+}
+
+
+def spelled_duration(words: list[str]) -> str | None:
+    """A duration written in several words (``2 hours``, ``1 h 30 min``, ``1h 30m``) as the one
+    word the grammar reads (``2h``, ``1h30m``); None if the words are not a duration."""
+    text = " ".join(words).lower()
+    parts = re.findall(r"(\d{1,5})\s*([a-z]+)", text)
+    if not parts or re.sub(r"(\d{1,5})\s*([a-z]+)", "", text).strip(" ,") not in ("", "and"):
+        return None
+    units = [_UNITS.get(unit) for _, unit in parts]
+    if None in units or len(set(units)) != len(units):
+        return None
+    compact = "".join(f"{n}{u}" for (n, _), u in zip(parts, units, strict=True))
+    return compact if _DURATION.match(compact) else None
+
+
 def looks_like_duration(text: str) -> bool:
     """True for text shaped like a duration (it may still be zero or too long)."""
     return bool(text) and _DURATION.match(text.lower()) is not None

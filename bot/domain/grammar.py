@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.domain.durations import parse_duration
+from bot.domain.durations import parse_duration, spelled_duration
 from bot.domain.help_topics import HELP_WORDS, topic_for, unknown_command
 from bot.domain.plain import check_text
 from bot.domain.when import WhenSpec, parse_when
@@ -256,9 +256,15 @@ def _parse_end(args: list[str], ctx: _Context) -> EndCommand:
 
 def _parse_extend(args: list[str], _ctx: _Context) -> ExtendCommand:
     window_id = parse_window_id(args[0]) if args else None
-    if len(args) != 2 or window_id is None:
+    if window_id is None:
         raise InputError("Say which window and by how much: `extend MW-12 1h`.")
-    return ExtendCommand(window_id=window_id, by=parse_duration(args[1]))
+    if len(args) == 2:
+        return ExtendCommand(window_id=window_id, by=parse_duration(args[1]))
+    # The example names the window asked about, with the duration as they wrote it if it can be.
+    written = spelled_duration(args[1:])
+    if written is not None:
+        raise InputError(f"Write the duration as one word: `extend MW-{window_id} {written}`.")
+    raise InputError(f"Say by how much: `extend MW-{window_id} 1h`, `30m` or `1h30m`.")
 
 
 def _parse_list(args: list[str], _ctx: _Context) -> ListCommand:

@@ -57,6 +57,13 @@ class WindowView:
         """The environments' short names."""
         return tuple(e.name for e in self.environments)
 
+    @property
+    def ended_off_plan(self) -> bool:
+        """Ended a minute or more before or after its planned end (ended early, or overdue)."""
+        if self.ended_at is None or self.ends_at is None:
+            return False
+        return abs(self.ended_at - self.ends_at) >= timedelta(minutes=1)
+
     @classmethod
     def of(cls, window: Window) -> WindowView:
         """Snapshot a window row."""

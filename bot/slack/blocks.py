@@ -40,14 +40,20 @@ _ENV_STATUS = {
 }
 
 
-def _when(view: WindowView) -> tuple[str, str]:
+def _when(view: WindowView) -> tuple[str, str, str]:
+    """The start, the end field's label, and the end: when it ended, once it has."""
     if view.starts_at is None or view.ends_at is None:
-        return "as soon as approved", f"{format_duration(view.duration)} after approval"
+        return "as soon as approved", "End", f"{format_duration(view.duration)} after approval"
 
     def both(at: datetime) -> str:
         return f"{slack_time(at, view.time_zone)}\n_{local_and_utc(at, view.time_zone)}_"
 
-    return both(view.starts_at), both(view.ends_at)
+    if view.ended_at is None:
+        return both(view.starts_at), "End", both(view.ends_at)
+    planned = (
+        f"\nplanned for {slack_time(view.ends_at, view.time_zone)}" if view.ended_off_plan else ""
+    )
+    return both(view.starts_at), "Ended", both(view.ended_at) + planned
 
 
 def nightly_warning(view: WindowView, nightly: NightlyMerge, now: datetime) -> str | None:
@@ -91,7 +97,7 @@ def render_card(
     ``overlaps`` are other windows on the same environments whose time overlaps this one's;
     ``drivers`` say how each environment is switched (the bot, or a person by hand).
     """
-    start, end = _when(view)
+    start, end_label, end = _when(view)
     drivers = drivers or {}
     envs = "\n".join(
         f"`{e.name}` {escape(labels.get(e.name, e.name))}"
@@ -110,7 +116,7 @@ def render_card(
                 {"type": "mrkdwn", "text": f"*Environments*\n{envs}"},
                 {"type": "mrkdwn", "text": f"*Requested by*\n{user(view.requester_id)}"},
                 {"type": "mrkdwn", "text": f"*Start*\n{start}"},
-                {"type": "mrkdwn", "text": f"*End*\n{end}"},
+                {"type": "mrkdwn", "text": f"*{end_label}*\n{end}"},
             ],
         },
         section(

@@ -9,10 +9,12 @@ from bot.domain.durations import format_duration
 from bot.services.status import EnvironmentStatus, HistoryEntry
 from bot.services.views import SYSTEM, WindowView, ended_clause
 from bot.slack.blocks import is_overdue
+from bot.slack.event_words import event_words
 from bot.slack.kit import Block, context, header, section
-from bot.slack.text import escape, slack_time, user
+from bot.slack.text import escape, shorten, slack_time, user
 
 SECTION_LIMIT = 2900  # Slack allows 3,000 characters in a section's text
+DETAIL_LIMIT = 200  # of an event's detail in the history, so a screen holds several events
 _TITLES = {"active": "Active windows", "upcoming": "Upcoming windows", "recent": "Recently ended"}
 
 
@@ -54,14 +56,18 @@ def render_status(
 def window_line(view: WindowView, now: datetime) -> str:
     """One window in a list."""
     envs = ", ".join(f"`{e}`" for e in view.environment_names)
-    if view.starts_at and view.ends_at:
+    if view.starts_at and view.ended_at:  # when it ended, and the plan if that differed
+        start, end = (slack_time(t, view.time_zone) for t in (view.starts_at, view.ended_at))
+        when = f"{start} → {end}"
+        if view.ended_off_plan and view.ends_at:
+            when += f" (planned end {slack_time(view.ends_at, view.time_zone)})"
+    elif view.starts_at and view.ends_at:
         start, end = (slack_time(t, view.time_zone) for t in (view.starts_at, view.ends_at))
         when = f"{start} → {end}"
     else:
         when = f"{format_duration(view.duration)} from approval"
     overdue = " — *overdue*" if is_overdue(view, now) else ""
-    short = view.reason if len(view.reason) <= 120 else view.reason[:119] + "…"
-    reason = f" — {escape(short)}" if view.reason else ""
+    reason = f" — {escape(shorten(view.reason, 120))}" if view.reason else ""
     who = user(view.requester_id)
     state = f"{view.state} {ended_clause(view)}" if view.ended_by else view.state
     return f"*{view.number}* {envs} · {state}{overdue} · {when} · {who}{reason}"
@@ -88,10 +94,10 @@ def render_history(
     lines = [
         f"{slack_time(e.at, zone)} · "
         + ("system" if e.actor == SYSTEM else user(e.actor))
-        + f" · {e.action.replace('_', ' ')}"
+        + f" · {event_words(e.action)}"
         + (f" · MW-{e.window_id}" if e.window_id else "")
         + (f" · `{e.environment}`" if e.environment else "")
-        + (f" · {escape(e.detail[:200])}" if e.detail else "")
+        + (f" · {escape(shorten(e.detail, DETAIL_LIMIT))}" if e.detail else "")
         for e in entries
     ]
     blocks: list[Block] = [header(title)]

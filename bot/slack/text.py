@@ -7,7 +7,15 @@ from datetime import datetime
 
 from bot.domain.timefmt import local_and_utc, local_time
 
-__all__ = ["command_text", "escape", "local_and_utc", "local_time", "slack_time", "user"]
+__all__ = [
+    "command_text",
+    "escape",
+    "local_and_utc",
+    "local_time",
+    "shorten",
+    "slack_time",
+    "user",
+]
 
 # Slack's own markup in a message or command text: <@U1|name>, <#C1|chan>, <!here>, <url|label>.
 _MARKUP = re.compile(r"<([@#!][^<>]*|[A-Za-z][A-Za-z0-9+.-]*:[^<>]*)>")
@@ -55,6 +63,18 @@ def _shown(markup: str) -> str:
     if not label or label in (target, target.split("://", 1)[-1], target.removeprefix("mailto:")):
         return label or target
     return f"{label} ({target})"
+
+
+def shorten(text: str, limit: int) -> str:
+    """At most ``limit`` characters, cut between words with "…" when it is longer."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    # Back to the last space, unless that throws most of the text away (one very long word).
+    space = cut.rstrip().rfind(" ")
+    if space >= limit // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:.-") + "…"
 
 
 def slack_time(when: datetime, zone: str) -> str:

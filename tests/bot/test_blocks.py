@@ -99,6 +99,25 @@ def test_the_card_and_lists_say_who_or_what_ended_a_window(
         assert says in str(blocks) and "<@system>" not in str(blocks)
 
 
+def test_an_ended_window_shows_when_it_ended_and_the_plan_it_left() -> None:
+    ended = view(WindowState.ENDED)
+    assert ended.ends_at is not None
+    early = ended.ends_at - 40 * timedelta(minutes=1)
+    ended = replace(ended, ended_by="U0REQUEST1", ended_at=early)
+    card = str(render_card(ended, LABELS, NOW))
+    assert f"*Ended*\\n{slack_time(early, 'America/Chicago')}" in card and "*End*" not in card
+    assert f"planned for {slack_time(ended.ends_at, 'America/Chicago')}" in card
+    listed = str(render_windows({"recent": [ended]}, NOW))
+    assert f"→ {slack_time(early, 'America/Chicago')} (planned end " in listed
+
+    on_time = replace(ended, ended_at=ended.ends_at + timedelta(seconds=20))
+    assert "planned" not in str(render_card(on_time, LABELS, NOW))
+    assert "planned" not in str(render_windows({"recent": [on_time]}, NOW))
+    assert f"*End*\\n{slack_time(ended.ends_at, 'America/Chicago')}" in str(
+        render_card(view(WindowState.ACTIVE), LABELS, NOW)
+    )
+
+
 @pytest.mark.parametrize("topic", [None, *(t.name for t in TOPICS)])
 def test_help_is_valid(topic: str | None) -> None:
     text, blocks = help_blocks(topic, parse_settings(settings_document("http://127.0.0.1:1")))

@@ -73,7 +73,8 @@ def test_history_for_an_environment(bot: Bot) -> None:
     bot.click(APPROVER, ids.APPROVE, "1", bot.wait_card(1))
     bot.command(REQUESTER, "start staging 1h")
     text = blocks_text(bot.command(REQUESTER, "history prod 5").json())
-    assert "History of prod" in text and "schedule written" in text and "MW-1" in text
+    assert "History of prod" in text and "switched merges in Coursedog" in text and "MW-1" in text
+    assert "noted the switches to restore afterwards" in text and "baseline" not in text
     assert "MW-2" not in text
     everything = blocks_text(bot.command(REQUESTER, "history").json())
     assert "MW-2" in everything

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from bot.slack import ids
 from bot.slack.errors import ALREADY_DONE
+from bot.slack.text import slack_time
 from storage import replay
 from storage.models import AuditEvent, BlackoutPeriod, CoursedogNotice, ReplayKey, Window
 from tests.harness import APPROVER, REQUESTER, Bot, running_bot
@@ -70,8 +71,14 @@ def test_six_copies_sent_at_once_extend_once(bot: Bot) -> None:
     with ThreadPoolExecutor(6) as pool:
         answers = list(pool.map(send, range(6)))
     assert bot.settle()
+    new_end = ends_at + timedelta(hours=4)
     assert sorted(answers) == sorted(
-        [":heavy_plus_sign: MW-1 extended by 4h."] + [ALREADY_DONE] * 5
+        [
+            ":heavy_plus_sign: MW-1 extended by 4h; it now ends at "
+            + slack_time(new_end, bot.runtime.windows.get(1).time_zone)
+            + "."
+        ]
+        + [ALREADY_DONE] * 5
     )
     assert bot.runtime.windows.get(1).ends_at == ends_at + timedelta(hours=4)
     assert count(bot, CoursedogNotice, CoursedogNotice.event == "extended") == 1

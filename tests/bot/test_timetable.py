@@ -10,6 +10,7 @@ import pytest
 
 from bot.config import parse_settings
 from bot.slack import ids
+from bot.slack.text import slack_time
 from tests.harness import (
     APPROVER,
     APPROVER_2,
@@ -214,7 +215,28 @@ def test_extend_and_cancel_refusals(bot: Bot) -> None:
     ephemeral(bot.command(REQUESTER, "end MW-1"))
     assert bot.settle()
     assert "ended, so it cannot be extended" in ephemeral(bot.command(REQUESTER, "extend MW-1 1h"))
-    assert "Say which window and by how much" in ephemeral(bot.command(REQUESTER, "extend MW-1"))
+    assert "Say by how much: `extend MW-1 1h`" in ephemeral(bot.command(REQUESTER, "extend MW-1"))
+    assert "Say which window and by how much" in ephemeral(bot.command(REQUESTER, "extend 1h"))
+
+
+def test_an_extend_reply_names_the_window_asked_about_and_the_new_end(bot: Bot) -> None:
+    ephemeral(bot.command(REQUESTER, "start prod 1h"))
+    approve(bot, 1)
+    ephemeral(bot.command(REQUESTER, "start staging 1h"))
+    approve(bot, 2)
+    ends_at = bot.runtime.windows.get(2).ends_at
+    spelled = ephemeral(bot.command(REQUESTER, "extend MW-2 2 hours"))
+    assert "Write the duration as one word: `extend MW-2 2h`" in spelled
+    assert "MW-12" not in spelled and bot.runtime.windows.get(2).ends_at == ends_at
+    assert "`extend MW-2 1h30m`" in ephemeral(bot.command(REQUESTER, "extend mw2 1 hour 30 min"))
+    assert "Say by how much: `extend MW-2 1h`" in ephemeral(
+        bot.command(REQUESTER, "extend MW-2 a bit longer")
+    )
+
+    done = ephemeral(bot.command(REQUESTER, "extend MW-2 2h"))
+    new_end = ends_at + 2 * HOUR
+    assert done.startswith(":heavy_plus_sign: MW-2 extended by 2h; it now ends at <!date^")
+    assert f"<!date^{int(new_end.timestamp())}^" in done
 
 
 @pytest.mark.parametrize(
@@ -344,6 +366,27 @@ def test_card_warns_when_a_window_covers_the_nightly_merge(bot: Bot) -> None:
     )
     ephemeral(bot.command(REQUESTER, "start prod 1h daytime"))
     assert "nightly merge" not in str(bot.wait_card(2).blocks)
+
+
+def test_a_window_ended_early_shows_when_it_ended_on_its_card_in_lists_and_at_home(
+    bot: Bot, clock: ManualClock
+) -> None:
+    ephemeral(bot.command(REQUESTER, "start prod 2h Banner patch"))
+    approve(bot, 1)
+    planned = bot.runtime.windows.get(1).ends_at
+    clock.advance(30 * MIN)
+    ephemeral(bot.command(REQUESTER, "end MW-1"))
+    assert bot.settle()
+    ended, zone = clock.now(), bot.runtime.windows.get(1).time_zone
+
+    card = str(bot.card(1).blocks)
+    assert f"*Ended*\\n{slack_time(ended, zone)}" in card
+    assert f"planned for {slack_time(planned, zone)}" in card
+    listing = str(bot.command(STRANGER, "list recent").json()["blocks"])
+    assert f"→ {slack_time(ended, zone)} (planned end {slack_time(planned, zone)})" in listing
+    bot.open_home(STRANGER)
+    home = str(bot.slack.home[STRANGER]["blocks"]).split("Recently ended")[1]
+    assert f"→ {slack_time(ended, zone)} (planned end {slack_time(planned, zone)})" in home
 
 
 def test_a_window_the_bot_ended_at_its_scheduled_time_says_so_and_mentions_nobody(

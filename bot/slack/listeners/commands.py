@@ -34,7 +34,7 @@ from bot.slack.help_blocks import help_blocks
 from bot.slack.listeners import series_commands
 from bot.slack.overview import plain, render_history, render_status, render_windows
 from bot.slack.series_blocks import render_series_list
-from bot.slack.text import command_text, escape
+from bot.slack.text import command_text, escape, slack_time
 
 
 @dataclass(frozen=True)
@@ -161,7 +161,11 @@ def _end(deps: SlackDeps, io: _Io, parsed: EndCommand) -> None:
 
 def _extend(deps: SlackDeps, io: _Io, parsed: ExtendCommand) -> None:
     view = deps.windows.extend(actor=io.user, window_id=parsed.window_id, by=parsed.by)
-    io.reply(f":heavy_plus_sign: {view.number} extended by {format_duration(parsed.by)}.")
+    assert view.ends_at is not None  # only a window with a set end can be extended
+    io.reply(
+        f":heavy_plus_sign: {view.number} extended by {format_duration(parsed.by)}; it now ends "
+        f"at {slack_time(view.ends_at, view.time_zone)}."
+    )
     io.later(lambda: announce_extension(deps, view, io.user, format_duration(parsed.by)))
 
 
