@@ -1,4 +1,4 @@
-"""The request form: opened by a bare /sis-maint, validated field by field."""
+"""The request form: opened by a bare /sis-maint; every wrong field answered at once."""
 
 from __future__ import annotations
 
@@ -69,6 +69,30 @@ def test_invalid_fields_are_shown_on_the_field(
     assert body["response_action"] == "errors"
     assert list(body["errors"]) == [block] and message in body["errors"][block]
     assert bot.cards() == []
+
+
+def test_every_field_that_is_wrong_is_shown_in_one_answer(bot: Bot) -> None:
+    body = bot.submit_form(
+        REQUESTER,
+        envs=["nowhere"],
+        when=AT,
+        length="two hours",
+        reason="x" * 501,
+        ticket="t" * 201,
+    ).json()
+    assert body["response_action"] == "errors"
+    errors = body["errors"]
+    assert set(errors) == {ids.B_ENVS, ids.B_START, ids.B_LENGTH, ids.B_REASON, ids.B_TICKET}
+    assert "no environment called `nowhere`" in errors[ids.B_ENVS]
+    assert "Pick the start" in errors[ids.B_START]
+    assert "is not a duration" in errors[ids.B_LENGTH]
+    assert "under 500" in errors[ids.B_REASON] and "under 200" in errors[ids.B_TICKET]
+    assert bot.cards() == []
+
+
+def test_a_missing_start_is_not_blamed_on_the_end_as_well(bot: Bot) -> None:
+    body = bot.submit_form(REQUESTER, when=AT, end=at(20)).json()
+    assert body["errors"].keys() == {ids.B_ENVS, ids.B_START}
 
 
 def test_a_valid_form_requests_a_window_with_its_ticket(bot: Bot) -> None:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot.domain.grammar import resolve_environments
-from bot.domain.requests import check_request
-from bot.errors import InputError
+from bot.domain.requests import CheckedRequest, RequestForm, check_request
+from bot.errors import FieldErrors, InputError
 from bot.slack import ids
 from bot.slack.after_ack import Later
 from bot.slack.announce import direct_teller, post_card
@@ -27,11 +28,7 @@ def register(app: App, deps: SlackDeps, later: Later) -> None:
     def on_submit(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         user = str((body.get("user") or {}).get("id", ""))
         try:
-            checked = check_request(parse_request_form(body.get("view") or {}))
-            try:
-                envs = resolve_environments(",".join(checked.environments), names)
-            except InputError as exc:
-                raise InputError(str(exc), field="environments") from None
+            checked, envs = _checked(parse_request_form(body.get("view") or {}), names)
             requested = deps.windows.request(
                 requester=user,
                 environments=envs,
@@ -42,8 +39,7 @@ def register(app: App, deps: SlackDeps, later: Later) -> None:
                 ticket=checked.ticket,
             )
         except InputError as exc:
-            block = ids.FIELD_BLOCKS.get(exc.field or "", ids.B_ENVS)
-            ack(response_action="errors", errors={block: str(exc)})
+            ack(response_action="errors", errors=_on_fields(exc))
             return
         except Exception as exc:  # keep the form open and say what happened
             ack(response_action="errors", errors={ids.B_ENVS: explain(exc)})
@@ -58,3 +54,28 @@ def register(app: App, deps: SlackDeps, later: Later) -> None:
             tell(text=render_confirmation(requested.view, deps.settings.approvals_channel))
 
         later.when_quiet(tell, announce)
+
+
+def _checked(form: RequestForm, names: Mapping[str, str]) -> tuple[CheckedRequest, tuple[str, ...]]:
+    """The checked request and its environments; FieldErrors with every field that is wrong."""
+    problems: dict[str, str] = {}
+    checked: CheckedRequest | None = None
+    try:
+        checked = check_request(form)
+    except FieldErrors as exc:
+        problems = exc.fields
+    envs: tuple[str, ...] = ()
+    if form.environments:
+        try:
+            envs = resolve_environments(",".join(form.environments), names)
+        except InputError as exc:
+            problems = {"environments": str(exc), **problems}
+    if checked is None or problems:
+        raise FieldErrors(problems)
+    return checked, envs
+
+
+def _on_fields(exc: InputError) -> dict[str, str]:
+    """Slack's ``errors`` for the form: each message on its field's block."""
+    fields = exc.fields if isinstance(exc, FieldErrors) else {exc.field or "": str(exc)}
+    return {ids.FIELD_BLOCKS.get(field, ids.B_ENVS): message for field, message in fields.items()}
