@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from slack_sdk.models.views import View
@@ -34,6 +35,54 @@ def test_a_bare_command_opens_the_form_at_once(bot: Bot) -> None:
     View(**view).validate_json()
     options = view["blocks"][0]["element"]["options"]
     assert [o["value"] for o in options] == ["prod", "staging", "sandbox"]
+
+
+def labels(view: dict[str, Any]) -> dict[str, tuple[str, bool]]:
+    """Each input block's label and whether Slack shows it as optional."""
+    return {b["block_id"]: (b["label"]["text"], b["optional"]) for b in view["blocks"]}
+
+
+def test_the_fields_say_what_a_start_as_soon_as_approved_needs(bot: Bot) -> None:
+    bot.command(REQUESTER, "")
+    view = bot.slack.views[-1]
+    assert labels(view) == {
+        ids.B_ENVS: ("Environments", False),
+        ids.B_WHEN: ("Start", False),
+        ids.B_LENGTH: ("Duration", False),
+        ids.B_REASON: ("Reason", True),
+        ids.B_TICKET: ("Ticket reference", True),
+    }
+    when = view["blocks"][1]
+    assert when["dispatch_action"] and when["element"]["initial_option"]["value"] == ids.WHEN_NOW
+
+
+def test_choosing_a_start_redraws_the_form_with_the_fields_that_start_needs(bot: Bot) -> None:
+    bot.command(REQUESTER, "")
+    opened = bot.slack.calls_to("views.open")[0]
+    assert bot.choose_start(REQUESTER, AT).status_code == 200
+    (update,) = bot.slack.calls_to("views.update")
+    assert update.args["view_id"] == "V00000001" and update.args["hash"] == "h1"
+    view = bot.slack.views[-1]
+    View(**view).validate_json()
+    assert labels(view) == {
+        ids.B_ENVS: ("Environments", False),
+        ids.B_WHEN: ("Start", False),
+        ids.B_START: ("Start date and time", False),
+        ids.B_LENGTH: ("Duration", True),
+        ids.B_END: ("End date and time", True),
+        ids.B_REASON: ("Reason", True),
+        ids.B_TICKET: ("Ticket reference", True),
+    }
+    assert view["blocks"][1]["element"]["initial_option"]["value"] == AT
+    assert "one of the two" in view["blocks"][3]["hint"]["text"]
+    bot.choose_start(REQUESTER, ids.WHEN_NOW)
+    assert bot.slack.views[-1]["blocks"] == bot.slack.views[0]["blocks"]
+    assert opened.args["trigger_id"].startswith("trigger-")
+
+
+def test_a_choice_without_its_form_redraws_nothing(bot: Bot) -> None:
+    assert bot.choose_start(REQUESTER, AT, view_id="").status_code == 200
+    assert bot.slack.calls_to("views.update") == []
 
 
 @pytest.mark.parametrize(

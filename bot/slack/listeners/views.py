@@ -1,12 +1,14 @@
-"""The request form: opening it (a bare /sis-maint) and its submission."""
+"""The request form: redrawing it for the chosen start, and its submission."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot.domain.grammar import resolve_environments
 from bot.domain.requests import CheckedRequest, RequestForm, check_request
@@ -17,12 +19,30 @@ from bot.slack.announce import direct_teller, post_card
 from bot.slack.blocks import render_confirmation
 from bot.slack.context import SlackDeps
 from bot.slack.errors import answering_errors, explain
-from bot.slack.payloads import parse_request_form
+from bot.slack.forms import render_request_modal
+from bot.slack.payloads import parse_request_form, parse_start_choice
+
+log = logging.getLogger(__name__)
 
 
 def register(app: App, deps: SlackDeps, later: Later) -> None:
     """Attach the form's submission listener."""
     names = deps.settings.environment_names()
+
+    @app.action({"block_id": ids.B_WHEN, "action_id": ids.FIELD_ACTION})
+    def on_start_chosen(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        try:
+            choice = parse_start_choice(body)
+            client.views_update(
+                view_id=choice.view_id,
+                hash=choice.view_hash,
+                view=render_request_modal(deps.labels, choice.start),
+            )
+        except InputError as exc:  # no form to redraw
+            log.info("request form not redrawn: %s", exc)
+        except SlackApiError as exc:  # the form stays as it was; the submission is checked
+            log.info("request form not redrawn: %s", exc.response.get("error"))
 
     @app.view(ids.REQUEST_VIEW)
     def on_submit(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
