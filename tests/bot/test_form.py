@@ -37,6 +37,10 @@ def test_a_bare_command_opens_the_form_at_once(bot: Bot) -> None:
     assert [o["value"] for o in options] == ["prod", "staging", "sandbox"]
 
 
+CHOICE = {ids.B_ENVS: ("Environments", False), ids.B_WHEN: ("Start", False)}
+ABOUT = {ids.B_REASON: ("Reason", True), ids.B_TICKET: ("Ticket reference", True)}
+
+
 def labels(view: dict[str, Any]) -> dict[str, tuple[str, bool]]:
     """Each input block's label and whether Slack shows it as optional."""
     return {b["block_id"]: (b["label"]["text"], b["optional"]) for b in view["blocks"]}
@@ -45,13 +49,7 @@ def labels(view: dict[str, Any]) -> dict[str, tuple[str, bool]]:
 def test_the_fields_say_what_a_start_as_soon_as_approved_needs(bot: Bot) -> None:
     bot.command(REQUESTER, "")
     view = bot.slack.views[-1]
-    assert labels(view) == {
-        ids.B_ENVS: ("Environments", False),
-        ids.B_WHEN: ("Start", False),
-        ids.B_LENGTH: ("Duration", False),
-        ids.B_REASON: ("Reason", True),
-        ids.B_TICKET: ("Ticket reference", True),
-    }
+    assert labels(view) == {**CHOICE, ids.B_LENGTH: ("Duration", False), **ABOUT}
     when = view["blocks"][1]
     assert when["dispatch_action"] and when["element"]["initial_option"]["value"] == ids.WHEN_NOW
 
@@ -65,13 +63,11 @@ def test_choosing_a_start_redraws_the_form_with_the_fields_that_start_needs(bot:
     view = bot.slack.views[-1]
     View(**view).validate_json()
     assert labels(view) == {
-        ids.B_ENVS: ("Environments", False),
-        ids.B_WHEN: ("Start", False),
+        **CHOICE,
         ids.B_START: ("Start date and time", False),
         ids.B_LENGTH: ("Duration", True),
         ids.B_END: ("End date and time", True),
-        ids.B_REASON: ("Reason", True),
-        ids.B_TICKET: ("Ticket reference", True),
+        **ABOUT,
     }
     assert view["blocks"][1]["element"]["initial_option"]["value"] == AT
     assert "one of the two" in view["blocks"][3]["hint"]["text"]
