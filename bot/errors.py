@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 SHOWN_LIMIT = 40
 
 
@@ -34,6 +36,19 @@ class InputError(SisMaintError):
     def __init__(self, message: str, *, field: str | None = None) -> None:
         super().__init__(message)
         self.field = field
+
+
+class FieldErrors(InputError):
+    """Several fields of a form cannot be used at once.
+
+    ``fields`` maps each field (as in ``InputError.field``) to its message, in the form's order;
+    the first one is also this error's own message and field.
+    """
+
+    def __init__(self, fields: Mapping[str, str]) -> None:
+        first, message = next(iter(fields.items()))
+        super().__init__(message, field=first)
+        self.fields = dict(fields)
 
 
 class UnknownCommand(InputError):

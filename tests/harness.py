@@ -316,6 +316,25 @@ class Bot:
         }
         return self._interact(payload)
 
+    def choose_start(self, user: str, when: str, view_id: str = "V00000001") -> httpx.Response:
+        """Change the open form's start choice as ``user`` (the radio buttons answer at once)."""
+        payload = {
+            **_envelope("block_actions", user),
+            "container": {"type": "view", "view_id": view_id},
+            "view": {"id": view_id, "hash": "h1", "type": "modal", "callback_id": ids.REQUEST_VIEW},
+            "trigger_id": "trigger-form",
+            "actions": [
+                {
+                    "action_id": ids.FIELD_ACTION,
+                    "block_id": ids.B_WHEN,
+                    "type": "radio_buttons",
+                    "selected_option": {"value": when},
+                    "action_ts": "1",
+                }
+            ],
+        }
+        return self._interact(payload)
+
     def cards(self) -> list[Message]:
         """Approval cards in the approvals channel, oldest first."""
         return [

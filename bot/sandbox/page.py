@@ -2,7 +2,8 @@
 
 GET / and /static/* serve the page (plain HTML, CSS and JavaScript shipped in static/);
 GET /sandbox/state?user=U… is what that person sees; POST /sandbox/<verb> with a JSON body
-types a command, presses a button, submits or closes a modal, or opens the App Home.
+types a command, presses a button, changes a modal's choice, submits or closes a modal, or opens
+the App Home.
 """
 
 from __future__ import annotations
@@ -82,6 +83,8 @@ class SandboxPage:
                 )
             case "submit":
                 ws.submit(user, str(args["view_id"]), dict(args["values"]))
+            case "choose":
+                ws.choose(user, str(args["view_id"]), str(args["block_id"]), dict(args["values"]))
             case "close":
                 ws.close(user, str(args["view_id"]))
             case "home":

@@ -254,6 +254,15 @@ class SlackStandIn:
         self.views.append(view)
         return {"ok": True, "view": {"id": f"V{len(self.views):08d}", **view}}
 
+    def _views_update(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Redraw an open modal: the new view is kept as the newest in ``views``."""
+        view_id = str(args.get("view_id", ""))
+        if not view_id.startswith("V"):
+            return {"ok": False, "error": "not_found"}
+        view = _json(args.get("view"))
+        self.views.append(view)
+        return {"ok": True, "view": {"id": view_id, **view}}
+
     def _views_publish(self, args: dict[str, Any]) -> dict[str, Any]:
         user = str(args.get("user_id", ""))
         if not user:

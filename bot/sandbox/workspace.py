@@ -1,10 +1,11 @@
 """The Slack side of the local sandbox: what Slack sends the bot, and what it keeps of the answers.
 
-The page asks the workspace to type a slash command, press a button, submit or close a modal or
-open the App Home as one of its people. The workspace sends the bot what Slack would send:
-signed with the signing secret, with a response_url and a trigger_id that lead back here. It
-keeps what comes back: the acknowledgement's answer, posts to response_urls, modals opened with
-views.open, besides everything the Web API stand-in records.
+The page asks the workspace to type a slash command, press a button, change a choice on a modal
+that asks to hear of it, submit or close a modal or open the App Home as one of its people. The
+workspace sends the bot what Slack would send: signed with the signing secret, with a response_url
+and a trigger_id that lead back here. It keeps what comes back: the acknowledgement's answer, posts
+to response_urls, modals opened with views.open and redrawn with views.update, besides everything
+the Web API stand-in records.
 """
 
 from __future__ import annotations
@@ -192,6 +193,30 @@ class SandboxWorkspace(SlackStandIn):
                 self.modals.pop(user, None)
             self._cond.notify_all()
 
+    def choose(self, user: str, view_id: str, block_id: str, values: dict[str, Any]) -> None:
+        """Change a choice on ``user``'s open modal that the view asked to hear of at once."""
+        modal = self._modal(user, view_id)
+        block = next(
+            (b for b in modal.view.get("blocks") or [] if b.get("block_id") == block_id), None
+        )
+        if block is None or not block.get("dispatch_action"):
+            raise SandboxError(f"the form has no choice {block_id!r} that answers at once")
+        element = block.get("element") or {}
+        action_id = str(element.get("action_id", ""))
+        state = dict((values.get(block_id) or {}).get(action_id) or {})
+        view = {**modal.view, "id": modal.id, "state": {"values": values}}
+        payload = {
+            **self._envelope("block_actions", user),
+            "container": {"type": "view", "view_id": modal.id},
+            "view": view,
+            "actions": [{**state, "block_id": block_id, "action_id": action_id}],
+        }
+        reply = self._deliver(urlencode({"payload": json.dumps(payload)}), FORM)
+        if isinstance(reply, str):
+            with self._cond:
+                modal.errors = {"": f"That choice did not reach the bot: {reply}"}
+                self._cond.notify_all()
+
     def close(self, user: str, view_id: str) -> None:
         """Close ``user``'s modal (Cancel); the bot hears of it only if the view asked."""
         modal = self._modal(user, view_id)
@@ -305,6 +330,19 @@ class SandboxWorkspace(SlackStandIn):
         if answer.get("ok"):
             view = dict(answer["view"])
             self.modals[user] = Modal(str(view.pop("id")), view)
+        return answer
+
+    def _views_update(self, args: dict[str, Any]) -> dict[str, Any]:
+        view_id = str(args.get("view_id", ""))
+        with self._cond:
+            modal = next((m for m in self.modals.values() if m.id == view_id), None)
+            if modal is None:
+                return {"ok": False, "error": "not_found"}
+            answer = super()._views_update(args)
+            view = dict(answer["view"])
+            view.pop("id")
+            modal.view, modal.errors = view, {}
+            self._cond.notify_all()
         return answer
 
     def _find(self, ts: str | None) -> Message | None:

@@ -34,8 +34,13 @@ def _input(
     return block
 
 
-def render_request_modal(labels: Mapping[str, str]) -> View:
-    """The form opened by a bare ``/sis-maint``."""
+def render_request_modal(labels: Mapping[str, str], start: str = ids.WHEN_NOW) -> View:
+    """The form opened by a bare ``/sis-maint``, with the fields the chosen ``start`` needs.
+
+    As soon as an approver agrees, a duration is required (an end time needs a start);
+    at a date and time, the start is required and then a duration or an end time.
+    Choosing the other start sends an action that redraws the form (see bot.slack.listeners.views).
+    """
     options = [
         {"text": _plain(f"{name} — {label}"[:75]), "value": name} for name, label in labels.items()
     ]
@@ -43,61 +48,80 @@ def render_request_modal(labels: Mapping[str, str]) -> View:
         {"text": _plain("As soon as an approver agrees"), "value": ids.WHEN_NOW},
         {"text": _plain("At a date and time"), "value": ids.WHEN_AT},
     ]
+    chosen = next((o for o in when_options if o["value"] == start), when_options[0])
+    when = _input(
+        ids.B_WHEN,
+        "Start",
+        {"type": "radio_buttons", "options": when_options, "initial_option": chosen},
+    )
+    when["dispatch_action"] = True
+    envs = _input(
+        ids.B_ENVS,
+        "Environments",
+        {
+            "type": "multi_static_select",
+            "options": options,
+            "placeholder": _plain("Which Coursedog environments"),
+        },
+    )
+    timing = _timing_at() if chosen["value"] == ids.WHEN_AT else _timing_now()
     return {
         "type": "modal",
         "callback_id": ids.REQUEST_VIEW,
         "title": _plain("SIS maintenance"),
         "submit": _plain("Request"),
         "close": _plain("Cancel"),
-        "blocks": [
-            _input(
-                ids.B_ENVS,
-                "Environments",
-                {
-                    "type": "multi_static_select",
-                    "options": options,
-                    "placeholder": _plain("Which Coursedog environments"),
-                },
-            ),
-            _input(
-                ids.B_WHEN,
-                "Start",
-                {
-                    "type": "radio_buttons",
-                    "options": when_options,
-                    "initial_option": when_options[0],
-                },
-            ),
-            _input(
-                ids.B_START,
-                "Start date and time",
-                {"type": "datetimepicker"},
-                optional=True,
-                hint="Only for a start at a date and time; shown in your Slack time zone.",
-            ),
-            _input(
-                ids.B_LENGTH,
-                "Duration",
-                {"type": "plain_text_input", "placeholder": _plain("2h, 1h30m, 45m or 1d")},
-                optional=True,
-                hint="Give a duration, or an end time below.",
-            ),
-            _input(ids.B_END, "End date and time", {"type": "datetimepicker"}, optional=True),
-            _input(
-                ids.B_REASON,
-                "Reason",
-                {"type": "plain_text_input", "multiline": True, "max_length": 500},
-                optional=True,
-            ),
-            _input(
-                ids.B_TICKET,
-                "Ticket reference",
-                {
-                    "type": "plain_text_input",
-                    "max_length": 200,
-                    "placeholder": _plain("e.g. CHG0012345"),
-                },
-                optional=True,
-            ),
-        ],
+        "blocks": [envs, when, *timing, *_about()],
     }
+
+
+def _duration(*, optional: bool, hint: str) -> dict[str, Any]:
+    element = {"type": "plain_text_input", "placeholder": _plain("2h, 1h30m, 45m or 1d")}
+    return _input(ids.B_LENGTH, "Duration", element, optional=optional, hint=hint)
+
+
+def _timing_now() -> list[dict[str, Any]]:
+    """A start as soon as approved: only a duration, counted from the approval."""
+    return [_duration(optional=False, hint="Counted from the approval.")]
+
+
+def _timing_at() -> list[dict[str, Any]]:
+    """A start at a date and time: the start, then a duration or an end time."""
+    return [
+        _input(
+            ids.B_START,
+            "Start date and time",
+            {"type": "datetimepicker"},
+            hint="Shown in your Slack time zone.",
+        ),
+        _duration(optional=True, hint="Give a duration, or an end time below; one of the two."),
+        _input(
+            ids.B_END,
+            "End date and time",
+            {"type": "datetimepicker"},
+            optional=True,
+            hint="Or give a duration above.",
+        ),
+    ]
+
+
+def _about() -> list[dict[str, Any]]:
+    """What the window is for: free text, both optional."""
+    return [
+        _input(
+            ids.B_REASON,
+            "Reason",
+            {"type": "plain_text_input", "multiline": True, "max_length": 500},
+            optional=True,
+        ),
+        _input(
+            ids.B_TICKET,
+            "Ticket reference",
+            {
+                "type": "plain_text_input",
+                "max_length": 200,
+                "placeholder": _plain("e.g. CHG0012345"),
+            },
+            optional=True,
+        ),
+    ]

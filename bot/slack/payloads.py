@@ -74,6 +74,28 @@ def parse_request_form(view: Mapping[str, Any]) -> RequestForm:
     )
 
 
+@dataclass(frozen=True)
+class StartChoice:
+    """A change of the form's start choice: which open form, its version, and the choice."""
+
+    view_id: str
+    view_hash: str | None
+    start: str  # ids.WHEN_NOW or ids.WHEN_AT
+
+
+def parse_start_choice(body: Mapping[str, Any]) -> StartChoice:
+    """The form's start radio buttons changed; anything but ``at`` reads as ``now``."""
+    view = _mapping(body.get("view"))
+    view_id = _text(view.get("id"))
+    if not view_id:
+        raise InputError("That choice arrived without its form; open the form again.")
+    actions = body.get("actions")
+    action = _mapping(actions[0] if isinstance(actions, list) and actions else None)
+    chosen = _mapping(action.get("selected_option")).get("value")
+    start = ids.WHEN_AT if chosen == ids.WHEN_AT else ids.WHEN_NOW
+    return StartChoice(view_id, _text(view.get("hash")) or None, start)
+
+
 def _mapping(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 

@@ -1,9 +1,10 @@
-"""The request form: opened by a bare /sis-maint, validated field by field."""
+"""The request form: opened by a bare /sis-maint; every wrong field answered at once."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from slack_sdk.models.views import View
@@ -34,6 +35,50 @@ def test_a_bare_command_opens_the_form_at_once(bot: Bot) -> None:
     View(**view).validate_json()
     options = view["blocks"][0]["element"]["options"]
     assert [o["value"] for o in options] == ["prod", "staging", "sandbox"]
+
+
+CHOICE = {ids.B_ENVS: ("Environments", False), ids.B_WHEN: ("Start", False)}
+ABOUT = {ids.B_REASON: ("Reason", True), ids.B_TICKET: ("Ticket reference", True)}
+
+
+def labels(view: dict[str, Any]) -> dict[str, tuple[str, bool]]:
+    """Each input block's label and whether Slack shows it as optional."""
+    return {b["block_id"]: (b["label"]["text"], b["optional"]) for b in view["blocks"]}
+
+
+def test_the_fields_say_what_a_start_as_soon_as_approved_needs(bot: Bot) -> None:
+    bot.command(REQUESTER, "")
+    view = bot.slack.views[-1]
+    assert labels(view) == {**CHOICE, ids.B_LENGTH: ("Duration", False), **ABOUT}
+    when = view["blocks"][1]
+    assert when["dispatch_action"] and when["element"]["initial_option"]["value"] == ids.WHEN_NOW
+
+
+def test_choosing_a_start_redraws_the_form_with_the_fields_that_start_needs(bot: Bot) -> None:
+    bot.command(REQUESTER, "")
+    opened = bot.slack.calls_to("views.open")[0]
+    assert bot.choose_start(REQUESTER, AT).status_code == 200
+    (update,) = bot.slack.calls_to("views.update")
+    assert update.args["view_id"] == "V00000001" and update.args["hash"] == "h1"
+    view = bot.slack.views[-1]
+    View(**view).validate_json()
+    assert labels(view) == {
+        **CHOICE,
+        ids.B_START: ("Start date and time", False),
+        ids.B_LENGTH: ("Duration", True),
+        ids.B_END: ("End date and time", True),
+        **ABOUT,
+    }
+    assert view["blocks"][1]["element"]["initial_option"]["value"] == AT
+    assert "one of the two" in view["blocks"][3]["hint"]["text"]
+    bot.choose_start(REQUESTER, ids.WHEN_NOW)
+    assert bot.slack.views[-1]["blocks"] == bot.slack.views[0]["blocks"]
+    assert opened.args["trigger_id"].startswith("trigger-")
+
+
+def test_a_choice_without_its_form_redraws_nothing(bot: Bot) -> None:
+    assert bot.choose_start(REQUESTER, AT, view_id="").status_code == 200
+    assert bot.slack.calls_to("views.update") == []
 
 
 @pytest.mark.parametrize(
@@ -69,6 +114,30 @@ def test_invalid_fields_are_shown_on_the_field(
     assert body["response_action"] == "errors"
     assert list(body["errors"]) == [block] and message in body["errors"][block]
     assert bot.cards() == []
+
+
+def test_every_field_that_is_wrong_is_shown_in_one_answer(bot: Bot) -> None:
+    body = bot.submit_form(
+        REQUESTER,
+        envs=["nowhere"],
+        when=AT,
+        length="two hours",
+        reason="x" * 501,
+        ticket="t" * 201,
+    ).json()
+    assert body["response_action"] == "errors"
+    errors = body["errors"]
+    assert set(errors) == {ids.B_ENVS, ids.B_START, ids.B_LENGTH, ids.B_REASON, ids.B_TICKET}
+    assert "no environment called `nowhere`" in errors[ids.B_ENVS]
+    assert "Pick the start" in errors[ids.B_START]
+    assert "is not a duration" in errors[ids.B_LENGTH]
+    assert "under 500" in errors[ids.B_REASON] and "under 200" in errors[ids.B_TICKET]
+    assert bot.cards() == []
+
+
+def test_a_missing_start_is_not_blamed_on_the_end_as_well(bot: Bot) -> None:
+    body = bot.submit_form(REQUESTER, when=AT, end=at(20)).json()
+    assert body["errors"].keys() == {ids.B_ENVS, ids.B_START}
 
 
 def test_a_valid_form_requests_a_window_with_its_ticket(bot: Bot) -> None:

@@ -1,4 +1,4 @@
-"""Any request form submitted over HTTP is accepted or answered on a field; never a crash."""
+"""Any request form submitted over HTTP is accepted or answered on its fields; never a crash."""
 
 from __future__ import annotations
 
@@ -69,7 +69,7 @@ def submission(values: dict[str, Any]) -> str:
     return urlencode({"payload": json.dumps(payload)})
 
 
-def test_any_submitted_form_is_accepted_or_answered_on_a_field(
+def test_any_submitted_form_is_accepted_or_answered_on_its_fields(
     database_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.ERROR)
@@ -94,9 +94,10 @@ def test_any_submitted_form_is_accepted_or_answered_on_a_field(
             refused += 1
             body = response.json()
             assert body["response_action"] == "errors"
-            ((block, message),) = body["errors"].items()
-            assert block in BLOCKS and message and len(message) <= MAX_MESSAGE
-            assert not any(g in message.lower() for g in GENERIC), message
+            assert body["errors"]
+            for block, message in body["errors"].items():
+                assert block in BLOCKS and message and len(message) <= MAX_MESSAGE
+                assert not any(g in message.lower() for g in GENERIC), message
 
         submit()
         assert bot.settle()

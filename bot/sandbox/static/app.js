@@ -245,7 +245,15 @@
       $("modal-close").textContent = window.BlockKit.plain(view.close) || "Cancel";
       $("modal-submit").textContent = window.BlockKit.plain(view.submit) || "Submit";
       $("modal-submit").hidden = !view.submit;
-      app.modalForm = window.SandboxModal.render(view, $("modal-body"), { ...context({}), onPress: null });
+      app.modalForm = window.SandboxModal.render(view, $("modal-body"), {
+        ...context({}),
+        onPress: null,
+        onChoose(block_id, values) {
+          send("choose", { view_id: modalId(), block_id, values }).catch((e) => {
+            $("modal-error").textContent = `That choice did not reach the bot: ${e.message}`;
+          });
+        },
+      });
       backdrop.hidden = false;
     }
     $("modal-submit").disabled = false;

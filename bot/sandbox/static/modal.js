@@ -110,7 +110,8 @@
     }
   }
 
-  // Renders a modal view into `body`; returns {read, showErrors}.
+  // Renders a modal view into `body`; returns {read, showErrors}. A change of a choice whose block
+  // has dispatch_action calls ctx.onChoose(blockId, values) when the context gives one.
   function render(view, body, ctx) {
     body.replaceChildren();
     const readers = [];
@@ -131,11 +132,15 @@
         caption.htmlFor = id;
       }
       field.append(node);
+      if (block.dispatch_action && read && ctx.onChoose) {
+        // The view asked to hear of this choice at once (Slack's dispatch_action).
+        node.addEventListener("change", () => ctx.onChoose(field.dataset.blockId, form.read()));
+      }
       if (block.hint) field.append(el("p", "hint", plain(block.hint)));
       errorSlots[field.dataset.blockId] = field.appendChild(el("p", "field-error"));
       if (read) readers.push([field.dataset.blockId, element.action_id || "", read]);
     });
-    return {
+    const form = {
       read() {
         const values = {};
         readers.forEach(([blockId, actionId, read]) => {
@@ -149,6 +154,7 @@
         });
       },
     };
+    return form;
   }
 
   window.SandboxModal = { render };

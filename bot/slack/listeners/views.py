@@ -1,37 +1,54 @@
-"""The request form: opening it (a bare /sis-maint) and its submission."""
+"""The request form: redrawing it for the chosen start, and its submission."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Mapping
 from typing import Any
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot.domain.grammar import resolve_environments
-from bot.domain.requests import check_request
-from bot.errors import InputError
+from bot.domain.requests import CheckedRequest, RequestForm, check_request
+from bot.errors import FieldErrors, InputError
 from bot.slack import ids
 from bot.slack.after_ack import Later
 from bot.slack.announce import direct_teller, post_card
 from bot.slack.blocks import render_confirmation
 from bot.slack.context import SlackDeps
 from bot.slack.errors import answering_errors, explain
-from bot.slack.payloads import parse_request_form
+from bot.slack.forms import render_request_modal
+from bot.slack.payloads import parse_request_form, parse_start_choice
+
+log = logging.getLogger(__name__)
 
 
 def register(app: App, deps: SlackDeps, later: Later) -> None:
     """Attach the form's submission listener."""
     names = deps.settings.environment_names()
 
+    @app.action({"block_id": ids.B_WHEN, "action_id": ids.FIELD_ACTION})
+    def on_start_chosen(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        try:
+            choice = parse_start_choice(body)
+            client.views_update(
+                view_id=choice.view_id,
+                hash=choice.view_hash,
+                view=render_request_modal(deps.labels, choice.start),
+            )
+        except InputError as exc:  # no form to redraw
+            log.info("request form not redrawn: %s", exc)
+        except SlackApiError as exc:  # the form stays as it was; the submission is checked
+            log.info("request form not redrawn: %s", exc.response.get("error"))
+
     @app.view(ids.REQUEST_VIEW)
     def on_submit(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         user = str((body.get("user") or {}).get("id", ""))
         try:
-            checked = check_request(parse_request_form(body.get("view") or {}))
-            try:
-                envs = resolve_environments(",".join(checked.environments), names)
-            except InputError as exc:
-                raise InputError(str(exc), field="environments") from None
+            checked, envs = _checked(parse_request_form(body.get("view") or {}), names)
             requested = deps.windows.request(
                 requester=user,
                 environments=envs,
@@ -42,8 +59,7 @@ def register(app: App, deps: SlackDeps, later: Later) -> None:
                 ticket=checked.ticket,
             )
         except InputError as exc:
-            block = ids.FIELD_BLOCKS.get(exc.field or "", ids.B_ENVS)
-            ack(response_action="errors", errors={block: str(exc)})
+            ack(response_action="errors", errors=_on_fields(exc))
             return
         except Exception as exc:  # keep the form open and say what happened
             ack(response_action="errors", errors={ids.B_ENVS: explain(exc)})
@@ -58,3 +74,28 @@ def register(app: App, deps: SlackDeps, later: Later) -> None:
             tell(text=render_confirmation(requested.view, deps.settings.approvals_channel))
 
         later.when_quiet(tell, announce)
+
+
+def _checked(form: RequestForm, names: Mapping[str, str]) -> tuple[CheckedRequest, tuple[str, ...]]:
+    """The checked request and its environments; FieldErrors with every field that is wrong."""
+    problems: dict[str, str] = {}
+    checked: CheckedRequest | None = None
+    try:
+        checked = check_request(form)
+    except FieldErrors as exc:
+        problems = exc.fields
+    envs: tuple[str, ...] = ()
+    if form.environments:
+        try:
+            envs = resolve_environments(",".join(form.environments), names)
+        except InputError as exc:
+            problems = {"environments": str(exc), **problems}
+    if checked is None or problems:
+        raise FieldErrors(problems)
+    return checked, envs
+
+
+def _on_fields(exc: InputError) -> dict[str, str]:
+    """Slack's ``errors`` for the form: each message on its field's block."""
+    fields = exc.fields if isinstance(exc, FieldErrors) else {exc.field or "": str(exc)}
+    return {ids.FIELD_BLOCKS.get(field, ids.B_ENVS): message for field, message in fields.items()}

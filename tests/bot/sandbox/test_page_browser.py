@@ -162,8 +162,13 @@ def test_the_form_shows_the_bots_errors_and_then_requests_and_the_home_tab_shows
     envs = modal.locator('.field[data-block-id="envs"]')
     expect(envs.locator(".field-error")).not_to_be_empty()
 
+    modal.get_by_label("At a date and time").check()  # the form is redrawn for that start
+    expect(modal.get_by_label("Start date and time", exact=True)).to_be_visible()
+    modal.get_by_label("As soon as an approver agrees").check()
+    expect(modal.get_by_label("Start date and time", exact=True)).to_have_count(0)
+
     envs.get_by_label("staging — Staging (simulated)").check()
-    modal.get_by_label("Duration (optional)").fill("1h")
+    modal.get_by_label("Duration", exact=True).fill("1h")
     modal.get_by_label("Reason (optional)").fill("Index rebuild")
     modal.get_by_role("button", name="Request").click()
     expect(page.locator("#modal-backdrop")).to_be_hidden()

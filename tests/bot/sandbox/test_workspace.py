@@ -132,7 +132,7 @@ def test_a_bare_command_opens_the_form_and_the_bots_field_errors_come_back(page:
     assert page.state(APPROVER)["modal"] is None
     assert page.do("submit", user=REQUESTER, view_id=modal["id"], values={}).json()["ok"]
     errors = page.state(REQUESTER)["modal"]["errors"]
-    assert set(errors) == {ids.B_ENVS}
+    assert set(errors) == {ids.B_ENVS, ids.B_LENGTH}
     values = {
         ids.B_ENVS: {
             ids.FIELD_ACTION: {
@@ -150,6 +150,22 @@ def test_a_bare_command_opens_the_form_and_the_bots_field_errors_come_back(page:
     assert any("*MW-1* requested" in m["text"] for m in dm)
     answer = page.do("submit", user=REQUESTER, view_id=modal["id"], values=values)
     assert answer.status_code == 400 and "no longer open" in answer.json()["error"]
+
+
+def test_choosing_the_forms_start_redraws_it_with_that_starts_fields(page: Page) -> None:
+    page.do("command", user=REQUESTER, channel=OPS, text="")
+    modal = page.state(REQUESTER)["modal"]
+    assert ids.B_START not in {b["block_id"] for b in modal["view"]["blocks"]}
+    chosen = {ids.B_WHEN: {ids.FIELD_ACTION: {"selected_option": {"value": ids.WHEN_AT}}}}
+    form = {"user": REQUESTER, "view_id": modal["id"]}
+    answer = page.do("choose", **form, block_id=ids.B_WHEN, values=chosen)
+    assert answer.json() == {"ok": True}
+    redrawn = page.state(REQUESTER)["modal"]
+    assert redrawn["id"] == modal["id"] and redrawn["errors"] == {}
+    start = next(b for b in redrawn["view"]["blocks"] if b["block_id"] == ids.B_START)
+    assert start["optional"] is False
+    refused = page.do("choose", **form, block_id=ids.B_LENGTH, values={})
+    assert refused.status_code == 400 and "answers at once" in refused.json()["error"]
 
 
 def test_cancel_closes_the_form(page: Page) -> None:
