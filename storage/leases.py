@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.dialect_insert import insert_new
@@ -61,17 +61,22 @@ def released_leases(session: Session, environments: Iterable[str]) -> dict[str, 
     return {env: epochs.get(env, 0) for env in wanted if env not in held}
 
 
+def _held_by(environment: str, owner: str, epoch: int) -> tuple[ColumnElement[bool], ...]:
+    """The environment's lease row while this owner still holds that epoch."""
+    return (
+        EnvironmentLease.environment == environment,
+        EnvironmentLease.owner == owner,
+        EnvironmentLease.epoch == epoch,
+    )
+
+
 def renew_lease(
     session: Session, environment: str, owner: str, epoch: int, *, now: datetime, ttl: timedelta
 ) -> bool:
     """Extend the lease if this owner still holds that epoch; False if it was taken over."""
     result = session.execute(
         update(EnvironmentLease)
-        .where(
-            EnvironmentLease.environment == environment,
-            EnvironmentLease.owner == owner,
-            EnvironmentLease.epoch == epoch,
-        )
+        .where(*_held_by(environment, owner, epoch))
         .values(lease_until=now + ttl)
     )
     return bool(getattr(result, "rowcount", 0))
@@ -81,11 +86,7 @@ def release_lease(session: Session, environment: str, owner: str, epoch: int) ->
     """Give the lease back if this owner still holds that epoch."""
     result = session.execute(
         update(EnvironmentLease)
-        .where(
-            EnvironmentLease.environment == environment,
-            EnvironmentLease.owner == owner,
-            EnvironmentLease.epoch == epoch,
-        )
+        .where(*_held_by(environment, owner, epoch))
         .values(owner=None, lease_until=None)
     )
     return bool(getattr(result, "rowcount", 0))

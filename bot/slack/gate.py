@@ -59,6 +59,11 @@ class Gate:
     signing_secret: str
     max_body: int = MAX_BODY_BYTES
     clock: Callable[[], float] = field(default=time.time)
+    _verifier: SignatureVerifier = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # Built once: the verifier keeps the secret and judges timestamps by the gate's clock.
+        self._verifier = SignatureVerifier(self.signing_secret, clock=_GateClock(self.clock))
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         """Answer one request."""
@@ -143,8 +148,7 @@ class Gate:
         except MalformedRequest as exc:
             raise Refusal(400, f"malformed request: {exc}", f"malformed: {exc}") from None
         # Header values arrive as latin-1 text; a signature is ASCII hex, compared in constant time.
-        verifier = SignatureVerifier(self.signing_secret, clock=_GateClock(self.clock))
-        if not (signature.isascii() and verifier.is_valid(text, timestamp, signature)):
+        if not (signature.isascii() and self._verifier.is_valid(text, timestamp, signature)):
             raise Refusal(401, "invalid request", "signature does not match the body")
 
 
