@@ -69,3 +69,15 @@ def test_a_command_s_own_defaults_fill_only_what_the_environment_leaves_unset() 
     assert quiet.log_level == "WARNING" and quiet.variables["CD_EMAIL"] == "a@b.example"
     loud = ProcessEnv.read({"LOG_LEVEL": "debug"}).with_defaults(log_level="WARNING")
     assert loud.log_level == "DEBUG"
+
+
+def test_a_given_mapping_is_read_instead_of_the_process_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """ProcessEnv.read(mapping) reads only the mapping (the hooks into pydantic-settings that
+    replace its environment source), and read() reads the process's own."""
+    monkeypatch.setenv("PORT", "abc")
+    assert ProcessEnv.read({}).port == 3000
+    assert ProcessEnv.read({"PORT": "8080"}).port == 8080
+    with pytest.raises(ConfigError, match="PORT must be a port number"):
+        ProcessEnv.read()
