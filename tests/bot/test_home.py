@@ -202,6 +202,8 @@ def series_and_blackouts(bot: Bot) -> None:
     # The approver decides the series on the tab; everyone's tab then shows what comes next.
     series = [(ids.SERIES_APPROVE, "1"), (ids.SERIES_DENY, "1")]
     assert home_actions(home_of(bot, APPROVER)) == series
+    bot.click_home(STRANGER, ids.SERIES_APPROVE, "1")  # a forged press: refused, on the tab
+    assert "Only an approver for prod can approve S-1" in str(home_of(bot, STRANGER)["blocks"][0])
     bot.click_home(APPROVER, ids.SERIES_APPROVE, "1")
     text = str(home_of(bot, STRANGER)["blocks"])
     assert "next: <!date^" in text and "waiting for an approver" not in text
