@@ -16,6 +16,7 @@ from bot.config import Settings, parse_settings
 from bot.services.home_board import HomeBoard
 from bot.slack import ids
 from bot.slack.home import HomePublisher
+from tests.bot.test_home_view import board
 from tests.harness import (
     APPROVER,
     APPROVER_2,
@@ -244,19 +245,7 @@ class Boards:
     """A board the test changes, as bot.services.home_board.HomeBoards reads one."""
 
     def __init__(self, fail_first_forget: bool = False) -> None:
-        self.board = HomeBoard(
-            now=ManualClock().now(),
-            statuses=(),
-            active=(),
-            upcoming=(),
-            recent=(),
-            active_total=0,
-            upcoming_total=0,
-            series=(),
-            blackouts=(),
-            approvers={},
-            mark=1,
-        )
+        self.board = board(statuses=(), approvers={}, mark=1)
         self.reads = 0
         self.forgotten = 0
         self._fail = fail_first_forget
