@@ -46,6 +46,7 @@ from bot.services.access import Access
 from bot.services.blackouts import BlackoutService
 from bot.services.contracts import standings
 from bot.services.drivers import Drivers
+from bot.services.home_board import HomeBoards
 from bot.services.notice_sending import NoticeSending
 from bot.services.notices import NOTIFY, NoticeService
 from bot.services.occurrences import MATERIALISE
@@ -111,7 +112,11 @@ def _assemble(
     """Everything built on ``base``, in the order the module docstring gives."""
     services = _services(base)
     home = HomePublisher(
-        base.slack, services.status, base.clock, base.labels, drivers=base.drivers.descriptions()
+        base.slack,
+        _boards(base, services),
+        base.labels,
+        drivers=base.drivers.descriptions(),
+        meter=base.metrics,
     )
     notifier = _notifier(base, services, on_change=home.refresh_viewers)
     worker = _worker(base, notifier, chores=partial(_chores, base, notifier, services.windows))
@@ -197,6 +202,7 @@ class _Services:
     series: SeriesService
     assisted: AssistedService
     status: StatusService
+    blackouts: BlackoutService
 
 
 def _services(base: _Base) -> _Services:
@@ -217,6 +223,20 @@ def _services(base: _Base) -> _Services:
             settings, sessions, clock, base.clients, base.access, drivers=base.drivers
         ),
         status=StatusService(sessions, base.clients),
+        blackouts=BlackoutService(settings, sessions, clock, base.access),
+    )
+
+
+def _boards(base: _Base, services: _Services) -> HomeBoards:
+    """What the App Home shows, read once per refresh for every viewer."""
+    return HomeBoards(
+        base.sessions,
+        base.clock,
+        access=base.access,
+        status=services.status,
+        series=services.series,
+        blackouts=services.blackouts,
+        environments=list(base.settings.environments),
     )
 
 
@@ -349,7 +369,7 @@ def _deps(
         assisted=services.assisted,
         merge_settings=base.links,
         series=services.series,
-        blackouts=BlackoutService(settings, sessions, clock, base.access),
+        blackouts=services.blackouts,
         series_notices=series_notices,
     )
 

@@ -147,6 +147,8 @@ class SlackNotifier:
             self._outbox.not_posted(notice_id)
             raise CardNotPosted(_slack_error(exc)) from exc
         self._outbox.card_posted(view.id, notice_id, str(reply["channel"]), str(reply["ts"]))
+        if self.on_change is not None:  # the App Home lists the new request
+            self.on_change()
         return True
 
     def in_thread(
