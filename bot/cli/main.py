@@ -44,10 +44,11 @@ def cmd_check_config(_args: argparse.Namespace, env: ProcessEnv) -> int:
             environment.credentials(name, creds)
         except ConfigError as exc:
             problems.append(str(exc))
-    try:
-        settings.calendar.token(creds)
-    except ConfigError as exc:
-        problems.append(str(exc))
+    for check in (settings.calendar.token, settings.api.hashes):
+        try:
+            check(creds)
+        except ConfigError as exc:
+            problems.append(str(exc))
     print(f"Configuration from {source}: {len(settings.environments)} environment(s).")
     for name, e in settings.environments.items():
         print(f"  {name}: {e.label} — {e.base_url} school {e.school} ({e.driver} driver)")
