@@ -84,7 +84,8 @@ class Api:
             answer = self._answer(_read(environ, method, path, caller))
         except ApiError as exc:
             log.info("api %s %s%s: %d %s", method, PREFIX, path, exc.http_status, exc.code)
-            extra = [("WWW-Authenticate", 'Bearer realm="sis-maint"')] if exc.http_status == 401 else []
+            challenge = [("WWW-Authenticate", 'Bearer realm="sis-maint"')]
+            extra = challenge if exc.http_status == 401 else []
             return _send(start_response, exc.http_status, _json(exc.body()), extra)
         log.info("api %s %s%s by %s: %d", method, PREFIX, path, caller.name, answer.http_status)
         return _send(start_response, answer.http_status, _json(answer.body))
