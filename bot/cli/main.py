@@ -1,4 +1,5 @@
-"""The `sis-maint` command: serve, migrate, check-config, audit verify, simulator, coursedog."""
+"""The `sis-maint` command: serve, migrate, check-config, audit verify, simulator, coursedog,
+window (through a running bot's API), api hash-token."""
 
 from __future__ import annotations
 
@@ -6,7 +7,9 @@ import argparse
 import sys
 from collections.abc import Mapping, Sequence
 
+from bot.cli.api_tokens import register as register_api
 from bot.cli.coursedog import register as register_coursedog
+from bot.cli.window import register as register_window
 from bot.config import load_settings
 from bot.errors import ConfigError
 from bot.logs import configure_logging
@@ -179,6 +182,8 @@ def parser(env: ProcessEnv | None = None) -> argparse.ArgumentParser:
     )
     m.set_defaults(func=cmd_simulator)
     register_coursedog(sub)
+    register_window(sub)
+    register_api(sub)
     return p
 
 
