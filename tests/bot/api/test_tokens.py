@@ -38,9 +38,7 @@ def test_hashes_come_from_the_variables_named() -> None:
         ({"SNOW_HASH": "ab" * 31}, "SNOW_HASH must be a SHA-256 in hex"),
     ],
 )
-def test_an_unset_or_unusable_hash_names_its_variable(
-    variables: dict[str, str], said: str
-) -> None:
+def test_an_unset_or_unusable_hash_names_its_variable(variables: dict[str, str], said: str) -> None:
     with pytest.raises(ConfigError) as refused:
         config(SNOW).hashes(variables)
     assert said in str(refused.value)
