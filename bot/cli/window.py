@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -54,6 +55,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def cmd_window(args: argparse.Namespace, env: ProcessEnv) -> int:
     """Run one window command; print the outcome; return its exit code."""
     as_json = "--json" in args.words
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # its request lines are not output
     try:
         words, options = _options([w for w in args.words if w != "--json"])
         client = _client(env)

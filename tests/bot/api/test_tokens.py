@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from bot.api.tokens import Tokens, hash_token
+from bot.cli.main import main
 from bot.config import ApiConfig, parse_settings
 from bot.errors import ConfigError
 from tests.harness import settings_document
@@ -89,3 +90,23 @@ def test_a_presented_token_is_compared_with_every_hash_in_constant_time(
     assert tokens.caller(f"bearer   {'x' * 30}  ") is not None
     for header in ("", "Bearer", "Bearer ", f"Basic {SECRET}", SECRET, "Bearer wrong"):
         assert tokens.caller(header) is None
+
+
+@pytest.mark.usefixtures("cli_in_process")
+def test_check_config_names_a_token_whose_hash_is_unset(
+    tmp_path: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(
+        'approvals_channel = "C0APPROVALS"\n'
+        "[environments.prod]\n"
+        'label = "Production"\nbase_url = "http://127.0.0.1:9"\nschool = "u"\n'
+        'driver = "assisted"\n'
+        "[[api.tokens]]\n"
+        'name = "servicenow"\nhash_env = "SNOW_HASH"\nroles = ["read"]\n',
+        encoding="utf-8",
+    )
+    assert main(["check-config"], {"SIS_MAINT_CONFIG": str(path)}) == 2
+    assert "api.tokens[0].hash_env: set SNOW_HASH" in capsys.readouterr().err
+    environ = {"SIS_MAINT_CONFIG": str(path), "SNOW_HASH": hash_token(SECRET)}
+    assert main(["check-config"], environ) == 0
