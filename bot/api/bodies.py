@@ -101,8 +101,6 @@ def read_create(body: CreateBody, known: Mapping[str, str]) -> Create:
         ends_at = starts_at + duration
     if starts_at is not None and ends_at is not None:
         duration = ends_at - starts_at
-    if body.approval == "ticket" and not body.ticket:
-        raise InputError("approval by ticket needs the change ticket's id", field="ticket")
     return Create(
         environments=environments,
         duration=duration,
