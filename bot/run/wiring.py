@@ -24,6 +24,8 @@ from slack_sdk import WebClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.api.app import Api
+from bot.api.tokens import Tokens
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.jobs.mailer import Mailer, mailer_from_settings
@@ -99,7 +101,10 @@ def build_runtime(
         mailer = mailer_from_settings(settings.coursedog_notice, variables or {})
     # Work after the acknowledgement keeps the request id of the request it serves.
     later = Later(CarryContext(listener_executor or ThreadPoolExecutor(5)), lull or Lull())
-    return _assemble(base, mailer, later, signing_secret, calendar_token)
+    # The API's token hashes, from the variables the configuration names (a ConfigError names
+    # one that is unset or no hash).
+    tokens = Tokens(settings.api.tokens, settings.api.hashes(variables or {}))
+    return _assemble(base, mailer, later, signing_secret, calendar_token, tokens=tokens)
 
 
 def _assemble(
@@ -108,6 +113,8 @@ def _assemble(
     later: Later,
     signing_secret: str,
     calendar_token: SecretStr | None,
+    *,
+    tokens: Tokens,
 ) -> Runtime:
     """Everything built on ``base``, in the order the module docstring gives."""
     services = _services(base)
@@ -128,7 +135,14 @@ def _assemble(
     parts = (services.windows, worker, jobs.scheduler, home, notifier, app, base.clients)
     ops = _ops(base, calendar_token)
     return Runtime(
-        base.settings, base.engine, base.sessions, *parts, ops=ops, ahead=base.ahead, later=later
+        base.settings,
+        base.engine,
+        base.sessions,
+        *parts,
+        ops=ops,
+        api=Api(deps, tokens),
+        ahead=base.ahead,
+        later=later,
     )
 
 
