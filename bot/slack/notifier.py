@@ -24,13 +24,13 @@ from bot.slack.blocks import card_text, nightly_warning, render_card
 from bot.slack.checklist_blocks import comment_to_paste, comment_value
 from bot.slack.checklist_blocks import render as render_checklist
 from bot.slack.kit import section
-from bot.slack.requester_dms import render as render_news
 from bot.slack.messages import (
     baseline_choices,
     render_report,
     save_state_choices,
     switched_back_on,
 )
+from bot.slack.requester_dms import render as render_news
 
 log = logging.getLogger(__name__)
 CARD_LOCKS = 64
@@ -89,7 +89,7 @@ class SlackNotifier:
         # Card refreshes of one window take turns (locks striped by window id).
         self._card_locks = [threading.Lock() for _ in range(CARD_LOCKS)]
         self._thread_locks = [threading.Lock() for _ in range(CARD_LOCKS)]
-        self._links: dict[tuple[str, str], str] = {}
+        self._thread_links: dict[tuple[str, str], str] = {}
         # One sender of requester news at a time in this process, so they go out in order.
         self._news_lock = threading.Lock()
 
@@ -233,7 +233,7 @@ class SlackNotifier:
         if not (view.channel_id and view.card_ts):
             return None
         where = (view.channel_id, view.card_ts)
-        link = self._links.get(where)
+        link = self._thread_links.get(where)
         if link is None:
             try:
                 reply = self._client.chat_getPermalink(channel=where[0], message_ts=where[1])
@@ -241,9 +241,9 @@ class SlackNotifier:
             except Exception as exc:  # the message says where the thread is instead
                 log.warning("no link to the thread of %s: %s", view.number, _slack_error(exc))
                 return None
-            if len(self._links) >= LINKS_KEPT:
-                self._links.clear()
-            self._links[where] = link
+            if len(self._thread_links) >= LINKS_KEPT:
+                self._thread_links.clear()
+            self._thread_links[where] = link
         return link
 
     def open_modal(self, trigger_id: str, modal: dict[str, Any]) -> str | None:
