@@ -8,8 +8,8 @@ reports are (bot.services.outbox), so a crash between the two cannot lose it; a 
 key keeps it to one message however many posters try. The Slack side
 (bot.slack.notifier.SlackNotifier.tell_requesters) posts what is owed.
 
-Nothing is sent when the thread itself is the requester's direct messages (a window without
-a card), nor "restored" when the requester ended the window themselves (they asked for it and
+Nothing but a denial (which no thread message tells of) is sent when the thread itself is the
+requester's direct messages (a window without a card), nor "restored" when the requester ended the window themselves (they asked for it and
 were answered; the thread has the outcome). News that needs them is always sent.
 """
 
@@ -86,7 +86,7 @@ class News:
     def goes_to(self, view: WindowView) -> bool:
         """Whether the requester of ``view`` is to be sent this (see the module's docstring)."""
         if not (view.channel_id and view.card_ts):
-            return False
+            return self.moment is Moment.DENIED  # no thread message tells of a denial
         return not (self.moment is Moment.RESTORED and view.ended_by == view.requester_id)
 
     def to_payload(self) -> dict[str, Any]:

@@ -38,9 +38,13 @@ _NEEDS: dict[str, str] = {
 
 def render(news: News, view: WindowView, labels: Mapping[str, str], link: str | None) -> str:
     """One line about ``view`` for its requester, ending with a link to its thread (or, when
-    Slack gave none, where the thread is)."""
-    where = f"<{link}|Open the thread>" if link else f"Its thread is in <#{view.channel_id}>"
-    return f"{_line(news, view, labels)} {where}."
+    Slack gave none, where the thread is; a window without a card has no thread)."""
+    line = _line(news, view, labels)
+    if link:
+        return f"{line} <{link}|Open the thread>."
+    if view.channel_id and view.card_ts:
+        return f"{line} Its thread is in <#{view.channel_id}>."
+    return line
 
 
 def _line(news: News, view: WindowView, labels: Mapping[str, str]) -> str:

@@ -275,17 +275,29 @@ def test_deny_from_the_app_home_opens_the_modal_too(bot: Bot) -> None:
     assert bot.slack.views[-1]["callback_id"] == ids.DENY_VIEW
 
 
-def test_no_message_when_the_thread_is_the_requesters_own(database_url: str) -> None:
-    with running_bot(database_url) as bot:
-        view = bot.runtime.windows.request(
+def test_without_a_card_only_a_denial_is_sent_for_the_thread_is_their_own(bot: Bot) -> None:
+    def card_less() -> int:  # a request whose card was never posted: its thread is the DMs
+        return bot.runtime.windows.request(
             requester=REQUESTER, environments=["prod"], duration=timedelta(hours=1), reason="x"
-        ).view
-        bot.runtime.windows.deny(window_id=view.id, approver=APPROVER)  # no card was ever posted
-        chores = bot.runtime.worker.chores
-        assert chores is not None
-        chores()
-        assert bot.settle()
-        assert not any("denied" in t for t in dms(bot)) and owed_news(bot) == []
+        ).view.id
+
+    chores = bot.runtime.worker.chores
+    assert chores is not None
+    denied = card_less()
+    bot.runtime.windows.deny(window_id=denied, approver=APPROVER, reason="frozen")
+    approved = card_less()
+    bot.click_home(APPROVER, ids.APPROVE, str(approved))  # no card to press it on
+    chores()
+    assert bot.settle()
+    told = dms(bot)
+    assert [t for t in told if "denied" in t] == [
+        f":x: Your request MW-{denied} was denied by <@{APPROVER}>. Reason: “frozen”. "
+        "Nothing was switched off."
+    ]
+    # The thread's own "approved" and what follows are its direct messages already.
+    assert not any("Your request" in t and "approved" in t for t in told)
+    assert any("Approved by" in t for t in told)
+    assert owed_news(bot) == []
 
 
 def test_the_stand_in_links_to_messages_as_slack_does() -> None:
