@@ -9,9 +9,9 @@ key keeps it to one message however many posters try. The Slack side
 (bot.slack.notifier.SlackNotifier.tell_requesters) posts what is owed.
 
 Nothing but a denial (which no thread message tells of) is sent when the thread itself is
-the requester's direct messages (a window without a card), nor "restored" when the requester
-ended the window themselves (they asked for it and were answered; the thread has the outcome).
-News that needs them is always sent.
+the requester's direct messages (a window without a card); "restored" is not sent when the
+requester ended the window themselves (they asked for it and were answered; the thread has
+the outcome). News that needs them is always sent.
 """
 
 from __future__ import annotations
