@@ -397,10 +397,12 @@ def _ops(base: _Base, calendar_token: SecretStr | None) -> Ops:
 
 
 def _chores(base: _Base, notifier: SlackNotifier, windows: WindowService) -> int:
-    """On every periodic tick: post the approval cards owed (returns how many), and forget
-    the replay keys no request can use any more."""
+    """On every periodic tick: post the approval cards owed (returns how many), send the
+    news requesters are owed, and forget the replay keys no request can use any more."""
     try:
-        return post_owed_cards(base.outbox, notifier, windows, base.settings.approvals_channel)
+        posted = post_owed_cards(base.outbox, notifier, windows, base.settings.approvals_channel)
+        notifier.tell_requesters()
+        return posted
     finally:
         with base.sessions.begin() as session:
             # Wall time, not the ledger's clock: keys expire with Slack's signature timestamps.

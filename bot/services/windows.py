@@ -15,7 +15,7 @@ from bot.config import Settings
 from bot.domain.grammar import EndCommand
 from bot.domain.states import HOLDING, RowStatus, WindowState, move_row, move_window
 from bot.errors import Conflict, InputError
-from bot.services import blackouts, conflicts, notices, outbox, timetable
+from bot.services import blackouts, conflicts, notices, outbox, requester_news, timetable
 from bot.services.access import Access, NoGroups, label
 from bot.services.evidence import Evidence
 from bot.services.plans import ROW_WAITING_RESTORE
@@ -164,20 +164,40 @@ class WindowService:
             self._decision(window_id, approver, "approve") as (session, window),
             session.no_autoflush,  # the window's row is written once, not before each query
         ):
-            self._approve_in(session, window, approver, self._clock.now())
+            now = self._clock.now()
+            self._approve_in(session, window, approver, now)
+            news = requester_news.decision(window.id, requester_news.Moment.APPROVED, approver)
+            requester_news.owe(session, [news], now)
             soonest = due.soonest_planned(session)
         self._on_scheduled(soonest)
         return WindowView.of(window)
 
-    def deny(self, *, window_id: int, approver: str) -> WindowView:
-        """Deny a request; nothing is switched."""
-        with self._decision(window_id, approver, "deny") as (session, window):
+    def check_may_decide(self, *, window_id: int, approver: str, verb: str) -> WindowView:
+        """The window, if ``approver`` may decide it now; else refused as the decision itself
+        would be (before a form for the decision is opened; the decision checks again)."""
+        with reading(self._sessions) as session:
+            window = load_window(session, window_id, lock=False)
+            self._check_decision(window, approver, verb)
+            return WindowView.of(window)
+
+    def deny(self, *, window_id: int, approver: str, reason: str = "") -> WindowView:
+        """Deny a request, with the approver's reason if they gave one; nothing is switched.
+        The requester is owed a direct message that says so (bot.services.requester_news)."""
+        reason = reason.strip()
+        with self._decision(window_id, approver, "deny", detail=reason) as (
+            session,
+            window,
+        ):
             now = self._clock.now()
             move_window(window, S.DENIED)
             window.decided_by, window.decided_at = approver, now
             for row in window.environments:
                 move_row(row, RowStatus.RELEASED)
             timetable.cancel_all(session, window, now)
+            news = requester_news.decision(
+                window.id, requester_news.Moment.DENIED, approver, reason
+            )
+            requester_news.owe(session, [news], now)
         return WindowView.of(window)
 
     def cancel_undelivered(self, window_id: int, reason: str) -> None:
@@ -372,16 +392,19 @@ class WindowService:
                 "if it is still needed."
             ) from None
 
+    def _check_decision(self, window: Window, approver: str, verb: str) -> None:
+        if window.state != S.REQUESTED:
+            who = f" by <@{window.decided_by}>" if window.decided_by else ""
+            raise Conflict(f"{label(window)} was already {window.state}{who}.")
+        self._access.check_approver(window, approver, verb)
+
     @contextmanager
     def _decision(
-        self, window_id: int, approver: str, verb: str
+        self, window_id: int, approver: str, verb: str, *, detail: str = ""
     ) -> Iterator[tuple[Session, Window]]:
         with self._unit(verb) as session:
             window = load_window(session, window_id)
-            if window.state != S.REQUESTED:
-                who = f" by <@{window.decided_by}>" if window.decided_by else ""
-                raise Conflict(f"{label(window)} was already {window.state}{who}.")
-            self._access.check_approver(window, approver, verb)
+            self._check_decision(window, approver, verb)
             yield session, window
             audit.add(
                 session,
@@ -389,5 +412,6 @@ class WindowService:
                 actor=approver,
                 action="approved" if verb == "approve" else "denied",
                 window_id=window.id,
+                detail=detail,
             )
             session.flush()

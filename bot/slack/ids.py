@@ -5,6 +5,9 @@ from __future__ import annotations
 COMMAND = "/sis-maint"
 APPROVE = "window_approve"
 DENY = "window_deny"
+# The modal Deny opens: an optional reason, told to the requester.
+DENY_VIEW = "window_deny_reason"
+B_DENY_REASON = "deny_reason"
 BLOCK_DECISION = "window_decision"
 EXTEND_30 = "window_extend_30m"
 EXTEND_60 = "window_extend_1h"

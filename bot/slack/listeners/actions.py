@@ -13,8 +13,14 @@ from bot.domain.grammar import EndCommand
 from bot.domain.states import WindowState
 from bot.slack import ids, messages, notice_blocks
 from bot.slack.after_ack import Later
-from bot.slack.announce import announce_cancel, announce_end, announce_extension
+from bot.slack.announce import (
+    announce_cancel,
+    announce_denial,
+    announce_end,
+    announce_extension,
+)
 from bot.slack.context import SlackDeps
+from bot.slack.forms import render_deny_modal
 from bot.slack.kit import section
 from bot.slack.listeners.clicks import Click, register_clicks
 from bot.slack.listeners.home import answer_on_home
@@ -75,6 +81,7 @@ def _approve(deps: SlackDeps, action: WindowAction) -> None:
     text = messages.approved(view, action.user_id)
     deps.notifier.tell_first(view, f"approved:{view.id}", text, then=kick)
     deps.notifier.refresh_card(view)
+    deps.notifier.tell_requesters()  # "approved by", owed with the approval
 
 
 def _extend(deps: SlackDeps, action: WindowAction) -> None:
@@ -95,20 +102,33 @@ def _cancel(deps: SlackDeps, action: WindowAction) -> None:
     announce_cancel(deps, view, action.user_id)
 
 
-def _deny(deps: SlackDeps, action: WindowAction) -> None:
-    view = deps.windows.deny(window_id=action.window_id, approver=action.user_id)
-    deps.notifier.refresh_card(view)
-    deps.notifier.direct(
-        view.requester_id,
-        f"denied:{view.id}",
-        f":x: Your request {view.number} was denied by {user(action.user_id)}. "
-        "Nothing was switched off.",
+def _deny(deps: SlackDeps, body: dict[str, Any], respond: Respond) -> None:
+    """Open the modal that asks for a reason (bot.slack.listeners.views denies on submit).
+    If Slack will not open it (the click's trigger expired, say), deny as pressed, without a
+    reason, and tell the approver so."""
+    action = parse_window_action(body)
+    view = deps.windows.check_may_decide(
+        window_id=action.window_id, approver=action.user_id, verb="deny"
     )
+    trigger = str(body.get("trigger_id") or "")
+    refused = deps.notifier.open_modal(trigger, render_deny_modal(view)) if trigger else "none"
+    if refused is None:
+        return
+    denied = deps.windows.deny(window_id=action.window_id, approver=action.user_id)
+    announce_denial(deps, denied)
+    text = (
+        f":x: {denied.number} is denied. The form for a reason could not be opened (Slack "
+        f"said `{refused}`), so {user(denied.requester_id)} was told without one."
+    )
+    if body.get("response_url"):
+        respond(response_type="ephemeral", replace_original=False, text=text)
+    else:  # pressed on the App Home
+        deps.home.teller(action.user_id)(text=text)
 
 
 CLICKS: dict[str, Click] = {
     ids.APPROVE: _on_window(_approve),
-    ids.DENY: _on_window(_deny),
+    ids.DENY: _deny,
     ids.EXTEND_30: _on_window(_extend),
     ids.EXTEND_60: _on_window(_extend),
     ids.REENABLE: _on_window(_reenable),
