@@ -490,3 +490,5 @@ class ReplayKey(Base):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     expires_at: Mapped[datetime] = mapped_column(index=True)
+    # An API request with an Idempotency-Key: what it answered, for its repeats.
+    answer: Mapped[dict[str, Any] | None] = mapped_column(JSON)

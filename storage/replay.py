@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, event
+from sqlalchemy import delete, event, select, update
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
 from storage import audit_chain, unit
@@ -77,6 +77,16 @@ def acting_once(key: str, expires_at: datetime) -> Iterator[Claim]:
         yield claim
     finally:
         _CURRENT.reset(token)
+
+
+def keep_answer(session: Session, key: str, answer: dict[str, Any]) -> None:
+    """Keep what the request that holds ``key`` answered, for its repeats."""
+    session.execute(update(ReplayKey).where(ReplayKey.key == key).values(answer=answer))
+
+
+def kept_answer(session: Session, key: str) -> dict[str, Any] | None:
+    """What the request that claimed ``key`` answered, if it is kept."""
+    return session.scalar(select(ReplayKey.answer).where(ReplayKey.key == key))
 
 
 def purge(session: Session, now: datetime) -> int:

@@ -20,7 +20,9 @@ class ApiError(Exception):
 
 @dataclass(frozen=True)
 class Answer:
-    """A status and a JSON body."""
+    """A status and a JSON body; ``replayed`` when it is the kept answer of an earlier request
+    with the same Idempotency-Key."""
 
     http_status: int
     body: dict[str, Any]
+    replayed: bool = False

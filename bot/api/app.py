@@ -3,8 +3,12 @@
 Every refusal is ``{"error": {"code", "field", "message"}}`` with its status: 400 a body that
 is not a JSON object, 401 no or an unknown token, 403 a role the token lacks or a window it
 may not manage, 404 no such window or route, 405 a method the route does not take, 409 the
-window has moved on (or the Idempotency-Key was used), 413 a body over 64 KiB, 422 a field that
-cannot be used, 502 the card could not be posted in Slack (the request is withdrawn).
+window has moved on (or a request with the same Idempotency-Key is still at work), 413 a body
+over 64 KiB, 422 a field that cannot be used (or an Idempotency-Key used before for another
+request), 502 the card could not be posted in Slack (the request is withdrawn).
+
+A request with an Idempotency-Key acts once: a repeat with the same key (by the same token)
+gets the first request's answer again, with ``Idempotent-Replayed: true``, for 24 hours.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from bot.api.answers import Answer, ApiError
 from bot.api.openapi import document
 from bot.api.tokens import Caller, Tokens
 from bot.errors import Conflict, InputError, NotFound, PermissionDenied
+from bot.services.kept_answers import KeptAnswer, KeptAnswers
 from bot.slack.context import SlackDeps
 from storage.replay import Replayed, acting_once
 
@@ -66,9 +71,10 @@ class Request:
 class Api:
     """The API of one running bot."""
 
-    def __init__(self, deps: SlackDeps, tokens: Tokens) -> None:
+    def __init__(self, deps: SlackDeps, tokens: Tokens, kept: KeptAnswers) -> None:
         self._deps = deps
         self._tokens = tokens
+        self._kept = kept
         self._document = json.dumps(document()).encode()
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
@@ -88,7 +94,8 @@ class Api:
             extra = challenge if exc.http_status == 401 else []
             return _send(start_response, exc.http_status, _json(exc.body()), extra)
         log.info("api %s %s%s by %s: %d", method, PREFIX, path, caller.name, answer.http_status)
-        return _send(start_response, answer.http_status, _json(answer.body))
+        again = [("Idempotent-Replayed", "true")] if answer.replayed else []
+        return _send(start_response, answer.http_status, _json(answer.body), again)
 
     def _authenticate(self, environ: dict[str, Any]) -> Caller:
         header = str(environ.get("HTTP_AUTHORIZATION", ""))
@@ -102,18 +109,45 @@ class Api:
     def _answer(self, request: Request) -> Answer:
         if request.idempotency_key is None:
             return self._route(request)
-        key = hashlib.sha256(f"{request.caller.name}\n{request.idempotency_key}".encode())
-        expires = self._deps.clock.now() + KEY_KEPT
+        key = "api:" + _digest(f"{request.caller.name}\n{request.idempotency_key}")[:56]
+        fingerprint = _digest(f"{request.method} {request.path}\n{_canonical(request.body)}")
+        if self._kept.given(key) is not None:  # answered before: a repeat that would be refused
+            return self._repeat(key, fingerprint)  # by the window's new state gets it too
         try:
-            with acting_once("api:" + key.hexdigest()[:56], expires):
-                return self._route(request)
+            with acting_once(key, self._deps.clock.now() + KEY_KEPT) as claim:
+                try:
+                    answer = self._route(request)
+                except ApiError as exc:
+                    if claim.held:  # it acted, then was refused: a repeat is refused alike
+                        self._kept.keep(key, KeptAnswer(fingerprint, exc.http_status, exc.body()))
+                    raise
+                if claim.held:
+                    self._kept.keep(key, KeptAnswer(fingerprint, answer.http_status, answer.body))
+                return answer
         except Replayed:
+            return self._repeat(key, fingerprint)
+
+    def _repeat(self, key: str, fingerprint: str) -> Answer:
+        """The answer of the request that used this key first."""
+        kept = self._kept.given(key)
+        if kept is None:
             raise ApiError(
                 409,
-                "replayed",
-                "A request with this Idempotency-Key was made already; it acted once.",
+                "in_progress",
+                "A request with this Idempotency-Key has acted and its answer is not ready "
+                "(it is still at work, or the bot restarted before answering); "
+                "GET /api/v1/windows shows what it did.",
                 "Idempotency-Key",
             ) from None
+        if kept.request != fingerprint:
+            raise ApiError(
+                422,
+                "idempotency_key_reused",
+                "This Idempotency-Key was used for a different request; use a new key for "
+                "each request.",
+                "Idempotency-Key",
+            ) from None
+        return Answer(kept.status, kept.body, replayed=True)
 
     def _route(self, request: Request) -> Answer:
         deps, path, method = self._deps, request.path, request.method
@@ -204,3 +238,11 @@ def _send(
     ]
     start_response(f"{status} {_REASONS[status]}", headers)
     return [body]
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _canonical(body: Any) -> str:
+    return json.dumps(body, sort_keys=True, separators=(",", ":"))

@@ -28,7 +28,8 @@ def _errors(*statuses: int) -> dict[str, Any]:
         403: "The token lacks the role, or may not manage this window.",
         404: "No such window.",
         405: "The route does not take this method.",
-        409: "The window has moved on, or the Idempotency-Key was used already.",
+        409: "The window has moved on, or a request with the same Idempotency-Key is still "
+        "at work.",
         413: "The body is over 64 KiB.",
         422: "A field cannot be used; `field` names it.",
         502: "Slack refused the approval card; the request was withdrawn.",
@@ -47,8 +48,10 @@ _IDEMPOTENCY = {
     "name": "Idempotency-Key",
     "in": "header",
     "required": False,
-    "description": "A key of the caller's choosing: a second request with the same key "
-    "(within 24 hours) changes nothing and is answered 409 `replayed`.",
+    "description": "A key of the caller's choosing: a repeat of the request with the same key "
+    "(within 24 hours) changes nothing and gets the first request's answer again, with the "
+    "header `Idempotent-Replayed: true`; the same key with a different request is answered "
+    "422 `idempotency_key_reused`.",
     "schema": {"type": "string", "pattern": "^[\\x21-\\x7e]{1,200}$"},
 }
 _COMMON = (400, 401, 403, 405, 413)
@@ -88,7 +91,8 @@ def _schemas() -> dict[str, Any]:
                                 "not_found",
                                 "method_not_allowed",
                                 "conflict",
-                                "replayed",
+                                "in_progress",
+                                "idempotency_key_reused",
                                 "too_large",
                                 "invalid",
                                 "card_not_posted",

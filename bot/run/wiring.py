@@ -49,6 +49,7 @@ from bot.services.blackouts import BlackoutService
 from bot.services.contracts import standings
 from bot.services.drivers import Drivers
 from bot.services.home_board import HomeBoards
+from bot.services.kept_answers import KeptAnswers
 from bot.services.notice_sending import NoticeSending
 from bot.services.notices import NOTIFY, NoticeService
 from bot.services.occurrences import MATERIALISE
@@ -140,7 +141,7 @@ def _assemble(
         base.sessions,
         *parts,
         ops=ops,
-        api=Api(deps, tokens),
+        api=Api(deps, tokens, KeptAnswers(base.sessions)),
         ahead=base.ahead,
         later=later,
     )

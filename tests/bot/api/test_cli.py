@@ -133,9 +133,15 @@ def test_refusals_exit_3(api: Api, cli: Cli) -> None:
     code, window = cli("start", "prod", "1h", "--json")
     assert code == EXIT_OK
     assert cli("end", window["number"])[0] == EXIT_REFUSED  # not started
+
+
+def test_a_retry_with_its_idempotency_key_gets_the_first_answer(cli: Cli) -> None:
     key = ("--idempotency-key", "job-1")
-    assert cli("start", "staging", "1h", *key)[0] == EXIT_OK
-    assert cli("start", "staging", "1h", *key)[0] == EXIT_REFUSED  # acted once already
+    code, first = cli("start", "staging", "1h", "--json", *key)
+    assert code == EXIT_OK
+    code, again = cli("start", "staging", "1h", "--json", *key)  # acted once already
+    assert (code, again["number"]) == (EXIT_OK, first["number"])
+    assert cli("start", "staging", "2h", *key)[0] == EXIT_USAGE  # the key of another request
 
 
 def test_tokens_exit_4(cli: Cli) -> None:

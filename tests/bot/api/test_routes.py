@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 from jsonschema import ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from bot.slack import ids
-from storage.models import AuditEvent, DueAction, SlackNotice, Window
+from storage.models import AuditEvent, DueAction, ReplayKey, SlackNotice, Window
 from tests.bot.api.client import TOKENS, Api, api_bot, token
 from tests.harness import APPROVALS, APPROVER
 
@@ -300,14 +300,43 @@ def test_changes_are_refused_by_state_by_owner_and_by_body(api: Api) -> None:
 def test_an_idempotency_key_makes_a_create_act_once(api: Api) -> None:
     body = {"environments": ["prod"], "duration": "2h", "reason": "once"}
     key = {"Idempotency-Key": "deploy-4711"}
-    assert api.call("POST", "/windows", json=body, headers=key).status_code == 201
+    first = api.call("POST", "/windows", json=body, headers=key)
+    assert first.status_code == 201 and "Idempotent-Replayed" not in first.headers
+    # A script that lost the answer retries: the same answer, and nothing acts again.
     again = api.call("POST", "/windows", json=body, headers=key)
-    assert error(again) == (409, "replayed", "Idempotency-Key")
+    assert (again.status_code, again.json()) == (201, first.json())
+    assert again.headers["Idempotent-Replayed"] == "true"
+    # The same key for another request is a mistake, and says so.
+    other = api.call("POST", "/windows", json={**body, "reason": "twice"}, headers=key)
+    assert error(other) == (422, "idempotency_key_reused", "Idempotency-Key")
     # Keys are the caller's own: another token's same key acts.
     assert api.call("POST", "/windows", as_="other", json=body, headers=key).status_code == 201
     bad = api.call("POST", "/windows", json=body, headers={"Idempotency-Key": "has space"})
     assert error(bad) == (400, "bad_request", "Idempotency-Key")
     assert rows(api)["windows"] == 2
+
+
+def test_a_repeat_of_a_call_that_acted_then_was_refused_is_refused_alike(api: Api) -> None:
+    created = api.call("POST", "/windows", json={"environments": ["prod"], "duration": "1h"})
+    number = created.json()["id"]
+    key = {"Idempotency-Key": "end-it"}
+    ended = api.call("POST", f"/windows/{number}/cancel", json={}, headers=key)
+    assert ended.status_code == 200
+    again = api.call("POST", f"/windows/{number}/cancel", json={}, headers=key)
+    assert (again.status_code, again.json()) == (200, ended.json())
+    assert rows(api)["windows"] == 1
+
+
+def test_a_repeat_whose_first_answer_was_never_kept_is_told_to_look(api: Api) -> None:
+    key = {"Idempotency-Key": "lost"}
+    body = {"environments": ["prod"], "duration": "1h"}
+    assert api.call("POST", "/windows", json=body, headers=key).status_code == 201
+    with api.bot.runtime.sessions.begin() as session:  # as if the bot stopped before answering
+        session.execute(update(ReplayKey).values(answer=None))
+    again = api.call("POST", "/windows", json=body, headers=key)
+    assert error(again) == (409, "in_progress", "Idempotency-Key")
+    assert "GET /api/v1/windows" in again.json()["error"]["message"]
+    assert rows(api)["windows"] == 1
 
 
 def test_a_refused_key_is_not_spent_by_a_refused_request(api: Api) -> None:
