@@ -316,6 +316,12 @@ class Bot:
         }
         return self._interact(payload)
 
+    def submit_view(self, user: str, view: Mapping[str, Any]) -> httpx.Response:
+        """Press a modal's submit button as ``user``: ``view`` as the bot opened it (a modal
+        with no input, so its state is empty); the answer carries any response_action."""
+        submitted = {"id": "V0MODAL", **view, "state": {"values": {}}}
+        return self._interact({**_envelope("view_submission", user), "view": submitted})
+
     def choose_start(self, user: str, when: str, view_id: str = "V00000001") -> httpx.Response:
         """Change the open form's start choice as ``user`` (the radio buttons answer at once)."""
         payload = {

@@ -46,8 +46,9 @@ from bot.services.access import Access
 from bot.services.blackouts import BlackoutService
 from bot.services.contracts import standings
 from bot.services.drivers import Drivers
+from bot.services.notice_drafts import NoticeService
 from bot.services.notice_sending import NoticeSending
-from bot.services.notices import NOTIFY, NoticeService
+from bot.services.notices import NOTIFY
 from bot.services.occurrences import MATERIALISE
 from bot.services.outbox import Outbox
 from bot.services.presses import AssistedService

@@ -15,11 +15,14 @@ __all__ = [
     "shorten",
     "slack_time",
     "user",
+    "without_emoji",
 ]
 
 # Slack's own markup in a message or command text: <@U1|name>, <#C1|chan>, <!here>, <url|label>.
 _MARKUP = re.compile(r"<([@#!][^<>]*|[A-Za-z][A-Za-z0-9+.-]*:[^<>]*)>")
 _BROADCASTS = ("here", "channel", "everyone")
+# An emoji code (:envelope:, :+1:), not part of a time (10:30:00) or of a longer word.
+_EMOJI = re.compile(r"(?<![\w:]):[a-z0-9_+'-]+:(?![\w:]) ?")
 
 
 def escape(text: str) -> str:
@@ -87,3 +90,9 @@ def slack_time(when: datetime, zone: str) -> str:
 def user(user_id: str) -> str:
     """A user mention."""
     return f"<@{user_id}>"
+
+
+def without_emoji(text: str) -> str:
+    """``text`` without Slack's emoji codes, for where nothing turns them into emoji: the
+    notification text of a message with blocks (some clients show ``:envelope:`` as typed)."""
+    return _EMOJI.sub("", text).strip()
