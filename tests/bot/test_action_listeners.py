@@ -108,7 +108,13 @@ def test_every_button_rendered_has_a_listener_in_one_table_and_every_entry_a_but
     tables = [set(table.CLICKS) for table in TABLES]
     assert sum(len(t) for t in tables) == len(set().union(*tables))  # no id in two tables
     rendered = rendered_buttons()
-    assert {ids.APPROVE, ids.CHECK_EARLY, ids.SERIES_DENY, ids.NOTICE_SENT, ids.NOTICE_SHOW} <= rendered
+    assert {
+        ids.APPROVE,
+        ids.CHECK_EARLY,
+        ids.SERIES_DENY,
+        ids.NOTICE_SENT,
+        ids.NOTICE_SHOW,
+    } <= rendered
     assert set().union(*tables) == rendered
 
 
