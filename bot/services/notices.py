@@ -60,6 +60,8 @@ class NoticeView:
     status: NoticeStatus
     error: str | None
     confirmed_by: str | None
+    # Its dedup key, which is also the key of its line in the window's thread.
+    key: str = ""
 
     @classmethod
     def of(cls, row: CoursedogNotice) -> NoticeView:
@@ -75,6 +77,7 @@ class NoticeView:
             NoticeStatus(row.status),
             row.error,
             row.confirmed_by,
+            row.dedup_key,
         )
 
 

@@ -40,7 +40,7 @@ def draft(
     """One line for a draft to send: new, or a newer version of one nobody sent yet."""
     why = f" (it could not be emailed: {escape(notice.error)})" if notice.error else ""
     if replaced is not None:
-        said = "; ".join(escape(change) for change in changes) or "reworded"
+        said = _said(changes)
         line = f"Draft to Coursedog updated{why}: {said}."
         mark = ":pencil2:"
     elif notice.error:
@@ -69,7 +69,7 @@ def confirmed(answer: Confirmed, at: datetime, zone: str) -> tuple[str, list[Blo
         show = button(ids.NOTICE_SHOW, "Show what was sent", str(notice.id))
         blocks = [section(f":white_check_mark: {line}"), actions(f"notice_{notice.id}", show)]
         return line, blocks
-    said = "; ".join(escape(change) for change in answer.changes) or "reworded"
+    said = _said(answer.changes)
     line += f" The draft changed after that version ({said}): please send the newest one too."
     return line, [section(f":white_check_mark: {line}"), _buttons(answer.newer)]
 
@@ -132,6 +132,11 @@ def _parts(text: str) -> list[str]:
             current += piece
     parts.append(current)
     return [part.rstrip("\n") or " " for part in parts]
+
+
+def _said(changes: tuple[str, ...]) -> str:
+    """What a version changed, as one clause (no full stop: the sentence ends after it)."""
+    return "; ".join(escape(change).rstrip(".") for change in changes) or "reworded"
 
 
 def _buttons(notice: NoticeView) -> Block:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -24,13 +25,18 @@ from tests.bot.test_notices import (
     notice_config,
     notices,
 )
-from tests.harness import APPROVER, REQUESTER, STRANGER, Bot, buttons
+from tests.harness import APPROVER, REQUESTER, STRANGER, Bot, ManualClock, buttons
 
 
 def lines(bot: Bot) -> list[Message]:
     """The thread's messages about the notice to Coursedog."""
     card = bot.card(1)
-    return [m for m in bot.slack.thread(card.channel, card.ts) if "Coursedog" in m.text]
+    said = ("Told Coursedog", "sent the notice to Coursedog")
+    return [
+        m
+        for m in bot.slack.thread(card.channel, card.ts)
+        if {ids.NOTICE_SHOW, ids.NOTICE_SENT} & set(buttons(m)) or any(s in m.text for s in said)
+    ]
 
 
 def show(bot: Bot, user: str, message: Message) -> dict[str, Any]:
@@ -112,7 +118,10 @@ def test_a_change_before_anyone_sent_the_draft_is_one_line_saying_what_changed(
         answer = bot.submit_view(REQUESTER, view)
         assert answer.status_code == 200 and not answer.content.strip()  # the modal closes
         assert [n.status for n in notices(bot)] == ["superseded", "confirmed"]
-        assert f"<@{REQUESTER}> sent the notice" in lines(bot)[-1].text
+        # The version's own line says so, in place: no new line in the thread.
+        [_first, marked] = lines(bot)
+        assert f"<@{REQUESTER}> sent the notice" in marked.text and marked.edits == 1
+        assert buttons(marked) == [ids.NOTICE_SHOW]
         [comment] = bot.sim.school("state_u_prod").comments
         assert "Reference: notice to Coursedog support, sent by hand." in comment
 
@@ -206,6 +215,22 @@ def test_a_version_emailed_after_an_unsent_draft_replaces_it_and_is_cited(
         assert f"Message-ID {newer.message_id}" in comment
         bot.click(REQUESTER, ids.NOTICE_SENT, str(older.id), lines(bot)[0])
         assert "the bot emailed it" in bot.responses()[-1]["text"]
+
+
+def test_ending_early_before_anyone_sent_the_draft_says_so_in_one_line(database_url: str) -> None:
+    clock = ManualClock()
+    with bot_with(database_url, notice_config(None), clock) as bot:
+        approve(bot)
+        bot.tick()
+        clock.advance(timedelta(minutes=4))
+        bot.command(REQUESTER, "end MW-1")
+        bot.tick()
+        _first, update = lines(bot)
+        assert update.text.startswith("Draft to Coursedog updated: The maintenance below ended")
+        assert "\n" not in update.text and update.text.endswith("switched back on now.")
+        older, newer = notices(bot)
+        assert (older.status, newer.status) == ("superseded", "draft")
+        assert (newer.subject or "").startswith("Planned SIS maintenance ended early: MW-1")
 
 
 def test_show_the_draft_says_so_when_slack_will_not_open_it(database_url: str) -> None:

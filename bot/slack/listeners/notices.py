@@ -37,10 +37,14 @@ def register(app: App, deps: SlackDeps, later: Later) -> None:
 
 
 def _tell_thread(deps: SlackDeps, answer: Confirmed) -> None:
-    """Say in the window's thread that a version was sent (the modal has no message to edit)."""
+    """Mark the version's line in the thread as sent (a line of its own if it has none)."""
     view = deps.windows.get(answer.notice.window_id)
     text, blocks = notice_blocks.confirmed(answer, deps.clock.now(), view.time_zone)
-    deps.notifier.in_thread(view, f"notice-sent:{answer.notice.id}", text, blocks=blocks)
+    where = deps.outbox.posted_message(answer.notice.key)
+    if where is not None:
+        deps.notifier.update(*where, text, blocks)
+    else:
+        deps.notifier.in_thread(view, f"notice-sent:{answer.notice.id}", text, blocks=blocks)
 
 
 def _show(deps: SlackDeps, body: dict[str, Any], respond: Respond) -> None:
