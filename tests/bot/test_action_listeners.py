@@ -1,6 +1,6 @@
-"""The button listeners (bot.slack.listeners.actions, checklist, notices, series_actions): one
-listener per action id of each module's table (bot.slack.listeners.clicks), acknowledged at
-once."""
+"""The button listeners (bot.slack.listeners.actions, checklist, home, notices, series_actions):
+one listener per action id of each module's table (bot.slack.listeners.clicks), acknowledged
+at once."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from slack_bolt.authorization import AuthorizeResult
 from bot.slack import ids
 from bot.slack.after_ack import Later, Work
 from bot.slack.context import SlackDeps
-from bot.slack.listeners import actions, checklist, notices, series_actions
+from bot.slack.listeners import actions, checklist, home, notices, series_actions
 
 BUTTONS = (
     ids.APPROVE,
@@ -33,7 +33,7 @@ BUTTONS = (
     ids.BASELINE_OBSERVED,
     ids.BASELINE_FOUND,
 )
-TABLES = (actions, checklist, notices, series_actions)
+TABLES = (actions, checklist, home, notices, series_actions)
 SLACK = Path(__file__).resolve().parents[2] / "bot" / "slack"
 
 
