@@ -15,7 +15,7 @@ from bot.services.notice_drafts import Shown, changes
 from bot.services.notices import NoticeView
 from bot.slack import ids, notice_blocks
 from bot.slack.text import escape
-from storage.models import AuditEvent
+from storage.models import AuditEvent, CoursedogNotice
 from tests.bot.test_notices import (
     SUPPORT,
     Inbox,
@@ -63,6 +63,18 @@ def text_of(view: dict[str, Any]) -> str:
     return "\n".join(s.removeprefix("```").removesuffix("```") for s in after)
 
 
+def two_versions(bot: Bot) -> tuple[Message, Message, CoursedogNotice, CoursedogNotice]:
+    """Approve MW-1 (a draft nobody sends), then extend it by an hour: the lines of both
+    versions, and both notices."""
+    approve(bot)
+    bot.tick()
+    bot.command(REQUESTER, "extend MW-1 1h")
+    bot.tick()
+    first, update = lines(bot)
+    older, newer = notices(bot)
+    return first, update, older, newer
+
+
 def audit(bot: Bot, action: str) -> list[str]:
     with bot.runtime.sessions() as session:
         query = select(AuditEvent.detail).where(AuditEvent.action == action)
@@ -91,17 +103,12 @@ def test_a_change_before_anyone_sent_the_draft_is_one_line_saying_what_changed(
     database_url: str,
 ) -> None:
     with bot_with(database_url, notice_config(None)) as bot:
-        approve(bot)
-        bot.tick()
-        bot.command(REQUESTER, "extend MW-1 1h")
-        bot.tick()
-        first, update = lines(bot)
+        first, update, older, newer = two_versions(bot)
         assert "updated" in update.text and buttons(update) == [ids.NOTICE_SHOW, ids.NOTICE_SENT]
         said = update.text.split(": ", 1)[1]
         assert said.startswith("ends ") and "13:00 EST" in said and "instead of" in said
         assert said.index("13:00 EST") < said.index("instead of") < said.index("12:00 EST")
         assert "school id" not in str(update.blocks)
-        older, newer = notices(bot)
         assert (older.status, newer.status) == ("superseded", "draft")
         # Coursedog never got the first version: the newer one announces the window afresh,
         # with its new end, rather than an extension of something it never heard of.
@@ -130,12 +137,7 @@ def test_sent_it_on_an_older_version_records_that_one_and_the_newer_stays_to_sen
     database_url: str,
 ) -> None:
     with bot_with(database_url, notice_config(None)) as bot:
-        approve(bot)
-        bot.tick()
-        bot.command(REQUESTER, "extend MW-1 1h")
-        bot.tick()
-        first, _update = lines(bot)
-        older, newer = notices(bot)
+        first, update, older, newer = two_versions(bot)
         bot.click(APPROVER, ids.NOTICE_SENT, str(older.id), first)
         answer = bot.responses()[-1]
         assert answer["replace_original"] is True
@@ -150,7 +152,7 @@ def test_sent_it_on_an_older_version_records_that_one_and_the_newer_stays_to_sen
         # Coursedog has the announcement (the older text): the comment cites it.
         [comment] = bot.sim.school("state_u_prod").comments
         assert "sent by hand" in comment
-        bot.click(REQUESTER, ids.NOTICE_SENT, str(newer.id), _update)
+        bot.click(REQUESTER, ids.NOTICE_SENT, str(newer.id), update)
         assert [n.status for n in notices(bot)] == ["confirmed", "confirmed"]
         # Both versions are sent: a later change is a new draft, an extension of what was said.
         bot.command(REQUESTER, "extend MW-1 30m")
@@ -165,12 +167,7 @@ def test_a_superseded_version_is_not_recorded_once_a_newer_one_went_out(
     database_url: str,
 ) -> None:
     with bot_with(database_url, notice_config(None)) as bot:
-        approve(bot)
-        bot.tick()
-        bot.command(REQUESTER, "extend MW-1 1h")
-        bot.tick()
-        first, update = lines(bot)
-        older, newer = notices(bot)
+        first, update, older, newer = two_versions(bot)
         view = show(bot, REQUESTER, update)
         # Someone who may not manage the window: the modal stays open and says why.
         refused = bot.submit_view(STRANGER, view).json()
