@@ -336,8 +336,8 @@ class CoursedogNotice(Base):
     recipient: Mapped[str | None] = mapped_column(String(320))
     subject: Mapped[str | None] = mapped_column(Text)
     body: Mapped[str | None] = mapped_column(Text)
-    # A NoticeStatus: pending -> sent | draft -> confirmed (a person sent the draft);
-    # NOTICE_TRANSITIONS in bot/domain/states.py
+    # A NoticeStatus: pending -> sent | draft -> confirmed (a person sent the draft), or a
+    # draft superseded by a newer version; NOTICE_TRANSITIONS in bot/domain/states.py
     status: Mapped[str] = mapped_column(String(16), default="pending")
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]

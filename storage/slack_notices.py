@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from storage.dialect_insert import insert_new
@@ -54,3 +54,11 @@ def settle_notice(session: Session, notice_id: int, ts: str) -> None:
 def free_notice(session: Session, notice_id: int) -> None:
     """A claimed notice was not posted: free its key so that a later attempt may post it."""
     session.execute(delete(SlackNotice).where(SlackNotice.id == notice_id))
+
+
+def posted_message(session: Session, dedup_key: str) -> tuple[str, str] | None:
+    """Where the notice of ``dedup_key`` was posted (channel, ts), or None if it was not."""
+    row = session.execute(
+        select(SlackNotice.channel, SlackNotice.ts).where(SlackNotice.dedup_key == dedup_key)
+    ).first()
+    return (row.channel, row.ts) if row is not None and row.ts else None

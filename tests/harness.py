@@ -347,10 +347,14 @@ class Bot:
         return self.submit_view(user, self.slack.views[-1], {ids.B_DENY_REASON: reason})
 
     def submit_view(
-        self, user: str, view: dict[str, Any], values: dict[str, str | None]
+        self,
+        user: str,
+        view: Mapping[str, Any],
+        values: Mapping[str, str | None] | None = None,
     ) -> httpx.Response:
-        """Submit a modal the bot opened, with text ``values`` by block."""
-        state = {block: {ids.FIELD_ACTION: {"value": v}} for block, v in values.items()}
+        """Submit a modal the bot opened, as ``user``, with text ``values`` by block (none: a
+        modal with no input); the answer carries any response_action."""
+        state = {block: {ids.FIELD_ACTION: {"value": v}} for block, v in (values or {}).items()}
         payload = {
             **_envelope("view_submission", user),
             "view": {**view, "id": "V0MODAL", "state": {"values": state}},

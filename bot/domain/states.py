@@ -60,7 +60,9 @@ stateDiagram-v2
 ```
 
 A notice to Coursedog support: ``pending -> sent``, or ``pending -> draft -> confirmed``
-(a person sent the draft).
+(a person sent the draft). A draft nobody sent yet is ``superseded`` by the next notice of the
+same window that says it all again (``draft -> superseded``); a person who sent that older
+text all the same records it (``superseded -> confirmed``).
 """
 
 from __future__ import annotations
@@ -126,6 +128,7 @@ class NoticeStatus(StrEnum):
     SENT = "sent"  # emailed
     DRAFT = "draft"  # not emailed: posted in the thread for a person to send
     CONFIRMED = "confirmed"  # a person says they sent the draft
+    SUPERSEDED = "superseded"  # a draft nobody sent, replaced by a newer version
 
 
 @dataclass(frozen=True)
@@ -176,7 +179,8 @@ ROW_TRANSITIONS: dict[RowStatus, frozenset[RowStatus]] = {
 }
 NOTICE_TRANSITIONS: dict[NoticeStatus, frozenset[NoticeStatus]] = {
     N.PENDING: frozenset({N.SENT, N.DRAFT}),
-    N.DRAFT: frozenset({N.CONFIRMED}),
+    N.DRAFT: frozenset({N.CONFIRMED, N.SUPERSEDED}),
+    N.SUPERSEDED: frozenset({N.CONFIRMED}),
     N.SENT: frozenset(),
     N.CONFIRMED: frozenset(),
 }

@@ -20,7 +20,7 @@ from bot.domain.states import NoticeStatus
 from bot.jobs.mailer import Mailer, MailError
 from bot.jobs.scheduler import Lease
 from bot.services import notices
-from bot.services.notice_sending import NoticeSending
+from bot.services.notice_sending import NoticeSending, Recorded
 from bot.services.notices import NoticeView
 from bot.services.windows import WindowService
 from bot.slack import notice_blocks
@@ -71,7 +71,7 @@ class NoticeSender:
             recorded = self._sending.record(session, notice.id, sent=sent, error=error)
         if recorded.waiting:  # their comments can cite the Message-ID now: no need for a tick
             self._on_settled(recorded.waiting)
-        self._tell(lease.action.dedup_key, recorded.notice)
+        self._tell(lease.action.dedup_key, recorded)
 
     def _message(self, notice: NoticeView) -> EmailMessage:
         config = self._settings.coursedog_notice
@@ -86,10 +86,12 @@ class NoticeSender:
         message.set_content(notice.body)
         return message
 
-    def _tell(self, key: str, notice: NoticeView) -> None:
+    def _tell(self, key: str, recorded: Recorded) -> None:
+        """One line in the thread: emailed, a draft to send, or what a newer draft changed."""
+        notice = recorded.notice
         view = self._windows.get(notice.window_id)
         if notice.status == NoticeStatus.SENT:
-            self._notifier.in_thread(view, key, notice_blocks.sent(notice))
-            return
-        text, blocks = notice_blocks.draft(notice)
+            text, blocks = notice_blocks.sent(notice, recorded.replaced)
+        else:
+            text, blocks = notice_blocks.draft(notice, recorded.replaced, recorded.changes)
         self._notifier.in_thread(view, key, text, blocks=blocks)

@@ -50,8 +50,9 @@ from bot.services.contracts import standings
 from bot.services.drivers import Drivers
 from bot.services.home_board import HomeBoards
 from bot.services.kept_answers import KeptAnswers
+from bot.services.notice_drafts import NoticeService
 from bot.services.notice_sending import NoticeSending
-from bot.services.notices import NOTIFY, NoticeService
+from bot.services.notices import NOTIFY
 from bot.services.occurrences import MATERIALISE
 from bot.services.outbox import Outbox
 from bot.services.presses import AssistedService

@@ -3,13 +3,16 @@
 Its words are written and committed on the first attempt, before anything is sent, and kept
 for every retry, so what was sent, what the draft shows and what the ledger holds are the same.
 What became of it (sent, or a draft for a person) is recorded in the transaction that
-completes its due action, with its audit event.
+completes its due action, with its audit event. A notice written while an earlier draft of the
+same window was unsent says what that draft said, brought up to date, and supersedes it
+(bot.services.notice_drafts).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -17,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.clock import Clock
 from bot.config import Settings
 from bot.domain.states import NoticeStatus, move_notice
-from bot.services import notices
+from bot.services import notice_drafts, notices
 from bot.services.notices import NoticeView
 from coursedog.models import Schedule
 from storage import audit, windows
@@ -26,10 +29,13 @@ from storage.models import CoursedogNotice
 
 @dataclass(frozen=True)
 class Recorded:
-    """A notice as recorded, and the environments whose Activity comments waited for it."""
+    """A notice as recorded, the environments whose Activity comments waited for it, and the
+    unsent draft it replaced (if any) with what it says that the draft did not."""
 
     notice: NoticeView
     waiting: frozenset[str]
+    replaced: NoticeView | None = None
+    changes: tuple[str, ...] = ()
 
 
 class NoticeSending:
@@ -71,6 +77,7 @@ class NoticeSending:
         move_notice(row, NoticeStatus.SENT if sent else NoticeStatus.DRAFT)
         row.error = error
         row.sent_at = now if sent else None
+        replaced = self._supersede(session, row, now)
         audit.add(
             session,
             at=now,
@@ -81,7 +88,31 @@ class NoticeSending:
             detail=error or row.subject or "",
             data={"message_id": row.message_id, "to": row.recipient, "event": row.event},
         )
-        return Recorded(NoticeView.of(row), frozenset(notices.settled(session, row)))
+        waiting = frozenset(notices.settled(session, row))
+        if replaced is None:
+            return Recorded(NoticeView.of(row), waiting)
+        said = notice_drafts.changes(replaced.body or "", row.body or "")
+        return Recorded(NoticeView.of(row), waiting, NoticeView.of(replaced), said)
+
+    def _supersede(
+        self, session: Session, row: CoursedogNotice, now: datetime
+    ) -> CoursedogNotice | None:
+        """Mark the unsent drafts before ``row`` superseded by it; the newest of them."""
+        earlier = [r for r in notice_drafts.versions(session, row) if r.id < row.id]
+        drafts = [r for r in earlier if r.status == NoticeStatus.DRAFT]
+        for draft in drafts:
+            move_notice(draft, NoticeStatus.SUPERSEDED)
+            audit.add(
+                session,
+                at=now,
+                actor="system",
+                action="coursedog_notice_superseded",
+                window_id=row.window_id,
+                environment=row.environment,
+                detail=f"{draft.subject or draft.event}, by a newer version",
+                data={"notice": draft.id, "by": row.id},
+            )
+        return drafts[-1] if drafts else None
 
     def _compose(
         self, session: Session, row: CoursedogNotice, name_of: Callable[[str], str]
@@ -92,7 +123,11 @@ class NoticeSending:
         if row.environment:
             held = windows.held_baseline(session, row.environment)
             baseline = Schedule.of(held) if held else None
-        row.subject, row.body = notices.compose(self._settings, window, row, name_of, baseline)
+        earlier = [r for r in notice_drafts.versions(session, row) if r.id < row.id]
+        event = notice_drafts.announced(earlier, row.event)
+        row.subject, row.body = notices.compose(
+            self._settings, window, row, name_of, baseline, event=event
+        )
 
 
 def _by_key(session: Session, key: str) -> CoursedogNotice | None:

@@ -13,16 +13,15 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from bot.config import Settings
 from bot.domain.due_payloads import Notify, write
-from bot.domain.states import NoticeStatus, move_notice
+from bot.domain.states import NoticeStatus
 from bot.domain.timefmt import local_time
-from bot.errors import Conflict, NotFound
-from bot.services.access import Access, label
+from bot.services.access import label
 from coursedog.models import Schedule
-from storage import audit, due, remote_writes, windows
+from storage import due, remote_writes
 from storage.dialect_insert import insert_new
 from storage.models import CoursedogNotice, Window
 
@@ -43,6 +42,8 @@ SUBJECTS = {
     LOCKED_OFF: "Please switch merges off: merge settings locked",
     LOCKED_RESTORE: "Please switch merges back on: merge settings locked",
 }
+# A notice Coursedog has: emailed, or sent by a person.
+TOLD = (NoticeStatus.SENT, NoticeStatus.CONFIRMED)
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,8 @@ class NoticeView:
     status: NoticeStatus
     error: str | None
     confirmed_by: str | None
+    # Its dedup key, which is also the key of its line in the window's thread.
+    key: str = ""
 
     @classmethod
     def of(cls, row: CoursedogNotice) -> NoticeView:
@@ -74,6 +77,7 @@ class NoticeView:
             NoticeStatus(row.status),
             row.error,
             row.confirmed_by,
+            row.dedup_key,
         )
 
 
@@ -141,20 +145,31 @@ class Citation:
         return self.unsent is None
 
 
-def citation(session: Session, window_id: int) -> Citation:
-    """How an Activity comment cites the approval notice: only a sent or confirmed one."""
-    row = session.scalars(
-        select(CoursedogNotice).where(
-            CoursedogNotice.window_id == window_id, CoursedogNotice.event == APPROVED
+def announcements(session: Session, window_id: int) -> list[CoursedogNotice]:
+    """A window's notices that announce it (not those about one environment), oldest first."""
+    return list(
+        session.scalars(
+            select(CoursedogNotice)
+            .where(CoursedogNotice.window_id == window_id, CoursedogNotice.environment.is_(None))
+            .order_by(CoursedogNotice.id)
         )
-    ).first()
-    if row is None:
+    )
+
+
+def citation(session: Session, window_id: int) -> Citation:
+    """How an Activity comment cites the approval notice: only a sent or confirmed one, or
+    a later one of the window that said it all again in its place."""
+    rows = announcements(session, window_id)
+    first = next((i for i, row in enumerate(rows) if row.event == APPROVED), None)
+    if first is None:
         return Citation()
-    if row.status == NoticeStatus.SENT:
-        return Citation(cited=f"notice to Coursedog support, Message-ID {row.message_id}")
-    if row.status == NoticeStatus.CONFIRMED:
+    since = rows[first:]
+    told = next((row for row in since if row.status in TOLD), None)
+    if told is not None and told.status == NoticeStatus.SENT:
+        return Citation(cited=f"notice to Coursedog support, Message-ID {told.message_id}")
+    if told is not None:
         return Citation(cited="notice to Coursedog support, sent by hand")
-    if row.status == NoticeStatus.DRAFT:
+    if any(row.status == NoticeStatus.DRAFT for row in since):
         return Citation(
             unsent="The notice to Coursedog support has not been sent yet; its draft waits "
             "in the window's Slack thread."
@@ -168,8 +183,12 @@ def compose(
     row: CoursedogNotice,
     name_of: Callable[[str], str],
     baseline: Schedule | None = None,
+    *,
+    event: str | None = None,
 ) -> tuple[str, str]:
-    """The subject and the body of a notice, in the school's zone and in UTC."""
+    """The subject and the body of a notice, in the school's zone and in UTC; ``event``, when
+    given, is what the text announces instead of the row's own event."""
+    event = event or row.event
     envs = [row.environment] if row.environment else window.environment_names
     zone = settings.time_zone(envs[0])
     instances = "\n".join(
@@ -177,11 +196,11 @@ def compose(
         f"school id {settings.environments[e].school}"
         for e in envs
     )
-    subject = f"{SUBJECTS[row.event]}: {label(window)}, {', '.join(envs)}"
+    subject = f"{SUBJECTS[event]}: {label(window)}, {', '.join(envs)}"
     lines = [
         "Hello Coursedog support,",
         "",
-        _opening(row.event, window, baseline, zone),
+        _opening(event, window, baseline, zone),
         "",
         f"Window: {label(window)}",
         f"Instance{'s' if len(envs) > 1 else ''}:",
@@ -198,7 +217,7 @@ def compose(
         lines.append(f"Reason: {window.reason}")
     if window.ticket:
         lines.append(f"Reference: {window.ticket}")
-    lines += ["", _closing(row.event), "", "-- ", "sis-maint (Slack), for the school's registrar"]
+    lines += ["", _closing(event), "", "-- ", "sis-maint (Slack), for the school's registrar"]
     return subject, "\n".join(lines)
 
 
@@ -254,55 +273,8 @@ OnSettled = Callable[[Iterable[str]], None]
 
 def settled(session: Session, row: CoursedogNotice) -> set[str]:
     """Environments whose owed Activity comments can now cite ``row`` (sent or confirmed)."""
-    if row.event != APPROVED or row.status not in (NoticeStatus.SENT, NoticeStatus.CONFIRMED):
+    if row.environment is not None or row.status not in TOLD:
+        return set()
+    if citation(session, row.window_id).cited is None:
         return set()
     return remote_writes.owed_comment_environments(session, row.window_id)
-
-
-class NoticeService:
-    """A person confirms that they sent a drafted notice."""
-
-    def __init__(
-        self,
-        sessions: sessionmaker[Session],
-        access: Access,
-        now: Callable[[], datetime],
-        *,
-        on_settled: OnSettled | None = None,
-    ) -> None:
-        """``on_settled`` hears of the environments whose comments waited for the notice."""
-        self._sessions = sessions
-        self._access = access
-        self._now = now
-        self._on_settled = on_settled or (lambda _environments: None)
-
-    def confirm_sent(self, *, actor: str, notice_id: int) -> NoticeView:
-        """Record who sent a draft; a second click is told who did."""
-        with self._sessions.begin() as session:
-            row = session.get(CoursedogNotice, notice_id, with_for_update=True)
-            if row is None:
-                raise NotFound("That notice is not in the ledger.")
-            window = windows.get_window(session, row.window_id)
-            assert window is not None
-            if row.status == NoticeStatus.CONFIRMED:
-                raise Conflict(f"<@{row.confirmed_by}> already recorded sending this notice.")
-            if row.status != NoticeStatus.DRAFT:
-                raise Conflict("The bot emailed this notice itself; nothing to record.")
-            self._access.check_may_manage(window, actor, "record the notice of")
-            now = self._now()
-            move_notice(row, NoticeStatus.CONFIRMED)
-            row.confirmed_by, row.confirmed_at = actor, now
-            audit.add(
-                session,
-                at=now,
-                actor=actor,
-                action="coursedog_notice_confirmed",
-                window_id=window.id,
-                environment=row.environment,
-                detail=row.subject or row.event,
-            )
-            session.flush()
-            view, waiting = NoticeView.of(row), settled(session, row)
-        if waiting:
-            self._on_settled(waiting)
-        return view

@@ -99,6 +99,11 @@ class Outbox:
         with self._sessions.begin() as session:
             slack_notices.free_notice(session, claim)
 
+    def posted_message(self, key: str) -> tuple[str, str] | None:
+        """Where the notice of ``key`` was posted (channel, ts), or None if it was not."""
+        with reading(self._sessions) as session:
+            return slack_notices.posted_message(session, key)
+
     def card_posted(self, window_id: int, claim: int, channel: str, ts: str) -> None:
         """Slack took a request's card: attach it to the window and settle its claim, together."""
         with self._sessions.begin() as session:

@@ -15,6 +15,7 @@ from bot.services.views import WindowView
 from bot.services.windows import Requested, WindowService
 from bot.slack import messages
 from bot.slack.context import SlackDeps
+from bot.slack.kit import message
 from bot.slack.notifier import CardNotPosted, SlackNotifier
 from bot.slack.text import user
 
@@ -120,6 +121,6 @@ def direct_teller(client: WebClient, user_id: str) -> Respond:
     (form submissions have no response_url)."""
 
     def tell(text: str = "", **_: Any) -> None:
-        client.chat_postMessage(channel=user_id, text=text)
+        client.chat_postMessage(channel=user_id, **message(text))
 
     return cast(Respond, tell)

@@ -9,7 +9,7 @@ from typing import Protocol
 from bot.clock import Clock
 from bot.config import Settings
 from bot.services.blackouts import BlackoutService
-from bot.services.notices import NoticeService
+from bot.services.notice_drafts import NoticeService
 from bot.services.outbox import Outbox
 from bot.services.presses import AssistedService
 from bot.services.series import SeriesService

@@ -38,6 +38,7 @@ EVENT_WORDS = {
     "coursedog_notice_sent": "emailed Coursedog",
     "coursedog_notice_drafted": "drafted an email to Coursedog",
     "coursedog_notice_confirmed": "confirmed Coursedog was told",
+    "coursedog_notice_superseded": "replaced an unsent draft to Coursedog",
     "activity_commented": "commented in Coursedog",
     "activity_comment_failed": "could not comment in Coursedog",
     "activity_comment_handed_over": "comment handed to a person",

@@ -47,7 +47,10 @@ SAVE_STATE_DECISIONS = {SAVE_STATE_RESTORE: "restore", SAVE_STATE_LEAVE: "leave"
 BASELINE_OBSERVED = "baseline_observed"
 BASELINE_FOUND = "baseline_found"
 BASELINE_CHOICES = {BASELINE_OBSERVED: "observed", BASELINE_FOUND: "found"}
+# The notice to Coursedog as a draft: its text in a modal, and "a person sent it".
 NOTICE_SENT = "notice_sent"
+NOTICE_SHOW = "notice_show"
+NOTICE_VIEW = "notice_draft"
 # The assisted driver's checklist: Done, "was already off" (no read access), and Posted.
 CHECK_DONE = "checklist_done"
 CHECK_WAS_OFF = "checklist_was_off"

@@ -4,7 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.slack.text import without_emoji
+
 Block = dict[str, Any]
+# Slack's limit on the text of a section.
+SECTION_TEXT = 3000
+
+
+def message(text: str, blocks: list[Block] | None = None) -> dict[str, Any]:
+    """chat.postMessage and chat.update arguments: ``blocks`` for people to see (``text`` in a
+    section when there are none and it fits one), and ``text`` without emoji codes as the
+    notification and fallback, where some clients would show the codes as typed."""
+    if not blocks and len(text) <= SECTION_TEXT:
+        blocks = [section(text)]
+    return {"text": without_emoji(text) if blocks else text, "blocks": blocks or None}
 
 
 def section(text: str) -> Block:

@@ -24,7 +24,7 @@ from bot.services.windows import WindowService
 from bot.slack.blocks import card_text, nightly_warning, render_card
 from bot.slack.checklist_blocks import comment_to_paste, comment_value
 from bot.slack.checklist_blocks import render as render_checklist
-from bot.slack.kit import section
+from bot.slack.kit import message, section
 from bot.slack.messages import (
     baseline_choices,
     render_report,
@@ -123,7 +123,7 @@ class SlackNotifier:
         """Post a notice whose claim is committed; a failed post frees the claim."""
         try:
             reply = self._client.chat_postMessage(
-                channel=channel, text=text, thread_ts=thread_ts, blocks=blocks, unfurl_links=False
+                channel=channel, thread_ts=thread_ts, unfurl_links=False, **message(text, blocks)
             )
         except Exception as exc:  # a notice must never break the caller's work
             log.error("posting notice %s failed: %s", key, _slack_error(exc))
@@ -191,8 +191,7 @@ class SlackNotifier:
                 self._client.chat_update(
                     channel=view.channel_id,
                     ts=view.card_ts,
-                    text=card_text(current),
-                    blocks=self._card(current),
+                    **message(card_text(current), self._card(current)),
                 )
             except Exception as exc:  # the card is a view; the ledger is the truth
                 log.error("updating the card of %s failed: %s", view.number, _slack_error(exc))
@@ -314,7 +313,7 @@ class SlackNotifier:
     def update(self, channel: str, ts: str, text: str, blocks: list[dict[str, Any]]) -> None:
         """Re-render a message in place (a checklist as its steps are done); never raises."""
         try:
-            self._client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
+            self._client.chat_update(channel=channel, ts=ts, **message(text, blocks))
         except Exception as exc:  # a view of the ledger; the ledger is the truth
             log.error("updating message %s failed: %s", ts, _slack_error(exc))
 
@@ -322,7 +321,7 @@ class SlackNotifier:
         self, view: WindowView, overlaps: conflicts.Overlaps | None = None
     ) -> dict[str, Any]:
         """The card as chat.postMessage arguments (``overlaps`` when they were just read)."""
-        return {"text": card_text(view), "blocks": self._card(view, overlaps)}
+        return message(card_text(view), self._card(view, overlaps))
 
     def _card(
         self, view: WindowView, overlaps: conflicts.Overlaps | None = None

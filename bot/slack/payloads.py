@@ -50,6 +50,31 @@ def parse_window_action(body: Mapping[str, Any], what: str = "window") -> Window
     )
 
 
+@dataclass(frozen=True)
+class NoticeSubmit:
+    """*Sent it* pressed on the modal of a notice draft: who, and which version it showed."""
+
+    user_id: str
+    notice_id: int
+
+
+def parse_notice_submit(body: Mapping[str, Any]) -> NoticeSubmit:
+    """Read the submission of a notice draft's modal (the version is its private_metadata)."""
+    user_id = _text(_mapping(body.get("user")).get("id"))
+    raw = _text(_mapping(body.get("view")).get("private_metadata"))
+    if not user_id:
+        raise InputError("That form arrived without saying who sent it; try again.")
+    return NoticeSubmit(user_id, WindowButton.decode(raw, "notice").window_id)
+
+
+def trigger_of(body: Mapping[str, Any]) -> str:
+    """The trigger_id of a click (to open a modal), or InputError when it has none."""
+    trigger = _text(body.get("trigger_id"))
+    if not trigger:
+        raise InputError("That click arrived without what Slack needs to open a window; try again.")
+    return trigger
+
+
 def parse_request_form(view: Mapping[str, Any]) -> RequestForm:
     """Read the request modal's submitted state; unknown, missing or odd fields read as empty."""
     values = _mapping(_mapping(view.get("state")).get("values"))

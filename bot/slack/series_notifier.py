@@ -15,6 +15,7 @@ from bot.services.series import SeriesService
 from bot.services.series_view import SeriesView
 from bot.services.windows import WindowService
 from bot.slack import series_blocks
+from bot.slack.kit import message
 from bot.slack.notifier import SlackNotifier
 
 log = logging.getLogger(__name__)
@@ -46,10 +47,10 @@ class SeriesNotifier:
 
     def card_payload(self, view: SeriesView) -> dict[str, Any]:
         """The series card as chat.postMessage arguments."""
-        return {
-            "text": series_blocks.series_card_text(view),
-            "blocks": series_blocks.render_series_card(view, self._labels, self._lookahead),
-        }
+        return message(
+            series_blocks.series_card_text(view),
+            series_blocks.render_series_card(view, self._labels, self._lookahead),
+        )
 
     def refresh_card(self, series_id: int) -> None:
         """Re-render a series card in place with its next occurrences (and have the App Home

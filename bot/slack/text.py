@@ -16,11 +16,14 @@ __all__ = [
     "shorten",
     "slack_time",
     "user",
+    "without_emoji",
 ]
 
 # Slack's own markup in a message or command text: <@U1|name>, <#C1|chan>, <!here>, <url|label>.
 _MARKUP = re.compile(r"<([@#!][^<>]*|[A-Za-z][A-Za-z0-9+.-]*:[^<>]*)>")
 _BROADCASTS = ("here", "channel", "everyone")
+# An emoji code (:envelope:, :+1:), not part of a time (10:30:00) or of a longer word.
+_EMOJI = re.compile(r"(?<![\w:]):[a-z0-9_+'-]+:(?![\w:]) ?")
 
 
 def escape(text: str) -> str:
@@ -91,3 +94,9 @@ def user(user_id: str) -> str:
     if token is not None:
         return f"API token `{token}`"
     return f"<@{user_id}>"
+
+
+def without_emoji(text: str) -> str:
+    """``text`` without Slack's emoji codes, for where nothing turns them into emoji: the
+    notification text of a message with blocks (some clients show ``:envelope:`` as typed)."""
+    return _EMOJI.sub("", text).strip()

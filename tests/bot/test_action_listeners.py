@@ -1,5 +1,6 @@
-"""The button listeners (bot.slack.listeners.actions, checklist, series_actions): one listener
-per action id of each module's table (bot.slack.listeners.clicks), acknowledged at once."""
+"""The button listeners (bot.slack.listeners.actions, checklist, home, notices, series_actions):
+one listener per action id of each module's table (bot.slack.listeners.clicks), acknowledged
+at once."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from slack_bolt.authorization import AuthorizeResult
 from bot.slack import ids
 from bot.slack.after_ack import Later, Work
 from bot.slack.context import SlackDeps
-from bot.slack.listeners import actions, checklist, home, series_actions
+from bot.slack.listeners import actions, checklist, home, notices, series_actions
 
 BUTTONS = (
     ids.APPROVE,
@@ -31,9 +32,8 @@ BUTTONS = (
     ids.SAVE_STATE_LEAVE,
     ids.BASELINE_OBSERVED,
     ids.BASELINE_FOUND,
-    ids.NOTICE_SENT,
 )
-TABLES = (actions, checklist, home, series_actions)
+TABLES = (actions, checklist, home, notices, series_actions)
 SLACK = Path(__file__).resolve().parents[2] / "bot" / "slack"
 
 
@@ -108,7 +108,13 @@ def test_every_button_rendered_has_a_listener_in_one_table_and_every_entry_a_but
     tables = [set(table.CLICKS) for table in TABLES]
     assert sum(len(t) for t in tables) == len(set().union(*tables))  # no id in two tables
     rendered = rendered_buttons()
-    assert {ids.APPROVE, ids.CHECK_EARLY, ids.SERIES_DENY, ids.NOTICE_SENT} <= rendered
+    assert {
+        ids.APPROVE,
+        ids.CHECK_EARLY,
+        ids.SERIES_DENY,
+        ids.NOTICE_SENT,
+        ids.NOTICE_SHOW,
+    } <= rendered
     assert set().union(*tables) == rendered
 
 

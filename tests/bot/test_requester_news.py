@@ -291,7 +291,7 @@ def test_without_a_card_only_a_denial_is_sent_for_the_thread_is_their_own(bot: B
     assert bot.settle()
     told = dms(bot)
     assert [t for t in told if "denied" in t] == [
-        f":x: Your request MW-{denied} was denied by <@{APPROVER}>. Reason: “frozen”. "
+        f"Your request MW-{denied} was denied by <@{APPROVER}>. Reason: “frozen”. "
         "Nothing was switched off."
     ]
     # The thread's own "approved" and what follows are its direct messages already.

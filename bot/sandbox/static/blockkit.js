@@ -16,6 +16,10 @@
     boom: "\ud83d\udca5", arrows_counterclockwise: "\ud83d\udd04", arrow_forward: "\u25b6\ufe0f",
     alarm_clock: "\u23f0", red_circle: "\ud83d\udd34", white_circle: "\u26aa",
     heavy_check_mark: "\u2714\ufe0f", bell: "\ud83d\udd14", wave: "\ud83d\udc4b",
+    envelope: "\u2709\ufe0f", envelope_with_arrow: "\ud83d\udce9", pencil2: "\u270f\ufe0f",
+    ballot_box_with_check: "\u2611\ufe0f", white_medium_square: "\u25fb\ufe0f",
+    construction: "\ud83d\udea7", fast_forward: "\u23e9", question: "\u2753",
+    repeat: "\ud83d\udd01", wastebasket: "\ud83d\uddd1\ufe0f",
   };
   const ENTITIES = { "&amp;": "&", "&lt;": "<", "&gt;": ">" };
   const INLINE = new RegExp(

@@ -1,4 +1,6 @@
-"""Window buttons: on the approval card, in threads, and on the App Home."""
+"""Window buttons: on the approval card, in threads, and on the App Home.
+
+The notice draft's buttons are bot.slack.listeners.notices'."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from slack_bolt import App, Respond
 from bot.domain.durations import format_duration
 from bot.domain.grammar import EndCommand
 from bot.domain.states import WindowState
-from bot.slack import ids, messages, notice_blocks
+from bot.slack import ids, messages
 from bot.slack.after_ack import Later
 from bot.slack.announce import (
     announce_cancel,
@@ -59,14 +61,6 @@ def _baseline(deps: SlackDeps, body: dict[str, Any], respond: Respond) -> None:
     deps.worker.kick([env])  # a window that already ended is restored now
     text = messages.baseline_chosen(env, actor, restore)
     respond(text=text, blocks=[section(text)], replace_original=True)
-
-
-def _notice_sent(deps: SlackDeps, body: dict[str, Any], respond: Respond) -> None:
-    action = parse_window_action(body, "notice")
-    notice = deps.notices.confirm_sent(actor=action.user_id, notice_id=action.window_id)
-    zone = deps.windows.get(notice.window_id).time_zone
-    text, blocks = notice_blocks.confirmed(notice, deps.clock.now(), zone)
-    respond(text=text, blocks=blocks, replace_original=True)
 
 
 def _approve(deps: SlackDeps, action: WindowAction) -> None:
@@ -137,5 +131,4 @@ CLICKS: dict[str, Click] = {
     ids.SAVE_STATE_LEAVE: _save_state,
     ids.BASELINE_OBSERVED: _baseline,
     ids.BASELINE_FOUND: _baseline,
-    ids.NOTICE_SENT: _notice_sent,
 }

@@ -138,6 +138,21 @@ def test_request_approve_as_someone_else_switches_off_then_end_restores(page: An
     expect(card.get_by_role("button", name="Approve")).to_have_count(0)
     expect(card.locator(".thread")).to_contain_text("merges switched off and verified")
 
+    # No mail server: the notice to Coursedog is one line in the thread, its text in a modal.
+    thread = card.locator(".thread")
+    draft = thread.locator("article.msg").filter(has_text="No mail server is configured")
+    expect(draft).to_have_count(1)
+    expect(thread).not_to_contain_text("Hello Coursedog support")
+    draft.get_by_role("button", name="Show the draft").click()
+    modal = page.locator("#modal")
+    expect(modal.locator("#modal-title")).to_have_text("Notice to Coursedog")
+    expect(modal.locator("pre").first).to_contain_text("Planned SIS maintenance: MW-1, prod")
+    expect(modal.locator("pre").nth(1)).to_contain_text("Hello Coursedog support")
+    expect(modal.locator("pre").nth(1)).to_contain_text("Reason: Banner <b>patch</b> & co")
+    modal.get_by_role("button", name="Sent it").click()
+    expect(page.locator("#modal-backdrop")).to_be_hidden()
+    expect(thread).to_contain_text("@Alex Morgan sent the notice to Coursedog")
+
     be(page, RILEY)
     type_command(page, "/sis-maint end MW-1")
     expect(page.locator("article.ephemeral").filter(has_text="Ending MW-1")).to_be_visible()
