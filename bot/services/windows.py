@@ -313,9 +313,11 @@ class WindowService:
                     f"{window.ends_at:%Y-%m-%d %H:%M} UTC; nothing changed. Extend again "
                     "from the newest message if more time is needed."
                 )
-            extend_window(
-                session, self._settings, window, by=by, actor=actor, now=self._clock.now()
+            now = self._clock.now()
+            blackouts.refuse_extension_into(
+                session, self._settings, window, max(window.ends_at, now) + by
             )
+            extend_window(session, self._settings, window, by=by, actor=actor, now=now)
             session.flush()
             view = WindowView.of(window)
             soonest = due.soonest_planned(session)

@@ -11,9 +11,9 @@ from bot.domain.states import HOLDING, WindowState
 from bot.services.conflicts import Overlaps
 from bot.services.views import WindowView, ended_clause
 from bot.slack import ids
-from bot.slack.button_values import WindowButton
 from bot.slack.kit import Block, context, section
 from bot.slack.text import escape, local_and_utc, local_time, slack_time, user
+from bot.slack.window_buttons import card_buttons
 
 S = WindowState
 NO_OVERLAPS = Overlaps()
@@ -92,7 +92,8 @@ def render_card(
     *,
     drivers: Mapping[str, str] | None = None,
 ) -> list[Block]:
-    """The approval card; its buttons disappear once the window is decided.
+    """The approval card, with the buttons that apply to the window as it is now
+    (bot.slack.window_buttons): none once it is over.
 
     ``overlaps`` are other windows on the same environments whose time overlaps this one's;
     ``drivers`` say how each environment is switched (the bot, or a person by hand).
@@ -125,30 +126,9 @@ def render_card(
         ),
         context(_STATE_LINE[view.state] + _decision_line(view)),
     ]
-    if view.state == S.REQUESTED:
-        value = WindowButton.showing(view.id).encode()
-        blocks.append(
-            {
-                "type": "actions",
-                "block_id": ids.BLOCK_DECISION,
-                "elements": [
-                    {
-                        "type": "button",
-                        "action_id": ids.APPROVE,
-                        "style": "primary",
-                        "text": {"type": "plain_text", "text": "Approve"},
-                        "value": value,
-                    },
-                    {
-                        "type": "button",
-                        "action_id": ids.DENY,
-                        "style": "danger",
-                        "text": {"type": "plain_text", "text": "Deny"},
-                        "value": value,
-                    },
-                ],
-            }
-        )
+    buttons = card_buttons(view)
+    if buttons:
+        blocks.append({"type": "actions", "block_id": ids.BLOCK_DECISION, "elements": buttons})
     if view.failure_reason:
         blocks.append(context(f":warning: {escape(view.failure_reason)}"))
     blocks.extend(context(line) for line in occurrence_lines(view, overlaps))

@@ -10,46 +10,28 @@ from bot.domain.states import HOLDING, WindowState
 from bot.services.status import EnvironmentStatus
 from bot.services.views import WindowView
 from bot.slack import ids
-from bot.slack.button_values import WindowButton
 from bot.slack.kit import Block, context, header, section
 from bot.slack.overview import status_line, window_line
 from bot.slack.text import escape
+from bot.slack.window_buttons import window_button
 
 S = WindowState
 MAX_WINDOWS = 15  # per group, so the tab stays well under Slack's 100 blocks
 
 
-def _button(
-    action_id: str,
-    text: str,
-    window_id: int,
-    style: str | None = None,
-    shown_end: datetime | None = None,
-) -> Block:
-    button: Block = {
-        "type": "button",
-        "action_id": action_id,
-        "text": {"type": "plain_text", "text": text},
-        "value": WindowButton.showing(window_id, shown_end).encode(),
-    }
-    if style:
-        button["style"] = style
-    return button
-
-
 def _buttons(view: WindowView) -> list[Block]:
     if view.state in HOLDING:
         return [
-            _button(ids.EXTEND_60, "Extend 1h", view.id, shown_end=view.ends_at),
-            _button(ids.REENABLE, "Re-enable now", view.id, "primary"),
+            window_button(ids.EXTEND_60, "Extend 1h", view, shown_end=view.ends_at),
+            window_button(ids.REENABLE, "Re-enable now", view, "primary"),
         ]
     if view.state == S.REQUESTED:
         return [
-            _button(ids.APPROVE, "Approve", view.id, "primary"),
-            _button(ids.DENY, "Deny", view.id, "danger"),
+            window_button(ids.APPROVE, "Approve", view, "primary"),
+            window_button(ids.DENY, "Deny", view, "danger"),
         ]
     if view.state == S.APPROVED:
-        return [_button(ids.CANCEL, "Cancel", view.id, "danger")]
+        return [window_button(ids.CANCEL, "Cancel", view, "danger")]
     return []
 
 

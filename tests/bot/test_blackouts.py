@@ -232,7 +232,7 @@ def test_a_request_that_runs_into_a_period_added_after_it_cannot_be_approved(
         "MW-1 would fall in the blackout period Census day" in r["text"] for r in bot.responses()
     )
     assert bot.runtime.windows.get(1).state == "requested"
-    assert buttons(bot.card(1)) == [ids.APPROVE, ids.DENY]
+    assert buttons(bot.card(1)) == [ids.APPROVE, ids.DENY, ids.CANCEL]
 
 
 def test_overlapping_windows_are_allowed_and_their_cards_say_so(bot: Bot) -> None:
