@@ -153,6 +153,7 @@ class _Base(_Core):
     doorbell: Doorbell
     labels: Mapping[str, str]
     links: Mapping[str, str]
+    people: SlackPeople
 
 
 def _core(
@@ -188,6 +189,7 @@ def _base(core: _Core) -> _Base:
         doorbell=Doorbell(),
         labels={name: env.label for name, env in settings.environments.items()},
         links=merge_settings_links(settings),
+        people=SlackPeople(core.slack),
     )
 
 
@@ -233,6 +235,7 @@ def _notifier(base: _Base, services: _Services, *, on_change: Callable[[], None]
         merge_settings=base.links,
         drivers=base.drivers.descriptions(),
         on_change=on_change,
+        people=base.people,
     )
 
 
@@ -307,7 +310,7 @@ def _notice_sender(
         windows,
         NoticeSending(settings, base.sessions, clock),
         mailer=mailer,
-        name_of=SlackPeople(base.slack).name,
+        name_of=base.people.name,
         on_settled=worker.kick,
     )
 

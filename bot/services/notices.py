@@ -189,8 +189,8 @@ def compose(
     ]
     if window.starts_at and window.ends_at:
         lines += [
-            f"From: {local_time(window.starts_at, zone)} = {_utc(window.starts_at)}",
-            f"To:   {local_time(window.ends_at, zone)} = {_utc(window.ends_at)}",
+            f"From: {local_time(window.starts_at, zone)}",
+            f"To:   {local_time(window.ends_at, zone)}",
         ]
     approver = f"; approved by {name_of(window.decided_by)}" if window.decided_by else ""
     lines.append(f"Requested by {name_of(window.requester_id)}{approver}")
@@ -204,10 +204,6 @@ def compose(
 
 def _host(settings: Settings, env: str) -> str:
     return settings.environments[env].base_url.split("://", 1)[-1].rstrip("/")
-
-
-def _utc(when: datetime) -> str:
-    return f"{when:%Y-%m-%d %H:%M} UTC"
 
 
 def _opening(event: str, window: Window, baseline: Schedule | None, zone: str) -> str:

@@ -14,6 +14,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.domain.grammar import EndCommand
 from bot.domain.states import HOLDING, RowStatus, WindowState, move_row, move_window
+from bot.domain.timefmt import local_time
 from bot.errors import Conflict
 from bot.services import blackouts, conflicts, notices, outbox, timetable
 from bot.services.access import Access, NoGroups, label
@@ -310,8 +311,8 @@ class WindowService:
             if seen_end is not None and int(window.ends_at.timestamp()) != seen_end:
                 raise Conflict(
                     f"{label(window)} was extended meanwhile and now ends at "
-                    f"{window.ends_at:%Y-%m-%d %H:%M} UTC; nothing changed. Extend again "
-                    "from the newest message if more time is needed."
+                    f"{local_time(window.ends_at, window.time_zone)}; nothing changed. Extend "
+                    "again from the newest message if more time is needed."
                 )
             now = self._clock.now()
             blackouts.refuse_extension_into(

@@ -11,7 +11,7 @@ from bot.services.views import WindowView
 from bot.slack import ids
 from bot.slack.button_values import WindowEnvironmentButton
 from bot.slack.kit import Block, section
-from bot.slack.text import escape, local_and_utc, slack_time, user
+from bot.slack.text import escape, slack_time, user
 from bot.slack.window_buttons import window_button
 from coursedog.models import MergeRun, Schedule
 
@@ -347,7 +347,7 @@ def extended(view: WindowView, actor: str, by: str) -> str:
     assert view.ends_at is not None
     return (
         f":heavy_plus_sign: {user(actor)} extended {view.number} by {by}; it now ends at "
-        f"{local_and_utc(view.ends_at, view.time_zone)}."
+        f"{slack_time(view.ends_at, view.time_zone)}."
     )
 
 

@@ -55,7 +55,9 @@ def test_request_approve_and_switch_off_then_end_restores_baseline(bot: Bot) -> 
     prod = bot.sim.school("state_u_prod")
     assert (prod.nightly, prod.realtime) == (False, False)
     card = bot.card(1)
-    assert buttons(card) == [ids.EXTEND_60, ids.END_NOW] and f"Approved by <@{APPROVER}>" in str(card.blocks)
+    assert buttons(card) == [ids.EXTEND_60, ids.END_NOW] and f"Approved by <@{APPROVER}>" in str(
+        card.blocks
+    )
     thread = "\n".join(bot.thread(1))
     assert "switched off and verified" in thread
     assert "Was nightly on, real-time on" in thread

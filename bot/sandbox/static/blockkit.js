@@ -66,6 +66,10 @@
     tokens.date_pretty = tokens.date;
     tokens.date_short_pretty = tokens.date_short;
     tokens.date_long_pretty = tokens.date_long;
+    // Without the year when it is this year (lists use it).
+    tokens.day_divider_pretty = when.getFullYear() === new Date().getFullYear()
+      ? day({ weekday: "long", month: "long", day: "numeric" })
+      : tokens.date_long;
     let known = true;
     const text = format.replace(/\{(\w+)\}/g, (m, name) => {
       if (!(name in tokens)) known = false;
