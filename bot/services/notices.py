@@ -169,7 +169,7 @@ def compose(
     name_of: Callable[[str], str],
     baseline: Schedule | None = None,
 ) -> tuple[str, str]:
-    """The subject and the body of a notice, in the school's zone and in UTC."""
+    """The subject and the body of a notice; moments in the school's zone with its offset."""
     envs = [row.environment] if row.environment else window.environment_names
     zone = settings.time_zone(envs[0])
     instances = "\n".join(
