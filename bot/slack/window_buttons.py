@@ -15,7 +15,7 @@ from bot.domain.states import HOLDING, WindowState
 from bot.services.views import WindowView
 from bot.slack import ids
 from bot.slack.button_values import WindowButton
-from bot.slack.kit import Block
+from bot.slack.kit import Block, button
 
 S = WindowState
 
@@ -74,14 +74,7 @@ def window_button(
     shown_end: datetime | None = None,
 ) -> Block:
     """One button on ``view``; Extend carries ``shown_end``, the end it extends."""
-    element: Block = {
-        "type": "button",
-        "action_id": action_id,
-        "text": {"type": "plain_text", "text": text},
-        "value": WindowButton.showing(view.id, shown_end).encode(),
-    }
-    if style:
-        element["style"] = style
+    element = button(action_id, text, WindowButton.showing(view.id, shown_end).encode(), style)
     dialog = _dialog(view, action_id)
     if dialog is not None:
         element["confirm"] = dialog
