@@ -15,13 +15,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.domain.actors import api_token_of
+
 log = logging.getLogger(__name__)
 REMEMBER_SECONDS = 3600.0
 
 
 class SlackPeople:
     """``users.info`` -> "Real Name (@handle)" and the person's zone; None when Slack cannot
-    say."""
+    say, and for an API caller (bot.domain.actors), whom Slack does not know."""
 
     def __init__(self, client: WebClient, monotonic: Callable[[], float] = time.monotonic) -> None:
         self._client = client
@@ -32,6 +34,9 @@ class SlackPeople:
 
     def name(self, user_id: str) -> str:
         """A name a mail reader understands."""
+        token = api_token_of(user_id)
+        if token is not None:
+            return f"API token {token}"
         user = self._user(user_id)
         if user is None:
             return f"Slack user {user_id}"
@@ -55,6 +60,8 @@ class SlackPeople:
         return _zone_of(remembered[1])
 
     def _user(self, user_id: str) -> dict[str, Any] | None:
+        if api_token_of(user_id) is not None:  # an API caller is nobody Slack knows
+            return None
         now = self._monotonic()
         with self._lock:
             remembered = self._users.get(user_id)

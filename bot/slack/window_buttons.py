@@ -49,8 +49,8 @@ def _dialog(view: WindowView, action_id: str) -> dict[str, Any] | None:
     if action_id == ids.DENY:
         return confirm(
             f"Deny {view.number}?",
-            f"The request to switch merges off on {_envs(view)} is refused, and the requester "
-            "is told. This cannot be undone; they would have to ask again.",
+            f"The request to switch merges off on {_envs(view)} is refused; next you may give "
+            "the requester a reason. This cannot be undone: they would have to ask again.",
             "Deny",
             "Back",
         )

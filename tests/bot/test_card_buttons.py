@@ -167,8 +167,8 @@ def test_cancel_and_deny_from_the_card(bot: Bot) -> None:
 
     bot.command(REQUESTER, "schedule prod 2026-10-25 22:00 1h")
     card = bot.wait_card(2)
-    bot.click(REQUESTER, ids.DENY, "2", card)  # nobody decides on their own request
+    bot.deny(REQUESTER, 2, message=card)  # nobody decides on their own request
     assert "You are not an approver for prod" in answers(bot)[-1]
-    bot.click(APPROVER, ids.DENY, "2", card)
+    bot.deny(APPROVER, 2, "vendor slot moved", message=card)
     assert bot.runtime.windows.get(2).state == "denied"
     assert buttons(bot.card(2)) == []
