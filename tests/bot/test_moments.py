@@ -139,6 +139,7 @@ def test_people_look_a_zone_up_once_and_remember_it_for_a_while() -> None:
     assert people.zone("U2") is None  # a zone this machine does not know is no zone
     assert people.zone("U9") is None and people.name("U9") == "Slack user U9"
     assert client.calls == 3  # a failed look-up is remembered too
+    assert people.zone("api:servicenow") is None and client.calls == 3  # nobody Slack knows
     clock[0] = REMEMBER_SECONDS + 1
     assert people.known_zone("U1") is None
     assert people.zone("U1") == CHICAGO and client.calls == 4
