@@ -499,6 +499,9 @@ def running_bot(
     base = sim.start()
     if slack is None:
         slack = SlackStandIn() if slack_token is None else SlackStandIn(token=slack_token)
+    for person in (REQUESTER, APPROVER, APPROVER_2, STRANGER):
+        # Slack knows each person's zone; the configuration's default one unless a test says.
+        slack.zones.setdefault(person, "America/New_York")
     api_url = slack.start()
     if settings is None:
         settings = (settings_factory or (lambda url: parse_settings(settings_document(url))))(base)

@@ -174,6 +174,7 @@ class _Base(_Core):
     doorbell: Doorbell
     labels: Mapping[str, str]
     links: Mapping[str, str]
+    people: SlackPeople
 
 
 def _core(
@@ -209,6 +210,7 @@ def _base(core: _Core) -> _Base:
         doorbell=Doorbell(),
         labels={name: env.label for name, env in settings.environments.items()},
         links=merge_settings_links(settings),
+        people=SlackPeople(core.slack),
     )
 
 
@@ -269,6 +271,7 @@ def _notifier(base: _Base, services: _Services, *, on_change: Callable[[], None]
         merge_settings=base.links,
         drivers=base.drivers.descriptions(),
         on_change=on_change,
+        people=base.people,
     )
 
 
@@ -343,7 +346,7 @@ def _notice_sender(
         windows,
         NoticeSending(settings, base.sessions, clock),
         mailer=mailer,
-        name_of=SlackPeople(base.slack).name,
+        name_of=base.people.name,
         on_settled=worker.kick,
     )
 

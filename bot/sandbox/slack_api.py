@@ -77,8 +77,10 @@ class SlackStandIn:
     groups: dict[str, list[str]] = field(default_factory=dict)
     views: list[dict[str, Any]] = field(default_factory=list)
     home: dict[str, dict[str, Any]] = field(default_factory=dict)
-    # users.info: user id -> real name (anyone else is "user_not_found").
+    # users.info: user id -> real name, and user id -> time zone (``tz``); anyone in
+    # neither is "user_not_found".
     names: dict[str, str] = field(default_factory=dict)
+    zones: dict[str, str] = field(default_factory=dict)
     ephemerals: list[Message] = field(default_factory=list)
     # Answers (method, path, body) for paths outside /api/ and /respond/; None means 404.
     pages: PageRoutes | None = None
@@ -298,12 +300,16 @@ class SlackStandIn:
 
     def _users_info(self, args: dict[str, Any]) -> dict[str, Any]:
         user_id = str(args.get("user", ""))
-        name = self.names.get(user_id)
-        if name is None:
+        name, zone = self.names.get(user_id), self.zones.get(user_id)
+        if name is None and zone is None:
             return {"ok": False, "error": "user_not_found"}
+        name = name or user_id
         handle = name.lower().replace(" ", ".")
         profile = {"real_name": name, "display_name": handle}
-        return {"ok": True, "user": {"id": user_id, "name": handle, "profile": profile}}
+        user: dict[str, Any] = {"id": user_id, "name": handle, "profile": profile}
+        if zone is not None:
+            user["tz"] = zone
+        return {"ok": True, "user": user}
 
     def _conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:
         users = str(args.get("users", ""))

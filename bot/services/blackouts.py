@@ -159,6 +159,25 @@ def record_override(session: Session, window: Window, allowed: Override, now: da
     )
 
 
+def refuse_extension_into(
+    session: Session, settings: Settings, window: Window, new_end: datetime
+) -> None:
+    """An extension may not carry a window into a blackout period it was not let into: the
+    time added is checked as a request's would be (a window with an override keeps it)."""
+    if window.override_by is not None:
+        return
+    assert window.ends_at is not None
+    periods = in_force(session, settings)
+    hits = overlapping(periods, window.environment_names, window.ends_at, new_end)
+    if hits:
+        raise Conflict(
+            f"Extending MW-{window.id} would run into the blackout period "
+            f"{hits[0].describe()}, when nobody may take the integration down; nothing "
+            "changed. End it before then, or request a new window with "
+            f"{OVERRIDE_HINT} if it must go on."
+        )
+
+
 def refuse_approval_inside(session: Session, settings: Settings, window: Window) -> None:
     """A window requested before a period was added, or one that starts on approval and now
     runs into a period, cannot be approved without an override."""

@@ -24,6 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, lazyload, sessionmaker
 
 from bot.clock import Clock
+from bot.domain.timefmt import local_time
 from bot.services import notices
 from bot.services.notices import Citation
 from bot.services.outbox import owe
@@ -70,7 +71,7 @@ def comment_text(
     reason = f" ({window.reason})" if window.reason else ""
     checked = _CHECKED.get(kind, "verified by reading back")
     if PHASES.get(kind) == "off":
-        until = f" until {window.ends_at:%Y-%m-%d %H:%M} UTC" if window.ends_at else ""
+        until = f" until {local_time(window.ends_at, window.time_zone)}" if window.ends_at else ""
         return (
             f"sis-maint MW-{window.id}: merges switched off on {env} for planned SIS "
             f"maintenance{reason}{until}. Before: {schedule}; {checked}. "

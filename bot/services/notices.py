@@ -186,8 +186,8 @@ def compose(
     *,
     event: str | None = None,
 ) -> tuple[str, str]:
-    """The subject and the body of a notice, in the school's zone and in UTC; ``event``, when
-    given, is what the text announces instead of the row's own event."""
+    """The subject and the body of a notice; moments in the school's zone with its offset.
+    ``event``, when given, is what the text announces instead of the row's own event."""
     event = event or row.event
     envs = [row.environment] if row.environment else window.environment_names
     zone = settings.time_zone(envs[0])
@@ -208,8 +208,8 @@ def compose(
     ]
     if window.starts_at and window.ends_at:
         lines += [
-            f"From: {local_time(window.starts_at, zone)} = {_utc(window.starts_at)}",
-            f"To:   {local_time(window.ends_at, zone)} = {_utc(window.ends_at)}",
+            f"From: {local_time(window.starts_at, zone)}",
+            f"To:   {local_time(window.ends_at, zone)}",
         ]
     approver = f"; approved by {name_of(window.decided_by)}" if window.decided_by else ""
     lines.append(f"Requested by {name_of(window.requester_id)}{approver}")
@@ -223,10 +223,6 @@ def compose(
 
 def _host(settings: Settings, env: str) -> str:
     return settings.environments[env].base_url.split("://", 1)[-1].rstrip("/")
-
-
-def _utc(when: datetime) -> str:
-    return f"{when:%Y-%m-%d %H:%M} UTC"
 
 
 def _opening(event: str, window: Window, baseline: Schedule | None, zone: str) -> str:

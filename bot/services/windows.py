@@ -14,6 +14,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.domain.grammar import EndCommand
 from bot.domain.states import HOLDING, RowStatus, WindowState, move_row, move_window
+from bot.domain.timefmt import local_time
 from bot.errors import Conflict, InputError
 from bot.services import blackouts, conflicts, notices, outbox, requester_news, timetable
 from bot.services.access import Access, NoGroups, label
@@ -317,12 +318,14 @@ class WindowService:
             if seen_end is not None and int(window.ends_at.timestamp()) != seen_end:
                 raise Conflict(
                     f"{label(window)} was extended meanwhile and now ends at "
-                    f"{window.ends_at:%Y-%m-%d %H:%M} UTC; nothing changed. Extend again "
-                    "from the newest message if more time is needed."
+                    f"{local_time(window.ends_at, window.time_zone)}; nothing changed. Extend "
+                    "again from the newest message if more time is needed."
                 )
-            extend_window(
-                session, self._settings, window, by=by, actor=actor, now=self._clock.now()
+            now = self._clock.now()
+            blackouts.refuse_extension_into(
+                session, self._settings, window, max(window.ends_at, now) + by
             )
+            extend_window(session, self._settings, window, by=by, actor=actor, now=now)
             session.flush()
             view = WindowView.of(window)
             soonest = due.soonest_planned(session)

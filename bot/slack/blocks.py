@@ -12,9 +12,9 @@ from bot.domain.states import HOLDING, WindowState
 from bot.services.conflicts import Overlaps
 from bot.services.views import WindowView, ended_clause
 from bot.slack import ids
-from bot.slack.button_values import WindowButton
 from bot.slack.kit import Block, context, section
-from bot.slack.text import escape, local_and_utc, local_time, slack_time, user
+from bot.slack.text import escape, moment, slack_time, user
+from bot.slack.window_buttons import card_buttons
 
 S = WindowState
 NO_OVERLAPS = Overlaps()
@@ -41,20 +41,20 @@ _ENV_STATUS = {
 }
 
 
-def _when(view: WindowView) -> tuple[str, str, str]:
+def _when(view: WindowView, reader_zone: str | None) -> tuple[str, str, str]:
     """The start, the end field's label, and the end: when it ended, once it has."""
     if view.starts_at is None or view.ends_at is None:
         return "as soon as approved", "End", f"{format_duration(view.duration)} after approval"
 
-    def both(at: datetime) -> str:
-        return f"{slack_time(at, view.time_zone)}\n_{local_and_utc(at, view.time_zone)}_"
+    def at(when: datetime) -> str:
+        return moment(when, view.time_zone, reader_zone)
 
     if view.ended_at is None:
-        return both(view.starts_at), "End", both(view.ends_at)
+        return at(view.starts_at), "End", at(view.ends_at)
     planned = (
         f"\nplanned for {slack_time(view.ends_at, view.time_zone)}" if view.ended_off_plan else ""
     )
-    return both(view.starts_at), "Ended", both(view.ended_at) + planned
+    return at(view.starts_at), "Ended", at(view.ended_at) + planned
 
 
 def nightly_warning(view: WindowView, nightly: NightlyMerge, now: datetime) -> str | None:
@@ -92,13 +92,17 @@ def render_card(
     overlaps: Overlaps = NO_OVERLAPS,
     *,
     drivers: Mapping[str, str] | None = None,
+    reader_zone: str | None = None,
 ) -> list[Block]:
-    """The approval card; its buttons disappear once the window is decided.
+    """The approval card, with the buttons that apply to the window as it is now
+    (bot.slack.window_buttons): none once it is over.
 
     ``overlaps`` are other windows on the same environments whose time overlaps this one's;
-    ``drivers`` say how each environment is switched (the bot, or a person by hand).
+    ``drivers`` say how each environment is switched (the bot, or a person by hand);
+    ``reader_zone`` is the requester's time zone, None when unknown: the environment's own
+    time is added beside each moment unless clocks there read the same.
     """
-    start, end_label, end = _when(view)
+    start, end_label, end = _when(view, reader_zone)
     drivers = drivers or {}
     envs = "\n".join(
         f"`{e.name}` {escape(labels.get(e.name, e.name))}"
@@ -126,30 +130,9 @@ def render_card(
         ),
         context(_STATE_LINE[view.state] + _decision_line(view)),
     ]
-    if view.state == S.REQUESTED:
-        value = WindowButton.showing(view.id).encode()
-        blocks.append(
-            {
-                "type": "actions",
-                "block_id": ids.BLOCK_DECISION,
-                "elements": [
-                    {
-                        "type": "button",
-                        "action_id": ids.APPROVE,
-                        "style": "primary",
-                        "text": {"type": "plain_text", "text": "Approve"},
-                        "value": value,
-                    },
-                    {
-                        "type": "button",
-                        "action_id": ids.DENY,
-                        "style": "danger",
-                        "text": {"type": "plain_text", "text": "Deny"},
-                        "value": value,
-                    },
-                ],
-            }
-        )
+    buttons = card_buttons(view)
+    if buttons:
+        blocks.append({"type": "actions", "block_id": ids.BLOCK_DECISION, "elements": buttons})
     if view.failure_reason:
         blocks.append(context(f":warning: {escape(view.failure_reason)}"))
     blocks.extend(context(line) for line in occurrence_lines(view, overlaps))
@@ -177,8 +160,8 @@ def occurrence_lines(view: WindowView, overlaps: Overlaps) -> list[str]:
         listed = "; ".join(
             f"{o.number} on {', '.join(f'`{e}`' for e in o.environment_names)}"
             + (
-                f" ({local_time(o.starts_at, view.time_zone)} to "
-                f"{local_time(o.ends_at, view.time_zone)}, {o.state})"
+                f" ({slack_time(o.starts_at, view.time_zone)} to "
+                f"{slack_time(o.ends_at, view.time_zone)}, {o.state})"
                 if o.starts_at and o.ends_at
                 else f" ({o.state})"
             )
@@ -206,8 +189,10 @@ def _decision_line(view: WindowView) -> str:
     return (" · " + ", ".join(parts)) if parts else ""
 
 
-def render_confirmation(view: WindowView, channel: str, notes: Sequence[str] = ()) -> str:
-    """The requester's ephemeral confirmation."""
+def render_confirmation(
+    view: WindowView, channel: str, notes: Sequence[str] = (), reader_zone: str | None = None
+) -> str:
+    """The requester's ephemeral confirmation; ``reader_zone`` is theirs, if known."""
     envs = ", ".join(f"`{e}`" for e in view.environment_names)
     is_id = channel[:1] in "CG" and channel.isupper()
     where = f"<#{channel}>" if is_id else f"#{channel.lstrip('#')}"
@@ -219,8 +204,8 @@ def render_confirmation(view: WindowView, channel: str, notes: Sequence[str] = (
     else:
         text = (
             f":memo: *{view.number}* requested: merges off on {envs}\n"
-            f"from {local_and_utc(view.starts_at, view.time_zone)}\n"
-            f"to {local_and_utc(view.ends_at, view.time_zone)} "
+            f"from {moment(view.starts_at, view.time_zone, reader_zone)}\n"
+            f"to {moment(view.ends_at, view.time_zone, reader_zone)} "
             f"({format_duration(view.duration)}).\nAn approver must agree in {where} before the "
             "start, or the request expires."
         )

@@ -22,7 +22,8 @@ from bot.slack import ids
 from bot.slack.button_values import WindowButton
 from bot.slack.kit import Block, actions, button, context, header, section
 from bot.slack.overview import SECTION_LIMIT, status_line, window_line
-from bot.slack.text import escape, shorten, slack_time, user
+from bot.slack.text import escape, list_time, shorten, user
+from bot.slack.window_buttons import window_button
 
 S = WindowState
 MAX_BLOCKS = 100  # Slack's limit for a view
@@ -32,33 +33,23 @@ RECENT_SHOWN = 5
 DIVIDER: Block = {"type": "divider"}
 
 
-def _button(
-    action_id: str,
-    text: str,
-    window_id: int,
-    style: str | None = None,
-    shown_end: datetime | None = None,
-) -> Block:
-    return button(action_id, text, WindowButton.showing(window_id, shown_end).encode(), style)
-
-
 def _buttons(view: WindowView, board: HomeBoard, viewer: str) -> list[Block]:
     """The buttons ``viewer`` may press for ``view``, and no others."""
     envs, requester = view.environment_names, view.requester_id
     if view.state in HOLDING and board.may_manage(envs, requester, viewer):
         return [
-            _button(ids.EXTEND_60, "Extend 1h", view.id, shown_end=view.ends_at),
-            _button(ids.REENABLE, "Re-enable now", view.id, "primary"),
+            window_button(ids.EXTEND_60, "Extend 1h", view, shown_end=view.ends_at),
+            window_button(ids.REENABLE, "Re-enable now", view, "primary"),
         ]
     if view.state == S.REQUESTED and board.may_decide(envs, requester, viewer):
         return [
-            _button(ids.APPROVE, "Approve", view.id, "primary"),
-            _button(ids.DENY, "Deny", view.id, "danger"),
+            window_button(ids.APPROVE, "Approve", view, "primary"),
+            window_button(ids.DENY, "Deny", view, "danger"),
         ]
     if view.state == S.REQUESTED and viewer == requester:
-        return [_button(ids.CANCEL, "Withdraw", view.id, "danger")]
+        return [window_button(ids.CANCEL, "Withdraw", view, "danger")]
     if view.state == S.APPROVED and board.may_manage(envs, requester, viewer):
-        return [_button(ids.CANCEL, "Cancel", view.id, "danger")]
+        return [window_button(ids.CANCEL, "Cancel", view, "danger")]
     return []
 
 
@@ -179,7 +170,7 @@ def _series(board: HomeBoard, viewer: str) -> list[Block]:
     ][:MAX_SERIES_DECISIONS]
     for view in deciding:
         value = WindowButton.showing(view.id).encode()
-        blocks.append(section(_clip(series_line(view))))
+        blocks.append(section(_clip(series_line(view, board.now))))
         blocks.append(
             actions(
                 f"home_series_{view.id}",
@@ -187,7 +178,7 @@ def _series(board: HomeBoard, viewer: str) -> list[Block]:
                 button(ids.SERIES_DENY, "Deny", value, "danger"),
             )
         )
-    others = [series_line(s) for s in board.series if s not in deciding]
+    others = [series_line(s, board.now) for s in board.series if s not in deciding]
     if others:
         blocks.append(section(_lines(others, "series", "`/sis-maint series list`")))
     elif not deciding:
@@ -195,7 +186,7 @@ def _series(board: HomeBoard, viewer: str) -> list[Block]:
     return blocks
 
 
-def series_line(view: SeriesView) -> str:
+def series_line(view: SeriesView, now: datetime) -> str:
     """``S-1 `prod` · every Saturday at 02:30 for 1h · next: ... (MW-4, approved)``."""
     envs = ", ".join(f"`{e}`" for e in view.environments)
     text = f"*{view.number}* {envs} · {escape(view.recurrence.describe())} · "
@@ -203,7 +194,7 @@ def series_line(view: SeriesView) -> str:
     if view.reason:
         text += f" — {escape(shorten(view.reason, 80))}"
     nxt = view.upcoming[0] if view.upcoming else None
-    when = slack_time(nxt.occurrence.start, view.recurrence.zone) if nxt else None
+    when = list_time(nxt.occurrence.start, view.recurrence.zone, now) if nxt else None
     if view.state == SeriesState.REQUESTED:
         first = f"; first {when}" if when else ""
         return text + f"\n    waiting for an approver: nothing is scheduled until then{first}"
@@ -228,7 +219,8 @@ def blackout_line(period: Blackout, now: datetime) -> str:
     """One period and what it means next: refused now until its end, or from its start."""
     source = "configuration file" if period.from_config else period.key
     name = f"*{escape(period.name)}* ({source}) · {escape(period.where())}"
-    start, end = slack_time(period.starts_at, period.zone), slack_time(period.ends_at, period.zone)
+    start = list_time(period.starts_at, period.zone, now)
+    end = list_time(period.ends_at, period.zone, now)
     if period.starts_at <= now:
         return f":no_entry: {name}\n    in force now: no window may be requested until {end}"
     return f":calendar: {name}\n    {start} to {end}: a window in it will be refused"

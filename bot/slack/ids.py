@@ -12,6 +12,8 @@ BLOCK_DECISION = "window_decision"
 EXTEND_30 = "window_extend_30m"
 EXTEND_60 = "window_extend_1h"
 REENABLE = "window_reenable"
+# End now, on the approval card of a window that holds merges off (ends it as Re-enable does).
+END_NOW = "window_end_now"
 BLOCK_END_CHOICES = "window_end_choices"
 # What each extend button adds, in minutes.
 EXTEND_MINUTES = {EXTEND_30: 30, EXTEND_60: 60}

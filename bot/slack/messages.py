@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
 
 from bot.domain.states import WindowState
 from bot.services.reports import Report, ReportKind
 from bot.services.views import WindowView
 from bot.slack import ids
-from bot.slack.button_values import WindowButton, WindowEnvironmentButton
+from bot.slack.button_values import WindowEnvironmentButton
 from bot.slack.kit import Block, section
-from bot.slack.text import escape, local_and_utc, slack_time, user
+from bot.slack.text import escape, slack_time, user
+from bot.slack.window_buttons import window_button
 from coursedog.models import MergeRun, Schedule
 
 S = WindowState
@@ -208,35 +208,24 @@ def _off_words(after: Schedule | None) -> dict[str, str]:
     return {"what": "merges are off", "them": "them", "how": "meanwhile"}
 
 
-def end_choices(window_id: int, ends_at: datetime | None = None) -> Block:
-    """Extend 30m / Extend 1h / Re-enable now; Extend carries the end it extends."""
-
-    def button(action_id: str, text: str, style: str | None = None) -> dict[str, Any]:
-        shown = ends_at if action_id in ids.EXTEND_MINUTES else None
-        element: dict[str, Any] = {
-            "type": "button",
-            "action_id": action_id,
-            "text": {"type": "plain_text", "text": text},
-            "value": WindowButton.showing(window_id, shown).encode(),
-        }
-        if style:
-            element["style"] = style
-        return element
-
+def end_choices(view: WindowView) -> Block:
+    """Extend 30m / Extend 1h / Re-enable now; Extend carries the end it extends, and
+    Re-enable asks for confirmation first."""
+    shown = view.ends_at
     return {
         "type": "actions",
         "block_id": ids.BLOCK_END_CHOICES,
         "elements": [
-            button(ids.EXTEND_30, "Extend 30m"),
-            button(ids.EXTEND_60, "Extend 1h"),
-            button(ids.REENABLE, "Re-enable now", "primary"),
+            window_button(ids.EXTEND_30, "Extend 30m", view, shown_end=shown),
+            window_button(ids.EXTEND_60, "Extend 1h", view, shown_end=shown),
+            window_button(ids.REENABLE, "Re-enable now", view, "primary"),
         ],
     }
 
 
 def with_choices(view: WindowView, text: str) -> list[Block]:
     """A message and the end-choice buttons under it."""
-    return [section(text), end_choices(view.id, view.ends_at)]
+    return [section(text), end_choices(view)]
 
 
 def _envs(view: WindowView) -> str:
@@ -358,7 +347,7 @@ def extended(view: WindowView, actor: str, by: str) -> str:
     assert view.ends_at is not None
     return (
         f":heavy_plus_sign: {user(actor)} extended {view.number} by {by}; it now ends at "
-        f"{local_and_utc(view.ends_at, view.time_zone)}."
+        f"{slack_time(view.ends_at, view.time_zone)}."
     )
 
 

@@ -31,6 +31,7 @@ from bot.slack.messages import (
     save_state_choices,
     switched_back_on,
 )
+from bot.slack.people import SlackPeople
 from bot.slack.requester_dms import render as render_news
 from bot.slack.text import user
 
@@ -73,9 +74,12 @@ class SlackNotifier:
         merge_settings: Mapping[str, str] | None = None,
         drivers: Mapping[str, str] | None = None,
         on_change: Callable[[], None] | None = None,
+        people: SlackPeople | None = None,
     ) -> None:
         """``drivers``: how each environment is switched, as cards show it; ``on_change``:
-        called after a card changed (the App Home re-publishes for its viewers)."""
+        called after a card changed (the App Home re-publishes for its viewers); ``people``:
+        whose time zones say whether a card adds the environment's own time."""
+        self._people = people
         self._drivers = dict(drivers or {})
         self._nightly = nightly
         # Environment -> link to its Merge Settings page.
@@ -331,8 +335,18 @@ class SlackNotifier:
         if overlaps is None:
             overlaps = self._windows.overlaps(view)
         return render_card(
-            view, self._labels, now, [warning] if warning else [], overlaps, drivers=self._drivers
+            view,
+            self._labels,
+            now,
+            [warning] if warning else [],
+            overlaps,
+            drivers=self._drivers,
+            reader_zone=self._people.zone(view.requester_id) if self._people else None,
         )
+
+    def known_zone(self, user_id: str) -> str | None:
+        """The time zone of ``user_id`` if Slack has told it already (never waits for Slack)."""
+        return self._people.known_zone(user_id) if self._people else None
 
 
 def _slack_error(exc: Exception) -> str:

@@ -11,7 +11,7 @@ from bot.services.views import SYSTEM, WindowView, ended_clause
 from bot.slack.blocks import is_overdue
 from bot.slack.event_words import event_words
 from bot.slack.kit import Block, context, header, section
-from bot.slack.text import escape, shorten, slack_time, user
+from bot.slack.text import escape, list_time, shorten, slack_time, user
 
 SECTION_LIMIT = 2900  # Slack allows 3,000 characters in a section's text
 DETAIL_LIMIT = 200  # of an event's detail in the history, so a screen holds several events
@@ -28,7 +28,7 @@ def status_line(status: EnvironmentStatus, now: datetime) -> str:
         live = f":large_green_circle: {status.live.describe()}"
     lines = [live]
     for view in status.holders:
-        until = slack_time(view.ends_at, view.time_zone) if view.ends_at else "its end"
+        until = list_time(view.ends_at, view.time_zone, now) if view.ends_at else "its end"
         overdue = " — *overdue*" if is_overdue(view, now) else ""
         lines.append(
             f"Held off by *{view.number}* ({view.state}) until {until}{overdue}; "
@@ -57,12 +57,12 @@ def window_line(view: WindowView, now: datetime) -> str:
     """One window in a list."""
     envs = ", ".join(f"`{e}`" for e in view.environment_names)
     if view.starts_at and view.ended_at:  # when it ended, and the plan if that differed
-        start, end = (slack_time(t, view.time_zone) for t in (view.starts_at, view.ended_at))
+        start, end = (list_time(t, view.time_zone, now) for t in (view.starts_at, view.ended_at))
         when = f"{start} → {end}"
         if view.ended_off_plan and view.ends_at:
-            when += f" (planned end {slack_time(view.ends_at, view.time_zone)})"
+            when += f" (planned end {list_time(view.ends_at, view.time_zone, now)})"
     elif view.starts_at and view.ends_at:
-        start, end = (slack_time(t, view.time_zone) for t in (view.starts_at, view.ends_at))
+        start, end = (list_time(t, view.time_zone, now) for t in (view.starts_at, view.ends_at))
         when = f"{start} → {end}"
     else:
         when = f"{format_duration(view.duration)} from approval"
@@ -85,14 +85,14 @@ def render_windows(groups: Mapping[str, Sequence[WindowView]], now: datetime) ->
 
 
 def render_history(
-    entries: Sequence[HistoryEntry], environment: str | None, zone: str
+    entries: Sequence[HistoryEntry], environment: str | None, zone: str, now: datetime
 ) -> list[Block]:
     """The newest audit events, newest first, in as few sections as fit."""
     title = f"History of {environment}" if environment else "History"
     if not entries:
         return [header(title), context("Nothing has happened yet.")]
     lines = [
-        f"{slack_time(e.at, zone)} · "
+        f"{list_time(e.at, zone, now)} · "
         + ("system" if e.actor == SYSTEM else user(e.actor))
         + f" · {event_words(e.action)}"
         + (f" · MW-{e.window_id}" if e.window_id else "")

@@ -13,7 +13,7 @@ from bot.services.series_view import OccurrenceLine, SeriesView, ended_clause
 from bot.slack import ids
 from bot.slack.button_values import WindowButton
 from bot.slack.kit import Block, actions, button, context, header, section
-from bot.slack.text import escape, local_and_utc, local_time, slack_time, user
+from bot.slack.text import escape, list_time, slack_time, user
 
 _STATE_LINE = {
     SeriesState.REQUESTED: ":hourglass_flowing_sand: Waiting for an approver",
@@ -30,8 +30,8 @@ def series_card_text(view: SeriesView) -> str:
 
 
 def occurrence_text(line: OccurrenceLine, zone: str) -> str:
-    """``Sat 12 Dec 2026 02:30 EST (UTC-05:00) = ... (MW-4)`` and any note."""
-    text = local_and_utc(line.occurrence.start, zone)
+    """The occurrence's start as Slack shows it, its window (``MW-4, approved``) and any note."""
+    text = slack_time(line.occurrence.start, zone)
     if line.window_id is not None:
         text += f" (MW-{line.window_id}, {line.window_state})"
     if line.occurrence.note:
@@ -119,17 +119,17 @@ def render_series_confirmation(view: SeriesView, channel: str) -> str:
     return "\n".join(lines)
 
 
-def render_series_list(views: Sequence[SeriesView]) -> list[Block]:
+def render_series_list(views: Sequence[SeriesView], now: datetime) -> list[Block]:
     """Series waiting for a decision or running, with their next occurrences."""
     blocks: list[Block] = [header("Recurring series")]
     if not views:
         blocks.append(context("No recurring series."))
     for view in views:
-        blocks.append(section(series_line(view)))
+        blocks.append(section(series_line(view, now)))
     return blocks
 
 
-def series_line(view: SeriesView) -> str:
+def series_line(view: SeriesView, now: datetime) -> str:
     """One series in a list, with its next occurrences."""
     envs = ", ".join(f"`{e}`" for e in view.environments)
     reason = f" — {escape(view.reason[:120])}" if view.reason else ""
@@ -140,11 +140,11 @@ def series_line(view: SeriesView) -> str:
     zone = view.recurrence.zone
     for line in view.upcoming:
         window = f" · MW-{line.window_id} ({line.window_state})" if line.window_id else ""
-        text += f"\n    next: {slack_time(line.occurrence.start, zone)}{window}"
+        text += f"\n    next: {list_time(line.occurrence.start, zone, now)}{window}"
     return text
 
 
-def render_blackouts(periods: Sequence[Blackout]) -> list[Block]:
+def render_blackouts(periods: Sequence[Blackout], now: datetime) -> list[Block]:
     """Blackout periods that have not ended, earliest first."""
     blocks: list[Block] = [header("Blackout periods")]
     if not periods:
@@ -153,8 +153,9 @@ def render_blackouts(periods: Sequence[Blackout]) -> list[Block]:
         source = "configuration file" if period.from_config else f"*{period.key}*"
         blocks.append(
             section(
-                f"{source} · *{escape(period.name)}* · {local_time(period.starts_at, period.zone)}"
-                f" to {local_time(period.ends_at, period.zone)} · {period.where()}"
+                f"{source} · *{escape(period.name)}* · "
+                f"{list_time(period.starts_at, period.zone, now)} to "
+                f"{list_time(period.ends_at, period.zone, now)} · {period.where()}"
             )
         )
     blocks.append(
@@ -181,7 +182,7 @@ def blacked_out(series: SeriesView, occurrence: Occurrence, period: Blackout) ->
     """In the series' thread: an occurrence left out because of a blackout period."""
     return (
         f":no_entry_sign: The occurrence of {series.number} on "
-        f"{local_time(occurrence.start, series.recurrence.zone)} is skipped: it falls in the "
+        f"{slack_time(occurrence.start, series.recurrence.zone)} is skipped: it falls in the "
         f"blackout period {escape(period.describe())}. An approver can schedule it as a "
         "single window with `--override <reason>`."
     )

@@ -6,13 +6,14 @@ import re
 from datetime import datetime
 
 from bot.domain.actors import api_token_of
-from bot.domain.timefmt import local_and_utc, local_time
+from bot.domain.timefmt import local_time, same_clock, this_year, wall_clock
 
 __all__ = [
     "command_text",
     "escape",
-    "local_and_utc",
+    "list_time",
     "local_time",
+    "moment",
     "shorten",
     "slack_time",
     "user",
@@ -81,11 +82,34 @@ def shorten(text: str, limit: int) -> str:
     return cut.rstrip(" ,;:.-") + "…"
 
 
+def _date(when: datetime, tokens: str, fallback: str) -> str:
+    return f"<!date^{int(when.timestamp())}^{tokens}|{fallback}>"
+
+
 def slack_time(when: datetime, zone: str) -> str:
-    """A Slack date token: each reader sees their own zone; the fallback is the window's zone."""
-    return (
-        f"<!date^{int(when.timestamp())}^{{date_short_pretty}} {{time}}|{local_time(when, zone)}>"
+    """A moment as Slack shows it, each reader in their own zone ("Dec 7, 2026 4:18 AM",
+    or "today 4:18 AM"); the fallback, for where Slack cannot format it, is in ``zone``."""
+    return _date(when, "{date_short_pretty} {time}", local_time(when, zone))
+
+
+def list_time(when: datetime, zone: str, now: datetime) -> str:
+    """A moment in a list (windows, App Home, history): Slack leaves the year out when it is
+    this year for the reader ("Monday, December 7th 4:18 AM"), and so does the fallback."""
+    return _date(
+        when,
+        "{day_divider_pretty} {time}",
+        local_time(when, zone, year=not this_year(when, now, zone)),
     )
+
+
+def moment(when: datetime, zone: str, reader_zone: str | None) -> str:
+    """A moment on the card or a confirmation: Slack's date, and the environment's own wall
+    time beside it, compactly, when the reader's clock reads otherwise there or the bot does
+    not know the reader's zone."""
+    shown = slack_time(when, zone)
+    if reader_zone is not None and same_clock(when, zone, reader_zone):
+        return shown
+    return f"{shown} _({wall_clock(when, zone)}, {zone})_"
 
 
 def user(user_id: str) -> str:

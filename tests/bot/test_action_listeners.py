@@ -27,6 +27,7 @@ BUTTONS = (
     ids.EXTEND_30,
     ids.EXTEND_60,
     ids.REENABLE,
+    ids.END_NOW,
     ids.CANCEL,
     ids.SAVE_STATE_RESTORE,
     ids.SAVE_STATE_LEAVE,

@@ -5,7 +5,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from slack_sdk.models.blocks import Block
+from slack_sdk.errors import SlackObjectFormationError
+from slack_sdk.models.blocks import Block, ConfirmObject
 
 from bot.config import parse_settings
 from bot.domain.blackouts import Blackout
@@ -32,7 +33,7 @@ from bot.slack.series_blocks import (
     render_series_list,
     series_card_text,
 )
-from bot.slack.text import escape, local_time, slack_time
+from bot.slack.text import escape, list_time, local_time, slack_time
 from coursedog.models import Schedule
 from tests.harness import settings_document
 
@@ -108,7 +109,7 @@ def test_an_ended_window_shows_when_it_ended_and_the_plan_it_left() -> None:
     assert f"*Ended*\\n{slack_time(early, 'America/Chicago')}" in card and "*End*" not in card
     assert f"planned for {slack_time(ended.ends_at, 'America/Chicago')}" in card
     listed = str(render_windows({"recent": [ended]}, NOW))
-    assert f"→ {slack_time(early, 'America/Chicago')} (planned end " in listed
+    assert f"→ {list_time(early, 'America/Chicago', NOW)} (planned end " in listed
 
     on_time = replace(ended, ended_at=ended.ends_at + timedelta(seconds=20))
     assert "planned" not in str(render_card(on_time, LABELS, NOW))
@@ -194,7 +195,7 @@ def test_status_list_and_history_blocks_are_valid() -> None:
     groups = {"active": [view(WindowState.ACTIVE)] * 15, "upcoming": [], "recent": []}
     assert_valid(render_windows(groups, NOW))
     entries = [HistoryEntry(NOW, "U0REQUEST1", "requested", 3, "prod", "x" * 200)] * 50
-    blocks = render_history(entries, "prod", "America/Chicago")
+    blocks = render_history(entries, "prod", "America/Chicago", NOW)
     assert_valid(blocks)
     assert len(blocks) > 2  # long histories are split across sections under Slack's limit
 
@@ -246,20 +247,20 @@ def test_a_series_card_says_why_the_bot_withdrew_it() -> None:
 
 def test_series_card_shows_moved_occurrences_windows_and_skips() -> None:
     text = str(render_series_card(series(SeriesState.APPROVED), LABELS, timedelta(days=7)))
-    assert "Sun 7 Mar 2027 02:30 CST (UTC-06:00) = 2027-03-07 08:30 UTC (MW-4, approved)" in text
+    assert "Sun 7 Mar 2027 02:30 CST (UTC-06:00)> (MW-4, approved)" in text
     assert "Sun 14 Mar 2027 03:30 CDT" in text and "02:30 does not exist" in text
     assert "Skipped: Sun 28 Mar 2027" in text and "overridden by <@U0APPROVE1>" in text
 
 
 def test_series_list_blackouts_and_occurrence_lines_are_valid() -> None:
-    assert_valid(render_series_list([series(SeriesState.APPROVED)] * 10))
-    assert_valid(render_series_list([]))
+    assert_valid(render_series_list([series(SeriesState.APPROVED)] * 10, NOW))
+    assert_valid(render_series_list([], NOW))
     period = Blackout("B-3", "Grades", NOW, NOW + timedelta(days=1), "America/Chicago")
     configured = Blackout("config:Reg", "Reg", NOW, NOW + timedelta(days=2), "America/Chicago")
-    text = str(render_blackouts([configured, period]))
-    assert_valid(render_blackouts([configured, period]))
+    text = str(render_blackouts([configured, period], NOW))
+    assert_valid(render_blackouts([configured, period], NOW))
     assert "configuration file · *Reg*" in text and "*B-3* · *Grades*" in text
-    assert_valid(render_blackouts([]))
+    assert_valid(render_blackouts([], NOW))
     occurrence = replace(
         view(WindowState.APPROVED),
         series_id=2,
@@ -285,9 +286,75 @@ def test_overlaps_beyond_the_count_are_said_to_be_at_least_so_many() -> None:
     assert f"; and at least {COUNTED - SHOWN} more." in many[-1]
 
 
+def card_buttons(blocks: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {e["action_id"]: e for b in blocks if b["type"] == "actions" for e in b["elements"]}
+
+
+DESTRUCTIVE = {ids.END_NOW, ids.REENABLE, ids.DENY, ids.CANCEL}
+
+
+def assert_confirms_valid(buttons: dict[str, dict[str, Any]]) -> None:
+    """Each destructive button asks first, with a dialog Slack accepts; no other button does."""
+    for action_id, button in buttons.items():
+        if action_id not in DESTRUCTIVE:
+            assert "confirm" not in button, action_id
+            continue
+        dialog = button["confirm"]
+        assert dialog["style"] == "danger"
+        assert {
+            k: dialog[k]["type"] for k in ("title", "text", "confirm", "deny")
+        } == dict.fromkeys(("title", "text", "confirm", "deny"), "plain_text")
+        ConfirmObject(**dialog).validate_json()
+        assert "MW-3" in dialog["title"]["text"] and "prod" in dialog["text"]["text"]
+
+
+@pytest.mark.parametrize(
+    ("state", "expected"),
+    [
+        (WindowState.REQUESTED, [ids.APPROVE, ids.DENY, ids.CANCEL]),
+        (WindowState.APPROVED, [ids.CANCEL]),
+        (WindowState.ACTIVE, [ids.EXTEND_60, ids.END_NOW]),
+        (WindowState.FAILED, [ids.EXTEND_60, ids.END_NOW]),
+        (WindowState.ENDED, []),
+        (WindowState.DENIED, []),
+        (WindowState.CANCELLED, []),
+        (WindowState.EXPIRED, []),
+    ],
+)
+def test_the_card_keeps_the_buttons_that_apply_and_destructive_ones_ask_first(
+    state: WindowState, expected: list[str]
+) -> None:
+    shown = view(state)
+    blocks = render_card(shown, LABELS, NOW)
+    assert_valid(blocks)
+    buttons = card_buttons(blocks)
+    assert list(buttons) == expected
+    assert_confirms_valid(buttons)
+    if ids.EXTEND_60 in buttons:  # Extend carries the end it extends; the others only the window
+        assert shown.ends_at is not None
+        assert buttons[ids.EXTEND_60]["value"] == f"3@{int(shown.ends_at.timestamp())}"
+    assert all(b["value"] == "3" for a, b in buttons.items() if a != ids.EXTEND_60)
+
+
+def test_the_thread_end_choices_ask_before_re_enabling() -> None:
+    active = view(WindowState.ACTIVE)
+    buttons = card_buttons([messages.end_choices(active)])
+    assert list(buttons) == [ids.EXTEND_30, ids.EXTEND_60, ids.REENABLE]
+    assert_confirms_valid(buttons)
+    assert buttons[ids.REENABLE]["confirm"]["confirm"]["text"] == "Re-enable now"
+
+
+def test_a_confirm_too_long_for_slack_is_refused_by_the_check() -> None:
+    # The check above can fail: Slack caps a dialog's text at 300 characters.
+    dialog = card_buttons(render_card(view(WindowState.ACTIVE), LABELS, NOW))[ids.END_NOW]
+    too_long = {**dialog["confirm"], "text": {"type": "plain_text", "text": "x" * 301}}
+    with pytest.raises(SlackObjectFormationError):
+        ConfirmObject(**too_long).validate_json()
+
+
 def test_extend_buttons_carry_the_end_they_extend_and_parse_back() -> None:
     end = datetime(2026, 12, 6, 7, 0, tzinfo=UTC)
-    block = messages.end_choices(7, end)
+    block = messages.end_choices(replace(view(WindowState.ACTIVE), id=7, ends_at=end))
     values = {e["action_id"]: e["value"] for e in block["elements"]}
     stamp = int(end.timestamp())
     assert values == {ids.EXTEND_30: f"7@{stamp}", ids.EXTEND_60: f"7@{stamp}", ids.REENABLE: "7"}

@@ -56,7 +56,9 @@ def test_an_action_without_words_is_shown_with_spaces() -> None:
 def test_history_uses_the_words_and_cuts_a_long_detail_between_words() -> None:
     detail = "found nightly on, realtime on; " + "restores what was last seen " * 20
     entry = HistoryEntry(NOW, "system", "baseline_recorded", 3, "prod", detail)
-    text = str(render_history([entry], "prod", "America/Chicago"))
+    text = str(
+        render_history([entry], "prod", "America/Chicago", datetime(2026, 12, 5, tzinfo=UTC))
+    )
     assert "noted the switches to restore afterwards · MW-3" in text
     assert "baseline recorded" not in text
     shown = text.split(" · `prod` · ")[1].split("'", maxsplit=1)[0]

@@ -187,7 +187,7 @@ def test_deny_opens_a_modal_whose_reason_reaches_the_requester(bot: Bot) -> None
     field = modal["blocks"][-1]
     assert field["block_id"] == ids.B_DENY_REASON and field["optional"] is True
     assert field["element"]["max_length"] == REASON_LIMIT
-    assert dms(bot) == [] and buttons(bot.card(1)) == [ids.APPROVE, ids.DENY]  # not yet
+    assert dms(bot) == [] and buttons(bot.card(1)) == [ids.APPROVE, ids.DENY, ids.CANCEL]
     with bot.runtime.sessions.begin() as session:
         assert session.get(Window, 1).state == "requested"  # type: ignore[union-attr]
 

@@ -47,7 +47,7 @@ def test_request_approve_and_switch_off_then_end_restores_baseline(bot: Bot) -> 
     text = str(card.blocks)
     for expected in ("MW-1", "Production", "Banner patch", f"<@{REQUESTER}>"):
         assert expected in text
-    assert buttons(card) == [ids.APPROVE, ids.DENY]
+    assert buttons(card) == [ids.APPROVE, ids.DENY, ids.CANCEL]
     assert bot.sim.school("state_u_prod").schedule.nightly is True
 
     assert bot.click(APPROVER, ids.APPROVE, "1").status_code == 200
@@ -55,7 +55,9 @@ def test_request_approve_and_switch_off_then_end_restores_baseline(bot: Bot) -> 
     prod = bot.sim.school("state_u_prod")
     assert (prod.nightly, prod.realtime) == (False, False)
     card = bot.card(1)
-    assert buttons(card) == [] and f"Approved by <@{APPROVER}>" in str(card.blocks)
+    assert buttons(card) == [ids.EXTEND_60, ids.END_NOW] and f"Approved by <@{APPROVER}>" in str(
+        card.blocks
+    )
     thread = "\n".join(bot.thread(1))
     assert "switched off and verified" in thread
     assert "Was nightly on, real-time on" in thread
@@ -221,7 +223,7 @@ def test_only_an_approver_other_than_the_requester_may_decide(
     assert bot.click(user, ids.APPROVE, "1").status_code == 200
     assert bot.settle()
     assert any(expected in r["text"] for r in bot.responses())
-    assert buttons(bot.card(1)) == [ids.APPROVE, ids.DENY]
+    assert buttons(bot.card(1)) == [ids.APPROVE, ids.DENY, ids.CANCEL]
     assert bot.sim.school("state_u_prod").writes == 0
 
 

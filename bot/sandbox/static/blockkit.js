@@ -70,6 +70,10 @@
     tokens.date_pretty = tokens.date;
     tokens.date_short_pretty = tokens.date_short;
     tokens.date_long_pretty = tokens.date_long;
+    // Without the year when it is this year (lists use it).
+    tokens.day_divider_pretty = when.getFullYear() === new Date().getFullYear()
+      ? day({ weekday: "long", month: "long", day: "numeric" })
+      : tokens.date_long;
     let known = true;
     const text = format.replace(/\{(\w+)\}/g, (m, name) => {
       if (!(name in tokens)) known = false;
@@ -171,13 +175,43 @@
     node.dataset.actionId = element.action_id || "";
     if (element.url) node.title = element.url;
     node.addEventListener("click", () => {
-      const c = element.confirm;
-      const question = c && [plain(c.title), c.text && c.text.text].filter(Boolean).join("\n\n");
-      if (c && !window.confirm(question)) return;
-      ctx.onPress(blockIndex, elementIndex, node);
+      if (!element.confirm) return ctx.onPress(blockIndex, elementIndex, node);
+      askFirst(element.confirm, ctx).then((yes) => {
+        if (yes) ctx.onPress(blockIndex, elementIndex, node);
+      });
     });
     if (!ctx.onPress) node.disabled = true;
     return node;
+  }
+
+  // A button's confirm object, asked as Slack asks it: a dialog with its title, its text, and
+  // its own confirm and deny buttons. Nothing is sent unless the confirm button is pressed.
+  function askFirst(confirm, ctx) {
+    return new Promise((resolve) => {
+      const dialog = el("dialog", "bk-confirm");
+      dialog.setAttribute("aria-labelledby", "bk-confirm-title");
+      const title = dialog.appendChild(el("h2", "bk-confirm-title", plain(confirm.title)));
+      title.id = "bk-confirm-title";
+      dialog.appendChild(el("div", "bk-confirm-text")).append(textObject(confirm.text, ctx));
+      const row = dialog.appendChild(el("div", "bk-confirm-buttons"));
+      const no = row.appendChild(el("button", "bk-button", plain(confirm.deny) || "Cancel"));
+      const style = confirm.style === "danger" ? "danger" : "primary";
+      const yes = row.appendChild(el("button", `bk-button ${style}`, plain(confirm.confirm) || "Yes"));
+      no.type = yes.type = "button";
+      let answer = false;
+      no.addEventListener("click", () => dialog.close());
+      yes.addEventListener("click", () => {
+        answer = true;
+        dialog.close();
+      });
+      dialog.addEventListener("close", () => {
+        dialog.remove();
+        resolve(answer);
+      });
+      document.body.append(dialog);
+      dialog.showModal();
+      no.focus();
+    });
   }
 
   function element(item, ctx, blockIndex, elementIndex) {

@@ -126,6 +126,7 @@ CLICKS: dict[str, Click] = {
     ids.EXTEND_30: _on_window(_extend),
     ids.EXTEND_60: _on_window(_extend),
     ids.REENABLE: _on_window(_reenable),
+    ids.END_NOW: _on_window(_reenable),
     ids.CANCEL: _on_window(_cancel),
     ids.SAVE_STATE_RESTORE: _save_state,
     ids.SAVE_STATE_LEAVE: _save_state,

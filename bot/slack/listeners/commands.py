@@ -126,7 +126,11 @@ def _start(deps: SlackDeps, io: _Io, parsed: StartCommand) -> None:
         reason=parsed.reason,
         override=parsed.override,
     )
-    text = render_confirmation(requested.view, deps.settings.approvals_channel)
+    text = render_confirmation(
+        requested.view,
+        deps.settings.approvals_channel,
+        reader_zone=deps.notifier.known_zone(io.user),
+    )
     io.reply(_with_notes(requested, text))
     io.at_lull(lambda: post_card(deps, io.respond, requested))
 
@@ -142,7 +146,12 @@ def _schedule(deps: SlackDeps, io: _Io, parsed: ScheduleCommand) -> None:
         time_zone=parsed.when.start.zone,
         override=parsed.override,
     )
-    text = render_confirmation(requested.view, deps.settings.approvals_channel, parsed.notes)
+    text = render_confirmation(
+        requested.view,
+        deps.settings.approvals_channel,
+        parsed.notes,
+        reader_zone=deps.notifier.known_zone(io.user),
+    )
     io.reply(_with_notes(requested, text))
     io.at_lull(lambda: post_card(deps, io.respond, requested))
 
@@ -194,16 +203,19 @@ def _status(deps: SlackDeps, io: _Io, parsed: StatusCommand) -> None:
 
 def _list(deps: SlackDeps, io: _Io, parsed: ListCommand) -> None:
     groups = {which: deps.status.windows(which, limit=15) for which in parsed.which}
-    blocks = render_windows(groups, deps.clock.now())
+    now = deps.clock.now()
+    blocks = render_windows(groups, now)
     series = deps.series.listing() if "upcoming" in parsed.which else []
     if series:  # what recurs comes after the windows it already made
-        blocks += render_series_list(series)
+        blocks += render_series_list(series, now)
     io.ack(response_type="ephemeral", text=plain(blocks), blocks=blocks)
 
 
 def _history(deps: SlackDeps, io: _Io, parsed: HistoryCommand) -> None:
     entries = deps.status.history(parsed.environment, parsed.limit)
-    blocks = render_history(entries, parsed.environment, deps.settings.defaults.time_zone)
+    blocks = render_history(
+        entries, parsed.environment, deps.settings.defaults.time_zone, deps.clock.now()
+    )
     io.ack(response_type="ephemeral", text=plain(blocks), blocks=blocks)
 
 

@@ -32,7 +32,7 @@ from bot.slack.series_blocks import (
     render_series_confirmation,
     render_series_list,
 )
-from bot.slack.text import escape, local_and_utc, local_time, user
+from bot.slack.text import escape, slack_time, user
 
 HANDLED = (
     SeriesRequestCommand,
@@ -72,7 +72,7 @@ def handle(deps: SlackDeps, io: CommandIo, parsed: SeriesCommand | BlackoutComma
         case SeriesRequestCommand():
             _request(deps, io, parsed)
         case SeriesListCommand():
-            blocks = render_series_list(deps.series.listing())
+            blocks = render_series_list(deps.series.listing(), deps.clock.now())
             io.ack(response_type="ephemeral", text=plain(blocks), blocks=blocks)
         case SeriesSkipCommand():
             _skip(deps, io, parsed)
@@ -83,7 +83,7 @@ def handle(deps: SlackDeps, io: CommandIo, parsed: SeriesCommand | BlackoutComma
         case BlackoutAddCommand():
             _blackout_add(deps, io, parsed)
         case BlackoutListCommand():
-            blocks = render_blackouts(deps.blackouts.listing())
+            blocks = render_blackouts(deps.blackouts.listing(), deps.clock.now())
             io.ack(response_type="ephemeral", text=plain(blocks), blocks=blocks)
         case BlackoutRemoveCommand():
             period = deps.blackouts.remove(actor=io.user, blackout_id=parsed.blackout_id)
@@ -138,7 +138,7 @@ def _skip(deps: SlackDeps, io: CommandIo, parsed: SeriesSkipCommand) -> None:
     result = deps.series.skip(
         actor=io.user, series_id=parsed.series_id, day=parsed.day, window_id=parsed.window_id
     )
-    when = local_time(result.occurrence.start, result.series.recurrence.zone)
+    when = slack_time(result.occurrence.start, result.series.recurrence.zone)
     text = f":fast_forward: The occurrence of {result.series.number} on {when} is skipped."
     if result.cancelled is not None:
         text += f" {result.cancelled.number} is cancelled and Coursedog is told."
@@ -183,8 +183,8 @@ def _edit(deps: SlackDeps, io: CommandIo, parsed: SeriesEditCommand) -> None:
                 view,
                 f"moved:{view.id}:{int(view.starts_at.timestamp())}:{int(view.ends_at.timestamp())}",
                 f":pencil2: {user(io.user)} edited {series.number}: {view.number} now runs from "
-                f"{local_and_utc(view.starts_at, view.time_zone)} to "
-                f"{local_and_utc(view.ends_at, view.time_zone)}.",
+                f"{slack_time(view.starts_at, view.time_zone)} to "
+                f"{slack_time(view.ends_at, view.time_zone)}.",
             )
             deps.notifier.refresh_card(view)
         deps.series_notices.in_thread(

@@ -72,7 +72,9 @@ def register(app: App, deps: SlackDeps, later: Later) -> None:
             # The card first: without it nobody can approve; post_card withdraws and explains.
             with answering_errors(tell):
                 post_card(deps, tell, requested)
-            tell(text=render_confirmation(requested.view, deps.settings.approvals_channel))
+            zone = deps.notifier.known_zone(user)  # looked up as the card was drawn
+            channel = deps.settings.approvals_channel
+            tell(text=render_confirmation(requested.view, channel, reader_zone=zone))
 
         later.when_quiet(tell, announce)
 

@@ -153,9 +153,20 @@ def test_request_approve_as_someone_else_switches_off_then_end_restores(page: An
     expect(page.locator("#modal-backdrop")).to_be_hidden()
     expect(thread).to_contain_text("@Alex Morgan sent the notice to Coursedog")
 
+    # The card keeps End now, which asks first: backing out of the dialog sends nothing.
     be(page, RILEY)
-    type_command(page, "/sis-maint end MW-1")
-    expect(page.locator("article.ephemeral").filter(has_text="Ending MW-1")).to_be_visible()
+    card.get_by_role("button", name="End now").click()
+    dialog = page.get_by_role("dialog", name="End MW-1 now?")
+    expect(dialog).to_contain_text("Merges on prod are switched back on now")
+    dialog.get_by_role("button", name="Keep it").click()
+    expect(dialog).to_have_count(0)
+    page.wait_for_timeout(500)  # a click sent by mistake would have reached the bot by now
+    expect(switch(page, "prod", "nightly")).to_have_text("off")
+    expect(card.get_by_role("button", name="End now")).to_be_enabled()
+    card.get_by_role("button", name="End now").click()
+    page.get_by_role("dialog", name="End MW-1 now?").get_by_role("button", name="End now").click()
+    expect(card.get_by_role("button", name="End now")).to_have_count(0)
+    expect(card.locator(".thread")).to_contain_text("MW-1 ended by @Riley Chen")
     expect(switch(page, "prod", "nightly")).to_have_text("on")
     expect(switch(page, "prod", "realtime")).to_have_text("on")
     expect(card.locator(".thread")).to_contain_text("schedule restored and verified")
