@@ -20,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 Loc = tuple[str | int, ...]
+KEY = "[key]"  # pydantic's last part of the location of a table entry's bad name
 
 _TYPES = {
     "string_type": "text in quotes",
@@ -73,9 +74,13 @@ def explain(exc: ValidationError, data: Mapping[str, Any], model: type[BaseModel
         if loc in renamed.values():
             continue  # "missing": said with the misspelling that stands for it
         message = _message(loc, errors, model, renamed.get(loc))
-        # An unknown key is named in the message; the place is its table.
-        place = loc[:-1] if errors[0]["type"] == "extra_forbidden" else loc
-        lines.append(f"{where(place, data)}: {message}")
+        if loc[-1:] == (KEY,):  # the name of a table's entry, as [environments."Prod Env"]
+            place = f"{where(loc[:-2], data)} {_dotted(loc[-2:-1])}"
+        elif errors[0]["type"] == "extra_forbidden":  # named in the message: say its table
+            place = where(loc[:-1], data)
+        else:
+            place = where(loc, data)
+        lines.append(f"{place}: {message}")
     return lines
 
 
@@ -182,9 +187,9 @@ def _message(
 
 
 def _field_name(loc: Loc) -> str:
+    if loc[-1:] == (KEY,):
+        loc = loc[:-2]  # an entry's name: what the table's names must look like
     names = [part for part in loc if isinstance(part, str)]
-    if len(loc) >= 2 and loc[0] == "environments" and len(loc) == 2:
-        return "environments"  # the environment's own name
     return names[-1] if names else ""
 
 

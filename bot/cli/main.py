@@ -124,9 +124,9 @@ def cmd_serve(args: argparse.Namespace, env: ProcessEnv) -> int:
         return run_sandbox(settings, source, env, port=port, page_port=page, missing=str(missing))
     # Now the format and the secrets in the config count.
     configure_logging(env, settings, verbose=args.verbose)
-    asked = _bot_port(args.port, env)
+    asked, host = _bot_port(args.port, env), args.host or env.host
     # Slack is told where the bot is: even the default port never moves.
-    bot = place(args.host, Port(asked.number, asked.set_by, "set PORT or pass --port"), "the bot")
+    bot = place(host, Port(asked.number, asked.set_by, "set PORT or pass --port"), "the bot")
     settings, moved = place_simulator(settings, _simulator_set_by(env, source))
     if moved:
         log.warning("%s", moved)
@@ -143,7 +143,7 @@ def cmd_serve(args: argparse.Namespace, env: ProcessEnv) -> int:
         token=token,
         secret=secret,
         app_token=app_token,
-        host=args.host,
+        host=host,
         port=bot.number,
         socket_mode=bool(app_token) and not args.http,
     )
@@ -162,9 +162,8 @@ def cmd_sandbox(args: argparse.Namespace, env: ProcessEnv) -> int:
 CONFIG_READS = ("config_file", NAMED)
 
 
-def parser(env: ProcessEnv | None = None) -> argparse.ArgumentParser:
-    """The argument parser; ``env`` gives the default HOST."""
-    env = env or ProcessEnv.read({})
+def parser() -> argparse.ArgumentParser:
+    """The argument parser (the commands read their defaults from the environment)."""
     p = argparse.ArgumentParser(
         prog="sis-maint",
         description=__doc__,
@@ -200,7 +199,7 @@ def parser(env: ProcessEnv | None = None) -> argparse.ArgumentParser:
         "local sandbox instead (see `sis-maint sandbox --help`; SANDBOX_PORT moves its page).",
     )
     s.add_argument(
-        "--host", default=env.host, help="the address to listen on (default: HOST, else 127.0.0.1)"
+        "--host", default=None, help="the address to listen on (default: HOST, else 127.0.0.1)"
     )
     s.add_argument(
         "--port", type=int, default=None, help="the port to listen on (default: PORT, else 3000)"
@@ -294,7 +293,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     except ConfigError as exc:
         print(f"sis-maint: {exc}", file=sys.stderr)
         return EXIT_CONFIG
-    args = parser(env).parse_args(argv)
+    args = parser().parse_args(argv)
     try:
         configure_logging(env, verbose=args.verbose)
         return int(args.func(args, env))
