@@ -7,6 +7,7 @@ names against the code); the variables' meanings come from ProcessEnv itself.
 from __future__ import annotations
 
 import argparse
+import textwrap
 from typing import Any
 
 from bot.process_env import ProcessEnv
@@ -18,6 +19,7 @@ NAMED_HELP = (
     "  password_env (the Coursedog service user; the embedded simulator's demo user when\n"
     "  unset), coursedog_notice's username_env and password_env, calendar.token_env"
 )
+WIDTH = 88
 LOGGING = ("log_level", "log_format")  # main() sets up logging for every command
 
 
@@ -45,7 +47,9 @@ def add_command(
     return commands.add_parser(
         name,
         help=help,
-        description=options.pop("description", None) or help[0].upper() + help[1:] + ".",
+        description=textwrap.fill(
+            options.pop("description", None) or help[0].upper() + help[1:] + ".", WIDTH
+        ),
         epilog=epilog(reads),
         formatter_class=argparse.RawDescriptionHelpFormatter,
         **options,

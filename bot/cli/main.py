@@ -240,7 +240,8 @@ def parser() -> argparse.ArgumentParser:
         help="try it without a Slack workspace (a page on 127.0.0.1)",
         description="Run the bot, the Coursedog simulator and a stand-in for Slack as a page "
         "on 127.0.0.1, on a temporary ledger. A default port that is busy is replaced by a "
-        "free one (the banner says which); a port that was set and is busy is an error.",
+        "free one (the banner says which); a port that was set and is busy is an error. "
+        "The bot's log lines show only from LOG_LEVEL=INFO (here the default is WARNING).",
     )
     b.add_argument("--port", type=int, default=None, help="the bot's port (default: PORT or 3000)")
     b.add_argument(

@@ -327,3 +327,23 @@ def test_a_busy_simulator_port_set_in_the_file_is_an_error_naming_the_file(
         f"The Coursedog simulator cannot listen on 127.0.0.1:{busy} (it is in use); "
         f"simulator.port in {path} sets it." in result.stderr
     ), result.stderr
+
+
+def test_serve_migrate_applies_the_migrations_of_the_database_it_serves(tmp_path: Path) -> None:
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        nowhere = f"http://127.0.0.1:{closed.getsockname()[1]}/api/"
+    ledger = tmp_path / "ledger.db"
+    env = {
+        "SLACK_BOT_TOKEN": "xoxb-1",
+        "SLACK_SIGNING_SECRET": "s",
+        "SLACK_API_URL": nowhere,
+        "DATABASE_URL": f"sqlite:///{ledger}",
+    }
+    unmigrated = run_main("serve", "--port", "0", env=env)
+    assert unmigrated.returncode == 2 and "`sis-maint serve --migrate`" in unmigrated.stderr
+    # Migrated, it gets as far as Slack (which is nowhere here).
+    result = run_main("serve", "--migrate", "--port", "0", env=env)
+    assert result.returncode == 2, result.stderr
+    assert "Slack's Web API cannot be reached" in result.stderr
+    assert "revision" not in result.stderr and "alembic" not in result.stderr
