@@ -6,15 +6,14 @@ import os
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager, redirect_stderr, redirect_stdout
+from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 import httpx
 import pytest
 
 from bot.cli import main
-from tests.bot.sandbox.launch import running_sandbox
+from tests.bot.sandbox.launch import busy_port, running_sandbox
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -269,15 +268,6 @@ def test_check_config_names_a_path_it_cannot_read(tmp_path: Path) -> None:
     )
 
 
-@contextmanager
-def _busy() -> Iterator[int]:
-    """A loopback port something listens on."""
-    with socket.socket() as holder:
-        holder.bind(("127.0.0.1", 0))
-        holder.listen()
-        yield int(holder.getsockname()[1])
-
-
 @pytest.mark.parametrize(
     ("args", "environ", "set_by", "what"),
     [
@@ -296,7 +286,7 @@ def _busy() -> Iterator[int]:
 def test_a_busy_port_that_was_set_is_an_error_naming_where(
     args: list[str], environ: dict[str, str], set_by: str, what: str
 ) -> None:
-    with _busy() as busy:
+    with busy_port() as busy:
         filled = [a.format(busy=busy) for a in args]
         env = {k: v.format(busy=busy) for k, v in environ.items()}
         result = run_main(*filled, env={"SANDBOX_PORT": "0", **env} if "page" in what else env)
@@ -312,7 +302,7 @@ def test_a_busy_port_that_was_set_is_an_error_naming_where(
 def test_a_busy_simulator_port_set_in_the_file_is_an_error_naming_the_file(
     tmp_path: Path,
 ) -> None:
-    with _busy() as busy:
+    with busy_port() as busy:
         path = tmp_path / "local.toml"
         path.write_text(
             f'approvals_channel = "C1"\napprovers = ["U0APPROVE1"]\n[environments.prod]\n'

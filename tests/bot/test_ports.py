@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
 
@@ -12,14 +10,7 @@ from bot.config import load_settings
 from bot.process_env import ProcessEnv
 from bot.run.ports import Port, place, place_simulator
 from bot.run.startup import StartupError
-
-
-@contextmanager
-def busy_port() -> Iterator[int]:
-    with socket.socket() as holder:
-        holder.bind(("127.0.0.1", 0))
-        holder.listen()
-        yield int(holder.getsockname()[1])
+from tests.bot.sandbox.launch import busy_port
 
 
 def _listens(port: int) -> bool:
