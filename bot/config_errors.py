@@ -52,6 +52,7 @@ _FORMS = {
     "school": "the School Unique ID: letters, digits, '.', '_' or '-'",
     "aliases": "a short lower-case name: a letter, then letters, digits, '-' or '_'",
     "environments": "a short lower-case name: a letter, then letters, digits, '-' or '_'",
+    "name": "a short lower-case name: a letter, then letters, digits, '-' or '_'",
     "start": "a time of day such as 01:30 (24-hour)",
     "end": "a time of day such as 03:00 (24-hour)",
     "to": "an email address",
@@ -105,7 +106,7 @@ def where(loc: Loc, data: Mapping[str, Any]) -> str:
 def _child(node: Any, part: str | int) -> Any:
     if isinstance(node, Mapping):
         return node.get(part)
-    if isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+    if isinstance(node, list | tuple) and isinstance(part, int) and 0 <= part < len(node):
         return node[part]
     return None
 
@@ -122,7 +123,11 @@ def _dotted(parts: Loc) -> str:
 
 
 def _is_tables(value: Any) -> bool:
-    return isinstance(value, list) and bool(value) and all(isinstance(v, Mapping) for v in value)
+    return (
+        isinstance(value, list | tuple)
+        and bool(value)
+        and all(isinstance(v, Mapping) for v in value)
+    )
 
 
 def _in_document(loc: Loc, data: Mapping[str, Any]) -> Loc:
@@ -135,7 +140,7 @@ def _in_document(loc: Loc, data: Mapping[str, Any]) -> Loc:
         if isinstance(node, Mapping) and isinstance(part, str) and (part in node or last):
             kept.append(part)
             node = node.get(part)
-        elif isinstance(node, list) and isinstance(part, int):
+        elif isinstance(node, list | tuple) and isinstance(part, int):
             kept.append(part)
             node = node[part] if part < len(node) else None
         elif node is None and isinstance(part, str) and last:
@@ -177,6 +182,9 @@ def _message(
         return _bound(kind, err)
     if kind == "string_too_short":
         return "must not be empty"
+    if kind == "too_short":
+        least = err.get("ctx", {}).get("min_length")
+        return "must list at least one" if least == 1 else f"must list at least {least}"
     if kind == "string_too_long":
         return f"must be at most {err.get('ctx', {}).get('max_length')} characters"
     wanted = [_TYPES[e["type"]] for e in errors if e["type"] in _TYPES]

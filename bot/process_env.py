@@ -63,6 +63,13 @@ class ProcessEnv(BaseSettings):
     slack_api_url: str | None = Field(
         None, alias="SLACK_API_URL", description="Slack's Web API (GovSlack, a local stand-in)"
     )
+    # Where `sis-maint window ...` finds a running bot's API, and its bearer token.
+    api_url: str | None = Field(
+        None, alias="SIS_MAINT_API_URL", description="a running bot's address, for its HTTP API"
+    )
+    api_token: SecretStr | None = Field(
+        None, alias="SIS_MAINT_API_TOKEN", description="a bearer token of the bot's HTTP API"
+    )
     log_format: Literal["text", "json"] | None = Field(
         None, alias="LOG_FORMAT", description="text, or json: one object per line"
     )
@@ -118,7 +125,13 @@ class ProcessEnv(BaseSettings):
         return level
 
     @field_validator(
-        "slack_bot_token", "slack_signing_secret", "slack_app_token", "host", mode="before"
+        "slack_bot_token",
+        "slack_signing_secret",
+        "slack_app_token",
+        "host",
+        "api_url",
+        "api_token",
+        mode="before",
     )
     @classmethod
     def _strip(cls, value: Any) -> Any:

@@ -519,7 +519,7 @@ def running_bot(
     def current_app(environ: dict[str, Any], start_response: Any) -> Any:
         # Requests go to whichever runtime is current, so a test can restart the bot.
         runtime = holder[0].runtime
-        app = wsgi_app(runtime.app, signing_secret=signing_secret, ops=runtime.ops)
+        app = wsgi_app(runtime.app, signing_secret=signing_secret, ops=runtime.routes)
         return app(environ, start_response)
 
     socket_map: dict[int, Any] = {}

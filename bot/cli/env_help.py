@@ -47,10 +47,13 @@ def add_command(
     return commands.add_parser(
         name,
         help=help,
-        description=textwrap.fill(
-            options.pop("description", None) or help[0].upper() + help[1:] + ".", WIDTH
-        ),
+        description=_wrapped(options.pop("description", None) or help[0].upper() + help[1:] + "."),
         epilog=epilog(reads),
         formatter_class=argparse.RawDescriptionHelpFormatter,
         **options,
     )
+
+
+def _wrapped(description: str) -> str:
+    """One paragraph is filled to the width; text laid out by hand is kept as it is."""
+    return description if "\n" in description else textwrap.fill(description, WIDTH)

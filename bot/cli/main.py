@@ -1,4 +1,5 @@
-"""The `sis-maint` command: serve, migrate, check-config, audit verify, simulator, coursedog."""
+"""The `sis-maint` command: serve, migrate, check-config, audit verify, simulator, coursedog,
+window (through a running bot's API), api hash-token."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ import logging
 import sys
 from collections.abc import Mapping, Sequence
 
+from bot.cli.api_tokens import register as register_api
 from bot.cli.coursedog import register as register_coursedog
 from bot.cli.env_help import NAMED, add_command
+from bot.cli.window import register as register_window
 from bot.config import load_settings
 from bot.errors import ConfigError
 from bot.logs import configure_logging
@@ -49,10 +52,11 @@ def cmd_check_config(args: argparse.Namespace, env: ProcessEnv) -> int:
             environment.credentials(name, creds)
         except ConfigError as exc:
             problems.append(str(exc))
-    try:
-        settings.calendar.token(creds)
-    except ConfigError as exc:
-        problems.append(str(exc))
+    for check in (settings.calendar.token, settings.api.hashes):
+        try:
+            check(creds)
+        except ConfigError as exc:
+            problems.append(str(exc))
     print(f"Configuration from {source}: {len(settings.environments)} environment(s).")
     for name, e in settings.environments.items():
         print(f"  {name}: {e.label} — {e.base_url} school {e.school} ({e.driver} driver)")
@@ -284,6 +288,8 @@ def parser() -> argparse.ArgumentParser:
     )
     m.set_defaults(func=cmd_simulator)
     register_coursedog(sub)
+    register_window(sub)
+    register_api(sub)
     return p
 
 

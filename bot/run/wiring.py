@@ -24,6 +24,8 @@ from slack_sdk import WebClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.api.app import Api
+from bot.api.tokens import Tokens
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.jobs.mailer import Mailer, mailer_from_settings
@@ -46,6 +48,7 @@ from bot.services.access import Access
 from bot.services.blackouts import BlackoutService
 from bot.services.contracts import standings
 from bot.services.drivers import Drivers
+from bot.services.home_board import HomeBoards
 from bot.services.notice_sending import NoticeSending
 from bot.services.notices import NOTIFY, NoticeService
 from bot.services.occurrences import MATERIALISE
@@ -98,7 +101,10 @@ def build_runtime(
         mailer = mailer_from_settings(settings.coursedog_notice, variables or {})
     # Work after the acknowledgement keeps the request id of the request it serves.
     later = Later(CarryContext(listener_executor or ThreadPoolExecutor(5)), lull or Lull())
-    return _assemble(base, mailer, later, signing_secret, calendar_token)
+    # The API's token hashes, from the variables the configuration names (a ConfigError names
+    # one that is unset or no hash).
+    tokens = Tokens(settings.api.tokens, settings.api.hashes(variables or {}))
+    return _assemble(base, mailer, later, signing_secret, calendar_token, tokens=tokens)
 
 
 def _assemble(
@@ -107,11 +113,17 @@ def _assemble(
     later: Later,
     signing_secret: str,
     calendar_token: SecretStr | None,
+    *,
+    tokens: Tokens,
 ) -> Runtime:
     """Everything built on ``base``, in the order the module docstring gives."""
     services = _services(base)
     home = HomePublisher(
-        base.slack, services.status, base.clock, base.labels, drivers=base.drivers.descriptions()
+        base.slack,
+        _boards(base, services),
+        base.labels,
+        drivers=base.drivers.descriptions(),
+        meter=base.metrics,
     )
     notifier = _notifier(base, services, on_change=home.refresh_viewers)
     worker = _worker(base, notifier, chores=partial(_chores, base, notifier, services.windows))
@@ -123,7 +135,14 @@ def _assemble(
     parts = (services.windows, worker, jobs.scheduler, home, notifier, app, base.clients)
     ops = _ops(base, calendar_token)
     return Runtime(
-        base.settings, base.engine, base.sessions, *parts, ops=ops, ahead=base.ahead, later=later
+        base.settings,
+        base.engine,
+        base.sessions,
+        *parts,
+        ops=ops,
+        api=Api(deps, tokens),
+        ahead=base.ahead,
+        later=later,
     )
 
 
@@ -197,6 +216,7 @@ class _Services:
     series: SeriesService
     assisted: AssistedService
     status: StatusService
+    blackouts: BlackoutService
 
 
 def _services(base: _Base) -> _Services:
@@ -217,6 +237,20 @@ def _services(base: _Base) -> _Services:
             settings, sessions, clock, base.clients, base.access, drivers=base.drivers
         ),
         status=StatusService(sessions, base.clients),
+        blackouts=BlackoutService(settings, sessions, clock, base.access),
+    )
+
+
+def _boards(base: _Base, services: _Services) -> HomeBoards:
+    """What the App Home shows, read once per refresh for every viewer."""
+    return HomeBoards(
+        base.sessions,
+        base.clock,
+        access=base.access,
+        status=services.status,
+        series=services.series,
+        blackouts=services.blackouts,
+        environments=list(base.settings.environments),
     )
 
 
@@ -349,7 +383,7 @@ def _deps(
         assisted=services.assisted,
         merge_settings=base.links,
         series=services.series,
-        blackouts=BlackoutService(settings, sessions, clock, base.access),
+        blackouts=services.blackouts,
         series_notices=series_notices,
     )
 

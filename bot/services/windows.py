@@ -14,7 +14,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.domain.grammar import EndCommand
 from bot.domain.states import HOLDING, RowStatus, WindowState, move_row, move_window
-from bot.errors import Conflict
+from bot.errors import Conflict, InputError
 from bot.services import blackouts, conflicts, notices, outbox, timetable
 from bot.services.access import Access, NoGroups, label
 from bot.services.evidence import Evidence
@@ -83,11 +83,18 @@ class WindowService:
         time_zone: str | None = None,
         ticket: str | None = None,
         override: str | None = None,
+        approved_by_ticket: bool = False,
     ) -> Requested:
         """Record a request: now-on-approval when ``starts_at`` is None, else for a set time.
 
         Inside a blackout period it is refused unless ``override`` (an approver's reason) is given.
+        With ``approved_by_ticket`` (a caller allowed to create windows for an approved change)
+        the window is approved in the same transaction, ``ticket`` recorded as the approval.
         """
+        if approved_by_ticket and not (ticket or "").strip():
+            raise InputError(
+                "A window approved by a change ticket needs the ticket's id.", field="ticket"
+            )
         policy = self._settings.window_policy(environments)
         now = self._clock.now()
         if starts_at is not None:
@@ -119,6 +126,12 @@ class WindowService:
                 now=now,
                 override=allowed,
             )
+            if approved_by_ticket:
+                window = load_window(session, window.id)
+                with session.no_autoflush:
+                    self._approve_in(session, window, requester, now)
+                    self._approved(session, window, requester, now, ticket=ticket)
+                session.flush()
             # The card is owed from now on, claimed with the request (bot.services.outbox).
             claim = outbox.claim_card(session, window.id, self._settings.approvals_channel, now)
             view = WindowView.of(window)
@@ -151,33 +164,7 @@ class WindowService:
             self._decision(window_id, approver, "approve") as (session, window),
             session.no_autoflush,  # the window's row is written once, not before each query
         ):
-            now = self._clock.now()
-            policy = self._settings.window_policy(window.environment_names)
-            if window.starts_at is None:
-                if now >= window.requested_at + timedelta(seconds=window.duration_seconds):
-                    raise Conflict(
-                        f"{label(window)} waited longer than it would have lasted; "
-                        "request a new window."
-                    )
-                window.starts_at = now
-                window.ends_at = now + timedelta(seconds=window.duration_seconds)
-            assert window.ends_at is not None
-            if window.ends_at <= now:
-                raise Conflict(f"{label(window)}'s time is already over; request a new window.")
-            blackouts.refuse_approval_inside(session, self._settings, window)
-            starts_now = window.starts_at <= now
-            if starts_now:
-                self._on_switch(session, window.environment_names)
-            window.decided_by, window.decided_at = approver, now
-            timetable.cancel_all(session, window, now)
-            if starts_now:
-                move_window(window, S.ACTIVE)
-                timetable.plan_end(session, window, policy, now)
-            else:
-                move_window(window, S.APPROVED)
-                timetable.plan_start(session, window, policy, now)
-            # A window that starts now: Coursedog hears of it beside the switch-off, not after.
-            notices.plan(session, self._settings, window, notices.APPROVED, now, urgent=starts_now)
+            self._approve_in(session, window, approver, self._clock.now())
             soonest = due.soonest_planned(session)
         self._on_scheduled(soonest)
         return WindowView.of(window)
@@ -323,6 +310,56 @@ class WindowService:
         return view
 
     # -- helpers -------------------------------------------------------------------------
+
+    def _approve_in(self, session: Session, window: Window, approver: str, now: datetime) -> None:
+        """Approve a requested window inside the caller's transaction: active at once if its
+        start has come, else scheduled."""
+        policy = self._settings.window_policy(window.environment_names)
+        if window.starts_at is None:
+            if now >= window.requested_at + timedelta(seconds=window.duration_seconds):
+                raise Conflict(
+                    f"{label(window)} waited longer than it would have lasted; "
+                    "request a new window."
+                )
+            window.starts_at = now
+            window.ends_at = now + timedelta(seconds=window.duration_seconds)
+        assert window.ends_at is not None
+        if window.ends_at <= now:
+            raise Conflict(f"{label(window)}'s time is already over; request a new window.")
+        blackouts.refuse_approval_inside(session, self._settings, window)
+        starts_now = window.starts_at <= now
+        if starts_now:
+            self._on_switch(session, window.environment_names)
+        window.decided_by, window.decided_at = approver, now
+        timetable.cancel_all(session, window, now)
+        if starts_now:
+            move_window(window, S.ACTIVE)
+            timetable.plan_end(session, window, policy, now)
+        else:
+            move_window(window, S.APPROVED)
+            timetable.plan_start(session, window, policy, now)
+        # A window that starts now: Coursedog hears of it beside the switch-off, not after.
+        notices.plan(session, self._settings, window, notices.APPROVED, now, urgent=starts_now)
+
+    def _approved(
+        self,
+        session: Session,
+        window: Window,
+        approver: str,
+        now: datetime,
+        *,
+        ticket: str | None = None,
+    ) -> None:
+        """The approval's audit event; a change ticket, when it is the approval, is named."""
+        audit.add(
+            session,
+            at=now,
+            actor=approver,
+            action="approved",
+            window_id=window.id,
+            detail=f"change ticket {ticket}" if ticket else "",
+            data={"ticket": ticket} if ticket else None,
+        )
 
     @contextmanager
     def _unit(self, verb: str) -> Iterator[Session]:

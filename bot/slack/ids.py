@@ -13,6 +13,8 @@ BLOCK_END_CHOICES = "window_end_choices"
 # What each extend button adds, in minutes.
 EXTEND_MINUTES = {EXTEND_30: 30, EXTEND_60: 60}
 CANCEL = "window_cancel"
+# The App Home's button that opens the request form.
+HOME_NEW_REQUEST = "home_new_request"
 # The request form (the modal opened by a bare /sis-maint).
 REQUEST_VIEW = "request_window"
 FIELD_ACTION = "value"

@@ -12,6 +12,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot import crashpoint
 from bot.clock import Clock
+from bot.domain.actors import is_api
 from bot.domain.nightly import NightlyMerge
 from bot.services import conflicts
 from bot.services.assisted import ChecklistView
@@ -29,6 +30,7 @@ from bot.slack.messages import (
     save_state_choices,
     switched_back_on,
 )
+from bot.slack.text import user
 
 log = logging.getLogger(__name__)
 CARD_LOCKS = 64
@@ -147,6 +149,8 @@ class SlackNotifier:
             self._outbox.not_posted(notice_id)
             raise CardNotPosted(_slack_error(exc)) from exc
         self._outbox.card_posted(view.id, notice_id, str(reply["channel"]), str(reply["ts"]))
+        if self.on_change is not None:  # the App Home lists the new request
+            self.on_change()
         return True
 
     def in_thread(
@@ -193,7 +197,11 @@ class SlackNotifier:
         self.post_once(key, self._channel, text)
 
     def direct(self, user_id: str, key: str, text: str) -> None:
-        """A direct message to one person, once per key."""
+        """A direct message to one person, once per key; an API caller has no direct
+        messages, so what it would be told goes to the approvals channel instead."""
+        if is_api(user_id):
+            self.post_once(key, self._channel, f"{user(user_id)}: {text}")
+            return
         self.post_once(key, user_id, text)
 
     def publish(self, reports: list[Report]) -> None:

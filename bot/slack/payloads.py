@@ -96,6 +96,16 @@ def parse_start_choice(body: Mapping[str, Any]) -> StartChoice:
     return StartChoice(view_id, _text(view.get("hash")) or None, start)
 
 
+def parse_trigger(body: Mapping[str, Any]) -> str:
+    """The trigger id of a click, which a form needs to open."""
+    trigger = _text(body.get("trigger_id"))
+    if not trigger:
+        raise InputError(
+            "That click arrived without what Slack needs to open a form; type `/sis-maint` instead."
+        )
+    return trigger
+
+
 def _mapping(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 

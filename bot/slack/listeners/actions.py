@@ -1,4 +1,4 @@
-"""Buttons: on the approval card, in threads, and on the App Home; and opening the App Home."""
+"""Window buttons: on the approval card, in threads, and on the App Home."""
 
 from __future__ import annotations
 
@@ -17,28 +17,17 @@ from bot.slack.announce import announce_cancel, announce_end, announce_extension
 from bot.slack.context import SlackDeps
 from bot.slack.kit import section
 from bot.slack.listeners.clicks import Click, register_clicks
+from bot.slack.listeners.home import answer_on_home
 from bot.slack.payloads import WindowAction, parse_environment_action, parse_window_action
 from bot.slack.text import user
 
 
 def register(app: App, deps: SlackDeps, later: Later) -> None:
-    """Attach the button listeners (one per action id of ``CLICKS``) and the App Home.
+    """Attach the button listeners (one per action id of ``CLICKS``).
 
     A click is acknowledged at once; what it does happens after (see bot.slack.after_ack).
     """
-
-    def answer(body: dict[str, Any], respond: Respond) -> Respond:
-        # A click on the App Home has no response_url: answer on the tab instead.
-        if body.get("response_url"):
-            return respond
-        return deps.home.teller(str((body.get("user") or {}).get("id", "")))
-
-    register_clicks(app, deps, later, CLICKS, answer=answer)
-
-    @app.event("app_home_opened")
-    def on_home_opened(event: dict[str, Any]) -> None:
-        if event.get("tab", "home") == "home" and event.get("user"):
-            later.quietly(lambda: deps.home.opened(str(event["user"])))
+    register_clicks(app, deps, later, CLICKS, answer=answer_on_home(deps))
 
 
 def _on_window(act: Callable[[SlackDeps, WindowAction], None]) -> Click:
