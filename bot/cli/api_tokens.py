@@ -8,7 +8,7 @@ import secrets
 import sys
 
 from bot.api.tokens import hash_token
-from bot.cli.env_help import add_command
+from bot.cli.env_help import add_command, add_group
 from bot.process_env import ProcessEnv
 
 MIN_TOKEN = 20
@@ -16,9 +16,7 @@ MIN_TOKEN = 20
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``api hash-token`` to the CLI."""
-    api = sub.add_parser(
-        "api", help="the HTTP API's tokens", description="The HTTP API's tokens."
-    ).add_subparsers(dest="api_command", required=True, metavar="COMMAND")
+    api = add_group(sub, "api", help="the HTTP API's tokens")
     h = add_command(
         api,
         "hash-token",

@@ -54,6 +54,14 @@ def add_command(
     )
 
 
+def add_group(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser], name: str, *, help: str
+) -> argparse._SubParsersAction[argparse.ArgumentParser]:
+    """A command of subcommands (``audit verify``), whose own help lists them."""
+    group = commands.add_parser(name, help=help, description=help[0].upper() + help[1:] + ".")
+    return group.add_subparsers(dest=f"{name}_command", required=True, metavar="COMMAND")
+
+
 def _wrapped(description: str) -> str:
     """One paragraph is filled to the width; text laid out by hand is kept as it is."""
     return description if "\n" in description else textwrap.fill(description, WIDTH)

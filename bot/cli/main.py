@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 
 from bot.cli.api_tokens import register as register_api
 from bot.cli.coursedog import register as register_coursedog
-from bot.cli.env_help import NAMED, add_command
+from bot.cli.env_help import NAMED, add_command, add_group
 from bot.cli.window import register as register_window
 from bot.config import load_settings
 from bot.errors import ConfigError
@@ -255,9 +255,7 @@ def parser() -> argparse.ArgumentParser:
         help="the page's port (default: SANDBOX_PORT or 3001)",
     )
     b.set_defaults(func=cmd_sandbox)
-    audit = sub.add_parser(
-        "audit", help="the audit trail", description="Commands on the audit trail."
-    ).add_subparsers(dest="audit_command", required=True, metavar="COMMAND")
+    audit = add_group(sub, "audit", help="commands on the audit trail")
     v = add_command(
         audit,
         "verify",
