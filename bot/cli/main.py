@@ -100,6 +100,11 @@ def _simulator_set_by(env: ProcessEnv, source: str) -> str | None:
     return f"simulator.port in {source}" if env.config_file else None
 
 
+def _quiet(env: ProcessEnv, verbose: bool) -> ProcessEnv:
+    """The sandbox's logging: its console is the banner, unless LOG_LEVEL or -v asks for more."""
+    return env if verbose else env.with_defaults(log_level="WARNING")
+
+
 def _bot_port(given: int | None, env: ProcessEnv) -> Port:
     return Port(given, "--port") if given is not None else Port(env.port, env.set_by("port"))
 
@@ -122,8 +127,7 @@ def cmd_serve(args: argparse.Namespace, env: ProcessEnv) -> int:
             raise
         from bot.sandbox.run import run_sandbox  # noqa: PLC0415
 
-        # The sandbox's console is its banner; LOG_LEVEL=INFO brings back the log lines.
-        configure_logging(env.with_defaults(log_level="WARNING"), settings, verbose=args.verbose)
+        configure_logging(_quiet(env, args.verbose), settings, verbose=args.verbose)
         port, page = _bot_port(args.port, env), _page_port(None, env)
         return run_sandbox(settings, source, env, port=port, page_port=page, missing=str(missing))
     # Now the format and the secrets in the config count.
@@ -158,7 +162,7 @@ def cmd_sandbox(args: argparse.Namespace, env: ProcessEnv) -> int:
     from bot.sandbox.run import run_sandbox  # noqa: PLC0415
 
     settings, source = load_settings(env)
-    configure_logging(env.with_defaults(log_level="WARNING"), settings, verbose=args.verbose)
+    configure_logging(_quiet(env, args.verbose), settings, verbose=args.verbose)
     port, page = _bot_port(args.port, env), _page_port(args.page_port, env)
     return run_sandbox(settings, source, env, port=port, page_port=page)
 

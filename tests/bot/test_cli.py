@@ -13,6 +13,8 @@ import httpx
 import pytest
 
 from bot.cli import main
+from bot.cli.main import _quiet
+from bot.process_env import ProcessEnv
 from tests.bot.sandbox.launch import busy_port, running_sandbox
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -337,3 +339,13 @@ def test_serve_migrate_applies_the_migrations_of_the_database_it_serves(tmp_path
     assert result.returncode == 2, result.stderr
     assert "Slack's Web API cannot be reached" in result.stderr
     assert "revision" not in result.stderr and "alembic" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("environ", "verbose", "level"),
+    [({}, False, "WARNING"), ({}, True, "INFO"), ({"LOG_LEVEL": "DEBUG"}, False, "DEBUG")],
+)
+def test_the_sandbox_logs_only_warnings_unless_asked(
+    environ: dict[str, str], verbose: bool, level: str
+) -> None:
+    assert _quiet(ProcessEnv.read(environ), verbose).log_level == level
