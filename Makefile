@@ -8,20 +8,23 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test check setup lint clean bench
 
+# Quiet: one line says what is happening; pip and venv still print their errors.
 $(STAMP): pyproject.toml constraints.txt
-	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
 		{ echo "sis-maint needs Python 3.11 or newer (set PYTHON=python3.x)"; exit 1; }
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
+	@echo "Installing the pinned dependencies in $(VENV) (once)..."
+	@$(PYTHON) -m venv $(VENV)
+	@$(BIN)/pip install --quiet --upgrade pip
 	@# -qq: errors only; setuptools' notice about editable installs is not one.
-	$(BIN)/pip install -qq -c constraints.txt -e '.[dev]'
-	touch $(STAMP)
+	@$(BIN)/pip install -qq -c constraints.txt -e '.[dev]'
+	@touch $(STAMP)
 
 setup: $(STAMP)
 
+# With Slack credentials: the migrations of DATABASE_URL, then the bot. Without: the sandbox,
+# which migrates only its own temporary ledger.
 run: $(STAMP)
-	$(BIN)/sis-maint migrate
-	$(BIN)/sis-maint serve
+	@$(BIN)/sis-maint serve --migrate
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -28,6 +28,7 @@ from pydantic import (
     model_validator,
 )
 
+from bot.config_errors import explain
 from bot.domain.durations import parse_duration
 from bot.domain.nightly import NightlyMerge
 from bot.errors import ConfigError, InputError
@@ -435,7 +436,9 @@ class Settings(_Strict):
     def _hosts_valid(
         cls, value: dict[str, dict[str, str | bool]], info: ValidationInfo
     ) -> dict[str, dict[str, str | bool]]:
-        in_use = {env.host for env in (info.data.get("environments") or {}).values()}
+        if "environments" not in info.data:
+            return value  # the environments have errors of their own: nothing to compare with
+        in_use = {env.host for env in info.data["environments"].values()}
         for host, table in value.items():
             if host.lower() not in in_use:
                 known = ", ".join(sorted(in_use)) or "none"
@@ -472,16 +475,30 @@ class Settings(_Strict):
     def _blackouts_valid(
         cls, value: list[BlackoutConfig], info: ValidationInfo
     ) -> list[BlackoutConfig]:
-        known = info.data.get("environments") or {}
+        known = info.data.get("environments")
         names: set[str] = set()
         for i, period in enumerate(value):
-            unknown = [e for e in period.environments if e not in known]
+            # With errors in the environments, their names are not known: no error about them.
+            unknown = [e for e in period.environments if known is not None and e not in known]
             if unknown:
                 raise ValueError(f"period {i} ({period.name}): no environment {unknown[0]!r}")
             if period.name.lower() in names:
                 raise ValueError(f"period {i}: the name {period.name!r} is used twice")
             names.add(period.name.lower())
         return value
+
+    def with_simulator_port(self, port: int) -> Settings:
+        """These settings with the embedded simulator on ``port``, and the environments it
+        served on its old port served on the new one."""
+        old = {f"127.0.0.1:{self.simulator.port}", f"localhost:{self.simulator.port}"}
+        environments = {}
+        for name, env in self.environments.items():
+            parts = urlsplit(env.base_url)
+            moved = parts._replace(netloc=f"{parts.hostname}:{port}").geturl()
+            here = parts.netloc.lower() in old
+            environments[name] = env.model_copy(update={"base_url": moved}) if here else env
+        simulator = self.simulator.model_copy(update={"port": port})
+        return self.model_copy(update={"simulator": simulator, "environments": environments})
 
     def environment_names(self) -> dict[str, str]:
         """Lower-case names and aliases -> canonical environment name."""
@@ -528,26 +545,20 @@ class Settings(_Strict):
         return frozenset(self.approvers) | frozenset(self.environments[env].approvers)
 
 
-def _format(exc: ValidationError, source: str) -> str:
-    lines = [f"{source} is not valid:"]
-    for err in exc.errors():
-        key = ".".join(str(part) for part in err["loc"]) or "(top level)"
-        msg = err["msg"].removeprefix("Value error, ")
-        lines.append(f"  {key}: {msg}")
-    return "\n".join(lines)
-
-
 def parse_settings(data: Mapping[str, Any], source: str = "configuration") -> Settings:
     """Validate a parsed document; errors name each offending key."""
     try:
         return Settings.model_validate(dict(data))
     except ValidationError as exc:
-        raise ConfigError(_format(exc, source)) from None
+        lines = explain(exc, data, Settings)
+        raise ConfigError("\n  ".join([f"{source} is not valid:", *lines])) from None
 
 
-def load_settings(env: ProcessEnv) -> tuple[Settings, str]:
-    """Load SIS_MAINT_CONFIG's file, else the embedded defaults; return them and their source."""
-    path = env.config_file
+def load_settings(env: ProcessEnv, path: str | None = None) -> tuple[Settings, str]:
+    """Load ``path`` if given, else SIS_MAINT_CONFIG's file, else the embedded defaults; return
+    them and their source."""
+    named = f"{path}" if path else f"SIS_MAINT_CONFIG names {env.config_file}, which"
+    path = path or env.config_file
     if not path:
         text = resources.files("bot").joinpath("default_config.toml").read_text("utf-8")
         return parse_settings(tomllib.loads(text), "embedded defaults"), "embedded defaults"
@@ -555,9 +566,7 @@ def load_settings(env: ProcessEnv) -> tuple[Settings, str]:
     try:
         text = file.read_text("utf-8")
     except OSError as exc:
-        raise ConfigError(
-            f"SIS_MAINT_CONFIG names {path}, which cannot be read: {exc.strerror}"
-        ) from None
+        raise ConfigError(f"{named} cannot be read: {exc.strerror}") from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

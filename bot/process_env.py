@@ -27,20 +27,55 @@ class ProcessEnv(BaseSettings):
 
     model_config = SettingsConfigDict(case_sensitive=True, frozen=True, extra="ignore")
 
-    config_file: str | None = Field(None, alias="SIS_MAINT_CONFIG")
-    database_url: str = Field(DEFAULT_DATABASE_URL, alias="DATABASE_URL", repr=False)
-    host: str = Field("127.0.0.1", alias="HOST")
-    port: int = Field(3000, alias="PORT", ge=0, le=65535)
-    sandbox_port: int = Field(3001, alias="SANDBOX_PORT", ge=0, le=65535)
-    slack_bot_token: SecretStr | None = Field(None, alias="SLACK_BOT_TOKEN")
-    slack_signing_secret: SecretStr | None = Field(None, alias="SLACK_SIGNING_SECRET")
-    slack_app_token: SecretStr | None = Field(None, alias="SLACK_APP_TOKEN")
-    slack_api_url: str | None = Field(None, alias="SLACK_API_URL")
+    config_file: str | None = Field(
+        None,
+        alias="SIS_MAINT_CONFIG",
+        description="the TOML configuration file (default: the embedded defaults)",
+    )
+    database_url: str = Field(
+        DEFAULT_DATABASE_URL,
+        alias="DATABASE_URL",
+        repr=False,
+        description=f"the ledger (default: {DEFAULT_DATABASE_URL}; postgresql://… uses psycopg 3)",
+    )
+    host: str = Field(
+        "127.0.0.1", alias="HOST", description="where serve listens (default: 127.0.0.1)"
+    )
+    port: int = Field(
+        3000, alias="PORT", ge=0, le=65535, description="the bot's port (default: 3000)"
+    )
+    sandbox_port: int = Field(
+        3001,
+        alias="SANDBOX_PORT",
+        ge=0,
+        le=65535,
+        description="the sandbox page's port (default: 3001)",
+    )
+    slack_bot_token: SecretStr | None = Field(
+        None, alias="SLACK_BOT_TOKEN", description="the Bot User OAuth Token (xoxb-…)"
+    )
+    slack_signing_secret: SecretStr | None = Field(
+        None, alias="SLACK_SIGNING_SECRET", description="checks each request in HTTP mode"
+    )
+    slack_app_token: SecretStr | None = Field(
+        None, alias="SLACK_APP_TOKEN", description="an app-level token (xapp-…): Socket Mode"
+    )
+    slack_api_url: str | None = Field(
+        None, alias="SLACK_API_URL", description="Slack's Web API (GovSlack, a local stand-in)"
+    )
     # Where `sis-maint window ...` finds a running bot's API, and its bearer token.
-    api_url: str | None = Field(None, alias="SIS_MAINT_API_URL")
-    api_token: SecretStr | None = Field(None, alias="SIS_MAINT_API_TOKEN")
-    log_format: Literal["text", "json"] | None = Field(None, alias="LOG_FORMAT")
-    log_level: str = Field("INFO", alias="LOG_LEVEL")
+    api_url: str | None = Field(
+        None, alias="SIS_MAINT_API_URL", description="a running bot's address, for its HTTP API"
+    )
+    api_token: SecretStr | None = Field(
+        None, alias="SIS_MAINT_API_TOKEN", description="a bearer token of the bot's HTTP API"
+    )
+    log_format: Literal["text", "json"] | None = Field(
+        None, alias="LOG_FORMAT", description="text, or json: one object per line"
+    )
+    log_level: str = Field(
+        "INFO", alias="LOG_LEVEL", description="DEBUG, INFO, WARNING or ERROR (default: INFO)"
+    )
     _variables: Mapping[str, str] = PrivateAttr(default_factory=dict)
 
     @classmethod
@@ -60,6 +95,10 @@ class ProcessEnv(BaseSettings):
     def variables(self) -> Mapping[str, str]:
         """Every variable that is set (not blank), for those the configuration names."""
         return self._variables
+
+    def set_by(self, field: str) -> str | None:
+        """The variable's name when the environment sets ``field`` (None: its default)."""
+        return ProcessEnv.model_fields[field].alias if field in self.model_fields_set else None
 
     def with_defaults(self, **fields: Any) -> ProcessEnv:
         """A copy in which the fields the environment does not set take these values (a

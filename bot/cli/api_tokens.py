@@ -8,6 +8,7 @@ import secrets
 import sys
 
 from bot.api.tokens import hash_token
+from bot.cli.env_help import add_command, add_group
 from bot.process_env import ProcessEnv
 
 MIN_TOKEN = 20
@@ -15,11 +16,11 @@ MIN_TOKEN = 20
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``api hash-token`` to the CLI."""
-    api = sub.add_parser("api", help="the HTTP API's tokens").add_subparsers(
-        dest="api_command", required=True
-    )
-    h = api.add_parser(
+    api = add_group(sub, "api", help="the HTTP API's tokens")
+    h = add_command(
+        api,
         "hash-token",
+        reads=(),
         help="print the SHA-256 of a token read from standard input (or a new token with --new)",
     )
     h.add_argument("--new", action="store_true", help="make a new random token and print both")

@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 
+from bot.cli.env_help import NAMED, add_command
 from bot.config import Settings, load_settings
 from bot.errors import ConfigError
 from bot.logs import configure_logging
@@ -17,8 +18,10 @@ from bot.services.drivers import Drivers
 
 def add_check_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``check`` to the ``coursedog`` group's subcommands."""
-    check = commands.add_parser(
+    check = add_command(
+        commands,
         "check",
+        reads=("config_file", "database_url", NAMED),
         help="read-only: log in, make every read the bot makes, say whether it understands "
         "each answer (exit 0), or not (1); 2 for a configuration error",
     )

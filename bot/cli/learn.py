@@ -13,6 +13,7 @@ import logging
 import sys
 from pathlib import Path
 
+from bot.cli.env_help import add_command
 from bot.clock import SystemClock
 from bot.config import load_settings
 from bot.process_env import ProcessEnv
@@ -30,8 +31,10 @@ EXIT_UNEXPECTED = 1
 
 def add_learn_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``learn`` to the ``coursedog`` group's subcommands."""
-    learn = commands.add_parser(
+    learn = add_command(
+        commands,
         "learn",
+        reads=("config_file", "database_url"),
         help="learn an environment's writes from a browser recording (HAR) of Merge Settings",
         description="Learn how an environment's Merge Settings page writes the schedule and "
         "the Activity comment, from a HAR file saved by the browser (docs/coursedog-api.md).",

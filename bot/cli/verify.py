@@ -15,6 +15,7 @@ import argparse
 import logging
 import sys
 
+from bot.cli.env_help import NAMED, add_command
 from bot.clock import SystemClock
 from bot.config import Settings, load_settings
 from bot.errors import ConfigError
@@ -34,8 +35,10 @@ EXIT_REFUSED = 2
 
 def add_verify_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``verify-writes`` to the ``coursedog`` group's subcommands."""
-    verify_writes = commands.add_parser(
+    verify_writes = add_command(
+        commands,
         "verify-writes",
+        reads=("config_file", "database_url", NAMED),
         help="prove an environment's learned writes with a harmless round trip (it writes)",
         description="Read the schedule, write the same value back through the environment's "
         "stored write contract and read it again; with --toggle also switch one schedule off "

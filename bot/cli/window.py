@@ -22,6 +22,7 @@ from bot.cli.api_client import (
     ApiClient,
     CommandFailed,
 )
+from bot.cli.env_help import add_command
 from bot.domain.commands import parse
 from bot.domain.durations import format_duration
 from bot.domain.grammar import (
@@ -41,13 +42,14 @@ _HANDLED = (StartCommand, ScheduleCommand, ListCommand, EndCommand, ExtendComman
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``window`` to the CLI."""
-    w = sub.add_parser(
+    w = add_command(
+        sub,
         "window",
+        reads=("api_url", "api_token"),
         help="start, schedule, list, end, extend or cancel windows through a running bot's API",
         description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    w.add_argument("verb", choices=VERBS)
+    w.add_argument("verb", choices=VERBS, help="what to do, as the slash command's word")
     w.add_argument("words", nargs=argparse.REMAINDER, help="as after /sis-maint <verb>")
     w.set_defaults(func=cmd_window)
 

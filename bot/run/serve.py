@@ -10,7 +10,6 @@ from types import FrameType
 from slack_sdk.errors import SlackApiError
 
 from bot.config import Settings
-from bot.process_env import ProcessEnv
 from bot.run.clients import coursedog_clients, slack_client
 from bot.run.contracts import write_contracts
 from bot.run.server import serve_http, serve_socket_mode
@@ -36,7 +35,7 @@ def _start_simulator(settings: Settings, variables: Mapping[str, str]) -> object
     except OSError as exc:
         raise StartupError(
             f"The embedded Coursedog simulator cannot listen on port {settings.simulator.port}: "
-            f"{exc.strerror}. Change simulator.port in the configuration."
+            f"{exc.strerror}."
         ) from None
     log.info("embedded Coursedog simulator at %s (state: %s/_sim/state)", url, url)
     return sim
@@ -45,8 +44,10 @@ def _start_simulator(settings: Settings, variables: Mapping[str, str]) -> object
 def run(
     settings: Settings,
     source: str,
-    env: ProcessEnv,
     *,
+    variables: Mapping[str, str],
+    database_url: str,
+    slack_api_url: str | None,
     token: str,
     secret: str,
     app_token: str | None,
@@ -55,14 +56,18 @@ def run(
     socket_mode: bool,
     on_ready: Callable[[], None] | None = None,
 ) -> int:
-    """Serve until interrupted; returns the exit code."""
-    variables = simulator_variables(settings, env.variables)
+    """Serve until interrupted; returns the exit code.
+
+    ``variables`` is the environment (for the variables the configuration names), ``database_url``
+    the ledger and ``slack_api_url`` Slack's Web API (None: Slack's own).
+    """
+    variables = simulator_variables(settings, variables)
     calendar_token = settings.calendar.token(variables)
     settings.api.hashes(variables)  # before connecting: a ConfigError names the variable
-    url = env.database_url
+    url = database_url
     check_database(url)
     clients = coursedog_clients(settings, variables, contracts=write_contracts(url, settings))
-    slack = slack_client(token, env.slack_api_url)
+    slack = slack_client(token, slack_api_url)
     try:
         identity = slack.auth_test()
     except SlackApiError as exc:

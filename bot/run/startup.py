@@ -29,7 +29,7 @@ def check_database(url: str) -> None:
     if current != head_revision():
         raise StartupError(
             f"The database is at revision {current or 'none'}, not {head_revision()}: "
-            "run `sis-maint migrate` first (the Makefile's `run` target does)."
+            "run `sis-maint migrate` first (or `sis-maint serve --migrate`, as `make run` does)."
         )
 
 

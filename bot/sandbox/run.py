@@ -11,35 +11,50 @@ import logging
 import secrets
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from bot.config import Settings
 from bot.process_env import ProcessEnv
+from bot.run.ports import LOOPBACK, Port, place, place_simulator
 from bot.run.serve import run
 from bot.run.server import EVENTS_PATH
 from bot.run.startup import StartupError
-from bot.sandbox.config import Sandbox, load_sandbox
+from bot.sandbox.config import SANDBOX_DEFAULTS, Sandbox, load_sandbox
 from bot.sandbox.page import SandboxPage
 from bot.sandbox.switches import SwitchBoard
 from bot.sandbox.workspace import SandboxWorkspace
 from storage.db import upgrade
 
-HOST = "127.0.0.1"  # the page lets anyone who reaches it act as anyone: never beyond this machine
+HOST = LOOPBACK  # the page lets anyone who reaches it act as anyone: never beyond this machine
 DEFAULT_PAGE_PORT = 3001
 
 
-def _ready(sandbox: Sandbox, page_url: str, events_url: str) -> None:
+@dataclass(frozen=True)
+class _Addresses:
+    page: str
+    events: str
+    simulator: str | None
+    moved: tuple[str, ...]
+
+
+def _ready(sandbox: Sandbox, at: _Addresses) -> None:
     people = ", ".join(
         f"{p.name} ({p.title}{', approver' if p.approver else ''})" for p in sandbox.people
     )
-    print(
-        f"\nsis-maint sandbox: open {page_url} in a browser.\n"
-        f"  There you are one of: {people}; type /sis-maint help to begin.\n"
-        f"  The bot answers on {events_url} and runs on {sandbox.source};\n"
-        "  its ledger is a temporary SQLite file, removed when you stop it (Ctrl-C).\n",
-        flush=True,
-    )
+    lines = [
+        "",
+        f"sis-maint sandbox: open {at.page} in a browser.",
+        f"  There you are one of: {people}; type /sis-maint help to begin.",
+        f"  The bot answers on {at.events}"
+        + (f"; the Coursedog simulator on {at.simulator}." if at.simulator else "."),
+    ]
+    if sandbox.source != SANDBOX_DEFAULTS:
+        lines.append(f"  Configuration: {sandbox.source}.")
+    lines += [f"  {moved[0].upper()}{moved[1:]}." for moved in at.moved]
+    lines += ["  Ctrl-C stops it; its ledger is a temporary SQLite file, removed then.", ""]
+    print("\n".join(lines), flush=True)
 
 
 def run_sandbox(
@@ -47,66 +62,79 @@ def run_sandbox(
     source: str,
     env: ProcessEnv,
     *,
-    port: int,
-    page_port: int = DEFAULT_PAGE_PORT,
+    port: Port,
+    page_port: Port,
     missing: str | None = None,
 ) -> int:
-    """Serve the sandbox until interrupted; returns the exit code.
+    """Serve until interrupted; returns the exit code.
 
     ``missing`` says which Slack variables are missing when `serve` falls back to the sandbox.
+    A busy default port gives way to a free one (bot/run/ports.py); the banner says which.
     """
     try:
         sandbox = load_sandbox(settings, source, env)
     except StartupError as exc:
         raise StartupError(f"{missing}\n{exc}" if missing else str(exc)) from None
-    if missing:
-        _announce_fallback(missing)
     # The page polls every second: one log line per poll would drown what the bot says.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    bot = place(HOST, port, "the bot")
+    page = place(HOST, page_port, "the page")
+    simulator_set_by = f"simulator.port in {source}" if env.config_file else None
+    bot_settings, simulator_moved = place_simulator(sandbox.settings, simulator_set_by)
+    moved = tuple(m for m in (page.moved, bot.moved, simulator_moved) if m)
+    if missing:
+        _announce_fallback()
     secret = secrets.token_hex(16)
     workspace = SandboxWorkspace(
         token=f"xoxb-sandbox-{secrets.token_hex(8)}",
         people=sandbox.people,
-        channel_names=(sandbox.settings.approvals_channel, *sandbox.channels),
+        channel_names=(bot_settings.approvals_channel, *sandbox.channels),
         signing_secret=secret,
-        events_url=f"http://{HOST}:{port}{EVENTS_PATH}",
+        events_url=f"http://{HOST}:{bot.number}{EVENTS_PATH}",
     )
-    switches = SwitchBoard(sandbox.settings)
+    switches = SwitchBoard(bot_settings)
     workspace.pages = SandboxPage(workspace, switches.read)
     try:
-        api_url = workspace.start(HOST, page_port)
+        api_url = workspace.start(HOST, page.number)
     except OSError as exc:
         raise StartupError(
-            f"The sandbox page cannot listen on {HOST}:{page_port} ({exc.strerror}); "
+            f"The sandbox page cannot listen on {HOST}:{page.number} ({exc.strerror}); "
             "set SANDBOX_PORT or pass --page-port."
         ) from None
-    page_url = f"{workspace.base_url}/"
+    simulated = bot_settings.simulator
+    at = _Addresses(
+        page=f"{workspace.base_url}/",
+        events=workspace.events_url,
+        simulator=f"http://{HOST}:{simulated.port}/_sim/state" if simulated.embedded else None,
+        moved=moved,
+    )
     try:
         with tempfile.TemporaryDirectory(prefix="sis-maint-sandbox-") as folder:
             ledger = f"sqlite:///{Path(folder) / 'ledger.db'}"
             upgrade(ledger)
             # The bot's Slack is the workspace, its ledger the temporary file.
-            bot_env = env.model_copy(update={"slack_api_url": api_url, "database_url": ledger})
             return _run_bot(
-                sandbox.settings,
+                bot_settings,
                 sandbox.source,
-                bot_env,
+                variables=env.variables,
+                database_url=ledger,
+                slack_api_url=api_url,
                 token=workspace.token,
                 secret=secret,
                 app_token=None,
                 host=HOST,
-                port=port,
+                port=bot.number,
                 socket_mode=False,
-                on_ready=lambda: _ready(sandbox, page_url, workspace.events_url),
+                on_ready=lambda: _ready(sandbox, at),
             )
     finally:
         workspace.stop()
         switches.close()
 
 
-def _run_bot(settings: Settings, source: str, env: ProcessEnv, **options: Any) -> int:
+def _run_bot(settings: Settings, source: str, **options: Any) -> int:
     try:
-        return run(settings, source, env, **options)
+        return run(settings, source, **options)
     except OSError as exc:  # the simulator's port has its own message; this is the bot's
         raise StartupError(
             f"The sandbox's bot cannot listen on {HOST}:{options['port']} ({exc.strerror}); "
@@ -114,12 +142,12 @@ def _run_bot(settings: Settings, source: str, env: ProcessEnv, **options: Any) -
         ) from None
 
 
-def _announce_fallback(missing: str) -> None:
-    """Say what is missing for Slack, and that the sandbox starts instead."""
-    print(f"sis-maint: {missing}", file=sys.stderr)
+def _announce_fallback() -> None:
+    """Say that no Slack app is set up, and that the sandbox starts instead."""
     print(
-        "sis-maint: no Slack credentials are set, so starting the local sandbox instead: "
-        "the bot, the Coursedog simulator and a stand-in for Slack in your browser.",
+        "sis-maint: no Slack app is set up (SLACK_BOT_TOKEN with SLACK_SIGNING_SECRET or "
+        "SLACK_APP_TOKEN; README.md, 'Create the Slack app', makes one from manifest.yml), "
+        "so the local sandbox starts instead.",
         file=sys.stderr,
         flush=True,
     )

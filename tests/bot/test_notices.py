@@ -410,9 +410,11 @@ def test_locked_settings_send_a_notice_that_asks_coursedog_to_act(
 
 def test_notice_settings_are_checked() -> None:
     base = settings_document("http://127.0.0.1:1")
-    with pytest.raises(ConfigError, match=r"coursedog_notice: .*`to`"):
+    with pytest.raises(ConfigError, match=r"\[coursedog_notice\]: .*`to`"):
         parse_settings({**base, "coursedog_notice": {"smtp_host": "mail.example"}})
     with pytest.raises(ConfigError, match="username_env and password_env"):
         parse_settings({**base, "coursedog_notice": {"to": SUPPORT, "username_env": "SMTP_USER"}})
-    with pytest.raises(ConfigError, match=r"coursedog_notice\.to"):
+    with pytest.raises(
+        ConfigError, match=r"\[coursedog_notice\] to: 'not an address' is not an email"
+    ):
         parse_settings({**base, "coursedog_notice": {"to": "not an address"}})

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from bot.cli.main import EXIT_CONFIG, main, parser
+from bot.cli.main import EXIT_CONFIG, _bot_port, main, parser
 from bot.errors import ConfigError
 from bot.process_env import ProcessEnv
+from bot.run.ports import Port
 from storage.db import DEFAULT_DATABASE_URL
 
 
@@ -58,10 +59,13 @@ def test_the_command_line_refuses_a_bad_port_before_anything_else(
     assert "sis-maint: PORT must be a port number (0-65535), not 'abc'" in capsys.readouterr().err
 
 
-def test_host_and_port_are_the_defaults_of_serve() -> None:
+def test_port_is_the_default_of_serve_and_said_to_be_set_by_it() -> None:
     env = ProcessEnv.read({"HOST": "0.0.0.0", "PORT": "8123"})
-    args = parser(env).parse_args(["serve"])
-    assert (args.host, args.port) == ("0.0.0.0", 8123)
+    args = parser().parse_args(["serve"])
+    assert (args.host, args.port) == (None, None)  # cmd_serve takes HOST and PORT then
+    assert _bot_port(args.port, env) == Port(8123, "PORT")
+    assert _bot_port(9000, env) == Port(9000, "--port")
+    assert _bot_port(None, ProcessEnv.read({})) == Port(3000, None)
 
 
 def test_a_command_s_own_defaults_fill_only_what_the_environment_leaves_unset() -> None:

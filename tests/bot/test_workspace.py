@@ -135,7 +135,9 @@ def test_which_requests_are_foreign(
 
 
 def test_the_ids_in_the_configuration_are_checked() -> None:
-    with pytest.raises(ConfigError, match=r"slack\.team_id: String should match pattern"):
+    with pytest.raises(
+        ConfigError, match=r"\[slack\] team_id: 'acme' is not the workspace's team ID"
+    ):
         parse_settings(settings_document("http://127.0.0.1:1", slack={"team_id": "acme"}))
-    with pytest.raises(ConfigError, match=r"slack\.api_app_id"):
+    with pytest.raises(ConfigError, match=r"\[slack\] api_app_id: 'T0TEAM000' is not the app's ID"):
         parse_settings(settings_document("http://127.0.0.1:1", slack={"api_app_id": "T0TEAM000"}))

@@ -50,16 +50,23 @@ def test_an_unset_or_unusable_hash_names_its_variable(variables: dict[str, str],
     ("tokens", "key"),
     [
         ([SNOW, SNOW], "used twice"),
-        ([{**SNOW, "roles": ["admin"]}], "api.tokens.0.roles.0"),
-        ([{**SNOW, "roles": []}], "api.tokens.0.roles"),
-        ([{**SNOW, "name": "Service Now"}], "api.tokens.0.name"),
-        ([{**SNOW, "hash_env": "snow-hash"}], "api.tokens.0.hash_env"),
-        ([{**SNOW, "hash": "abc"}], "api.tokens.0.hash"),
+        ([{**SNOW, "roles": ["admin"]}], "[api.tokens[0]] roles[0]: must be one of 'read'"),
+        ([{**SNOW, "roles": []}], "[api.tokens[0]] roles: must list at least one"),
+        ([{**SNOW, "name": "Service Now"}], "[api.tokens[0]] name: 'Service Now' is not a short"),
+        (
+            [{**SNOW, "hash_env": "snow-hash"}],
+            "[api.tokens[0]] hash_env: this names an environment",
+        ),
+        (
+            [{**SNOW, "hash": "abc"}],
+            "[api.tokens[0]]: unknown key `hash`: did you mean `hash_env`?",
+        ),
     ],
 )
 def test_a_bad_token_entry_is_refused_naming_the_key(tokens: list[Any], key: str) -> None:
-    with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
+    with pytest.raises(ConfigError) as refused:
         config(*tokens)
+    assert key in str(refused.value)
 
 
 def test_a_presented_token_is_compared_with_every_hash_in_constant_time(

@@ -64,7 +64,7 @@ def test_log_format_comes_from_the_environment_then_the_config_then_text() -> No
     assert log_format(ProcessEnv.read({"LOG_FORMAT": "JSON"})) == "json"
     with pytest.raises(ConfigError, match="LOG_FORMAT must be json or text"):
         log_format(ProcessEnv.read({"LOG_FORMAT": "yaml"}))
-    with pytest.raises(ConfigError, match=r"logging\.format"):
+    with pytest.raises(ConfigError, match=r"\[logging\] format: must be one of 'text', 'json'"):
         parse_settings({**doc, "logging": {"format": "xml"}})
 
 
