@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from storage.dialect_insert import insert_new
@@ -54,3 +54,11 @@ def settle_notice(session: Session, notice_id: int, ts: str) -> None:
 def free_notice(session: Session, notice_id: int) -> None:
     """A claimed notice was not posted: free its key so that a later attempt may post it."""
     session.execute(delete(SlackNotice).where(SlackNotice.id == notice_id))
+
+
+def is_posted(session: Session, dedup_key: str) -> bool:
+    """Whether Slack has the notice ``dedup_key`` (its claim was settled with a ts)."""
+    stmt = select(SlackNotice.id).where(
+        SlackNotice.dedup_key == dedup_key, SlackNotice.ts.is_not(None)
+    )
+    return session.scalar(stmt) is not None

@@ -48,6 +48,11 @@ def cmd_check_config(_args: argparse.Namespace, env: ProcessEnv) -> int:
         settings.calendar.token(creds)
     except ConfigError as exc:
         problems.append(str(exc))
+    for hook in settings.webhooks:
+        try:
+            hook.secret(creds)
+        except ConfigError as exc:
+            problems.append(str(exc))
     print(f"Configuration from {source}: {len(settings.environments)} environment(s).")
     for name, e in settings.environments.items():
         print(f"  {name}: {e.label} — {e.base_url} school {e.school} ({e.driver} driver)")

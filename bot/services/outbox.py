@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock
 from bot.domain.states import WindowState
+from bot.services import webhook_events
 from bot.services.reports import Report
 from bot.services.views import WindowView
 from bot.services.window_moves import load_window
@@ -50,8 +51,10 @@ def claim_card(session: Session, window_id: int, channel: str, now: datetime) ->
 
 
 def owe(session: Session, reports: Sequence[Report], now: datetime) -> None:
-    """Keep reports in the ledger, with the outcome they tell of, until they are posted."""
+    """Keep reports in the ledger, with the outcome they tell of, until they are posted;
+    the webhook events those outcomes make go with them."""
     pending_reports.owe_reports(session, [(r.dedup_key, r.to_payload()) for r in reports], now)
+    webhook_events.reported(session, reports, now)
 
 
 def thread_of(view: WindowView) -> tuple[str, str | None]:
@@ -86,6 +89,11 @@ class Outbox:
         """Slack took the claimed notice: keep its ts (a later claim of its key finds it)."""
         with self._sessions.begin() as session:
             slack_notices.settle_notice(session, claim, ts)
+
+    def is_posted(self, key: str) -> bool:
+        """Whether Slack has the notice ``key``."""
+        with reading(self._sessions) as session:
+            return slack_notices.is_posted(session, key)
 
     def not_posted(self, claim: int) -> None:
         """Slack did not take the claimed notice: free its key for a later attempt."""

@@ -14,8 +14,9 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.domain.grammar import EndCommand
 from bot.domain.states import HOLDING, RowStatus, WindowState, move_row, move_window
+from bot.domain.webhooks import EventType as E
 from bot.errors import Conflict
-from bot.services import blackouts, conflicts, notices, outbox, timetable
+from bot.services import blackouts, conflicts, notices, outbox, timetable, webhook_events
 from bot.services.access import Access, NoGroups, label
 from bot.services.evidence import Evidence
 from bot.services.plans import ROW_WAITING_RESTORE
@@ -178,6 +179,9 @@ class WindowService:
                 timetable.plan_start(session, window, policy, now)
             # A window that starts now: Coursedog hears of it beside the switch-off, not after.
             notices.plan(session, self._settings, window, notices.APPROVED, now, urgent=starts_now)
+            webhook_events.window_event(session, E.APPROVED, window, now, actor=approver)
+            if starts_now:
+                webhook_events.window_event(session, E.ACTIVE, window, now, actor=approver)
             soonest = due.soonest_planned(session)
         self._on_scheduled(soonest)
         return WindowView.of(window)
@@ -191,6 +195,7 @@ class WindowService:
             for row in window.environments:
                 move_row(row, RowStatus.RELEASED)
             timetable.cancel_all(session, window, now)
+            webhook_events.window_event(session, E.DENIED, window, now, actor=approver)
         return WindowView.of(window)
 
     def cancel_undelivered(self, window_id: int, reason: str) -> None:

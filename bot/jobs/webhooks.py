@@ -1,0 +1,123 @@
+"""The webhook sender: its own background loop, so a slow or dead endpoint never holds up a
+switch. Each pass fans new events out to the endpoints, makes the attempts that are due (a
+bounded batch, each with the configured timeout), and says once in the approvals channel when
+an endpoint goes down or comes back.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import httpx
+from pydantic import SecretStr
+
+from bot import crashpoint
+from bot.domain.webhooks import signed_headers
+from bot.loops import BackgroundLoop
+from bot.services.webhook_ledger import WebhookLedger
+from bot.slack.webhook_notices import endpoint_back, endpoint_down
+from storage.webhooks import Claimed
+
+log = logging.getLogger(__name__)
+BATCH = 20  # attempts per pass: a pass of timeouts stays bounded
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where one endpoint's requests go, and the secret that signs them."""
+
+    url: str
+    secret: SecretStr
+
+
+# Post a notice in the approvals channel once per key; True once Slack has it.
+Tell = Callable[[str, str], bool]
+
+
+class WebhookSender(BackgroundLoop):
+    """Delivers webhook events from the ledger, with retries, on its own thread."""
+
+    thread_name = "sis-maint-webhooks"
+
+    def __init__(
+        self,
+        ledger: WebhookLedger,
+        endpoints: Mapping[str, Endpoint],
+        tell: Tell,
+        *,
+        interval: float,
+        timeout: float,
+        http: httpx.Client | None = None,
+        unix_time: Callable[[], float] = time.time,
+    ) -> None:
+        super().__init__("webhooks", interval)
+        self._ledger = ledger
+        self._endpoints = dict(endpoints)
+        self._tell = tell
+        self._timeout = timeout
+        self._http = http or httpx.Client(follow_redirects=False)
+        self._unix_time = unix_time
+        self._kicked = False
+
+    def kick(self) -> None:
+        """Make a pass now (tests, and after a change that owes events)."""
+        with self._cond:
+            self._kicked = True
+            self._cond.notify_all()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop the loop, then close its HTTP client."""
+        super().stop(timeout)
+        self._http.close()
+
+    def run_once(self) -> int:
+        """One pass; returns how many attempts it made."""
+        self._ledger.fan_out()
+        attempts = self._ledger.claim(BATCH)
+        for attempt in attempts:
+            self._deliver(attempt)
+            self.heartbeat.progressed()
+        for news in self._ledger.untold():
+            text = (
+                endpoint_down(news.endpoint, news.failing, news.last_error)
+                if news.down
+                else endpoint_back(news.endpoint)
+            )
+            if self._tell(f"webhook:{news.endpoint}:{news.key}", text):
+                self._ledger.told(news)
+        return len(attempts)
+
+    def _step(self) -> None:
+        with self._cond:
+            self._cond.wait_for(lambda: self._kicked or self._stopping, self.interval)
+            if self._stopping:
+                return
+            self._kicked = False
+        while self.run_once() == BATCH and not self._stopping:
+            pass  # more are due: no wait between full batches
+
+    def _deliver(self, attempt: Claimed) -> None:
+        endpoint = self._endpoints.get(attempt.endpoint)
+        if endpoint is None:
+            self._ledger.dropped(attempt)
+            return
+        body = attempt.body.encode()
+        stamp = int(self._unix_time())
+        secret = endpoint.secret.get_secret_value()
+        headers = signed_headers(secret, attempt.event_id, stamp, body)
+        crashpoint.reached("webhook")
+        try:
+            answer = self._http.post(
+                endpoint.url, content=body, headers=headers, timeout=self._timeout
+            )
+        except httpx.HTTPError as exc:  # the URL may hold a token: only the kind is kept
+            self._ledger.failed(attempt, type(exc).__name__)
+            return
+        if 200 <= answer.status_code < 300:
+            crashpoint.reached("webhook_sent")
+            self._ledger.delivered(attempt)
+        else:
+            self._ledger.failed(attempt, f"HTTP {answer.status_code}")
