@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import func, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from storage.dialect_insert import insert_new
 from storage.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
@@ -101,18 +101,33 @@ def fan_out(
 
 
 def claim_due(session: Session, now: datetime, hold: timedelta, limit: int) -> list[Claimed]:
-    """Up to ``limit`` due deliveries, oldest first, each counted as attempted and held until
-    ``now + hold`` (another sender takes it over after that)."""
+    """Up to ``limit`` due deliveries in the order of their events, each counted as attempted
+    and held until ``now + hold`` (another sender takes it over after that).
+
+    An endpoint gets its events in order: none is claimed while an earlier one for the same
+    endpoint waits for its next attempt (or is held by a sender).
+    """
+    earlier = aliased(WebhookDelivery)
+    waiting = (
+        select(earlier.id)
+        .where(
+            earlier.endpoint == WebhookDelivery.endpoint,
+            earlier.status == PENDING,
+            earlier.event_id < WebhookDelivery.event_id,
+            earlier.next_attempt_at > now,
+        )
+        .exists()
+    )
     stmt = (
         select(WebhookDelivery, WebhookEvent)
         .join(WebhookEvent, WebhookEvent.id == WebhookDelivery.event_id)
-        .where(WebhookDelivery.status == PENDING, WebhookDelivery.next_attempt_at <= now)
-        .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
+        .where(WebhookDelivery.status == PENDING, WebhookDelivery.next_attempt_at <= now, ~waiting)
+        .order_by(WebhookDelivery.event_id, WebhookDelivery.id)
         .limit(limit)
         .with_for_update(of=WebhookDelivery, skip_locked=True)
     )
     claimed = []
-    for delivery, event in session.execute(stmt).tuples().all():
+    for delivery, event in session.execute(stmt).all():
         delivery.attempts += 1
         delivery.next_attempt_at = now + hold
         claimed.append(
@@ -145,6 +160,15 @@ def retry_at(session: Session, delivery_id: int, when: datetime, error: str) -> 
         update(WebhookDelivery)
         .where(WebhookDelivery.id == delivery_id, WebhookDelivery.status == PENDING)
         .values(next_attempt_at=when, last_error=error)
+    )
+
+
+def release(session: Session, delivery_id: int, now: datetime) -> None:
+    """A claimed attempt not made after all (an earlier event's failed first): due again."""
+    session.execute(
+        update(WebhookDelivery)
+        .where(WebhookDelivery.id == delivery_id, WebhookDelivery.status == PENDING)
+        .values(attempts=WebhookDelivery.attempts - 1, next_attempt_at=now)
     )
 
 

@@ -77,9 +77,15 @@ class WebhookSender(BackgroundLoop):
         """One pass; returns how many attempts it made."""
         self._ledger.fan_out()
         attempts = self._ledger.claim(BATCH)
+        failed: set[str] = set()  # endpoints whose earlier event failed in this pass
+        later = []
         for attempt in attempts:
-            self._deliver(attempt)
+            if attempt.endpoint in failed:
+                later.append(attempt)  # kept for after the one that failed: in order
+            elif not self._deliver(attempt):
+                failed.add(attempt.endpoint)
             self.heartbeat.progressed()
+        self._ledger.release(later)
         for news in self._ledger.untold():
             text = (
                 endpoint_down(news.endpoint, news.failing, news.last_error)
@@ -99,11 +105,12 @@ class WebhookSender(BackgroundLoop):
         while self.run_once() == BATCH and not self._stopping:
             pass  # more are due: no wait between full batches
 
-    def _deliver(self, attempt: Claimed) -> None:
+    def _deliver(self, attempt: Claimed) -> bool:
+        """Make one attempt; whether the endpoint took it."""
         endpoint = self._endpoints.get(attempt.endpoint)
         if endpoint is None:
             self._ledger.dropped(attempt)
-            return
+            return True
         body = attempt.body.encode()
         stamp = int(self._unix_time())
         secret = endpoint.secret.get_secret_value()
@@ -115,9 +122,10 @@ class WebhookSender(BackgroundLoop):
             )
         except httpx.HTTPError as exc:  # the URL may hold a token: only the kind is kept
             self._ledger.failed(attempt, type(exc).__name__)
-            return
+            return False
         if 200 <= answer.status_code < 300:
             crashpoint.reached("webhook_sent")
             self._ledger.delivered(attempt)
-        else:
-            self._ledger.failed(attempt, f"HTTP {answer.status_code}")
+            return True
+        self._ledger.failed(attempt, f"HTTP {answer.status_code}")
+        return False

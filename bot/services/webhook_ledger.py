@@ -106,6 +106,14 @@ class WebhookLedger:
         if went_down:
             log.error("webhook endpoint %s is down: %s", attempt.endpoint, error)
 
+    def release(self, attempts: Sequence[Claimed]) -> None:
+        """Claimed attempts not made (an earlier event for their endpoint failed first)."""
+        if not attempts:
+            return
+        with self._sessions.begin() as session:
+            for attempt in attempts:
+                webhooks.release(session, attempt.id, self._clock.now())
+
     def dropped(self, attempt: Claimed) -> None:
         """The delivery's endpoint is no longer configured: it is given up."""
         with self._sessions.begin() as session:

@@ -1,0 +1,86 @@
+"""The [[webhooks]] configuration: what is accepted, and each refusal names the key."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from bot.config import parse_settings
+from bot.errors import ConfigError
+from tests.harness import settings_document
+
+SECRET = "endpoint-secret-0123456789abcdef"
+
+
+def hooks(*endpoints: dict[str, Any], **delivery: Any) -> dict[str, Any]:
+    doc = settings_document("http://127.0.0.1:8787", webhooks=list(endpoints))
+    if delivery:
+        doc["webhook_delivery"] = delivery
+    return doc
+
+
+def hook(**fields: Any) -> dict[str, Any]:
+    return {
+        "name": "statuspage",
+        "url": "https://hooks.example.edu/in",
+        "secret_env": "HOOK_SECRET",
+    } | fields
+
+
+def test_an_endpoint_with_a_filter_and_delivery_settings_is_read() -> None:
+    settings = parse_settings(
+        hooks(hook(events=["active", "ended"]), hook(name="teams"), report_after=3)
+    )
+    statuspage, teams = settings.webhooks
+    assert statuspage.wants("active") and not statuspage.wants("requested")
+    assert teams.wants("requested")  # no filter: every event
+    assert settings.webhook_delivery.report_after == 3
+
+
+@pytest.mark.parametrize(
+    "url", ["http://localhost:9000/in", "http://127.0.0.1/in", "http://[::1]:8/x"]
+)
+def test_plain_http_is_accepted_to_this_machine_only(url: str) -> None:
+    assert parse_settings(hooks(hook(url=url))).webhooks[0].url == url
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"url": "http://hooks.example.edu/in"}, "webhooks.0.url: use https://"),
+        ({"url": "ftp://hooks.example.edu/in"}, "is not an https:// URL"),
+        ({"url": "hooks.example.edu/in"}, "is not an https:// URL"),
+        ({"url": "https://user:pw@hooks.example.edu/in"}, "put no user or password in the URL"),
+        ({"events": ["switched_on"]}, "webhooks.0.events.0"),
+        ({"secret_env": "lower-case"}, "webhooks.0.secret_env"),
+        ({"name": "Status Page"}, "webhooks.0.name"),
+        ({"colour": "red"}, "webhooks.0.colour"),
+    ],
+)
+def test_a_bad_endpoint_is_refused_naming_the_key(fields: dict[str, Any], message: str) -> None:
+    with pytest.raises(ConfigError, match=message.replace(".", r"\.").replace("/", "/")):
+        parse_settings(hooks(hook(**fields)))
+
+
+def test_two_endpoints_with_one_name_are_refused() -> None:
+    with pytest.raises(ConfigError, match="the webhook name 'statuspage' is used twice"):
+        parse_settings(hooks(hook(), hook(url="https://other.example.edu/")))
+
+
+def test_bad_delivery_settings_are_refused_naming_the_key() -> None:
+    with pytest.raises(ConfigError, match=r"webhook_delivery\.max_attempts"):
+        parse_settings(hooks(hook(), max_attempts=0))
+
+
+def test_the_secret_comes_from_the_variable_named() -> None:
+    endpoint = parse_settings(hooks(hook())).webhooks[0]
+    assert endpoint.secret({"HOOK_SECRET": SECRET}).get_secret_value() == SECRET
+
+
+@pytest.mark.parametrize("variables", [{}, {"HOOK_SECRET": ""}, {"HOOK_SECRET": "tiny-secret"}])
+def test_a_missing_or_short_secret_names_the_variable(variables: dict[str, str]) -> None:
+    endpoint = parse_settings(hooks(hook())).webhooks[0]
+    with pytest.raises(ConfigError, match=r"webhooks\.statuspage: set HOOK_SECRET") as caught:
+        endpoint.secret(variables)
+    assert "tiny-secret" not in str(caught.value)
