@@ -26,8 +26,9 @@ from storage.db import reading
 from storage.webhooks import Claimed, DeliveryStatus
 
 log = logging.getLogger(__name__)
-# Past the request's own timeout, a claimed attempt whose sender died is made again.
-HOLD_MARGIN = timedelta(seconds=30)
+# Well past the request's own timeout (it bounds each phase of the request, not the whole),
+# a claimed attempt whose sender died is made again.
+HOLD_TIMEOUTS, HOLD_MARGIN = 3, timedelta(seconds=5)
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,7 @@ class WebhookLedger:
 
     def claim(self, limit: int) -> list[Claimed]:
         """Due attempts, each held past the request's timeout."""
-        hold = timedelta(seconds=self._delivery.timeout_seconds) + HOLD_MARGIN
+        hold = HOLD_TIMEOUTS * timedelta(seconds=self._delivery.timeout_seconds) + HOLD_MARGIN
         with self._sessions.begin() as session:
             return webhooks.claim_due(session, self._clock.now(), hold, limit)
 
