@@ -389,6 +389,8 @@ class WebhookDeliveryConfig(_Strict):
     # This many failed attempts in a row make an endpoint "down": said once in the approvals
     # channel, and once more when a delivery succeeds again.
     report_after: int = Field(default=5, ge=1, le=1000)
+    # Events whose deliveries are over are forgotten this long after they happened.
+    keep: Duration = timedelta(days=30)
 
 
 class Settings(_Strict):

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session, aliased
 
 from storage.dialect_insert import insert_new
@@ -98,6 +98,35 @@ def fan_out(
     for event in events:
         event.fanned_out = True
     return len(events)
+
+
+def anything_to_do(session: Session, now: datetime) -> bool:
+    """Whether an event waits to be fanned out or a delivery is due (a read: a pass with
+    nothing to do takes no writer's turn)."""
+    unfanned = select(WebhookEvent.id).where(WebhookEvent.fanned_out.is_(False)).exists()
+    due = (
+        select(WebhookDelivery.id)
+        .where(WebhookDelivery.status == PENDING, WebhookDelivery.next_attempt_at <= now)
+        .exists()
+    )
+    return bool(session.scalar(select(unfanned | due)))
+
+
+def purge(session: Session, before: datetime) -> int:
+    """Forget events older than ``before`` whose deliveries are all over; how many."""
+    owed = (
+        select(WebhookDelivery.id)
+        .where(WebhookDelivery.event_id == WebhookEvent.id, WebhookDelivery.status == PENDING)
+        .exists()
+    )
+    old = select(WebhookEvent.id).where(
+        WebhookEvent.created_at < before, WebhookEvent.fanned_out.is_(True), ~owed
+    )
+    ids = list(session.scalars(old.limit(1000)).all())
+    if ids:
+        session.execute(delete(WebhookDelivery).where(WebhookDelivery.event_id.in_(ids)))
+        session.execute(delete(WebhookEvent).where(WebhookEvent.id.in_(ids)))
+    return len(ids)
 
 
 def claim_due(session: Session, now: datetime, hold: timedelta, limit: int) -> list[Claimed]:

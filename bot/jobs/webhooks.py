@@ -23,6 +23,7 @@ from storage.webhooks import Claimed
 
 log = logging.getLogger(__name__)
 BATCH = 20  # attempts per pass: a pass of timeouts stays bounded
+PURGE_EVERY = 3600.0  # seconds between purges of events long delivered
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,7 @@ class WebhookSender(BackgroundLoop):
         self._http = http or httpx.Client(follow_redirects=False)
         self._unix_time = unix_time
         self._kicked = False
+        self._purged: float | None = None
 
     def kick(self) -> None:
         """Make a pass now (tests, and after a change that owes events)."""
@@ -74,9 +76,9 @@ class WebhookSender(BackgroundLoop):
         self._http.close()
 
     def run_once(self) -> int:
-        """One pass; returns how many attempts it made."""
-        self._ledger.fan_out()
-        attempts = self._ledger.claim(BATCH)
+        """One pass; returns how many attempts it claimed."""
+        self._purge_now_and_then()
+        attempts = self._attempts_due()
         failed: set[str] = set()  # endpoints whose earlier event failed in this pass
         later = []
         for attempt in attempts:
@@ -95,6 +97,18 @@ class WebhookSender(BackgroundLoop):
             if self._tell(f"webhook:{news.endpoint}:{news.key}", text):
                 self._ledger.told(news)
         return len(attempts)
+
+    def _attempts_due(self) -> list[Claimed]:
+        if not self._ledger.anything_to_do():
+            return []
+        self._ledger.fan_out()
+        return self._ledger.claim(BATCH)
+
+    def _purge_now_and_then(self) -> None:
+        now = time.monotonic()
+        if self._purged is None or now - self._purged >= PURGE_EVERY:
+            self._purged = now
+            self._ledger.purge()
 
     def _step(self) -> None:
         with self._cond:

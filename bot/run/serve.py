@@ -58,6 +58,8 @@ def run(
     """Serve until interrupted; returns the exit code."""
     variables = simulator_variables(settings, env.variables)
     calendar_token = settings.calendar.token(variables)
+    for hook in settings.webhooks:  # each endpoint's signing secret, before anything starts
+        hook.secret(variables)
     url = env.database_url
     check_database(url)
     clients = coursedog_clients(settings, variables, contracts=write_contracts(url, settings))

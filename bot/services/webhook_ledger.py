@@ -60,6 +60,16 @@ class WebhookLedger:
         self._delivery = delivery
         self._draw = draw
 
+    def anything_to_do(self) -> bool:
+        """Whether a pass has events to fan out or attempts to make."""
+        with reading(self._sessions) as session:
+            return webhooks.anything_to_do(session, self._clock.now())
+
+    def purge(self) -> int:
+        """Forget events delivered (or given up) longer than ``keep`` ago."""
+        with self._sessions.begin() as session:
+            return webhooks.purge(session, self._clock.now() - self._delivery.keep)
+
     def fan_out(self) -> int:
         """A delivery for each endpoint that wants each new event; how many events there were."""
         with self._sessions.begin() as session:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bot import cli
 from bot.config import parse_settings
 from bot.errors import ConfigError
 from tests.harness import settings_document
@@ -84,3 +86,38 @@ def test_a_missing_or_short_secret_names_the_variable(variables: dict[str, str])
     with pytest.raises(ConfigError, match=r"webhooks\.statuspage: set HOOK_SECRET") as caught:
         endpoint.secret(variables)
     assert "tiny-secret" not in str(caught.value)
+
+
+CONFIG = """
+approvals_channel = "C0APPROVALS"
+[environments.prod]
+label = "Production"
+base_url = "https://example.coursedog.com"
+school = "state_u_prod"
+driver = "assisted"
+[[webhooks]]
+name = "statuspage"
+url = "https://hooks.example.edu/in"
+secret_env = "HOOK_SECRET"
+"""
+
+
+@pytest.mark.usefixtures("cli_in_process")
+@pytest.mark.parametrize("command", [["check-config"], ["serve", "--http", "--port", "0"]])
+def test_a_missing_secret_stops_the_command_naming_the_variable(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    config = tmp_path / "sis-maint.toml"
+    config.write_text(CONFIG)
+    environ = {
+        "SIS_MAINT_CONFIG": str(config),
+        "DATABASE_URL": f"sqlite:///{tmp_path}/never.db",
+        "SLACK_BOT_TOKEN": "xoxb-test",
+        "SLACK_SIGNING_SECRET": "secret-for-a-start-that-stops-early",
+    }
+    assert cli.main(command, environ) == 2
+    assert "webhooks.statuspage: set HOOK_SECRET" in capsys.readouterr().err
+    assert not (tmp_path / "never.db").exists()  # refused before the ledger was opened
+    environ["HOOK_SECRET"] = SECRET
+    if command == ["check-config"]:
+        assert cli.main(command, environ) == 0

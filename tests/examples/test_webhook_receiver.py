@@ -160,3 +160,20 @@ def test_the_environment_chooses_where_to_forward(tmp_path: Path) -> None:
     assert receiver.now() == pytest.approx(time.time(), abs=5)
     bare = from_environment(state, {"SIS_MAINT_WEBHOOK_SECRET": HOOK_SECRET})
     assert bare.forwarders == []
+
+
+def test_the_verifier_in_the_docs_takes_the_bots_requests_and_refuses_others() -> None:
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "webhooks.md").read_text()
+    code = doc.split("```python\n", 1)[1].split("```", 1)[0]
+    namespace: dict[str, Any] = {}
+    exec(compile(code, "docs/webhooks.md", "exec"), namespace)  # noqa: S102 - our own docs
+    handle = namespace["handle"]
+    body = event("evt_1", "requested")
+    fresh = int(time.time())
+    seen: set[str] = set()
+    assert handle(HOOK_SECRET, sent(body, at=fresh), body, seen) == 204
+    assert seen == {"evt_1"}
+    assert handle(HOOK_SECRET, sent(body, at=fresh), body, seen) == 204  # a retry
+    assert handle("another-secret-0123456789abcd", sent(body, at=fresh), body, set()) == 401
+    assert handle(HOOK_SECRET, sent(body, at=fresh - 301), body, set()) == 401
+    assert handle(HOOK_SECRET, {}, body, set()) == 401
