@@ -61,14 +61,7 @@ class WebhookSender(BackgroundLoop):
         self._timeout = timeout
         self._http = http or httpx.Client(follow_redirects=False)
         self._unix_time = unix_time
-        self._kicked = False
         self._purged: float | None = None
-
-    def kick(self) -> None:
-        """Make a pass now (tests, and after a change that owes events)."""
-        with self._cond:
-            self._kicked = True
-            self._cond.notify_all()
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop the loop, then close its HTTP client."""
@@ -112,10 +105,9 @@ class WebhookSender(BackgroundLoop):
 
     def _step(self) -> None:
         with self._cond:
-            self._cond.wait_for(lambda: self._kicked or self._stopping, self.interval)
+            self._cond.wait_for(lambda: self._stopping, self.interval)
             if self._stopping:
                 return
-            self._kicked = False
         while self.run_once() == BATCH and not self._stopping:
             pass  # more are due: no wait between full batches
 
