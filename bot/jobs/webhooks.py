@@ -38,6 +38,24 @@ class Endpoint:
 Tell = Callable[[str, str], bool]
 
 
+class HideEndpointUrls(logging.Filter):
+    """httpx logs every request's URL; an endpoint's (Teams' and Statuspage's carry tokens)
+    is logged as ``webhook <name>`` instead."""
+
+    def __init__(self, endpoints: Mapping[str, Endpoint]) -> None:
+        super().__init__()
+        self._names = {str(httpx.URL(e.url)): name for name, e in endpoints.items()}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Replace an endpoint's URL in a record's arguments by its name."""
+        if isinstance(record.args, tuple) and any(str(a) in self._names for a in record.args):
+            record.args = tuple(
+                f"webhook {self._names[str(a)]}" if str(a) in self._names else a
+                for a in record.args
+            )
+        return True
+
+
 class WebhookSender(BackgroundLoop):
     """Delivers webhook events from the ledger, with retries, on its own thread."""
 
@@ -61,12 +79,19 @@ class WebhookSender(BackgroundLoop):
         self._timeout = timeout
         self._http = http or httpx.Client(follow_redirects=False)
         self._unix_time = unix_time
+        self._hide = HideEndpointUrls(self._endpoints)
         self._purged: float | None = None
+
+    def start(self) -> None:
+        """Keep the endpoints' URLs out of httpx's log, then start the loop."""
+        logging.getLogger("httpx").addFilter(self._hide)
+        super().start()
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop the loop, then close its HTTP client."""
         super().stop(timeout)
         self._http.close()
+        logging.getLogger("httpx").removeFilter(self._hide)
 
     def run_once(self) -> int:
         """One pass; returns how many attempts it claimed."""
