@@ -40,21 +40,14 @@ def test_the_webhook_tables_come_and_go_with_their_revision(fresh_url: str) -> N
                 "fanned_out) VALUES ('evt_1', 'k', 'requested', CURRENT_TIMESTAMP, '{}', true)"
             )
         )
-        conn.execute(
-            sa.text(
-                "INSERT INTO webhook_deliveries (event_id, endpoint, status, attempts, "
-                "next_attempt_at) SELECT id, 'hook', 'pending', 0, CURRENT_TIMESTAMP "
-                "FROM webhook_events"
-            )
+        deliver = sa.text(
+            "INSERT INTO webhook_deliveries (event_id, endpoint, status, attempts, "
+            "next_attempt_at) SELECT id, 'hook', 'pending', 0, CURRENT_TIMESTAMP "
+            "FROM webhook_events"
         )
+        conn.execute(deliver)
         with pytest.raises(sa.exc.IntegrityError), conn.begin_nested():
-            conn.execute(  # one delivery per event and endpoint
-                sa.text(
-                    "INSERT INTO webhook_deliveries (event_id, endpoint, status, attempts, "
-                    "next_attempt_at) SELECT id, 'hook', 'pending', 0, CURRENT_TIMESTAMP "
-                    "FROM webhook_events"
-                )
-            )
+            conn.execute(deliver)  # one delivery per event and endpoint
         conn.execute(sa.text("DELETE FROM webhook_events"))
         assert conn.execute(sa.text("SELECT count(*) FROM webhook_deliveries")).scalar() == 0
     engine.dispose()
