@@ -393,6 +393,55 @@ class WebhookDeliveryConfig(_Strict):
     keep: Duration = timedelta(days=30)
 
 
+ApiRole = Literal["read", "request", "approve-for-tickets"]
+SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
+
+
+class ApiToken(_Strict):
+    """One caller of the HTTP API: its name (in the audit trail and on cards), the variable
+    that holds the SHA-256 of its bearer token (hex), and what it may do."""
+
+    name: str = Field(pattern=SHORT_NAME)
+    hash_env: str = Field(pattern=ENV_NAME)
+    roles: list[ApiRole] = Field(min_length=1)
+
+
+class ApiConfig(_Strict):
+    """The HTTP API under /api/v1 (docs/api.md); off while no token is configured."""
+
+    tokens: list[ApiToken] = []
+
+    @field_validator("tokens")
+    @classmethod
+    def _names_unique(cls, value: list[ApiToken]) -> list[ApiToken]:
+        seen: set[str] = set()
+        for i, token in enumerate(value):
+            if token.name in seen:
+                raise ValueError(f"token {i}: the name {token.name!r} is used twice")
+            seen.add(token.name)
+        return value
+
+    def hashes(self, variables: Mapping[str, str]) -> dict[str, str]:
+        """Each token's name -> the SHA-256 (hex) of its secret, read from ``variables``; a
+        ConfigError names the variable that is unset or holds no such hash."""
+        found: dict[str, str] = {}
+        for i, token in enumerate(self.tokens):
+            value = variables.get(token.hash_env, "").strip().lower()
+            where = f"api.tokens[{i}].hash_env"
+            if not value:
+                raise ConfigError(
+                    f"{where}: set {token.hash_env} (the SHA-256 of token {token.name}'s "
+                    "secret; `sis-maint api hash-token` makes one)"
+                )
+            if not SHA256_HEX.match(value):
+                raise ConfigError(
+                    f"{where}: {token.hash_env} must be a SHA-256 in hex (64 characters 0-9, "
+                    "a-f), not the token itself; `sis-maint api hash-token` makes one"
+                )
+            found[token.name] = value
+        return found
+
+
 class Settings(_Strict):
     """The whole validated configuration."""
 
@@ -421,6 +470,7 @@ class Settings(_Strict):
     calendar: CalendarConfig = CalendarConfig()
     logging: LoggingConfig = LoggingConfig()
     blackouts: list[BlackoutConfig] = []
+    api: ApiConfig = ApiConfig()
     series: SeriesConfig = SeriesConfig()
     webhooks: list[WebhookConfig] = []
     webhook_delivery: WebhookDeliveryConfig = WebhookDeliveryConfig()

@@ -36,6 +36,9 @@ class ProcessEnv(BaseSettings):
     slack_signing_secret: SecretStr | None = Field(None, alias="SLACK_SIGNING_SECRET")
     slack_app_token: SecretStr | None = Field(None, alias="SLACK_APP_TOKEN")
     slack_api_url: str | None = Field(None, alias="SLACK_API_URL")
+    # Where `sis-maint window ...` finds a running bot's API, and its bearer token.
+    api_url: str | None = Field(None, alias="SIS_MAINT_API_URL")
+    api_token: SecretStr | None = Field(None, alias="SIS_MAINT_API_TOKEN")
     log_format: Literal["text", "json"] | None = Field(None, alias="LOG_FORMAT")
     log_level: str = Field("INFO", alias="LOG_LEVEL")
     _variables: Mapping[str, str] = PrivateAttr(default_factory=dict)
@@ -83,7 +86,13 @@ class ProcessEnv(BaseSettings):
         return level
 
     @field_validator(
-        "slack_bot_token", "slack_signing_secret", "slack_app_token", "host", mode="before"
+        "slack_bot_token",
+        "slack_signing_secret",
+        "slack_app_token",
+        "host",
+        "api_url",
+        "api_token",
+        mode="before",
     )
     @classmethod
     def _strip(cls, value: Any) -> Any:

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from storage import audit_chain
@@ -91,3 +91,8 @@ def history(session: Session, environment: str | None, limit: int) -> Sequence[A
             (AuditEvent.environment == environment) | AuditEvent.window_id.in_(covering)
         )
     return session.scalars(stmt.order_by(AuditEvent.id.desc()).limit(limit)).all()
+
+
+def newest_id(session: Session) -> int | None:
+    """The id of the newest event (None before the first): it moves with every change."""
+    return session.scalar(select(func.max(AuditEvent.id)))

@@ -1,4 +1,5 @@
-"""Reports on Coursedog outcomes owed to Slack until it has them. Functions take the
+"""Messages owed to Slack until it has them: reports on Coursedog outcomes, and direct
+messages to requesters (told apart by their keys' prefixes). Functions take the
 caller's session and never commit.
 """
 
@@ -28,9 +29,14 @@ def owe_reports(
         session.execute(stmt, {"dedup_key": key, "payload": payload, "created_at": now})
 
 
-def owed_reports(session: Session, limit: int = 50) -> Sequence[PendingReport]:
-    """Reports not yet known to be posted, oldest first."""
-    stmt = select(PendingReport).order_by(PendingReport.id).limit(limit)
+def owed_reports(session: Session, prefix: str, limit: int = 50) -> Sequence[PendingReport]:
+    """Reports whose key starts with ``prefix`` not yet known to be posted, oldest first."""
+    stmt = (
+        select(PendingReport)
+        .where(PendingReport.dedup_key.startswith(prefix, autoescape=True))
+        .order_by(PendingReport.id)
+        .limit(limit)
+    )
     return session.scalars(stmt).all()
 
 

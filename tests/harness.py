@@ -335,6 +335,28 @@ class Bot:
         }
         return self._interact(payload)
 
+    def deny(
+        self, user: str, number: int, reason: str | None = None, message: Message | None = None
+    ) -> httpx.Response:
+        """Press Deny on MW-<number>'s card as ``user`` and submit the modal it opens with
+        ``reason``; the click's answer when no modal opened (a refusal, say)."""
+        opened = len(self.slack.views)
+        response = self.click(user, ids.DENY, str(number), message or self.card(number))
+        if len(self.slack.views) == opened:
+            return response
+        return self.submit_view(user, self.slack.views[-1], {ids.B_DENY_REASON: reason})
+
+    def submit_view(
+        self, user: str, view: dict[str, Any], values: dict[str, str | None]
+    ) -> httpx.Response:
+        """Submit a modal the bot opened, with text ``values`` by block."""
+        state = {block: {ids.FIELD_ACTION: {"value": v}} for block, v in values.items()}
+        payload = {
+            **_envelope("view_submission", user),
+            "view": {**view, "id": "V0MODAL", "state": {"values": state}},
+        }
+        return self._interact(payload)
+
     def cards(self) -> list[Message]:
         """Approval cards in the approvals channel, oldest first."""
         return [
@@ -519,7 +541,7 @@ def running_bot(
     def current_app(environ: dict[str, Any], start_response: Any) -> Any:
         # Requests go to whichever runtime is current, so a test can restart the bot.
         runtime = holder[0].runtime
-        app = wsgi_app(runtime.app, signing_secret=signing_secret, ops=runtime.ops)
+        app = wsgi_app(runtime.app, signing_secret=signing_secret, ops=runtime.routes)
         return app(environ, start_response)
 
     socket_map: dict[int, Any] = {}

@@ -17,7 +17,16 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # Level 1 is the top. bot's own top-level modules (config, clock, errors, loops, crashpoint)
 # and the folders not named here (domain, logs) sit at level 7, just above storage and coursedog.
-BOT_LEVELS = {"cli": 1, "sandbox": 2, "run": 3, "jobs": 4, "ops": 4, "slack": 5, "services": 6}
+BOT_LEVELS = {
+    "cli": 1,
+    "sandbox": 2,
+    "run": 3,
+    "api": 4,
+    "jobs": 4,
+    "ops": 4,
+    "slack": 5,
+    "services": 6,
+}
 BOTTOM = 8
 DOMAIN_FORBIDDEN = {"slack_bolt", "slack_sdk", "sqlalchemy", "httpx", "storage", "coursedog"}
 

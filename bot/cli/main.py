@@ -1,4 +1,5 @@
-"""The `sis-maint` command: serve, migrate, check-config, audit verify, simulator, coursedog."""
+"""The `sis-maint` command: serve, migrate, check-config, audit verify, simulator, coursedog,
+window (through a running bot's API), api hash-token."""
 
 from __future__ import annotations
 
@@ -6,7 +7,9 @@ import argparse
 import sys
 from collections.abc import Mapping, Sequence
 
+from bot.cli.api_tokens import register as register_api
 from bot.cli.coursedog import register as register_coursedog
+from bot.cli.window import register as register_window
 from bot.config import load_settings
 from bot.errors import ConfigError
 from bot.logs import configure_logging
@@ -44,10 +47,11 @@ def cmd_check_config(_args: argparse.Namespace, env: ProcessEnv) -> int:
             environment.credentials(name, creds)
         except ConfigError as exc:
             problems.append(str(exc))
-    try:
-        settings.calendar.token(creds)
-    except ConfigError as exc:
-        problems.append(str(exc))
+    for check in (settings.calendar.token, settings.api.hashes):
+        try:
+            check(creds)
+        except ConfigError as exc:
+            problems.append(str(exc))
     for hook in settings.webhooks:
         try:
             hook.secret(creds)
@@ -183,6 +187,8 @@ def parser(env: ProcessEnv | None = None) -> argparse.ArgumentParser:
     )
     m.set_defaults(func=cmd_simulator)
     register_coursedog(sub)
+    register_window(sub)
+    register_api(sub)
     return p
 
 

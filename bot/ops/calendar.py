@@ -16,6 +16,7 @@ from enum import StrEnum
 
 from icalendar import STATUS, TRANSP, Calendar, Event
 
+from bot.domain.actors import api_token_of
 from bot.domain.states import WindowState
 from bot.domain.upcoming import ItemKind, UpcomingItem
 
@@ -122,7 +123,9 @@ def window_entry(window: FeedWindow, *, labels: Mapping[str, str], uid_domain: s
         lines.append(f"Ticket: {window.ticket}")
     if window.starts_at is None:
         lines.append("Starts as soon as an approver agrees.")
-    lines.append(f"Requested by Slack user {window.requester_id}.")
+    token = api_token_of(window.requester_id)
+    who = f"API token {token}" if token else f"Slack user {window.requester_id}"
+    lines.append(f"Requested by {who}.")
     return FeedEntry(
         uid=f"mw-{window.id}@{uid_domain}",
         start=start,

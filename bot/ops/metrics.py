@@ -11,7 +11,7 @@ import logging
 from collections.abc import Iterable
 from datetime import timedelta
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy.exc import SQLAlchemyError
@@ -60,6 +60,18 @@ class Metrics:
             ["method", "error"],
             registry=self.registry,
         )
+        self.home_publishes = Counter(
+            "sis_maint_home_publishes",
+            "App Home tabs rendered for one person: published, unchanged (not sent again) or "
+            "failed",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.home_viewer_count = Gauge(
+            "sis_maint_home_viewers",
+            "People whose App Home this process keeps current",
+            registry=self.registry,
+        )
         self.registry.register(_LoopCollector(loops))
         self.registry.register(_LedgerCollector(sessions, clock, late_after))
 
@@ -73,6 +85,14 @@ class Metrics:
     def slack_error(self, method: str, error: str) -> None:
         """Record one failed Slack Web API attempt."""
         self.slack_errors.labels(method, error).inc()
+
+    def home_published(self, outcome: str) -> None:
+        """One person's App Home: ``published``, ``unchanged`` or ``failed``."""
+        self.home_publishes.labels(outcome).inc()
+
+    def home_viewers(self, count: int) -> None:
+        """How many people the App Home refresher keeps current."""
+        self.home_viewer_count.set(count)
 
     def exposition(self) -> bytes:
         """The metrics in Prometheus' text format."""

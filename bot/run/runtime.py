@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from slack_bolt import App
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.api.app import PREFIX as API_PREFIX
+from bot.api.app import Api
 from bot.config import Settings
 from bot.jobs.scheduler import Scheduler
 from bot.jobs.webhooks import WebhookSender
@@ -37,11 +40,21 @@ class Runtime:
     app: App
     clients: Mapping[str, ScheduleApi] = field(default_factory=dict)
     ops: Ops = field(kw_only=True)
+    # The HTTP API for scripts under /api/v1 (bot.api).
+    api: Api = field(kw_only=True)
     ahead: ReadAhead | None = field(default=None, kw_only=True)
     # Work listeners leave for after their acknowledgements (bot.slack.after_ack).
     later: Later = field(kw_only=True)
     # Delivers webhook events from the ledger (bot.jobs.webhooks).
     webhooks: WebhookSender = field(kw_only=True)
+
+    def routes(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        """Every HTTP route but Slack's: the API under /api/v1, the operator's routes."""
+        if str(environ.get("PATH_INFO", "")).startswith(API_PREFIX + "/"):
+            return self.api(environ, start_response)
+        return self.ops(environ, start_response)
 
     def start(self, *, scheduler: bool = True) -> None:
         """Start background work (tests drive the scheduler by hand)."""

@@ -58,6 +58,7 @@ def run(
     """Serve until interrupted; returns the exit code."""
     variables = simulator_variables(settings, env.variables)
     calendar_token = settings.calendar.token(variables)
+    settings.api.hashes(variables)  # before connecting: a ConfigError names the variable
     for hook in settings.webhooks:  # each endpoint's signing secret, before anything starts
         hook.secret(variables)
     url = env.database_url
@@ -85,6 +86,9 @@ def run(
     log.info("configuration from %s; Slack bot %s", source, identity.get("user_id"))
     if runtime.ops.feed.enabled:
         log.info("calendar feed on: /calendar/<token>.ics and /calendar/<token>/<env>.ics")
+    if settings.api.tokens:
+        names = ", ".join(t.name for t in settings.api.tokens)
+        log.info("HTTP API on /api/v1 for tokens %s", names)
 
     def _stop(signum: int, _frame: FrameType | None) -> None:
         raise KeyboardInterrupt
@@ -99,13 +103,13 @@ def run(
                 runtime.app,
                 app_token,
                 runtime.app.client,
-                ops=runtime.ops,
+                ops=runtime.routes,
                 host=host,
                 port=port,
                 on_probe=lambda probe: setattr(runtime.ops.health, "socket_mode", probe),
             )
         else:
-            serve_http(runtime.app, host, port, signing_secret=secret, ops=runtime.ops)
+            serve_http(runtime.app, host, port, signing_secret=secret, ops=runtime.routes)
     except KeyboardInterrupt:
         log.info("stopping")
     finally:

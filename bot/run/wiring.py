@@ -24,6 +24,8 @@ from slack_sdk import WebClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.api.app import Api
+from bot.api.tokens import Tokens
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.jobs.mailer import Mailer, mailer_from_settings
@@ -47,6 +49,7 @@ from bot.services.access import Access
 from bot.services.blackouts import BlackoutService
 from bot.services.contracts import standings
 from bot.services.drivers import Drivers
+from bot.services.home_board import HomeBoards
 from bot.services.notice_sending import NoticeSending
 from bot.services.notices import NOTIFY, NoticeService
 from bot.services.occurrences import MATERIALISE
@@ -103,7 +106,12 @@ def build_runtime(
     endpoints = {
         hook.name: Endpoint(hook.url, hook.secret(variables or {})) for hook in settings.webhooks
     }
-    return _assemble(base, mailer, later, signing_secret, calendar_token, endpoints=endpoints)
+    # The API's token hashes, from the variables the configuration names (a ConfigError names
+    # one that is unset or no hash).
+    tokens = Tokens(settings.api.tokens, settings.api.hashes(variables or {}))
+    return _assemble(
+        base, mailer, later, signing_secret, calendar_token, tokens=tokens, endpoints=endpoints
+    )
 
 
 def _assemble(
@@ -113,12 +121,17 @@ def _assemble(
     signing_secret: str,
     calendar_token: SecretStr | None,
     *,
+    tokens: Tokens,
     endpoints: Mapping[str, Endpoint],
 ) -> Runtime:
     """Everything built on ``base``, in the order the module docstring gives."""
     services = _services(base)
     home = HomePublisher(
-        base.slack, services.status, base.clock, base.labels, drivers=base.drivers.descriptions()
+        base.slack,
+        _boards(base, services),
+        base.labels,
+        drivers=base.drivers.descriptions(),
+        meter=base.metrics,
     )
     notifier = _notifier(base, services, on_change=home.refresh_viewers)
     worker = _worker(base, notifier, chores=partial(_chores, base, notifier, services.windows))
@@ -137,6 +150,7 @@ def _assemble(
         base.sessions,
         *parts,
         ops=ops,
+        api=Api(deps, tokens),
         ahead=base.ahead,
         later=later,
         webhooks=webhooks,
@@ -213,6 +227,7 @@ class _Services:
     series: SeriesService
     assisted: AssistedService
     status: StatusService
+    blackouts: BlackoutService
 
 
 def _services(base: _Base) -> _Services:
@@ -233,6 +248,20 @@ def _services(base: _Base) -> _Services:
             settings, sessions, clock, base.clients, base.access, drivers=base.drivers
         ),
         status=StatusService(sessions, base.clients),
+        blackouts=BlackoutService(settings, sessions, clock, base.access),
+    )
+
+
+def _boards(base: _Base, services: _Services) -> HomeBoards:
+    """What the App Home shows, read once per refresh for every viewer."""
+    return HomeBoards(
+        base.sessions,
+        base.clock,
+        access=base.access,
+        status=services.status,
+        series=services.series,
+        blackouts=services.blackouts,
+        environments=list(base.settings.environments),
     )
 
 
@@ -365,7 +394,7 @@ def _deps(
         assisted=services.assisted,
         merge_settings=base.links,
         series=services.series,
-        blackouts=BlackoutService(settings, sessions, clock, base.access),
+        blackouts=services.blackouts,
         series_notices=series_notices,
     )
 
@@ -397,10 +426,12 @@ def _ops(base: _Base, calendar_token: SecretStr | None) -> Ops:
 
 
 def _chores(base: _Base, notifier: SlackNotifier, windows: WindowService) -> int:
-    """On every periodic tick: post the approval cards owed (returns how many), and forget
-    the replay keys no request can use any more."""
+    """On every periodic tick: post the approval cards owed (returns how many), send the
+    news requesters are owed, and forget the replay keys no request can use any more."""
     try:
-        return post_owed_cards(base.outbox, notifier, windows, base.settings.approvals_channel)
+        posted = post_owed_cards(base.outbox, notifier, windows, base.settings.approvals_channel)
+        notifier.tell_requesters()
+        return posted
     finally:
         with base.sessions.begin() as session:
             # Wall time, not the ledger's clock: keys expire with Slack's signature timestamps.

@@ -49,8 +49,10 @@ class SandboxPage:
     def __call__(self, method: str, path: str, body: bytes) -> PageReply | None:
         """Answer one request, or None for a path the page does not have."""
         url = urlsplit(path)
-        if method == "GET" and url.path in STATIC:
-            name = STATIC[url.path]
+        # A link to a message (chat.getPermalink's, in a direct message) opens the page.
+        shown = "/" if url.path.startswith("/archives/") else url.path
+        if method == "GET" and shown in STATIC:
+            name = STATIC[shown]
             data = resources.files("bot.sandbox").joinpath("static", name).read_bytes()
             return 200, TYPES[name.rsplit(".", 1)[-1]], data
         try:

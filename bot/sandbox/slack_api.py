@@ -234,6 +234,23 @@ class SlackStandIn:
         message.edits += 1
         return {"ok": True, "channel": message.channel, "ts": message.ts}
 
+    def _chat_getPermalink(self, args: dict[str, Any]) -> dict[str, Any]:
+        """A link to a message, as Slack answers: the channel must exist and hold it."""
+        channel = self._channel(str(args.get("channel", "")))
+        ts = str(args.get("message_ts", ""))
+        if not args.get("channel") or not ts:
+            return {"ok": False, "error": "invalid_arguments"}
+        if channel is None:
+            return {"ok": False, "error": "channel_not_found"}
+        message = self.messages.get(ts)
+        if message is None or message.channel != channel:
+            return {"ok": False, "error": "message_not_found"}
+        return {"ok": True, "channel": channel, "permalink": self.permalink(channel, ts)}
+
+    def permalink(self, channel: str, ts: str) -> str:
+        """Where chat.getPermalink says a message is (Slack's archives path)."""
+        return f"{self.base_url}/archives/{channel}/p{ts.replace('.', '')}"
+
     def _chat_postEphemeral(self, args: dict[str, Any]) -> dict[str, Any]:
         channel = self._channel(str(args.get("channel", "")))
         if channel is None:

@@ -48,18 +48,18 @@ class Access:
 
     def approvers_of(self, window: Window) -> frozenset[str]:
         """People who may approve every environment of the window (groups expanded)."""
-        return self._resolve(window.environment_names)[0]
+        return self.resolve(window.environment_names)[0]
 
     def approvers_for(self, environments: Sequence[str]) -> frozenset[str]:
         """People who may approve on every one of ``environments`` (groups expanded)."""
-        return self._resolve(environments)[0]
+        return self.resolve(environments)[0]
 
     def check_approver_for(
         self, environments: Sequence[str], user: str, what: str, *, requester: str | None = None
     ) -> None:
         """Refuse ``what`` (``override a blackout period``) unless ``user`` approves on every one
         of ``environments``; with ``requester``, never their own."""
-        approvers, problems = self._resolve(environments)
+        approvers, problems = self.resolve(environments)
         envs = ", ".join(environments)
         if user not in approvers:
             known = ", ".join(f"<@{a}>" for a in sorted(approvers)) or "none that could be read"
@@ -71,7 +71,9 @@ class Access:
         if requester is not None and user == requester:
             raise PermissionDenied(f"You asked for it, so another approver must {what}.")
 
-    def _resolve(self, environments: Sequence[str]) -> tuple[frozenset[str], list[str]]:
+    def resolve(self, environments: Sequence[str]) -> tuple[frozenset[str], list[str]]:
+        """Who approves on every one of ``environments`` (groups expanded), and why anyone
+        may be missing (a user group that could not be read)."""
         problems: list[str] = []
         sets = []
         for env in environments:
@@ -89,7 +91,7 @@ class Access:
 
     def check_approver(self, window: Window, user: str, verb: str) -> None:
         """Approvers decide, but never on their own request."""
-        approvers, problems = self._resolve(window.environment_names)
+        approvers, problems = self.resolve(window.environment_names)
         envs = ", ".join(window.environment_names)
         if not approvers and not problems:
             raise PermissionDenied(

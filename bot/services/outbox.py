@@ -6,7 +6,9 @@ Slack refused it, the claim is freed so that a later attempt may post it. A clai
 died between the claim and the post is taken over once it is ``STALE_CLAIM`` old.
 
 A report on a Coursedog outcome is owed in the transaction of its outcome (``owe``) and stays
-owed until its notice is posted; one owed for ``GIVE_UP_POSTING`` is written off. A request's
+owed until its notice is posted; one owed for ``GIVE_UP_POSTING`` is written off. What the
+requester is told directly is owed the same way (bot.services.requester_news), with the
+outcome or the decision it tells of. A request's
 approval card is claimed in the request's own transaction (``claim_card``), and a request whose
 card was never posted is owed one (``Outbox.cards_owed``).
 
@@ -24,12 +26,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock
 from bot.domain.states import WindowState
-from bot.services import webhook_events
+from bot.services import requester_news, webhook_events
 from bot.services.reports import Report
+from bot.services.requester_news import News
 from bot.services.views import WindowView
 from bot.services.window_moves import load_window
 from storage import pending_reports, slack_notices, windows
 from storage.db import reading
+from storage.models import PendingReport
 
 log = logging.getLogger(__name__)
 # A notice claimed this long ago and never posted lost its poster (a crash): post it again.
@@ -51,9 +55,10 @@ def claim_card(session: Session, window_id: int, channel: str, now: datetime) ->
 
 
 def owe(session: Session, reports: Sequence[Report], now: datetime) -> None:
-    """Keep reports in the ledger, with the outcome they tell of, until they are posted;
-    the webhook events those outcomes make go with them."""
+    """Keep reports in the ledger, with the outcome they tell of, until they are posted; what
+    the requester is to hear of them; and the webhook events those outcomes make."""
     pending_reports.owe_reports(session, [(r.dedup_key, r.to_payload()) for r in reports], now)
+    requester_news.owe(session, requester_news.of_reports(reports), now)
     webhook_events.reported(session, reports, now)
 
 
@@ -125,16 +130,46 @@ class Outbox:
         Every worker pass asks, and almost always none are owed: the question is a read that
         takes no writer's turn; only reports owed too long to post are written off."""
         with reading(self._sessions) as session:
-            rows = pending_reports.owed_reports(session)
-            too_old = self._clock.now() - GIVE_UP_POSTING
-            stale = [r.dedup_key for r in rows if r.created_at < too_old]
+            rows = pending_reports.owed_reports(session, "report:")
+            stale = self._too_old(rows)
             owed = [Report.from_payload(r.payload) for r in rows if r.dedup_key not in stale]
-        if stale:
-            with self._sessions.begin() as session:
-                for key in stale:
-                    log.error("giving up posting report %s to Slack", key)
-                    pending_reports.settle_report(session, key, posted_only=False)
+        self._give_up(stale)
         return owed
+
+    def owed_news(self) -> list[News]:
+        """What requesters are owed and not known to have been sent (a crash, Slack refused,
+        or its poster is at work now); news owed too long to post is written off."""
+        with reading(self._sessions) as session:
+            rows = pending_reports.owed_reports(session, requester_news.PREFIX)
+            stale = self._too_old(rows)
+            owed = [News.from_payload(r.payload) for r in rows if r.dedup_key not in stale]
+        self._give_up(stale)
+        return owed
+
+    def claim_news(self, news: News) -> tuple[WindowView, int | None]:
+        """The window as it is now and, in the same transaction, the claim of the news's
+        direct message to its requester (None: posted, or being posted)."""
+        with self._sessions.begin() as session:
+            view = WindowView.of(load_window(session, news.window_id, lock=False))
+            return view, self._claim(session, news.key, view.requester_id, None)
+
+    def news_settled(self, key: str, *, sent: bool = True) -> None:
+        """The news's message was posted (or is known posted), or, with ``sent`` False, is
+        not to be sent: it is owed no more. If Slack refused it, it stays owed."""
+        with self._sessions.begin() as session:
+            pending_reports.settle_report(session, key, posted_only=sent)
+
+    def _too_old(self, rows: Sequence[PendingReport]) -> list[str]:
+        too_old = self._clock.now() - GIVE_UP_POSTING
+        return [r.dedup_key for r in rows if r.created_at < too_old]
+
+    def _give_up(self, keys: Sequence[str]) -> None:
+        if not keys:
+            return
+        with self._sessions.begin() as session:
+            for key in keys:
+                log.error("giving up posting %s to Slack", key)
+                pending_reports.settle_report(session, key, posted_only=False)
 
     def report_posted(self, key: str) -> None:
         """The report's notice was posted (or is known posted): it is owed no more. If Slack

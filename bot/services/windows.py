@@ -15,8 +15,16 @@ from bot.config import Settings
 from bot.domain.grammar import EndCommand
 from bot.domain.states import HOLDING, RowStatus, WindowState, move_row, move_window
 from bot.domain.webhooks import EventType as E
-from bot.errors import Conflict
-from bot.services import blackouts, conflicts, notices, outbox, timetable, webhook_events
+from bot.errors import Conflict, InputError
+from bot.services import (
+    blackouts,
+    conflicts,
+    notices,
+    outbox,
+    requester_news,
+    timetable,
+    webhook_events,
+)
 from bot.services.access import Access, NoGroups, label
 from bot.services.evidence import Evidence
 from bot.services.plans import ROW_WAITING_RESTORE
@@ -84,11 +92,18 @@ class WindowService:
         time_zone: str | None = None,
         ticket: str | None = None,
         override: str | None = None,
+        approved_by_ticket: bool = False,
     ) -> Requested:
         """Record a request: now-on-approval when ``starts_at`` is None, else for a set time.
 
         Inside a blackout period it is refused unless ``override`` (an approver's reason) is given.
+        With ``approved_by_ticket`` (a caller allowed to create windows for an approved change)
+        the window is approved in the same transaction, ``ticket`` recorded as the approval.
         """
+        if approved_by_ticket and not (ticket or "").strip():
+            raise InputError(
+                "A window approved by a change ticket needs the ticket's id.", field="ticket"
+            )
         policy = self._settings.window_policy(environments)
         now = self._clock.now()
         if starts_at is not None:
@@ -120,6 +135,12 @@ class WindowService:
                 now=now,
                 override=allowed,
             )
+            if approved_by_ticket:
+                window = load_window(session, window.id)
+                with session.no_autoflush:
+                    self._approve_in(session, window, requester, now)
+                    self._approved(session, window, requester, now, ticket=ticket)
+                session.flush()
             # The card is owed from now on, claimed with the request (bot.services.outbox).
             claim = outbox.claim_card(session, window.id, self._settings.approvals_channel, now)
             view = WindowView.of(window)
@@ -153,42 +174,29 @@ class WindowService:
             session.no_autoflush,  # the window's row is written once, not before each query
         ):
             now = self._clock.now()
-            policy = self._settings.window_policy(window.environment_names)
-            if window.starts_at is None:
-                if now >= window.requested_at + timedelta(seconds=window.duration_seconds):
-                    raise Conflict(
-                        f"{label(window)} waited longer than it would have lasted; "
-                        "request a new window."
-                    )
-                window.starts_at = now
-                window.ends_at = now + timedelta(seconds=window.duration_seconds)
-            assert window.ends_at is not None
-            if window.ends_at <= now:
-                raise Conflict(f"{label(window)}'s time is already over; request a new window.")
-            blackouts.refuse_approval_inside(session, self._settings, window)
-            starts_now = window.starts_at <= now
-            if starts_now:
-                self._on_switch(session, window.environment_names)
-            window.decided_by, window.decided_at = approver, now
-            timetable.cancel_all(session, window, now)
-            if starts_now:
-                move_window(window, S.ACTIVE)
-                timetable.plan_end(session, window, policy, now)
-            else:
-                move_window(window, S.APPROVED)
-                timetable.plan_start(session, window, policy, now)
-            # A window that starts now: Coursedog hears of it beside the switch-off, not after.
-            notices.plan(session, self._settings, window, notices.APPROVED, now, urgent=starts_now)
-            webhook_events.window_event(session, E.APPROVED, window, now, actor=approver)
-            if starts_now:
-                webhook_events.window_event(session, E.ACTIVE, window, now, actor=approver)
+            self._approve_in(session, window, approver, now)
+            news = requester_news.decision(window.id, requester_news.Moment.APPROVED, approver)
+            requester_news.owe(session, [news], now)
             soonest = due.soonest_planned(session)
         self._on_scheduled(soonest)
         return WindowView.of(window)
 
-    def deny(self, *, window_id: int, approver: str) -> WindowView:
-        """Deny a request; nothing is switched."""
-        with self._decision(window_id, approver, "deny") as (session, window):
+    def check_may_decide(self, *, window_id: int, approver: str, verb: str) -> WindowView:
+        """The window, if ``approver`` may decide it now; else refused as the decision itself
+        would be (before a form for the decision is opened; the decision checks again)."""
+        with reading(self._sessions) as session:
+            window = load_window(session, window_id, lock=False)
+            self._check_decision(window, approver, verb)
+            return WindowView.of(window)
+
+    def deny(self, *, window_id: int, approver: str, reason: str = "") -> WindowView:
+        """Deny a request, with the approver's reason if they gave one; nothing is switched.
+        The requester is owed a direct message that says so (bot.services.requester_news)."""
+        reason = reason.strip()
+        with self._decision(window_id, approver, "deny", detail=reason) as (
+            session,
+            window,
+        ):
             now = self._clock.now()
             move_window(window, S.DENIED)
             window.decided_by, window.decided_at = approver, now
@@ -196,6 +204,10 @@ class WindowService:
                 move_row(row, RowStatus.RELEASED)
             timetable.cancel_all(session, window, now)
             webhook_events.window_event(session, E.DENIED, window, now, actor=approver)
+            news = requester_news.decision(
+                window.id, requester_news.Moment.DENIED, approver, reason
+            )
+            requester_news.owe(session, [news], now)
         return WindowView.of(window)
 
     def cancel_undelivered(self, window_id: int, reason: str) -> None:
@@ -329,6 +341,59 @@ class WindowService:
 
     # -- helpers -------------------------------------------------------------------------
 
+    def _approve_in(self, session: Session, window: Window, approver: str, now: datetime) -> None:
+        """Approve a requested window inside the caller's transaction: active at once if its
+        start has come, else scheduled."""
+        policy = self._settings.window_policy(window.environment_names)
+        if window.starts_at is None:
+            if now >= window.requested_at + timedelta(seconds=window.duration_seconds):
+                raise Conflict(
+                    f"{label(window)} waited longer than it would have lasted; "
+                    "request a new window."
+                )
+            window.starts_at = now
+            window.ends_at = now + timedelta(seconds=window.duration_seconds)
+        assert window.ends_at is not None
+        if window.ends_at <= now:
+            raise Conflict(f"{label(window)}'s time is already over; request a new window.")
+        blackouts.refuse_approval_inside(session, self._settings, window)
+        starts_now = window.starts_at <= now
+        if starts_now:
+            self._on_switch(session, window.environment_names)
+        window.decided_by, window.decided_at = approver, now
+        timetable.cancel_all(session, window, now)
+        if starts_now:
+            move_window(window, S.ACTIVE)
+            timetable.plan_end(session, window, policy, now)
+        else:
+            move_window(window, S.APPROVED)
+            timetable.plan_start(session, window, policy, now)
+        # A window that starts now: Coursedog hears of it beside the switch-off, not after.
+        notices.plan(session, self._settings, window, notices.APPROVED, now, urgent=starts_now)
+        webhook_events.window_event(session, E.APPROVED, window, now, actor=approver)
+        if starts_now:
+            webhook_events.window_event(session, E.ACTIVE, window, now, actor=approver)
+
+    def _approved(
+        self,
+        session: Session,
+        window: Window,
+        approver: str,
+        now: datetime,
+        *,
+        ticket: str | None = None,
+    ) -> None:
+        """The approval's audit event; a change ticket, when it is the approval, is named."""
+        audit.add(
+            session,
+            at=now,
+            actor=approver,
+            action="approved",
+            window_id=window.id,
+            detail=f"change ticket {ticket}" if ticket else "",
+            data={"ticket": ticket} if ticket else None,
+        )
+
     @contextmanager
     def _unit(self, verb: str) -> Iterator[Session]:
         try:
@@ -340,16 +405,19 @@ class WindowService:
                 "if it is still needed."
             ) from None
 
+    def _check_decision(self, window: Window, approver: str, verb: str) -> None:
+        if window.state != S.REQUESTED:
+            who = f" by <@{window.decided_by}>" if window.decided_by else ""
+            raise Conflict(f"{label(window)} was already {window.state}{who}.")
+        self._access.check_approver(window, approver, verb)
+
     @contextmanager
     def _decision(
-        self, window_id: int, approver: str, verb: str
+        self, window_id: int, approver: str, verb: str, *, detail: str = ""
     ) -> Iterator[tuple[Session, Window]]:
         with self._unit(verb) as session:
             window = load_window(session, window_id)
-            if window.state != S.REQUESTED:
-                who = f" by <@{window.decided_by}>" if window.decided_by else ""
-                raise Conflict(f"{label(window)} was already {window.state}{who}.")
-            self._access.check_approver(window, approver, verb)
+            self._check_decision(window, approver, verb)
             yield session, window
             audit.add(
                 session,
@@ -357,5 +425,6 @@ class WindowService:
                 actor=approver,
                 action="approved" if verb == "approve" else "denied",
                 window_id=window.id,
+                detail=detail,
             )
             session.flush()

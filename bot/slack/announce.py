@@ -1,4 +1,4 @@
-"""Announcements shared by listeners: a request's card, a window ended or was extended."""
+"""Announcements shared by listeners: a request's card, a window denied, ended or extended."""
 
 from __future__ import annotations
 
@@ -40,6 +40,12 @@ def announce_end(deps: SlackDeps, view: WindowView, actor: str) -> None:
         then=lambda: deps.worker.kick(view.environment_names, reading=True),
     )
     deps.notifier.refresh_card(view)
+
+
+def announce_denial(deps: SlackDeps, view: WindowView) -> None:
+    """Refresh the card (its buttons go) and tell the requester, reason and all."""
+    deps.notifier.refresh_card(view)
+    deps.notifier.tell_requesters()
 
 
 def announce_cancel(deps: SlackDeps, view: WindowView, actor: str) -> None:

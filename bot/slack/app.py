@@ -13,7 +13,7 @@ from bot.logs import log_context, new_request_id
 from bot.slack import errors, workspace
 from bot.slack.after_ack import Later, Lull
 from bot.slack.context import SlackDeps
-from bot.slack.listeners import actions, checklist, commands, series_actions, views
+from bot.slack.listeners import actions, checklist, commands, home, series_actions, views
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +57,7 @@ def create_app(
     workspace.register(app, deps.settings.slack)
     commands.register(app, deps, later)
     actions.register(app, deps, later)
+    home.register(app, deps, later)
     series_actions.register(app, deps, later)
     checklist.register(app, deps, later)
     views.register(app, deps, later)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
+from bot.domain.actors import is_api
 from bot.domain.durations import format_duration
 from bot.domain.nightly import NightlyMerge
 from bot.domain.states import HOLDING, WindowState
@@ -194,7 +195,9 @@ def occurrence_lines(view: WindowView, overlaps: Overlaps) -> list[str]:
 
 def _decision_line(view: WindowView) -> str:
     parts = []
-    if view.decided_by and view.state != S.DENIED:
+    if view.decided_by and view.state != S.DENIED and is_api(view.decided_by) and view.ticket:
+        parts.append(f"Approved by change ticket {escape(view.ticket)} ({user(view.decided_by)})")
+    elif view.decided_by and view.state != S.DENIED:
         parts.append(f"Approved by {user(view.decided_by)}")
     if view.decided_by and view.state == S.DENIED:
         parts.append(f"Denied by {user(view.decided_by)}")

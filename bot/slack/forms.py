@@ -1,13 +1,20 @@
-"""The request form: a modal with the fields of a window. Pure rendering."""
+"""The modals: the request form, with the fields of a window, and Deny's reason. Pure
+rendering."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
+from bot.services.views import WindowView
 from bot.slack import ids
+from bot.slack.button_values import WindowButton
+from bot.slack.kit import section
+from bot.slack.text import user
 
 View = dict[str, Any]
+# How long a denial's reason may be.
+REASON_LIMIT = 500
 
 
 def _plain(text: str) -> dict[str, Any]:
@@ -125,3 +132,31 @@ def _about() -> list[dict[str, Any]]:
             optional=True,
         ),
     ]
+
+
+def render_deny_modal(view: WindowView) -> View:
+    """Deny's modal: what is denied, and an optional reason that reaches the requester. The
+    window rides in ``private_metadata``; submitting denies (bot.slack.listeners.views)."""
+    envs = ", ".join(f"`{e}`" for e in view.environment_names)
+    return {
+        "type": "modal",
+        "callback_id": ids.DENY_VIEW,
+        "private_metadata": WindowButton(view.id).encode(),
+        "title": _plain(f"Deny {view.number}"[:24]),
+        "submit": _plain("Deny"),
+        "close": _plain("Cancel"),
+        "blocks": [
+            section(
+                f"Deny *{view.number}* on {envs}? Nothing is switched off, and "
+                f"{user(view.requester_id)} is told in a direct message, with your reason "
+                "if you give one."
+            ),
+            _input(
+                ids.B_DENY_REASON,
+                "Reason",
+                {"type": "plain_text_input", "multiline": True, "max_length": REASON_LIMIT},
+                optional=True,
+                hint="Optional. The requester reads it.",
+            ),
+        ],
+    }

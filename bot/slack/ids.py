@@ -5,6 +5,9 @@ from __future__ import annotations
 COMMAND = "/sis-maint"
 APPROVE = "window_approve"
 DENY = "window_deny"
+# The modal Deny opens: an optional reason, told to the requester.
+DENY_VIEW = "window_deny_reason"
+B_DENY_REASON = "deny_reason"
 BLOCK_DECISION = "window_decision"
 EXTEND_30 = "window_extend_30m"
 EXTEND_60 = "window_extend_1h"
@@ -13,6 +16,8 @@ BLOCK_END_CHOICES = "window_end_choices"
 # What each extend button adds, in minutes.
 EXTEND_MINUTES = {EXTEND_30: 30, EXTEND_60: 60}
 CANCEL = "window_cancel"
+# The App Home's button that opens the request form.
+HOME_NEW_REQUEST = "home_new_request"
 # The request form (the modal opened by a bare /sis-maint).
 REQUEST_VIEW = "request_window"
 FIELD_ACTION = "value"

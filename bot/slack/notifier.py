@@ -12,11 +12,13 @@ from slack_sdk.errors import SlackApiError
 
 from bot import crashpoint
 from bot.clock import Clock
+from bot.domain.actors import is_api
 from bot.domain.nightly import NightlyMerge
 from bot.services import conflicts
 from bot.services.assisted import ChecklistView
 from bot.services.outbox import Outbox, card_key, thread_of
 from bot.services.reports import Report, ReportKind
+from bot.services.requester_news import News
 from bot.services.views import WindowView
 from bot.services.windows import WindowService
 from bot.slack.blocks import card_text, nightly_warning, render_card
@@ -29,9 +31,13 @@ from bot.slack.messages import (
     save_state_choices,
     switched_back_on,
 )
+from bot.slack.requester_dms import render as render_news
+from bot.slack.text import user
 
 log = logging.getLogger(__name__)
 CARD_LOCKS = 64
+# Links to threads kept, so a window's requester news asks Slack for its link once.
+LINKS_KEPT = 1024
 
 
 class Checklists(Protocol):
@@ -85,6 +91,9 @@ class SlackNotifier:
         # Card refreshes of one window take turns (locks striped by window id).
         self._card_locks = [threading.Lock() for _ in range(CARD_LOCKS)]
         self._thread_locks = [threading.Lock() for _ in range(CARD_LOCKS)]
+        self._thread_links: dict[tuple[str, str], str] = {}
+        # One sender of requester news at a time in this process, so they go out in order.
+        self._news_lock = threading.Lock()
 
     def post_once(
         self,
@@ -147,6 +156,8 @@ class SlackNotifier:
             self._outbox.not_posted(notice_id)
             raise CardNotPosted(_slack_error(exc)) from exc
         self._outbox.card_posted(view.id, notice_id, str(reply["channel"]), str(reply["ts"]))
+        if self.on_change is not None:  # the App Home lists the new request
+            self.on_change()
         return True
 
     def in_thread(
@@ -193,8 +204,64 @@ class SlackNotifier:
         self.post_once(key, self._channel, text)
 
     def direct(self, user_id: str, key: str, text: str) -> None:
-        """A direct message to one person, once per key."""
+        """A direct message to one person, once per key; an API caller has no direct
+        messages, so what it would be told goes to the approvals channel instead."""
+        if is_api(user_id):
+            self.post_once(key, self._channel, f"{user(user_id)}: {text}")
+            return
         self.post_once(key, user_id, text)
+
+    def tell_requesters(self) -> int:
+        """Send requesters the news they are owed (bot.services.requester_news), each once,
+        with a link to the thread; returns how many were sent. News Slack refused stays
+        owed, and the next call sends it."""
+        with self._news_lock:
+            return sum(self._tell(news) for news in self._outbox.owed_news())
+
+    def _tell(self, news: News) -> bool:
+        """Send one piece of news unless it is sent, being sent, or not for its requester."""
+        view, notice_id = self._outbox.claim_news(news)
+        if not news.goes_to(view):
+            if notice_id is not None:
+                self._outbox.not_posted(notice_id)
+            self._outbox.news_settled(news.key, sent=False)
+            return False
+        ts = None
+        if notice_id is not None:
+            text = render_news(news, view, self._labels, self._thread_link(view))
+            ts = self._post_claimed(
+                notice_id, news.key, view.requester_id, text, thread_ts=None, blocks=None
+            )
+        self._outbox.news_settled(news.key)
+        return ts is not None
+
+    def _thread_link(self, view: WindowView) -> str | None:
+        """The link to the window's card (its thread), from chat.getPermalink; None when Slack
+        gives none."""
+        if not (view.channel_id and view.card_ts):
+            return None
+        where = (view.channel_id, view.card_ts)
+        link = self._thread_links.get(where)
+        if link is None:
+            try:
+                reply = self._client.chat_getPermalink(channel=where[0], message_ts=where[1])
+                link = str(reply["permalink"])
+            except Exception as exc:  # the message says where the thread is instead
+                log.warning("no link to the thread of %s: %s", view.number, _slack_error(exc))
+                return None
+            if len(self._thread_links) >= LINKS_KEPT:
+                self._thread_links.clear()
+            self._thread_links[where] = link
+        return link
+
+    def open_modal(self, trigger_id: str, modal: dict[str, Any]) -> str | None:
+        """Open a modal for the person whose click gave ``trigger_id``; None when it opened,
+        else what Slack said (an expired trigger, say)."""
+        try:
+            self._client.views_open(trigger_id=trigger_id, view=modal)
+        except Exception as exc:  # the caller decides without the modal
+            return _slack_error(exc)
+        return None
 
     def publish(self, reports: list[Report]) -> None:
         """Tell each window's thread what happened to its environments; refresh its card."""
@@ -223,6 +290,8 @@ class SlackNotifier:
             self._outbox.report_posted(report.dedup_key)
         for view in touched.values():
             self.refresh_card(view)  # re-read there, under the card's lock
+        if touched:
+            self.tell_requesters()
 
     def _render(self, report: Report) -> tuple[str, list[dict[str, Any]] | None]:
         text = render_report(report, self._labels)

@@ -75,6 +75,34 @@ def parse_request_form(view: Mapping[str, Any]) -> RequestForm:
 
 
 @dataclass(frozen=True)
+class DenyForm:
+    """The Deny modal submitted: which window, by whom, and the reason (maybe empty)."""
+
+    window_id: int
+    user_id: str
+    reason: str
+
+
+def parse_deny_form(body: Mapping[str, Any], most: int) -> DenyForm:
+    """Read the Deny modal's submission: the window from its metadata, the reason (at most
+    ``most`` characters) from its one field."""
+    view = _mapping(body.get("view"))
+    user_id = _text(_mapping(body.get("user")).get("id"))
+    raw = _text(view.get("private_metadata"))
+    if not user_id or not raw:
+        raise InputError("That form arrived incomplete; press Deny again.")
+    window = WindowButton.decode(raw)
+    values = _mapping(_mapping(view.get("state")).get("values"))
+    field = _mapping(_mapping(values.get(ids.B_DENY_REASON)).get(ids.FIELD_ACTION))
+    reason = _text(field.get("value")).strip()
+    if len(reason) > most:
+        raise InputError(
+            f"The reason is {len(reason)} characters long; at most {most} fit.", field="reason"
+        )
+    return DenyForm(window.window_id, user_id, reason)
+
+
+@dataclass(frozen=True)
 class StartChoice:
     """A change of the form's start choice: which open form, its version, and the choice."""
 
@@ -94,6 +122,16 @@ def parse_start_choice(body: Mapping[str, Any]) -> StartChoice:
     chosen = _mapping(action.get("selected_option")).get("value")
     start = ids.WHEN_AT if chosen == ids.WHEN_AT else ids.WHEN_NOW
     return StartChoice(view_id, _text(view.get("hash")) or None, start)
+
+
+def parse_trigger(body: Mapping[str, Any]) -> str:
+    """The trigger id of a click, which a form needs to open."""
+    trigger = _text(body.get("trigger_id"))
+    if not trigger:
+        raise InputError(
+            "That click arrived without what Slack needs to open a form; type `/sis-maint` instead."
+        )
+    return trigger
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:

@@ -8,6 +8,8 @@ import threading
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.domain.actors import api_token_of
+
 log = logging.getLogger(__name__)
 
 
@@ -21,6 +23,9 @@ class SlackPeople:
 
     def name(self, user_id: str) -> str:
         """A name a mail reader understands."""
+        token = api_token_of(user_id)
+        if token is not None:
+            return f"API token {token}"
         with self._lock:
             known = self._names.get(user_id)
         if known is not None:

@@ -52,7 +52,8 @@ class SeriesNotifier:
         }
 
     def refresh_card(self, series_id: int) -> None:
-        """Re-render a series card in place with its next occurrences; never raises."""
+        """Re-render a series card in place with its next occurrences (and have the App Home
+        published again); never raises."""
         view = self._series.get(series_id)
         if not (view.channel_id and view.card_ts):
             return
@@ -62,6 +63,8 @@ class SeriesNotifier:
             )
         except Exception as exc:  # the card is a view; the ledger is the truth
             log.error("updating the card of %s failed: %s", view.number, type(exc).__name__)
+        if self._notifier.on_change is not None:  # the App Home lists series too
+            self._notifier.on_change()
 
     def in_thread(self, view: SeriesView, key: str, text: str) -> None:
         """Post once in the series card's thread (or to the requester when there is none)."""

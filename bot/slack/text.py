@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
+from bot.domain.actors import api_token_of
 from bot.domain.timefmt import local_and_utc, local_time
 
 __all__ = [
@@ -85,5 +86,8 @@ def slack_time(when: datetime, zone: str) -> str:
 
 
 def user(user_id: str) -> str:
-    """A user mention."""
+    """A user mention; an API caller by its token's name (``API token `servicenow```)."""
+    token = api_token_of(user_id)
+    if token is not None:
+        return f"API token `{token}`"
     return f"<@{user_id}>"

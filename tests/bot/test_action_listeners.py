@@ -18,7 +18,7 @@ from slack_bolt.authorization import AuthorizeResult
 from bot.slack import ids
 from bot.slack.after_ack import Later, Work
 from bot.slack.context import SlackDeps
-from bot.slack.listeners import actions, checklist, series_actions
+from bot.slack.listeners import actions, checklist, home, series_actions
 
 BUTTONS = (
     ids.APPROVE,
@@ -33,7 +33,7 @@ BUTTONS = (
     ids.BASELINE_FOUND,
     ids.NOTICE_SENT,
 )
-TABLES = (actions, checklist, series_actions)
+TABLES = (actions, checklist, home, series_actions)
 SLACK = Path(__file__).resolve().parents[2] / "bot" / "slack"
 
 

@@ -55,7 +55,7 @@ def test_list_groups_windows(bot: Bot) -> None:
     bot.command(REQUESTER, "start staging 1h second")
     bot.wait_card(2)
     bot.command(REQUESTER, "start sandbox 1h third")
-    bot.click(APPROVER, ids.DENY, "3", bot.wait_card(3))
+    bot.deny(APPROVER, 3, message=bot.wait_card(3))
     default = blocks_text(bot.command(REQUESTER, "list").json())
     assert "Active windows" in default and "*MW-1*" in default
     assert "Upcoming windows" in default and "*MW-2*" in default and "MW-3" not in default

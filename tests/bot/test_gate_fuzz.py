@@ -74,6 +74,7 @@ OURS = (
     ids.REENABLE,
     ids.EXTEND_30,
     ids.REQUEST_VIEW,
+    ids.DENY_VIEW,
     ids.SAVE_STATE_LEAVE,
     ids.COMMAND,
     "1",

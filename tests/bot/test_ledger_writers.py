@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-SCANNED = ("bot/slack", "bot/jobs")
+SCANNED = ("bot/slack", "bot/jobs", "bot/api")
 # The scheduler is the unit of work of due actions: its own transactions claim, complete and
 # give back the due_actions rows; a handler's effect rides in Lease.transaction, written by
 # services.

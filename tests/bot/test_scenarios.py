@@ -102,8 +102,7 @@ def test_environment_with_nothing_on_is_not_written(bot: Bot) -> None:
 def test_deny_updates_card_and_tells_the_requester(bot: Bot) -> None:
     ephemeral(bot.command(REQUESTER, "start prod 2h"))
     bot.wait_card(1)
-    bot.click(APPROVER, ids.DENY, "1")
-    assert bot.settle()
+    bot.deny(APPROVER, 1)
     card = bot.card(1)
     assert buttons(card) == [] and f"Denied by <@{APPROVER}>" in str(card.blocks)
     dms = bot.slack.direct_messages(REQUESTER)

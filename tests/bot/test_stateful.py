@@ -128,7 +128,7 @@ class Operations(RuleBasedStateMachine):
     @rule(w=windows)
     def deny(self, w: int) -> None:
         self._step("deny")
-        self.bot.click(APPROVER_2, ids.DENY, str(w), self.bot.card(w))
+        self.bot.deny(APPROVER_2, w, "not now", self.bot.card(w))
 
     @rule(w=windows, by=st.sampled_from(["30m", "1h", "3h"]))
     def extend(self, w: int, by: str) -> None:

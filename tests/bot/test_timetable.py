@@ -89,7 +89,8 @@ def test_scheduled_window_reminds_starts_and_restores_by_itself(
     clock.advance(11 * HOUR)  # 21:00 local: one hour before the start
     assert bot.tick() == 1
     assert "starts in about 1h" in bot.thread(1)[-1]
-    assert len(bot.slack.direct_messages(REQUESTER)) == 1
+    told = [m.text for m in bot.slack.direct_messages(REQUESTER)]
+    assert len(told) == 2 and "approved by" in told[0] and "starts in about 1h" in told[1]
 
     clock.advance(HOUR)  # 22:00: the start
     bot.tick()
@@ -110,6 +111,8 @@ def test_scheduled_window_reminds_starts_and_restores_by_itself(
     assert bot.runtime.windows.get(1).state == "ended"
     assert "restored and verified" in bot.thread(1)[-1]
     assert bot.tick() == 0
+    told = [m.text for m in bot.slack.direct_messages(REQUESTER)][2:]
+    assert len(told) == 2 and "are off, verified" in told[0] and "is back to" in told[1]
 
 
 def test_without_auto_reenable_it_nags_escalates_and_stops_when_someone_acts(

@@ -105,7 +105,8 @@ QUESTIONS: dict[str, Question] = {
     "worker: writes that may still land": lambda s, p: [
         remote_writes.writes_that_may_land(s, env, NOW) for env in ("prod", "staging")
     ],
-    "worker: owed reports": lambda s, p: pending_reports.owed_reports(s),
+    "worker: owed reports": lambda s, p: pending_reports.owed_reports(s, "report:"),
+    "worker: owed direct messages": lambda s, p: pending_reports.owed_reports(s, "dm:"),
     "worker: abandoned writes": lambda s, p: remote_writes.pending_writes(s, "prod"),
     "worker: cards owed": lambda s, p: windows.cards_owed(s, "requested", NOW),
     "worker: the plan's holding and waiting windows": lambda s, p: [

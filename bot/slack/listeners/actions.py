@@ -1,4 +1,4 @@
-"""Buttons: on the approval card, in threads, and on the App Home; and opening the App Home."""
+"""Window buttons: on the approval card, in threads, and on the App Home."""
 
 from __future__ import annotations
 
@@ -13,32 +13,27 @@ from bot.domain.grammar import EndCommand
 from bot.domain.states import WindowState
 from bot.slack import ids, messages, notice_blocks
 from bot.slack.after_ack import Later
-from bot.slack.announce import announce_cancel, announce_end, announce_extension
+from bot.slack.announce import (
+    announce_cancel,
+    announce_denial,
+    announce_end,
+    announce_extension,
+)
 from bot.slack.context import SlackDeps
+from bot.slack.forms import render_deny_modal
 from bot.slack.kit import section
 from bot.slack.listeners.clicks import Click, register_clicks
+from bot.slack.listeners.home import answer_on_home
 from bot.slack.payloads import WindowAction, parse_environment_action, parse_window_action
 from bot.slack.text import user
 
 
 def register(app: App, deps: SlackDeps, later: Later) -> None:
-    """Attach the button listeners (one per action id of ``CLICKS``) and the App Home.
+    """Attach the button listeners (one per action id of ``CLICKS``).
 
     A click is acknowledged at once; what it does happens after (see bot.slack.after_ack).
     """
-
-    def answer(body: dict[str, Any], respond: Respond) -> Respond:
-        # A click on the App Home has no response_url: answer on the tab instead.
-        if body.get("response_url"):
-            return respond
-        return deps.home.teller(str((body.get("user") or {}).get("id", "")))
-
-    register_clicks(app, deps, later, CLICKS, answer=answer)
-
-    @app.event("app_home_opened")
-    def on_home_opened(event: dict[str, Any]) -> None:
-        if event.get("tab", "home") == "home" and event.get("user"):
-            later.quietly(lambda: deps.home.opened(str(event["user"])))
+    register_clicks(app, deps, later, CLICKS, answer=answer_on_home(deps))
 
 
 def _on_window(act: Callable[[SlackDeps, WindowAction], None]) -> Click:
@@ -86,6 +81,7 @@ def _approve(deps: SlackDeps, action: WindowAction) -> None:
     text = messages.approved(view, action.user_id)
     deps.notifier.tell_first(view, f"approved:{view.id}", text, then=kick)
     deps.notifier.refresh_card(view)
+    deps.notifier.tell_requesters()  # "approved by", owed with the approval
 
 
 def _extend(deps: SlackDeps, action: WindowAction) -> None:
@@ -106,20 +102,33 @@ def _cancel(deps: SlackDeps, action: WindowAction) -> None:
     announce_cancel(deps, view, action.user_id)
 
 
-def _deny(deps: SlackDeps, action: WindowAction) -> None:
-    view = deps.windows.deny(window_id=action.window_id, approver=action.user_id)
-    deps.notifier.refresh_card(view)
-    deps.notifier.direct(
-        view.requester_id,
-        f"denied:{view.id}",
-        f":x: Your request {view.number} was denied by {user(action.user_id)}. "
-        "Nothing was switched off.",
+def _deny(deps: SlackDeps, body: dict[str, Any], respond: Respond) -> None:
+    """Open the modal that asks for a reason (bot.slack.listeners.views denies on submit).
+    If Slack will not open it (the click's trigger expired, say), deny as pressed, without a
+    reason, and tell the approver so."""
+    action = parse_window_action(body)
+    view = deps.windows.check_may_decide(
+        window_id=action.window_id, approver=action.user_id, verb="deny"
     )
+    trigger = str(body.get("trigger_id") or "")
+    refused = deps.notifier.open_modal(trigger, render_deny_modal(view)) if trigger else "none"
+    if refused is None:
+        return
+    denied = deps.windows.deny(window_id=action.window_id, approver=action.user_id)
+    announce_denial(deps, denied)
+    text = (
+        f":x: {denied.number} is denied. The form for a reason could not be opened (Slack "
+        f"said `{refused}`), so {user(denied.requester_id)} was told without one."
+    )
+    if body.get("response_url"):
+        respond(response_type="ephemeral", replace_original=False, text=text)
+    else:  # pressed on the App Home
+        deps.home.teller(action.user_id)(text=text)
 
 
 CLICKS: dict[str, Click] = {
     ids.APPROVE: _on_window(_approve),
-    ids.DENY: _on_window(_deny),
+    ids.DENY: _deny,
     ids.EXTEND_30: _on_window(_extend),
     ids.EXTEND_60: _on_window(_extend),
     ids.REENABLE: _on_window(_reenable),

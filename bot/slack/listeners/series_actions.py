@@ -1,4 +1,4 @@
-"""Buttons on a series' approval card."""
+"""Buttons on a series' approval card (and on the App Home of those who may decide)."""
 
 from __future__ import annotations
 
@@ -12,14 +12,15 @@ from bot.slack import ids
 from bot.slack.after_ack import Later
 from bot.slack.context import SlackDeps
 from bot.slack.listeners.clicks import Click, register_clicks
+from bot.slack.listeners.home import answer_on_home
 from bot.slack.payloads import WindowAction, parse_window_action
 from bot.slack.text import user
 
 
 def register(app: App, deps: SlackDeps, later: Later) -> None:
-    """Attach the Approve / Deny listeners of series cards (one per action id of ``CLICKS``,
-    acknowledged at once, done after)."""
-    register_clicks(app, deps, later, CLICKS)
+    """Attach the Approve / Deny listeners of series cards and of the App Home (one per
+    action id of ``CLICKS``, acknowledged at once, done after)."""
+    register_clicks(app, deps, later, CLICKS, answer=answer_on_home(deps))
 
 
 def _on_series(act: Callable[[SlackDeps, WindowAction], None]) -> Click:

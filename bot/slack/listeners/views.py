@@ -1,4 +1,5 @@
-"""The request form: redrawing it for the chosen start, and its submission."""
+"""The modals: the request form (redrawn for the chosen start, and submitted), and Deny's
+reason."""
 
 from __future__ import annotations
 
@@ -15,18 +16,18 @@ from bot.domain.requests import CheckedRequest, RequestForm, check_request
 from bot.errors import FieldErrors, InputError
 from bot.slack import ids
 from bot.slack.after_ack import Later
-from bot.slack.announce import direct_teller, post_card
+from bot.slack.announce import announce_denial, direct_teller, post_card
 from bot.slack.blocks import render_confirmation
 from bot.slack.context import SlackDeps
 from bot.slack.errors import answering_errors, explain
-from bot.slack.forms import render_request_modal
-from bot.slack.payloads import parse_request_form, parse_start_choice
+from bot.slack.forms import REASON_LIMIT, render_request_modal
+from bot.slack.payloads import parse_deny_form, parse_request_form, parse_start_choice
 
 log = logging.getLogger(__name__)
 
 
 def register(app: App, deps: SlackDeps, later: Later) -> None:
-    """Attach the form's submission listener."""
+    """Attach the listeners of the modals: the request form's, and Deny's."""
     names = deps.settings.environment_names()
 
     @app.action({"block_id": ids.B_WHEN, "action_id": ids.FIELD_ACTION})
@@ -74,6 +75,21 @@ def register(app: App, deps: SlackDeps, later: Later) -> None:
             tell(text=render_confirmation(requested.view, deps.settings.approvals_channel))
 
         later.when_quiet(tell, announce)
+
+    @app.view(ids.DENY_VIEW)
+    def on_deny(ack: Ack, body: dict[str, Any]) -> None:
+        # Denied before the answer, so that a refusal (decided meanwhile, not an approver)
+        # shows on the form, which stays open.
+        try:
+            form = parse_deny_form(body, REASON_LIMIT)
+            view = deps.windows.deny(
+                window_id=form.window_id, approver=form.user_id, reason=form.reason
+            )
+        except Exception as exc:  # keep the form open and say what happened
+            ack(response_action="errors", errors={ids.B_DENY_REASON: explain(exc)})
+            return
+        ack()
+        later.quietly(lambda: announce_denial(deps, view))
 
 
 def _checked(form: RequestForm, names: Mapping[str, str]) -> tuple[CheckedRequest, tuple[str, ...]]:

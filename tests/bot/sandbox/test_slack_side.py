@@ -177,6 +177,13 @@ def test_the_page_is_self_contained(ws: SandboxWorkspace) -> None:
         assert f'src="{path}"' in html or f'href="{path}"' in html
 
 
+def test_a_link_to_a_message_opens_the_page(ws: SandboxWorkspace) -> None:
+    link = ws.permalink("C0123456789", "1700000000.000001")
+    assert link == ws.base_url + "/archives/C0123456789/p1700000000000001"
+    assert httpx.get(link).text == httpx.get(ws.base_url + "/").text
+    assert httpx.get(ws.base_url + "/nowhere").status_code == 404
+
+
 def test_the_page_answers_only_under_a_local_name(ws: SandboxWorkspace) -> None:
     assert httpx.get(ws.base_url + "/").status_code == 200
     port = ws.base_url.rsplit(":", 1)[1]

@@ -183,6 +183,16 @@ def test_opening_the_home_tab_shows_what_the_bot_publishes(page: Page) -> None:
     assert page.state(REQUESTER)["home"] is None
 
 
+def test_new_request_on_the_home_tab_opens_the_form_on_the_page(page: Page) -> None:
+    page.do("home", user=STRANGER)
+    [new] = [b for b in page.state(STRANGER)["home"]["blocks"] if "accessory" in b]
+    block = page.state(STRANGER)["home"]["blocks"].index(new)
+    answer = page.do("press", user=STRANGER, where={"home": True}, block=block, element=None)
+    assert answer.json() == {"ok": True}
+    modal = page.state(STRANGER)["modal"]
+    assert modal["view"]["callback_id"] == ids.REQUEST_VIEW
+
+
 def test_a_wrong_signing_secret_is_refused_by_the_bot_and_said_so(page: Page) -> None:
     page.ws.signing_secret = "not-the-secret"
     page.do("command", user=REQUESTER, channel=OPS, text="help")
