@@ -203,7 +203,9 @@ class WindowService:
             for row in window.environments:
                 move_row(row, RowStatus.RELEASED)
             timetable.cancel_all(session, window, now)
-            webhook_events.window_event(session, E.DENIED, window, now, actor=approver)
+            webhook_events.window_event(
+                session, E.DENIED, window, now, actor=approver, detail={"reason": reason}
+            )
             news = requester_news.decision(
                 window.id, requester_news.Moment.DENIED, approver, reason
             )

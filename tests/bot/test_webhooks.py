@@ -127,10 +127,11 @@ def test_a_refused_press_sends_nothing_and_a_denial_is_sent(
         bot.command(REQUESTER, "start prod 2h Banner patch")
         bot.wait_card(1)
         bot.click(REQUESTER, ids.APPROVE, "1")  # four eyes: refused, nothing changed
-        bot.click(APPROVER, ids.DENY, "1")
+        bot.deny(APPROVER, 1, reason="Not during registration")
         assert deliver(bot, lambda: len(hook.handled) == 2)
         assert hook.types() == ["requested", "denied"]
         assert hook.handled[1]["window"]["state"] == "denied"
+        assert hook.handled[1]["detail"] == {"reason": "Not during registration"}
 
 
 def test_an_event_is_written_with_its_change_or_not_at_all(database_url: str) -> None:
