@@ -31,6 +31,7 @@ from pydantic import (
 from bot.config_errors import explain
 from bot.domain.durations import parse_duration
 from bot.domain.nightly import NightlyMerge
+from bot.domain.webhooks import EventType
 from bot.errors import ConfigError, InputError
 from bot.process_env import ProcessEnv
 from coursedog.wire import WireConfig
@@ -331,6 +332,68 @@ class SlackConfig(_Strict):
     api_app_id: str | None = Field(default=None, pattern=r"^A[A-Z0-9]{2,}$")
 
 
+# Plain http only to this machine (a receiver under test or in development).
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+class WebhookConfig(_Strict):
+    """One endpoint that hears of window changes: a signed JSON POST per event.
+
+    ``events`` keeps only those kinds (none: every kind); the secret that signs the requests
+    is read from the variable ``secret_env`` names.
+    """
+
+    name: str = Field(pattern=SHORT_NAME)
+    url: str = Field(min_length=1, max_length=2000)
+    secret_env: str = Field(pattern=ENV_NAME)
+    events: list[EventType] = []
+
+    @field_validator("url")
+    @classmethod
+    def _https(cls, value: str) -> str:
+        parts = urlsplit(value)
+        host = (parts.hostname or "").lower()
+        if not host or parts.scheme not in ("https", "http"):
+            raise ValueError(f"{value!r} is not an https:// URL")
+        if parts.scheme == "http" and host not in LOOPBACK_HOSTS:
+            raise ValueError("use https:// (plain http is allowed only to localhost)")
+        if parts.username or parts.password:
+            raise ValueError("put no user or password in the URL; requests are signed instead")
+        return value
+
+    def wants(self, event: str) -> bool:
+        """Whether this endpoint hears of events of kind ``event``."""
+        return not self.events or event in self.events
+
+    def secret(self, variables: Mapping[str, str]) -> SecretStr:
+        """The signing secret from the environment, or a ConfigError naming the variable."""
+        value = variables.get(self.secret_env, "")
+        if len(value) < MIN_TOKEN:
+            raise ConfigError(
+                f"webhooks.{self.name}: set {self.secret_env} to the endpoint's signing secret, "
+                f"at least {MIN_TOKEN} characters; make one with "
+                "`python3 -c 'import secrets; print(secrets.token_urlsafe(32))'`"
+            )
+        return SecretStr(value)
+
+
+class WebhookDeliveryConfig(_Strict):
+    """How webhooks are delivered: retries with backoff, and when an endpoint counts as down."""
+
+    poll_seconds: float = Field(default=2.0, ge=0.05, le=300)
+    timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    first_retry_seconds: float = Field(default=10.0, ge=0.01, le=3600)
+    max_retry_seconds: float = Field(default=3600.0, ge=0.01, le=86400)
+    # A delivery is given up after this many attempts, or once its event is this old.
+    max_attempts: int = Field(default=20, ge=1, le=1000)
+    give_up_after: Duration = timedelta(days=2)
+    # This many failed attempts in a row make an endpoint "down": said once in the approvals
+    # channel, and once more when a delivery succeeds again.
+    report_after: int = Field(default=5, ge=1, le=1000)
+    # Events whose deliveries are over are forgotten this long after they happened.
+    keep: Duration = timedelta(days=30)
+
+
 ApiRole = Literal["read", "request", "approve-for-tickets"]
 SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
 
@@ -410,6 +473,8 @@ class Settings(_Strict):
     blackouts: list[BlackoutConfig] = []
     api: ApiConfig = ApiConfig()
     series: SeriesConfig = SeriesConfig()
+    webhooks: list[WebhookConfig] = []
+    webhook_delivery: WebhookDeliveryConfig = WebhookDeliveryConfig()
     # How long a due action, and an environment being reconciled, stay with the process that
     # took them before another may take over (the first one died or stalled).
     action_lease_seconds: int = Field(default=120, ge=1, le=3600)
@@ -499,6 +564,15 @@ class Settings(_Strict):
             environments[name] = env.model_copy(update={"base_url": moved}) if here else env
         simulator = self.simulator.model_copy(update={"port": port})
         return self.model_copy(update={"simulator": simulator, "environments": environments})
+
+    @field_validator("webhooks")
+    @classmethod
+    def _webhook_names_unique(cls, value: list[WebhookConfig]) -> list[WebhookConfig]:
+        names = [hook.name for hook in value]
+        for name in names:
+            if names.count(name) > 1:
+                raise ValueError(f"the webhook name {name!r} is used twice")
+        return value
 
     def environment_names(self) -> dict[str, str]:
         """Lower-case names and aliases -> canonical environment name."""

@@ -176,7 +176,7 @@ def _message(
         return "required, and not in the file"
     if kind == "string_pattern_mismatch":
         return _pattern(field, err["input"])
-    if kind == "literal_error":
+    if kind in ("literal_error", "enum"):
         return _choice(err)
     if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
         return _bound(kind, err)

@@ -9,7 +9,8 @@ Points, in the order a window goes through them:
 posted yet), ``claimed`` (due actions were leased; ``claimed:<kind>`` when one of that kind
 was), ``intent`` (the intent row of a Coursedog write is committed), ``called`` (Coursedog
 answered the write), ``outcome`` (the outcome is recorded in the ledger), ``posted`` (the
-report about it was posted to Slack).
+report about it was posted to Slack), ``webhook`` (a webhook delivery was claimed; nothing sent),
+``webhook_sent`` (the endpoint took it; not yet recorded).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import signal
 import threading
 
 ENV = "SIS_MAINT_CRASH_AT"
-POINTS = ("card", "claimed", "intent", "called", "outcome", "posted")
+POINTS = ("card", "claimed", "intent", "called", "outcome", "posted", "webhook", "webhook_sent")
 
 _lock = threading.Lock()
 _seen: dict[str, int] = {}

@@ -492,3 +492,59 @@ class ReplayKey(Base):
     expires_at: Mapped[datetime] = mapped_column(index=True)
     # An API request with an Idempotency-Key: what it answered, for its repeats.
     answer: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class WebhookEvent(Base):
+    """An event for the webhook endpoints, written in the transaction of the change it tells
+    of (so none is lost and none told of a change that did not commit); its body is the exact
+    JSON every attempt sends. ``fanned_out`` once a delivery row exists for each endpoint
+    configured then that wants it."""
+
+    __tablename__ = "webhook_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(40), unique=True)
+    # One event per change: the same change recorded twice keeps the first.
+    dedup_key: Mapped[str] = mapped_column(String(200), unique=True)
+    type: Mapped[str] = mapped_column(String(32))
+    window_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+    body: Mapped[str] = mapped_column(Text)
+    fanned_out: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+
+
+class WebhookDelivery(Base):
+    """One event owed to one endpoint: attempted until it is taken (2xx) or given up."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        UniqueConstraint("event_id", "endpoint"),
+        Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("webhook_events.id", ondelete="CASCADE"))
+    endpoint: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16))  # pending, delivered, given_up
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # When it may be attempted next; a claimed attempt pushes it past the request's timeout,
+    # so an attempt whose sender died is tried again then.
+    next_attempt_at: Mapped[datetime]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    settled_at: Mapped[datetime | None]
+
+
+class WebhookEndpoint(Base):
+    """How one endpoint is doing: failed attempts in a row, and whether it is down (said once
+    in the approvals channel per episode, and once more when it is back)."""
+
+    __tablename__ = "webhook_endpoints"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    failing: Mapped[int] = mapped_column(Integer, default=0)
+    down: Mapped[bool] = mapped_column(Boolean, default=False)
+    episode: Mapped[int] = mapped_column(Integer, default=0)
+    # The last notice about it that was posted ("down:<episode>" or "up:<episode>").
+    told: Mapped[str | None] = mapped_column(String(40))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    changed_at: Mapped[datetime | None]

@@ -62,3 +62,11 @@ def posted_message(session: Session, dedup_key: str) -> tuple[str, str] | None:
         select(SlackNotice.channel, SlackNotice.ts).where(SlackNotice.dedup_key == dedup_key)
     ).first()
     return (row.channel, row.ts) if row is not None and row.ts else None
+
+
+def is_posted(session: Session, dedup_key: str) -> bool:
+    """Whether Slack has the notice ``dedup_key`` (its claim was settled with a ts)."""
+    stmt = select(SlackNotice.id).where(
+        SlackNotice.dedup_key == dedup_key, SlackNotice.ts.is_not(None)
+    )
+    return session.scalar(stmt) is not None

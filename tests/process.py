@@ -99,6 +99,7 @@ class Stack:
         self._engine = engine
         self.sessions: sessionmaker[Session] = make_sessions(engine)
         self.bot: ProcessBot | None = None
+        self.variables: dict[str, str] = {}  # more of the bot's environment
 
     def open(self) -> None:
         """Start the simulator and the Slack stand-in."""
@@ -120,6 +121,7 @@ class Stack:
             "CD_EMAIL": EMAIL,
             "CD_PASSWORD": PASSWORD,
             "LOG_LEVEL": "INFO",
+            **self.variables,
         }
         if crash_at:
             env[CRASH_ENV] = crash_at

@@ -57,6 +57,11 @@ def cmd_check_config(args: argparse.Namespace, env: ProcessEnv) -> int:
             check(creds)
         except ConfigError as exc:
             problems.append(str(exc))
+    for hook in settings.webhooks:
+        try:
+            hook.secret(creds)
+        except ConfigError as exc:
+            problems.append(str(exc))
     print(f"Configuration from {source}: {len(settings.environments)} environment(s).")
     for name, e in settings.environments.items():
         print(f"  {name}: {e.label} — {e.base_url} school {e.school} ({e.driver} driver)")

@@ -87,7 +87,8 @@ def log_format(env: ProcessEnv, settings: Settings | None = None) -> str:
 
 
 def secrets_in(env: ProcessEnv, settings: Settings | None = None) -> list[str]:
-    """The secret values a deployment holds: Slack's, the database's, Coursedog's, the feed's."""
+    """The secret values a deployment holds: Slack's, the database's, Coursedog's, the feed's,
+    the webhooks'."""
     slack = (env.slack_bot_token, env.slack_app_token, env.slack_signing_secret)
     found = [secret.get_secret_value() for secret in slack if secret is not None]
     variables = env.variables
@@ -97,6 +98,7 @@ def secrets_in(env: ProcessEnv, settings: Settings | None = None) -> list[str]:
             names.append(settings.coursedog_notice.password_env)
         if settings.calendar.token_env:
             names.append(settings.calendar.token_env)
+        names.extend(hook.secret_env for hook in settings.webhooks)
         found += [variables[name] for name in names if variables.get(name)]
         found.append(settings.simulator.demo_password)
     try:

@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.clock import Clock
 from bot.domain.states import WindowState
 from bot.loops import Heartbeat
-from storage import reporting
+from storage import reporting, webhooks
+from storage.webhooks import DeliveryStatus
 
 log = logging.getLogger(__name__)
 
@@ -150,6 +151,7 @@ class _LedgerCollector(Collector):
                 due, late = reporting.due_counts(
                     session, now=now, late_before=now - self._late_after
                 )
+                hooks = webhooks.counts(session)
         except SQLAlchemyError:
             log.warning("metrics: the ledger cannot be read", exc_info=True)
             yield GaugeMetricFamily("sis_maint_ledger_up", "Whether the ledger answered", value=0)
@@ -170,3 +172,11 @@ class _LedgerCollector(Collector):
             "after their time",
             value=late,
         )
+        deliveries = GaugeMetricFamily(
+            "sis_maint_webhook_deliveries",
+            "Webhook deliveries by status (pending: owed, retried with backoff)",
+            labels=["status"],
+        )
+        for status in DeliveryStatus:
+            deliveries.add_metric([status.value], hooks.get(status.value, 0))
+        yield deliveries

@@ -14,6 +14,7 @@ from bot.api.app import PREFIX as API_PREFIX
 from bot.api.app import Api
 from bot.config import Settings
 from bot.jobs.scheduler import Scheduler
+from bot.jobs.webhooks import WebhookSender
 from bot.jobs.worker import Worker
 from bot.ops.routes import Ops
 from bot.services.read_ahead import ReadAhead
@@ -44,6 +45,8 @@ class Runtime:
     ahead: ReadAhead | None = field(default=None, kw_only=True)
     # Work listeners leave for after their acknowledgements (bot.slack.after_ack).
     later: Later = field(kw_only=True)
+    # Delivers webhook events from the ledger (bot.jobs.webhooks).
+    webhooks: WebhookSender = field(kw_only=True)
 
     def routes(
         self, environ: dict[str, Any], start_response: Callable[..., Any]
@@ -60,6 +63,7 @@ class Runtime:
         self.home.start()
         if scheduler:
             self.scheduler.start()
+        self.webhooks.start()
         # Pick up whatever a previous run left unfinished.
         self.worker.kick(self.worker.environments_in_play())
 
@@ -67,6 +71,7 @@ class Runtime:
         """Stop background work and release connections."""
         self.later.close()  # cards waiting for a lull go to the listener pool now
         self.scheduler.stop()
+        self.webhooks.stop()
         self.worker.stop()
         self.home.stop()
         if self.ahead is not None:

@@ -64,6 +64,8 @@ def run(
     variables = simulator_variables(settings, variables)
     calendar_token = settings.calendar.token(variables)
     settings.api.hashes(variables)  # before connecting: a ConfigError names the variable
+    for hook in settings.webhooks:  # each endpoint's signing secret, before anything starts
+        hook.secret(variables)
     url = database_url
     check_database(url)
     clients = coursedog_clients(settings, variables, contracts=write_contracts(url, settings))

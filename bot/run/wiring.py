@@ -33,6 +33,7 @@ from bot.jobs.merge_watch import MergeWatcher
 from bot.jobs.notices import NoticeSender
 from bot.jobs.scheduler import Doorbell, Scheduler
 from bot.jobs.series import SeriesJob
+from bot.jobs.webhooks import Endpoint, WebhookSender
 from bot.jobs.windows import Jobs
 from bot.jobs.worker import Worker
 from bot.logs import CarryContext
@@ -62,6 +63,7 @@ from bot.services.schedule_api import ScheduleApi
 from bot.services.series import SeriesService
 from bot.services.status import StatusService
 from bot.services.timetable import WATCH_MERGE
+from bot.services.webhook_ledger import WebhookLedger
 from bot.services.windows import WindowService
 from bot.slack.after_ack import Later, Lull
 from bot.slack.announce import post_owed_cards
@@ -103,10 +105,15 @@ def build_runtime(
         mailer = mailer_from_settings(settings.coursedog_notice, variables or {})
     # Work after the acknowledgement keeps the request id of the request it serves.
     later = Later(CarryContext(listener_executor or ThreadPoolExecutor(5)), lull or Lull())
+    endpoints = {
+        hook.name: Endpoint(hook.url, hook.secret(variables or {})) for hook in settings.webhooks
+    }
     # The API's token hashes, from the variables the configuration names (a ConfigError names
     # one that is unset or no hash).
     tokens = Tokens(settings.api.tokens, settings.api.hashes(variables or {}))
-    return _assemble(base, mailer, later, signing_secret, calendar_token, tokens=tokens)
+    return _assemble(
+        base, mailer, later, signing_secret, calendar_token, tokens=tokens, endpoints=endpoints
+    )
 
 
 def _assemble(
@@ -117,6 +124,7 @@ def _assemble(
     calendar_token: SecretStr | None,
     *,
     tokens: Tokens,
+    endpoints: Mapping[str, Endpoint],
 ) -> Runtime:
     """Everything built on ``base``, in the order the module docstring gives."""
     services = _services(base)
@@ -134,6 +142,8 @@ def _assemble(
     app = create_app(deps, client=base.slack, signing_secret=signing_secret, later=later)
     base.loops.add(*worker.heartbeats, *jobs.scheduler.heartbeats, *home.heartbeats)
     base.loops.add(*later.heartbeats)
+    webhooks = _webhooks(base, notifier, endpoints)
+    base.loops.add(*webhooks.heartbeats)
     parts = (services.windows, worker, jobs.scheduler, home, notifier, app, base.clients)
     ops = _ops(base, calendar_token)
     return Runtime(
@@ -145,6 +155,7 @@ def _assemble(
         api=Api(deps, tokens, KeptAnswers(base.sessions)),
         ahead=base.ahead,
         later=later,
+        webhooks=webhooks,
     )
 
 
@@ -390,6 +401,24 @@ def _deps(
         series=services.series,
         blackouts=services.blackouts,
         series_notices=series_notices,
+    )
+
+
+def _webhooks(
+    base: _Base, notifier: SlackNotifier, endpoints: Mapping[str, Endpoint]
+) -> WebhookSender:
+    """The webhook sender; with no endpoint configured it only marks events as seen."""
+    settings = base.settings
+    delivery = settings.webhook_delivery
+    ledger = WebhookLedger(base.sessions, base.clock, settings.webhooks, delivery)
+
+    def tell(key: str, text: str) -> bool:
+        notifier.post_channel(key, text)
+        return base.outbox.is_posted(key)
+
+    interval = delivery.poll_seconds if endpoints else settings.reconcile_interval_seconds
+    return WebhookSender(
+        ledger, endpoints, tell, interval=interval, timeout=delivery.timeout_seconds
     )
 
 

@@ -23,7 +23,8 @@ from bot.domain.due_payloads import Materialise, write
 from bot.domain.recurrence import Occurrence
 from bot.domain.series_states import SeriesState
 from bot.domain.states import RowStatus, WindowState
-from bot.services import blackouts, notices, timetable
+from bot.domain.webhooks import EventType
+from bot.services import blackouts, notices, timetable, webhook_events
 from bot.services.series_view import SeriesView, recurrence_of, series_label
 from bot.services.views import WindowView
 from bot.services.window_moves import cancel_window
@@ -236,5 +237,13 @@ def _create(
         detail=f"{series_label(row.id)} on {occurrence.on:%a %-d %b %Y}"
         + (f"; {occurrence.note}" if occurrence.note else ""),
         data={"series": row.id, "occurrence": occurrence.on.isoformat(), "by": row.decided_by},
+    )
+    webhook_events.window_event(
+        session,
+        EventType.APPROVED,
+        window,
+        now,
+        actor=row.decided_by or "system",
+        detail={"series": f"S-{row.id}"},
     )
     return window

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock
 from bot.domain.states import WindowState
-from bot.services import requester_news
+from bot.services import requester_news, webhook_events
 from bot.services.reports import Report
 from bot.services.requester_news import News
 from bot.services.views import WindowView
@@ -55,10 +55,11 @@ def claim_card(session: Session, window_id: int, channel: str, now: datetime) ->
 
 
 def owe(session: Session, reports: Sequence[Report], now: datetime) -> None:
-    """Keep reports in the ledger, with the outcome they tell of, until they are posted; and
-    what the requester is to hear of them."""
+    """Keep reports in the ledger, with the outcome they tell of, until they are posted; what
+    the requester is to hear of them; and the webhook events those outcomes make."""
     pending_reports.owe_reports(session, [(r.dedup_key, r.to_payload()) for r in reports], now)
     requester_news.owe(session, requester_news.of_reports(reports), now)
+    webhook_events.reported(session, reports, now)
 
 
 def thread_of(view: WindowView) -> tuple[str, str | None]:
@@ -93,6 +94,11 @@ class Outbox:
         """Slack took the claimed notice: keep its ts (a later claim of its key finds it)."""
         with self._sessions.begin() as session:
             slack_notices.settle_notice(session, claim, ts)
+
+    def is_posted(self, key: str) -> bool:
+        """Whether Slack has the notice ``key``."""
+        with reading(self._sessions) as session:
+            return slack_notices.is_posted(session, key)
 
     def not_posted(self, claim: int) -> None:
         """Slack did not take the claimed notice: free its key for a later attempt."""

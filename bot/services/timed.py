@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 
 from bot.config import Settings
 from bot.domain.states import HOLDING, RowStatus, WindowState, move_row, move_window
-from bot.services import timetable
+from bot.domain.webhooks import EventType
+from bot.services import timetable, webhook_events
 from bot.services.views import SYSTEM, WindowView
 from bot.services.window_moves import end_window, release_rows
 from storage import audit, windows
@@ -62,6 +63,9 @@ def on_expire(session: Session, window_id: int | None, now: datetime) -> Timed:
     for row in window.environments:
         move_row(row, RowStatus.RELEASED)
     audit.add(session, at=now, actor="system", action="expired", window_id=window.id)
+    webhook_events.window_event(
+        session, EventType.EXPIRED, window, now, actor="system", detail={"why": "undecided"}
+    )
     return Timed(Outcome.EXPIRED, WindowView.of(window))
 
 
@@ -75,11 +79,15 @@ def on_start(settings: Settings, session: Session, window_id: int | None, now: d
         move_window(window, S.EXPIRED)
         release_rows(window)
         audit.add(session, at=now, actor="system", action="missed", window_id=window.id)
+        webhook_events.window_event(
+            session, EventType.EXPIRED, window, now, actor="system", detail={"why": "missed"}
+        )
         return Timed(Outcome.MISSED, WindowView.of(window))
     move_window(window, S.ACTIVE)
     policy = settings.window_policy(window.environment_names)
     timetable.plan_end(session, window, policy, now)
     audit.add(session, at=now, actor="system", action="started", window_id=window.id)
+    webhook_events.window_event(session, EventType.ACTIVE, window, now, actor="system")
     return Timed(Outcome.STARTED, WindowView.of(window))
 
 

@@ -15,8 +15,9 @@ from bot.config import Settings
 from bot.domain.durations import format_duration
 from bot.domain.grammar import EndCommand
 from bot.domain.states import HOLDING, RowStatus, WindowState, move_row, move_window
+from bot.domain.webhooks import EventType
 from bot.errors import Conflict, InputError, NotFound
-from bot.services import blackouts, notices, timetable
+from bot.services import blackouts, notices, timetable, webhook_events
 from bot.services.access import label
 from bot.services.blackouts import Override
 from bot.services.plans import ROW_HELD_EARLY
@@ -82,6 +83,7 @@ def record_request(
     )
     if override is not None:
         blackouts.record_override(session, window, override, now)
+    webhook_events.window_event(session, EventType.REQUESTED, window, now, actor=requester)
     return window
 
 
@@ -175,6 +177,15 @@ def extend_window(
         detail=f"by {format_duration(by)}",
         data={"from": old_end.isoformat(), "to": new_end.isoformat()},
     )
+    webhook_events.window_event(
+        session,
+        EventType.EXTENDED,
+        window,
+        now,
+        actor=actor,
+        detail={"from": old_end.isoformat(), "to": new_end.isoformat()},
+        once_per=str(int(new_end.timestamp())),
+    )
 
 
 def end_window(
@@ -188,6 +199,9 @@ def end_window(
         move_row(row, RowStatus.ENDING)
     timetable.cancel_all(session, window, now)
     audit.add(session, at=now, actor=actor, action="ended", window_id=window.id, detail=why)
+    webhook_events.window_event(
+        session, EventType.ENDED, window, now, actor=actor, detail={"why": why}
+    )
 
 
 def release_rows(window: Window) -> None:
@@ -213,3 +227,6 @@ def cancel_window(
     release_rows(window)
     timetable.cancel_all(session, window, now)
     audit.add(session, at=now, actor=actor, action="cancelled", window_id=window.id, detail=why)
+    webhook_events.window_event(
+        session, EventType.CANCELLED, window, now, actor=actor, detail={"why": why}
+    )

@@ -15,8 +15,17 @@ from bot.config import Settings
 from bot.domain.grammar import EndCommand
 from bot.domain.states import HOLDING, RowStatus, WindowState, move_row, move_window
 from bot.domain.timefmt import local_time
+from bot.domain.webhooks import EventType as E
 from bot.errors import Conflict, InputError
-from bot.services import blackouts, conflicts, notices, outbox, requester_news, timetable
+from bot.services import (
+    blackouts,
+    conflicts,
+    notices,
+    outbox,
+    requester_news,
+    timetable,
+    webhook_events,
+)
 from bot.services.access import Access, NoGroups, label
 from bot.services.evidence import Evidence
 from bot.services.plans import ROW_WAITING_RESTORE
@@ -195,6 +204,9 @@ class WindowService:
             for row in window.environments:
                 move_row(row, RowStatus.RELEASED)
             timetable.cancel_all(session, window, now)
+            webhook_events.window_event(
+                session, E.DENIED, window, now, actor=approver, detail={"reason": reason}
+            )
             news = requester_news.decision(
                 window.id, requester_news.Moment.DENIED, approver, reason
             )
@@ -363,6 +375,9 @@ class WindowService:
             timetable.plan_start(session, window, policy, now)
         # A window that starts now: Coursedog hears of it beside the switch-off, not after.
         notices.plan(session, self._settings, window, notices.APPROVED, now, urgent=starts_now)
+        webhook_events.window_event(session, E.APPROVED, window, now, actor=approver)
+        if starts_now:
+            webhook_events.window_event(session, E.ACTIVE, window, now, actor=approver)
 
     def _approved(
         self,

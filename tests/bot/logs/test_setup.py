@@ -78,17 +78,20 @@ def test_configuring_twice_replaces_the_handler(capture_logs: Callable[..., Capt
 def test_the_deployment_secrets_are_found_in_the_environment_and_the_config() -> None:
     doc = settings_document("http://127.0.0.1:1")
     doc["calendar"] = {"token_env": "FEED_TOKEN"}
+    doc["webhooks"] = [{"name": "hook", "url": "https://h.example.edu/", "secret_env": "HOOK_KEY"}]
     settings = parse_settings(doc)
     environ = {
         "SLACK_BOT_TOKEN": "xoxb-bot",
         "SLACK_SIGNING_SECRET": "signing-secret",
         "CD_PASSWORD": "coursedog-pw",
         "FEED_TOKEN": "feed-token-value",
+        "HOOK_KEY": "webhook-signing-key",
         "DATABASE_URL": "postgresql://sis:db-pw@db.example.edu/ledger",
         "UNRELATED": "not-a-secret",
     }
     found = set(secrets_in(ProcessEnv.read(environ), settings))
     assert {"xoxb-bot", "signing-secret", "coursedog-pw", "feed-token-value", "db-pw"} <= found
+    assert "webhook-signing-key" in found
     assert "not-a-secret" not in found
 
 

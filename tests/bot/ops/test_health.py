@@ -105,7 +105,7 @@ def test_socket_mode_counts_only_when_used_and_then_must_be_connected(bot: Bot) 
     assert status == 200 and body["checks"]["socket_mode"] == {"ok": True, "detail": "connected"}
 
 
-LOOPS = ["worker", "watchdog", "outbox", "scheduler", "home"]
+LOOPS = ["worker", "watchdog", "outbox", "scheduler", "home", "webhooks"]
 
 
 def test_every_background_loop_has_a_check_and_one_without_a_recent_pass_is_named(

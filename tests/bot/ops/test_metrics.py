@@ -188,7 +188,16 @@ def test_two_bots_in_one_process_keep_their_own_metrics(
 def test_each_background_loops_failures_and_last_pass(bot: Bot) -> None:
     bot.tick()
     samples = scrape(bot)
-    for loop in ("worker", "watchdog", "outbox", "scheduler", "home", "listeners", "lull"):
+    for loop in (
+        "worker",
+        "watchdog",
+        "outbox",
+        "scheduler",
+        "home",
+        "listeners",
+        "lull",
+        "webhooks",
+    ):
         assert ("sis_maint_loop_failures_total", (("loop", loop),)) in samples
         assert value(samples, "sis_maint_loop_failures_total", loop=loop) == 0
     assert value(samples, "sis_maint_loop_last_pass_age_seconds", loop="worker") < 60

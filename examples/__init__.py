@@ -1,0 +1,1 @@
+"""Examples to copy: a receiver for the bot's signed webhooks (docs/webhooks.md)."""
