@@ -80,6 +80,10 @@ class Window(Base):
     time_zone: Mapped[str] = mapped_column(String(64))
     decided_by: Mapped[str | None] = mapped_column(String(64))
     decided_at: Mapped[datetime | None]
+    # Who has approved so far, in order (the last one, once enough have, is ``decided_by``),
+    # and how many approvals the window needs: the most any of its environments asks for.
+    approved_by: Mapped[list[str]] = mapped_column(JSON, default=list, server_default=text("'[]'"))
+    approvals_required: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
     ended_by: Mapped[str | None] = mapped_column(String(64))
     ended_at: Mapped[datetime | None]
     failure_reason: Mapped[str | None] = mapped_column(Text)

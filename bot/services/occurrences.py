@@ -216,6 +216,8 @@ def _create(
         time_zone=row.time_zone,
         decided_by=row.decided_by,
         decided_at=row.decided_at,
+        approved_by=[row.decided_by] if row.decided_by else [],
+        approvals_required=1,  # approved with its series
         series_id=row.id,
         occurrence_on=occurrence.on,
     )

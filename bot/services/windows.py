@@ -12,6 +12,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.domain.approvals import Approvals
 from bot.domain.grammar import EndCommand
 from bot.domain.states import HOLDING, RowStatus, WindowState, move_row, move_window
 from bot.errors import Conflict
@@ -118,6 +119,7 @@ class WindowService:
                 time_zone=time_zone or policy.time_zone,
                 now=now,
                 override=allowed,
+                approvals_required=policy.approvals_required,
             )
             # The card is owed from now on, claimed with the request (bot.services.outbox).
             claim = outbox.claim_card(session, window.id, self._settings.approvals_channel, now)
@@ -146,25 +148,36 @@ class WindowService:
             return sorted(self._access.approvers_of(window)) if window else []
 
     def approve(self, *, window_id: int, approver: str) -> WindowView:
-        """Approve a request: active at once if its start has come, else scheduled."""
+        """Approve a request: active at once if its start has come, else scheduled. Where its
+        environments ask for more than one approver, every approval but the last is recorded
+        and the window waits, still requested, for the next."""
         with (
             self._decision(window_id, approver, "approve") as (session, window),
             session.no_autoflush,  # the window's row is written once, not before each query
         ):
             now = self._clock.now()
             policy = self._settings.window_policy(window.environment_names)
-            if window.starts_at is None:
-                if now >= window.requested_at + timedelta(seconds=window.duration_seconds):
-                    raise Conflict(
-                        f"{label(window)} waited longer than it would have lasted; "
-                        "request a new window."
-                    )
+            if window.starts_at is None and now >= window.requested_at + timedelta(
+                seconds=window.duration_seconds
+            ):
+                raise Conflict(
+                    f"{label(window)} waited longer than it would have lasted; "
+                    "request a new window."
+                )
+            if window.ends_at is not None and window.ends_at <= now:
+                raise Conflict(f"{label(window)}'s time is already over; request a new window.")
+            # The rule as it is now, never weaker than when the window was requested.
+            required = max(window.approvals_required, policy.approvals_required)
+            approvals = Approvals(tuple(window.approved_by), required).add(approver, label(window))
+            if approvals.complete and window.starts_at is None:
                 window.starts_at = now
                 window.ends_at = now + timedelta(seconds=window.duration_seconds)
-            assert window.ends_at is not None
-            if window.ends_at <= now:
-                raise Conflict(f"{label(window)}'s time is already over; request a new window.")
-            blackouts.refuse_approval_inside(session, self._settings, window)
+            if window.starts_at is not None:  # one "as soon as approved" is checked when it is
+                blackouts.refuse_approval_inside(session, self._settings, window)
+            window.approved_by, window.approvals_required = list(approvals.by), required
+            if not approvals.complete:
+                return WindowView.of(window)
+            assert window.starts_at is not None and window.ends_at is not None
             starts_now = window.starts_at <= now
             if starts_now:
                 self._on_switch(session, window.environment_names)
@@ -346,11 +359,17 @@ class WindowService:
                 raise Conflict(f"{label(window)} was already {window.state}{who}.")
             self._access.check_approver(window, approver, verb)
             yield session, window
+            approvals = Approvals(tuple(window.approved_by), window.approvals_required)
+            approved = "approved" if approvals.complete else "approval_added"
             audit.add(
                 session,
                 at=self._clock.now(),
                 actor=approver,
-                action="approved" if verb == "approve" else "denied",
+                action="denied" if verb == "deny" else approved,
                 window_id=window.id,
+                # Of a window that needs several approvers, each approval says which it was.
+                detail=f"approval {approvals.count()}"
+                if verb == "approve" and approvals.required > 1
+                else "",
             )
             session.flush()

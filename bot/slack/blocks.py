@@ -125,6 +125,9 @@ def render_card(
         ),
         context(_STATE_LINE[view.state] + _decision_line(view)),
     ]
+    line = approvals_line(view)
+    if line:
+        blocks.append(context(line))
     if view.state == S.REQUESTED:
         value = WindowButton.showing(view.id).encode()
         blocks.append(
@@ -195,12 +198,26 @@ def occurrence_lines(view: WindowView, overlaps: Overlaps) -> list[str]:
 def _decision_line(view: WindowView) -> str:
     parts = []
     if view.decided_by and view.state != S.DENIED:
-        parts.append(f"Approved by {user(view.decided_by)}")
+        approvers = view.approved_by if len(view.approved_by) > 1 else (view.decided_by,)
+        parts.append(f"Approved by {' and '.join(user(a) for a in approvers)}")
     if view.decided_by and view.state == S.DENIED:
         parts.append(f"Denied by {user(view.decided_by)}")
     if view.ended_by:
         parts.append(f"ended {ended_clause(view)}")
     return (" · " + ", ".join(parts)) if parts else ""
+
+
+def approvals_line(view: WindowView) -> str | None:
+    """While a window that needs more than one approver waits: who has approved, and how many
+    more must (never its requester, nor anyone twice)."""
+    approvals = view.approvals
+    if view.state != S.REQUESTED or approvals.required < 2:
+        return None
+    who = ", ".join(user(a) for a in approvals.by) if approvals.by else "nobody yet"
+    return (
+        f":busts_in_silhouette: Needs {approvals.required} approvers, not the requester. "
+        f"Approved by {who} ({approvals.count()}); {approvals.still_needed()} needed."
+    )
 
 
 def render_confirmation(view: WindowView, channel: str, notes: Sequence[str] = ()) -> str:

@@ -10,6 +10,7 @@ EVENT_WORDS = {
     # A window's life
     "requested": "requested",
     "approved": "approved",
+    "approval_added": "approved, waiting for another approver",
     "denied": "denied",
     "started": "started",
     "missed": "missed: its end passed before it could start",

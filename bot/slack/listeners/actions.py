@@ -76,6 +76,11 @@ def _notice_sent(deps: SlackDeps, body: dict[str, Any], respond: Respond) -> Non
 
 def _approve(deps: SlackDeps, action: WindowAction) -> None:
     view = deps.windows.approve(window_id=action.window_id, approver=action.user_id)
+    if view.state is WindowState.REQUESTED:  # one approval of several: wait for the next
+        text = messages.approval_added(view, action.user_id)
+        deps.notifier.in_thread(view, f"approval:{view.id}:{action.user_id}", text)
+        deps.notifier.refresh_card(view)
+        return
 
     def kick() -> None:
         if view.state is WindowState.ACTIVE:  # not one approved for a later start
