@@ -402,6 +402,9 @@ class Series(Base):
     skipped: Mapped[list[str]] = mapped_column(JSON)
     decided_by: Mapped[str | None] = mapped_column(String(64))
     decided_at: Mapped[datetime | None]
+    # As a window's: who has approved so far, and how many approvals the series needs.
+    approved_by: Mapped[list[str]] = mapped_column(JSON, default=list, server_default=text("'[]'"))
+    approvals_required: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
     ended_by: Mapped[str | None] = mapped_column(String(64))
     ended_at: Mapped[datetime | None]
     edited_by: Mapped[str | None] = mapped_column(String(64))

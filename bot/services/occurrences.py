@@ -216,8 +216,9 @@ def _create(
         time_zone=row.time_zone,
         decided_by=row.decided_by,
         decided_at=row.decided_at,
-        approved_by=[row.decided_by] if row.decided_by else [],
-        approvals_required=1,  # approved with its series
+        # Approved with its series, by the series' approvers.
+        approved_by=list(row.approved_by),
+        approvals_required=row.approvals_required,
         series_id=row.id,
         occurrence_on=occurrence.on,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
+from bot.domain.approvals import Approvals
 from bot.domain.durations import format_duration
 from bot.domain.nightly import NightlyMerge
 from bot.domain.states import HOLDING, WindowState
@@ -210,8 +211,12 @@ def _decision_line(view: WindowView) -> str:
 def approvals_line(view: WindowView) -> str | None:
     """While a window that needs more than one approver waits: who has approved, and how many
     more must (never its requester, nor anyone twice)."""
-    approvals = view.approvals
-    if view.state != S.REQUESTED or approvals.required < 2:
+    return waiting_approvals(view.approvals) if view.state == S.REQUESTED else None
+
+
+def waiting_approvals(approvals: Approvals) -> str | None:
+    """Who has approved a request that needs more than one approver, and how many more must."""
+    if approvals.required < 2:
         return None
     who = ", ".join(user(a) for a in approvals.by) if approvals.by else "nobody yet"
     return (

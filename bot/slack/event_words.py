@@ -46,6 +46,7 @@ EVENT_WORDS = {
     # Series, occurrences, blackouts
     "series_requested": "series requested",
     "series_approved": "series approved",
+    "series_approval_added": "series approved, waiting for another approver",
     "series_denied": "series denied",
     "series_edited": "series changed",
     "series_ended": "series ended",

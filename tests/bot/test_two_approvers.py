@@ -224,12 +224,46 @@ def test_one_approver_ten_times_at_once_is_one_approval(bot: Bot) -> None:
 def test_a_rule_no_one_could_meet_is_refused_naming_the_key() -> None:
     doc = settings_document("http://127.0.0.1:9", approvers=[APPROVER])
     doc["environments"]["prod"]["approvals_required"] = 2
-    with pytest.raises(ConfigError, match="environments.prod.approvals_required is 2, but prod"):
+    with pytest.raises(ConfigError, match=r"environments\.prod\.approvals_required is 2, but prod"):
         parse_settings(doc)
     doc = settings_document("http://127.0.0.1:9", defaults={"approvals_required": 4})
-    with pytest.raises(ConfigError, match="defaults.approvals_required"):
+    with pytest.raises(ConfigError, match=r"defaults\.approvals_required"):
         parse_settings(doc)
     # A user group's size is not known from the file: it is allowed.
     doc = settings_document("http://127.0.0.1:9", approvers=["S0GROUP123"])
     doc["defaults"] = {"approvals_required": 3}
     assert parse_settings(doc).window_policy(["prod", "staging"]).approvals_required == 3
+
+
+def series_card(bot: Bot, number: int) -> Any:
+    assert bot.slack.wait_for(lambda: any(c.text.startswith(f"S-{number}:") for c in bot.cards()))
+    assert bot.settle()
+    return next(c for c in bot.cards() if c.text.startswith(f"S-{number}:"))
+
+
+def test_a_series_on_prod_needs_two_approvers_and_its_occurrences_carry_both(bot: Bot) -> None:
+    bot.command(REQUESTER, "schedule prod every sat 02:30 1h Banner weekly")
+    card = series_card(bot, 1)
+    assert "Approved by nobody yet (0 of 2)" in str(card.blocks)
+    bot.click(APPROVER, ids.SERIES_APPROVE, "1", card)
+    bot.click(APPROVER, ids.SERIES_APPROVE, "1", card)
+    bot.click(REQUESTER, ids.SERIES_APPROVE, "1", card)
+    assert bot.settle()
+    assert answered(bot, "You already approved S-1; it needs 1 more approval") == 1
+    assert answered(bot, "You asked for it, so another approver must approve S-1") == 1
+    card = series_card(bot, 1)
+    assert f"Approved by <@{APPROVER}> (1 of 2)" in str(card.blocks)
+    assert buttons(card) == [ids.SERIES_APPROVE, ids.SERIES_DENY]
+    assert bot.tick() == 0  # nothing is scheduled before the second approval
+    assert audit(bot, "series_approval_added") == [(APPROVER, "S-1: approval 1 of 2")]
+
+    bot.click(APPROVER_2, ids.SERIES_APPROVE, "1", card)
+    assert bot.settle()
+    card = series_card(bot, 1)
+    assert f"Approved by <@{APPROVER}> and <@{APPROVER_2}>" in str(card.blocks)
+    assert buttons(card) == []
+    bot.tick()  # the first occurrence becomes MW-1, approved as its series was
+    occurrence = bot.runtime.windows.get(1)
+    assert occurrence.state == "approved"
+    assert occurrence.approved_by == (APPROVER, APPROVER_2)
+    assert f"Approved by <@{APPROVER}> and <@{APPROVER_2}>" in card_text(bot, 1)
