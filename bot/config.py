@@ -188,6 +188,10 @@ class MergeWatchConfig(_Strict):
 
     every: Duration = timedelta(minutes=15)
     give_up_after: Duration = timedelta(hours=26)
+    # At a window's start: how long the read of what merges are running may hold the
+    # switch-off back, and how often a merge found running is looked at until it finishes.
+    start_read_seconds: float = Field(default=3.0, gt=0, le=30)
+    running_every: Duration = timedelta(minutes=5)
 
 
 EMAIL = r"^[^@\s<>]+@[^@\s<>]+$"

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from bot.config import Policy
-from bot.domain.due_payloads import MergeWatch, Nag, write
+from bot.domain.due_payloads import MergeWatch, Nag, RunningMergeWatch, write
 from storage import due
 from storage.models import Window
 
@@ -18,6 +18,7 @@ REMIND_END = "remind_before_end"
 END = "end"
 NAG = "nag"
 WATCH_MERGE = "watch_merge"
+WATCH_RUNNING_MERGE = "watch_running_merge"
 
 END_KINDS = (REMIND_END, END, NAG)
 ALL_KINDS = (EXPIRE, REMIND_START, START, *END_KINDS)
@@ -131,6 +132,24 @@ def plan_merge_watch(session: Session, watch: MergeWatch, at: datetime, now: dat
         kind=WATCH_MERGE,
         due_at=at,
         dedup_key=f"{WATCH_MERGE}:{watch.window_id}:{watch.environment}:{stamp}:{watch.number}",
+        now=now,
+        window_id=watch.window_id,
+        environment=watch.environment,
+        payload=write(watch),
+    )
+
+
+def plan_running_merge_watch(
+    session: Session, watch: RunningMergeWatch, at: datetime, now: datetime
+) -> None:
+    """Look at the merge history at ``at`` for the end of a merge found running at a window's
+    start (one look per merge and number)."""
+    key = f"{watch.window_id}:{watch.environment}:{watch.schedule_type}:{watch.job_id[:80]}"
+    due.schedule_action(
+        session,
+        kind=WATCH_RUNNING_MERGE,
+        due_at=at,
+        dedup_key=f"{WATCH_RUNNING_MERGE}:{key}:{watch.number}",
         now=now,
         window_id=watch.window_id,
         environment=watch.environment,

@@ -29,6 +29,7 @@ EVENT_WORDS = {
     "reconcile_failed": "could not set the switches",
     "switched_to_checklist": "switching by hand from now on",
     "unexplained_off_reported": "found merges off with no window holding them",
+    "merge_running_at_start": "found a merge still running as merges went off",
     "unexplained_off_cleared": "merges found off are running again",
     # Switching by hand
     "checklist_opened_early": "opened the checklist early",

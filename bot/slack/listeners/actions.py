@@ -17,6 +17,7 @@ from bot.slack.announce import announce_cancel, announce_end, announce_extension
 from bot.slack.context import SlackDeps
 from bot.slack.kit import section
 from bot.slack.listeners.clicks import Click, register_clicks
+from bot.slack.merge_messages import at_start
 from bot.slack.payloads import WindowAction, parse_environment_action, parse_window_action
 from bot.slack.text import user
 
@@ -86,11 +87,16 @@ def _approve(deps: SlackDeps, action: WindowAction) -> None:
         if view.state is WindowState.ACTIVE:  # not one approved for a later start
             deps.worker.kick(view.environment_names, reading=True)
 
+    # A window that starts now: what merges are running is read first (bounded), so the thread
+    # says so with "approved", before "switched off"; the watch of them is planned after.
+    starts = view.state is WindowState.ACTIVE
+    looks = deps.running_merges.look(view.environment_names) if starts else []
     # The worker starts at once; the thread still says "approved" before "switched off". The
     # card follows (refreshed from the ledger, so it cannot overwrite what the worker shows).
-    text = messages.approved(view, action.user_id)
+    text = "\n".join([messages.approved(view, action.user_id), *at_start(view, looks)])
     deps.notifier.tell_first(view, f"approved:{view.id}", text, then=kick)
     deps.notifier.refresh_card(view)
+    deps.running_merges.watch(view.id, looks)
 
 
 def _extend(deps: SlackDeps, action: WindowAction) -> None:
