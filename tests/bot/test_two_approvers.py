@@ -221,6 +221,14 @@ def test_one_approver_ten_times_at_once_is_one_approval(bot: Bot) -> None:
     assert sum("(1 of 2)" in t for t in bot.thread(1)) == 1
 
 
+def test_help_says_which_environments_need_two_approvers(bot: Bot) -> None:
+    text = str(bot.command(REQUESTER, "help").json()["blocks"])
+    assert "windows up to 2d; 2 approvers, not the requester" in text
+    assert "windows up to 3d; 2 approvers" not in text  # staging needs one
+    start = str(bot.command(REQUESTER, "help start").json()["blocks"])
+    assert "merges go off at the second approval" in start
+
+
 def test_a_rule_no_one_could_meet_is_refused_naming_the_key() -> None:
     doc = settings_document("http://127.0.0.1:9", approvers=[APPROVER])
     doc["environments"]["prod"]["approvals_required"] = 2
