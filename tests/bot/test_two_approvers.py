@@ -93,6 +93,8 @@ def test_the_second_approval_switches_and_the_card_shows_who_and_how_many(bot: B
     assert f"Approved by <@{APPROVER}> (1 of 2); 1 more approval needed" in card_text(bot, 1)
     assert buttons(bot.card(1)) == [ids.APPROVE, ids.DENY]  # still waiting for a decision
     assert "needs 1 more approval from another approver" in bot.thread(1)[-1]
+    listed = str(bot.command(REQUESTER, "list").json())
+    assert "*MW-1* `prod` · requested (1 of 2 approvals)" in listed
     assert "nothing is switched until then" in bot.thread(1)[-1]
 
     assert bot.click(APPROVER_2, ids.APPROVE, "1", card).status_code == 200
