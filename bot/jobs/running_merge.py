@@ -8,18 +8,13 @@ that job is no longer shown running it has finished. Which report it became is n
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 
-from bot.clock import Clock
-from bot.config import Settings
 from bot.domain.due_payloads import RunningMergeWatch
+from bot.jobs.merge_watch import MergeWatcher
 from bot.jobs.scheduler import Lease
 from bot.services import timetable
 from bot.services.running_merges import NO_JOB_ID, running_in
-from bot.services.schedule_api import ScheduleApi
-from bot.services.windows import WindowService
 from bot.slack import merge_messages as messages
-from bot.slack.notifier import SlackNotifier
 from coursedog.errors import CoursedogError
 from coursedog.models import MergeRun
 
@@ -34,22 +29,8 @@ def still_running(runs: list[MergeRun], watch: RunningMergeWatch) -> bool:
     )
 
 
-class RunningMergeWatcher:
-    """The handler of ``watch_running_merge`` actions."""
-
-    def __init__(
-        self,
-        settings: Settings,
-        clock: Clock,
-        notifier: SlackNotifier,
-        windows: WindowService,
-        clients: Mapping[str, ScheduleApi],
-    ) -> None:
-        self._settings = settings
-        self._clock = clock
-        self._notifier = notifier
-        self._windows = windows
-        self._clients = clients
+class RunningMergeWatcher(MergeWatcher):
+    """The handler of ``watch_running_merge`` actions (built as the merge watcher is)."""
 
     def handle(self, lease: Lease) -> None:
         """Look once; report the end, give up, or look again later."""

@@ -165,14 +165,8 @@ class SeriesService:
             )
             row.approved_by, row.approvals_required = list(approvals.by), required
             if not approvals.complete:
-                audit.add(
-                    session,
-                    at=now,
-                    actor=approver,
-                    action="series_approval_added",
-                    detail=f"{series_label(row.id)}: approval {approvals.count()}",
-                    data={"series": row.id},
-                )
+                note = f"approval {approvals.count()}"
+                self._audit(session, row, approver, "series_approval_added", now, note=note)
                 return self._view(session, row, now)
             row.state = series_transition(row.state, SeriesState.APPROVED)
             row.decided_by, row.decided_at = approver, now
@@ -310,13 +304,22 @@ class SeriesService:
             f"{series_label(row.id)}."
         )
 
-    def _audit(self, session: Session, row: Series, actor: str, action: str, now: datetime) -> None:
+    def _audit(
+        self,
+        session: Session,
+        row: Series,
+        actor: str,
+        action: str,
+        now: datetime,
+        *,
+        note: str = "",
+    ) -> None:
         audit.add(
             session,
             at=now,
             actor=actor,
             action=action,
-            detail=series_label(row.id),
+            detail=series_label(row.id) + (f": {note}" if note else ""),
             data={"series": row.id},
         )
 
