@@ -21,7 +21,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
-from sqlalchemy.sql.schema import ScalarElementColumnDefault
+from sqlalchemy.sql.schema import CallableColumnDefault, ScalarElementColumnDefault
 
 from storage.states import DueStatus
 from storage.types import StrEnumType, UTCDateTime
@@ -56,6 +56,9 @@ def row_values(obj: Base) -> dict[str, Any]:
                 continue
             if isinstance(column.default, ScalarElementColumnDefault):
                 value = column.default.arg
+            elif isinstance(column.default, CallableColumnDefault):
+                # A fresh one, as the ORM makes it (``list``); the default takes no context.
+                value = column.default.arg(cast(Any, None))
         row[column.key] = value
     return row
 

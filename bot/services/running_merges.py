@@ -66,14 +66,6 @@ def running_in(runs: Sequence[MergeRun]) -> tuple[MergeRun, ...]:
     return tuple(found)
 
 
-def history(client: ScheduleApi, kinds: Sequence[str] = SCHEDULE_TYPES) -> list[MergeRun]:
-    """The newest merges of each kind, newest first per kind; CoursedogError if one fails."""
-    runs: list[MergeRun] = []
-    for kind in kinds:
-        runs += client.merge_history(kind, 5)
-    return runs
-
-
 class RunningMerges:
     """Reads what is running at a start, and plans watching it to its end."""
 
@@ -90,29 +82,26 @@ class RunningMerges:
         self._clients = clients
 
     def look(self, environments: Sequence[str]) -> list[Look]:
-        """Read each environment's merge history at once, waiting no longer than the bound;
-        an environment the bot cannot read is left out."""
+        """Read each environment's merge history, every kind at once, waiting no longer than
+        the bound; an environment the bot cannot read is left out."""
         readable = [env for env in environments if env in self._clients]
         if not readable:
             return []
         bound = self._settings.merge_watch.start_read_seconds
-        pool = ThreadPoolExecutor(len(readable), thread_name_prefix="merge-history")
+        reads = [(env, kind) for env in readable for kind in SCHEDULE_TYPES]
+        pool = ThreadPoolExecutor(len(reads), thread_name_prefix="merge-history")
         try:
-            futures = {env: pool.submit(history, self._clients[env]) for env in readable}
+            futures = {
+                (env, kind): pool.submit(self._clients[env].merge_history, kind, 5)
+                for env, kind in reads
+            }
             wait(futures.values(), timeout=bound)
-            return [self._result(env, future, bound) for env, future in futures.items()]
+            return [
+                _result(env, [futures[env, kind] for kind in SCHEDULE_TYPES], bound)
+                for env in readable
+            ]
         finally:
             pool.shutdown(wait=False)  # a read past the bound ends on its own, unheard
-
-    @staticmethod
-    def _result(env: str, future: Future[list[MergeRun]], bound: float) -> Look:
-        if not future.done():
-            return Look(env, problem=f"no answer within {bound:g} s")
-        try:
-            return Look(env, running_in(future.result()))
-        except CoursedogError as exc:
-            log.warning("merge history of %s unreadable at a start: %s", env, exc)
-            return Look(env, problem=str(exc))
 
     def watch(self, window_id: int, looks: Sequence[Look]) -> None:
         """Record each merge found running at the window's start, and plan its first look."""
@@ -136,6 +125,16 @@ class RunningMerges:
                 )
                 at = now + self._settings.merge_watch.running_every
                 timetable.plan_running_merge_watch(session, watch, at, now)
+
+
+def _result(env: str, futures: list[Future[list[MergeRun]]], bound: float) -> Look:
+    if not all(future.done() for future in futures):
+        return Look(env, problem=f"no answer within {bound:g} s")
+    try:
+        return Look(env, running_in([run for future in futures for run in future.result()]))
+    except CoursedogError as exc:
+        log.warning("merge history of %s unreadable at a start: %s", env, exc)
+        return Look(env, problem=str(exc))
 
 
 def describe(run: MergeRun) -> str:
