@@ -127,16 +127,7 @@ def plan_merge_watch(session: Session, watch: MergeWatch, at: datetime, now: dat
     """Look at the merge history at ``at`` for the first merge after a restore (one look
     per restore and number)."""
     stamp = _stamp(watch.restored_at)
-    due.schedule_action(
-        session,
-        kind=WATCH_MERGE,
-        due_at=at,
-        dedup_key=f"{WATCH_MERGE}:{watch.window_id}:{watch.environment}:{stamp}:{watch.number}",
-        now=now,
-        window_id=watch.window_id,
-        environment=watch.environment,
-        payload=write(watch),
-    )
+    _plan_look(session, WATCH_MERGE, f"{stamp}", watch, at=at, now=now)
 
 
 def plan_running_merge_watch(
@@ -144,12 +135,26 @@ def plan_running_merge_watch(
 ) -> None:
     """Look at the merge history at ``at`` for the end of a merge found running at a window's
     start (one look per merge and number)."""
-    key = f"{watch.window_id}:{watch.environment}:{watch.schedule_type}:{watch.job_id[:80]}"
+    what = f"{watch.schedule_type}:{watch.job_id[:80]}"
+    _plan_look(session, WATCH_RUNNING_MERGE, what, watch, at=at, now=now)
+
+
+def _plan_look(
+    session: Session,
+    kind: str,
+    what: str,
+    watch: MergeWatch | RunningMergeWatch,
+    *,
+    at: datetime,
+    now: datetime,
+) -> None:
+    """One look of a watch of an environment's merge history; ``what`` tells its watches of
+    one window and environment apart, and the watch's number its looks."""
     due.schedule_action(
         session,
-        kind=WATCH_RUNNING_MERGE,
+        kind=kind,
         due_at=at,
-        dedup_key=f"{WATCH_RUNNING_MERGE}:{key}:{watch.number}",
+        dedup_key=f"{kind}:{watch.window_id}:{watch.environment}:{what}:{watch.number}",
         now=now,
         window_id=watch.window_id,
         environment=watch.environment,
