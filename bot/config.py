@@ -65,6 +65,8 @@ Duration = Annotated[timedelta, BeforeValidator(_duration)]
 ZoneName = Annotated[str, BeforeValidator(_zone)]
 # An approver is a user (U…/W…) or a user group (S…) whose members all approve.
 Approver = Annotated[str, Field(pattern=r"^[UWS][A-Z0-9]{2,}$")]
+# The most approvals a window may need (``approvals_required``).
+MAX_APPROVALS = 3
 
 
 class _Strict(BaseModel):
@@ -82,6 +84,8 @@ class Defaults(_Strict):
     auto_reenable: bool = True
     nag_every: Duration = timedelta(minutes=30)
     escalate_after: int = Field(default=3, ge=1, le=100)
+    # How many approvers, none of them the requester, must approve a window.
+    approvals_required: int = Field(default=1, ge=1, le=MAX_APPROVALS)
 
 
 @dataclass(frozen=True)
@@ -96,6 +100,7 @@ class Policy:
     auto_reenable: bool
     nag_every: timedelta
     escalate_after: int
+    approvals_required: int
 
 
 class EnvironmentConfig(_Strict):
@@ -123,6 +128,7 @@ class EnvironmentConfig(_Strict):
     auto_reenable: bool | None = None
     nag_every: Duration | None = None
     escalate_after: int | None = Field(default=None, ge=1, le=100)
+    approvals_required: int | None = Field(default=None, ge=1, le=MAX_APPROVALS)
     approvers: list[Approver] = []
 
     @model_validator(mode="after")
@@ -184,6 +190,10 @@ class MergeWatchConfig(_Strict):
 
     every: Duration = timedelta(minutes=15)
     give_up_after: Duration = timedelta(hours=26)
+    # At a window's start: how long the read of what merges are running may hold the
+    # switch-off back, and how often a merge found running is looked at until it finishes.
+    start_read_seconds: float = Field(default=3.0, gt=0, le=30)
+    running_every: Duration = timedelta(minutes=5)
 
 
 EMAIL = r"^[^@\s<>]+@[^@\s<>]+$"
@@ -526,6 +536,25 @@ class Settings(_Strict):
         return WireConfig.from_mapping(table)
 
     @model_validator(mode="after")
+    def _enough_approvers(self) -> Settings:
+        for name, env in self.environments.items():
+            required = self.policy(name).approvals_required
+            listed = self.approvers_for(name)
+            if len(listed) >= required or not listed or any(a.startswith("S") for a in listed):
+                continue  # enough, none yet (nobody can approve), or a group of unknown size
+            key = (
+                f"environments.{name}.approvals_required"
+                if env.approvals_required
+                else "defaults.approvals_required"
+            )
+            raise ValueError(
+                f"{key} is {required}, but {name} has only {len(listed)} approver"
+                f"{'s' if len(listed) != 1 else ''} listed, so no window there could be "
+                "approved: list more approvers, or a user group"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _names_unique(self) -> Settings:
         seen: dict[str, str] = {}
         for name, env in self.environments.items():
@@ -604,6 +633,7 @@ class Settings(_Strict):
             auto_reenable=all(p.auto_reenable for p in each),
             nag_every=min(p.nag_every for p in each),
             escalate_after=min(p.escalate_after for p in each),
+            approvals_required=max(p.approvals_required for p in each),
         )
 
     def time_zone(self, env: str) -> str:

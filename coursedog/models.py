@@ -79,6 +79,11 @@ class MergeRun:
     status: str
     succeeded: bool | None
     started_at: str | None = None
+    # A merge still running: its AWS job's id, name and status (SUBMITTED, RUNNABLE,
+    # STARTING, RUNNING), as the history's ``inProgressMerge`` names them.
+    job_id: str | None = None
+    job_name: str | None = None
+    job_status: str | None = None
 
     @property
     def running(self) -> bool:

@@ -240,6 +240,20 @@ class Simulator:
         with self.lock:
             self.school(school).merge_history.insert(0, item)
 
+    def finish_merge(self, school: str, job_id: str, report: dict[str, Any]) -> None:
+        """The running merge ``job_id`` finishes: its history item becomes ``report`` (an
+        item with a ``mergeReport``), in its place, as Coursedog's history is taken to show."""
+        if not isinstance(report.get("mergeReport"), dict):
+            raise ValueError("a finished merge needs a mergeReport object")
+        with self.lock:
+            history = self.school(school).merge_history
+            for i, item in enumerate(history):
+                job = item.get("inProgressMerge")
+                if isinstance(job, dict) and job.get("awsJobId") == job_id:
+                    history[i] = report
+                    return
+        raise LookupError(f"no merge {job_id} is running at {school}")
+
     def state(self) -> dict[str, Any]:
         """Return every school's state, the faults and the latency, JSON-ready."""
         with self.lock:

@@ -231,6 +231,24 @@ def control_reply(sim: Simulator, req: Request) -> Reply:
         return error(404, str(exc))
 
 
+def _merge_control(sim: Simulator, req: Request, where: list[str]) -> Reply:
+    """A merge-history item added (``merge-history/SCHOOL``), or a running merge finished
+    (``merge-history/SCHOOL/JOB_ID/finish``, with the item it becomes)."""
+    item = req.json()
+    if not isinstance(item, dict):
+        raise ValueError("send a merge-history item as a JSON object")
+    match where:
+        case [school]:
+            sim.add_merge_item(school, item)
+            status = 201
+        case [school, job_id, "finish"]:
+            sim.finish_merge(school, job_id, item)
+            status = 200
+        case _:
+            return error(404, f"no control endpoint POST {req.path}")
+    return Reply(status, {"merge_history": sim.school(school).as_dict()["merge_history"]})
+
+
 def _control(sim: Simulator, req: Request, parts: list[str]) -> Reply:
     match req.method, parts:
         case "GET", ["state"]:
@@ -256,12 +274,8 @@ def _control(sim: Simulator, req: Request, parts: list[str]) -> Reply:
         case "POST", ["release-late"]:
             sim.release_late()
             return Reply(200, {"released": True})
-        case "POST", ["merge-history", school]:
-            item = req.json()
-            if not isinstance(item, dict):
-                raise ValueError("send a merge-history item as a JSON object")
-            sim.add_merge_item(school, item)
-            return Reply(201, {"merge_history": sim.school(school).as_dict()["merge_history"]})
+        case "POST", ["merge-history", *where]:
+            return _merge_control(sim, req, where)
         case "POST", ["latency"]:
             latency = req.json().get("latency") if isinstance(req.json(), dict) else None
             if isinstance(latency, bool) or not isinstance(latency, int | float) or latency < 0:

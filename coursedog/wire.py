@@ -330,11 +330,15 @@ def merge_report_item(
 
 
 def in_progress_item(
-    job_id: str, schedule_type: str, job_status: str = "RUNNING"
+    job_id: str, schedule_type: str, job_status: str = "RUNNING", date: str | None = None
 ) -> dict[str, Any]:
-    """Build a merge-history item for a merge still running."""
+    """Build a merge-history item for a merge still running. Where a running merge's start is
+    kept is not known; ``date`` puts it where a report keeps its own (an assumption)."""
     job = {"awsJobStatus": job_status, "awsJobId": job_id, "awsJobName": f"merge-{job_id}"}
-    return {"scheduleType": schedule_type, "inProgressMerge": job}
+    item: dict[str, Any] = {"scheduleType": schedule_type, "inProgressMerge": job}
+    if date is not None:
+        item["date"] = date
+    return item
 
 
 def item_schedule_type(item: Mapping[str, Any]) -> str | None:
@@ -357,8 +361,19 @@ def merge_run_from_wire(item: object, schedule_type: str, index: int = 0) -> Mer
         raise ValueError(f"merge history item {index} is not an object")
     kind = item_schedule_type(item) or schedule_type
     started = _first_str(item, "date", "createdAt")
-    if isinstance(item.get("inProgressMerge"), dict):
-        return MergeRun(None, kind, "running", None, started)
+    job = item.get("inProgressMerge")
+    if isinstance(job, dict):
+        started = started or _first_str(job, "date", "createdAt")
+        return MergeRun(
+            None,
+            kind,
+            "running",
+            None,
+            started,
+            job_id=_first_str(job, "awsJobId"),
+            job_name=_first_str(job, "awsJobName"),
+            job_status=_first_str(job, "awsJobStatus"),
+        )
     report = item.get("mergeReport")
     if not isinstance(report, dict) or not isinstance(report.get("status"), str):
         raise ValueError(f"merge history item {index} has neither a report nor a running job")

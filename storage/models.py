@@ -21,7 +21,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
-from sqlalchemy.sql.schema import ScalarElementColumnDefault
+from sqlalchemy.sql.schema import CallableColumnDefault, ScalarElementColumnDefault
 
 from storage.states import DueStatus
 from storage.types import StrEnumType, UTCDateTime
@@ -56,6 +56,9 @@ def row_values(obj: Base) -> dict[str, Any]:
                 continue
             if isinstance(column.default, ScalarElementColumnDefault):
                 value = column.default.arg
+            elif isinstance(column.default, CallableColumnDefault):
+                # A fresh one, as the ORM makes it (``list``); the default takes no context.
+                value = column.default.arg(cast(Any, None))
         row[column.key] = value
     return row
 
@@ -80,6 +83,10 @@ class Window(Base):
     time_zone: Mapped[str] = mapped_column(String(64))
     decided_by: Mapped[str | None] = mapped_column(String(64))
     decided_at: Mapped[datetime | None]
+    # Who has approved so far, in order (the last one, once enough have, is ``decided_by``),
+    # and how many approvals the window needs: the most any of its environments asks for.
+    approved_by: Mapped[list[str]] = mapped_column(JSON, default=list, server_default=text("'[]'"))
+    approvals_required: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
     ended_by: Mapped[str | None] = mapped_column(String(64))
     ended_at: Mapped[datetime | None]
     failure_reason: Mapped[str | None] = mapped_column(Text)
@@ -398,6 +405,9 @@ class Series(Base):
     skipped: Mapped[list[str]] = mapped_column(JSON)
     decided_by: Mapped[str | None] = mapped_column(String(64))
     decided_at: Mapped[datetime | None]
+    # As a window's: who has approved so far, and how many approvals the series needs.
+    approved_by: Mapped[list[str]] = mapped_column(JSON, default=list, server_default=text("'[]'"))
+    approvals_required: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
     ended_by: Mapped[str | None] = mapped_column(String(64))
     ended_at: Mapped[datetime | None]
     edited_by: Mapped[str | None] = mapped_column(String(64))

@@ -38,6 +38,19 @@ class MergeWatch:
 
 
 @dataclass(frozen=True)
+class RunningMergeWatch:
+    """A merge found running at a window's start: its kind and job id (``-``: none given),
+    when it was found, and which look this is."""
+
+    window_id: int
+    environment: str
+    schedule_type: str
+    job_id: str
+    found_at: datetime
+    number: int
+
+
+@dataclass(frozen=True)
 class Materialise:
     """The series whose occurrences a ``materialise_series`` action creates."""
 

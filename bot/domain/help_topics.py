@@ -42,6 +42,8 @@ TOPICS: tuple[Topic, ...] = (
         notes=(
             "Merges go off as soon as an approver other than you agrees on the card in the "
             "approvals channel, and come back on when the duration is up.",
+            "Where an environment needs two approvers (`/sis-maint help` says which), merges "
+            "go off at the second approval; nobody counts twice, and you never count.",
             f"{DURATIONS} Each environment has a longest window (`/sis-maint help` lists them).",
             "The reason is shown on the card; keep it under 500 characters.",
         ),
@@ -59,7 +61,8 @@ TOPICS: tuple[Topic, ...] = (
         notes=(
             "Days: a date (`2026-12-05`), `today`, `tomorrow`, or a weekday (the next one).",
             "Times are read in the environment's zone unless you name one (`America/Chicago`).",
-            "An approver must agree before the start, or the request expires.",
+            "An approver must agree before the start, or the request expires (two, where the "
+            "environment needs two approvers).",
             "`every sat`, `every mon,thu`, `every day` or `first sat` make a recurring series, "
             "approved once (see `/sis-maint help series`).",
             DURATIONS,

@@ -17,6 +17,7 @@ from bot.config import Settings
 from bot.domain.due_payloads import MergeWatch
 from bot.jobs.scheduler import Lease
 from bot.services import timetable
+from bot.services.running_merges import started
 from bot.services.schedule_api import ScheduleApi
 from bot.services.windows import WindowService
 from bot.slack import messages
@@ -26,17 +27,6 @@ from coursedog.models import MergeRun
 
 log = logging.getLogger(__name__)
 SCHEDULE_TYPES = ("nightly", "manual")
-
-
-def started(run: MergeRun) -> datetime | None:
-    """When a merge started, if the history says (ISO 8601; a missing zone means UTC)."""
-    if not run.started_at:
-        return None
-    try:
-        at = datetime.fromisoformat(run.started_at.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
 def first_merge_since(runs: list[MergeRun], since: datetime) -> MergeRun | None:

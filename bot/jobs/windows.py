@@ -12,10 +12,12 @@ from bot.domain.durations import format_duration
 from bot.jobs.scheduler import Handler, Lease
 from bot.services import timed, timetable
 from bot.services.drivers import Drivers
+from bot.services.running_merges import RunningMerges
 from bot.services.timed import Outcome, Timed
 from bot.services.windows import WindowService
 from bot.slack import messages
 from bot.slack.context import Kicker
+from bot.slack.merge_messages import at_start
 from bot.slack.notifier import SlackNotifier
 from bot.slack.text import escape
 from storage.due import ClaimedAction
@@ -36,8 +38,10 @@ class Jobs:
         windows: WindowService,
         *,
         drivers: Drivers,
+        running_merges: RunningMerges,
     ) -> None:
         self._settings = settings
+        self._running_merges = running_merges
         self._drivers = drivers
         self._windows = windows
         self._clock = clock
@@ -107,10 +111,13 @@ class Jobs:
         if result.outcome is Outcome.MISSED:
             self._notifier.in_thread(view, lease.action.dedup_key, messages.missed(view))
             return
-        self._notifier.in_thread(
-            view, lease.action.dedup_key, messages.started(view, self._late(lease))
-        )
+        # What merges are running is read first (bounded), so the thread says so before the
+        # switch-off; the watch of what was found is planned after the kick.
+        looks = self._running_merges.look(view.environment_names)
+        text = "\n".join([messages.started(view, self._late(lease)), *at_start(view, looks)])
+        self._notifier.in_thread(view, lease.action.dedup_key, text)
         self._worker.kick(view.environment_names)  # after the notice, so the thread reads in order
+        self._running_merges.watch(view.id, looks)
 
     def remind_end(self, lease: Lease) -> None:
         """Shortly before the end, with Extend / Re-enable buttons."""

@@ -31,6 +31,7 @@ from bot.config import Settings
 from bot.jobs.mailer import Mailer, mailer_from_settings
 from bot.jobs.merge_watch import MergeWatcher
 from bot.jobs.notices import NoticeSender
+from bot.jobs.running_merge import RunningMergeWatcher
 from bot.jobs.scheduler import Doorbell, Scheduler
 from bot.jobs.series import SeriesJob
 from bot.jobs.webhooks import Endpoint, WebhookSender
@@ -59,10 +60,11 @@ from bot.services.outbox import Outbox
 from bot.services.presses import AssistedService
 from bot.services.read_ahead import ReadAhead
 from bot.services.reconciler import Reconciler
+from bot.services.running_merges import RunningMerges
 from bot.services.schedule_api import ScheduleApi
 from bot.services.series import SeriesService
 from bot.services.status import StatusService
-from bot.services.timetable import WATCH_MERGE
+from bot.services.timetable import WATCH_MERGE, WATCH_RUNNING_MERGE
 from bot.services.webhook_ledger import WebhookLedger
 from bot.services.windows import WindowService
 from bot.slack.after_ack import Later, Lull
@@ -232,6 +234,7 @@ class _Services:
     assisted: AssistedService
     status: StatusService
     blackouts: BlackoutService
+    running_merges: RunningMerges
 
 
 def _services(base: _Base) -> _Services:
@@ -253,6 +256,7 @@ def _services(base: _Base) -> _Services:
         ),
         status=StatusService(sessions, base.clients),
         blackouts=BlackoutService(settings, sessions, clock, base.access),
+        running_merges=RunningMerges(settings, sessions, clock, base.clients),
     )
 
 
@@ -320,11 +324,22 @@ def _jobs(
 ) -> _Jobs:
     """The scheduler, with a handler for every kind of due action."""
     settings, clock, windows = base.settings, base.clock, services.windows
-    jobs = Jobs(settings, clock, notifier, worker, windows, drivers=base.drivers)
+    jobs = Jobs(
+        settings,
+        clock,
+        notifier,
+        worker,
+        windows,
+        drivers=base.drivers,
+        running_merges=services.running_merges,
+    )
     series_notices = _series_notices(base, services, notifier)
     handlers = {
         **jobs.handlers(),
         WATCH_MERGE: MergeWatcher(settings, clock, notifier, windows, base.clients).handle,
+        WATCH_RUNNING_MERGE: RunningMergeWatcher(
+            settings, clock, notifier, windows, base.clients
+        ).handle,
         NOTIFY: _notice_sender(base, windows, notifier, worker, mailer).handle,
         MATERIALISE: SeriesJob(settings, clock, series_notices).handle,
     }
@@ -401,6 +416,7 @@ def _deps(
         series=services.series,
         blackouts=services.blackouts,
         series_notices=series_notices,
+        running_merges=services.running_merges,
     )
 
 

@@ -217,6 +217,9 @@ def _create(
         time_zone=row.time_zone,
         decided_by=row.decided_by,
         decided_at=row.decided_at,
+        # Approved with its series, by the series' approvers.
+        approved_by=list(row.approved_by),
+        approvals_required=row.approvals_required,
         series_id=row.id,
         occurrence_on=occurrence.on,
     )

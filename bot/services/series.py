@@ -17,6 +17,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.domain.approvals import Approvals
 from bot.domain.recurrence import Recurrence
 from bot.domain.series_states import LIVE, SeriesState, series_transition
 from bot.domain.states import HOLDING
@@ -102,6 +103,8 @@ class SeriesService:
                 ends_wall=f"{recurrence.ends_wall:%H:%M}" if recurrence.ends_wall else None,
                 skipped=[],
                 overridden=[],
+                approved_by=[],
+                approvals_required=self._settings.window_policy(environments).approvals_required,
             )
             session.add(row)
             session.flush()
@@ -150,9 +153,21 @@ class SeriesService:
             return [self._view(session, r, now) for r in recurring.series_in(session, LIVE)]
 
     def approve(self, *, series_id: int, approver: str) -> SeriesView:
-        """Approve once: from now on each occurrence is scheduled as an approved window."""
+        """Approve once: from now on each occurrence is scheduled as an approved window.
+        Where its environments ask for more than one approver, every approval but the last is
+        recorded and the series waits, still requested, for the next."""
         with self._unit("approve") as session:
             row, now = self._undecided(session, series_id, approver, "approve"), self._clock.now()
+            policy = self._settings.window_policy(row.environments)
+            required = max(row.approvals_required, policy.approvals_required)
+            approvals = Approvals(tuple(row.approved_by), required).add(
+                approver, series_label(row.id)
+            )
+            row.approved_by, row.approvals_required = list(approvals.by), required
+            if not approvals.complete:
+                note = f"approval {approvals.count()}"
+                self._audit(session, row, approver, "series_approval_added", now, note=note)
+                return self._view(session, row, now)
             row.state = series_transition(row.state, SeriesState.APPROVED)
             row.decided_by, row.decided_at = approver, now
             self._audit(session, row, approver, "series_approved", now)
@@ -289,13 +304,22 @@ class SeriesService:
             f"{series_label(row.id)}."
         )
 
-    def _audit(self, session: Session, row: Series, actor: str, action: str, now: datetime) -> None:
+    def _audit(
+        self,
+        session: Session,
+        row: Series,
+        actor: str,
+        action: str,
+        now: datetime,
+        *,
+        note: str = "",
+    ) -> None:
         audit.add(
             session,
             at=now,
             actor=actor,
             action=action,
-            detail=series_label(row.id),
+            detail=series_label(row.id) + (f": {note}" if note else ""),
             data={"series": row.id},
         )
 

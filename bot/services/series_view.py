@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from bot.domain.approvals import Approvals
 from bot.domain.recurrence import Occurrence, Recurrence
 from bot.domain.series_states import SeriesState
 from bot.services.views import SYSTEM
@@ -70,6 +71,14 @@ class SeriesView:
     card_ts: str | None
     # The next occurrences, when the snapshot was taken for a list or a card.
     upcoming: tuple[OccurrenceLine, ...] = ()
+    # Who has approved so far, in order, and how many approvals the series needs.
+    approved_by: tuple[str, ...] = ()
+    approvals_required: int = 1
+
+    @property
+    def approvals(self) -> Approvals:
+        """The approvals so far, out of those needed."""
+        return Approvals(self.approved_by, self.approvals_required)
 
     @property
     def number(self) -> str:
@@ -100,4 +109,6 @@ class SeriesView:
             channel_id=row.channel_id,
             card_ts=row.card_ts,
             upcoming=upcoming,
+            approved_by=tuple(row.approved_by or ()),
+            approvals_required=row.approvals_required or 1,
         )

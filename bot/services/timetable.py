@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from bot.config import Policy
-from bot.domain.due_payloads import MergeWatch, Nag, write
+from bot.domain.due_payloads import MergeWatch, Nag, RunningMergeWatch, write
 from storage import due
 from storage.models import Window
 
@@ -18,6 +18,7 @@ REMIND_END = "remind_before_end"
 END = "end"
 NAG = "nag"
 WATCH_MERGE = "watch_merge"
+WATCH_RUNNING_MERGE = "watch_running_merge"
 
 END_KINDS = (REMIND_END, END, NAG)
 ALL_KINDS = (EXPIRE, REMIND_START, START, *END_KINDS)
@@ -126,11 +127,34 @@ def plan_merge_watch(session: Session, watch: MergeWatch, at: datetime, now: dat
     """Look at the merge history at ``at`` for the first merge after a restore (one look
     per restore and number)."""
     stamp = _stamp(watch.restored_at)
+    _plan_look(session, WATCH_MERGE, f"{stamp}", watch, at=at, now=now)
+
+
+def plan_running_merge_watch(
+    session: Session, watch: RunningMergeWatch, at: datetime, now: datetime
+) -> None:
+    """Look at the merge history at ``at`` for the end of a merge found running at a window's
+    start (one look per merge and number)."""
+    what = f"{watch.schedule_type}:{watch.job_id[:80]}"
+    _plan_look(session, WATCH_RUNNING_MERGE, what, watch, at=at, now=now)
+
+
+def _plan_look(
+    session: Session,
+    kind: str,
+    what: str,
+    watch: MergeWatch | RunningMergeWatch,
+    *,
+    at: datetime,
+    now: datetime,
+) -> None:
+    """One look of a watch of an environment's merge history; ``what`` tells its watches of
+    one window and environment apart, and the watch's number its looks."""
     due.schedule_action(
         session,
-        kind=WATCH_MERGE,
+        kind=kind,
         due_at=at,
-        dedup_key=f"{WATCH_MERGE}:{watch.window_id}:{watch.environment}:{stamp}:{watch.number}",
+        dedup_key=f"{kind}:{watch.window_id}:{watch.environment}:{what}:{watch.number}",
         now=now,
         window_id=watch.window_id,
         environment=watch.environment,

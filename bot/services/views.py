@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.domain.approvals import Approvals
 from bot.domain.states import WindowState
 from storage.models import Window
 
@@ -46,6 +47,9 @@ class WindowView:
     override_by: str | None = None
     override_reason: str | None = None
     overridden: str | None = None
+    # Who has approved so far, in order, and how many approvals the window needs.
+    approved_by: tuple[str, ...] = ()
+    approvals_required: int = 1
 
     @property
     def number(self) -> str:
@@ -56,6 +60,11 @@ class WindowView:
     def environment_names(self) -> tuple[str, ...]:
         """The environments' short names."""
         return tuple(e.name for e in self.environments)
+
+    @property
+    def approvals(self) -> Approvals:
+        """The approvals so far, out of those needed."""
+        return Approvals(self.approved_by, self.approvals_required)
 
     @property
     def ended_off_plan(self) -> bool:
@@ -92,6 +101,8 @@ class WindowView:
             override_by=window.override_by,
             override_reason=window.override_reason,
             overridden=window.overridden,
+            approved_by=tuple(window.approved_by or ()),
+            approvals_required=window.approvals_required or 1,
         )
 
 

@@ -40,6 +40,7 @@ def record_request(
     time_zone: str,
     now: datetime,
     override: Override | None = None,
+    approvals_required: int = 1,
 ) -> Window:
     """A new request on ``environments``: from approval when ``starts_at`` is None, else for
     the set time; it expires if nobody decides it in time. ``override`` is an approver's
@@ -57,6 +58,8 @@ def record_request(
         ends_at=ends_at,
         duration_seconds=int(duration.total_seconds()),
         time_zone=time_zone,
+        approved_by=[],
+        approvals_required=approvals_required,
     )
     if override is not None:
         window.override_by, window.override_reason = override.by, override.reason

@@ -12,6 +12,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.domain.approvals import Approvals
 from bot.domain.grammar import EndCommand
 from bot.domain.states import HOLDING, RowStatus, WindowState, move_row, move_window
 from bot.domain.timefmt import local_time
@@ -135,6 +136,7 @@ class WindowService:
                 time_zone=time_zone or policy.time_zone,
                 now=now,
                 override=allowed,
+                approvals_required=policy.approvals_required,
             )
             if approved_by_ticket:
                 window = load_window(session, window.id)
@@ -169,12 +171,23 @@ class WindowService:
             return sorted(self._access.approvers_of(window)) if window else []
 
     def approve(self, *, window_id: int, approver: str) -> WindowView:
-        """Approve a request: active at once if its start has come, else scheduled."""
+        """Approve a request: active at once if its start has come, else scheduled. Where its
+        environments ask for more than one approver, every approval but the last is recorded
+        and the window waits, still requested, for the next."""
         with (
             self._decision(window_id, approver, "approve") as (session, window),
             session.no_autoflush,  # the window's row is written once, not before each query
         ):
             now = self._clock.now()
+            now = self._clock.now()
+            # The rule as it is now, never weaker than when the window was requested.
+            policy = self._settings.window_policy(window.environment_names)
+            required = max(window.approvals_required, policy.approvals_required)
+            approvals = Approvals(tuple(window.approved_by), required).add(approver, label(window))
+            window.approved_by, window.approvals_required = list(approvals.by), required
+            if not approvals.complete:
+                self._refuse_stale(session, window, now)
+                return WindowView.of(window)
             self._approve_in(session, window, approver, now)
             news = requester_news.decision(window.id, requester_news.Moment.APPROVED, approver)
             requester_news.owe(session, [news], now)
@@ -346,6 +359,20 @@ class WindowService:
 
     # -- helpers -------------------------------------------------------------------------
 
+    def _refuse_stale(self, session: Session, window: Window, now: datetime) -> None:
+        """Refuse an approval, even one of several, that comes too late for the window, or
+        whose set times fall in a blackout period."""
+        if window.starts_at is None and now >= window.requested_at + timedelta(
+            seconds=window.duration_seconds
+        ):
+            raise Conflict(
+                f"{label(window)} waited longer than it would have lasted; request a new window."
+            )
+        if window.ends_at is not None and window.ends_at <= now:
+            raise Conflict(f"{label(window)}'s time is already over; request a new window.")
+        if window.starts_at is not None:  # one "as soon as approved" is checked when it is
+            blackouts.refuse_approval_inside(session, self._settings, window)
+
     def _approve_in(self, session: Session, window: Window, approver: str, now: datetime) -> None:
         """Approve a requested window inside the caller's transaction: active at once if its
         start has come, else scheduled."""
@@ -424,12 +451,17 @@ class WindowService:
             window = load_window(session, window_id)
             self._check_decision(window, approver, verb)
             yield session, window
+            approvals = Approvals(tuple(window.approved_by), window.approvals_required)
+            approved = "approved" if approvals.complete else "approval_added"
             audit.add(
                 session,
                 at=self._clock.now(),
                 actor=approver,
-                action="approved" if verb == "approve" else "denied",
+                action="denied" if verb == "deny" else approved,
                 window_id=window.id,
-                detail=detail,
+                # Of a window that needs several approvers, each approval says which it was.
+                detail=f"approval {approvals.count()}"
+                if verb == "approve" and approvals.required > 1
+                else detail,
             )
             session.flush()

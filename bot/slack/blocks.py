@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from bot.domain.actors import is_api
+from bot.domain.approvals import Approvals
 from bot.domain.durations import format_duration
 from bot.domain.nightly import NightlyMerge
 from bot.domain.states import HOLDING, WindowState
@@ -130,6 +131,9 @@ def render_card(
         ),
         context(_STATE_LINE[view.state] + _decision_line(view)),
     ]
+    line = approvals_line(view)
+    if line:
+        blocks.append(context(line))
     buttons = card_buttons(view)
     if buttons:
         blocks.append({"type": "actions", "block_id": ids.BLOCK_DECISION, "elements": buttons})
@@ -181,12 +185,30 @@ def _decision_line(view: WindowView) -> str:
     if view.decided_by and view.state != S.DENIED and is_api(view.decided_by) and view.ticket:
         parts.append(f"Approved by change ticket {escape(view.ticket)} ({user(view.decided_by)})")
     elif view.decided_by and view.state != S.DENIED:
-        parts.append(f"Approved by {user(view.decided_by)}")
+        approvers = view.approved_by if len(view.approved_by) > 1 else (view.decided_by,)
+        parts.append(f"Approved by {' and '.join(user(a) for a in approvers)}")
     if view.decided_by and view.state == S.DENIED:
         parts.append(f"Denied by {user(view.decided_by)}")
     if view.ended_by:
         parts.append(f"ended {ended_clause(view)}")
     return (" · " + ", ".join(parts)) if parts else ""
+
+
+def approvals_line(view: WindowView) -> str | None:
+    """While a window that needs more than one approver waits: who has approved, and how many
+    more must (never its requester, nor anyone twice)."""
+    return waiting_approvals(view.approvals) if view.state == S.REQUESTED else None
+
+
+def waiting_approvals(approvals: Approvals) -> str | None:
+    """Who has approved a request that needs more than one approver, and how many more must."""
+    if approvals.required < 2:
+        return None
+    who = ", ".join(user(a) for a in approvals.by) if approvals.by else "nobody yet"
+    return (
+        f":busts_in_silhouette: Needs {approvals.required} approvers, not the requester. "
+        f"Approved by {who} ({approvals.count()}); {approvals.still_needed()} needed."
+    )
 
 
 def render_confirmation(

@@ -12,6 +12,7 @@ from bot.services.blackouts import BlackoutService
 from bot.services.notice_drafts import NoticeService
 from bot.services.outbox import Outbox
 from bot.services.presses import AssistedService
+from bot.services.running_merges import RunningMerges
 from bot.services.series import SeriesService
 from bot.services.status import StatusService
 from bot.services.windows import WindowService
@@ -47,6 +48,8 @@ class SlackDeps:
     series: SeriesService
     blackouts: BlackoutService
     series_notices: SeriesNotifier
+    # What merges Coursedog is running as a window starts (bot.services.running_merges).
+    running_merges: RunningMerges
 
     @property
     def labels(self) -> dict[str, str]:

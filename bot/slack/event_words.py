@@ -10,6 +10,7 @@ EVENT_WORDS = {
     # A window's life
     "requested": "requested",
     "approved": "approved",
+    "approval_added": "approved, waiting for another approver",
     "denied": "denied",
     "started": "started",
     "missed": "missed: its end passed before it could start",
@@ -28,6 +29,7 @@ EVENT_WORDS = {
     "reconcile_failed": "could not set the switches",
     "switched_to_checklist": "switching by hand from now on",
     "unexplained_off_reported": "found merges off with no window holding them",
+    "merge_running_at_start": "found a merge still running as merges went off",
     "unexplained_off_cleared": "merges found off are running again",
     # Switching by hand
     "checklist_opened_early": "opened the checklist early",
@@ -46,6 +48,7 @@ EVENT_WORDS = {
     # Series, occurrences, blackouts
     "series_requested": "series requested",
     "series_approved": "series approved",
+    "series_approval_added": "series approved, waiting for another approver",
     "series_denied": "series denied",
     "series_edited": "series changed",
     "series_ended": "series ended",

@@ -16,13 +16,16 @@ MORE = (
 
 
 def environment_lines(settings: Settings) -> list[str]:
-    """One line per environment: its name, other names, label, zone and longest window."""
+    """One line per environment: its name, other names, label, zone, longest window and, where
+    a window needs more than one approver, how many."""
     lines = []
     for name, env in sorted(settings.environments.items()):
         also = f" (also {', '.join(f'`{a}`' for a in env.aliases)})" if env.aliases else ""
+        required = settings.policy(name).approvals_required
+        approvers = f"; {required} approvers, not the requester" if required > 1 else ""
         lines.append(
             f"• `{name}`{also}: {escape(env.label)}; times in {settings.time_zone(name)}; "
-            f"windows up to {format_duration(settings.max_duration(name))}"
+            f"windows up to {format_duration(settings.max_duration(name))}{approvers}"
         )
     return lines
 

@@ -351,16 +351,25 @@ def extended(view: WindowView, actor: str, by: str) -> str:
     )
 
 
+def approval_added(view: WindowView, approver: str) -> str:
+    """One approval of several recorded; the window waits for the next."""
+    approvals = view.approvals
+    return (
+        f":ballot_box_with_check: Approved by {user(approver)} ({approvals.count()}). "
+        f"{view.number} needs {approvals.still_needed()} from another approver, not "
+        f"{user(view.requester_id)} who asked for it; nothing is switched until then."
+    )
+
+
 def approved(view: WindowView, approver: str) -> str:
     """The decision, and what happens next."""
+    people = view.approved_by if len(view.approved_by) > 1 else (approver,)
+    by = " and ".join(user(a) for a in people)
     if view.state is S.ACTIVE:
-        return (
-            f":white_check_mark: Approved by {user(approver)}. "
-            f"Switching merges off on {_envs(view)}…"
-        )
+        return f":white_check_mark: Approved by {by}. Switching merges off on {_envs(view)}…"
     assert view.starts_at is not None
     return (
-        f":white_check_mark: Approved by {user(approver)}. Merges on {_envs(view)} go off at "
+        f":white_check_mark: Approved by {by}. Merges on {_envs(view)} go off at "
         f"{slack_time(view.starts_at, view.time_zone)}; a reminder comes before."
     )
 

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from bot.domain.durations import format_duration
+from bot.domain.states import WindowState
 from bot.services.status import EnvironmentStatus, HistoryEntry
 from bot.services.views import SYSTEM, WindowView, ended_clause
 from bot.slack.blocks import is_overdue
@@ -69,7 +70,9 @@ def window_line(view: WindowView, now: datetime) -> str:
     overdue = " — *overdue*" if is_overdue(view, now) else ""
     reason = f" — {escape(shorten(view.reason, 120))}" if view.reason else ""
     who = user(view.requester_id)
-    state = f"{view.state} {ended_clause(view)}" if view.ended_by else view.state
+    state = f"{view.state} {ended_clause(view)}" if view.ended_by else str(view.state)
+    if view.state == WindowState.REQUESTED and view.approvals_required > 1:
+        state += f" ({view.approvals.count()} approvals)"
     return f"*{view.number}* {envs} · {state}{overdue} · {when} · {who}{reason}"
 
 

@@ -11,6 +11,7 @@ from bot.domain.recurrence import Occurrence
 from bot.domain.series_states import SeriesState
 from bot.services.series_view import OccurrenceLine, SeriesView, ended_clause
 from bot.slack import ids
+from bot.slack.blocks import waiting_approvals
 from bot.slack.button_values import WindowButton
 from bot.slack.kit import Block, actions, button, context, header, section
 from bot.slack.text import escape, list_time, slack_time, user
@@ -69,6 +70,9 @@ def render_series_card(
     if upcoming:
         blocks.append(section(f"*Next occurrences*\n{upcoming}"))
     blocks.append(context(_STATE_LINE[view.state] + _people(view)))
+    waiting = waiting_approvals(view.approvals) if view.state == SeriesState.REQUESTED else None
+    if waiting:
+        blocks.append(context(waiting))
     if view.skipped:
         days = ", ".join(f"{d:%a %-d %b %Y}" for d in sorted(view.skipped))
         blocks.append(context(f":fast_forward: Skipped: {days}"))
@@ -94,9 +98,11 @@ def render_series_card(
 
 def _people(view: SeriesView) -> str:
     parts = []
-    if view.decided_by:
-        verb = "Denied" if view.state == SeriesState.DENIED else "Approved"
-        parts.append(f"{verb} by {user(view.decided_by)}")
+    if view.decided_by and view.state == SeriesState.DENIED:
+        parts.append(f"Denied by {user(view.decided_by)}")
+    elif view.decided_by:
+        approvers = view.approved_by if len(view.approved_by) > 1 else (view.decided_by,)
+        parts.append(f"Approved by {' and '.join(user(a) for a in approvers)}")
     if view.edited_by:
         parts.append(f"edited by {user(view.edited_by)}")
     if view.ended_by:

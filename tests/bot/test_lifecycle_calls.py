@@ -72,10 +72,20 @@ def ended(timing: Timing) -> float:
     return timing.answered
 
 
+def merge_history_reads(bot: Bot, first: int) -> list[Timing]:
+    """The reads of what merges are running, from request ``first`` on."""
+    return [t for t in bot.sim.timings[first:] if t.path.endswith("/merge-history")]
+
+
 def check_phase(bot: Bot, slack: OrderedSlack, first: int, verified: str) -> list[Timing]:
-    """The calls from request ``first`` on: three round trips, then the message, the comment."""
+    """The calls from request ``first`` on: three round trips, then the message, the comment
+    (besides the reads of what merges are running, at a start)."""
     timings = bot.sim.timings
-    calls = [t for t in timings[first:] if not t.path.endswith("/sessions")]
+    calls = [
+        t
+        for t in timings[first:]
+        if not t.path.endswith("/sessions") and not t.path.endswith("/merge-history")
+    ]
     assert [label(c) for c in calls[2:]] == PHASE
     read_a, read_b, write, read_back, comment = calls
     assert {label(read_a), label(read_b)} == READS
@@ -103,6 +113,12 @@ def test_one_lifecycle_makes_ten_calls_with_three_round_trips_before_each_verifi
     bot.click(APPROVER, ids.APPROVE, "1", card)
     off = check_phase(bot, slack, first, "switched off and verified")
     assert (school.nightly, school.realtime) == (False, False)
+    # At the start, what merges are running: every kind read at once, before the write.
+    history = merge_history_reads(bot, first)
+    assert len(history) == 3
+    assert max(t.started for t in history) < min(ended(t) for t in history)
+    write = next(t for t in off if label(t) == "PUT integrationSchedule")
+    assert max(ended(t) for t in history) < write.started
 
     first = len(bot.sim.requests)
     bot.command(REQUESTER, "end MW-1")
@@ -110,8 +126,10 @@ def test_one_lifecycle_makes_ten_calls_with_three_round_trips_before_each_verifi
     assert (school.nightly, school.realtime) == (True, True)
 
     assert len(off) + len(on) == 10
+    assert merge_history_reads(bot, first) == []  # an end reads no merge history
     assert bot.sim.calls("POST", "/sessions") == 1
-    assert len(bot.sim.requests) == 11  # the login and the ten: nothing else reached Coursedog
+    # The login, the three reads of the merge history and the ten: nothing else reached Coursedog.
+    assert len(bot.sim.requests) == 14
     assert school.extra_fields == {"nightlyStartTime": "01:30"}  # both writes kept it
     assert len(school.comments) == 2
     thread = bot.thread(1)

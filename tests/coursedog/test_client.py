@@ -213,7 +213,15 @@ def test_merge_history_newest_first_with_running_and_failed(
     runs = client.merge_history("nightly", size=5)
 
     assert runs == [
-        MergeRun(None, "nightly", "running", None),
+        MergeRun(
+            None,
+            "nightly",
+            "running",
+            None,
+            job_id="job-9",
+            job_name="merge-job-9",
+            job_status="RUNNING",
+        ),
         MergeRun("r-3", "nightly", "finishedWithIssues", True),
         MergeRun("r-1", "nightly", "failed", False, "2026-03-01"),
     ]

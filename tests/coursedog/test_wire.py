@@ -168,7 +168,7 @@ def test_merge_runs_from_wire_reads_reports_and_running_jobs() -> None:
         ]
     }
     assert wire.merge_runs_from_wire(answer, "nightly") == [
-        MergeRun(None, "nightly", "running", None, "d0"),
+        MergeRun(None, "nightly", "running", None, "d0", job_id="j", job_status="RUNNABLE"),
         MergeRun("r2", "nightly", "success", True, "d2"),
         MergeRun("r1", "manual", "noData", True),
         MergeRun("r0", "nightly", "error", False),

@@ -26,6 +26,7 @@ from bot.slack.forms import render_deny_modal
 from bot.slack.kit import section
 from bot.slack.listeners.clicks import Click, register_clicks
 from bot.slack.listeners.home import answer_on_home
+from bot.slack.merge_messages import at_start
 from bot.slack.payloads import WindowAction, parse_environment_action, parse_window_action
 from bot.slack.text import user
 
@@ -65,17 +66,27 @@ def _baseline(deps: SlackDeps, body: dict[str, Any], respond: Respond) -> None:
 
 def _approve(deps: SlackDeps, action: WindowAction) -> None:
     view = deps.windows.approve(window_id=action.window_id, approver=action.user_id)
+    if view.state is WindowState.REQUESTED:  # one approval of several: wait for the next
+        text = messages.approval_added(view, action.user_id)
+        deps.notifier.in_thread(view, f"approval:{view.id}:{action.user_id}", text)
+        deps.notifier.refresh_card(view)
+        return
 
     def kick() -> None:
         if view.state is WindowState.ACTIVE:  # not one approved for a later start
             deps.worker.kick(view.environment_names, reading=True)
 
+    # A window that starts now: what merges are running is read first (bounded), so the thread
+    # says so with "approved", before "switched off"; the watch of them is planned after.
+    starts = view.state is WindowState.ACTIVE
+    looks = deps.running_merges.look(view.environment_names) if starts else []
     # The worker starts at once; the thread still says "approved" before "switched off". The
     # card follows (refreshed from the ledger, so it cannot overwrite what the worker shows).
-    text = messages.approved(view, action.user_id)
+    text = "\n".join([messages.approved(view, action.user_id), *at_start(view, looks)])
     deps.notifier.tell_first(view, f"approved:{view.id}", text, then=kick)
     deps.notifier.refresh_card(view)
     deps.notifier.tell_requesters()  # "approved by", owed with the approval
+    deps.running_merges.watch(view.id, looks)
 
 
 def _extend(deps: SlackDeps, action: WindowAction) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 from slack_bolt import App, Respond
 
 from bot.domain.durations import format_duration
+from bot.domain.series_states import SeriesState
 from bot.slack import ids
 from bot.slack.after_ack import Later
 from bot.slack.context import SlackDeps
@@ -35,11 +36,24 @@ def _on_series(act: Callable[[SlackDeps, WindowAction], None]) -> Click:
 def _approve(deps: SlackDeps, action: WindowAction) -> None:
     view = deps.series.approve(series_id=action.window_id, approver=action.user_id)
     deps.series_notices.refresh_card(view.id)
+    if view.state == SeriesState.REQUESTED:  # one approval of several: wait for the next
+        approvals = view.approvals
+        deps.series_notices.in_thread(
+            view,
+            f"series-approval:{view.id}:{action.user_id}",
+            f":ballot_box_with_check: {view.number} approved by {user(action.user_id)} "
+            f"({approvals.count()}). It needs {approvals.still_needed()} from another "
+            f"approver, not {user(view.requester_id)} who asked for it; nothing is scheduled "
+            "until then.",
+        )
+        return
     lookahead = format_duration(deps.settings.series.lookahead)
+    people = view.approved_by if len(view.approved_by) > 1 else (action.user_id,)
+    by = " and ".join(user(p) for p in people)
     deps.series_notices.in_thread(
         view,
         f"series-approved:{view.id}",
-        f":white_check_mark: {view.number} approved by {user(action.user_id)}, once for "
+        f":white_check_mark: {view.number} approved by {by}, once for "
         f"every occurrence. Each is scheduled {lookahead} before it starts, with its own "
         "card here, its reminders and its notice to Coursedog.",
     )
