@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
+from bot.jobs.fan_out import FanOut
 from bot.jobs.mailer import Mailer, mailer_from_settings
 from bot.jobs.merge_watch import MergeWatcher
 from bot.jobs.notices import NoticeSender
@@ -276,6 +277,7 @@ def _worker(base: _Base, notifier: SlackNotifier, *, chores: Callable[[], object
         environments=settings.environments,
         watchdog_interval=settings.watchdog_interval_seconds,
         chores=chores,
+        fan_out=FanOut(settings.hosts(), settings.switches_per_host),
     )
 
 
