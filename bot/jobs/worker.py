@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Iterable
 
 from bot.jobs.fan_out import FanOut, attempt
+from bot.jobs.gathering import Gathering
 from bot.loops import BackgroundLoop, Heartbeat, Incomplete, run_pass
 from bot.services.reconciler import Reconciler
 from bot.services.reports import Publish, Report
@@ -21,8 +22,9 @@ from bot.services.reports import Publish, Report
 log = logging.getLogger(__name__)
 
 __all__ = ["Publish", "Worker"]
-# A pass over this many environments or more publishes their reports together at its end, so
-# that a window over many of them gets one summary in its thread instead of a line for each.
+# A pass over this many environments or more publishes their reports together once each has
+# its outcome, so that a window over many of them gets one summary in its thread instead of a
+# line for each.
 BATCH_FROM = 3
 
 
@@ -150,16 +152,20 @@ class Worker(BackgroundLoop):
         self, envs: set[str], *, watch: frozenset[str], reading: frozenset[str] = frozenset()
     ) -> list[Report]:
         # A few environments publish each report as soon as it is committed; many publish
-        # together at the end (see BATCH_FROM).
-        batch = len(envs) >= BATCH_FROM
+        # together, once each has its outcome (see BATCH_FROM).
+        gathering = Gathering(envs, self._publish) if len(envs) >= BATCH_FROM else None
 
         def one(env: str) -> list[Report]:
-            return self._reconciler.reconcile(
-                env,
-                watch=env in watch,
-                publish=None if batch else self._publish,
-                read_early=env in reading,
-            )
+            try:
+                return self._reconciler.reconcile(
+                    env,
+                    watch=env in watch,
+                    publish=gathering.publish_for(env) if gathering else self._publish,
+                    read_early=env in reading,
+                )
+            finally:
+                if gathering is not None:
+                    gathering.done(env)
 
         if self._fan_out is not None:
             outcomes = self._fan_out.run(envs, one)
@@ -172,11 +178,6 @@ class Worker(BackgroundLoop):
                 errors[env] = outcome
             else:
                 reports.extend(outcome)
-        if batch and reports:
-            try:
-                self._publish(reports)
-            except Exception:  # committed and owed: the next pass offers them again
-                log.exception("posting %d report(s) failed; they stay owed", len(reports))
         if errors:  # Coursedog's errors are reported by the pass: these are the ledger's, or bugs
             raise ExceptionGroup(f"reconciling {', '.join(errors)} failed", list(errors.values()))
         return reports

@@ -1,4 +1,5 @@
-"""FanOut: a pass's environments in parallel, within a bound per Coursedog host."""
+"""FanOut: a pass's environments in parallel, within a bound per Coursedog host; Gathering:
+their reports told together."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from collections import defaultdict
 import pytest
 
 from bot.jobs.fan_out import FanOut
+from bot.jobs.gathering import Gathering
+from bot.services.reports import Report, ReportKind
 
 HOSTS = {
     **{f"a{i}": "a.example.edu" for i in range(6)},
@@ -103,3 +106,31 @@ def test_an_environment_of_no_known_host_is_a_host_of_its_own() -> None:
 def test_the_bound_must_be_at_least_one() -> None:
     with pytest.raises(ValueError, match="at least 1"):
         FanOut(HOSTS, 0)
+
+
+def _said(env: str) -> Report:
+    return Report(1, env, ReportKind.SWITCHED_OFF)
+
+
+def test_a_gathering_tells_the_outcomes_together_once_each_environment_has_one() -> None:
+    told: list[list[str]] = []
+    gathering = Gathering(["a", "b", "c"], lambda rs: told.append([r.environment for r in rs]))
+    gathering.publish_for("b")([_said("b")])
+    gathering.publish_for("a")([_said("a")])
+    assert told == []
+    gathering.done("c")  # c's pass had nothing to say
+    assert told == [["b", "a"]]
+    gathering.publish_for("a")([_said("a2")])  # after the batch: at once
+    gathering.done("a")
+    gathering.done("b")
+    assert told == [["b", "a"], ["a2"]]
+
+
+def test_a_gathering_whose_publish_fails_keeps_no_report_and_raises_nothing_at_done() -> None:
+    def refuse(reports: list[Report]) -> None:
+        raise RuntimeError("slack is down")
+
+    gathering = Gathering(["a", "b", "c"], refuse)
+    gathering.publish_for("a")([_said("a")])
+    gathering.publish_for("b")([_said("b")])
+    gathering.done("c")  # logged: the reports stay owed in the ledger for the next pass
