@@ -43,6 +43,8 @@ TOPICS: tuple[Topic, ...] = (
             "Merges go off as soon as an approver other than you agrees on the card in the "
             "approvals channel, and come back on when the duration is up.",
             f"{DURATIONS} Each environment has a longest window (`/sis-maint help` lists them).",
+            "A group from the configuration (`/sis-maint help` lists them) stands for its "
+            "environments: one window, one card, one approval for all of them.",
             "The reason is shown on the card; keep it under 500 characters.",
         ),
         examples=("start prod 2h Banner patch", "start prod,staging 90m"),
