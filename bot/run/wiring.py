@@ -117,6 +117,7 @@ def _assemble(
         _boards(base, services),
         base.labels,
         drivers=base.drivers.descriptions(),
+        groups=base.settings.environment_names().groups,
         meter=base.metrics,
     )
     notifier = _notifier(base, services, on_change=home.refresh_viewers)

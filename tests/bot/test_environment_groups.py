@@ -217,3 +217,17 @@ def test_a_card_over_many_environments_lists_them_by_status_within_slacks_limit(
     )
     assert len(field) <= 2000 and field.endswith(", and more")
     assert_valid(blocks)
+
+
+def test_the_form_offers_the_groups_and_a_group_chosen_there_makes_one_window(bot: Bot) -> None:
+    bot.command(REQUESTER, "")
+    options = bot.slack.views[-1]["blocks"][0]["element"]["options"]
+    offered = [o["value"] for o in options]
+    assert offered[-2:] == ["all-colleges", "pair"] and "cty" in offered
+    group = next(o for o in options if o["value"] == "all-colleges")
+    assert group["text"]["text"].startswith("all-colleges — group: bmcc, bx")
+    assert len(group["text"]["text"]) <= 75
+    response = bot.submit_form(REQUESTER, envs=["all-colleges", "prod"], length="1h")
+    assert response.status_code == 200
+    bot.wait_card(1)
+    assert bot.runtime.windows.get(1).environment_names == (*COLLEGES, "prod")
