@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from bot.config import Settings, parse_settings
+from bot.domain.commands import parse
 from bot.domain.grammar import resolve_environments
 from bot.domain.states import WindowState as S
 from bot.errors import ConfigError
@@ -231,3 +232,24 @@ def test_the_form_offers_the_groups_and_a_group_chosen_there_makes_one_window(bo
     assert response.status_code == 200
     bot.wait_card(1)
     assert bot.runtime.windows.get(1).environment_names == (*COLLEGES, "prod")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "schedule both 2026-12-12 22:00 2h Banner",
+        "schedule both every sat 02:30 1h weekly",
+        "blackout add both 2026-12-20 until 2027-01-02 Winter break",
+    ],
+)
+def test_a_group_goes_wherever_a_list_of_environments_does(text: str) -> None:
+    settings = parse_settings(
+        settings_document("http://127.0.0.1:1", groups={"both": ["prod", "staging"]})
+    )
+    parsed = parse(
+        text,
+        settings.environment_names(),
+        now=datetime(2026, 12, 7, 12, tzinfo=UTC),
+        zone_of=settings.time_zone,
+    )
+    assert getattr(parsed, "environments") == ("prod", "staging")  # noqa: B009
