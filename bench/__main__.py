@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-from bench import ack, history, lateness, lifecycle, machine, memory, replicas
+from bench import ack, groups, history, lateness, lifecycle, machine, memory, replicas
 from bench.databases import KINDS, postgres_problem
 from bench.report import Section
 from bench.results import write_docs, write_results
@@ -39,18 +39,22 @@ class Counts:
     replica_actions: int = 10_000
     replica_io: float = 0.01
     memory_requests: int = 10_000
+    group_size: int = 50
+    group_windows: int = 5
+    group_acks: int = 200
 
 
 FULL = Counts()
 SMALL = Counts(
     ack_requests=400, ack_rounds=4, lifecycle_windows=5, lateness_actions=200,
     lateness_span=12.0, history_large=10_000, history_repeats=50, replica_actions=1000,
-    memory_requests=2000,
+    memory_requests=2000, group_windows=2, group_acks=50,
 )  # fmt: skip
 TINY = Counts(
     ack_requests=6, ack_rounds=2, lifecycle_windows=1, latency=0.01, lateness_actions=8,
     lateness_span=1.0, history_small=5, history_large=40, history_repeats=2,
-    replica_actions=30, replica_io=0.001, memory_requests=40,
+    replica_actions=30, replica_io=0.001, memory_requests=40, group_size=5, group_windows=1,
+    group_acks=4,
 )  # fmt: skip
 
 Runner = Callable[[Counts, Sequence[str]], Section]
@@ -69,6 +73,13 @@ RUNNERS: dict[str, Runner] = {
     ),
     "replicas": lambda c, kinds: replicas.run(actions=c.replica_actions, io=c.replica_io),
     "memory": lambda c, kinds: memory.run(requests=c.memory_requests, kinds=kinds),
+    "groups": lambda c, kinds: groups.run(
+        size=c.group_size,
+        windows=c.group_windows,
+        acks=c.group_acks,
+        latency=c.latency,
+        kinds=kinds,
+    ),
 }
 
 

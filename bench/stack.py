@@ -10,6 +10,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,8 +28,9 @@ SCHOOLS = {"prod": "bench_prod", "staging": "bench_staging"}
 ROOT = Path(__file__).resolve().parent.parent  # where `python -m bench...` finds the package
 
 
-def settings_toml(coursedog_url: str) -> str:
-    """The configuration of the benchmarked bot: two environments on the simulator.
+def settings_toml(coursedog_url: str, schools: Mapping[str, str] = SCHOOLS, extra: str = "") -> str:
+    """The configuration of the benchmarked bot: two environments on the simulator (or
+    ``schools``: environment -> school), with ``extra`` top-level settings.
 
     The periodic reconcile and watchdog passes are pushed out to their longest intervals so
     that a measurement sees only the calls its own requests cause.
@@ -44,10 +46,10 @@ password_env = "CD_PASSWORD"
 driver = "api"
 max_duration = "2d"
 """
-        for name, school in SCHOOLS.items()
+        for name, school in schools.items()
     )
     return (
-        f'approvals_channel = "{APPROVALS}"\n'
+        extra + f'approvals_channel = "{APPROVALS}"\n'
         f'approvers = ["{APPROVER}"]\n'
         "reconcile_interval_seconds = 3600\n"
         "watchdog_interval_seconds = 86400\n"
@@ -68,12 +70,15 @@ def free_port() -> int:
 class Services:
     """The Slack stand-in and the Coursedog simulator, served from this process."""
 
-    def __init__(self, *, latency: float = 0.0, slack_latency: float = 0.0) -> None:
+    def __init__(
+        self, *, latency: float = 0.0, slack_latency: float = 0.0, schools: Sequence[str] = ()
+    ) -> None:
+        """``schools``: more schools the simulator serves, beside those of SCHOOLS."""
         self.slack = TimedSlack(names={REQUESTER: "Rae Quester", APPROVER: "Abe Prover"})
         self.slack.latency = slack_latency
         self.sim = Simulator(
             users={EMAIL: PASSWORD},
-            schools={school: SchoolState() for school in SCHOOLS.values()},
+            schools={school: SchoolState() for school in (*SCHOOLS.values(), *schools)},
             latency=latency,
         )
         self.slack_api = ""
@@ -178,10 +183,15 @@ class Processes:
         _wait_ready(served)
         return served
 
-    def bot(self, name: str, services: Services, database_url: str) -> Served:
-        """``sis-maint serve --http`` on a fresh port, as an operator starts it."""
+    def bot(
+        self, name: str, services: Services, database_url: str, *, settings: str | None = None
+    ) -> Served:
+        """``sis-maint serve --http`` on a fresh port, as an operator starts it (``settings``:
+        its configuration file's text, else settings_toml's)."""
         config = self._dir / f"{name.replace(' ', '_')}.toml"
-        config.write_text(settings_toml(services.coursedog_url))
+        config.write_text(
+            settings if settings is not None else settings_toml(services.coursedog_url)
+        )
         env = {
             **os.environ,
             "SIS_MAINT_CONFIG": str(config),

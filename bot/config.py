@@ -30,6 +30,7 @@ from pydantic import (
 
 from bot.config_errors import explain
 from bot.domain.durations import parse_duration
+from bot.domain.env_names import EnvironmentNames
 from bot.domain.nightly import NightlyMerge
 from bot.domain.webhooks import EventType
 from bot.errors import ConfigError, InputError
@@ -460,6 +461,11 @@ class Settings(_Strict):
     approvers: list[Approver] = []
     defaults: Defaults = Defaults()
     environments: dict[Annotated[str, Field(pattern=SHORT_NAME)], EnvironmentConfig]
+    # Named sets of environments (``all-colleges = ["qns", "bmcc"]``), usable wherever a list
+    # of environments is: ``start all-colleges 2h``.
+    groups: dict[Annotated[str, Field(pattern=SHORT_NAME)], list[str]] = {}
+    # How many environments on one Coursedog host a pass switches at once.
+    switches_per_host: int = Field(default=4, ge=1, le=64)
     coursedog_api: dict[str, str | bool] = {}
     # Per host (app.coursedog.com, staging.coursedog.com): settings of [coursedog_api] that
     # differ there; the host's own value wins.
@@ -564,6 +570,27 @@ class Settings(_Strict):
                 seen[alias] = name
         return self
 
+    @model_validator(mode="after")
+    def _groups_valid(self) -> Settings:
+        names = self.environment_names()
+        for group, members in self.groups.items():
+            if group in names:
+                raise ValueError(
+                    f"groups.{group}: the name is taken by the environment {names[group]}"
+                )
+            if not members:
+                raise ValueError(f"groups.{group}: name at least one environment")
+            canonical: list[str] = []
+            for member in members:
+                name = names.get(member.strip().lower())
+                if name is None:
+                    known = ", ".join(sorted(self.environments))
+                    raise ValueError(f"groups.{group}: no environment {member!r} (known: {known})")
+                if name in canonical:
+                    raise ValueError(f"groups.{group}: {name} is listed twice")
+                canonical.append(name)
+        return self
+
     @field_validator("blackouts")
     @classmethod
     def _blackouts_valid(
@@ -603,13 +630,22 @@ class Settings(_Strict):
                 raise ValueError(f"the webhook name {name!r} is used twice")
         return value
 
-    def environment_names(self) -> dict[str, str]:
-        """Lower-case names and aliases -> canonical environment name."""
+    def environment_names(self) -> EnvironmentNames:
+        """Lower-case names and aliases -> canonical environment name, with the groups."""
         names: dict[str, str] = {}
         for name, env in self.environments.items():
             names[name] = name
             names.update({alias: name for alias in env.aliases})
-        return names
+        groups = {
+            group: tuple(names[m.strip().lower()] for m in members)
+            for group, members in self.groups.items()
+            if all(m.strip().lower() in names for m in members)  # else refused by validation
+        }
+        return EnvironmentNames(names, groups)
+
+    def hosts(self) -> dict[str, str]:
+        """Environment -> its Coursedog host (environments on one host share its bound)."""
+        return {name: env.host for name, env in self.environments.items()}
 
     def policy(self, env: str) -> Policy:
         """The environment's own policy values, falling back to the defaults."""

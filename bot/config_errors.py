@@ -52,6 +52,7 @@ _FORMS = {
     "school": "the School Unique ID: letters, digits, '.', '_' or '-'",
     "aliases": "a short lower-case name: a letter, then letters, digits, '-' or '_'",
     "environments": "a short lower-case name: a letter, then letters, digits, '-' or '_'",
+    "groups": "a short lower-case name: a letter, then letters, digits, '-' or '_'",
     "name": "a short lower-case name: a letter, then letters, digits, '-' or '_'",
     "start": "a time of day such as 01:30 (24-hour)",
     "end": "a time of day such as 03:00 (24-hour)",
@@ -137,7 +138,9 @@ def _in_document(loc: Loc, data: Mapping[str, Any]) -> Loc:
     node: Any = data
     for i, part in enumerate(loc):
         last = i == len(loc) - 1
-        if isinstance(node, Mapping) and isinstance(part, str) and (part in node or last):
+        if last and part == KEY:  # the entry's name was wrong, whatever the entry holds
+            kept.append(part)
+        elif isinstance(node, Mapping) and isinstance(part, str) and (part in node or last):
             kept.append(part)
             node = node.get(part)
         elif isinstance(node, list | tuple) and isinstance(part, int):

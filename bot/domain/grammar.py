@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.domain.durations import parse_duration, spelled_duration
+from bot.domain.env_names import group_listing, group_members
 from bot.domain.help_topics import HELP_WORDS, topic_for, unknown_command
 from bot.domain.plain import check_text
 from bot.domain.when import WhenSpec, parse_when
@@ -147,21 +148,40 @@ def parse_window_id(text: str) -> int | None:
 
 
 def resolve_environments(text: str, known: Mapping[str, str]) -> tuple[str, ...]:
-    """Map ``prod,staging`` to canonical names; refuse unknown ones, listing the known."""
+    """Map ``prod,staging`` (or a group, ``all-colleges``) to canonical names, in order and
+    each once; refuse unknown ones, listing the known."""
     names: list[str] = []
     for raw in text.split(","):
         name = raw.strip().lower()
         if not name:
             continue
-        if name not in known:
-            listing = ", ".join(f"`{n}`" for n in sorted(set(known.values())))
-            raise InputError(f"There is no environment called {quote(raw)}. Known: {listing}.")
-        canonical = known[name]
-        if canonical not in names:
-            names.append(canonical)
+        members = group_members(known, name)
+        if members is None:
+            if name not in known:
+                listing = ", ".join(f"`{n}`" for n in sorted(set(known.values())))
+                raise InputError(
+                    f"There is no environment called {quote(raw)}. Known: {listing}."
+                    + group_listing(known)
+                )
+            members = (known[name],)
+        names.extend(m for m in members if m not in names)
     if not names:
         raise InputError("Name at least one environment, for example `start prod 2h`.")
     return tuple(names)
+
+
+def resolve_one(text: str, known: Mapping[str, str], usage: str) -> str:
+    """One environment for a command that takes one (``usage``: how to write it); a group or a
+    list is refused saying so."""
+    envs = resolve_environments(text, known)
+    if len(envs) > 1:
+        what = (
+            f"{quote(text)} is a group of {len(envs)} environments"
+            if group_members(known, text.strip().lower()) is not None
+            else f"{quote(text)} names {len(envs)} environments"
+        )
+        raise InputError(f"{what}; {usage}")
+    return envs[0]
 
 
 @dataclass(frozen=True)
@@ -201,7 +221,10 @@ def _parse_help(args: list[str], _ctx: _Context) -> HelpCommand:
 def _parse_status(args: list[str], ctx: _Context) -> StatusCommand:
     if len(args) > 1:
         raise InputError("`status` takes at most one environment: `status prod`.")
-    return StatusCommand(resolve_environments(args[0], ctx.environments)[0] if args else None)
+    if not args:
+        return StatusCommand(None)
+    usage = "`status` takes one environment, e.g. `status prod`, or none for all of them."
+    return StatusCommand(resolve_one(args[0], ctx.environments, usage))
 
 
 def _parse_cancel(args: list[str], _ctx: _Context) -> CancelCommand:
@@ -248,10 +271,8 @@ def _parse_end(args: list[str], ctx: _Context) -> EndCommand:
     window_id = parse_window_id(args[0])
     if window_id is not None:
         return EndCommand(window_id=window_id)
-    envs = resolve_environments(args[0], ctx.environments)
-    if len(envs) > 1:
-        raise InputError("End one window at a time: `end MW-12` or `end prod`.")
-    return EndCommand(environment=envs[0])
+    usage = "end one window at a time: `end MW-12` or `end prod`."
+    return EndCommand(environment=resolve_one(args[0], ctx.environments, usage))
 
 
 def _parse_extend(args: list[str], _ctx: _Context) -> ExtendCommand:
@@ -286,7 +307,8 @@ def _parse_history(args: list[str], ctx: _Context) -> HistoryCommand:
             if not 1 <= limit <= MAX_HISTORY:
                 raise InputError(f"Ask for between 1 and {MAX_HISTORY} events.")
         elif env is None:
-            env = resolve_environments(arg, ctx.environments)[0]
+            usage = "`history` takes one environment, e.g. `history prod 20`, or none."
+            env = resolve_one(arg, ctx.environments, usage)
         else:
             raise InputError("Use `history [env] [N]`, e.g. `history prod 20`.")
     return HistoryCommand(env, limit)

@@ -45,6 +45,8 @@ TOPICS: tuple[Topic, ...] = (
             "Where an environment needs two approvers (`/sis-maint help` says which), merges "
             "go off at the second approval; nobody counts twice, and you never count.",
             f"{DURATIONS} Each environment has a longest window (`/sis-maint help` lists them).",
+            "A group from the configuration (`/sis-maint help` lists them) stands for its "
+            "environments: one window, one card, one approval for all of them.",
             "The reason is shown on the card; keep it under 500 characters.",
         ),
         examples=("start prod 2h Banner patch", "start prod,staging 90m"),

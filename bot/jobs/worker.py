@@ -13,6 +13,8 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 
+from bot.jobs.fan_out import FanOut, attempt
+from bot.jobs.gathering import Gathering
 from bot.loops import BackgroundLoop, Heartbeat, Incomplete, run_pass
 from bot.services.reconciler import Reconciler
 from bot.services.reports import Publish, Report
@@ -20,6 +22,10 @@ from bot.services.reports import Publish, Report
 log = logging.getLogger(__name__)
 
 __all__ = ["Publish", "Worker"]
+# A pass over this many environments or more publishes their reports together once each has
+# its outcome, so that a window over many of them gets one summary in its thread instead of a
+# line for each.
+BATCH_FROM = 3
 
 
 class Worker(BackgroundLoop):
@@ -37,10 +43,12 @@ class Worker(BackgroundLoop):
         environments: Iterable[str] = (),
         watchdog_interval: float = 300.0,
         chores: Callable[[], object] | None = None,
+        fan_out: FanOut | None = None,
     ) -> None:
         """``owed``: the reports the ledger owes Slack (bot.services.outbox), for ``publish``;
         ``chores``: run on every periodic tick, beside the pass (work a stopped process left
-        undone that is not an environment's, such as approval cards never posted)."""
+        undone that is not an environment's, such as approval cards never posted);
+        ``fan_out``: runs a pass's environments in parallel (None: one after another)."""
         super().__init__("worker", interval)
         self.watchdog = Heartbeat("watchdog", watchdog_interval)
         self.outbox = Heartbeat("outbox", interval)
@@ -56,6 +64,7 @@ class Worker(BackgroundLoop):
         self._again = False  # a tick failed: run one as soon as the backoff allows
         self._busy = False
         self.chores = chores
+        self._fan_out = fan_out
 
     @property
     def heartbeats(self) -> tuple[Heartbeat, ...]:
@@ -88,6 +97,8 @@ class Worker(BackgroundLoop):
         """Stop the loop, then the reconciler's readers."""
         super().stop(timeout)
         self._reconciler.close()
+        if self._fan_out is not None:
+            self._fan_out.close()
 
     def wait_idle(self, timeout: float = 10.0) -> bool:
         """Block until nothing is queued, owed again or running (for tests and orderly
@@ -140,17 +151,33 @@ class Worker(BackgroundLoop):
     def _pass(
         self, envs: set[str], *, watch: frozenset[str], reading: frozenset[str] = frozenset()
     ) -> list[Report]:
+        # A few environments publish each report as soon as it is committed; many publish
+        # together, once each has its outcome (see BATCH_FROM).
+        gathering = Gathering(envs, self._publish) if len(envs) >= BATCH_FROM else None
+
+        def one(env: str) -> list[Report]:
+            try:
+                return self._reconciler.reconcile(
+                    env,
+                    watch=env in watch,
+                    publish=gathering.publish_for(env) if gathering else self._publish,
+                    read_early=env in reading,
+                )
+            finally:
+                if gathering is not None:
+                    gathering.done(env)
+
+        if self._fan_out is not None:
+            outcomes = self._fan_out.run(envs, one)
+        else:
+            outcomes = {env: attempt(one, env) for env in sorted(envs)}
         reports: list[Report] = []
         errors: dict[str, Exception] = {}
-        for env in sorted(envs):
-            try:
-                # The pass publishes its reports itself, as soon as each is committed.
-                found = self._reconciler.reconcile(
-                    env, watch=env in watch, publish=self._publish, read_early=env in reading
-                )
-                reports.extend(found)
-            except Exception as exc:  # one environment's failure must not hold up the others
-                errors[env] = exc
+        for env, outcome in outcomes.items():
+            if isinstance(outcome, Exception):  # one failure must not hold up the others
+                errors[env] = outcome
+            else:
+                reports.extend(outcome)
         if errors:  # Coursedog's errors are reported by the pass: these are the ledger's, or bugs
             raise ExceptionGroup(f"reconciling {', '.join(errors)} failed", list(errors.values()))
         return reports

@@ -28,6 +28,7 @@ from bot.api.app import Api
 from bot.api.tokens import Tokens
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
+from bot.jobs.fan_out import FanOut
 from bot.jobs.mailer import Mailer, mailer_from_settings
 from bot.jobs.merge_watch import MergeWatcher
 from bot.jobs.notices import NoticeSender
@@ -135,6 +136,7 @@ def _assemble(
         _boards(base, services),
         base.labels,
         drivers=base.drivers.descriptions(),
+        groups=base.settings.environment_names().groups,
         meter=base.metrics,
     )
     notifier = _notifier(base, services, on_change=home.refresh_viewers)
@@ -310,6 +312,7 @@ def _worker(base: _Base, notifier: SlackNotifier, *, chores: Callable[[], object
         environments=settings.environments,
         watchdog_interval=settings.watchdog_interval_seconds,
         chores=chores,
+        fan_out=FanOut(settings.hosts(), settings.switches_per_host),
     )
 
 

@@ -90,6 +90,35 @@ class Outbox:
             channel, thread_ts = thread_of(view)
             return view, self._claim(session, key, channel, thread_ts)
 
+    def claim_all_in_thread(
+        self, window_id: int, keys: Sequence[str]
+    ) -> tuple[WindowView, dict[str, int]]:
+        """Like ``claim_in_thread`` for several reports told in one message: the window and,
+        in one transaction, the claims taken (a key posted or being posted has none)."""
+        with self._sessions.begin() as session:
+            view = WindowView.of(load_window(session, window_id, lock=False))
+            channel, thread_ts = thread_of(view)
+            claims = {key: self._claim(session, key, channel, thread_ts) for key in keys}
+            return view, {key: claim for key, claim in claims.items() if claim is not None}
+
+    def all_posted(self, claims: Sequence[int], ts: str) -> None:
+        """Slack took one message for all these claims."""
+        with self._sessions.begin() as session:
+            for claim in claims:
+                slack_notices.settle_notice(session, claim, ts)
+
+    def none_posted(self, claims: Sequence[int]) -> None:
+        """Slack did not take the message of these claims: free their keys."""
+        with self._sessions.begin() as session:
+            for claim in claims:
+                slack_notices.free_notice(session, claim)
+
+    def reports_posted(self, keys: Sequence[str]) -> None:
+        """Like ``report_posted``, for several reports at once."""
+        with self._sessions.begin() as session:
+            for key in keys:
+                pending_reports.settle_report(session, key)
+
     def posted(self, claim: int, ts: str) -> None:
         """Slack took the claimed notice: keep its ts (a later claim of its key finds it)."""
         with self._sessions.begin() as session:

@@ -30,6 +30,11 @@ _STATE_LINE = {
     S.EXPIRED: ":zzz: Expired without a decision",
     S.FAILED: ":warning: Needs a person",
 }
+# More environments than this are listed compactly on a card (see _compact_environments).
+CARD_LINES = 6
+# Slack's longest text of a section's field.
+FIELD_CHARS = 2000
+ENVIRONMENTS_HEADING = "*Environments*\n"
 _ENV_STATUS = {
     "pending": "waiting to switch off",
     "off": "off (verified)",
@@ -40,6 +45,31 @@ _ENV_STATUS = {
     "handed_over": "still held by another window",
     "released": "untouched",
 }
+
+
+def _compact_environments(view: WindowView, drivers: Mapping[str, str]) -> str:
+    """Many environments: their count, then their names gathered by status (once decided)
+    and by how each is switched, within a card field's length."""
+    groups: dict[str, list[str]] = {}
+    for e in view.environments:
+        status = "" if view.state == S.REQUESTED else _ENV_STATUS.get(e.status, e.status)
+        how = drivers.get(e.name, "")
+        heading = "; ".join(part for part in (status, how) if part)
+        groups.setdefault(heading, []).append(e.name)
+    lines = [f"{len(view.environments)} environments"]
+    # The fewest first: what went wrong is not cut off behind what went well.
+    for heading, names in sorted(groups.items(), key=lambda kv: len(kv[1])):
+        listed = ", ".join(f"`{n}`" for n in names)
+        lines.append(f"{len(names)} {escape(heading)}: {listed}" if heading else listed)
+    return _within("\n".join(lines), FIELD_CHARS - len(ENVIRONMENTS_HEADING))
+
+
+def _within(text: str, limit: int) -> str:
+    """``text`` cut at a comma to fit ``limit`` characters, saying that more follow."""
+    if len(text) <= limit:
+        return text
+    cut = text.rfind(",", 0, limit - 12)
+    return text[: max(cut, 0)] + ", and more"
 
 
 def _when(view: WindowView, reader_zone: str | None) -> tuple[str, str, str]:
@@ -105,11 +135,15 @@ def render_card(
     """
     start, end_label, end = _when(view, reader_zone)
     drivers = drivers or {}
-    envs = "\n".join(
-        f"`{e.name}` {escape(labels.get(e.name, e.name))}"
-        + (f" _({drivers[e.name]})_" if e.name in drivers else "")
-        + ("" if view.state == S.REQUESTED else f": {_ENV_STATUS.get(e.status, e.status)}")
-        for e in view.environments
+    envs = (
+        _compact_environments(view, drivers)
+        if len(view.environments) > CARD_LINES
+        else "\n".join(
+            f"`{e.name}` {escape(labels.get(e.name, e.name))}"
+            + (f" _({drivers[e.name]})_" if e.name in drivers else "")
+            + ("" if view.state == S.REQUESTED else f": {_ENV_STATUS.get(e.status, e.status)}")
+            for e in view.environments
+        )
     )
     blocks: list[Block] = [
         {
@@ -119,7 +153,7 @@ def render_card(
         {
             "type": "section",
             "fields": [
-                {"type": "mrkdwn", "text": f"*Environments*\n{envs}"},
+                {"type": "mrkdwn", "text": f"{ENVIRONMENTS_HEADING}{envs}"},
                 {"type": "mrkdwn", "text": f"*Requested by*\n{user(view.requester_id)}"},
                 {"type": "mrkdwn", "text": f"*Start*\n{start}"},
                 {"type": "mrkdwn", "text": f"*{end_label}*\n{end}"},

@@ -3,7 +3,7 @@ rendering."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bot.services.views import WindowView
@@ -41,8 +41,13 @@ def _input(
     return block
 
 
-def render_request_modal(labels: Mapping[str, str], start: str = ids.WHEN_NOW) -> View:
-    """The form opened by a bare ``/sis-maint``, with the fields the chosen ``start`` needs.
+def render_request_modal(
+    labels: Mapping[str, str],
+    start: str = ids.WHEN_NOW,
+    groups: Mapping[str, Sequence[str]] | None = None,
+) -> View:
+    """The form opened by a bare ``/sis-maint``, with the fields the chosen ``start`` needs;
+    the environments may be chosen one by one or by ``groups``.
 
     As soon as an approver agrees, a duration is required (an end time needs a start);
     at a date and time, the start is required and then a duration or an end time.
@@ -50,6 +55,9 @@ def render_request_modal(labels: Mapping[str, str], start: str = ids.WHEN_NOW) -
     """
     options = [
         {"text": _plain(f"{name} — {label}"[:75]), "value": name} for name, label in labels.items()
+    ] + [
+        {"text": _plain(f"{name} — group: {', '.join(members)}"[:75]), "value": name}
+        for name, members in (groups or {}).items()
     ]
     when_options = [
         {"text": _plain("As soon as an approver agrees"), "value": ids.WHEN_NOW},

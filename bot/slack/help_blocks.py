@@ -30,11 +30,22 @@ def environment_lines(settings: Settings) -> list[str]:
     return lines
 
 
+def group_lines(settings: Settings) -> list[str]:
+    """One line per group of environments: its name, how many, and which."""
+    groups = settings.environment_names().groups
+    return [
+        f"• `{name}`: {len(members)} environments ({', '.join(members)})"
+        for name, members in sorted(groups.items())
+    ]
+
+
 def render_help(settings: Settings) -> list[Block]:
-    """The overview: what the bot does, the environments, one line per command."""
+    """The overview: what the bot does, the environments and groups, one line per command."""
     commands = "\n".join(f"`{escape(t.short)}`  {t.summary}" for t in TOPICS if t.command)
+    groups = group_lines(settings)
     return [
         section(f"{INTRO}\n*Environments*\n" + "\n".join(environment_lines(settings))),
+        *([section("*Groups*\n" + "\n".join(groups))] if groups else []),
         section(f"*Commands*\n{commands}"),
         context(MORE + DURATIONS),
     ]

@@ -18,7 +18,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol, cast
 
 from slack_bolt import Respond
@@ -95,17 +95,20 @@ class HomePublisher(BackgroundLoop):
         labels: Mapping[str, str],
         *,
         drivers: Mapping[str, str] | None = None,
+        groups: Mapping[str, Sequence[str]] | None = None,
         meter: HomeMeter | None = None,
         monotonic: Callable[[], float] = time.monotonic,
         max_viewers: int = MAX_VIEWERS,
         wake: float = IDLE_WAKE,
     ) -> None:
-        """``drivers``: how each environment is switched, as the tab shows it."""
+        """``drivers``: how each environment is switched, as the tab shows it; ``groups``: the
+        groups of environments its form offers."""
         super().__init__("home", wake)
         self._client = client
         self._boards = boards
         self._labels = labels
         self._drivers = dict(drivers or {})
+        self._groups = dict(groups or {})
         self._meter = meter or _NoMeter()
         self._monotonic = monotonic
         self._max_viewers = max_viewers
@@ -157,7 +160,9 @@ class HomePublisher(BackgroundLoop):
     def open_form(self, trigger_id: str) -> None:
         """Open the request form (as a bare ``/sis-maint`` does) for a click on the tab."""
         try:
-            self._client.views_open(trigger_id=trigger_id, view=render_request_modal(self._labels))
+            self._client.views_open(
+                trigger_id=trigger_id, view=render_request_modal(self._labels, groups=self._groups)
+            )
         except SlackApiError as exc:
             error = exc.response.get("error", "unknown_error")
             raise FormNotOpened(

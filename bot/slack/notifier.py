@@ -21,6 +21,7 @@ from bot.services.reports import Report, ReportKind
 from bot.services.requester_news import News
 from bot.services.views import WindowView
 from bot.services.windows import WindowService
+from bot.slack import summary
 from bot.slack.blocks import card_text, nightly_warning, render_card
 from bot.slack.checklist_blocks import comment_to_paste, comment_value
 from bot.slack.checklist_blocks import render as render_checklist
@@ -267,8 +268,14 @@ class SlackNotifier:
         return None
 
     def publish(self, reports: list[Report]) -> None:
-        """Tell each window's thread what happened to its environments; refresh its card."""
+        """Tell each window's thread what happened to its environments; refresh its card.
+
+        Many routine outcomes of one window in one batch (a group's switch) are told in one
+        summary message, before the ones that need a person, each in its own."""
         touched: dict[int, WindowView] = {}
+        summaries, reports = summary.split(reports)
+        for told in summaries:
+            touched[told.window_id] = self._post_summary(told)
         for report in reports:
             if report.window_id is None:
                 self.post_channel(report.dedup_key, render_report(report, self._labels))
@@ -295,6 +302,29 @@ class SlackNotifier:
             self.refresh_card(view)  # re-read there, under the card's lock
         if touched:
             self.tell_requesters()
+
+    def _post_summary(self, told: summary.Summary) -> WindowView:
+        """One message for the summary's reports: each is claimed, and the claims are settled
+        with the message's ts (none claimed: all were posted already, nothing is posted)."""
+        with self._thread_locks[told.window_id % len(self._thread_locks)]:
+            view, claims = self._outbox.claim_all_in_thread(told.window_id, told.keys)
+            if claims:
+                channel, thread_ts = thread_of(view)
+                text = summary.render_summary(told, len(view.environment_names))
+                try:
+                    reply = self._client.chat_postMessage(
+                        channel=channel, text=text, thread_ts=thread_ts, unfurl_links=False
+                    )
+                except Exception as exc:  # stays owed: the worker offers it again
+                    log.error(
+                        "posting the summary of MW-%s failed: %s", told.window_id, _slack_error(exc)
+                    )
+                    self._outbox.none_posted(list(claims.values()))
+                else:
+                    self._outbox.all_posted(list(claims.values()), str(reply.get("ts")))
+        crashpoint.reached("posted")
+        self._outbox.reports_posted(told.keys)
+        return view
 
     def _render(self, report: Report) -> tuple[str, list[dict[str, Any]] | None]:
         text = render_report(report, self._labels)

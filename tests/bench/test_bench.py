@@ -19,7 +19,7 @@ from bench.results import BEGIN, END, write_docs
 from tests.conftest import PG_BASE_URL
 
 # These serve the bot as a process of its own, as in service.
-SERVED = {"ack", "lifecycle", "memory"}
+SERVED = {"ack", "lifecycle", "memory", "groups"}
 ON_DATABASES = [
     pytest.param(name, marks=pytest.mark.subprocess) if name in SERVED else name
     for name in cli.RUNNERS

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -21,7 +21,7 @@ from bot.slack.listeners.clicks import Click, register_clicks
 from bot.slack.text import escape
 
 
-def parse_press(body: dict[str, Any], known: dict[str, str]) -> tuple[Press, bool, str, str]:
+def parse_press(body: dict[str, Any], known: Mapping[str, str]) -> tuple[Press, bool, str, str]:
     """The press, whether it said "was already off", and the message it came from."""
     try:
         action = body["actions"][0]
@@ -46,7 +46,7 @@ def register(app: App, deps: SlackDeps, later: Later) -> None:
 
 # A checklist click: the dependencies, the payload, the reply, and the configured names and
 # aliases of the environments, which the button's value must name.
-Step = Callable[[SlackDeps, dict[str, Any], Respond, dict[str, str]], None]
+Step = Callable[[SlackDeps, dict[str, Any], Respond, Mapping[str, str]], None]
 
 
 def _named(act: Step) -> Click:
@@ -58,7 +58,9 @@ def _named(act: Step) -> Click:
     return click
 
 
-def _step(deps: SlackDeps, body: dict[str, Any], respond: Respond, names: dict[str, str]) -> None:
+def _step(
+    deps: SlackDeps, body: dict[str, Any], respond: Respond, names: Mapping[str, str]
+) -> None:
     """A step done: record it (with reads when there is access) and show the checklist."""
     press, was_off, channel, ts = parse_press(body, names)
     unread = not deps.assisted.reads(press.environment)
@@ -82,7 +84,9 @@ def _step(deps: SlackDeps, body: dict[str, Any], respond: Respond, names: dict[s
     deps.worker.kick([press.environment])
 
 
-def _early(deps: SlackDeps, body: dict[str, Any], respond: Respond, names: dict[str, str]) -> None:
+def _early(
+    deps: SlackDeps, body: dict[str, Any], respond: Respond, names: Mapping[str, str]
+) -> None:
     """Open a window's checklist before its start, for people who switch off early."""
     try:
         raw = str(body["actions"][0]["value"])
@@ -99,7 +103,9 @@ def _early(deps: SlackDeps, body: dict[str, Any], respond: Respond, names: dict[
     )
 
 
-def _locked(deps: SlackDeps, body: dict[str, Any], respond: Respond, names: dict[str, str]) -> None:
+def _locked(
+    deps: SlackDeps, body: dict[str, Any], respond: Respond, names: Mapping[str, str]
+) -> None:
     """The settings are locked: hand the checklist's change to Coursedog."""
     press, _, channel, ts = parse_press(body, names)
     view = deps.assisted.hand_to_coursedog(press)
@@ -117,7 +123,9 @@ def _locked(deps: SlackDeps, body: dict[str, Any], respond: Respond, names: dict
     )
 
 
-def _posted(deps: SlackDeps, body: dict[str, Any], respond: Respond, names: dict[str, str]) -> None:
+def _posted(
+    deps: SlackDeps, body: dict[str, Any], respond: Respond, names: Mapping[str, str]
+) -> None:
     """The Activity comment was posted by hand: record it once and show who did."""
     press, _, _, _ = parse_press(body, names)
     if press.step != COMMENT:

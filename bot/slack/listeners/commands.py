@@ -221,5 +221,8 @@ def _history(deps: SlackDeps, io: _Io, parsed: HistoryCommand) -> None:
 
 def _open_form(deps: SlackDeps, io: _Io, trigger_id: str) -> None:
     # A trigger id expires within seconds: open the form before anything else.
-    io.client.views_open(trigger_id=trigger_id, view=render_request_modal(deps.labels))
+    io.client.views_open(
+        trigger_id=trigger_id,
+        view=render_request_modal(deps.labels, groups=deps.settings.environment_names().groups),
+    )
     io.ack()

@@ -38,7 +38,7 @@ def register(app: App, deps: SlackDeps, later: Later) -> None:
             client.views_update(
                 view_id=choice.view_id,
                 hash=choice.view_hash,
-                view=render_request_modal(deps.labels, choice.start),
+                view=render_request_modal(deps.labels, choice.start, names.groups),
             )
         except InputError as exc:  # no form to redraw
             log.info("request form not redrawn: %s", exc)
