@@ -5,6 +5,7 @@
 
 (function () {
   const EMOJI = {
+    busts_in_silhouette: "\ud83d\udc65",
     warning: "\u26a0\ufe0f", white_check_mark: "\u2705", rotating_light: "\ud83d\udea8",
     no_entry: "\u26d4", memo: "\ud83d\udcdd", lock: "\ud83d\udd12",
     information_source: "\u2139\ufe0f", heavy_multiplication_x: "\u2716\ufe0f",
