@@ -27,6 +27,7 @@ ROUND_TRIPS = 3
 MINIMAL_CALLS = {
     "GET integrationSchedule": 4,
     "GET enabledIntegrationSaveState": 2,
+    "GET merge-history": 3,  # at the start: is a merge of each kind running?
     "PUT integrationSchedule": 2,
     "POST activity": 2,
 }
@@ -126,9 +127,11 @@ def run(*, windows: int, latency: float, kinds: Sequence[str]) -> Section:
         ]  # fmt: skip
     section.notes += [
         f"Minimal round trips from a decision to a verified schedule: {ROUND_TRIPS} (the "
-        "schedule and the enabled saved state read together, the write, one read back).",
-        "Minimal calls per window: switch off (read schedule, read saved state, write, read "
-        "back, Activity comment) and restore (the same five).",
+        "schedule and the enabled saved state read together, with the merge history at a "
+        "start, the write, one read back).",
+        "Minimal calls per window: switch off (read schedule, read saved state, read the merge "
+        "history of each kind of merge, write, read back, Activity comment) and restore (the "
+        "same but the merge history).",
         "The first window of each run logs in to Coursedog (a token lasts a day) and is not "
         "counted.",
     ]

@@ -64,6 +64,7 @@ from bot.services.reconciler import Reconciler
 from bot.services.running_merges import RunningMerges
 from bot.services.schedule_api import ScheduleApi
 from bot.services.series import SeriesService
+from bot.services.start_gates import StartGates
 from bot.services.status import StatusService
 from bot.services.timetable import WATCH_MERGE, WATCH_RUNNING_MERGE
 from bot.services.webhook_ledger import WebhookLedger
@@ -79,6 +80,9 @@ from bot.slack.people import SlackPeople
 from bot.slack.series_notifier import SeriesNotifier
 from storage import replay
 from storage.db import DEFAULT_DATABASE_URL, make_engine, make_sessions
+
+# How much longer than the merge history's own read a switch-off waits for the thread's post.
+GATE_SLACK_SECONDS = 2.0
 
 
 def build_runtime(
@@ -186,6 +190,7 @@ class _Base(_Core):
     drivers: Drivers
     outbox: Outbox
     ahead: ReadAhead
+    gates: StartGates
     doorbell: Doorbell
     labels: Mapping[str, str]
     links: Mapping[str, str]
@@ -222,6 +227,8 @@ def _base(core: _Core) -> _Base:
         drivers=Drivers(settings, standings(sessions, settings.environments)),
         outbox=Outbox(sessions, core.clock),
         ahead=ReadAhead(core.clients),
+        # A switch-off waits here (bounded) for the thread to say what merge runs.
+        gates=StartGates(settings.merge_watch.start_read_seconds + GATE_SLACK_SECONDS),
         doorbell=Doorbell(),
         labels={name: env.label for name, env in settings.environments.items()},
         links=merge_settings_links(settings),
@@ -258,7 +265,7 @@ def _services(base: _Base) -> _Services:
         ),
         status=StatusService(sessions, base.clients),
         blackouts=BlackoutService(settings, sessions, clock, base.access),
-        running_merges=RunningMerges(settings, sessions, clock, base.clients),
+        running_merges=RunningMerges(settings, sessions, clock, base.clients, base.gates),
     )
 
 
@@ -303,6 +310,7 @@ def _worker(base: _Base, notifier: SlackNotifier, *, chores: Callable[[], object
         lease_ttl=timedelta(seconds=settings.environment_lease_seconds),
         ahead=base.ahead,
         drivers=base.drivers,
+        gates=base.gates,
     )
     return Worker(
         reconciler,

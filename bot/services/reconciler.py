@@ -33,6 +33,7 @@ from bot.services.plans import ROW_EARLY, ROW_WAITING_RESTORE, Plan, read_plan
 from bot.services.read_ahead import ReadAhead
 from bot.services.reports import Publish, Publisher, Report, ReportKind
 from bot.services.schedule_api import ScheduleApi
+from bot.services.start_gates import StartGates
 from bot.services.writes import ScheduleWriter, Written
 from coursedog.errors import CoursedogError, UnrecognisedSchedule
 from coursedog.models import ALL_OFF, Schedule, ScheduleSnapshot
@@ -63,9 +64,11 @@ class Reconciler:
         lease_ttl: timedelta = timedelta(minutes=5),
         ahead: ReadAhead | None = None,
         drivers: Drivers | None = None,
+        gates: StartGates | None = None,
     ) -> None:
         """``drivers`` say who switches each environment (by default: none has a learned
-        contract)."""
+        contract); ``gates`` hold a switch-off until the thread has said what runs."""
+        self._gates = gates
         self._settings = settings
         self._drivers = drivers or Drivers(settings, {})
         self._sessions = sessions
@@ -155,6 +158,8 @@ class Reconciler:
             if epoch is None or plan is None:
                 log.info("environment %s is being reconciled by another process", env)
                 return []
+            if self._gates is not None:
+                self._gates.wait(env)  # the lease and plan are taken; nothing is written yet
             try:
                 found = self._pass(env, epoch, plan, watch=watch, publisher=publisher, early=early)
                 return found + self._comments.post_owed(

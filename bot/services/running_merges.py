@@ -10,7 +10,7 @@ switch-off never waits longer), the thread is told which merge runs and since wh
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,6 +22,7 @@ from bot.config import Settings
 from bot.domain.due_payloads import RunningMergeWatch
 from bot.services import timetable
 from bot.services.schedule_api import ScheduleApi
+from bot.services.start_gates import StartGates
 from coursedog.errors import CoursedogError
 from coursedog.models import MergeRun
 from storage import audit
@@ -75,11 +76,18 @@ class RunningMerges:
         sessions: sessionmaker[Session],
         clock: Clock,
         clients: Mapping[str, ScheduleApi],
+        gates: StartGates | None = None,
     ) -> None:
         self._settings = settings
         self._sessions = sessions
         self._clock = clock
         self._clients = clients
+        self._gates = gates or StartGates(settings.merge_watch.start_read_seconds)
+
+    def hold(self, environments: Sequence[str]) -> Callable[[], None]:
+        """Hold the switch-off of ``environments`` (bot.services.start_gates) until the
+        returned function is called: once the thread has been told what runs."""
+        return self._gates.hold(environments)
 
     def look(self, environments: Sequence[str]) -> list[Look]:
         """Read each environment's merge history, every kind at once, waiting no longer than

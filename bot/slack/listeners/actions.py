@@ -72,21 +72,30 @@ def _approve(deps: SlackDeps, action: WindowAction) -> None:
         deps.notifier.refresh_card(view)
         return
 
-    def kick() -> None:
-        if view.state is WindowState.ACTIVE:  # not one approved for a later start
-            deps.worker.kick(view.environment_names, reading=True)
-
-    # A window that starts now: what merges are running is read first (bounded), so the thread
-    # says so with "approved", before "switched off"; the watch of them is planned after.
+    # A window that starts now: the worker is woken at once and takes its leases and plans
+    # while each environment's merge history is read (bounded), but writes nothing until
+    # "approved", with any merge still running, is on its way to the thread, which holds the
+    # worker's reports until it is posted (bot.services.start_gates). Approved for a later
+    # start: nothing is switched now. The card follows (refreshed from the ledger, so it
+    # cannot overwrite what the worker shows).
     starts = view.state is WindowState.ACTIVE
-    looks = deps.running_merges.look(view.environment_names) if starts else []
-    # The worker starts at once; the thread still says "approved" before "switched off". The
-    # card follows (refreshed from the ledger, so it cannot overwrite what the worker shows).
-    text = "\n".join([messages.approved(view, action.user_id), *at_start(view, looks)])
-    deps.notifier.tell_first(view, f"approved:{view.id}", text, then=kick)
+    envs = view.environment_names
+    opened = deps.running_merges.hold(envs) if starts else _nothing
+    try:
+        if starts:
+            deps.worker.kick(envs, reading=True)
+        looks = deps.running_merges.look(envs) if starts else []
+        text = "\n".join([messages.approved(view, action.user_id), *at_start(view, looks)])
+        deps.notifier.tell_first(view, f"approved:{view.id}", text, then=opened)
+    finally:
+        opened()  # opened already, unless composing the message failed
     deps.notifier.refresh_card(view)
     deps.notifier.tell_requesters()  # "approved by", owed with the approval
     deps.running_merges.watch(view.id, looks)
+
+
+def _nothing() -> None:
+    """Nothing is held."""
 
 
 def _extend(deps: SlackDeps, action: WindowAction) -> None:
