@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -64,9 +64,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return engine
 
 
-def make_sessions(engine: Engine) -> sessionmaker[Session]:
-    """A session factory; callers open units of work with ``with sessions.begin() as s``."""
-    sessions = sessionmaker(engine, expire_on_commit=False)
+def make_sessions(engine: Engine, info: Mapping[str, Any] | None = None) -> sessionmaker[Session]:
+    """A session factory; callers open units of work with ``with sessions.begin() as s``.
+    ``info`` starts every session's ``info`` (what the process's configuration tells the
+    code that writes in a transaction)."""
+    sessions = sessionmaker(engine, expire_on_commit=False, info=dict(info or {}))
     audit_chain.install(sessions)
     unit.install(sessions)
     replay.install(sessions)

@@ -47,6 +47,7 @@ from bot.ops.metrics import Metrics
 from bot.ops.routes import Ops
 from bot.run.clients import merge_settings_links
 from bot.run.runtime import Runtime
+from bot.services import webhook_events
 from bot.services.access import Access
 from bot.services.blackouts import BlackoutService
 from bot.services.contracts import standings
@@ -208,7 +209,7 @@ def _core(
 ) -> _Core:
     clock = clock or SystemClock()
     engine = make_engine(url)
-    sessions = make_sessions(engine)
+    sessions = make_sessions(engine, webhook_events.session_info(settings.webhooks))
     loops = Loops()
     metrics = Metrics(sessions, clock, late_after=_late_after(settings), loops=loops)
     # First, so it sees every attempt before a retry handler takes over.

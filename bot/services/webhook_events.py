@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from bot.config import WebhookConfig
 from bot.domain.webhooks import EventType
 from bot.services.reports import Report, ReportKind
 from storage import webhooks, windows
@@ -47,6 +48,17 @@ _OUTCOMES: dict[ReportKind, tuple[EventType, bool]] = {
     K.BASELINE_QUESTION: (E.NEEDS_A_PERSON, False),
     K.BASELINE_UNANSWERED: (E.NEEDS_A_PERSON, False),
 }
+
+
+# session.info: the kinds of event some configured endpoint hears (absent: every kind).
+WANTED = "webhook_events_wanted"
+
+
+def session_info(endpoints: Sequence[WebhookConfig]) -> dict[str, frozenset[str]]:
+    """What sessions are told of the endpoints: an event no endpoint hears is not written (a
+    bot with no webhooks writes none), so a change's transaction costs nothing more."""
+    kinds = frozenset(t.value for t in EventType if any(e.wants(t.value) for e in endpoints))
+    return {WANTED: kinds}
 
 
 def window_event(
@@ -139,6 +151,9 @@ def _add(
     environment: str | None,
     detail: dict[str, Any],
 ) -> None:
+    wanted = session.info.get(WANTED)
+    if wanted is not None and type.value not in wanted:
+        return
     event_id = f"evt_{uuid.uuid4().hex}"
     body = body_of(event_id, type, window, now, actor=actor, environment=environment, detail=detail)
     webhooks.add_event(

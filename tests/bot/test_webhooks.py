@@ -246,3 +246,19 @@ def test_a_hanging_endpoint_holds_up_no_switch(database_url: str, tmp_path: Path
         assert health["checks"]["webhooks"]["ok"] is True
         metrics = bot.get("/metrics").text
         assert 'sis_maint_webhook_deliveries{status="delivered"} 4.0' in metrics
+
+
+def test_a_bot_with_no_endpoint_writes_no_events(database_url: str) -> None:
+    """A change's transaction costs nothing for webhooks nobody configured."""
+    with running_bot(database_url) as bot:
+        start_and_approve(bot)
+        with bot.runtime.sessions.begin() as s:
+            assert s.scalars(select(WebhookEvent.type)).all() == []
+
+
+def test_only_the_kinds_some_endpoint_hears_are_written(database_url: str) -> None:
+    hook = endpoint("statuspage", "https://status.example.edu/in", events=["active"])
+    with bot_with(database_url, hook) as bot:
+        start_and_approve(bot)
+        with bot.runtime.sessions.begin() as s:
+            assert s.scalars(select(WebhookEvent.type)).all() == ["active"]
