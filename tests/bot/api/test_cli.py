@@ -14,9 +14,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.api.tokens import hash_token
-from bot.config import Settings, parse_settings
 from bot.cli.api_client import EXIT_AUTH, EXIT_OK, EXIT_REFUSED, EXIT_UNREACHABLE, EXIT_USAGE
 from bot.cli.main import main
+from bot.config import Settings, parse_settings
 from tests.bot.api.client import Api, api_bot, api_settings_document, token
 from tests.harness import APPROVER, REQUESTER
 
