@@ -172,7 +172,7 @@ def _schemas() -> dict[str, Any]:
         "Environments": {
             "type": "object",
             "additionalProperties": False,
-            "required": ["environments"],
+            "required": ["environments", "groups"],
             "properties": {
                 "environments": {
                     "type": "array",
@@ -194,7 +194,17 @@ def _schemas() -> dict[str, Any]:
                             "max_duration_seconds": {"type": "integer", "minimum": 1},
                         },
                     },
-                }
+                },
+                "groups": {
+                    "type": "object",
+                    "description": "Group name -> the environments it stands for; a window "
+                    "may name a group as it names an environment.",
+                    "additionalProperties": {
+                        "type": "array",
+                        "minItems": 1,
+                        "items": {"type": "string"},
+                    },
+                },
             },
         },
         "CreateWindow": {
@@ -209,7 +219,7 @@ def _schemas() -> dict[str, Any]:
                     "minItems": 1,
                     "maxItems": 20,
                     "items": {"type": "string"},
-                    "description": "Names or aliases, as GET /environments lists them.",
+                    "description": "Names, aliases or groups, as GET /environments lists them.",
                 },
                 "duration": {"type": "string", "examples": ["2h", "45m", "1h30m", "1d"]},
                 "start": {"type": "string", "format": "date-time"},

@@ -39,7 +39,9 @@ def window_json(view: WindowView) -> dict[str, Any]:
 
 
 def environments_json(settings: Settings) -> dict[str, Any]:
-    """The environments a window may name, with their aliases, zones and longest windows."""
+    """The environments a window may name, with their aliases, zones and longest windows; and
+    the groups, each name with the environments it stands for."""
+    groups = settings.environment_names().groups
     return {
         "environments": [
             {
@@ -50,5 +52,6 @@ def environments_json(settings: Settings) -> dict[str, Any]:
                 "max_duration_seconds": int(settings.max_duration(name).total_seconds()),
             }
             for name, env in settings.environments.items()
-        ]
+        ],
+        "groups": {group: list(members) for group, members in sorted(groups.items())},
     }

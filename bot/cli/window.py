@@ -25,6 +25,7 @@ from bot.cli.api_client import (
 from bot.cli.env_help import add_command
 from bot.domain.commands import parse
 from bot.domain.durations import format_duration
+from bot.domain.env_names import EnvironmentNames
 from bot.domain.grammar import (
     CancelCommand,
     EndCommand,
@@ -116,9 +117,12 @@ def _options(words: list[str]) -> tuple[list[str], dict[str, Any]]:
 
 def _run(client: ApiClient, verb: str, words: list[str], options: dict[str, Any]) -> Any:
     """Parse as the slash command does, with the bot's environments; then the one call."""
-    listed = client.get("/environments")["environments"]
-    known = {e["name"]: e["name"] for e in listed}
-    known |= {alias: e["name"] for e in listed for alias in e["aliases"]}
+    answer = client.get("/environments")
+    listed = answer["environments"]
+    names = {e["name"]: e["name"] for e in listed}
+    names |= {alias: e["name"] for e in listed for alias in e["aliases"]}
+    groups = {group: tuple(members) for group, members in answer.get("groups", {}).items()}
+    known = EnvironmentNames(names, groups)
     zones = {e["name"]: e["time_zone"] for e in listed}
     try:
         command = parse(

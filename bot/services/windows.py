@@ -100,13 +100,23 @@ class WindowService:
 
         Inside a blackout period it is refused unless ``override`` (an approver's reason) is given.
         With ``approved_by_ticket`` (a caller allowed to create windows for an approved change)
-        the window is approved in the same transaction, ``ticket`` recorded as the approval.
+        the window is approved in the same transaction, ``ticket`` recorded as the approval;
+        refused where an environment needs more than one approver (a two-person rule).
         """
         if approved_by_ticket and not (ticket or "").strip():
             raise InputError(
                 "A window approved by a change ticket needs the ticket's id.", field="ticket"
             )
         policy = self._settings.window_policy(environments)
+        if approved_by_ticket and policy.approvals_required > 1:
+            strictest = max(
+                environments, key=lambda env: self._settings.policy(env).approvals_required
+            )
+            raise InputError(
+                f"{strictest} needs {policy.approvals_required} approvers in Slack; a change "
+                "ticket approves only windows whose environments need one approver.",
+                field="approval",
+            )
         now = self._clock.now()
         if starts_at is not None:
             ends_at = ends_at or starts_at + duration

@@ -16,7 +16,8 @@ import pytest
 from bot.api.tokens import hash_token
 from bot.cli.api_client import EXIT_AUTH, EXIT_OK, EXIT_REFUSED, EXIT_UNREACHABLE, EXIT_USAGE
 from bot.cli.main import main
-from tests.bot.api.client import Api, api_bot, token
+from bot.config import Settings, parse_settings
+from tests.bot.api.client import Api, api_bot, api_settings_document, token
 from tests.harness import APPROVER, REQUESTER
 
 pytestmark = pytest.mark.usefixtures("cli_in_process")
@@ -97,6 +98,26 @@ def test_a_change_ticket_approval_from_the_command_line(cli: Cli) -> None:
     assert (code, window["state"], window["decided_by"]) == (EXIT_OK, "active", "api:cab")
     code, refused = cli(*argv, as_="snow")  # a token without the role
     assert (code, refused["error"]["code"]) == (EXIT_AUTH, "forbidden")
+
+
+def with_a_group(url: str) -> Settings:
+    """The API's configuration with the group `pair` (prod and staging, one by alias)."""
+    doc = api_settings_document(url)
+    doc["groups"] = {"pair": ["production", "staging"]}
+    return parse_settings(doc)
+
+
+def test_a_group_is_listed_and_names_its_environments_from_the_command_line(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with api_bot(database_url, monkeypatch, settings_factory=with_a_group) as api:
+        listed = api.call("GET", "/environments", as_="reader").json()
+        assert listed["groups"] == {"pair": ["prod", "staging"]}
+        cli = Cli(api, capsys)
+        code, window = cli("start", "pair", "2h", "Banner", "patch", "--json")
+        assert code == EXIT_OK
+        assert {e["name"] for e in window["environments"]} == {"prod", "staging"}
+        assert cli("start", "trio", "2h")[0] == EXIT_USAGE
 
 
 UNREADABLE = [

@@ -12,9 +12,10 @@ import pytest
 from jsonschema import ValidationError
 from sqlalchemy import func, select, update
 
+from bot.config import Settings, parse_settings
 from bot.slack import ids
 from storage.models import AuditEvent, DueAction, ReplayKey, SlackNotice, Window
-from tests.bot.api.client import TOKENS, Api, api_bot, token
+from tests.bot.api.client import TOKENS, Api, api_bot, api_settings_document, token
 from tests.harness import APPROVALS, APPROVER
 
 LEDGER = (Window, AuditEvent, DueAction, SlackNotice)
@@ -100,6 +101,7 @@ def test_environments_are_listed_with_aliases_zones_and_limits(api: Api) -> None
     assert prod["aliases"] == ["production"]
     assert prod["max_duration_seconds"] == 2 * 86400
     assert {e["name"] for e in listed} == {"prod", "staging", "sandbox"}
+    assert api.call("GET", "/environments", as_="reader").json()["groups"] == {}
 
 
 def test_a_request_gets_its_card_needs_an_approver_and_is_extended_and_ended(api: Api) -> None:
@@ -171,6 +173,7 @@ def test_a_scheduled_request_is_listed_and_cancelled(api: Api) -> None:
 
 def test_a_change_ticket_approves_a_window_and_is_recorded_as_the_approval(api: Api) -> None:
     bot = api.bot
+    bot.sim.set_school("state_u_sandbox", {"nightly": True, "realtime": True})
     body = {
         "environments": ["sandbox"],
         "duration": "1h",
@@ -193,7 +196,8 @@ def test_a_change_ticket_approves_a_window_and_is_recorded_as_the_approval(api: 
     assert any("Approved by API token `cab`" in t for t in bot.thread(window["id"]))
     assert ("api:cab", "approved", "change ticket CHG0012345") in events(api, window["id"])
     # The reconciler switched the environment off, as after any approval.
-    assert bot.sim.schools["state_u_sandbox"] is not None
+    sandbox = bot.sim.school("state_u_sandbox")
+    assert (sandbox.nightly, sandbox.realtime) == (False, False)
     assert api.call("GET", f"/windows/{window['id']}", as_="cab").json()["environments"] == [
         {"name": "sandbox", "status": "off"}
     ]
@@ -204,6 +208,37 @@ def test_a_ticket_approval_without_a_ticket_writes_nothing(api: Api) -> None:
     body = {"environments": ["prod"], "duration": "1h", "approval": "ticket"}
     assert error(api.call("POST", "/windows", as_="cab", json=body)) == (422, "invalid", "ticket")
     assert rows(api) == before
+
+
+def two_on_prod(url: str) -> Settings:
+    """The API's configuration, prod needing two approvers (a two-person rule)."""
+    doc = api_settings_document(url)
+    doc["environments"]["prod"]["approvals_required"] = 2
+    return parse_settings(doc)
+
+
+def test_a_change_ticket_cannot_approve_where_two_approvers_are_needed(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with api_bot(database_url, monkeypatch, settings_factory=two_on_prod) as api:
+        before = rows(api)
+        body = {
+            "environments": ["sandbox", "prod"],
+            "duration": "1h",
+            "reason": "CAB-approved upgrade",
+            "ticket": "CHG0012345",
+            "approval": "ticket",
+        }
+        refused = api.call("POST", "/windows", as_="cab", json=body)
+        assert error(refused) == (422, "invalid", "approval")
+        assert refused.json()["error"]["message"] == (
+            "prod needs 2 approvers in Slack; a change ticket approves only windows whose "
+            "environments need one approver."
+        )
+        assert rows(api) == before
+        # Where one approver suffices the ticket still approves.
+        one = {**body, "environments": ["sandbox"]}
+        assert api.call("POST", "/windows", as_="cab", json=one).json()["state"] == "active"
 
 
 BAD_BODIES = [
