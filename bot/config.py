@@ -365,7 +365,8 @@ class WebhookConfig(_Strict):
         parts = urlsplit(value)
         host = (parts.hostname or "").lower()
         if not host or parts.scheme not in ("https", "http"):
-            raise ValueError(f"{value!r} is not an https:// URL")
+            # The URL is not repeated: webhook URLs often carry a token (Teams, Statuspage).
+            raise ValueError("must be an https:// URL with a host")
         if parts.scheme == "http" and host not in LOOPBACK_HOSTS:
             raise ValueError("use https:// (plain http is allowed only to localhost)")
         if parts.username or parts.password:

@@ -9,9 +9,8 @@ import sys
 
 from bot.api.tokens import hash_token
 from bot.cli.env_help import add_command, add_group
+from bot.config import MIN_TOKEN
 from bot.process_env import ProcessEnv
-
-MIN_TOKEN = 20
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -16,7 +16,7 @@ from bot.config import load_settings
 from bot.errors import ConfigError
 from bot.logs import configure_logging
 from bot.process_env import ProcessEnv
-from bot.run.ports import Port, place, place_simulator
+from bot.run.ports import Port, place, place_simulator, simulator_set_by
 from bot.run.startup import (
     StartupError,
     simulator_variables,
@@ -100,11 +100,6 @@ def cmd_audit_verify(args: argparse.Namespace, env: ProcessEnv) -> int:
     return code
 
 
-def _simulator_set_by(env: ProcessEnv, source: str) -> str | None:
-    """Where the embedded simulator's port was set: a file's, or the defaults' (may move)."""
-    return f"simulator.port in {source}" if env.config_file else None
-
-
 def _quiet(env: ProcessEnv, verbose: bool) -> ProcessEnv:
     """The sandbox's logging: its console is the banner, unless LOG_LEVEL or -v asks for more."""
     return env if verbose else env.with_defaults(log_level="WARNING")
@@ -140,7 +135,7 @@ def cmd_serve(args: argparse.Namespace, env: ProcessEnv) -> int:
     asked, host = _bot_port(args.port, env), args.host or env.host
     # Slack is told where the bot is: even the default port never moves.
     bot = place(host, Port(asked.number, asked.set_by, "set PORT or pass --port"), "the bot")
-    settings, moved = place_simulator(settings, _simulator_set_by(env, source))
+    settings, moved = place_simulator(settings, simulator_set_by(env, source))
     if moved:
         log.warning("%s", moved)
     if args.migrate:

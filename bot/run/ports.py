@@ -12,6 +12,7 @@ import socket
 from dataclasses import dataclass
 
 from bot.config import Settings
+from bot.process_env import ProcessEnv
 from bot.run.startup import StartupError
 
 LOOPBACK = "127.0.0.1"
@@ -52,6 +53,11 @@ def place(host: str, port: Port, what: str) -> Placed:
         f"{what[0].upper()}{what[1:]} cannot listen on {host}:{port.number} ({problem}); "
         f"{where}. Stop what holds it, or choose another port."
     )
+
+
+def simulator_set_by(env: ProcessEnv, source: str) -> str | None:
+    """Where the embedded simulator's port was set: a file's, or the defaults' (may move)."""
+    return f"simulator.port in {source}" if env.config_file else None
 
 
 def place_simulator(settings: Settings, set_by: str | None) -> tuple[Settings, str | None]:

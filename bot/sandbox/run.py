@@ -17,7 +17,7 @@ from typing import Any
 
 from bot.config import Settings
 from bot.process_env import ProcessEnv
-from bot.run.ports import LOOPBACK, Port, place, place_simulator
+from bot.run.ports import LOOPBACK, Port, place, place_simulator, simulator_set_by
 from bot.run.serve import run
 from bot.run.server import EVENTS_PATH
 from bot.run.startup import StartupError
@@ -28,7 +28,6 @@ from bot.sandbox.workspace import SandboxWorkspace
 from storage.db import upgrade
 
 HOST = LOOPBACK  # the page lets anyone who reaches it act as anyone: never beyond this machine
-DEFAULT_PAGE_PORT = 3001
 
 
 @dataclass(frozen=True)
@@ -79,8 +78,7 @@ def run_sandbox(
     logging.getLogger("httpx").setLevel(logging.WARNING)
     bot = place(HOST, port, "the bot")
     page = place(HOST, page_port, "the page")
-    simulator_set_by = f"simulator.port in {source}" if env.config_file else None
-    bot_settings, simulator_moved = place_simulator(sandbox.settings, simulator_set_by)
+    bot_settings, simulator_moved = place_simulator(sandbox.settings, simulator_set_by(env, source))
     moved = tuple(m for m in (page.moved, bot.moved, simulator_moved) if m)
     if missing:
         _announce_fallback()

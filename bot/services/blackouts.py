@@ -18,6 +18,7 @@ from bot.services.access import Access
 from bot.services.conflicts import SCHEDULED
 from bot.services.series_view import recurrence_of, series_label
 from storage import audit, recurring
+from storage.db import reading
 from storage.models import BlackoutPeriod, Window
 
 OVERRIDE_HINT = "`--override <reason>`"
@@ -247,7 +248,7 @@ class BlackoutService:
 
     def listing(self) -> list[Blackout]:
         """Periods that have not ended yet, earliest first."""
-        with self._sessions.begin() as session:
+        with reading(self._sessions) as session:
             return in_force(session, self._settings, ending_after=self._clock.now())
 
     def remove(self, *, actor: str, blackout_id: int) -> Blackout:

@@ -25,6 +25,7 @@ from bot.services.series_view import SeriesView
 from bot.services.status import RECENT, UPCOMING, EnvironmentStatus, StatusService
 from bot.services.views import WindowView
 from storage import audit, reporting, windows
+from storage.db import reading
 
 # Windows read per group: more than a tab can show, so it can say how many it left out.
 WINDOWS_READ = 40
@@ -88,7 +89,7 @@ class HomeBoards:
 
     def mark(self) -> int | None:
         """Where the audit trail stands: every change to the ledger moves it (on any replica)."""
-        with self._sessions.begin() as session:
+        with reading(self._sessions) as session:
             return audit.newest_id(session)
 
     def forget(self) -> None:
@@ -99,7 +100,7 @@ class HomeBoards:
         """Everything the tab shows; a Coursedog read younger than ``max_age`` s is reused."""
         mark = self.mark()  # first: a change made while reading moves it past the board's
         statuses = self._status.environments(self._environments, max_age=max_age)
-        with self._sessions.begin() as session:
+        with reading(self._sessions) as session:
             active = _views(session, HOLDING, WINDOWS_READ, newest_first=False)
             upcoming = _views(session, UPCOMING, WINDOWS_READ, newest_first=False)
             recent = _views(session, RECENT, RECENT_READ, newest_first=True)

@@ -78,12 +78,18 @@ def changes(before: str, after: str) -> tuple[str, ...]:
             said.append(line)
             continue
         was = next((o for o in old if o.startswith(label)), None)
-        instead = f" instead of {_local(was, label)}" if was else ""
-        said.append(f"{_TIMES[label]} {_local(line, label)}{instead}")
+        then, now = (_local(was, label) if was else None), _local(line, label)
+        if now == then:
+            continue  # the same time, written by an older draft with its UTC beside it
+        instead = f" instead of {then}" if then else ""
+        said.append(f"{_TIMES[label]} {now}{instead}")
     return tuple(said)
 
 
 def _local(line: str, label: str) -> str:
+    """The local time of a ``From:`` or ``To:`` line. Drafts stored before notices showed
+    only the local time read ``From: <local> = <UTC>``; the ledger keeps them, and a change
+    to their window is compared with them, so the UTC part is cut off here."""
     return line.removeprefix(label).split(" = ", 1)[0].strip()
 
 

@@ -34,6 +34,7 @@ from bot.services.series_view import (
 )
 from bot.services.views import SYSTEM, WindowView
 from storage import audit, due, recurring
+from storage.db import reading
 from storage.models import Series
 
 LISTED = 3
@@ -148,7 +149,7 @@ class SeriesService:
 
     def listing(self) -> list[SeriesView]:
         """Series waiting for a decision or running, each with its next occurrences."""
-        with self._sessions.begin() as session:
+        with reading(self._sessions) as session:
             now = self._clock.now()
             return [self._view(session, r, now) for r in recurring.series_in(session, LIVE)]
 

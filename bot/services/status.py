@@ -17,6 +17,7 @@ from bot.services.views import WindowView
 from coursedog.errors import CoursedogError
 from coursedog.models import Schedule
 from storage import audit, windows
+from storage.db import reading
 
 S = WindowState
 UPCOMING = (S.REQUESTED, S.APPROVED)
@@ -73,7 +74,7 @@ class StatusService:
         with ThreadPoolExecutor(max_workers=max(1, min(8, len(names)))) as pool:
             reads = list(pool.map(lambda name: self._read_cached(name, max_age), names))
         result = []
-        with self._sessions.begin() as session:
+        with reading(self._sessions) as session:
             for name, (live, error) in zip(names, reads, strict=True):
                 holders = windows.windows_on(session, name, [s.value for s in HOLDING])
                 baseline = windows.held_baseline(session, name)

@@ -189,7 +189,6 @@ class WindowService:
             session.no_autoflush,  # the window's row is written once, not before each query
         ):
             now = self._clock.now()
-            now = self._clock.now()
             # The rule as it is now, never weaker than when the window was requested.
             policy = self._settings.window_policy(window.environment_names)
             required = max(window.approvals_required, policy.approvals_required)

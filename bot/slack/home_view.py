@@ -170,7 +170,7 @@ def _series(board: HomeBoard, viewer: str) -> list[Block]:
     ][:MAX_SERIES_DECISIONS]
     for view in deciding:
         value = WindowButton.showing(view.id).encode()
-        blocks.append(section(_clip(series_line(view, board.now))))
+        blocks.append(section(_clip(home_series_line(view, board.now))))
         blocks.append(
             actions(
                 f"home_series_{view.id}",
@@ -178,7 +178,7 @@ def _series(board: HomeBoard, viewer: str) -> list[Block]:
                 button(ids.SERIES_DENY, "Deny", value, "danger"),
             )
         )
-    others = [series_line(s, board.now) for s in board.series if s not in deciding]
+    others = [home_series_line(s, board.now) for s in board.series if s not in deciding]
     if others:
         blocks.append(section(_lines(others, "series", "`/sis-maint series list`")))
     elif not deciding:
@@ -186,7 +186,7 @@ def _series(board: HomeBoard, viewer: str) -> list[Block]:
     return blocks
 
 
-def series_line(view: SeriesView, now: datetime) -> str:
+def home_series_line(view: SeriesView, now: datetime) -> str:
     """``S-1 `prod` · every Saturday at 02:30 for 1h · next: ... (MW-4, approved)``."""
     envs = ", ".join(f"`{e}`" for e in view.environments)
     text = f"*{view.number}* {envs} · {escape(view.recurrence.describe())} · "

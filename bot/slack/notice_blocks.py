@@ -19,7 +19,7 @@ from bot.slack.text import escape, local_time, user
 
 # A section's text is limited to 3,000 characters: the text is shown in parts under that.
 _PART = 2900
-# Slack's limit on a modal's title (plain text, where emoji codes stay as typed).
+# The modal's title: plain text, where emoji codes stay as typed (Slack allows 24 characters).
 TITLE = "Notice to Coursedog"
 
 

@@ -68,10 +68,10 @@ def parse_notice_submit(body: Mapping[str, Any]) -> NoticeSubmit:
 
 
 def trigger_of(body: Mapping[str, Any]) -> str:
-    """The trigger_id of a click (to open a modal), or InputError when it has none."""
+    """The trigger_id of a click (to open a form), or InputError when it has none."""
     trigger = _text(body.get("trigger_id"))
     if not trigger:
-        raise InputError("That click arrived without what Slack needs to open a window; try again.")
+        raise InputError("That click arrived without what Slack needs to open a form; try again.")
     return trigger
 
 
@@ -147,16 +147,6 @@ def parse_start_choice(body: Mapping[str, Any]) -> StartChoice:
     chosen = _mapping(action.get("selected_option")).get("value")
     start = ids.WHEN_AT if chosen == ids.WHEN_AT else ids.WHEN_NOW
     return StartChoice(view_id, _text(view.get("hash")) or None, start)
-
-
-def parse_trigger(body: Mapping[str, Any]) -> str:
-    """The trigger id of a click, which a form needs to open."""
-    trigger = _text(body.get("trigger_id"))
-    if not trigger:
-        raise InputError(
-            "That click arrived without what Slack needs to open a form; type `/sis-maint` instead."
-        )
-    return trigger
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:

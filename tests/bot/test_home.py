@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import shutil
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import replace
+from pathlib import Path
 from typing import Any, cast
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from slack_sdk import WebClient
 from slack_sdk.models.views import View
+from sqlalchemy import text
 
 from bot.config import Settings, parse_settings
 from bot.services.home_board import HomeBoard
@@ -155,6 +159,37 @@ def test_members_of_an_approver_group_see_approve_and_an_unreadable_group_is_nam
         assert "user group S0MISSING could not be read: no_such_subteam" in str(view["blocks"])
         bot.open_home(APPROVER)  # listed nowhere but in the group that cannot be read
         assert home_actions(home_of(bot, APPROVER)) == []
+
+
+def test_the_board_is_read_beside_a_writer_without_waiting_for_its_turn(
+    sqlite_template: Path, tmp_path: Path
+) -> None:
+    """On SQLite a transaction that writes waits for the one before it; reading the board only
+    reads, so it goes ahead beside a writer (which would otherwise hold it up to 30 s)."""
+    path = tmp_path / "ledger.db"
+    shutil.copy(sqlite_template, path)
+    with running_bot(f"sqlite:///{path}") as bot:
+        boards = bot.runtime.home._boards
+        writing, release = threading.Event(), threading.Event()
+
+        def writer() -> None:
+            with bot.runtime.engine.begin() as conn:  # this process's turn and SQLite's lock
+                conn.execute(text("DELETE FROM environment_leases"))
+                writing.set()
+                release.wait(60)
+
+        thread = threading.Thread(target=writer)
+        thread.start()
+        try:
+            assert writing.wait(10)
+            started = time.monotonic()
+            boards.mark()
+            board = boards.read(max_age=0)
+            took = time.monotonic() - started
+        finally:
+            release.set()
+            thread.join(10)
+        assert took < 5 and board.statuses
 
 
 def test_new_request_opens_the_request_form(bot: Bot) -> None:

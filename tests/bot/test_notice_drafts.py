@@ -265,15 +265,16 @@ def test_the_modal_shows_a_long_text_whole_in_parts_that_fit_a_section() -> None
 @pytest.mark.parametrize(
     ("before", "after", "said"),
     [
+        ("From: 10:00\nTo: 12:00", "From: 11:00\nTo: 12:00", ["starts 11:00 instead of 10:00"]),
+        # A draft stored when notices gave each time in UTC too, and its window changed since.
         (
-            "To:   12:00 EST = 17:00 UTC",
-            "To:   13:00 EST = 18:00 UTC",
+            "From: 10:00 EST = 15:00 UTC\nTo:   12:00 EST = 17:00 UTC",
+            "From: 10:00 EST\nTo:   13:00 EST",
             ["ends 13:00 EST instead of 12:00 EST"],
         ),
-        ("From: 10:00\nTo: 12:00", "From: 11:00\nTo: 12:00", ["starts 11:00 instead of 10:00"]),
         ("Hello\nThe maintenance is planned.", "Hello\nIt ended early.", ["It ended early."]),
         ("same\n\ntext", "same\n\ntext", []),
-        ("", "To: 12:00 = x", ["ends 12:00"]),
+        ("", "To: 12:00", ["ends 12:00"]),
     ],
 )
 def test_changes_say_briefly_what_a_version_says_that_the_one_before_did_not(

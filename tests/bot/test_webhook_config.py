@@ -52,8 +52,8 @@ def test_plain_http_is_accepted_to_this_machine_only(url: str) -> None:
     ("fields", "message"),
     [
         ({"url": "http://hooks.example.edu/in"}, "[webhooks[0]] url: use https://"),
-        ({"url": "ftp://hooks.example.edu/in"}, "is not an https:// URL"),
-        ({"url": "hooks.example.edu/in"}, "is not an https:// URL"),
+        ({"url": "ftp://hooks.example.edu/in"}, "[webhooks[0]] url: must be an https:// URL"),
+        ({"url": "hooks.example.edu/in"}, "[webhooks[0]] url: must be an https:// URL"),
         ({"url": "https://user:pw@hooks.example.edu/in"}, "put no user or password in the URL"),
         ({"events": ["switched_on"]}, "[webhooks[0]] events[0]: must be one of 'requested'"),
         ({"secret_env": "lower-case"}, "[webhooks[0]] secret_env: this names an environment"),
@@ -64,6 +64,27 @@ def test_plain_http_is_accepted_to_this_machine_only(url: str) -> None:
 def test_a_bad_endpoint_is_refused_naming_the_key(fields: dict[str, Any], message: str) -> None:
     with pytest.raises(ConfigError, match=re.escape(message)):
         parse_settings(hooks(hook(**fields)))
+
+
+TOKEN = "sig=Zm9vYmFyLXRva2VuLTAxMjM0NTY3"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"ftp://hooks.example.edu/in?{TOKEN}",
+        f"hooks.example.edu/in?{TOKEN}",
+        f"https:///in?{TOKEN}",
+        f"http://hooks.example.edu/in?{TOKEN}",
+        f"https://user:{TOKEN}@hooks.example.edu/in",
+        f"https://hooks.example.edu/in?{TOKEN}&pad={'x' * 2000}",
+    ],
+)
+def test_a_refused_url_is_not_repeated_in_the_message(url: str) -> None:
+    """Webhook URLs often carry their credential (Teams, Statuspage): the key names the URL."""
+    with pytest.raises(ConfigError, match=re.escape("[webhooks[0]] url: ")) as caught:
+        parse_settings(hooks(hook(url=url)))
+    assert "Zm9vYmFy" not in str(caught.value)
 
 
 def test_two_endpoints_with_one_name_are_refused() -> None:

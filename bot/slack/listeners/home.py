@@ -10,7 +10,7 @@ from bot.slack import ids
 from bot.slack.after_ack import Later
 from bot.slack.context import SlackDeps
 from bot.slack.listeners.clicks import Answer, Click, register_clicks
-from bot.slack.payloads import parse_trigger
+from bot.slack.payloads import trigger_of
 
 
 def register(app: App, deps: SlackDeps, later: Later) -> None:
@@ -36,7 +36,7 @@ def answer_on_home(deps: SlackDeps) -> Answer:
 
 
 def _new_request(deps: SlackDeps, body: dict[str, Any], _respond: Respond) -> None:
-    deps.home.open_form(parse_trigger(body))
+    deps.home.open_form(trigger_of(body))
 
 
 CLICKS: dict[str, Click] = {
