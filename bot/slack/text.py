@@ -109,7 +109,8 @@ def moment(when: datetime, zone: str, reader_zone: str | None) -> str:
     shown = slack_time(when, zone)
     if reader_zone is not None and same_clock(when, zone, reader_zone):
         return shown
-    return f"{shown} _({wall_clock(when, zone)}, {zone})_"
+    # Not in italics: a zone's name has underscores (America/New_York), which would end them.
+    return f"{shown} ({wall_clock(when, zone)}, {zone})"
 
 
 def user(user_id: str) -> str:

@@ -69,7 +69,7 @@ def test_the_environments_time_is_added_only_where_the_readers_clock_differs(
 ) -> None:
     text = moment(START, CHICAGO, reader)
     assert len(dates(text)) == 1 and text.startswith(slack_time(START, CHICAGO))
-    assert text.endswith(" _(Sat 5 Dec 16:00 CST, America/Chicago)_") is added
+    assert text.endswith(" (Sat 5 Dec 16:00 CST, America/Chicago)") is added
     assert text == slack_time(START, CHICAGO) or added
 
 
@@ -92,11 +92,11 @@ def card_times(blocks: list[dict[str, Any]]) -> str:
 def test_the_card_shows_each_moment_once_and_the_environments_time_where_it_differs() -> None:
     active = view(WindowState.ACTIVE)
     same = card_times(render_card(active, LABELS, NOW, reader_zone=CHICAGO))
-    assert len(dates(same)) == 2 and "UTC" not in DATE.sub("", same) and "_(" not in same
+    assert len(dates(same)) == 2 and "UTC" not in DATE.sub("", same) and "America/" not in same
     apart = card_times(render_card(active, LABELS, NOW, reader_zone="Europe/London"))
     assert len(dates(apart)) == 2
-    assert "_(Sat 5 Dec 16:00 CST, America/Chicago)_" in apart
-    assert "_(Sat 5 Dec 18:00 CST, America/Chicago)_" in apart
+    assert "(Sat 5 Dec 16:00 CST, America/Chicago)" in apart
+    assert "(Sat 5 Dec 18:00 CST, America/Chicago)" in apart
     ended = replace(active, state=WindowState.ENDED, ended_at=START + timedelta(minutes=30))
     text = card_times(render_card(ended, LABELS, NOW, reader_zone=None))
     assert "*Ended*" in text and "16:30 CST, America/Chicago" in text
@@ -161,11 +161,11 @@ def test_through_the_front_door_the_requesters_zone_decides(bot: Bot) -> None:
     # prod is in New York, like the requester: the card shows Slack's dates alone.
     first = bot.command(REQUESTER, "schedule prod 2026-12-05 22:00 1h").json()["text"]
     assert "(Sat 5 Dec 22:00 EST, America/New_York)" in first  # not looked up yet: said
-    assert "_(" not in start_field(bot, 1)
+    assert "America/" not in start_field(bot, 1)
     again = bot.command(REQUESTER, "schedule prod 2026-12-06 22:00 1h").json()["text"]
     assert len(dates(again)) == 2 and "America/New_York" not in again  # looked up for the card
 
     # Someone in Los Angeles sees prod's own time beside each moment of their card.
     bot.command(STRANGER, "schedule prod 2026-12-07 22:00 1h")
-    assert "_(Mon 7 Dec 22:00 EST, America/New_York)_" in start_field(bot, 3)
+    assert "(Mon 7 Dec 22:00 EST, America/New_York)" in start_field(bot, 3)
     assert [c.method for c in bot.slack.calls].count("users.info") == 2  # once a person
