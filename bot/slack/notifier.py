@@ -313,7 +313,7 @@ class SlackNotifier:
                 text = summary.render_summary(told, len(view.environment_names))
                 try:
                     reply = self._client.chat_postMessage(
-                        channel=channel, text=text, thread_ts=thread_ts, unfurl_links=False
+                        channel=channel, thread_ts=thread_ts, unfurl_links=False, **message(text)
                     )
                 except Exception as exc:  # stays owed: the worker offers it again
                     log.error(

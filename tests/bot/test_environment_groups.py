@@ -92,6 +92,10 @@ def test_one_window_over_a_group_switches_each_off_and_restores_each_to_its_own(
     assert len(summary) == 1
     assert "7 of 7 environments have merges off, verified by reading back" in summary[0]
     assert "7 switched off" in summary[0] and "need a person" not in summary[0]
+    card = bot.card(1)
+    posted = next(m for m in bot.slack.thread(card.channel, card.ts) if m.text == summary[0])
+    assert not posted.text.startswith(":")  # the notification reads without emoji codes
+    assert posted.blocks[0]["text"]["text"].startswith(":no_entry: MW-1: 7 of 7 environments")
     assert not any("switched off and verified by reading back. Was" in t for t in thread)
     assert buttons(bot.card(1)) == [ids.EXTEND_60, ids.END_NOW]
     assert "7 off (verified)" in str(bot.card(1).blocks)
