@@ -12,6 +12,7 @@ gate (bot.services.start_gates), never longer than the gate's bound.
 from __future__ import annotations
 
 import logging
+import threading
 from collections import defaultdict, deque
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
@@ -114,21 +115,26 @@ class RunningMerges:
                 queues[self._hosts.get(env, f"env:{env}")].append((env, kind, future))
         width = sum(min(per_host, len(queue)) for queue in queues.values())
         pool = ThreadPoolExecutor(width, thread_name_prefix="merge-history")
+        over = threading.Event()
         try:
             for queue in queues.values():
                 for _ in range(min(per_host, len(queue))):
-                    pool.submit(self._drain, queue)
+                    pool.submit(self._drain, queue, over)
             wait(futures.values(), timeout=bound)
             return [
                 _result(env, [futures[env, kind] for kind in SCHEDULE_TYPES], bound)
                 for env in readable
             ]
         finally:
+            over.set()  # a read not started by the bound is not started at all
             pool.shutdown(wait=False)  # a read past the bound ends on its own, unheard
 
-    def _drain(self, queue: deque[tuple[str, str, Future[list[MergeRun]]]]) -> None:
-        """Read the history one host's reads ask for, one at a time, until none is left."""
-        while True:
+    def _drain(
+        self, queue: deque[tuple[str, str, Future[list[MergeRun]]]], over: threading.Event
+    ) -> None:
+        """Read the history one host's reads ask for, one at a time, until none is left or
+        the answer is no longer awaited."""
+        while not over.is_set():
             try:
                 env, kind, future = queue.popleft()
             except IndexError:
