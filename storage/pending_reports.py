@@ -5,7 +5,7 @@ caller's session and never commit.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -38,6 +38,14 @@ def owed_reports(session: Session, prefix: str, limit: int = 50) -> Sequence[Pen
         .limit(limit)
     )
     return session.scalars(stmt).all()
+
+
+def owed_among(session: Session, keys: Collection[str]) -> set[str]:
+    """Which of ``keys`` are still owed."""
+    if not keys:
+        return set()
+    stmt = select(PendingReport.dedup_key).where(PendingReport.dedup_key.in_(keys))
+    return set(session.scalars(stmt).all())
 
 
 def settle_report(session: Session, key: str, *, posted_only: bool = True) -> None:

@@ -26,7 +26,9 @@ from coursedog.errors import CoursedogError
 from coursedog.models import MergeRun
 
 log = logging.getLogger(__name__)
-SCHEDULE_TYPES = ("nightly", "manual")
+# The kinds of merge looked for after a restore (not every kind a history lists:
+# coursedog.wire.SCHEDULE_TYPES): the first of them to run carries the window's edits.
+RESTORE_MERGE_TYPES = ("nightly", "manual")
 
 
 def first_merge_since(runs: list[MergeRun], since: datetime) -> MergeRun | None:
@@ -80,7 +82,7 @@ class MergeWatcher:
     def _look(self, watch: MergeWatch) -> MergeRun | None:
         client = self._clients[watch.environment]
         runs: list[MergeRun] = []
-        for kind in SCHEDULE_TYPES:
+        for kind in RESTORE_MERGE_TYPES:
             try:
                 runs += client.merge_history(kind, 5)
             except CoursedogError as exc:

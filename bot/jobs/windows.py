@@ -17,8 +17,8 @@ from bot.services.timed import Outcome, Timed
 from bot.services.windows import WindowService
 from bot.slack import messages
 from bot.slack.context import Kicker
-from bot.slack.merge_messages import at_start
 from bot.slack.notifier import SlackNotifier
+from bot.slack.start import start_and_tell
 from bot.slack.text import escape
 from storage.due import ClaimedAction
 
@@ -111,13 +111,15 @@ class Jobs:
         if result.outcome is Outcome.MISSED:
             self._notifier.in_thread(view, lease.action.dedup_key, messages.missed(view))
             return
-        # What merges are running is read first (bounded), so the thread says so before the
-        # switch-off; the watch of what was found is planned after the kick.
-        looks = self._running_merges.look(view.environment_names)
-        text = "\n".join([messages.started(view, self._late(lease)), *at_start(view, looks)])
-        self._notifier.in_thread(view, lease.action.dedup_key, text)
-        self._worker.kick(view.environment_names)  # after the notice, so the thread reads in order
-        self._running_merges.watch(view.id, looks)
+        # The switch-off waits until the thread says which merge runs (bot.slack.start).
+        start_and_tell(
+            self._notifier,
+            self._worker,
+            self._running_merges,
+            view,
+            key=lease.action.dedup_key,
+            text=messages.started(view, self._late(lease)),
+        )
 
     def remind_end(self, lease: Lease) -> None:
         """Shortly before the end, with Extend / Re-enable buttons."""

@@ -177,8 +177,10 @@ class Outbox:
             rows = pending_reports.owed_reports(session, requester_news.PREFIX)
             stale = self._too_old(rows)
             owed = [News.from_payload(r.payload) for r in rows if r.dedup_key not in stale]
+            # Routine news waits for its thread report (a summary may take it in: together).
+            unposted = pending_reports.owed_among(session, {n.report for n in owed if n.report})
         self._give_up(stale)
-        return owed
+        return [n for n in owed if n.report not in unposted]
 
     def claim_news(self, news: News) -> tuple[WindowView, int | None]:
         """The window as it is now and, in the same transaction, the claim of the news's
@@ -186,6 +188,14 @@ class Outbox:
         with self._sessions.begin() as session:
             view = WindowView.of(load_window(session, news.window_id, lock=False))
             return view, self._claim(session, news.key, view.requester_id, None)
+
+    def news_together(self, news: News, parts: Sequence[News]) -> None:
+        """Owe ``news`` in place of ``parts`` (bot.services.requester_news.together), in one
+        transaction: what is still owed of the parts is owed no more."""
+        with self._sessions.begin() as session:
+            for part in parts:
+                pending_reports.settle_report(session, part.key, posted_only=False)
+            requester_news.owe(session, [news], self._clock.now())
 
     def news_settled(self, key: str, *, sent: bool = True) -> None:
         """The news's message was posted (or is known posted), or, with ``sent`` False, is

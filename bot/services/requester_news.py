@@ -2,7 +2,8 @@
 
 The requester hears, in one direct message each: that the window was approved (and by whom) or
 denied (by whom, and why if the approver said), that merges on an environment are off and
-verified, that its schedule is restored and verified, and anything in the thread that waits
+verified, that its schedule is restored and verified (for three or more environments told in
+one summary, one message for them all: ``together``), and anything in the thread that waits
 for a person. Each piece of news is owed (``owe``) in the transaction of what it tells of, as
 reports are (bot.services.outbox), so a crash between the two cannot lose it; a claim on its
 key keeps it to one message however many posters try. The Slack side
@@ -80,6 +81,14 @@ class News:
     failed: bool = False
     # Tells apart two pieces of news of one moment on one environment (a second question).
     tag: str = ""
+    # News of many environments at once (``together``): how many of the window's ``total``
+    # are done, and the environments of the same batch that need the requester.
+    count: int = 0
+    total: int = 0
+    needing: tuple[str, ...] = ()
+    # The thread report a routine outcome's news tells of: the news waits until the thread has
+    # it, so that a summary there can take it into one message (``together``).
+    report: str = ""
 
     @property
     def key(self) -> str:
@@ -105,6 +114,10 @@ class News:
             "schedule": self.schedule,
             "failed": self.failed,
             "tag": self.tag,
+            "count": self.count,
+            "total": self.total,
+            "needing": list(self.needing),
+            "report": self.report,
         }
 
     @classmethod
@@ -119,6 +132,10 @@ class News:
             schedule=str(data.get("schedule", "")),
             failed=bool(data.get("failed", False)),
             tag=str(data.get("tag", "")),
+            count=int(data.get("count", 0)),
+            total=int(data.get("total", 0)),
+            needing=tuple(str(env) for env in data.get("needing", ())),
+            report=str(data.get("report", "")),
         )
 
 
@@ -129,9 +146,10 @@ def of_report(report: Report) -> News | None:
     schedule = report.after.describe() if report.after else ""
     failed = report.window_state == FAILED
     kind = report.kind
+    waits_for = report.dedup_key
     if failed or kind in NEEDS_A_PERSON:
         tag = f"{kind}:{schedule}:{report.occurrence}"
-        moment = Moment.NEEDS_YOU
+        moment, waits_for = Moment.NEEDS_YOU, ""
     elif kind in _OFF or kind is ReportKind.CONFIRMED_OFF:
         tag, moment = "", Moment.OFF
     elif kind in _RESTORED or kind is ReportKind.CONFIRMED_RESTORED:
@@ -146,7 +164,28 @@ def of_report(report: Report) -> News | None:
         schedule=schedule,
         failed=failed,
         tag=tag,
+        report=waits_for,
     )
+
+
+def together(
+    window_id: int, routine: Sequence[Report], needing: Sequence[Report], total: int
+) -> tuple[News, list[News]] | None:
+    """One piece of news for a batch's routine outcomes of one moment on a window (three or
+    more, told in one summary in the thread: bot.slack.summary), keyed per window and moment,
+    and the news of each environment it stands for. The environments that need the requester
+    are named; their own news is still told one by one."""
+    parts = [n for n in of_reports(routine) if n.moment in (Moment.OFF, Moment.RESTORED)]
+    if not parts:
+        return None
+    news = News(
+        window_id,
+        parts[0].moment,
+        count=len(parts),
+        total=total,
+        needing=tuple(sorted({r.environment for r in needing})),
+    )
+    return news, parts
 
 
 def decision(window_id: int, moment: Moment, actor: str, reason: str = "") -> News:

@@ -2,14 +2,18 @@
 
 Switching the schedules off keeps the next merges from starting; Coursedog documents nothing
 of what it does to a merge already running, which may go on writing to the SIS. So at the
-start the merge history is read once (bounded by ``merge_watch.start_read_seconds``, so the
-switch-off never waits longer), the thread is told which merge runs and since when, and a
-``watch_running_merge`` action looks every ``merge_watch.running_every`` until it finishes.
+start the merge history is read once (bounded by ``merge_watch.start_read_seconds``, and at
+most ``READS_PER_SWITCH * switches_per_host`` reads at once on a Coursedog host), the thread
+is told which merge runs and since when, and a ``watch_running_merge`` action looks every
+``merge_watch.running_every`` until it finishes. The switch-off waits for that message at a
+gate (bot.services.start_gates), never longer than the gate's bound.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+from collections import defaultdict, deque
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -25,11 +29,13 @@ from bot.services.schedule_api import ScheduleApi
 from bot.services.start_gates import StartGates
 from coursedog.errors import CoursedogError
 from coursedog.models import MergeRun
+from coursedog.wire import SCHEDULE_TYPES
 from storage import audit
 
 log = logging.getLogger(__name__)
-# Every kind of merge the history lists: any of them may be running when a window starts.
-SCHEDULE_TYPES = ("nightly", "realtime", "manual")
+# A start reads the history of every kind of merge (coursedog.wire.SCHEDULE_TYPES): any of
+# them may be running. So many reads at once per switch a host allows (switches_per_host).
+READS_PER_SWITCH = len(SCHEDULE_TYPES)
 # The job id a watch carries for a running merge the history gave none for: then the watch
 # waits for no merge of its kind to be shown running.
 NO_JOB_ID = "-"
@@ -82,6 +88,7 @@ class RunningMerges:
         self._sessions = sessions
         self._clock = clock
         self._clients = clients
+        self._hosts = settings.hosts()
         self._gates = gates or StartGates(settings.merge_watch.start_read_seconds)
 
     def hold(self, environments: Sequence[str]) -> Callable[[], None]:
@@ -90,26 +97,53 @@ class RunningMerges:
         return self._gates.hold(environments)
 
     def look(self, environments: Sequence[str]) -> list[Look]:
-        """Read each environment's merge history, every kind at once, waiting no longer than
-        the bound; an environment the bot cannot read is left out."""
+        """Read each environment's merge history, every kind, waiting no longer than the
+        bound; at most ``READS_PER_SWITCH * switches_per_host`` reads at once on one Coursedog
+        host (as bot.jobs.fan_out bounds the switches). An environment the bot cannot read is
+        left out."""
         readable = [env for env in environments if env in self._clients]
         if not readable:
             return []
         bound = self._settings.merge_watch.start_read_seconds
-        reads = [(env, kind) for env in readable for kind in SCHEDULE_TYPES]
-        pool = ThreadPoolExecutor(len(reads), thread_name_prefix="merge-history")
+        per_host = READS_PER_SWITCH * self._settings.switches_per_host
+        futures: dict[tuple[str, str], Future[list[MergeRun]]] = {}
+        queues: dict[str, deque[tuple[str, str, Future[list[MergeRun]]]]] = defaultdict(deque)
+        for env in readable:
+            for kind in SCHEDULE_TYPES:
+                future: Future[list[MergeRun]] = Future()
+                futures[env, kind] = future
+                queues[self._hosts.get(env, f"env:{env}")].append((env, kind, future))
+        width = sum(min(per_host, len(queue)) for queue in queues.values())
+        pool = ThreadPoolExecutor(width, thread_name_prefix="merge-history")
+        over = threading.Event()
         try:
-            futures = {
-                (env, kind): pool.submit(self._clients[env].merge_history, kind, 5)
-                for env, kind in reads
-            }
+            for queue in queues.values():
+                for _ in range(min(per_host, len(queue))):
+                    pool.submit(self._drain, queue, over)
             wait(futures.values(), timeout=bound)
             return [
                 _result(env, [futures[env, kind] for kind in SCHEDULE_TYPES], bound)
                 for env in readable
             ]
         finally:
+            over.set()  # a read not started by the bound is not started at all
             pool.shutdown(wait=False)  # a read past the bound ends on its own, unheard
+
+    def _drain(
+        self, queue: deque[tuple[str, str, Future[list[MergeRun]]]], over: threading.Event
+    ) -> None:
+        """Read the history one host's reads ask for, one at a time, until none is left or
+        the answer is no longer awaited."""
+        while not over.is_set():
+            try:
+                env, kind, future = queue.popleft()
+            except IndexError:
+                return
+            future.set_running_or_notify_cancel()
+            try:
+                future.set_result(self._clients[env].merge_history(kind, 5))
+            except Exception as exc:  # told in the thread by _result
+                future.set_exception(exc)
 
     def watch(self, window_id: int, looks: Sequence[Look]) -> None:
         """Record each merge found running at the window's start, and plan its first look."""
@@ -140,9 +174,16 @@ def _result(env: str, futures: list[Future[list[MergeRun]]], bound: float) -> Lo
         return Look(env, problem=f"no answer within {bound:g} s")
     try:
         return Look(env, running_in([run for future in futures for run in future.result()]))
-    except CoursedogError as exc:
-        log.warning("merge history of %s unreadable at a start: %s", env, exc)
-        return Look(env, problem=str(exc))
+    except Exception as exc:  # whatever the read raised, the start is still announced
+        log.warning("merge history of %s unreadable at a start: %r", env, exc)
+        return Look(env, problem=_named(exc))
+
+
+def _named(exc: Exception) -> str:
+    """The error, named: a Coursedog error says what went wrong; anything else says its kind."""
+    if isinstance(exc, CoursedogError):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
 def describe(run: MergeRun) -> str:

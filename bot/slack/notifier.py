@@ -14,7 +14,7 @@ from bot import crashpoint
 from bot.clock import Clock
 from bot.domain.actors import is_api
 from bot.domain.nightly import NightlyMerge
-from bot.services import conflicts
+from bot.services import conflicts, requester_news
 from bot.services.assisted import ChecklistView
 from bot.services.outbox import Outbox, card_key, thread_of
 from bot.services.reports import Report, ReportKind
@@ -308,12 +308,17 @@ class SlackNotifier:
         with the message's ts (none claimed: all were posted already, nothing is posted)."""
         with self._thread_locks[told.window_id % len(self._thread_locks)]:
             view, claims = self._outbox.claim_all_in_thread(told.window_id, told.keys)
+            together = requester_news.together(
+                told.window_id, told.reports, told.needing, len(view.environment_names)
+            )
+            if claims and together is not None:  # the requester: one message for them too
+                self._outbox.news_together(*together)
             if claims:
                 channel, thread_ts = thread_of(view)
                 text = summary.render_summary(told, len(view.environment_names))
                 try:
                     reply = self._client.chat_postMessage(
-                        channel=channel, text=text, thread_ts=thread_ts, unfurl_links=False
+                        channel=channel, thread_ts=thread_ts, unfurl_links=False, **message(text)
                     )
                 except Exception as exc:  # stays owed: the worker offers it again
                     log.error(

@@ -69,6 +69,8 @@ def _line(news: News, view: WindowView, labels: Mapping[str, str]) -> str:
             f":x: Your request {view.number} was denied by {user(news.actor)}.{why} "
             "Nothing was switched off."
         )
+    if news.count:
+        return _together(news, view)
     if news.moment is Moment.OFF:
         if confirmed(news):
             return (
@@ -89,6 +91,19 @@ def _line(news: News, view: WindowView, labels: Mapping[str, str]) -> str:
     need = _NEEDS.get(news.detail, "the thread asks for a person")
     failed = " The window is marked *needs a person*." if news.failed else ""
     return f":raised_hand: {view.number} needs you on {env}: {need}.{failed}"
+
+
+def _together(news: News, view: WindowView) -> str:
+    """``MW-4: merges off and verified on 48 of 50 environments; 2 need you: `a`, `b`.``"""
+    if news.moment is Moment.OFF:
+        head = f":no_entry: {view.number}: merges off and verified"
+    else:
+        head = f":white_check_mark: {view.number}: schedules restored and verified"
+    line = f"{head} on {news.count} of {news.total} environments"
+    if news.needing:
+        who = ", ".join(f"`{env}`" for env in news.needing)
+        line += f"; {len(news.needing)} need you: {who} (each in its own message)"
+    return line + "."
 
 
 def _when(view: WindowView) -> str:

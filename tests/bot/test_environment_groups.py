@@ -92,9 +92,17 @@ def test_one_window_over_a_group_switches_each_off_and_restores_each_to_its_own(
     assert len(summary) == 1
     assert "7 of 7 environments have merges off, verified by reading back" in summary[0]
     assert "7 switched off" in summary[0] and "need a person" not in summary[0]
+    card = bot.card(1)
+    posted = next(m for m in bot.slack.thread(card.channel, card.ts) if m.text == summary[0])
+    assert not posted.text.startswith(":")  # the notification reads without emoji codes
+    assert posted.blocks[0]["text"]["text"].startswith(":no_entry: MW-1: 7 of 7 environments")
     assert not any("switched off and verified by reading back. Was" in t for t in thread)
     assert buttons(bot.card(1)) == [ids.EXTEND_60, ids.END_NOW]
     assert "7 off (verified)" in str(bot.card(1).blocks)
+    dms = [m.text for m in bot.slack.direct_messages(REQUESTER)]
+    assert [t for t in dms if "MW-1: merges off" in t] == [
+        next(t for t in dms if "merges off and verified on 7 of 7 environments." in t)
+    ]
 
     _ephemeral(bot.command(REQUESTER, "end MW-1"))
     assert bot.settle()
@@ -125,6 +133,14 @@ def test_a_group_with_one_environment_locked_says_who_needs_a_person(
         assert own and thread.index(own[0]) > thread.index(summary)
         assert bot.sim.school("cuny_qns").nightly is True
         assert bot.sim.school("cuny_bmcc").nightly is False
+        # The requester: one message for the six, and the one that needs them on its own.
+        dms = [m.text for m in bot.slack.direct_messages(REQUESTER)]
+        off = [t for t in dms if "MW-1: merges off" in t]
+        assert len(off) == 1, dms
+        assert "merges off and verified on 6 of 7 environments; 1 need you: `qns`" in off[0]
+        assert sum("needs you on `qns`" in t for t in dms) == 1
+        assert not any("merges on `bmcc`" in t for t in dms)
+        assert len(dms) == 3  # approved, the six, qns
 
 
 def test_a_group_and_environments_mix_in_one_window_each_once(bot: Bot) -> None:

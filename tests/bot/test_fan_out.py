@@ -126,11 +126,22 @@ def test_a_gathering_tells_the_outcomes_together_once_each_environment_has_one()
     assert told == [["b", "a"], ["a2"]]
 
 
-def test_a_gathering_whose_publish_fails_keeps_no_report_and_raises_nothing_at_done() -> None:
+def test_a_gathering_whose_publish_fails_keeps_no_report_and_raises_nothing_at_done(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    offered: list[list[str]] = []
+
     def refuse(reports: list[Report]) -> None:
+        offered.append([r.environment for r in reports])
         raise RuntimeError("slack is down")
 
     gathering = Gathering(["a", "b", "c"], refuse)
     gathering.publish_for("a")([_said("a")])
     gathering.publish_for("b")([_said("b")])
     gathering.done("c")  # logged: the reports stay owed in the ledger for the next pass
+    assert offered == [["a", "b"]]
+    assert "posting 2 report(s) failed; they stay owed" in caplog.text
+    assert "slack is down" in caplog.text
+    gathering.done("a")
+    gathering.done("b")
+    assert offered == [["a", "b"]]  # not kept: nothing is offered again

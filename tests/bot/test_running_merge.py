@@ -3,15 +3,18 @@ the switch-off, and again when it finishes; the switch-off never waits beyond on
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import sessionmaker
 
 from bot.config import parse_settings
+from bot.services.running_merges import READS_PER_SWITCH, Look, RunningMerges
 from bot.slack import ids
 from coursedog.models import MergeRun
 from coursedog.simulator_faults import Fault
@@ -110,7 +113,12 @@ def test_a_scheduled_start_says_so_even_without_a_start_time(bot: Bot, clock: Ma
     bot.tick()
     assert bot.settle()
     assert bot.sim.school(PROD).writes == 1
-    note = next(t for t in bot.thread(1) if "still running" in t)
+    thread = bot.thread(1)
+    said = next(i for i, t in enumerate(thread) if "still running" in t)
+    switched = next(i for i, t in enumerate(thread) if "switched off and verified" in t)
+    assert said < switched  # the start's own notice names it, before the switch-off
+    note = thread[said]
+    assert "MW-1 has started; switching merges off on" in note
     assert "a real-time merge (job `merge-rt-1`, STARTING) started at a time the merge " in note
     assert "history does not give" in note
     assert watches(bot) == ["pending"]
@@ -165,6 +173,70 @@ def test_a_merge_that_never_finishes_is_given_up_on(database_url: str, clock: Ma
         assert "pending" not in watches(bot)
         clock.advance(60 * MIN)
         assert bot.tick() == 0
+
+
+class History:
+    """A merge history: reads on ``held`` environments wait for ``release``; counts them."""
+
+    def __init__(self, env: str, held: bool, counts: dict[str, int], lock: threading.Lock) -> None:
+        self.env, self.held, self.counts, self.lock = env, held, counts, lock
+        self.release = threading.Event()
+
+    def merge_history(self, schedule_type: str, size: int = 5) -> list[MergeRun]:
+        with self.lock:
+            self.counts[self.env] = self.counts.get(self.env, 0) + 1
+        if self.held:
+            self.release.wait(10)
+        return []
+
+
+def reader(clients: dict[str, Any], per_host: int) -> RunningMerges:
+    doc = settings_document("http://a.example.edu", switches_per_host=per_host)
+    doc["environments"]["sandbox"]["base_url"] = "http://b.example.edu"
+    doc["merge_watch"] = {"start_read_seconds": 1.0}
+    settings = parse_settings(doc)
+    return RunningMerges(settings, sessionmaker(), ManualClock(T0), clients)
+
+
+def test_the_reads_at_a_start_are_bounded_per_host_and_one_host_does_not_hold_up_another() -> None:
+    counts: dict[str, int] = {}
+    lock = threading.Lock()
+    # prod and staging share a host whose reads never answer in time; sandbox is elsewhere.
+    clients = {
+        "prod": History("prod", True, counts, lock),
+        "staging": History("staging", True, counts, lock),
+        "sandbox": History("sandbox", False, counts, lock),
+    }
+    try:
+        looks = reader(cast(dict[str, Any], clients), per_host=1).look(
+            ["prod", "staging", "sandbox"]
+        )
+        with lock:
+            on_a = counts.get("prod", 0) + counts.get("staging", 0)
+        assert on_a == READS_PER_SWITCH * 1  # 3 of the 6 reads at once, none finished
+        assert counts["sandbox"] == 3
+        by_env = {look.environment: look for look in looks}
+        assert by_env["sandbox"] == Look("sandbox")
+        assert by_env["prod"].problem == "no answer within 1 s"
+        assert by_env["staging"].problem == "no answer within 1 s"
+    finally:
+        for client in clients.values():
+            client.release.set()
+    with lock:
+        assert counts.get("prod", 0) + counts.get("staging", 0) == 3  # the rest never started
+
+
+def test_any_error_of_a_read_is_named_and_the_start_still_announced(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    class Broken:
+        def merge_history(self, schedule_type: str, size: int = 5) -> list[MergeRun]:
+            raise KeyError("items")
+
+    clients = cast(dict[str, Any], {"prod": Broken()})
+    looks = reader(clients, per_host=4).look(["prod"])
+    assert looks == [Look("prod", problem="KeyError: 'items'")]
+    assert "merge history of prod unreadable at a start" in caplog.text
 
 
 def test_a_running_item_reads_with_its_job() -> None:

@@ -26,8 +26,8 @@ from bot.slack.forms import render_deny_modal
 from bot.slack.kit import section
 from bot.slack.listeners.clicks import Click, register_clicks
 from bot.slack.listeners.home import answer_on_home
-from bot.slack.merge_messages import at_start
 from bot.slack.payloads import WindowAction, parse_environment_action, parse_window_action
+from bot.slack.start import start_and_tell
 from bot.slack.text import user
 
 
@@ -72,30 +72,19 @@ def _approve(deps: SlackDeps, action: WindowAction) -> None:
         deps.notifier.refresh_card(view)
         return
 
-    # A window that starts now: the worker is woken at once and takes its leases and plans
-    # while each environment's merge history is read (bounded), but writes nothing until
-    # "approved", with any merge still running, is on its way to the thread, which holds the
-    # worker's reports until it is posted (bot.services.start_gates). Approved for a later
-    # start: nothing is switched now. The card follows (refreshed from the ledger, so it
-    # cannot overwrite what the worker shows).
-    starts = view.state is WindowState.ACTIVE
-    envs = view.environment_names
-    opened = deps.running_merges.hold(envs) if starts else _nothing
-    try:
-        if starts:
-            deps.worker.kick(envs, reading=True)
-        looks = deps.running_merges.look(envs) if starts else []
-        text = "\n".join([messages.approved(view, action.user_id), *at_start(view, looks)])
-        deps.notifier.tell_first(view, f"approved:{view.id}", text, then=opened)
-    finally:
-        opened()  # opened already, unless composing the message failed
+    # Approved for a later start: nothing is switched now (bot.slack.start). The card follows
+    # (refreshed from the ledger, so it cannot overwrite what the worker shows).
+    start_and_tell(
+        deps.notifier,
+        deps.worker,
+        deps.running_merges,
+        view,
+        key=f"approved:{view.id}",
+        text=messages.approved(view, action.user_id),
+        starts=view.state is WindowState.ACTIVE,
+    )
     deps.notifier.refresh_card(view)
     deps.notifier.tell_requesters()  # "approved by", owed with the approval
-    deps.running_merges.watch(view.id, looks)
-
-
-def _nothing() -> None:
-    """Nothing is held."""
 
 
 def _extend(deps: SlackDeps, action: WindowAction) -> None:

@@ -14,6 +14,7 @@ from sqlalchemy import func, select, update
 
 from bot.config import Settings, parse_settings
 from bot.slack import ids
+from coursedog.wire import in_progress_item
 from storage.models import AuditEvent, DueAction, ReplayKey, SlackNotice, Window
 from tests.bot.api.client import TOKENS, Api, api_bot, api_settings_document, token
 from tests.harness import APPROVALS, APPROVER
@@ -201,6 +202,33 @@ def test_a_change_ticket_approves_a_window_and_is_recorded_as_the_approval(api: 
     assert api.call("GET", f"/windows/{window['id']}", as_="cab").json()["environments"] == [
         {"name": "sandbox", "status": "off"}
     ]
+
+
+def test_a_ticket_approved_start_names_a_running_merge_before_the_switch_off(api: Api) -> None:
+    bot = api.bot
+    bot.sim.add_merge_item("state_u_prod", in_progress_item("job-5", "manual"))
+    body = {
+        "environments": ["prod"],
+        "duration": "1h",
+        "reason": "CAB-approved upgrade",
+        "ticket": "CHG0012346",
+        "approval": "ticket",
+    }
+    created = api.call("POST", "/windows", as_="cab", json=body)
+    assert created.status_code == 201
+    window_id = created.json()["id"]
+    assert bot.settle()
+    assert bot.sim.school("state_u_prod").writes == 1  # switched anyway
+    thread = bot.thread(window_id)
+    said = next(i for i, t in enumerate(thread) if "still running" in t)
+    switched = next(i for i, t in enumerate(thread) if "switched off and verified" in t)
+    assert said < switched
+    assert thread[said].startswith("Approved by API token `cab`")  # one message with it
+    assert "(change ticket CHG0012346)" in thread[said]
+    assert "`prod`: a manual merge (job `merge-job-5`, RUNNING)" in thread[said]
+    with bot.runtime.sessions() as session:
+        kinds = session.scalars(select(DueAction.kind)).all()
+    assert "watch_running_merge" in kinds
 
 
 def test_a_ticket_approval_without_a_ticket_writes_nothing(api: Api) -> None:
