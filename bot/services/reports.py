@@ -48,6 +48,25 @@ class ReportKind(StrEnum):
     CONFIRMED_RESTORED = "confirmed_restored"
 
 
+# Outcomes on an environment that the bot cannot finish on its own: a switch that failed, was
+# locked, refused or read a value the bot does not know, or a question only a person answers.
+# The thread, the requester's news and the webhook events each start from this set.
+NEEDS_A_PERSON = frozenset(
+    {
+        ReportKind.OFF_FAILED,
+        ReportKind.OFF_LOCKED,
+        ReportKind.OFF_UNRECOGNISED,
+        ReportKind.WRITE_REFUSED,
+        ReportKind.RESTORE_FAILED,
+        ReportKind.RESTORE_LOCKED,
+        ReportKind.RESTORE_UNRECOGNISED,
+        ReportKind.SAVE_STATE_CHANGED,
+        ReportKind.BASELINE_QUESTION,
+        ReportKind.BASELINE_UNANSWERED,
+    }
+)
+
+
 @dataclass(frozen=True)
 class Report:
     """One outcome on one environment for one window."""

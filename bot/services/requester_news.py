@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot.domain.actors import is_api
-from bot.services.reports import Report, ReportKind
+from bot.services.reports import NEEDS_A_PERSON, Report, ReportKind
 from bot.services.views import WindowView
 from storage import pending_reports
 
@@ -49,21 +49,10 @@ _RESTORED = (ReportKind.RESTORED, ReportKind.NOTHING_TO_RESTORE, ReportKind.LEFT
 _CONFIRMED = (ReportKind.CONFIRMED_OFF, ReportKind.CONFIRMED_RESTORED)
 # Outcomes whose thread message asks a person to act (check, choose, switch, comment by hand)
 # or waits on Coursedog support; a window marked "needs a person" is one too, whatever the kind.
-NEEDS_A_PERSON = frozenset(
-    {
-        ReportKind.OFF_UNRECOGNISED,
-        ReportKind.RESTORE_UNRECOGNISED,
-        ReportKind.WRITE_REFUSED,
-        ReportKind.OFF_LOCKED,
-        ReportKind.RESTORE_LOCKED,
-        ReportKind.SAVE_STATE_CHANGED,
-        ReportKind.BASELINE_QUESTION,
-        ReportKind.BASELINE_UNANSWERED,
-        ReportKind.ASSISTED,
-        ReportKind.COMMENT_FAILED,
-        ReportKind.COMMENT_BY_HAND,
-    }
-)
+NEEDS_YOU = (
+    # A failed switch marks its window "needs a person", which is told whatever the kind.
+    NEEDS_A_PERSON - {ReportKind.OFF_FAILED, ReportKind.RESTORE_FAILED}
+) | {ReportKind.ASSISTED, ReportKind.COMMENT_FAILED, ReportKind.COMMENT_BY_HAND}
 FAILED = "failed"
 
 
@@ -147,7 +136,7 @@ def of_report(report: Report) -> News | None:
     failed = report.window_state == FAILED
     kind = report.kind
     waits_for = report.dedup_key
-    if failed or kind in NEEDS_A_PERSON:
+    if failed or kind in NEEDS_YOU:
         tag = f"{kind}:{schedule}:{report.occurrence}"
         moment, waits_for = Moment.NEEDS_YOU, ""
     elif kind in _OFF or kind is ReportKind.CONFIRMED_OFF:

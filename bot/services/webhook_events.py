@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from bot.config import WebhookConfig
 from bot.domain.webhooks import EventType
-from bot.services.reports import Report, ReportKind
+from bot.services.reports import NEEDS_A_PERSON, Report, ReportKind
 from storage import webhooks, windows
 from storage.models import Window
 
@@ -37,16 +37,7 @@ _OUTCOMES: dict[ReportKind, tuple[EventType, bool]] = {
     K.NOTHING_TO_RESTORE: (E.RESTORED, True),
     K.LEFT_AS_IS: (E.RESTORED, True),
     K.CONFIRMED_RESTORED: (E.RESTORED, False),
-    K.OFF_FAILED: (E.NEEDS_A_PERSON, False),
-    K.OFF_LOCKED: (E.NEEDS_A_PERSON, False),
-    K.OFF_UNRECOGNISED: (E.NEEDS_A_PERSON, False),
-    K.WRITE_REFUSED: (E.NEEDS_A_PERSON, False),
-    K.RESTORE_FAILED: (E.NEEDS_A_PERSON, False),
-    K.RESTORE_LOCKED: (E.NEEDS_A_PERSON, False),
-    K.RESTORE_UNRECOGNISED: (E.NEEDS_A_PERSON, False),
-    K.SAVE_STATE_CHANGED: (E.NEEDS_A_PERSON, False),
-    K.BASELINE_QUESTION: (E.NEEDS_A_PERSON, False),
-    K.BASELINE_UNANSWERED: (E.NEEDS_A_PERSON, False),
+    **{kind: (E.NEEDS_A_PERSON, False) for kind in NEEDS_A_PERSON},
 }
 
 

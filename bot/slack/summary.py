@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.domain.states import WindowState as S
-from bot.services.reports import Report, ReportKind
+from bot.services.reports import NEEDS_A_PERSON, Report, ReportKind
 from bot.slack.text import escape
 
 # From this many routine outcomes of one kind in one batch, a window's thread gets one line.
@@ -16,21 +16,8 @@ DETAIL_CHARS = 80
 
 OFF = (ReportKind.SWITCHED_OFF, ReportKind.VERIFIED_OFF, ReportKind.ALREADY_OFF)
 BACK = (ReportKind.RESTORED, ReportKind.NOTHING_TO_RESTORE)
-NEEDS_PERSON = frozenset(
-    {
-        ReportKind.OFF_FAILED,
-        ReportKind.OFF_LOCKED,
-        ReportKind.OFF_UNRECOGNISED,
-        ReportKind.WRITE_REFUSED,
-        ReportKind.BASELINE_QUESTION,
-        ReportKind.BASELINE_UNANSWERED,
-        ReportKind.RESTORE_FAILED,
-        ReportKind.RESTORE_LOCKED,
-        ReportKind.RESTORE_UNRECOGNISED,
-        ReportKind.SAVE_STATE_CHANGED,
-        ReportKind.ASSISTED,
-    }
-)
+# Told in a message of their own, with their buttons: a checklist is one too.
+NEEDS_PERSON = NEEDS_A_PERSON | {ReportKind.ASSISTED}
 
 
 @dataclass(frozen=True)

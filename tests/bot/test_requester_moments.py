@@ -10,7 +10,7 @@ import pytest
 
 from bot.domain.states import WindowState
 from bot.services.reports import Report, ReportKind
-from bot.services.requester_news import NEEDS_A_PERSON, Moment, News, decision, of_report
+from bot.services.requester_news import NEEDS_YOU, Moment, News, decision, of_report
 from bot.services.views import WindowView
 from bot.slack.requester_dms import render
 from coursedog.models import Schedule
@@ -55,7 +55,7 @@ def report(kind: ReportKind, **kw: object) -> Report:
         (ReportKind.NOTHING_TO_RESTORE, Moment.RESTORED),
         (ReportKind.CONFIRMED_RESTORED, Moment.RESTORED),
         (ReportKind.LEFT_AS_IS, Moment.RESTORED),
-        *[(kind, Moment.NEEDS_YOU) for kind in sorted(NEEDS_A_PERSON)],
+        *[(kind, Moment.NEEDS_YOU) for kind in sorted(NEEDS_YOU)],
         (ReportKind.OFF_FAILED, None),  # retried by the bot; told when the window fails
         (ReportKind.DRIFT_CORRECTED, None),
         (ReportKind.HANDED_OVER, None),
