@@ -48,6 +48,8 @@ class ReportKind(StrEnum):
     CONFIRMED_RESTORED = "confirmed_restored"
 
 
+# Merges off and read back so: switched off now, found off, or with none on to switch.
+MERGES_OFF = (ReportKind.SWITCHED_OFF, ReportKind.VERIFIED_OFF, ReportKind.ALREADY_OFF)
 # Outcomes on an environment that the bot cannot finish on its own: a switch that failed, was
 # locked, refused or read a value the bot does not know, or a question only a person answers.
 # The thread, the requester's news and the webhook events each start from this set.

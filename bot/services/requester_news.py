@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot.domain.actors import is_api
+from bot.services.reports import MERGES_OFF as _OFF
 from bot.services.reports import NEEDS_A_PERSON, Report, ReportKind
 from bot.services.views import WindowView
 from storage import pending_reports
@@ -44,7 +45,6 @@ class Moment(StrEnum):
     NEEDS_YOU = "needs_you"
 
 
-_OFF = (ReportKind.SWITCHED_OFF, ReportKind.VERIFIED_OFF, ReportKind.ALREADY_OFF)
 _RESTORED = (ReportKind.RESTORED, ReportKind.NOTHING_TO_RESTORE, ReportKind.LEFT_AS_IS)
 _CONFIRMED = (ReportKind.CONFIRMED_OFF, ReportKind.CONFIRMED_RESTORED)
 # Outcomes whose thread message asks a person to act (check, choose, switch, comment by hand)

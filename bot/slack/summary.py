@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.domain.states import WindowState as S
+from bot.services.reports import MERGES_OFF as OFF
 from bot.services.reports import NEEDS_A_PERSON, Report, ReportKind
 from bot.slack.text import escape
 
@@ -14,7 +15,6 @@ from bot.slack.text import escape
 COMPACT_FROM = 3
 DETAIL_CHARS = 80
 
-OFF = (ReportKind.SWITCHED_OFF, ReportKind.VERIFIED_OFF, ReportKind.ALREADY_OFF)
 BACK = (ReportKind.RESTORED, ReportKind.NOTHING_TO_RESTORE)
 # Told in a message of their own, with their buttons: a checklist is one too.
 NEEDS_PERSON = NEEDS_A_PERSON | {ReportKind.ASSISTED}
