@@ -386,18 +386,12 @@ class WindowService:
         """Approve a requested window inside the caller's transaction: active at once if its
         start has come, else scheduled."""
         policy = self._settings.window_policy(window.environment_names)
-        if window.starts_at is None:
-            if now >= window.requested_at + timedelta(seconds=window.duration_seconds):
-                raise Conflict(
-                    f"{label(window)} waited longer than it would have lasted; "
-                    "request a new window."
-                )
+        self._refuse_stale(session, window, now)
+        if window.starts_at is None:  # "as soon as approved": its times are set now
             window.starts_at = now
             window.ends_at = now + timedelta(seconds=window.duration_seconds)
-        assert window.ends_at is not None
-        if window.ends_at <= now:
-            raise Conflict(f"{label(window)}'s time is already over; request a new window.")
-        blackouts.refuse_approval_inside(session, self._settings, window)
+            blackouts.refuse_approval_inside(session, self._settings, window)
+        assert window.starts_at is not None and window.ends_at is not None
         starts_now = window.starts_at <= now
         if starts_now:
             self._on_switch(session, window.environment_names)
