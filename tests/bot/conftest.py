@@ -1,5 +1,5 @@
-"""Fixtures for tests that run the `sis-maint` command in the test process, and a watch on
-every state machine move the tests make."""
+"""Fixtures for tests that run the `sis-maint` command in the test process or a bot on each
+database, and a watch on every state machine move the tests make."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from bot.domain.states import Machine
+from tests.harness import Bot, running_bot
 
 
 @pytest.fixture(autouse=True)
@@ -32,6 +33,13 @@ def moves_stay_on_their_tables(
     monkeypatch.setattr(Machine, "check", watched)
     yield
     assert refused == [], "moves the state machines refused"
+
+
+@pytest.fixture
+def bot(database_url: str) -> Iterator[Bot]:
+    """The bot, running against the database of the test's parameter, with its stand-ins."""
+    with running_bot(database_url) as running:
+        yield running
 
 
 @pytest.fixture

@@ -5,11 +5,9 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
-import pytest
 
 from bot.domain.states import WindowState
 from bot.sandbox.slack_api import Message
@@ -18,12 +16,6 @@ from bot.slack.after_ack import Lull
 from tests.harness import APPROVALS, APPROVER, REQUESTER, Bot, running_bot
 
 TIMES = 10
-
-
-@pytest.fixture
-def bot(database_url: str) -> Iterator[Bot]:
-    with running_bot(database_url) as running:
-        yield running
 
 
 def together(fire: object, count: int = TIMES) -> list[httpx.Response]:

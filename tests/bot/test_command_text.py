@@ -2,19 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from bot.slack import ids
 from bot.slack.text import command_text
-from tests.harness import APPROVER, REQUESTER, Bot, running_bot
-
-
-@pytest.fixture
-def bot(database_url: str) -> Iterator[Bot]:
-    with running_bot(database_url) as running:
-        yield running
+from tests.harness import APPROVER, REQUESTER, Bot
 
 
 def reason_on_card(bot: Bot, number: int) -> str:

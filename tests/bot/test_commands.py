@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from bot.slack import ids
 from coursedog.simulator_faults import Fault
-from tests.harness import APPROVER, REQUESTER, STRANGER, Bot, running_bot
-
-
-@pytest.fixture
-def bot(database_url: str) -> Iterator[Bot]:
-    with running_bot(database_url) as running:
-        yield running
+from tests.harness import APPROVER, REQUESTER, STRANGER, Bot
 
 
 def blocks_text(body: dict[str, Any]) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlencode
 
@@ -16,17 +15,11 @@ from bot.sandbox.slack_requests import signed_headers
 from bot.slack import ids
 from bot.slack.gate import MAX_BODY_BYTES
 from storage.models import Window
-from tests.harness import REQUESTER, SIGNING_SECRET, Bot, running_bot
+from tests.harness import REQUESTER, SIGNING_SECRET, Bot
 
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
 GATE = "bot.slack.gate"
-
-
-@pytest.fixture
-def bot(database_url: str) -> Iterator[Bot]:
-    with running_bot(database_url) as running:
-        yield running
 
 
 def interactive(payload: Any) -> str:

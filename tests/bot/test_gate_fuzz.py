@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
 from urllib.parse import urlencode
 
 import pytest
@@ -14,14 +13,7 @@ from hypothesis import strategies as st
 from bot.slack import ids
 from tests.bot.test_gate import FORM, JSON, command_body, interactive, refusals
 from tests.fuzzing import FUZZ
-from tests.harness import REQUESTER, Bot, running_bot
-
-
-@pytest.fixture
-def bot(database_url: str) -> Iterator[Bot]:
-    with running_bot(database_url) as running:
-        yield running
-
+from tests.harness import REQUESTER, Bot
 
 KEYS = (
     "type",

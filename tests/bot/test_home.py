@@ -5,12 +5,10 @@ from __future__ import annotations
 import shutil
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, cast
 
-import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from slack_sdk import WebClient
 from slack_sdk.models.views import View
@@ -31,12 +29,6 @@ from tests.harness import (
     running_bot,
     settings_document,
 )
-
-
-@pytest.fixture
-def bot(database_url: str) -> Iterator[Bot]:
-    with running_bot(database_url) as running:
-        yield running
 
 
 def home_actions(view: dict[str, Any]) -> list[tuple[str, str]]:

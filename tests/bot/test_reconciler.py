@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -19,12 +18,6 @@ from coursedog.simulator_faults import Fault
 from storage import leases
 from storage.models import PendingReport, RemoteWrite, SlackNotice
 from tests.harness import APPROVER, REQUESTER, STRANGER, Bot, running_bot, settings_document
-
-
-@pytest.fixture
-def bot(database_url: str) -> Iterator[Bot]:
-    with running_bot(database_url) as running:
-        yield running
 
 
 def start_and_approve(bot: Bot, text: str = "start prod 2h", *, wait: bool = True) -> None:

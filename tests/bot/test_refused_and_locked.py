@@ -3,7 +3,6 @@ opened before the start is the window's own switch."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -60,12 +59,6 @@ def notices(bot: Bot) -> list[str]:
 
 def state(bot: Bot, number: int) -> str:
     return bot.runtime.windows.get(number).state
-
-
-@pytest.fixture
-def bot(database_url: str) -> Iterator[Bot]:
-    with running_bot(database_url) as running:
-        yield running
 
 
 def test_a_read_only_api_user_gets_the_checklist_not_a_locked_school_notice(bot: Bot) -> None:

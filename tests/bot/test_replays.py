@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
@@ -19,12 +18,6 @@ from bot.slack.text import slack_time
 from storage import replay
 from storage.models import AuditEvent, BlackoutPeriod, CoursedogNotice, ReplayKey, Window
 from tests.harness import APPROVER, REQUESTER, Bot, running_bot
-
-
-@pytest.fixture
-def bot(database_url: str) -> Iterator[Bot]:
-    with running_bot(database_url) as running:
-        yield running
 
 
 def approved_window(bot: Bot) -> datetime:

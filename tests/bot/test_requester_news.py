@@ -4,7 +4,6 @@ Deny modal whose optional reason reaches them. Everything through signed request
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -22,14 +21,7 @@ from tests.harness import (
     STRANGER,
     Bot,
     buttons,
-    running_bot,
 )
-
-
-@pytest.fixture
-def bot(database_url: str) -> Iterator[Bot]:
-    with running_bot(database_url) as running:
-        yield running
 
 
 def dms(bot: Bot, user: str = REQUESTER) -> list[str]:

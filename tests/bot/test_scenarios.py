@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlencode
 
@@ -23,12 +22,6 @@ from tests.harness import (
     buttons,
     running_bot,
 )
-
-
-@pytest.fixture
-def bot(database_url: str) -> Iterator[Bot]:
-    with running_bot(database_url) as running:
-        yield running
 
 
 def ephemeral(response) -> str:  # type: ignore[no-untyped-def]

@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from slack_bolt.adapter import socket_mode
 
 from bot.run import server
-from tests.harness import Bot, running_bot
-
-
-@pytest.fixture
-def bot(database_url: str) -> Iterator[Bot]:
-    with running_bot(database_url) as running:
-        yield running
+from tests.harness import Bot
 
 
 class FakeHandler:

@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from bot.domain.states import WindowState
 from bot.slack import ids
 from storage.models import Window
-from tests.harness import APPROVER, REQUESTER, Bot, running_bot
+from tests.harness import APPROVER, REQUESTER, Bot
 
 SCHEDULE = "integrationSchedule"
-
-
-@pytest.fixture
-def bot(database_url: str) -> Iterator[Bot]:
-    with running_bot(database_url) as running:
-        yield running
 
 
 def window_state(bot: Bot, number: int) -> str:
