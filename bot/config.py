@@ -21,6 +21,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PrivateAttr,
     SecretStr,
     ValidationError,
     ValidationInfo,
@@ -467,6 +468,10 @@ class Settings(_Strict):
     groups: dict[Annotated[str, Field(pattern=SHORT_NAME)], list[str]] = {}
     # How many environments on one Coursedog host a pass switches at once.
     switches_per_host: int = Field(default=4, ge=1, le=64)
+    # Each environment's policy, once made (see policy).
+    _policies: dict[str, tuple[EnvironmentConfig, Defaults, Policy]] = PrivateAttr(
+        default_factory=dict
+    )
     coursedog_api: dict[str, str | bool] = {}
     # Per host (app.coursedog.com, staging.coursedog.com): settings of [coursedog_api] that
     # differ there; the host's own value wins.
@@ -651,12 +656,19 @@ class Settings(_Strict):
     def policy(self, env: str) -> Policy:
         """The environment's own policy values, falling back to the defaults."""
         own, base = self.environments[env], self.defaults
+        # Kept per environment with the (immutable) objects it was made of: a copy of these
+        # settings with other environments or defaults makes its own.
+        kept = self._policies.get(env)
+        if kept is not None and kept[0] is own and kept[1] is base:
+            return kept[2]
 
         def pick(name: str) -> Any:
             value = getattr(own, name, None)
             return getattr(base, name) if value is None else value
 
-        return Policy(**{f.name: pick(f.name) for f in fields(Policy)})
+        made = Policy(**{f.name: pick(f.name) for f in fields(Policy)})
+        self._policies[env] = (own, base, made)
+        return made
 
     def window_policy(self, environments: Sequence[str]) -> Policy:
         """The strictest combination for a window over several environments."""

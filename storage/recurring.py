@@ -198,14 +198,18 @@ def overlap_summary(
     """
     params = _overlap_params(environments, start, end, states, now)
     params.update(exclude=exclude, shown=shown, cap=cap)
-    found: dict[int, Overlapping] = {}
+    rows: dict[int, Any] = {}
+    names: dict[int, list[str]] = {}
     total = 0
     for row in session.execute(_summary(now < end), params):
-        seen = found.get(row.id)
-        names = (*seen.environments, row.environment) if seen else (row.environment,)
-        found[row.id] = Overlapping(row.id, row.state, row.starts_at, row.ends_at, names)
+        rows.setdefault(row.id, row)
+        names.setdefault(row.id, []).append(row.environment)
         total = int(row.total)
-    return list(found.values()), total
+    found = [
+        Overlapping(row.id, row.state, row.starts_at, row.ends_at, tuple(names[row.id]))
+        for row in rows.values()
+    ]
+    return found, total
 
 
 @cache

@@ -72,8 +72,8 @@ def reported(session: Session, reports: Sequence[Report], now: datetime) -> None
     """The events the outcomes behind ``reports`` make (none for the other reports)."""
     for report in reports:
         made = _OUTCOMES.get(report.kind)
-        if made is None or report.window_id is None:
-            continue
+        if made is None or report.window_id is None or not _wanted(session, made[0]):
+            continue  # (a window over many environments is not read for nobody)
         window = windows.get_window(session, report.window_id)
         if window is None:
             continue
@@ -142,8 +142,7 @@ def _add(
     environment: str | None,
     detail: dict[str, Any],
 ) -> None:
-    wanted = session.info.get(WANTED)
-    if wanted is not None and type.value not in wanted:
+    if not _wanted(session, type):
         return
     event_id = f"evt_{uuid.uuid4().hex}"
     body = body_of(event_id, type, window, now, actor=actor, environment=environment, detail=detail)
@@ -156,6 +155,13 @@ def _add(
         body=body,
         now=now,
     )
+
+
+def _wanted(session: Session, type: EventType) -> bool:
+    """Whether some endpoint hears events of ``type`` (every type, where the session was not
+    told which: see session_info)."""
+    wanted = session.info.get(WANTED)
+    return wanted is None or type.value in wanted
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -126,6 +126,16 @@ def test_policy_inherits_defaults_and_windows_take_the_strictest() -> None:
     assert both.escalate_after == 4 and both.time_zone == "America/New_York"
 
 
+def test_a_policy_is_made_once_and_a_copy_with_other_defaults_makes_its_own() -> None:
+    settings = parse_settings(document(defaults={"nag_every": "20m"}))
+    prod = settings.policy("prod")
+    assert settings.policy("prod") is prod
+    stricter = settings.defaults.model_copy(update={"nag_every": timedelta(minutes=5)})
+    copy = settings.model_copy(update={"defaults": stricter})
+    assert copy.policy("prod").nag_every == timedelta(minutes=5)
+    assert settings.policy("prod").nag_every == timedelta(minutes=20)
+
+
 def test_nightly_merge_span_is_validated() -> None:
     with pytest.raises(ConfigError, match=r"\[nightly_merge\] start: '25:00' is not a time of day"):
         parse_settings(document(nightly_merge={"start": "25:00"}))
