@@ -32,8 +32,8 @@ def iso(at: datetime) -> str:
 
 
 def bounded(url: str) -> Any:
-    """The read at a start may take 0.3 s at most."""
-    return parse_settings(settings_document(url, merge_watch={"start_read_seconds": 0.3}))
+    """The read at a start may take 1.5 s at most (room for a loaded machine's three reads)."""
+    return parse_settings(settings_document(url, merge_watch={"start_read_seconds": 1.5}))
 
 
 @pytest.fixture
@@ -135,12 +135,12 @@ def test_an_unreadable_history_is_said_and_does_not_hold_the_switch_off(bot: Bot
 
 
 def test_a_slow_history_is_waited_for_no_longer_than_the_bound(bot: Bot) -> None:
-    bot.sim.inject(Fault("delay", method="GET", path_contains="merge-history", delay=2.0))
+    bot.sim.inject(Fault("delay", method="GET", path_contains="merge-history", delay=5.0))
     bot.sim.add_merge_item(PROD, in_progress_item("job-9", "nightly"))
     start_now(bot)
     assert bot.sim.school(PROD).writes == 1
     assert any(
-        "could not be read before switching off (no answer within 0.3 s)" in t
+        "could not be read before switching off (no answer within 1.5 s)" in t
         for t in bot.thread(1)
     )
     assert not any("still running" in t for t in bot.thread(1))
@@ -155,7 +155,7 @@ def test_nothing_running_says_nothing(bot: Bot) -> None:
 
 def test_a_merge_that_never_finishes_is_given_up_on(database_url: str, clock: ManualClock) -> None:
     def soon(url: str) -> Any:
-        watch = {"start_read_seconds": 0.3, "give_up_after": "30m", "running_every": "5m"}
+        watch = {"start_read_seconds": 1.5, "give_up_after": "30m", "running_every": "5m"}
         return parse_settings(settings_document(url, merge_watch=watch))
 
     with running_bot(database_url, clock=clock, settings_factory=soon) as bot:
