@@ -29,7 +29,7 @@ from pydantic import (
     model_validator,
 )
 
-from bot.config_errors import explain
+from bot.config_errors import Loc, at_keys, closest, explain
 from bot.domain.durations import parse_duration
 from bot.domain.env_names import EnvironmentNames
 from bot.domain.nightly import NightlyMerge
@@ -269,7 +269,9 @@ class BlackoutConfig(_Strict):
     name: str = Field(min_length=1, max_length=120)
     start: LocalMoment
     end: LocalMoment
-    environments: list[str] = []  # none: every environment
+    # Environments, aliases or groups, as the file has them; once validated, the environments
+    # they stand for, each once (see Settings._blackouts_valid). Empty: every environment.
+    environments: list[str] = []
     time_zone: ZoneName | None = None
 
     @model_validator(mode="after")
@@ -602,16 +604,32 @@ class Settings(_Strict):
     def _blackouts_valid(
         cls, value: list[BlackoutConfig], info: ValidationInfo
     ) -> list[BlackoutConfig]:
-        known = info.data.get("environments")
-        names: set[str] = set()
+        """Each period's name once, and each name in its environments an environment, an alias
+        or a group: the period then covers the environments they stand for, each once, as if
+        they had been listed."""
+        # With errors in the environments or the groups, their names are not all known: no
+        # error about them. A group with an unknown member, or none, is refused on its own
+        # (_groups_valid), so no period over it becomes one over every environment.
+        known = None
+        if "environments" in info.data and "groups" in info.data:
+            known = _environment_names(info.data["environments"], info.data["groups"])
+        found: list[tuple[Loc, Any, str]] = []
+        first: dict[str, int] = {}
         for i, period in enumerate(value):
-            # With errors in the environments, their names are not known: no error about them.
-            unknown = [e for e in period.environments if known is not None and e not in known]
-            if unknown:
-                raise ValueError(f"period {i} ({period.name}): no environment {unknown[0]!r}")
-            if period.name.lower() in names:
-                raise ValueError(f"period {i}: the name {period.name!r} is used twice")
-            names.add(period.name.lower())
+            if first.setdefault(period.name.lower(), i) != i:
+                found.append(((i, "name"), period.name, f"the name {period.name!r} is used twice"))
+            if known is None:
+                continue
+            for j, name in enumerate(period.environments):
+                if known.stands_for(name) is None:
+                    found.append(((i, "environments", j), name, _not_a_name(name, known)))
+        if known is not None:
+            value = [
+                p.model_copy(update={"environments": list(known.covered(p.environments))})
+                for p in value
+            ]
+        if found:
+            raise at_keys(cls.__name__, found)
         return value
 
     def with_simulator_port(self, port: int) -> Settings:
@@ -638,16 +656,7 @@ class Settings(_Strict):
 
     def environment_names(self) -> EnvironmentNames:
         """Lower-case names and aliases -> canonical environment name, with the groups."""
-        names: dict[str, str] = {}
-        for name, env in self.environments.items():
-            names[name] = name
-            names.update({alias: name for alias in env.aliases})
-        groups = {
-            group: tuple(names[m.strip().lower()] for m in members)
-            for group, members in self.groups.items()
-            if all(m.strip().lower() in names for m in members)  # else refused by validation
-        }
-        return EnvironmentNames(names, groups)
+        return _environment_names(self.environments, self.groups)
 
     def hosts(self) -> dict[str, str]:
         """Environment -> its Coursedog host (environments on one host share its bound)."""
@@ -696,6 +705,33 @@ class Settings(_Strict):
     def approvers_for(self, env: str) -> frozenset[str]:
         """Slack user ids who may approve a window on ``env``."""
         return frozenset(self.approvers) | frozenset(self.environments[env].approvers)
+
+
+def _environment_names(
+    environments: Mapping[str, EnvironmentConfig], groups: Mapping[str, Sequence[str]]
+) -> EnvironmentNames:
+    """Lower-case names and aliases -> canonical environment name, and each group with its
+    members among them (every member, once validation has passed)."""
+    names: dict[str, str] = {}
+    for name, env in environments.items():
+        names[name] = name
+        names.update({alias: name for alias in env.aliases})
+    members = {
+        group: tuple(names[m.strip().lower()] for m in listed if m.strip().lower() in names)
+        for group, listed in groups.items()
+    }
+    return EnvironmentNames(names, members)
+
+
+def _not_a_name(given: str, known: EnvironmentNames) -> str:
+    """What to say of a name in a list of environments that is no environment, alias or group."""
+    close = closest(given.strip().lower(), [*known, *known.groups])
+    if close is not None:
+        return f"{given!r} is not an environment, alias or group: did you mean {close!r}?"
+    listing = "environments: " + ", ".join(sorted(set(known.values())))
+    if known.groups:
+        listing += "; groups: " + ", ".join(sorted(known.groups))
+    return f"{given!r} is not an environment, alias or group ({listing})"
 
 
 def parse_settings(data: Mapping[str, Any], source: str = "configuration") -> Settings:

@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
-from pydantic_core import ErrorDetails
+from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError
 
 Loc = tuple[str | int, ...]
 KEY = "[key]"  # pydantic's last part of the location of a table entry's bad name
@@ -84,6 +84,29 @@ def explain(exc: ValidationError, data: Mapping[str, Any], model: type[BaseModel
             place = where(loc, data)
         lines.append(f"{place}: {message}")
     return lines
+
+
+def at_keys(title: str, found: Sequence[tuple[Loc, Any, str]]) -> ValidationError:
+    """Mistakes a validator of a field found deeper down, each as (where below the field,
+    what the file has there, what to say): raised from the validator, each is placed at its
+    own key (``[blackouts[0]] environments[1]``) rather than at the field's."""
+    return ValidationError.from_exception_data(
+        title,
+        [
+            InitErrorDetails(
+                type=PydanticCustomError("config_mistake", "{said}", {"said": said}),
+                loc=loc,
+                input=given,
+            )
+            for loc, given, said in found
+        ],
+    )
+
+
+def closest(word: str, options: Sequence[str], cutoff: float = 0.6) -> str | None:
+    """The option nearest a misspelt ``word``, if one is near enough."""
+    close = difflib.get_close_matches(word, options, n=1, cutoff=cutoff)
+    return close[0] if close else None
 
 
 def where(loc: Loc, data: Mapping[str, Any]) -> str:
@@ -209,9 +232,9 @@ def _unknown_key(loc: Loc, model: type[BaseModel], stands_for: Loc | None) -> st
     if stands_for is not None:
         return f"unknown key `{key}`: did you mean `{stands_for[-1]}`? (it is required)"
     known = _keys_at(model, loc[:-1])
-    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+    close = closest(key, known)
     if close:
-        return f"unknown key `{key}`: did you mean `{close[0]}`?"
+        return f"unknown key `{key}`: did you mean `{close}`?"
     if 0 < len(known) <= MAX_LISTED:
         return f"unknown key `{key}`; the keys here are {', '.join(known)}"
     return f"unknown key `{key}` (config.example.toml shows every key)"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 
 
 class EnvironmentNames(Mapping[str, str]):
@@ -26,6 +26,22 @@ class EnvironmentNames(Mapping[str, str]):
 
     def __len__(self) -> int:
         return len(self._names)
+
+    def stands_for(self, name: str) -> tuple[str, ...] | None:
+        """The environments ``name`` (a name, alias or group, any case) stands for; None if it
+        is none of these."""
+        key = name.strip().lower()
+        if key in self._names:
+            return (self._names[key],)
+        return self.groups.get(key)
+
+    def covered(self, listed: Iterable[str]) -> tuple[str, ...]:
+        """The environments ``listed`` names, aliases and groups stand for, in order and each
+        once; a name that is none of these stands for nothing."""
+        found: dict[str, None] = {}
+        for name in listed:
+            found.update(dict.fromkeys(self.stands_for(name) or ()))
+        return tuple(found)
 
 
 def group_members(known: Mapping[str, str], name: str) -> tuple[str, ...] | None:

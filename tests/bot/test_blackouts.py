@@ -17,6 +17,7 @@ from tests.harness import (
     APPROVALS,
     APPROVER,
     APPROVER_2,
+    CALENDAR_TOKEN,
     REQUESTER,
     STRANGER,
     Bot,
@@ -266,6 +267,53 @@ def test_a_pile_of_overlapping_requests_is_named_five_at_a_time(bot: Bot) -> Non
     assert "Overlaps" not in later
     reply = ephemeral(bot.command(REQUESTER, "start prod 2h patch 9"))
     assert "Overlaps MW-2 on `prod`" in reply and "and 1 more." in reply
+
+
+def with_group_cutover(base_url: str) -> Any:
+    """A period in force now over a group (and one of its members again, once)."""
+    doc = settings_document(base_url, groups={"non-prod": ["staging", "sandbox"]})
+    doc["blackouts"] = [
+        {
+            "name": "Cutover",
+            "start": "2026-10-24",
+            "end": "2026-10-25",
+            "environments": ["non-prod", "staging"],
+        }
+    ]
+    return parse_settings(doc)
+
+
+def test_a_configured_period_over_a_group_holds_each_member_back_as_if_listed(
+    database_url: str, clock: ManualClock
+) -> None:
+    cutover = (
+        "Cutover (Sat 24 Oct 2026 00:00 EDT (UTC-04:00) to Mon 26 Oct 2026 00:00 EDT "
+        "(UTC-04:00), staging, sandbox)"
+    )
+    with running_bot(database_url, clock=clock, settings_factory=with_group_cutover) as bot:
+        for target in ("staging", "sandbox", "non-prod", "prod,sandbox"):
+            refused = ephemeral(bot.command(REQUESTER, f"start {target} 1h Banner fix"))
+            assert f"falls in the blackout period {cutover}" in refused, target
+        assert bot.cards() == []
+        assert "*MW-1* requested" in ephemeral(bot.command(REQUESTER, "start prod 1h Banner fix"))
+        bot.wait_card(1)
+        overridden = ephemeral(bot.command(APPROVER, "start sandbox 1h fix --override INC-9"))
+        assert "*MW-2* requested" in overridden
+        (event,) = audit(bot, "blackout_overridden")
+        assert event.data["blackouts"] == ["config:Cutover"]
+
+        # Shown as the environments it covers, as a period added over the group is.
+        ephemeral(bot.command(APPROVER, "blackout add non-prod 2026-11-20 until 2026-11-21 Grades"))
+        listing = blocks_text(bot.command(STRANGER, "blackout list"))
+        assert "configuration file · *Cutover* ·" in listing and "*B-1* · *Grades* ·" in listing
+        assert listing.count("· staging, sandbox") == 2
+        bot.open_home(STRANGER)
+        home = str(bot.slack.home[STRANGER]["blocks"])
+        assert "*Cutover* (configuration file) · staging, sandbox" in home
+        assert "*Grades* (B-1) · staging, sandbox" in home
+        for env, listed in (("sandbox", True), ("staging", True), ("prod", False)):
+            feed = bot.get(f"/calendar/{CALENDAR_TOKEN}/{env}.ics").text
+            assert ("Cutover" in feed) is listed, env
 
 
 # Monday 14 December 2026, 12:00 in New York: the next Sunday is the 20th.

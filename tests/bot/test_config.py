@@ -170,7 +170,11 @@ def test_blackouts_and_series_settings() -> None:
         ({"start": "2027-01-15", "end": "2027-01-11"}, "[blackouts[0]]:", "end must be after"),
         ({"start": "soon", "end": "2027-01-11"}, "[blackouts[0]] start:", "'soon' is not a date"),
         ({"start": "2027-01-11T08:00-05:00", "end": "2027-01-12"}, "[blackouts[0]] start", "local"),
-        ({"start": "2027-01-11", "end": "2027-01-12", "environments": ["qa"]}, "blackouts", "'qa'"),
+        (
+            {"start": "2027-01-11", "end": "2027-01-12", "environments": ["prod", "qa"]},
+            "[blackouts[0]] environments[1]:",
+            "'qa' is not an environment, alias or group (environments: prod)",
+        ),
         (
             {"start": "2027-01-11", "end": "2027-01-12", "time_zone": "Mars/X"},
             "[blackouts[0]] time_zone:",
@@ -190,6 +194,69 @@ def test_blackout_names_are_unique_and_lookahead_is_bounded() -> None:
         parse_settings(document(blackouts=[twice, {**twice, "name": "reg"}]))
     with pytest.raises(ConfigError, match=r"\[series\] lookahead: lookahead must be between"):
         parse_settings(document(series={"lookahead": "45d"}))
+
+
+def _colleges(*blackouts: dict[str, Any], **groups: list[str]) -> dict[str, Any]:
+    """Three colleges beside prod, and ``groups`` of them, with ``blackouts``."""
+    doc = document()
+    for name in ("qns", "bmcc", "hunter"):
+        doc["environments"][name] = {**doc["environments"]["prod"], "aliases": [f"{name}-cc"]}
+    doc["groups"] = groups
+    doc["blackouts"] = [
+        {"name": f"Period {i}", "start": "2027-01-11", "end": "2027-01-12", **b}
+        for i, b in enumerate(blackouts)
+    ]
+    return doc
+
+
+def test_a_blackout_over_a_group_covers_its_members_as_if_they_were_listed() -> None:
+    settings = parse_settings(
+        _colleges(
+            {"environments": ["all-colleges"]},
+            {"environments": ["qns", "All-Colleges", "bmcc-cc"]},  # a member again: once
+            {"environments": ["prod", "Production", "pair"]},
+            **{"all-colleges": ["qns", "bmcc-cc", "hunter"], "pair": ["prod", "qns"]},
+        )
+    )
+    covered = [b.environments for b in settings.blackouts]
+    assert covered == [
+        ["qns", "bmcc", "hunter"],
+        ["qns", "bmcc", "hunter"],
+        ["prod", "qns"],
+    ]
+    listed = parse_settings(_colleges({"environments": ["qns", "bmcc", "hunter"]}))
+    assert listed.blackouts[0] == settings.blackouts[0]  # the same period, as if listed
+
+
+def test_a_blackout_names_an_environment_alias_or_group_at_its_key() -> None:
+    doc = _colleges(
+        {"environments": ["qns", "all-colleg"]},
+        {"environments": ["prod", "qa"]},
+        {"name": "period 0"},
+        **{"all-colleges": ["qns", "bmcc"]},
+    )
+    assert _errors(doc) == [
+        "[blackouts[0]] environments[1]: 'all-colleg' is not an environment, alias or group: "
+        "did you mean 'all-colleges'?",
+        "[blackouts[1]] environments[1]: 'qa' is not an environment, alias or group "
+        "(environments: bmcc, hunter, prod, qns; groups: all-colleges)",
+        "[blackouts[2]] name: the name 'period 0' is used twice",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("groups", "said"),
+    [
+        ({"none": []}, "the top level: groups.none: name at least one environment"),
+        ({"none": ["qa"]}, "the top level: groups.none: no environment 'qa' (known: bmcc,"),
+        ({"No Name": ["qns"]}, "[groups] \"No Name\": 'No Name' is not a short lower-case"),
+    ],
+)
+def test_a_group_that_cannot_be_used_is_one_error_not_also_the_blackouts(
+    groups: dict[str, list[str]], said: str
+) -> None:
+    errors = _errors(_colleges({"environments": ["none", "qns"]}, **groups))
+    assert len(errors) == 1 and errors[0].startswith(said), errors
 
 
 def test_a_host_may_have_its_own_coursedog_names() -> None:
@@ -353,7 +420,10 @@ def test_a_bad_environment_causes_no_errors_where_it_is_named() -> None:
     # With the environment fixed, a blackout naming an unknown one is still refused.
     doc["environments"]["prod"]["driver"] = "api"
     doc["blackouts"][0]["environments"] = ["qa"]
-    assert _errors(doc) == ["blackouts: period 0 (Reg): no environment 'qa'"]
+    assert _errors(doc) == [
+        "[blackouts[0]] environments[0]: 'qa' is not an environment, alias or group "
+        "(environments: prod)"
+    ]
 
 
 def test_every_error_of_a_document_is_shown_each_with_its_place() -> None:
