@@ -94,7 +94,10 @@ def _by_state(
         blocks.append(section(text))
         used += len(text)
     if left:
-        more = f"…and {len(left)} more: {_names(left)}. `/sis-maint status <env>` shows one."
+        more = (
+            f"{len(left)} more in other states: {_names(left)}. "
+            "`/sis-maint status <env>` shows one."
+        )
         blocks.append(context(_clip(more)))
     return blocks
 

@@ -233,7 +233,9 @@ def test_status_of_many_environments_each_in_its_own_state_stays_within_slacks_l
     sections = [b["text"]["text"] for b in blocks if b["type"] == "section"]
     assert 0 < len(sections) <= 20 and sum(map(len, sections)) <= 12_000
     more = blocks[-2]["elements"][0]["text"]
-    assert more.startswith(f"…and {200 - len(sections)} more: `college-{len(sections):03}`, ")
+    assert more.startswith(
+        f"{200 - len(sections)} more in other states: `college-{len(sections):03}`, "
+    )
     assert more.endswith(" more. `/sis-maint status <env>` shows one.") and len(more) <= 3000
 
 
