@@ -5,7 +5,7 @@ schedule <env>[,<env>...] <day> <time> [zone] <duration | until <time>> [reason]
 end <MW-n | env>
 extend <MW-n> <duration>
 cancel <MW-n>
-status [env]
+status [<env>[,<env>...]]
 list [active | upcoming | recent]
 history [env] [N]
 help [command] (also ``?``, ``-h``, ``--help``)
@@ -99,9 +99,9 @@ class CancelCommand:
 
 @dataclass(frozen=True)
 class StatusCommand:
-    """Live state of one environment, or of all."""
+    """Live state of the environments named (one, a list or a group), or of all (none named)."""
 
-    environment: str | None = None
+    environments: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -147,9 +147,12 @@ def parse_window_id(text: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def resolve_environments(text: str, known: Mapping[str, str]) -> tuple[str, ...]:
+def resolve_environments(
+    text: str, known: Mapping[str, str], example: str = "start prod 2h"
+) -> tuple[str, ...]:
     """Map ``prod,staging`` (or a group, ``all-colleges``) to canonical names, in order and
-    each once; refuse unknown ones, listing the known."""
+    each once; refuse unknown ones, listing the known (``example``: a command naming one, for
+    the message when none is named)."""
     names: list[str] = []
     for raw in text.split(","):
         name = raw.strip().lower()
@@ -166,7 +169,7 @@ def resolve_environments(text: str, known: Mapping[str, str]) -> tuple[str, ...]
             members = (known[name],)
         names.extend(m for m in members if m not in names)
     if not names:
-        raise InputError("Name at least one environment, for example `start prod 2h`.")
+        raise InputError(f"Name at least one environment, for example `{example}`.")
     return tuple(names)
 
 
@@ -220,11 +223,13 @@ def _parse_help(args: list[str], _ctx: _Context) -> HelpCommand:
 
 def _parse_status(args: list[str], ctx: _Context) -> StatusCommand:
     if len(args) > 1:
-        raise InputError("`status` takes at most one environment: `status prod`.")
+        raise InputError(
+            "`status` takes at most one environment, list or group: `status prod`, "
+            "`status prod,staging` (commas, no spaces), or `status` alone for all of them."
+        )
     if not args:
-        return StatusCommand(None)
-    usage = "`status` takes one environment, e.g. `status prod`, or none for all of them."
-    return StatusCommand(resolve_one(args[0], ctx.environments, usage))
+        return StatusCommand()
+    return StatusCommand(resolve_environments(args[0], ctx.environments, "status prod"))
 
 
 def _parse_cancel(args: list[str], _ctx: _Context) -> CancelCommand:

@@ -152,9 +152,14 @@ TOPICS: tuple[Topic, ...] = (
         name="status",
         short="status [env]",
         summary="live merge switches per environment, and which window holds them",
-        forms=("status [env]",),
-        notes=("The switches are read from Coursedog as you ask.",),
-        examples=("status", "status prod"),
+        forms=("status", "status <env>[,<env>]"),
+        notes=(
+            "The switches are read from Coursedog as you ask, for every environment or for "
+            "those you name; a group (`/sis-maint help` lists them) stands for its environments.",
+            "Past 10 environments they are summed up by state: the most common first with its "
+            "count, then those that differ.",
+        ),
+        examples=("status", "status prod", "status prod,staging"),
     ),
     Topic(
         name="list",

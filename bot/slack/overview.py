@@ -15,6 +15,10 @@ from bot.slack.kit import Block, context, header, section
 from bot.slack.text import escape, list_time, shorten, slack_time, user
 
 SECTION_LIMIT = 2900  # Slack allows 3,000 characters in a section's text
+STATUS_EACH = 10  # environments shown a section each by status; more are summed up by state
+STATUS_STATES = 20  # sections of a summed-up status; the environments past them share one line
+STATUS_CHARS = 12_000  # of a summed-up status's sections, so many environments read at a glance
+NAMES_LIMIT = 300  # of the names listed together in a summed-up status
 DETAIL_LIMIT = 200  # of an event's detail in the history, so a screen holds several events
 _TITLES = {"active": "Active windows", "upcoming": "Upcoming windows", "recent": "Recently ended"}
 
@@ -45,13 +49,75 @@ def status_line(status: EnvironmentStatus, now: datetime) -> str:
 def render_status(
     statuses: Sequence[EnvironmentStatus], labels: Mapping[str, str], now: datetime, zone: str
 ) -> list[Block]:
-    """Live switches per environment, the windows holding them, and what they restore to."""
+    """Live switches per environment, the windows holding them, and what they restore to.
+
+    Up to ``STATUS_EACH`` environments get a section each; more are summed up by state (see
+    ``_by_state``), so the answer stays within Slack's 50 blocks and 3,000 characters a text.
+    """
     blocks: list[Block] = [header("Coursedog merge switches")]
-    for status in statuses:
-        label = escape(labels.get(status.name, status.name))
-        blocks.append(section(f"*`{status.name}`* {label}\n{status_line(status, now)}"))
+    if len(statuses) <= STATUS_EACH:
+        blocks.extend(section(_clip(_one(status, labels, now))) for status in statuses)
+    else:
+        blocks.extend(_by_state(statuses, labels, now))
     blocks.append(context(f"Read from Coursedog at {slack_time(now, zone)}."))
     return blocks
+
+
+def _one(status: EnvironmentStatus, labels: Mapping[str, str], now: datetime) -> str:
+    label = escape(labels.get(status.name, status.name))
+    return f"*`{status.name}`* {label}\n{status_line(status, now)}"
+
+
+def _by_state(
+    statuses: Sequence[EnvironmentStatus], labels: Mapping[str, str], now: datetime
+) -> list[Block]:
+    """Environments whose state reads the same share a section: the most common state first
+    ("*48 of 50:* `a`, `b` …and 40 more" over its line), then the others, fewest first, so what
+    differs is not cut off behind what is usual; one alone is shown as with few environments.
+    Past ``STATUS_STATES`` sections or ``STATUS_CHARS`` characters the rest share one line."""
+    states: dict[str, list[EnvironmentStatus]] = {}
+    for status in statuses:
+        states.setdefault(status_line(status, now), []).append(status)
+    ordered = sorted(states.items(), key=lambda kv: len(kv[1]), reverse=True)
+    ordered[1:] = sorted(ordered[1:], key=lambda kv: len(kv[1]))
+    blocks: list[Block] = []
+    used = 0
+    left: list[EnvironmentStatus] = []
+    for line, members in ordered:
+        if len(members) == 1:
+            text = _clip(_one(members[0], labels, now))
+        else:
+            text = _clip(f"*{len(members)} of {len(statuses)}:* {_names(members)}\n{line}")
+        if left or len(blocks) == STATUS_STATES or used + len(text) > STATUS_CHARS:
+            left.extend(members)
+            continue
+        blocks.append(section(text))
+        used += len(text)
+    if left:
+        more = (
+            f"{len(left)} more in other states: {_names(left)}. "
+            "`/sis-maint status <env>` shows one."
+        )
+        blocks.append(context(_clip(more)))
+    return blocks
+
+
+def _names(statuses: Sequence[EnvironmentStatus]) -> str:
+    """The environments' names within ``NAMES_LIMIT`` characters, saying how many more."""
+    shown: list[str] = []
+    length = 0
+    for i, status in enumerate(statuses):
+        name = f"`{status.name}`"
+        if shown and length + len(name) > NAMES_LIMIT:
+            return ", ".join(shown) + f" …and {len(statuses) - i} more"
+        shown.append(name)
+        length += len(name) + 2
+    return ", ".join(shown)
+
+
+def _clip(text: str) -> str:
+    """A section's or context's text within Slack's limit."""
+    return shorten(text, SECTION_LIMIT)
 
 
 def window_line(view: WindowView, now: datetime) -> str:

@@ -200,6 +200,61 @@ def test_status_list_and_history_blocks_are_valid() -> None:
     assert len(blocks) > 2  # long histories are split across sections under Slack's limit
 
 
+def _statuses(count: int, error: str = "") -> list[EnvironmentStatus]:
+    """``count`` environments with merges on, or each unread with its own ``error``."""
+    return [
+        EnvironmentStatus(
+            f"college-{i:03}",
+            None if error else Schedule(True, True),
+            f"{error} {i}" if error else None,
+            (),
+            None,
+        )
+        for i in range(count)
+    ]
+
+
+def test_status_shows_up_to_ten_environments_a_section_each_and_sums_up_more() -> None:
+    ten = render_status(_statuses(10), LABELS, NOW, "America/Chicago")
+    assert len(ten) == 12 and ten[1]["text"]["text"].startswith("*`college-000`* college-000\n")
+    eleven = render_status(_statuses(11), LABELS, NOW, "America/Chicago")
+    assert len(eleven) == 3
+    assert eleven[1]["text"]["text"] == (
+        "*11 of 11:* "
+        + ", ".join(f"`college-{i:03}`" for i in range(11))
+        + "\n:large_green_circle: nightly on, real-time on"
+    )
+
+
+def test_status_of_many_environments_each_in_its_own_state_stays_within_slacks_limits() -> None:
+    statuses = _statuses(200, "Coursedog answered 503 " + "x" * 400)
+    blocks = render_status(statuses, LABELS, NOW, "America/Chicago")
+    assert_valid(blocks)
+    sections = [b["text"]["text"] for b in blocks if b["type"] == "section"]
+    assert 0 < len(sections) <= 20 and sum(map(len, sections)) <= 12_000
+    more = blocks[-2]["elements"][0]["text"]
+    assert more.startswith(
+        f"{200 - len(sections)} more in other states: `college-{len(sections):03}`, "
+    )
+    assert more.endswith(" more. `/sis-maint status <env>` shows one.") and len(more) <= 3000
+
+
+def test_status_of_many_environments_held_by_one_window_shares_one_section() -> None:
+    held = view(WindowState.ACTIVE)
+    statuses = [
+        EnvironmentStatus(s.name, Schedule(False, False), None, (held,), Schedule(True, False))
+        for s in _statuses(300)
+    ]
+    blocks = render_status(statuses, LABELS, NOW, "America/Chicago")
+    assert_valid(blocks)
+    [shared] = [b["text"]["text"] for b in blocks if b["type"] == "section"]
+    names, *lines = shared.split("\n")
+    assert names.startswith("*300 of 300:* `college-000`, ") and names.endswith(" more")
+    assert len(names) < 400 and lines[0] == ":no_entry: nightly off, real-time off"
+    assert lines[1].startswith("Held off by *MW-3* (active)")
+    assert lines[2] == "Restores to: nightly on, real-time off"
+
+
 def series(state: SeriesState) -> SeriesView:
     rule = Recurrence("FREQ=WEEKLY;BYDAY=SU", datetime(2027, 3, 7, 2, 30), "America/Chicago", HOUR)
     lines = tuple(

@@ -42,6 +42,35 @@ def test_status_of_one_environment_and_a_coursedog_outage(bot: Bot) -> None:
     assert "could not read the switches" in text and "503" in text
 
 
+def test_status_of_one_environment_is_its_section_between_the_header_and_the_time(
+    bot: Bot,
+) -> None:
+    bot.command(REQUESTER, "status staging")
+    blocks = bot.responses()[-1]["blocks"]
+    assert [b["type"] for b in blocks] == ["header", "section", "context"]
+    assert blocks[0]["text"]["text"] == "Coursedog merge switches"
+    assert blocks[1]["text"]["text"] == (
+        "*`staging`* Staging\n:large_green_circle: nightly on, real-time off"
+    )
+    assert blocks[2]["elements"][0]["text"].startswith("Read from Coursedog at <!date^")
+
+
+def test_status_of_a_comma_list_shows_each_named_environment_once(bot: Bot) -> None:
+    bot.command(REQUESTER, "status sandbox,production,prod")
+    blocks = bot.responses()[-1]["blocks"]
+    sections = [b["text"]["text"] for b in blocks if b["type"] == "section"]
+    assert [t.split("\n")[0] for t in sections] == ["*`sandbox`* Sandbox", "*`prod`* Production"]
+    assert "nightly off, real-time off" in sections[0] and "nightly on, real-time on" in sections[1]
+    assert "`staging`" not in str(blocks)
+
+
+def test_status_of_an_unknown_name_gets_starts_message(bot: Bot) -> None:
+    refused = bot.command(REQUESTER, "status prod,nowhere").json()["text"]
+    assert refused == bot.command(REQUESTER, "start prod,nowhere 2h").json()["text"]
+    assert "There is no environment called `nowhere`. Known: `prod`, `sandbox`" in refused
+    assert bot.responses() == []  # nothing was read
+
+
 def test_list_groups_windows(bot: Bot) -> None:
     bot.command(REQUESTER, "start prod 2h first")
     bot.click(APPROVER, ids.APPROVE, "1", bot.wait_card(1))
@@ -77,7 +106,8 @@ def test_history_for_an_environment(bot: Bot) -> None:
     ("text", "expected"),
     [
         ("status nowhere", "no environment called `nowhere`"),
-        ("status prod staging", "at most one environment"),
+        ("status prod staging", "`status prod,staging` (commas, no spaces)"),
+        ("status ,", "Name at least one environment, for example `status prod`."),
         ("list soon", "`list active`, `list upcoming` or `list recent`"),
         ("history prod 500", "between 1 and 50"),
         ("history prod staging", "Use `history [env] [N]`"),

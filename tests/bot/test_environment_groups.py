@@ -149,10 +149,66 @@ def test_a_group_and_environments_mix_in_one_window_each_once(bot: Bot) -> None:
     assert view.environment_names == ("prod", "staging", "sandbox")
 
 
+def test_status_of_a_group_shows_each_of_its_environments_in_order(bot: Bot) -> None:
+    assert bot.command(REQUESTER, "status all-colleges").status_code == 200
+    blocks = bot.responses()[-1]["blocks"]
+    assert_valid(blocks)
+    sections = [b["text"]["text"] for b in blocks if b["type"] == "section"]
+    assert [t.split("\n")[0] for t in sections] == [
+        f"*`{c}`* {c.upper()} College" for c in COLLEGES
+    ]
+    assert sections[0].endswith("nightly on, real-time on")  # bmcc
+    assert sections[1].endswith("nightly on, real-time off")  # bx
+    assert "`prod`" not in str(blocks)
+
+
+def test_status_of_a_group_beside_an_environment_shows_each_once(bot: Bot) -> None:
+    assert bot.command(REQUESTER, "status Production,pair").status_code == 200
+    shown = str(bot.responses()[-1]["blocks"])
+    assert shown.count("*`prod`* Production") == 1 and "*`staging`* Staging" in shown
+    assert "`sandbox`" not in shown
+
+
+MANY = tuple(f"community-college-{i:03}" for i in range(60))
+
+
+def _many(base_url: str) -> Settings:
+    doc = settings_document(base_url)
+    doc["environments"].update({name: _college(base_url, name) for name in MANY})
+    doc["groups"] = {"everyone": list(MANY)}
+    return parse_settings(doc)
+
+
+def test_status_of_a_group_of_sixty_is_summed_up_by_state_within_slacks_limits(
+    database_url: str,
+) -> None:
+    schools = {f"cuny_{name}": SchoolState(nightly=True, realtime=True) for name in MANY}
+    schools["cuny_community-college-007"] = SchoolState(nightly=False, realtime=False)
+    schools["cuny_community-college-042"] = SchoolState(nightly=True, realtime=False)
+    schools["cuny_community-college-043"] = SchoolState(nightly=True, realtime=False)
+    with running_bot(database_url, schools=schools, settings_factory=_many) as bot:
+        assert bot.command(REQUESTER, "status everyone").status_code == 200
+        blocks = bot.responses()[-1]["blocks"]
+    assert_valid(blocks)
+    texts = [b["text"]["text"] for b in blocks if b["type"] == "section"]
+    assert all(len(t) <= 3000 for t in texts)
+    common, alone, pair = texts
+    assert common.startswith("*57 of 60:* `community-college-000`, `community-college-001`")
+    assert " …and " in common and common.endswith(
+        " more\n:large_green_circle: nightly on, real-time on"
+    )
+    # What differs comes after, fewest first, each environment with its own words.
+    assert alone.startswith("*`community-college-007`* COMMUNITY-COLLEGE-007 College\n:no_entry:")
+    assert "No window explains this" in alone
+    assert pair == (
+        "*2 of 60:* `community-college-042`, `community-college-043`\n"
+        ":large_green_circle: nightly on, real-time off"
+    )
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("status all-colleges", "`all-colleges` is a group of 7 environments; `status` takes one"),
         ("end all-colleges", "`all-colleges` is a group of 7 environments; end one window"),
         ("history all-colleges", "is a group of 7 environments; `history` takes one"),
         ("start colleges 2h", "Groups: `all-colleges`, `pair`."),

@@ -189,7 +189,7 @@ def _status(deps: SlackDeps, io: _Io, parsed: StatusCommand) -> None:
     io.ack()
 
     def answer() -> None:
-        names = [parsed.environment] if parsed.environment else list(deps.settings.environments)
+        names = list(parsed.environments or deps.settings.environments)
         blocks = render_status(
             deps.status.environments(names),
             deps.labels,

@@ -132,10 +132,12 @@ def check(text: str, now: datetime) -> None:
             assert parsed.window_id >= 0 and parsed.by > timedelta(0)  # MW-0: "no such window"
         case CancelCommand():
             assert parsed.window_id >= 0
-        case StatusCommand() | HistoryCommand():
+        case StatusCommand():
+            assert set(parsed.environments) <= set(ZONES)
+            assert len(set(parsed.environments)) == len(parsed.environments)
+        case HistoryCommand():
             assert parsed.environment in (None, *ZONES)
-            if isinstance(parsed, HistoryCommand):
-                assert 1 <= parsed.limit <= MAX_HISTORY
+            assert 1 <= parsed.limit <= MAX_HISTORY
         case ListCommand() | HelpCommand():
             pass
 
