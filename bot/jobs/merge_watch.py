@@ -77,7 +77,8 @@ class MergeWatcher:
         elif give_up:
             text = messages.no_merge_yet(view, watch.environment, watch.restored_at)
             self._notifier.in_thread(view, lease.action.dedup_key, text)
-            self._notifier.direct(view.requester_id, f"{lease.action.dedup_key}:dm", text)
+            key = f"{lease.action.dedup_key}:dm"
+            self._notifier.direct(view.requester_id, key, text, about=view)
 
     def _look(self, watch: MergeWatch) -> MergeRun | None:
         client = self._clients[watch.environment]

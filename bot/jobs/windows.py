@@ -75,11 +75,12 @@ class Jobs:
         """Nobody decided: tell the requester, update the card."""
         with lease.transaction() as session:
             result = timed.on_expire(session, lease.action.window_id, self._clock.now())
-        if result.view is None:
+        view = result.view
+        if view is None:
             return
-        self._notifier.refresh_card(result.view)
+        self._notifier.refresh_card(view)
         self._notifier.direct(
-            result.view.requester_id, lease.action.dedup_key, messages.expired(result.view)
+            view.requester_id, lease.action.dedup_key, messages.expired(view), about=view
         )
 
     def remind_start(self, lease: Lease) -> None:
@@ -94,7 +95,7 @@ class Jobs:
         by_hand = [env for env in view.environment_names if self._drivers.by_hand(env)]
         blocks = messages.early_checklists(view, by_hand, text)
         self._notifier.in_thread(view, lease.action.dedup_key, text, blocks=blocks)
-        self._notifier.direct(view.requester_id, f"{lease.action.dedup_key}:dm", text)
+        self._notifier.direct(view.requester_id, f"{lease.action.dedup_key}:dm", text, about=view)
         # What people have now is what the start will be judged against (bot.services.evidence).
         self._worker.look(view.environment_names)
 

@@ -34,6 +34,7 @@ from bot.slack.messages import (
 )
 from bot.slack.people import SlackPeople
 from bot.slack.requester_dms import render as render_news
+from bot.slack.requester_dms import with_thread
 from bot.slack.text import user
 
 log = logging.getLogger(__name__)
@@ -207,13 +208,20 @@ class SlackNotifier:
         """A notice in the approvals channel, once per key."""
         self.post_once(key, self._channel, text)
 
-    def direct(self, user_id: str, key: str, text: str) -> None:
+    def direct(self, user_id: str, key: str, text: str, *, about: WindowView | None = None) -> None:
         """A direct message to one person, once per key; an API caller has no direct
-        messages, so what it would be told goes to the approvals channel instead."""
-        if is_api(user_id):
-            self.post_once(key, self._channel, f"{user(user_id)}: {text}")
+        messages, so what it would be told goes to the approvals channel instead. ``about``:
+        the window the message tells of, whose thread it links to as requester news does
+        (asked of Slack only when the message is to be posted)."""
+        channel = self._channel if is_api(user_id) else user_id
+        notice_id = self._outbox.claim(key, channel)
+        if notice_id is None:
             return
-        self.post_once(key, user_id, text)
+        if about is not None:
+            text = with_thread(text, about, self._thread_link(about))
+        if is_api(user_id):
+            text = f"{user(user_id)}: {text}"
+        self._post_claimed(notice_id, key, channel, text, thread_ts=None, blocks=None)
 
     def tell_requesters(self) -> int:
         """Send requesters the news they are owed (bot.services.requester_news), each once,

@@ -1,5 +1,6 @@
 """The direct messages a requester gets (bot.services.requester_news): one line each, with a
-link to the window's thread. Pure functions."""
+link to the window's thread (``with_thread``, which the requester's other direct messages about
+a window end with too: bot.slack.notifier.SlackNotifier.direct). Pure functions."""
 
 from __future__ import annotations
 
@@ -39,12 +40,18 @@ _NEEDS: dict[str, str] = {
 def render(news: News, view: WindowView, labels: Mapping[str, str], link: str | None) -> str:
     """One line about ``view`` for its requester, ending with a link to its thread (or, when
     Slack gave none, where the thread is; a window without a card has no thread)."""
-    line = _line(news, view, labels)
+    return with_thread(_line(news, view, labels), view, link)
+
+
+def with_thread(text: str, view: WindowView, link: str | None) -> str:
+    """``text`` ending with ``link`` to the thread of ``view`` (from chat.getPermalink), or,
+    when Slack gave none, the channel the thread is in; a window without a card has no thread,
+    and ``text`` is left as it is."""
     if link:
-        return f"{line} <{link}|Open the thread>."
+        return f"{text} <{link}|Open the thread>."
     if view.channel_id and view.card_ts:
-        return f"{line} Its thread is in <#{view.channel_id}>."
-    return line
+        return f"{text} Its thread is in <#{view.channel_id}>."
+    return text
 
 
 def _line(news: News, view: WindowView, labels: Mapping[str, str]) -> str:

@@ -12,7 +12,7 @@ from bot.domain.states import WindowState
 from bot.services.reports import Report, ReportKind
 from bot.services.requester_news import NEEDS_YOU, Moment, News, decision, of_report
 from bot.services.views import WindowView
-from bot.slack.requester_dms import render
+from bot.slack.requester_dms import render, with_thread
 from coursedog.models import Schedule
 
 ON = Schedule(nightly=True, realtime=True)
@@ -128,3 +128,10 @@ def test_one_line_each_with_the_link() -> None:
     assert "Its thread is in <#C1>." in render(
         decision(7, Moment.APPROVED, "U0APP"), VIEW, {}, None
     )
+
+
+def test_any_message_about_a_window_ends_with_its_thread_as_news_does() -> None:
+    text = ":zzz: MW-7 expired."
+    assert with_thread(text, VIEW, LINK) == f":zzz: MW-7 expired. <{LINK}|Open the thread>."
+    assert with_thread(text, VIEW, None) == ":zzz: MW-7 expired. Its thread is in <#C1>."
+    assert with_thread(text, replace(VIEW, card_ts=None), None) == text  # no card, no thread
