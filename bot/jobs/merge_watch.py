@@ -76,9 +76,7 @@ class MergeWatcher:
             self._notifier.in_thread(view, lease.action.dedup_key, text)
         elif give_up:
             text = messages.no_merge_yet(view, watch.environment, watch.restored_at)
-            self._notifier.in_thread(view, lease.action.dedup_key, text)
-            key = f"{lease.action.dedup_key}:dm"
-            self._notifier.direct(view.requester_id, key, text, about=view)
+            self._notifier.in_thread_and_direct(view, lease.action.dedup_key, text)
 
     def _look(self, watch: MergeWatch) -> MergeRun | None:
         client = self._clients[watch.environment]

@@ -14,6 +14,7 @@ from bot.services import timed, timetable
 from bot.services.drivers import Drivers
 from bot.services.running_merges import RunningMerges
 from bot.services.timed import Outcome, Timed
+from bot.services.views import WindowView
 from bot.services.windows import WindowService
 from bot.slack import messages
 from bot.slack.context import Kicker
@@ -94,8 +95,7 @@ class Jobs:
         text = messages.remind_start(view, lead, self._late(lease))
         by_hand = [env for env in view.environment_names if self._drivers.by_hand(env)]
         blocks = messages.early_checklists(view, by_hand, text)
-        self._notifier.in_thread(view, lease.action.dedup_key, text, blocks=blocks)
-        self._notifier.direct(view.requester_id, f"{lease.action.dedup_key}:dm", text, about=view)
+        self._notifier.in_thread_and_direct(view, lease.action.dedup_key, text, blocks=blocks)
         # What people have now is what the start will be judged against (bot.services.evidence).
         self._worker.look(view.environment_names)
 
@@ -166,8 +166,9 @@ class Jobs:
             view, lease.action.dedup_key, text, blocks=messages.with_choices(view, text)
         )
         stamp = int(view.ends_at.timestamp()) if view.ends_at else 0
-        self._direct_all(approvers, f"escalate:{view.id}:{stamp}", messages.escalation(view))
+        self._direct_all(approvers, f"escalate:{view.id}:{stamp}", view)
 
-    def _direct_all(self, users: Iterable[str], key: str, text: str) -> None:
+    def _direct_all(self, users: Iterable[str], key: str, view: WindowView) -> None:
+        text = messages.escalation(view)
         for user_id in users:
-            self._notifier.direct(user_id, f"{key}:{user_id}", text)
+            self._notifier.direct(user_id, f"{key}:{user_id}", text, about=view)

@@ -173,6 +173,15 @@ class SlackNotifier:
         channel, thread_ts = thread_of(view)
         self.post_once(key, channel, text, thread_ts=thread_ts, blocks=blocks)
 
+    def in_thread_and_direct(
+        self, view: WindowView, key: str, text: str, *, blocks: list[dict[str, Any]] | None = None
+    ) -> None:
+        """Post once in the window's thread and once to its requester, linking the thread; a
+        window without a card has its thread in the requester's messages: they get it once."""
+        self.in_thread(view, key, text, blocks=blocks)
+        if thread_of(view)[0] != view.requester_id:
+            self.direct(view.requester_id, f"{key}:dm", text, about=view)
+
     def tell_first(
         self, view: WindowView, key: str, text: str, *, then: Callable[[], None]
     ) -> None:

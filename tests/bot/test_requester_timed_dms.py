@@ -141,3 +141,24 @@ def test_without_a_link_no_merge_yet_says_where_the_thread_is(bot: Bot, clock: M
     for message in told:
         assert message.text.endswith(f" Its thread is in <#{bot.card(1).channel}>.")
         assert "Open the thread" not in message.text
+
+
+def test_without_a_card_the_reminder_reaches_the_requester_once(
+    bot: Bot, clock: ManualClock
+) -> None:
+    # A request whose card was never posted: its thread is the requester's direct messages.
+    starts = datetime(2026, 12, 6, 3, 0, tzinfo=UTC)  # 22:00 in New York
+    view = bot.runtime.windows.request(
+        requester=REQUESTER,
+        environments=["prod"],
+        duration=HOUR,
+        reason="x",
+        starts_at=starts,
+        ends_at=starts + HOUR,
+    ).view
+    bot.runtime.windows.approve(window_id=view.id, approver=APPROVER)
+    assert bot.settle()
+    clock.advance(11 * HOUR)  # 21:00: an hour before the start
+    bot.tick()
+    [reminder] = dms_saying(bot, "starts in about 1h")
+    assert "Open the thread" not in reminder.text and "Its thread is in" not in reminder.text

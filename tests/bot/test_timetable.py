@@ -140,6 +140,9 @@ def test_without_auto_reenable_it_nags_escalates_and_stops_when_someone_acts(
         assert "(reminder 2)" in bot.thread(1)[-1] and "Escalated to" in bot.thread(1)[-1]
         assert len(bot.slack.direct_messages(APPROVER)) == 1
         assert len(bot.slack.direct_messages(APPROVER_2)) == 1
+        card = bot.card(1)
+        link = f"<{bot.slack.permalink(card.channel, card.ts)}|Open the thread>."
+        assert bot.slack.direct_messages(APPROVER)[0].text.endswith(link)
 
         clock.advance(30 * MIN)
         bot.tick()
