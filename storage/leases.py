@@ -42,6 +42,16 @@ def acquire_lease(
     return None if first is None else int(first)
 
 
+def held_until(session: Session, environment: str) -> datetime | None:
+    """When the environment's lease runs out, if someone holds it."""
+    row = session.execute(
+        select(EnvironmentLease.owner, EnvironmentLease.lease_until).where(
+            EnvironmentLease.environment == environment
+        )
+    ).first()
+    return None if row is None or row.owner is None else row.lease_until
+
+
 def released_leases(session: Session, environments: Iterable[str]) -> dict[str, int]:
     """Of ``environments``, those whose lease was given back (or never taken), with its epoch.
 

@@ -26,6 +26,8 @@ __all__ = ["Publish", "Worker"]
 # its outcome, so that a window over many of them gets one summary in its thread instead of a
 # line for each.
 BATCH_FROM = 3
+# A pass that found another process's lease comes back this long after the lease runs out.
+BUSY_MARGIN = 0.1
 
 
 class Worker(BackgroundLoop):
@@ -59,6 +61,9 @@ class Worker(BackgroundLoop):
         self._watchdog_interval = watchdog_interval
         self._last_watch = time.monotonic()
         self._dirty: set[str] = set()
+        # Environments leased to another process: a pass again when the lease runs out
+        # (time.monotonic() deadlines).
+        self._retry: dict[str, float] = {}
         self._reading: set[str] = set()
         self._looking: set[str] = set()
         self._again = False  # a tick failed: run one as soon as the backoff allows
@@ -178,6 +183,7 @@ class Worker(BackgroundLoop):
                 errors[env] = outcome
             else:
                 reports.extend(outcome)
+        self._note_busy()
         if errors:  # Coursedog's errors are reported by the pass: these are the ledger's, or bugs
             raise ExceptionGroup(f"reconciling {', '.join(errors)} failed", list(errors.values()))
         return reports
@@ -195,9 +201,16 @@ class Worker(BackgroundLoop):
 
     def _step(self) -> None:
         with self._cond:
-            self._cond.wait_for(lambda: self._dirty or self._again or self._stopping, self.interval)
+            self._cond.wait_for(
+                lambda: self._dirty or self._again or self._stopping or self._retry_due(),
+                self._wait(),
+            )
             if self._stopping:
                 return
+            due = self._retry_due()
+            for env in due:
+                del self._retry[env]
+            self._dirty.update(due)
             envs, reading = set(self._dirty), frozenset(self._reading)
             looking = frozenset(self._looking)
             self._dirty.clear()
@@ -221,6 +234,28 @@ class Worker(BackgroundLoop):
             with self._cond:
                 self._busy = False
                 self._cond.notify_all()
+
+    def _wait(self) -> float:
+        """Until the next periodic pass, or the next lease of another process running out."""
+        if not self._retry:
+            return self.interval
+        return max(0.0, min(self.interval, min(self._retry.values()) - time.monotonic()))
+
+    def _retry_due(self) -> list[str]:
+        now = time.monotonic()
+        return [env for env, at in self._retry.items() if at <= now]
+
+    def _note_busy(self) -> None:
+        """Plan a pass where another process's lease runs out (a little after, so it has)."""
+        busy = self._reconciler.busy()
+        if not busy:
+            return
+        now = time.monotonic()
+        with self._cond:
+            for env, seconds in busy.items():
+                at = now + min(seconds + BUSY_MARGIN, self.interval)
+                self._retry[env] = min(self._retry.get(env, at), at)
+            self._cond.notify_all()
 
     def _tick(self) -> None:
         run_pass(self.outbox, self._clear_outbox)  # its failure holds up no environment

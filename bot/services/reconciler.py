@@ -13,7 +13,7 @@ import logging
 import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -77,6 +77,9 @@ class Reconciler:
         self._owner = owner
         self._lease_ttl = lease_ttl
         self._locks = {env: threading.Lock() for env in settings.environments}
+        # Environments found leased to another process, with when the lease runs out.
+        self._busy: dict[str, datetime] = {}
+        self._busy_lock = threading.Lock()
         self._comments = ActivityComments(
             sessions, clock, wait=timedelta(seconds=settings.coursedog_notice.comment_wait_seconds)
         )
@@ -95,6 +98,15 @@ class Reconciler:
     def close(self) -> None:
         """Let go of the threads that read early (a read under way finishes on its own)."""
         self._early.shutdown(wait=False, cancel_futures=True)
+
+    def busy(self) -> dict[str, float]:
+        """The environments passes found leased to another process since the last call, each
+        with the seconds until that lease runs out (its holder may have died: a pass then can
+        take over, without waiting for the next periodic one)."""
+        with self._busy_lock:
+            found, self._busy = self._busy, {}
+        now = self._clock.now()
+        return {env: max(0.0, (until - now).total_seconds()) for env, until in found.items()}
 
     def environments_in_play(self) -> set[str]:
         """Environments that a window holds, that still wait for their baseline, or that are
@@ -155,6 +167,11 @@ class Reconciler:
                     if epoch is not None
                     else None
                 )
+                if epoch is None:  # see busy
+                    until = leases.held_until(session, env)
+                    if until is not None:
+                        with self._busy_lock:
+                            self._busy[env] = until
             if epoch is None or plan is None:
                 log.info("environment %s is being reconciled by another process", env)
                 return []

@@ -158,6 +158,9 @@ class _Idle:
     def environments_in_play(self) -> set[str]:
         return set()
 
+    def busy(self) -> dict[str, float]:
+        return {}
+
     def close(self) -> None:
         pass
 

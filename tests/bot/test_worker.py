@@ -32,6 +32,7 @@ class FlakyReconciler:
         self.reconcile_fails = dict(reconcile_fails or {})
         self.reconciled: list[tuple[str, bool]] = []
         self.changed = threading.Condition()
+        self.leased_elsewhere: dict[str, float] = {}  # told once by busy(), as a pass finds it
 
     def environments_in_play(self) -> set[str]:
         if self.in_play_fails:
@@ -55,6 +56,10 @@ class FlakyReconciler:
             self.reconciled.append(key)
             self.changed.notify_all()
         return []
+
+    def busy(self) -> dict[str, float]:
+        found, self.leased_elsewhere = self.leased_elsewhere, {}
+        return found
 
     def wait_for(self, key: tuple[str, bool], timeout: float = 10.0) -> bool:
         with self.changed:
@@ -136,3 +141,18 @@ def test_a_failed_watch_is_counted_as_the_watchdogs_and_tried_again() -> None:
         watchdog, own = worker.watchdog.read(), worker.heartbeat.read()
     assert watchdog.failures == 1 and watchdog.last_pass_ago is not None
     assert own.failures == 0  # counted once, under the part that failed
+
+
+def test_an_environment_leased_elsewhere_is_tried_again_when_the_lease_runs_out() -> None:
+    # Nothing is in play and the periodic pass is an hour away: only the lease's end brings
+    # the worker back to staging (the other process may have died holding it).
+    reconciler = FlakyReconciler(in_play=set())
+    reconciler.leased_elsewhere = {"staging": 0.2}
+    with running(reconciler, interval=3600) as worker:
+        worker.kick(["staging"])
+        with reconciler.changed:
+            assert reconciler.changed.wait_for(
+                lambda: reconciler.reconciled.count(("staging", False)) == 2, 5
+            )
+        assert worker.wait_idle(5)
+        assert reconciler.reconciled.count(("staging", False)) == 2  # not again: it was free
