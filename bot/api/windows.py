@@ -27,7 +27,7 @@ from bot.slack import messages
 from bot.slack.announce import announce_cancel, announce_end, announce_extension
 from bot.slack.context import SlackDeps
 from bot.slack.notifier import CardNotPosted
-from bot.slack.start import start_and_tell
+from bot.slack.start import tell_approved
 
 log = logging.getLogger(__name__)
 MAX_LIMIT = 100
@@ -119,15 +119,8 @@ def create(deps: SlackDeps, caller: Caller, body: Any) -> Answer:
 
 def _announce_approval(deps: SlackDeps, view: WindowView, caller: Caller) -> None:
     """The thread is told as an approval in Slack tells it (bot.slack.start)."""
-    start_and_tell(
-        deps.notifier,
-        deps.worker,
-        deps.running_merges,
-        view,
-        key=f"approved:{view.id}",
-        text=messages.approved(view, caller.actor) + f" (change ticket {view.ticket})",
-        starts=view.state is WindowState.ACTIVE,
-    )
+    text = messages.approved(view, caller.actor) + f" (change ticket {view.ticket})"
+    tell_approved(deps, view, text)
 
 
 def change(deps: SlackDeps, caller: Caller, window_id: int, verb: str, body: Any) -> Answer:

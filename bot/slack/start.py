@@ -10,9 +10,10 @@ running, is on its way to the thread, which holds the worker's reports until it 
 
 from __future__ import annotations
 
+from bot.domain.states import WindowState
 from bot.services.running_merges import RunningMerges
 from bot.services.views import WindowView
-from bot.slack.context import Kicker
+from bot.slack.context import Kicker, SlackDeps
 from bot.slack.merge_messages import at_start
 from bot.slack.notifier import SlackNotifier
 
@@ -43,6 +44,20 @@ def start_and_tell(
     finally:
         opened()  # opened already, unless reading or composing failed
     running_merges.watch(view.id, looks)
+
+
+def tell_approved(deps: SlackDeps, view: WindowView, text: str) -> None:
+    """The thread told ``text`` of the approval that decided ``view`` (once per window), and
+    its start with it if it starts now: an approval in Slack and one by change ticket."""
+    start_and_tell(
+        deps.notifier,
+        deps.worker,
+        deps.running_merges,
+        view,
+        key=f"approved:{view.id}",
+        text=text,
+        starts=view.state is WindowState.ACTIVE,
+    )
 
 
 def _nothing() -> None:

@@ -27,7 +27,7 @@ from bot.slack.kit import section
 from bot.slack.listeners.clicks import Click, register_clicks
 from bot.slack.listeners.home import answer_on_home
 from bot.slack.payloads import WindowAction, parse_environment_action, parse_window_action
-from bot.slack.start import start_and_tell
+from bot.slack.start import tell_approved
 from bot.slack.text import user
 
 
@@ -74,15 +74,7 @@ def _approve(deps: SlackDeps, action: WindowAction) -> None:
 
     # Approved for a later start: nothing is switched now (bot.slack.start). The card follows
     # (refreshed from the ledger, so it cannot overwrite what the worker shows).
-    start_and_tell(
-        deps.notifier,
-        deps.worker,
-        deps.running_merges,
-        view,
-        key=f"approved:{view.id}",
-        text=messages.approved(view, action.user_id),
-        starts=view.state is WindowState.ACTIVE,
-    )
+    tell_approved(deps, view, messages.approved(view, action.user_id))
     deps.notifier.refresh_card(view)
     deps.notifier.tell_requesters()  # "approved by", owed with the approval
 
